@@ -1,0 +1,103 @@
+"""Units (单位), users with a role, and city leaders who package projects (包抓)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.core.audit import audited
+from keyprojects.regions.models import Region, simplify
+
+
+class Unit(models.Model):
+    class Kind(models.TextChoices):
+        DEPARTMENT = "department", _("市直部门")
+        GOVERNMENT = "government", _("县区政府")
+        ZONE_COMMITTEE = "zone", _("开发区管委会")
+        ENTERPRISE = "enterprise", _("企业")
+        OTHER = "other", _("其他")
+
+    name = models.CharField(_("单位名称"), max_length=128)
+    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="units")
+    kind = models.CharField(_("单位类型"), max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    contact_person = models.CharField(_("联系人"), max_length=32, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+
+    history = audited()
+
+    # Fields through which a user's scope reaches a unit (see core.permissions).
+    scope_paths = {"region": "region", "unit": "id"}
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["region__code", "kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="unit_unique_name_in_region")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name = simplify(self.name)
+        super().save(*args, **kwargs)
+
+
+class User(AbstractUser):
+    class Role(models.TextChoices):
+        CITY_ADMIN = "city_admin", _("市级管理员")
+        COUNTY_CLERK = "county_clerk", _("县区填报员")
+        DEPARTMENT_CLERK = "department_clerk", _("部门填报员")
+        LEADER = "leader", _("市级领导")
+        OWNER = "owner", _("项目业主")
+        VIEWER = "viewer", _("只读用户")
+
+    display_name = models.CharField(_("姓名"), max_length=32, blank=True)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属单位"), null=True, blank=True, on_delete=models.PROTECT, related_name="users"
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VIEWER)
+    phone = models.CharField(_("电话"), max_length=32, blank=True)
+
+    objects = UserManager()
+    # Passwords are not history: keep the hash out of the audit trail.
+    history = audited(excluded_fields=["password", "last_login"])
+
+    scope_paths = {"region": "unit__region", "unit": "unit"}
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def region(self) -> Region | None:
+        return self.unit.region if self.unit_id else None
+
+
+class Leader(models.Model):
+    """A city (or county) leader who packages projects (包抓/包保/包联)."""
+
+    name = models.CharField(_("姓名"), max_length=32)
+    title = models.CharField(_("职务"), max_length=64, blank=True)
+    region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="leaders")
+    user = models.OneToOneField(
+        User, verbose_name=_("登录账号"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leader"
+    )
+    order = models.PositiveSmallIntegerField(_("排序"), default=100)
+
+    history = audited()
+
+    scope_paths = {"region": "region"}
+
+    class Meta:
+        verbose_name = _("包抓领导")
+        verbose_name_plural = _("包抓领导")
+        ordering = ["region__code", "order", "name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="leader_unique_name_in_region")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.title}）" if self.title else self.name

@@ -1,0 +1,143 @@
+"""The one permission chokepoint.
+
+Every queryset a user sees goes through :func:`restrict`; every write asks
+:func:`require` (inside the service's transaction) before it touches a row. Nothing else
+in the code base filters by region or role.
+
+Scope, by role:
+
+=================  ===============================  ==============================
+role               sees                             may change
+=================  ===============================  ==============================
+superuser          everything                       everything
+city admin         their unit's region (the city)   the same
+county clerk       their unit's region (the county) the same
+department clerk   projects their unit is           the same
+                   responsible for
+project owner      projects their unit owns         the same
+leader, viewer     their unit's region              nothing
+=================  ===============================  ==============================
+
+Objects outside a user's view scope answer 404 (their existence is not disclosed);
+objects inside the view scope but outside the edit scope answer 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from keyprojects.accounts.models import User
+    from keyprojects.regions.models import Region
+
+Action = Literal["view", "edit"]
+
+WRITER_ROLES = {"city_admin", "county_clerk", "department_clerk", "owner"}
+ADMIN_ROLES = {"city_admin"}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may reach: everything, a region subtree, or one unit's projects."""
+
+    everything: bool = False
+    region: Region | None = None
+    via: Literal["region", "responsible_unit", "owner", "none"] = "none"
+    unit_id: int | None = None
+
+
+def scope_of(user: User, action: Action = "view") -> Scope:
+    if not user or not user.is_authenticated or not user.is_active:
+        return Scope()
+    if user.is_superuser:
+        return Scope(everything=True)
+    if action == "edit" and user.role not in WRITER_ROLES:
+        return Scope()
+    unit = user.unit
+    if unit is None:
+        return Scope()
+    if user.role == "department_clerk":
+        return Scope(via="responsible_unit", unit_id=unit.pk, region=unit.region)
+    if user.role == "owner":
+        return Scope(via="owner", unit_id=unit.pk, region=unit.region)
+    return Scope(via="region", region=unit.region)
+
+
+def _condition(model: type[Model], scope: Scope) -> Q | None:
+    """The filter that keeps ``model`` rows inside ``scope``; None means nothing."""
+    paths: dict[str, str] = model.scope_paths  # type: ignore[attr-defined]
+    if scope.everything:
+        return Q()
+    if scope.via == "region" and scope.region is not None:
+        return Q(**{f"{paths['region']}__path__startswith": scope.region.path})
+    if scope.via in ("responsible_unit", "owner"):
+        if scope.via in paths:
+            return Q(**{paths[scope.via]: scope.unit_id})
+        # Units, users: a unit-scoped user reaches only their own unit.
+        if "unit" in paths:
+            return Q(**{paths["unit"]: scope.unit_id})
+    return None
+
+
+def restrict(queryset: QuerySet, user: User, action: Action = "view") -> QuerySet:
+    """``queryset`` narrowed to what ``user`` may ``action``."""
+    condition = _condition(queryset.model, scope_of(user, action))
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+def require(user: User, action: Action, obj: Any) -> None:
+    """Raise 404 if ``obj`` is outside what ``user`` sees, 403 if they may see but not change it."""
+    model = type(obj)
+    if not restrict(model._default_manager.filter(pk=obj.pk), user, "view").exists():
+        raise Http404(_("对象不存在或您无权访问"))
+    if action == "edit" and not restrict(model._default_manager.filter(pk=obj.pk), user, "edit").exists():
+        raise PermissionDenied(_("您没有修改此对象的权限"))
+
+
+def can_edit(user: User, obj: Any) -> bool:
+    return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, "edit").exists()
+
+
+def can_write(user: User) -> bool:
+    """May this user change anything at all (shows or hides the edit buttons)."""
+    return scope_of(user, "edit") != Scope()
+
+
+def regions_for(user: User, action: Action = "edit") -> QuerySet:
+    """Regions a user may place a project in (or read, for ``view``)."""
+    from keyprojects.regions.models import Region
+
+    scope = scope_of(user, action)
+    if scope.everything:
+        return Region.objects.all()
+    if scope.region is None:
+        return Region.objects.none()
+    return Region.objects.within(scope.region)
+
+
+def require_region(user: User, region: Region) -> None:
+    """A project may be created or moved only into a region the user may edit, and only by
+    roles that hold a region (department clerks and owners create nothing new)."""
+    scope = scope_of(user, "edit")
+    if scope.everything:
+        return
+    if scope.via != "region" or scope.region is None or not region.is_within(scope.region):
+        raise PermissionDenied(_("您不能在“%(region)s”登记或调整项目") % {"region": region.name})
+
+
+def require_admin(user: User, region: Region | None = None) -> None:
+    """Managing units, users and leaders: superusers, and city admins inside their region."""
+    if user.is_superuser:
+        return
+    if user.role not in ADMIN_ROLES or user.unit is None:
+        raise PermissionDenied(_("只有市级管理员可以执行此操作"))
+    if region is not None and not region.is_within(user.unit.region):
+        raise PermissionDenied(_("“%(region)s”不在您的管理范围内") % {"region": region.name})
