@@ -141,3 +141,22 @@ def require_admin(user: User, region: Region | None = None) -> None:
         raise PermissionDenied(_("只有市级管理员可以执行此操作"))
     if region is not None and not region.is_within(user.unit.region):
         raise PermissionDenied(_("“%(region)s”不在您的管理范围内") % {"region": region.name})
+
+
+def nearby(user: User, queryset: QuerySet) -> QuerySet:
+    """Units or leaders a user may pick or filter by: those of their own region, below it,
+    and above it (a county clerk assigns city departments and city leaders too)."""
+    region = user.region if user.is_authenticated else None
+    if user.is_superuser:
+        return queryset
+    if region is None:
+        return queryset.none()
+    ancestors = [code for code in region.path.strip("/").split("/") if code]
+    return queryset.filter(Q(region__path__startswith=region.path) | Q(region__code__in=ancestors))
+
+
+def can_create_project(user: User) -> bool:
+    """Registering a project needs a region to put it in: superusers, city admins and
+    county clerks (department clerks and owners work on existing projects)."""
+    scope = scope_of(user, "edit")
+    return scope.everything or (scope.via == "region" and scope.region is not None)

@@ -1,0 +1,44 @@
+# keyprojects — one command each: make install | demo | test | lint | bench
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1:8000
+
+.PHONY: install demo test lint migrate run clean
+
+install: $(BIN)/keyprojects
+
+$(BIN)/keyprojects: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+migrate: install
+	$(BIN)/keyprojects migrate --noinput
+
+demo: migrate
+	$(BIN)/keyprojects load_demo
+	$(BIN)/keyprojects collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  keyprojects 演示环境 / demo: http://$(HOST)/"
+	@echo "  登录账号见上表（密码 demo12345，仅供演示）/ logins above, password demo12345, demo only"
+	@echo ""
+	$(BIN)/keyprojects runserver $(HOST)
+
+run: install
+	$(BIN)/keyprojects runserver $(HOST)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/keyprojects makemigrations --check --dry-run
+
+# pytest exits 5 when it collected no test: that is a failure here, never a pass.
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/keyprojects makemigrations --check --dry-run
+	$(BIN)/pytest -n 2 -p no:cacheprovider; rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

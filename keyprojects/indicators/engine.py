@@ -1,0 +1,200 @@
+"""The indicator module: every figure the product shows is computed here, once.
+
+Each indicator has a stable key, a Chinese and an English name and its written
+definition (口径); pages and exports print the definition next to the number. The
+predicates that select the projects behind a figure (``started_q``, ``NEW_Q`` …) are
+also used by the project list's filters, so a figure and the list it links to always
+agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import get_language
+
+from keyprojects.projects.models import CONTINUING_NATURES, ZERO, AnnualPlan, Nature
+from keyprojects.regions.models import Region
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    name_zh: str
+    name_en: str
+    definition_zh: str
+    definition_en: str
+    unit: str = ""  # "个", "万元", "%"
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "zh").startswith("en") else self.name_zh
+
+    @property
+    def definition(self) -> str:
+        return self.definition_en if (get_language() or "zh").startswith("en") else self.definition_zh
+
+
+INDICATORS: dict[str, Indicator] = {
+    i.key: i
+    for i in [
+        Indicator(
+            "plan", "年度计划项目", "Projects in the annual plan",
+            "列入本年度重点项目计划（500万元以上）的项目；金额为其总投资与年度计划投资之和。",
+            "Projects in the year's key-project plan (500 万元 and more), with the sums of their total and annual planned investment.",
+        ),
+        Indicator(
+            "list_totals", "列表合计", "List totals",
+            "当前筛选条件下的项目个数、总投资之和与所选年度计划投资之和。",
+            "Number of projects matching the current filters, with the sums of total investment and of the chosen year's planned investment.",
+        ),
+        Indicator(
+            "new_planned", "新开工项目（计划）", "New projects planned",
+            "年度计划中建设性质为“新开工”的项目。",
+            "Projects in the year's plan whose nature is 'new start'.",
+        ),
+        Indicator(
+            "continuing_planned", "续建项目（计划）", "Continuing projects planned",
+            "年度计划中建设性质为“续建”或“竣工”（往年已开工、本年续建）的项目。",
+            "Projects in the year's plan started in earlier years ('continuing' or 'completing this year').",
+        ),
+        Indicator(
+            "started_or_resumed", "已开复工项目", "Started or resumed",
+            "截至统计日期，本年已开工的新开工项目与已复工的续建项目之和（以开复工日期不晚于统计日期为准）。",
+            "New projects started plus continuing projects resumed this year, with a start/resume date on or before the as-of date.",
+        ),
+        Indicator(
+            "new_started", "新开工项目（已开工）", "New projects started",
+            "截至统计日期已开工的新开工项目。",
+            "New projects that started construction on or before the as-of date.",
+        ),
+        Indicator(
+            "continuing_resumed", "续建项目（已复工）", "Continuing projects resumed",
+            "截至统计日期已复工的续建项目。",
+            "Continuing projects that resumed work this year on or before the as-of date.",
+        ),
+        Indicator(
+            "start_or_resume_rate", "开复工率", "Start-or-resume rate",
+            "开复工率 =（新开工项目已开工数 + 续建项目已复工数）÷ 年度计划项目数 × 100%，四舍五入保留一位小数。",
+            "(new projects started + continuing projects resumed) / projects in the year's plan × 100, rounded half-up to one decimal.",
+            "%",
+        ),
+        Indicator(
+            "new_start_rate", "新项目开工率", "New-project start rate",
+            "新项目开工率 = 新开工项目已开工数 ÷ 计划新开工项目数 × 100%，四舍五入保留一位小数。",
+            "new projects started / new projects in the plan × 100, rounded half-up to one decimal.",
+            "%",
+        ),
+        Indicator(
+            "continuing_resume_rate", "续建项目复工率", "Continuing-project resume rate",
+            "续建项目复工率 = 续建项目已复工数 ÷ 计划续建项目数 × 100%，四舍五入保留一位小数。",
+            "continuing projects resumed / continuing projects in the plan × 100, rounded half-up to one decimal.",
+            "%",
+        ),
+    ]
+}
+
+NEW_Q = Q(nature=Nature.NEW)
+CONTINUING_Q = Q(nature__in=CONTINUING_NATURES)
+
+
+def started_q(as_of: date | None, prefix: str = "") -> Q:
+    """Plans started or resumed this year, as of a date (all recorded starts if no date)."""
+    condition = Q(**{f"{prefix}started": True})
+    if as_of is not None:
+        condition &= Q(**{f"{prefix}started_on__lte": as_of})
+    return condition
+
+
+# The groups ``plan_stats`` counts, each a filter on AnnualPlan rows.
+def _groups(as_of: date | None) -> dict[str, Q]:
+    started = started_q(as_of)
+    return {
+        "plan": Q(),
+        "new_planned": NEW_Q,
+        "continuing_planned": CONTINUING_Q,
+        "started_or_resumed": started,
+        "new_started": NEW_Q & started,
+        "continuing_resumed": CONTINUING_Q & started,
+    }
+
+
+def percent(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None:
+    """A rate in percent, rounded half-up to one decimal; None when nothing to divide by."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def plans_in(year: int, region: Region | None = None, queryset: QuerySet | None = None) -> QuerySet:
+    """The annual-plan rows of ``year`` within ``region`` (and within ``queryset`` if given,
+    e.g. what a user may see)."""
+    plans = queryset if queryset is not None else AnnualPlan.objects.all()
+    plans = plans.filter(year=year)
+    if region is not None:
+        plans = plans.filter(project__region__path__startswith=region.path)
+    return plans
+
+
+def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
+    """Counts and sums of the plan and its starts, and the three start rates.
+
+    One aggregate query. Amounts are Decimal 万元.
+    """
+    aggregates: dict[str, Any] = {}
+    for key, condition in _groups(as_of).items():
+        aggregates[f"{key}__count"] = Count("id", filter=condition)
+        aggregates[f"{key}__total_investment"] = Coalesce(
+            Sum("project__total_investment", filter=condition), ZERO
+        )
+        aggregates[f"{key}__annual_plan"] = Coalesce(Sum("planned_investment", filter=condition), ZERO)
+    row = plans.aggregate(**aggregates)
+    result: dict[str, Any] = {}
+    for key in _groups(as_of):
+        result[key] = {
+            "count": row[f"{key}__count"],
+            "total_investment": Decimal(row[f"{key}__total_investment"]),
+            "annual_plan": Decimal(row[f"{key}__annual_plan"]),
+        }
+    result["rates"] = {
+        "start_or_resume_rate": percent(result["started_or_resumed"]["count"], result["plan"]["count"]),
+        "new_start_rate": percent(result["new_started"]["count"], result["new_planned"]["count"]),
+        "continuing_resume_rate": percent(
+            result["continuing_resumed"]["count"], result["continuing_planned"]["count"]
+        ),
+    }
+    return result
+
+
+def list_totals(projects: QuerySet) -> dict[str, Any]:
+    """The totals line of a project list: count, 总投资 and 年度计划 (the list's
+    ``annual_plan`` annotation: the chosen year's plan). Decimal 万元."""
+    row = projects.order_by().aggregate(
+        count=Count("id"),
+        total_investment=Coalesce(Sum("total_investment"), ZERO),
+        annual_plan=Sum("annual_plan"),
+    )
+    return {
+        "count": row["count"],
+        "total_investment": Decimal(row["total_investment"]),
+        "annual_plan": Decimal(row["annual_plan"]) if row["annual_plan"] is not None else None,
+    }
+
+
+def to_json(stats: dict[str, Any]) -> dict[str, Any]:
+    """Decimals as strings (no float ever touches money): amounts without trailing zeros
+    ("26198000", "1234.56"), rates as rounded ("65.8")."""
+
+    def convert(value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: convert(v, k) for k, v in value.items()}
+        if isinstance(value, Decimal):
+            return str(value) if key.endswith("rate") else format(value.normalize(), "f")
+        return value
+
+    return convert(stats)

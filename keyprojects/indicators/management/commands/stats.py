@@ -1,0 +1,61 @@
+"""keyprojects stats --region 葫芦岛市 --year 2022 --as-of 2022-06-05 [--json]"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from keyprojects.indicators.engine import INDICATORS, plan_stats, plans_in, to_json
+from keyprojects.regions.models import Region
+
+ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
+
+
+def find_region(name: str) -> Region:
+    """One region by name (Simplified or Traditional) or code; a clear error otherwise."""
+    by_code = Region.objects.filter(code=name).first()
+    if by_code:
+        return by_code
+    matches = Region.objects.match(name)
+    if not matches:
+        raise CommandError(f"找不到区划“{name}”，请检查名称或先运行 keyprojects load_regions")
+    best = [m for m in matches if m.depth == matches[0].depth]
+    if len(best) > 1:
+        raise CommandError(f"区划“{name}”不唯一：" + "、".join(r.full_name for r in best) + "；请使用区划代码")
+    return best[0]
+
+
+class Command(BaseCommand):
+    help = "打印某区划某年度的重点项目指标（开复工率等）/ print the key-project indicators"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--region", required=True, help="区划名称或代码，如 葫芦岛市 / 211400")
+        parser.add_argument("--year", type=int, required=True, help="计划年度")
+        parser.add_argument("--as-of", dest="as_of", help="统计日期 YYYY-MM-DD（默认：今天）")
+        parser.add_argument("--json", action="store_true", help="输出 JSON")
+
+    def handle(self, *args, **options) -> None:
+        region = find_region(options["region"])
+        try:
+            as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else date.today()
+        except ValueError as exc:
+            raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
+        stats = plan_stats(plans_in(options["year"], region), as_of)
+        if options["json"]:
+            payload = {"region": region.name, "region_code": region.code, "year": options["year"],
+                       "as_of": as_of.isoformat(), **to_json(stats)}
+            self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
+            return
+        self.stdout.write(f"{region.full_name} {options['year']}年重点项目 截至 {as_of:%Y年%m月%d日}")
+        self.stdout.write(f"{'':<14}{'项目数':>8}{'总投资(亿元)':>16}{'年度计划(亿元)':>16}")
+        for key in ROWS:
+            row = stats[key]
+            self.stdout.write(
+                f"{INDICATORS[key].name_zh:<12}{row['count']:>8}"
+                f"{row['total_investment'] / 10000:>16,.2f}{row['annual_plan'] / 10000:>16,.2f}"
+            )
+        for key, value in stats["rates"].items():
+            shown = f"{value}%" if value is not None else "—"
+            self.stdout.write(f"{INDICATORS[key].name_zh}：{shown}    口径：{INDICATORS[key].definition_zh}")

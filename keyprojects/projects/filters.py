@@ -1,0 +1,142 @@
+"""The one filter definition of the project list, used by the web list (and later the API
+and the ledger export).
+
+A plan year is always chosen: the list shows the projects in that year's plan with the
+plan's figures (annual plan, nature, batch, start), or the whole library for "all".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from django.db.models import DateField, DecimalField, F, FilteredRelation, Q, QuerySet, Value
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.accounts.models import Leader, User
+from keyprojects.core.forms import StyledForm
+from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.indicators.engine import started_q
+from keyprojects.regions.models import Region
+
+from .models import CONTINUING_NATURES, AnnualPlan, Batch, Nature, Project, ProjectList, Sector, Stage
+
+YES_NO = [("yes", _("是")), ("no", _("否"))]
+NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）"))]
+
+
+def plan_years(projects: QuerySet) -> list[int]:
+    return sorted(
+        AnnualPlan.objects.filter(project__in=projects).values_list("year", flat=True).distinct(), reverse=True
+    )
+
+
+class ProjectFilter(filters.FilterSet):
+    year = filters.NumberFilter(label=_("计划年度"), method="filter_noop")
+    as_of = filters.DateFilter(label=_("统计日期"), method="filter_noop", widget=forms.DateInput(attrs={"type": "date"}))
+    q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
+    region = filters.ModelChoiceFilter(label=_("区划"), queryset=Region.objects.none(), method="filter_region")
+    stage = filters.ChoiceFilter(label=_("建设阶段"), choices=Stage.choices)
+    nature = filters.ChoiceFilter(label=_("建设性质"), choices=NATURE_CHOICES, method="filter_nature")
+    batch = filters.ChoiceFilter(label=_("三个一批"), choices=Batch.choices, method="filter_batch")
+    started = filters.ChoiceFilter(label=_("已开复工"), choices=YES_NO, method="filter_started")
+    sector = filters.ModelChoiceFilter(label=_("行业领域"), queryset=Sector.objects.all())
+    level = filters.ChoiceFilter(label=_("项目级别"), choices=Project.Level.choices)
+    list = filters.ModelChoiceFilter(label=_("清单"), queryset=ProjectList.objects.all(), method="filter_list")
+    leader = filters.ModelChoiceFilter(label=_("包抓领导"), queryset=Leader.objects.none(), method="filter_leader")
+    packaged = filters.ChoiceFilter(label=_("领导包抓"), choices=YES_NO, method="filter_packaged")
+    o = filters.OrderingFilter(
+        label=_("排序"),
+        fields=(
+            ("region__code", "region"),
+            ("name", "name"),
+            ("total_investment", "total_investment"),
+            ("annual_plan", "annual_plan"),
+            ("started_on", "started_on"),
+            ("updated_at", "updated_at"),
+        ),
+        field_labels={
+            "region__code": _("区划"),
+            "name": _("项目名称"),
+            "total_investment": _("总投资"),
+            "annual_plan": _("年度计划"),
+            "started_on": _("开复工日期"),
+            "updated_at": _("更新时间"),
+        },
+    )
+
+    class Meta:
+        model = Project
+        fields: list[str] = []
+        form = StyledForm
+
+    def __init__(self, data: Any = None, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.user = user
+        self.filters["region"].queryset = regions_for(user, "view").exclude(level=Region.Level.PROVINCE)
+        self.filters["leader"].queryset = nearby(user, Leader.objects.all())
+
+    # The plan year shapes the whole queryset: it is joined first, so every other filter
+    # and the ordering see the year's plan.
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        year = self.form.cleaned_data.get("year")
+        if year:
+            queryset = queryset.annotate(
+                plan=FilteredRelation("plans", condition=Q(plans__year=int(year)))
+            ).filter(plan__id__isnull=False).annotate(
+                annual_plan=F("plan__planned_investment"),
+                started_on=F("plan__started_on"),
+            )
+        else:  # the whole library: no plan figures to show or sort by
+            queryset = queryset.annotate(
+                annual_plan=Value(None, output_field=DecimalField()),
+                started_on=Value(None, output_field=DateField()),
+            )
+        return super().filter_queryset(queryset)
+
+    def filter_noop(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset
+
+    def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(name__icontains=value) | Q(code__icontains=value) | Q(address__icontains=value)
+            | Q(owner__name__icontains=value)
+        )
+
+    def filter_region(self, queryset: QuerySet, name: str, value: Region) -> QuerySet:
+        return queryset.filter(region__path__startswith=value.path)
+
+    def _needs_year(self, queryset: QuerySet) -> bool:
+        return bool(self.form.cleaned_data.get("year"))
+
+    def filter_nature(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not self._needs_year(queryset):
+            return queryset
+        if value == "continuing_all":
+            return queryset.filter(plan__nature__in=CONTINUING_NATURES)
+        return queryset.filter(plan__nature=value)
+
+    def filter_batch(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(plan__batch=value) if self._needs_year(queryset) else queryset
+
+    def filter_started(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if not self._needs_year(queryset):
+            return queryset
+        condition = started_q(self.form.cleaned_data.get("as_of"), prefix="plan__")
+        return queryset.filter(condition) if value == "yes" else queryset.exclude(condition)
+
+    # Many-to-many filters go through a subquery so a project never appears twice (and is
+    # never summed twice in the totals).
+    def filter_list(self, queryset: QuerySet, name: str, value: ProjectList) -> QuerySet:
+        return queryset.filter(pk__in=Project.objects.filter(lists=value).values("pk"))
+
+    def filter_leader(self, queryset: QuerySet, name: str, value: Leader) -> QuerySet:
+        return queryset.filter(pk__in=Project.objects.filter(leaders=value).values("pk"))
+
+    def filter_packaged(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        packaged = Project.objects.filter(leaders__isnull=False).values("pk")
+        return queryset.filter(pk__in=packaged) if value == "yes" else queryset.exclude(pk__in=packaged)

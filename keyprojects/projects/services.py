@@ -1,0 +1,194 @@
+"""Operations on projects and annual plans: one transaction each, scope-checked, audited.
+
+Web views, the admin, the importer and commands all call these, so there is one way to
+change a project. Validation of field values lives in the forms (``forms.py``) and the
+models' ``clean``; these functions enforce scope, versions and life-cycle rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from keyprojects.accounts.models import User
+from keyprojects.core.permissions import require, require_region
+
+from .models import STAGE_TRANSITIONS, AnnualPlan, FundingSource, Project, Stage, StageTransition
+
+# Plain fields the edit form may set; stage changes only through ``change_stage``.
+PROJECT_FIELDS = [
+    "code", "name", "region", "address", "longitude", "latitude", "scope", "sector", "project_type",
+    "investment_nature", "level", "owner", "responsible_unit", "contact_person", "contact_phone",
+    "planned_start", "actual_start", "planned_completion", "actual_completion", "total_investment",
+]
+PROJECT_M2M = ["lists", "leaders"]
+PLAN_FIELDS = ["nature", "planned_investment", "prior_completed", "planned_start_month", "batch", "started", "started_on"]
+
+
+@dataclass
+class EditConflict(Exception):
+    """Someone saved the object after the user opened it; nothing was written."""
+
+    current: Any
+    expected_version: int
+
+    def __str__(self) -> str:
+        last = self.current.history.first()
+        who = last.history_user if last and last.history_user else _("其他用户")
+        when = timezone.localtime(last.history_date).strftime("%Y-%m-%d %H:%M") if last else ""
+        return _(
+            "保存失败：该记录已被 %(who)s 于 %(when)s 修改（您打开的是第 %(mine)s 版，当前是第 %(now)s 版）。"
+            "您填写的内容仍在下方，请核对最新数据后再保存。"
+        ) % {"who": who, "when": when, "mine": self.expected_version, "now": self.current.version}
+
+
+def _check_version(obj: Any, expected_version: int | None) -> None:
+    if expected_version is not None and obj.version != expected_version:
+        raise EditConflict(obj, expected_version)
+
+
+def _set_funding(project: Project, funding: dict[str, Decimal | None] | None) -> None:
+    if funding is None:
+        return
+    existing = {f.kind: f for f in project.funding.all()}
+    for kind, amount in funding.items():
+        row = existing.get(kind)
+        if not amount:
+            if row is not None:
+                row.delete()
+        elif row is None:
+            FundingSource.objects.create(project=project, kind=kind, amount=amount)
+        elif row.amount != amount:
+            row.amount = amount
+            row.save()
+
+
+def _validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) -> None:
+    if not funding:
+        return
+    funded = sum((a for a in funding.values() if a), Decimal(0))
+    if funded > total:
+        raise ValidationError(
+            {"total_investment": _("各项资金来源合计（%(funded)s 万元）超过了总投资（%(total)s 万元）")
+             % {"funded": funded.normalize(), "total": total.normalize()}}
+        )
+
+
+@transaction.atomic
+def create_project(
+    user: User, data: dict[str, Any], funding: dict[str, Decimal | None] | None = None,
+    stage: str = Stage.PREPARATION, stage_date: date | None = None,
+) -> Project:
+    require_region(user, data["region"])
+    project = Project(**{f: data[f] for f in PROJECT_FIELDS if f in data}, stage=stage)
+    project.full_clean()
+    _validate_funding(project.total_investment, funding)
+    project.save()
+    for field in PROJECT_M2M:
+        if field in data:
+            getattr(project, field).set(data[field])
+    _set_funding(project, funding)
+    StageTransition.objects.create(
+        project=project, from_stage="", to_stage=stage, date=stage_date or timezone.localdate(),
+        note=_("登记入库"), created_by=user if user.is_authenticated else None,
+    )
+    require(user, "edit", project)
+    return project
+
+
+@transaction.atomic
+def update_project(
+    user: User, project_id: int, expected_version: int | None, data: dict[str, Any],
+    funding: dict[str, Decimal | None] | None = None,
+) -> Project:
+    project = Project.objects.select_for_update().get(pk=project_id)
+    require(user, "edit", project)
+    _check_version(project, expected_version)
+    if "region" in data and data["region"].pk != project.region_id:
+        require_region(user, data["region"])
+    for field in PROJECT_FIELDS:
+        if field in data:
+            setattr(project, field, data[field])
+    project.full_clean()
+    _validate_funding(project.total_investment, funding)
+    project.version += 1
+    project.save()
+    for field in PROJECT_M2M:
+        if field in data:
+            getattr(project, field).set(data[field])
+    _set_funding(project, funding)
+    require(user, "edit", project)  # still in the user's scope after the change
+    return project
+
+
+@transaction.atomic
+def change_stage(
+    user: User, project_id: int, expected_version: int | None, to_stage: str, on: date, note: str = ""
+) -> Project:
+    project = Project.objects.select_for_update().get(pk=project_id)
+    require(user, "edit", project)
+    _check_version(project, expected_version)
+    if to_stage not in STAGE_TRANSITIONS.get(project.stage, set()):
+        raise ValidationError({"to_stage": _("不能从“%(from)s”变更为“%(to)s”") % {
+            "from": project.get_stage_display(), "to": Stage(to_stage).label}})
+    last = project.stage_transitions.order_by("-date", "-id").first()
+    if last is not None and on < last.date:
+        raise ValidationError({"date": _("变更日期不能早于上一次阶段变更日期（%(date)s）") % {"date": last.date}})
+    if on > timezone.localdate():
+        raise ValidationError({"date": _("变更日期不能晚于今天")})
+    StageTransition.objects.create(
+        project=project, from_stage=project.stage, to_stage=to_stage, date=on, note=note, created_by=user
+    )
+    project.stage = to_stage
+    if to_stage == Stage.CONSTRUCTION and project.actual_start is None:
+        project.actual_start = on
+    if to_stage == Stage.COMPLETED:
+        project.actual_completion = on
+    project.full_clean()
+    project.version += 1
+    project.save()
+    return project
+
+
+@transaction.atomic
+def delete_project(user: User, project_id: int, expected_version: int | None) -> None:
+    project = Project.objects.select_for_update().get(pk=project_id)
+    require(user, "edit", project)
+    _check_version(project, expected_version)
+    project.delete()
+
+
+@transaction.atomic
+def save_annual_plan(
+    user: User, project_id: int, year: int, data: dict[str, Any], expected_version: int | None = None
+) -> AnnualPlan:
+    """Create or update a project's plan for ``year``."""
+    project = Project.objects.select_for_update().get(pk=project_id)
+    require(user, "edit", project)
+    plan = AnnualPlan.objects.select_for_update().filter(project=project, year=year).first()
+    if plan is None:
+        plan = AnnualPlan(project=project, year=year)
+    else:
+        _check_version(plan, expected_version)
+        plan.version += 1
+    for field in PLAN_FIELDS:
+        if field in data:
+            setattr(plan, field, data[field])
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def delete_annual_plan(user: User, plan_id: int, expected_version: int | None) -> None:
+    plan = AnnualPlan.objects.select_for_update().select_related("project").get(pk=plan_id)
+    require(user, "edit", plan.project)
+    _check_version(plan, expected_version)
+    plan.delete()

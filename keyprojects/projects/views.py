@@ -1,0 +1,196 @@
+"""Project pages: list, detail, create/edit, stage change, annual plan, history.
+
+Views parse the request, call one service, render. Scope comes from the chokepoint
+(``visible_to`` / ``require``); services re-check it inside their transaction.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from keyprojects.core.permissions import can_create_project, can_edit, require
+from keyprojects.indicators.engine import INDICATORS, list_totals
+
+from . import services
+from .filters import ProjectFilter, plan_years
+from .forms import AnnualPlanForm, ProjectForm, StageForm
+from .history import project_history
+from .models import STAGE_TRANSITIONS, AnnualPlan, Project, Stage
+
+PAGE_SIZE = 50
+
+
+def _form_errors_from(exc: ValidationError, form) -> None:
+    """Put a service's ValidationError on the form, on the field it names when the form has it."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    visible = Project.objects.visible_to(request.user)
+    years = plan_years(visible)
+    params: QueryDict = request.GET.copy()
+    if "year" not in params and years:
+        params["year"] = str(years[0])
+    project_filter = ProjectFilter(params, queryset=visible, user=request.user)
+    projects = project_filter.qs.select_related("region", "sector", "owner")
+    totals = list_totals(project_filter.qs)
+    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "filter": project_filter,
+        "page": page,
+        "totals": totals,
+        "totals_definition": INDICATORS["list_totals"],
+        "years": years,
+        "year": params.get("year") or "",
+        "query": query.urlencode(),
+        "can_create": can_create_project(request.user),
+    }
+    template = "projects/_project_table.html" if request.htmx else "projects/project_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(
+        Project.objects.visible_to(request.user)
+        .select_related("region", "sector", "owner", "responsible_unit")
+        .prefetch_related(
+            "lists", "leaders", "funding",
+            Prefetch("plans", queryset=AnnualPlan.objects.order_by("-year")),
+            "stage_transitions__created_by",
+        ),
+        pk=pk,
+    )
+    editable = can_edit(request.user, project)
+    stage_form = StageForm(initial={"version": project.version}) if editable else None
+    if stage_form is not None:
+        allowed = STAGE_TRANSITIONS.get(project.stage, set())
+        stage_form.fields["to_stage"].choices = [(s.value, s.label) for s in Stage if s in allowed]
+    return render(request, "projects/project_detail.html", {
+        "project": project, "editable": editable, "stage_form": stage_form,
+    })
+
+
+@login_required
+def project_create(request: HttpRequest) -> HttpResponse:
+    if not can_create_project(request.user):
+        raise PermissionDenied(_("您没有登记项目的权限"))
+    form = ProjectForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = form.cleaned_data
+            project = services.create_project(request.user, data, form.funding(), stage=data["stage"])
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("项目“%(name)s”已登记") % {"name": project.name})
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/project_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+    require(request.user, "edit", project)
+    form = ProjectForm(request.POST or None, instance=project, user=request.user)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_project(
+                request.user, project.pk, form.cleaned_data.get("version"), form.cleaned_data, form.funding()
+            )
+        except services.EditConflict as exc:
+            conflict = exc
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("项目已保存"))
+            return redirect("projects:detail", pk=project.pk)
+    current = Project.objects.get(pk=project.pk) if conflict else None
+    return render(request, "projects/project_form.html", {
+        "form": form, "project": project, "conflict": conflict, "current": current,
+    })
+
+
+@login_required
+@require_POST
+def project_stage(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+    form = StageForm(request.POST)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}：{'；'.join(errors)}")
+        return redirect("projects:detail", pk=pk)
+    try:
+        services.change_stage(
+            request.user, project.pk, form.cleaned_data["version"], form.cleaned_data["to_stage"],
+            form.cleaned_data["date"], form.cleaned_data["note"],
+        )
+    except services.EditConflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("建设阶段已变更"))
+    return redirect("projects:detail", pk=pk)
+
+
+@login_required
+def plan_edit(request: HttpRequest, pk: int, year: int | None = None) -> HttpResponse:
+    project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+    require(request.user, "edit", project)
+    plan = get_object_or_404(AnnualPlan, project=project, year=year) if year else None
+    form = AnnualPlanForm(request.POST or None, instance=plan, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_annual_plan(
+                request.user, project.pk, form.cleaned_data["year"], form.cleaned_data,
+                form.cleaned_data.get("version") if plan else None,
+            )
+        except services.EditConflict as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            _form_errors_from(exc, form)
+        else:
+            messages.success(request, _("年度计划已保存"))
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/plan_form.html", {"form": form, "project": project, "plan": plan})
+
+
+@login_required
+def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+    require(request.user, "edit", project)
+    if request.method == "POST":
+        try:
+            services.delete_project(request.user, project.pk, int(request.POST.get("version") or 0))
+        except services.EditConflict as exc:
+            messages.error(request, str(exc))
+            return redirect("projects:detail", pk=pk)
+        messages.success(request, _("项目“%(name)s”已删除") % {"name": project.name})
+        return redirect("projects:list")
+    return render(request, "projects/project_confirm_delete.html", {"project": project})
+
+
+@login_required
+def project_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
+    return render(request, "projects/project_history.html", {
+        "project": project, "entries": project_history(project),
+    })

@@ -1,0 +1,99 @@
+"""The fixed cast every test uses: Huludao's people and a few projects in and out of scope."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.core.audit import Source, audit_context
+from keyprojects.projects.models import AnnualPlan, Nature, Project, Sector
+from keyprojects.regions.models import Region
+
+PASSWORD = "secret-test-pw"
+
+
+def pytest_configure(config) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Regions of Liaoning (Huludao, Jinzhou …) and Hebei (Qian'an), loaded once per test database."""
+    with django_db_blocker.unblock():
+        call_command("load_regions", province=["辽宁省", "河北省"], verbosity=0)
+
+
+def region(name: str) -> Region:
+    return Region.objects.match(name)[0]
+
+
+def make_user(username: str, role: str, unit: Unit, **extra) -> User:
+    user = User.objects.create_user(username, password=PASSWORD, role=role, unit=unit, **extra)
+    return user
+
+
+class Cast:
+    """Users and projects: a city (葫芦岛市), two of its counties, one department, an enterprise,
+    and a neighbouring city (锦州市) that nobody here may see."""
+
+    def __init__(self) -> None:
+        with audit_context(Source.SYSTEM, detail="test fixture"):
+            self.city = region("葫芦岛市")
+            self.lianshan = region("连山区")
+            self.suizhong = region("绥中县")
+            self.jinzhou = region("锦州市")
+            self.fgw = Unit.objects.create(name="葫芦岛市发展和改革委员会", region=self.city, kind=Unit.Kind.DEPARTMENT)
+            self.gxj = Unit.objects.create(name="葫芦岛市工业和信息化局", region=self.city, kind=Unit.Kind.DEPARTMENT)
+            self.gov = Unit.objects.create(name="葫芦岛市人民政府", region=self.city, kind=Unit.Kind.GOVERNMENT)
+            self.lianshan_fgj = Unit.objects.create(name="连山区发展和改革局", region=self.lianshan)
+            self.suizhong_fgj = Unit.objects.create(name="绥中县发展和改革局", region=self.suizhong)
+            self.jinzhou_fgw = Unit.objects.create(name="锦州市发展和改革委员会", region=self.jinzhou)
+            self.company = Unit.objects.create(name="葫芦岛连石化工有限责任公司", region=self.lianshan, kind=Unit.Kind.ENTERPRISE)
+
+            self.admin = make_user("admin", User.Role.CITY_ADMIN, self.fgw)
+            self.lianshan_clerk = make_user("lianshan", User.Role.COUNTY_CLERK, self.lianshan_fgj)
+            self.suizhong_clerk = make_user("suizhong", User.Role.COUNTY_CLERK, self.suizhong_fgj)
+            self.dept_clerk = make_user("gxj", User.Role.DEPARTMENT_CLERK, self.gxj)
+            self.leader_user = make_user("leader", User.Role.LEADER, self.gov)
+            self.owner = make_user("owner", User.Role.OWNER, self.company)
+            self.viewer = make_user("viewer", User.Role.VIEWER, self.fgw)
+            self.outsider = make_user("jinzhou", User.Role.CITY_ADMIN, self.jinzhou_fgw)
+            self.superuser = User.objects.create_superuser("root", password=PASSWORD)
+
+            self.leader = Leader.objects.create(name="王建国", title="副市长", region=self.city, user=self.leader_user)
+            self.sector = Sector.objects.create(name="精细化工")
+
+            self.p_lianshan = self.project(
+                "连石化工年产3.5万吨苯二胺项目", self.lianshan, Decimal("52000"),
+                owner=self.company, responsible_unit=self.gxj,
+            )
+            self.p_suizhong = self.project("绥中四方台风电项目", self.suizhong, Decimal("80000"))
+            self.p_jinzhou = self.project("锦州港扩建工程", self.jinzhou, Decimal("120000"))
+            self.p_lianshan.leaders.add(self.leader)
+
+    def project(self, name: str, where: Region, total: Decimal, **fields) -> Project:
+        project = Project.objects.create(name=name, region=where, total_investment=total, sector=self.sector, **fields)
+        AnnualPlan.objects.create(project=project, year=2022, nature=Nature.NEW, planned_investment=total / 4)
+        return project
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return Cast()
+
+
+@pytest.fixture
+def login(client):
+    def _login(user: User):
+        client.force_login(user)
+        return client
+
+    return _login
