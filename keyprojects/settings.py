@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "keyprojects.regions",
     "keyprojects.accounts",
     "keyprojects.projects",
+    "keyprojects.reporting",
     "keyprojects.indicators",
     "keyprojects.demo",
 ]

@@ -19,6 +19,9 @@ def form_data(project: Project, **changes) -> dict:
         "name": project.name, "code": project.code or "", "region": project.region_id,
         "total_investment": str(project.total_investment), "project_type": project.project_type,
         "investment_nature": project.investment_nature, "level": project.level, "version": project.version,
+        "sector": project.sector_id or "", "owner": project.owner_id or "",
+        "responsible_unit": project.responsible_unit_id or "",
+        "leaders": [leader.pk for leader in project.leaders.all()],
     }
     data.update(changes)
     return data
@@ -96,13 +99,14 @@ def test_edit_records_who_where_and_before_after(cast, client):
     assert response.status_code == 302
     project.refresh_from_db()
     assert project.version == 2 and project.total_investment == Decimal("60000")
-    record = project.history.first()
+    record = project.history.filter(version=2).earliest("history_date")
     assert record.history_user == cast.lianshan_clerk
     assert record.history_source == "web"
     assert record.history_type == "~"
     delta = record.diff_against(record.prev_record)
     changed = {c.field: (c.old, c.new) for c in delta.changes}
-    assert changed["total_investment"] == (Decimal("52000.0000"), Decimal("60000.0000"))
+    assert changed == {"total_investment": (Decimal("52000.0000"), Decimal("60000.0000")),
+                       "address": ("", "连山区北港工业区")}  # nothing else was touched
     history_page = client.get(reverse("projects:history", args=[project.pk])).content.decode()
     assert "连山区北港工业区" in history_page and "总投资" in history_page and "网页" in history_page
 

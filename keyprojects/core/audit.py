@@ -42,7 +42,7 @@ class AuditContext:
 
 
 _current: contextvars.ContextVar[AuditContext] = contextvars.ContextVar(
-    "keyprojects_audit_context", default=AuditContext()
+    "keyprojects_audit_context", default=AuditContext()  # noqa: B039 (frozen dataclass)
 )
 
 

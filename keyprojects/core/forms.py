@@ -8,7 +8,7 @@ from django import forms
 
 
 def style_widgets(form: forms.BaseForm) -> None:
-    for name, field in form.fields.items():
+    for field in form.fields.values():
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect | forms.HiddenInput):
             continue

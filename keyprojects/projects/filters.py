@@ -20,7 +20,16 @@ from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.indicators.engine import started_q
 from keyprojects.regions.models import Region
 
-from .models import CONTINUING_NATURES, AnnualPlan, Batch, Nature, Project, ProjectList, Sector, Stage
+from .models import (
+    CONTINUING_NATURES,
+    AnnualPlan,
+    Batch,
+    Nature,
+    Project,
+    ProjectList,
+    Sector,
+    Stage,
+)
 
 YES_NO = [("yes", _("是")), ("no", _("否"))]
 NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）"))]

@@ -27,6 +27,7 @@ class Change:
 
 @dataclass
 class Entry:
+    object_id: Any
     when: datetime
     user: Any
     source: str
@@ -104,7 +105,13 @@ def _entries_for(records: list, model: type[models.Model], subject, cache: dict)
                 changes.append(Change(str(f.verbose_name), "" if record.history_type == "+" else shown,
                                       shown if record.history_type == "+" else ""))
         previous[obj_id] = record
+        last = entries[-1] if entries else None
+        if (last is not None and last.object_id == obj_id and last.user == record.history_user
+                and abs((record.history_date - last.when).total_seconds()) < 2):
+            last.changes += changes  # one save that wrote the row and then its many-to-many fields
+            continue
         entries.append(Entry(
+            object_id=obj_id,
             when=record.history_date, user=record.history_user,
             source=str(Source(record.history_source).label) if record.history_source in Source.values else record.history_source,
             detail=record.history_detail, ip=record.history_ip,
@@ -117,7 +124,7 @@ def _entries_for(records: list, model: type[models.Model], subject, cache: dict)
 def project_history(project: Project) -> list[Entry]:
     cache: dict = {}
     entries = _entries_for(
-        list(project.history.select_related("history_user").prefetch_related("lists", "leaders")),
+        list(project.history.select_related("history_user")),
         Project, lambda r: _("项目"), cache,
     )
     entries += _entries_for(

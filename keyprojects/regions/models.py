@@ -53,6 +53,25 @@ class RegionQuerySet(models.QuerySet):
         stem = name_stem(wanted)
         return list(qs.filter(stem=stem).order_by("depth", "code"))
 
+    def find(self, name_or_code: str, within: Region | None = None) -> Region:
+        """The one region a user means by a name (Simplified or Traditional) or a code."""
+        by_code = self.filter(code=name_or_code.strip()).first()
+        if by_code:
+            return by_code
+        matches = self.match(name_or_code, within)
+        if not matches:
+            raise RegionNotFound(_("找不到区划“%(name)s”") % {"name": name_or_code})
+        exact = [m for m in matches if m.name == simplify(name_or_code)]
+        best = exact or [m for m in matches if m.depth == matches[0].depth]
+        if len(best) > 1:
+            raise RegionNotFound(_("区划“%(name)s”不唯一：%(options)s；请使用区划代码") % {
+                "name": name_or_code, "options": "、".join(f"{r.full_name}（{r.code}）" for r in best)})
+        return best[0]
+
+
+class RegionNotFound(ValueError):
+    """A name that matches no region, or several equally well (the message says which)."""
+
 
 class Region(models.Model):
     class Level(models.TextChoices):

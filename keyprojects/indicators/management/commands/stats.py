@@ -6,25 +6,20 @@ import json
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from keyprojects.indicators.engine import INDICATORS, plan_stats, plans_in, to_json
-from keyprojects.regions.models import Region
+from keyprojects.regions.models import Region, RegionNotFound
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
 
 
 def find_region(name: str) -> Region:
-    """One region by name (Simplified or Traditional) or code; a clear error otherwise."""
-    by_code = Region.objects.filter(code=name).first()
-    if by_code:
-        return by_code
-    matches = Region.objects.match(name)
-    if not matches:
-        raise CommandError(f"找不到区划“{name}”，请检查名称或先运行 keyprojects load_regions")
-    best = [m for m in matches if m.depth == matches[0].depth]
-    if len(best) > 1:
-        raise CommandError(f"区划“{name}”不唯一：" + "、".join(r.full_name for r in best) + "；请使用区划代码")
-    return best[0]
+    try:
+        return Region.objects.find(name)
+    except RegionNotFound as exc:
+        hint = "" if Region.objects.exists() else "（尚未导入区划，请先运行 keyprojects load_regions）"
+        raise CommandError(f"{exc}{hint}") from exc
 
 
 class Command(BaseCommand):
@@ -39,7 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         region = find_region(options["region"])
         try:
-            as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else date.today()
+            as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
         except ValueError as exc:
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
         stats = plan_stats(plans_in(options["year"], region), as_of)

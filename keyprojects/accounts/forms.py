@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.core.forms import StyledFormMixin
+from keyprojects.core.permissions import regions_for, restrict
+
+from .models import Leader, Unit, User
+
+
+class UnitForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["name", "region", "kind", "credit_code", "contact_person", "contact_phone"]
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions_for(actor, "edit")
+
+
+class UserForm(StyledFormMixin, forms.ModelForm):
+    password = forms.CharField(
+        label=_("密码"), required=False, widget=forms.PasswordInput(render_value=False),
+        help_text=_("新建用户必填；编辑时留空表示不修改"),
+    )
+
+    class Meta:
+        model = User
+        fields = ["username", "display_name", "unit", "role", "phone", "email", "is_active"]
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = restrict(Unit.objects.select_related("region"), actor, "edit")
+        self.fields["unit"].required = True
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data.get("password", "")
+        if not self.instance.pk and not password:
+            raise forms.ValidationError(_("新建用户必须设置密码"))
+        if password:
+            validate_password(password, self.instance)
+        return password
+
+
+class LeaderForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = Leader
+        fields = ["name", "title", "region", "user", "order"]
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions_for(actor, "edit")
+        self.fields["user"].queryset = restrict(User.objects.filter(role=User.Role.LEADER), actor, "edit")

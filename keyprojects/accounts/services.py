@@ -1,0 +1,63 @@
+"""Managing units, users and leaders: city admins within their city, superusers anywhere.
+One transaction each; the audit trail records every change (role changes included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from keyprojects.core.permissions import require_admin
+
+from .models import Leader, Unit, User
+
+USER_FIELDS = ["username", "display_name", "unit", "role", "phone", "is_active", "email"]
+
+
+def _apply(obj: Any, data: dict[str, Any], fields: list[str]) -> None:
+    for field in fields:
+        if field in data:
+            setattr(obj, field, data[field])
+
+
+@transaction.atomic
+def save_unit(actor: User, data: dict[str, Any], unit: Unit | None = None) -> Unit:
+    if unit is not None:
+        unit = Unit.objects.select_for_update().get(pk=unit.pk)
+        require_admin(actor, unit.region)
+    unit = unit or Unit()
+    _apply(unit, data, ["name", "region", "kind", "credit_code", "contact_person", "contact_phone"])
+    require_admin(actor, unit.region)
+    unit.full_clean()
+    unit.save()
+    return unit
+
+
+@transaction.atomic
+def save_user(actor: User, data: dict[str, Any], user: User | None = None, password: str | None = None) -> User:
+    if user is not None:
+        user = User.objects.select_for_update().get(pk=user.pk)
+        require_admin(actor, user.region)
+    user = user or User()
+    _apply(user, data, USER_FIELDS)
+    require_admin(actor, user.region)
+    if password:
+        user.set_password(password)
+    elif user.pk is None:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def save_leader(actor: User, data: dict[str, Any], leader: Leader | None = None) -> Leader:
+    if leader is not None:
+        leader = Leader.objects.select_for_update().get(pk=leader.pk)
+        require_admin(actor, leader.region)
+    leader = leader or Leader()
+    _apply(leader, data, ["name", "title", "region", "user", "order"])
+    require_admin(actor, leader.region)
+    leader.full_clean()
+    leader.save()
+    return leader

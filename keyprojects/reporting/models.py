@@ -1,0 +1,121 @@
+"""Monthly reporting (月报): periods with a filing window, and one progress report per
+project per period, drafted by a county clerk (or the owner), reviewed by the city."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.accounts.models import User
+from keyprojects.core.audit import audited
+from keyprojects.projects.models import Project, money_field
+from keyprojects.regions.models import Region
+
+
+class ReportingPeriod(models.Model):
+    class State(models.TextChoices):
+        OPEN = "open", _("填报中")
+        CLOSED = "closed", _("已截止")
+        LOCKED = "locked", _("已锁定")
+
+    region = models.ForeignKey(Region, verbose_name=_("区划"), on_delete=models.PROTECT, related_name="periods")
+    year = models.PositiveSmallIntegerField(_("年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)])
+    month = models.PositiveSmallIntegerField(_("月份"), validators=[MinValueValidator(1), MaxValueValidator(12)])
+    opens_on = models.DateField(_("填报开始日期"))
+    closes_on = models.DateField(_("填报截止日期"))
+    state = models.CharField(_("状态"), max_length=8, choices=State.choices, default=State.OPEN)
+    locked_at = models.DateTimeField(_("锁定时间"), null=True, blank=True)
+    locked_by = models.ForeignKey(User, verbose_name=_("锁定人"), null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+
+    history = audited()
+
+    scope_paths = {"region": "region"}
+
+    class Meta:
+        verbose_name = _("填报期")
+        verbose_name_plural = _("填报期")
+        ordering = ["-year", "-month"]
+        constraints = [models.UniqueConstraint(fields=["region", "year", "month"], name="period_unique_month")]
+
+    def __str__(self) -> str:
+        return f"{self.region.name} {self.year}年{self.month}月"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月"
+
+    @property
+    def last_day(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    def previous(self) -> ReportingPeriod | None:
+        year, month = (self.year, self.month - 1) if self.month > 1 else (self.year - 1, 12)
+        return ReportingPeriod.objects.filter(region=self.region, year=year, month=month).first()
+
+
+class ProgressReport(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已报送")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已审核")
+
+    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="reports")
+    period = models.ForeignKey(ReportingPeriod, verbose_name=_("填报期"), on_delete=models.PROTECT,
+                               related_name="reports")
+    completed_month = money_field(_("本月完成投资（万元）"))
+    completed_ytd = money_field(_("本年累计完成投资（万元）"))
+    completed_since_start = money_field(_("开工累计完成投资（万元）"))
+    progress = models.TextField(_("形象进度"), blank=True)
+    started = models.BooleanField(_("本年已开复工"), default=False)
+    started_on = models.DateField(_("开复工日期"), null=True, blank=True)
+    problems = models.TextField(_("存在问题及需协调事项"), blank=True)
+    next_steps = models.TextField(_("下步工作计划"), blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    late = models.BooleanField(_("逾期报送"), default=False)
+    submitted_at = models.DateTimeField(_("报送时间"), null=True, blank=True)
+    submitted_by = models.ForeignKey(User, verbose_name=_("报送人"), null=True, blank=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(User, verbose_name=_("审核人"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    return_reason = models.CharField(_("退回原因"), max_length=500, blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = audited()
+
+    scope_paths = {
+        "region": "project__region",
+        "responsible_unit": "project__responsible_unit",
+        "owner": "project__owner",
+    }
+
+    class Meta:
+        verbose_name = _("月度进展")
+        verbose_name_plural = _("月度进展")
+        constraints = [models.UniqueConstraint(fields=["project", "period"], name="report_unique_project_period")]
+        indexes = [models.Index(fields=["status", "reviewed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.period.label}"
+
+
+class ReportPhoto(models.Model):
+    report = models.ForeignKey(ProgressReport, verbose_name=_("月报"), on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(_("照片"), upload_to="reports/%Y/%m/")
+    caption = models.CharField(_("说明"), max_length=100, blank=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("现场照片")
+        verbose_name_plural = _("现场照片")
+
+    def __str__(self) -> str:
+        return self.caption or self.image.name

@@ -1,0 +1,274 @@
+"""The monthly reporting workflow: draft → submit → approve / return → correct after lock.
+
+One transaction per operation; scope through the chokepoint; versions guard against two
+people acting on the same report; every change lands in the audit trail (corrections
+carry their reason as the history's change reason).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from keyprojects.accounts.models import User
+from keyprojects.core.permissions import require, require_admin, restrict
+from keyprojects.projects.models import ZERO, AnnualPlan, Project
+from keyprojects.projects.services import EditConflict
+from keyprojects.regions.models import Region
+
+from .checks import Finding, check_report
+from .models import ProgressReport, ReportingPeriod
+
+REPORT_FIELDS = [
+    "completed_month", "completed_ytd", "completed_since_start", "progress", "started", "started_on",
+    "problems", "next_steps",
+]
+Status = ProgressReport.Status
+
+
+def _before(period: ReportingPeriod) -> Q:
+    return Q(period__year__lt=period.year) | Q(period__year=period.year, period__month__lt=period.month)
+
+
+def previous_report(project_id: int, period: ReportingPeriod) -> ProgressReport | None:
+    """The project's latest report before ``period`` (in the same city's periods)."""
+    return (
+        ProgressReport.objects.filter(project_id=project_id, period__region_id=period.region_id)
+        .filter(_before(period))
+        .select_related("period")
+        .order_by("-period__year", "-period__month")
+        .first()
+    )
+
+
+def findings_for(report: ProgressReport) -> list[Finding]:
+    plan = AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).first()
+    return check_report(report, previous_report(report.project_id, report.period), plan)
+
+
+def _check_version(report: ProgressReport, expected: int | None) -> None:
+    if expected is not None and report.version != expected:
+        raise EditConflict(report, expected)
+
+
+def _locked_report(report_id: int) -> ProgressReport:
+    return ProgressReport.objects.select_for_update().select_related("period", "project").get(pk=report_id)
+
+
+def _refuse_if_locked(period: ReportingPeriod) -> None:
+    if period.state == ReportingPeriod.State.LOCKED:
+        raise ValidationError(_("%(period)s 已锁定，数据只能通过“更正”修改") % {"period": period.label})
+
+
+def _city_of(region: Region) -> Region:
+    """The prefecture-level region above (or at) ``region``: periods are set per city."""
+    codes = [c for c in region.path.strip("/").split("/") if c]
+    candidates = {r.code: r for r in Region.objects.filter(code__in=codes)}
+    for code in codes:
+        r = candidates[code]
+        if r.level == Region.Level.PREFECTURE:
+            return r
+    return region
+
+
+# --- periods -------------------------------------------------------------------------
+
+@transaction.atomic
+def create_period(user: User, region: Region, year: int, month: int, opens_on: date, closes_on: date) -> ReportingPeriod:
+    require_admin(user, region)
+    period = ReportingPeriod(region=region, year=year, month=month, opens_on=opens_on, closes_on=closes_on)
+    if closes_on < opens_on:
+        raise ValidationError({"closes_on": _("填报截止日期不能早于开始日期")})
+    period.full_clean()
+    period.save()
+    return period
+
+
+@transaction.atomic
+def set_period_state(user: User, period_id: int, state: str) -> ReportingPeriod:
+    period = ReportingPeriod.objects.select_for_update().get(pk=period_id)
+    require_admin(user, period.region)
+    if period.state == ReportingPeriod.State.LOCKED and not user.is_superuser:
+        raise ValidationError(_("已锁定的填报期不能重新打开"))
+    period.state = state
+    if state == ReportingPeriod.State.LOCKED:
+        period.locked_at, period.locked_by = timezone.now(), user
+    period.save()
+    return period
+
+
+def period_for(project: Project, year: int, month: int) -> ReportingPeriod | None:
+    return ReportingPeriod.objects.filter(region=_city_of(project.region), year=year, month=month).first()
+
+
+# --- filing --------------------------------------------------------------------------
+
+def _carry_over(project: Project, period: ReportingPeriod, plan: AnnualPlan) -> dict[str, Any]:
+    """Last month's figures carried into a new draft (fill once: cumulative values carry)."""
+    last = previous_report(project.pk, period)
+    if last is None:
+        since = plan.prior_completed
+        return {"completed_month": ZERO, "completed_ytd": ZERO, "completed_since_start": since,
+                "started": plan.started, "started_on": plan.started_on}
+    same_year = last.period.year == period.year
+    return {
+        "completed_month": ZERO,
+        "completed_ytd": last.completed_ytd if same_year else ZERO,
+        "completed_since_start": last.completed_since_start,
+        "progress": last.progress,
+        "started": last.started if same_year else plan.started,
+        "started_on": last.started_on if same_year else plan.started_on,
+        "problems": last.problems,
+        "next_steps": last.next_steps,
+    }
+
+
+@transaction.atomic
+def prefill_period(user: User, period_id: int) -> int:
+    """Create a draft, carried over from last month, for every project the user may edit
+    that is in the period's year plan and has no report yet. Returns how many."""
+    period = ReportingPeriod.objects.get(pk=period_id)
+    _refuse_if_locked(period)
+    projects = restrict(Project.objects.all(), user, "edit").filter(
+        region__path__startswith=period.region.path, plans__year=period.year
+    ).exclude(reports__period=period)
+    plans = {p.project_id: p for p in AnnualPlan.objects.filter(year=period.year, project__in=projects)}
+    created = 0
+    for project in projects.order_by("pk"):
+        ProgressReport.objects.create(project=project, period=period, **_carry_over(project, period, plans[project.pk]))
+        created += 1
+    return created
+
+
+@transaction.atomic
+def save_draft(
+    user: User, project_id: int, period_id: int, data: dict[str, Any], expected_version: int | None = None
+) -> ProgressReport:
+    project = Project.objects.get(pk=project_id)
+    require(user, "edit", project)
+    period = ReportingPeriod.objects.select_for_update().get(pk=period_id)
+    _refuse_if_locked(period)
+    if not project.region.is_within(period.region):
+        raise ValidationError(_("项目不属于该填报期的区划"))
+    plan = AnnualPlan.objects.filter(project=project, year=period.year).first()
+    if plan is None:
+        raise ValidationError(_("项目“%(name)s”不在 %(year)s 年度计划中，无需填报") % {"name": project.name, "year": period.year})
+    report = ProgressReport.objects.select_for_update().filter(project=project, period=period).first()
+    if report is None:
+        report = ProgressReport(project=project, period=period, **_carry_over(project, period, plan))
+    else:
+        _check_version(report, expected_version)
+        if report.status not in (Status.DRAFT, Status.RETURNED):
+            raise ValidationError(_("月报已%(status)s，不能再修改") % {"status": report.get_status_display()})
+        report.version += 1
+    for field in REPORT_FIELDS:
+        if field in data:
+            setattr(report, field, data[field])
+    report.full_clean()
+    report.save()
+    return report
+
+
+@transaction.atomic
+def submit_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
+    report = _locked_report(report_id)
+    require(user, "edit", report.project)
+    _refuse_if_locked(report.period)
+    _check_version(report, expected_version)
+    if report.status not in (Status.DRAFT, Status.RETURNED):
+        raise ValidationError(_("月报已%(status)s，不能重复报送") % {"status": report.get_status_display()})
+    blockers = [f for f in findings_for(report) if f.is_blocker]
+    if blockers:
+        raise ValidationError({f.field: f.message for f in blockers})
+    now = timezone.now()
+    report.status = Status.SUBMITTED
+    report.submitted_at, report.submitted_by = now, user
+    report.late = timezone.localdate(now) > report.period.closes_on
+    report.version += 1
+    report.save()
+    return report
+
+
+def _review(user: User, report_id: int, expected_version: int | None) -> ProgressReport:
+    report = _locked_report(report_id)
+    require(user, "view", report.project)
+    require_admin(user, report.project.region)
+    _refuse_if_locked(report.period)
+    if report.status != Status.SUBMITTED:
+        who = report.reviewed_by or _("其他审核人")
+        raise ValidationError(_("该月报当前状态为“%(status)s”（%(who)s 已处理），无需再审核")
+                              % {"status": report.get_status_display(), "who": who})
+    _check_version(report, expected_version)
+    if report.submitted_by_id == user.pk:
+        raise PermissionDenied(_("不能审核自己报送的月报"))
+    return report
+
+
+@transaction.atomic
+def approve_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
+    report = _review(user, report_id, expected_version)
+    report.status = Status.APPROVED
+    report.reviewed_at, report.reviewed_by, report.return_reason = timezone.now(), user, ""
+    report.version += 1
+    report.save()
+    _record_start(report)
+    return report
+
+
+@transaction.atomic
+def return_report(user: User, report_id: int, reason: str, expected_version: int | None = None) -> ProgressReport:
+    if not reason.strip():
+        raise ValidationError({"return_reason": _("退回时必须填写原因")})
+    report = _review(user, report_id, expected_version)
+    report.status = Status.RETURNED
+    report.reviewed_at, report.reviewed_by, report.return_reason = timezone.now(), user, reason.strip()
+    report.version += 1
+    report.save()
+    return report
+
+
+@transaction.atomic
+def correct_report(
+    user: User, report_id: int, data: dict[str, Any], reason: str, expected_version: int | None = None
+) -> ProgressReport:
+    """Change an approved figure (in a locked period too): city admins only, with a reason
+    that the audit trail keeps beside the before/after values."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("更正必须填写原因")})
+    report = _locked_report(report_id)
+    require_admin(user, report.project.region)
+    _check_version(report, expected_version)
+    if report.status != Status.APPROVED:
+        raise ValidationError(_("只有已审核的月报需要更正；其他状态请直接修改或退回"))
+    for field in REPORT_FIELDS:
+        if field in data:
+            setattr(report, field, data[field])
+    report.full_clean()
+    blockers = [f for f in findings_for(report) if f.is_blocker]
+    if blockers:
+        raise ValidationError({f.field: f.message for f in blockers})
+    report.version += 1
+    report._change_reason = _("更正：%(reason)s") % {"reason": reason.strip()}
+    report.save()
+    _record_start(report)
+    return report
+
+
+def _record_start(report: ProgressReport) -> None:
+    """An approved start/resume becomes the plan's start record (the figure 开复工率 counts)."""
+    if not report.started or not report.started_on:
+        return
+    plan = AnnualPlan.objects.select_for_update().filter(project_id=report.project_id, year=report.period.year).first()
+    if plan is None or (plan.started and plan.started_on == report.started_on):
+        return
+    plan.started, plan.started_on = True, report.started_on
+    plan.version += 1
+    plan._change_reason = _("%(period)s 月报审核通过") % {"period": report.period.label}
+    plan.full_clean()
+    plan.save()

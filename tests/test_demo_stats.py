@@ -1,0 +1,50 @@
+"""The demo reproduces the published Huludao figures through `keyprojects stats`."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", verbosity=0)
+
+
+def test_stats_reproduces_the_huludao_article(demo, capsys):
+    call_command("stats", region="葫芦岛市", year=2022, as_of="2022-06-05", json=True)
+    payload = json.loads(capsys.readouterr().out)
+    expected = {
+        "plan": (500, "26198000", "3251000"),
+        "started_or_resumed": (329, "16118900", "2013800"),
+        "new_started": (117, "1401600", "508000"),
+        "continuing_resumed": (212, "14717300", "1505800"),
+        "new_planned": (268, None, None),
+        "continuing_planned": (232, None, None),
+    }
+    for key, (count, total, annual) in expected.items():
+        assert payload[key]["count"] == count, key
+        if total:
+            assert (payload[key]["total_investment"], payload[key]["annual_plan"]) == (total, annual), key
+    assert payload["rates"] == {"start_or_resume_rate": "65.8", "new_start_rate": "43.7",
+                                "continuing_resume_rate": "91.4"}
+
+
+def test_project_list_totals_equal_the_plan(demo, client):
+    from keyprojects.accounts.models import User
+
+    client.force_login(User.objects.get(username="admin"))
+    response = client.get(reverse("projects:list"), {"year": 2022})
+    totals = response.context["totals"]
+    assert totals["count"] == 500
+    assert str(totals["total_investment"].normalize()) == "2.6198E+7"
+    page = response.content.decode()
+    assert "2,619.80" in page and "325.10" in page
+    started = client.get(reverse("projects:list"), {"year": 2022, "started": "yes", "as_of": "2022-06-05"})
+    assert started.context["totals"]["count"] == 329
+    assert "1,611.89" in started.content.decode() and "201.38" in started.content.decode()
+    packaged = client.get(reverse("projects:list"), {"year": 2022, "packaged": "yes"})
+    assert packaged.context["totals"]["count"] == 73

@@ -1,0 +1,108 @@
+"""The indicator module on small hand-checked cases, and the stats command."""
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from keyprojects.indicators.engine import INDICATORS, percent, plan_stats, plans_in, to_json
+from keyprojects.projects.models import AnnualPlan, Nature, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def add(cast, name, nature, total, plan, started_on=None, where=None):
+    project = Project.objects.create(name=name, region=where or cast.lianshan, total_investment=Decimal(total))
+    AnnualPlan.objects.create(
+        project=project, year=2021, nature=nature, planned_investment=Decimal(plan),
+        started=started_on is not None, started_on=started_on,
+    )
+    return project
+
+
+@pytest.fixture
+def small(cast):
+    """2021: two new (one started 3-10), three continuing (resumed 2-20 and 6-01, one 竣工 not resumed)."""
+    add(cast, "新A", Nature.NEW, "1000", "400", date(2021, 3, 10))
+    add(cast, "新B", Nature.NEW, "2000", "500")
+    add(cast, "续C", Nature.CONTINUING, "30000", "6000", date(2021, 2, 20))
+    add(cast, "续D", Nature.CONTINUING, "5000.5", "1000.25", date(2021, 6, 1), where=cast.suizhong)
+    add(cast, "竣E", Nature.COMPLETING, "800", "300")
+
+
+def test_counts_sums_and_rates_by_hand(cast, small):
+    stats = plan_stats(plans_in(2021, cast.city), as_of=date(2021, 5, 31))
+    assert stats["plan"] == {"count": 5, "total_investment": Decimal("38800.5"), "annual_plan": Decimal("8200.25")}
+    assert stats["new_planned"]["count"] == 2 and stats["continuing_planned"]["count"] == 3
+    assert stats["new_started"] == {"count": 1, "total_investment": Decimal("1000"), "annual_plan": Decimal("400")}
+    # 续D resumed on 6-01: after the as-of date, so not counted yet
+    assert stats["continuing_resumed"] == {"count": 1, "total_investment": Decimal("30000"), "annual_plan": Decimal("6000")}
+    assert stats["started_or_resumed"]["count"] == 2
+    assert stats["rates"] == {
+        "start_or_resume_rate": Decimal("40.0"),  # 2 / 5
+        "new_start_rate": Decimal("50.0"),  # 1 / 2
+        "continuing_resume_rate": Decimal("33.3"),  # 1 / 3
+    }
+
+
+def test_as_of_date_moves_the_figures(cast, small):
+    stats = plan_stats(plans_in(2021, cast.city), as_of=date(2021, 6, 1))
+    assert stats["continuing_resumed"]["count"] == 2
+    assert stats["rates"]["continuing_resume_rate"] == Decimal("66.7")  # 2/3 rounds half-up
+
+
+def test_region_narrows_to_the_county(cast, small):
+    stats = plan_stats(plans_in(2021, cast.suizhong), as_of=date(2021, 12, 31))
+    assert stats["plan"]["count"] == 1 and stats["continuing_resumed"]["count"] == 1
+
+
+def test_rates_are_none_when_nothing_is_planned(cast):
+    stats = plan_stats(plans_in(1999, cast.city))
+    assert stats["plan"]["count"] == 0
+    assert stats["rates"]["start_or_resume_rate"] is None
+
+
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"),
+    [(329, 500, "65.8"), (117, 268, "43.7"), (212, 232, "91.4"), (1, 8, "12.5"), (1, 3, "33.3"), (2, 3, "66.7"),
+     (1, 16, "6.3")],  # 6.25 rounds half-up, not to even
+)
+def test_percent_rounds_half_up(numerator, denominator, expected):
+    assert percent(numerator, denominator) == Decimal(expected)
+
+
+def test_every_indicator_has_both_names_and_definitions():
+    for indicator in INDICATORS.values():
+        assert indicator.name_zh and indicator.name_en and indicator.definition_zh and indicator.definition_en
+
+
+def test_json_amounts_are_decimal_strings():
+    payload = to_json({"plan": {"count": 2, "total_investment": Decimal("26198000.0000"),
+                                "annual_plan": Decimal("1234.5600")},
+                       "rates": {"start_or_resume_rate": Decimal("50.0")}})
+    assert payload == {"plan": {"count": 2, "total_investment": "26198000", "annual_plan": "1234.56"},
+                       "rates": {"start_or_resume_rate": "50.0"}}
+
+
+def test_stats_command_prints_json(cast, small, capsys):
+    call_command("stats", region="葫蘆島市", year=2021, as_of="2021-05-31", json=True)
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["plan"] == {"count": 5, "total_investment": "38800.5", "annual_plan": "8200.25"}
+    assert payload["rates"]["start_or_resume_rate"] == "40.0"
+
+
+def test_stats_command_prints_a_chinese_table(cast, small, capsys):
+    call_command("stats", region="葫芦岛市", year=2021, as_of="2021-05-31")
+    out = capsys.readouterr().out
+    assert "开复工率：40.0%" in out and "年度计划项目" in out
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"region": "不存在市"}, "找不到区划"),
+    ({"region": "葫芦岛市", "as_of": "2021-13-01"}, "格式不正确"),
+])
+def test_stats_command_errors_are_clear(cast, options, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("stats", year=2021, **options)
