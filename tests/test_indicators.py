@@ -44,6 +44,7 @@ def test_counts_sums_and_rates_by_hand(cast, small):
         "start_or_resume_rate": Decimal("40.0"),  # 2 / 5
         "new_start_rate": Decimal("50.0"),  # 1 / 2
         "continuing_resume_rate": Decimal("33.3"),  # 1 / 3
+        "completion_rate": Decimal("0.0"),  # no approved report yet
     }
 
 

@@ -74,7 +74,11 @@ def test_list_shows_only_projects_in_scope(cast, client, who, visible):
     assert response.status_code == 200
     shown = {p.pk for p in response.context["page"]}
     assert shown == {getattr(cast, name).pk for name in visible}
-    assert response.context["totals"]["count"] == len(visible)
+    totals = response.context["totals"]
+    assert totals["count"] == len(visible)
+    projects = [getattr(cast, name) for name in visible]
+    assert totals["total_investment"] == sum(p.total_investment for p in projects)
+    assert totals["annual_plan"] == sum(p.plans.get(year=2022).planned_investment for p in projects)
 
 
 def test_anonymous_user_is_sent_to_login(cast, client):

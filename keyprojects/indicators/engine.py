@@ -9,17 +9,20 @@ agree.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.projects.models import CONTINUING_NATURES, ZERO, AnnualPlan, Nature
 from keyprojects.regions.models import Region
+from keyprojects.reporting.models import ProgressReport
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,30 @@ INDICATORS: dict[str, Indicator] = {
             "plan", "年度计划项目", "Projects in the annual plan",
             "列入本年度重点项目计划（500万元以上）的项目；金额为其总投资与年度计划投资之和。",
             "Projects in the year's key-project plan (500 万元 and more), with the sums of their total and annual planned investment.",
+        ),
+        Indicator(
+            "completed_investment", "本年完成投资", "Investment completed this year",
+            "年度计划项目截至统计日期已审核的最新一期月报中的“本年累计完成投资”之和（未报项目按 0 计）。",
+            "Sum over the year's plan of the year-to-date completed investment in each project's latest report approved by the as-of date (0 if none).",
+            "万元",
+        ),
+        Indicator(
+            "completion_rate", "投资完成率", "Investment completion rate",
+            "投资完成率 = 本年完成投资 ÷ 年度计划投资 × 100%，四舍五入保留一位小数。",
+            "investment completed this year / annual planned investment × 100, rounded half-up to one decimal.",
+            "%",
+        ),
+        Indicator(
+            "time_progress", "时间进度", "Time progress",
+            "时间进度 = 统计日期时已过完的月份数 ÷ 12 × 100%（月末当天计入当月）。",
+            "whole months of the year elapsed at the as-of date / 12 × 100 (a month counts on its last day).",
+            "%",
+        ),
+        Indicator(
+            "progress_gap", "超/慢时间进度", "Ahead of / behind time progress",
+            "投资完成率 − 时间进度，单位为百分点；正数为超时间进度，负数为慢于时间进度。",
+            "completion rate − time progress, in percentage points; positive means ahead of time.",
+            "个百分点",
         ),
         Indicator(
             "list_totals", "列表合计", "List totals",
@@ -141,12 +168,43 @@ def plans_in(year: int, region: Region | None = None, queryset: QuerySet | None 
     return plans
 
 
+def approved_before(as_of: date | None) -> Q:
+    """Reports that count as of a date: approved, and approved by the end of that day."""
+    condition = Q(status=ProgressReport.Status.APPROVED)
+    if as_of is not None:
+        end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
+        condition &= Q(reviewed_at__lt=end)
+    return condition
+
+
+def completed_ytd(as_of: date | None, plan_ref: str = "") -> Subquery:
+    """Year-to-date completed investment of a plan row's project: from its latest approved
+    report of the plan year as of the date (0 when it has none)."""
+    latest = (
+        ProgressReport.objects.filter(approved_before(as_of))
+        .filter(project=OuterRef(f"{plan_ref}project"), period__year=OuterRef(f"{plan_ref}year"))
+        .order_by("-period__month")
+        .values("completed_ytd")[:1]
+    )
+    return Coalesce(Subquery(latest), ZERO, output_field=DecimalField(max_digits=18, decimal_places=4))
+
+
+def months_elapsed(year: int, as_of: date) -> int:
+    """Whole months of ``year`` behind us on ``as_of`` (a month counts once it has ended)."""
+    if as_of.year != year:
+        return 12 if as_of.year > year else 0
+    last_day = calendar.monthrange(as_of.year, as_of.month)[1]
+    return as_of.month if as_of.day == last_day else as_of.month - 1
+
+
 def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
-    """Counts and sums of the plan and its starts, and the three start rates.
+    """Counts and sums of the plan and its starts, the three start rates, completed
+    investment and the completion rate against time progress.
 
     One aggregate query. Amounts are Decimal 万元.
     """
-    aggregates: dict[str, Any] = {}
+    plans = plans.annotate(completed=completed_ytd(as_of))
+    aggregates: dict[str, Any] = {"completed_investment": Coalesce(Sum("completed"), ZERO)}
     for key, condition in _groups(as_of).items():
         aggregates[f"{key}__count"] = Count("id", filter=condition)
         aggregates[f"{key}__total_investment"] = Coalesce(
@@ -161,28 +219,54 @@ def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
             "total_investment": Decimal(row[f"{key}__total_investment"]),
             "annual_plan": Decimal(row[f"{key}__annual_plan"]),
         }
+    result["completed_investment"] = Decimal(row["completed_investment"])
     result["rates"] = {
         "start_or_resume_rate": percent(result["started_or_resumed"]["count"], result["plan"]["count"]),
         "new_start_rate": percent(result["new_started"]["count"], result["new_planned"]["count"]),
         "continuing_resume_rate": percent(
             result["continuing_resumed"]["count"], result["continuing_planned"]["count"]
         ),
+        "completion_rate": percent(result["completed_investment"], result["plan"]["annual_plan"]),
     }
     return result
+
+
+def time_progress(year: int, as_of: date) -> dict[str, Any]:
+    """时间进度 and how far the completion rate is ahead of (+) or behind (−) it."""
+    months = months_elapsed(year, as_of)
+    return {"months_elapsed": months, "time_progress": percent(months, 12)}
+
+
+def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> Decimal | None:
+    if completion_rate is None or progress is None:
+        return None
+    return completion_rate - progress
+
+
+def year_stats(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> dict[str, Any]:
+    """Everything about a plan year as of a date: ``plan_stats`` plus 时间进度 and the gap."""
+    stats = plan_stats(plans_in(year, region, plans), as_of)
+    progress = time_progress(year, as_of)
+    stats["months_elapsed"] = progress["months_elapsed"]
+    stats["rates"]["time_progress"] = progress["time_progress"]
+    stats["rates"]["progress_gap"] = progress_gap(stats["rates"]["completion_rate"], progress["time_progress"])
+    return stats
 
 
 def list_totals(projects: QuerySet) -> dict[str, Any]:
     """The totals line of a project list: count, 总投资 and 年度计划 (the list's
     ``annual_plan`` annotation: the chosen year's plan). Decimal 万元."""
+    # Aggregate aliases must differ from the list's annotations ("annual_plan"), or the
+    # aggregate silently replaces the annotation it sums.
     row = projects.order_by().aggregate(
-        count=Count("id"),
-        total_investment=Coalesce(Sum("total_investment"), ZERO),
-        annual_plan=Sum("annual_plan"),
+        n=Count("id"),
+        total_sum=Coalesce(Sum("total_investment"), ZERO),
+        plan_sum=Sum("annual_plan"),
     )
     return {
-        "count": row["count"],
-        "total_investment": Decimal(row["total_investment"]),
-        "annual_plan": Decimal(row["annual_plan"]) if row["annual_plan"] is not None else None,
+        "count": row["n"],
+        "total_investment": Decimal(row["total_sum"]),
+        "annual_plan": Decimal(row["plan_sum"]) if row["plan_sum"] is not None else None,
     }
 
 
@@ -190,11 +274,11 @@ def to_json(stats: dict[str, Any]) -> dict[str, Any]:
     """Decimals as strings (no float ever touches money): amounts without trailing zeros
     ("26198000", "1234.56"), rates as rounded ("65.8")."""
 
-    def convert(value: Any, key: str = "") -> Any:
+    def convert(value: Any, in_rates: bool = False) -> Any:
         if isinstance(value, dict):
-            return {k: convert(v, k) for k, v in value.items()}
+            return {k: convert(v, in_rates or k == "rates") for k, v in value.items()}
         if isinstance(value, Decimal):
-            return str(value) if key.endswith("rate") else format(value.normalize(), "f")
+            return str(value) if in_rates else format(value.normalize(), "f")
         return value
 
     return convert(stats)

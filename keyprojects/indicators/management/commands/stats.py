@@ -8,7 +8,7 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from keyprojects.indicators.engine import INDICATORS, plan_stats, plans_in, to_json
+from keyprojects.indicators.engine import INDICATORS, to_json, year_stats
 from keyprojects.regions.models import Region, RegionNotFound
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
         except ValueError as exc:
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
-        stats = plan_stats(plans_in(options["year"], region), as_of)
+        stats = year_stats(options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
                        "as_of": as_of.isoformat(), **to_json(stats)}
@@ -51,6 +51,9 @@ class Command(BaseCommand):
                 f"{INDICATORS[key].name_zh:<12}{row['count']:>8}"
                 f"{row['total_investment'] / 10000:>16,.2f}{row['annual_plan'] / 10000:>16,.2f}"
             )
+        self.stdout.write(f"{INDICATORS['completed_investment'].name_zh}："
+                          f"{stats['completed_investment'] / 10000:,.2f} 亿元")
         for key, value in stats["rates"].items():
-            shown = f"{value}%" if value is not None else "—"
+            unit = "个百分点" if key == "progress_gap" else "%"
+            shown = f"{value}{unit}" if value is not None else "—"
             self.stdout.write(f"{INDICATORS[key].name_zh}：{shown}    口径：{INDICATORS[key].definition_zh}")

@@ -1,0 +1,43 @@
+"""keyprojects load_demo: Huludao 2022 (and, from the reporting issue on, Qian'an)."""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management import call_command
+from django.db import transaction
+
+from keyprojects.accounts.models import User
+from keyprojects.core.commands import AuditedCommand
+from keyprojects.demo.common import DEMO_PASSWORD
+from keyprojects.demo.huludao import HuludaoDemo
+from keyprojects.projects.models import Project
+from keyprojects.regions.models import Region
+
+
+class Command(AuditedCommand):
+    help = "导入演示数据（葫芦岛市 2022 年重点项目）/ load the demo data"
+
+    def handle(self, *args, **options) -> None:
+        started = time.perf_counter()
+        call_command("load_regions", province=["辽宁省", "河北省"], verbosity=options["verbosity"])
+        city = Region.objects.find("葫芦岛市")
+        if Project.objects.filter(region__path__startswith=city.path).exists():
+            self.stdout.write("演示数据已存在，跳过（葫芦岛市已有项目）。")
+        else:
+            with transaction.atomic():
+                result = HuludaoDemo().load()
+            self.stdout.write(f"葫芦岛市：{result['projects']} 个年度计划项目（另含谋划储备项目）"
+                              f"，用时 {time.perf_counter() - started:.1f} 秒")
+        self.print_logins()
+
+    def print_logins(self) -> None:
+        names = ["admin", "lianshan", "suizhong", "fgw", "leader", "owner", "viewer",
+                 "longgang", "nanpiao", "xingcheng", "jianchang"]
+        users = {u.username: u for u in User.objects.filter(username__in=names).select_related("unit")}
+        self.stdout.write(f"\n演示账号 / demo logins（密码 / password: {DEMO_PASSWORD}）")
+        for name in names:
+            if name in users:
+                u = users[name]
+                self.stdout.write(f"  {name:<10} {u.get_role_display():<8} {u.unit}")
+        self.stdout.write("⚠ 以上账号仅供演示，请勿用于生产环境 / demo accounts only, never in production\n")
