@@ -13,4 +13,6 @@ mkdir -p "$dest"
 cp tabler-core-1.6.1/package/dist/css/tabler.min.css "$dest/"
 cp tabler-core-1.6.1/package/dist/js/tabler.min.js "$dest/"
 cp echarts-5.6.0/package/dist/echarts.min.js "$dest/"
+# The source maps are not shipped: drop their references, or hashed static storage fails.
+sed -i -E 's@/[*/]# sourceMappingURL=[^ *]+( \*/)?@@' "$dest"/tabler.min.css "$dest"/tabler.min.js "$dest"/echarts.min.js
 ls -la "$dest"

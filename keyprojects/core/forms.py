@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -27,6 +28,10 @@ class StyledFormMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         style_widgets(self)  # type: ignore[arg-type]
+        # Amounts are stored with four decimals; show 4500000, not 4500000.0000.
+        for name, value in self.initial.items():  # type: ignore[attr-defined]
+            if isinstance(value, Decimal):
+                self.initial[name] = format(value.normalize(), "f")  # type: ignore[attr-defined]
 
     def full_clean(self) -> None:
         super().full_clean()  # type: ignore[misc]

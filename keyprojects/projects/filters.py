@@ -31,6 +31,7 @@ from .models import (
     Stage,
 )
 
+ALL = _("全部")
 YES_NO = [("yes", _("是")), ("no", _("否"))]
 NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）"))]
 
@@ -45,18 +46,19 @@ class ProjectFilter(filters.FilterSet):
     year = filters.NumberFilter(label=_("计划年度"), method="filter_noop")
     as_of = filters.DateFilter(label=_("统计日期"), method="filter_noop", widget=forms.DateInput(attrs={"type": "date"}))
     q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
-    region = filters.ModelChoiceFilter(label=_("区划"), queryset=Region.objects.none(), method="filter_region")
-    stage = filters.ChoiceFilter(label=_("建设阶段"), choices=Stage.choices)
-    nature = filters.ChoiceFilter(label=_("建设性质"), choices=NATURE_CHOICES, method="filter_nature")
-    batch = filters.ChoiceFilter(label=_("三个一批"), choices=Batch.choices, method="filter_batch")
-    started = filters.ChoiceFilter(label=_("已开复工"), choices=YES_NO, method="filter_started")
-    sector = filters.ModelChoiceFilter(label=_("行业领域"), queryset=Sector.objects.all())
-    level = filters.ChoiceFilter(label=_("项目级别"), choices=Project.Level.choices)
-    list = filters.ModelChoiceFilter(label=_("清单"), queryset=ProjectList.objects.all(), method="filter_list")
-    leader = filters.ModelChoiceFilter(label=_("包抓领导"), queryset=Leader.objects.none(), method="filter_leader")
-    packaged = filters.ChoiceFilter(label=_("领导包抓"), choices=YES_NO, method="filter_packaged")
+    region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(), method="filter_region")
+    stage = filters.ChoiceFilter(label=_("建设阶段"), empty_label=ALL, choices=Stage.choices)
+    nature = filters.ChoiceFilter(label=_("建设性质"), empty_label=ALL, choices=NATURE_CHOICES, method="filter_nature")
+    batch = filters.ChoiceFilter(label=_("三个一批"), empty_label=ALL, choices=Batch.choices, method="filter_batch")
+    started = filters.ChoiceFilter(label=_("已开复工"), empty_label=ALL, choices=YES_NO, method="filter_started")
+    sector = filters.ModelChoiceFilter(label=_("行业领域"), empty_label=ALL, queryset=Sector.objects.all())
+    level = filters.ChoiceFilter(label=_("项目级别"), empty_label=ALL, choices=Project.Level.choices)
+    list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
+    leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
+    packaged = filters.ChoiceFilter(label=_("领导包抓"), empty_label=ALL, choices=YES_NO, method="filter_packaged")
     o = filters.OrderingFilter(
         label=_("排序"),
+        empty_label=_("默认（按区划）"),
         fields=(
             ("region__code", "region"),
             ("name", "name"),

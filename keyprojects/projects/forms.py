@@ -38,7 +38,7 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
             "actual_completion": DATE_INPUT,
             "scope": forms.Textarea(attrs={"rows": 3}),
             "lists": forms.CheckboxSelectMultiple,
-            "leaders": forms.SelectMultiple(attrs={"size": 6}),
+            "leaders": forms.CheckboxSelectMultiple,
         }
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -57,7 +57,7 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
             del self.fields["stage"]  # stage changes go through the stage form, with a date
             self.initial["version"] = self.instance.version
             for row in self.instance.funding.all():
-                self.initial[f"funding_{row.kind}"] = row.amount
+                self.initial[f"funding_{row.kind}"] = format(row.amount.normalize(), "f")
         style_widgets(self)  # the funding fields were added after the mixin ran
 
     @property
