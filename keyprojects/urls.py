@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("projects/", include("keyprojects.projects.urls")),
     path("people/", include("keyprojects.accounts.urls")),
+    path("reporting/", include("keyprojects.reporting.urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import transaction
 
+from keyprojects.core.audit import acting_as
 from keyprojects.core.permissions import require_admin
 
 from .models import Leader, Unit, User
@@ -20,6 +21,7 @@ def _apply(obj: Any, data: dict[str, Any], fields: list[str]) -> None:
             setattr(obj, field, data[field])
 
 
+@acting_as
 @transaction.atomic
 def save_unit(actor: User, data: dict[str, Any], unit: Unit | None = None) -> Unit:
     if unit is not None:
@@ -33,6 +35,7 @@ def save_unit(actor: User, data: dict[str, Any], unit: Unit | None = None) -> Un
     return unit
 
 
+@acting_as
 @transaction.atomic
 def save_user(actor: User, data: dict[str, Any], user: User | None = None, password: str | None = None) -> User:
     if user is not None:
@@ -50,6 +53,7 @@ def save_user(actor: User, data: dict[str, Any], user: User | None = None, passw
     return user
 
 
+@acting_as
 @transaction.atomic
 def save_leader(actor: User, data: dict[str, Any], leader: Leader | None = None) -> Leader:
     if leader is not None:

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import models
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+
+T = TypeVar("T")
 
 
 class Source(models.TextChoices):
@@ -59,6 +62,20 @@ def audit_context(source: str, user: Any = None, detail: str = "", ip: str | Non
         yield ctx
     finally:
         _current.reset(token)
+
+
+def acting_as(service: Callable[..., T]) -> Callable[..., T]:
+    """For a service whose first argument is the acting user: its writes are recorded as
+    that user's, from wherever the call came (page, API, command, import)."""
+
+    @functools.wraps(service)
+    def wrapper(user: Any, *args: Any, **kwargs: Any) -> T:
+        ctx = current()
+        actor = user if getattr(user, "is_authenticated", False) else ctx.user
+        with audit_context(ctx.source, user=actor, detail=ctx.detail, ip=ctx.ip):
+            return service(user, *args, **kwargs)
+
+    return wrapper
 
 
 class AuditContextMiddleware:

@@ -160,3 +160,12 @@ def can_create_project(user: User) -> bool:
     county clerks (department clerks and owners work on existing projects)."""
     scope = scope_of(user, "edit")
     return scope.everything or (scope.via == "region" and scope.region is not None)
+
+
+def is_reviewer(user: User, region: Region) -> bool:
+    """May ``user`` review (approve, return, correct) reports of projects in ``region``?"""
+    try:
+        require_admin(user, region)
+    except PermissionDenied:
+        return False
+    return True

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
+from keyprojects.core.audit import acting_as
 from keyprojects.core.permissions import require, require_region
 
 from .models import STAGE_TRANSITIONS, AnnualPlan, FundingSource, Project, Stage, StageTransition
@@ -81,6 +82,7 @@ def _validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None)
         )
 
 
+@acting_as
 @transaction.atomic
 def create_project(
     user: User, data: dict[str, Any], funding: dict[str, Decimal | None] | None = None,
@@ -103,6 +105,7 @@ def create_project(
     return project
 
 
+@acting_as
 @transaction.atomic
 def update_project(
     user: User, project_id: int, expected_version: int | None, data: dict[str, Any],
@@ -128,6 +131,7 @@ def update_project(
     return project
 
 
+@acting_as
 @transaction.atomic
 def change_stage(
     user: User, project_id: int, expected_version: int | None, to_stage: str, on: date, note: str = ""
@@ -157,6 +161,7 @@ def change_stage(
     return project
 
 
+@acting_as
 @transaction.atomic
 def delete_project(user: User, project_id: int, expected_version: int | None) -> None:
     project = Project.objects.select_for_update().get(pk=project_id)
@@ -165,6 +170,7 @@ def delete_project(user: User, project_id: int, expected_version: int | None) ->
     project.delete()
 
 
+@acting_as
 @transaction.atomic
 def save_annual_plan(
     user: User, project_id: int, year: int, data: dict[str, Any], expected_version: int | None = None
@@ -186,6 +192,7 @@ def save_annual_plan(
     return plan
 
 
+@acting_as
 @transaction.atomic
 def delete_annual_plan(user: User, plan_id: int, expected_version: int | None) -> None:
     plan = AnnualPlan.objects.select_for_update().select_related("project").get(pk=plan_id)

@@ -7,11 +7,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
+from keyprojects.core.audit import acting_as
 from keyprojects.core.permissions import require_admin
 
 from .models import Region, simplify
 
 
+@acting_as
 @transaction.atomic
 def add_zone(user: User | None, parent: Region, name: str) -> Region:
     """``user`` None means the system itself (a command run without --as-user)."""

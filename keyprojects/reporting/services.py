@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
+from keyprojects.core.audit import acting_as
 from keyprojects.core.permissions import require, require_admin, restrict
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 
 from .checks import Finding, check_report
-from .models import ProgressReport, ReportingPeriod
+from .models import ProgressReport, ReportingPeriod, ReportPhoto
 
 REPORT_FIELDS = [
     "completed_month", "completed_ytd", "completed_since_start", "progress", "started", "started_on",
@@ -66,7 +67,7 @@ def _refuse_if_locked(period: ReportingPeriod) -> None:
         raise ValidationError(_("%(period)s 已锁定，数据只能通过“更正”修改") % {"period": period.label})
 
 
-def _city_of(region: Region) -> Region:
+def city_of(region: Region) -> Region:
     """The prefecture-level region above (or at) ``region``: periods are set per city."""
     codes = [c for c in region.path.strip("/").split("/") if c]
     candidates = {r.code: r for r in Region.objects.filter(code__in=codes)}
@@ -79,6 +80,7 @@ def _city_of(region: Region) -> Region:
 
 # --- periods -------------------------------------------------------------------------
 
+@acting_as
 @transaction.atomic
 def create_period(user: User, region: Region, year: int, month: int, opens_on: date, closes_on: date) -> ReportingPeriod:
     require_admin(user, region)
@@ -90,6 +92,7 @@ def create_period(user: User, region: Region, year: int, month: int, opens_on: d
     return period
 
 
+@acting_as
 @transaction.atomic
 def set_period_state(user: User, period_id: int, state: str) -> ReportingPeriod:
     period = ReportingPeriod.objects.select_for_update().get(pk=period_id)
@@ -104,7 +107,7 @@ def set_period_state(user: User, period_id: int, state: str) -> ReportingPeriod:
 
 
 def period_for(project: Project, year: int, month: int) -> ReportingPeriod | None:
-    return ReportingPeriod.objects.filter(region=_city_of(project.region), year=year, month=month).first()
+    return ReportingPeriod.objects.filter(region=city_of(project.region), year=year, month=month).first()
 
 
 # --- filing --------------------------------------------------------------------------
@@ -129,6 +132,7 @@ def _carry_over(project: Project, period: ReportingPeriod, plan: AnnualPlan) -> 
     }
 
 
+@acting_as
 @transaction.atomic
 def prefill_period(user: User, period_id: int) -> int:
     """Create a draft, carried over from last month, for every project the user may edit
@@ -146,6 +150,7 @@ def prefill_period(user: User, period_id: int) -> int:
     return created
 
 
+@acting_as
 @transaction.atomic
 def save_draft(
     user: User, project_id: int, period_id: int, data: dict[str, Any], expected_version: int | None = None
@@ -175,6 +180,7 @@ def save_draft(
     return report
 
 
+@acting_as
 @transaction.atomic
 def submit_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
     report = _locked_report(report_id)
@@ -210,6 +216,7 @@ def _review(user: User, report_id: int, expected_version: int | None) -> Progres
     return report
 
 
+@acting_as
 @transaction.atomic
 def approve_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
     report = _review(user, report_id, expected_version)
@@ -221,6 +228,7 @@ def approve_report(user: User, report_id: int, expected_version: int | None = No
     return report
 
 
+@acting_as
 @transaction.atomic
 def return_report(user: User, report_id: int, reason: str, expected_version: int | None = None) -> ProgressReport:
     if not reason.strip():
@@ -233,6 +241,7 @@ def return_report(user: User, report_id: int, reason: str, expected_version: int
     return report
 
 
+@acting_as
 @transaction.atomic
 def correct_report(
     user: User, report_id: int, data: dict[str, Any], reason: str, expected_version: int | None = None
@@ -272,3 +281,44 @@ def _record_start(report: ProgressReport) -> None:
     plan._change_reason = _("%(period)s 月报审核通过") % {"period": report.period.label}
     plan.full_clean()
     plan.save()
+
+
+class RowErrors(ValidationError):
+    """Errors of several rows of the filing screen, by report id; nothing was saved."""
+
+    def __init__(self, rows: dict[int, ValidationError]) -> None:
+        self.rows = rows
+        super().__init__([m for e in rows.values() for m in e.messages])
+
+
+@acting_as
+@transaction.atomic
+def save_reports(
+    user: User, period_id: int, rows: list[tuple[int, dict[str, Any], int | None]], submit: bool = False
+) -> list[ProgressReport]:
+    """Save (and optionally submit) many reports of one period at once: all or nothing."""
+    saved, errors = [], {}
+    for report_id, data, version in rows:
+        report = ProgressReport.objects.select_related("project").get(pk=report_id, period_id=period_id)
+        try:
+            report = save_draft(user, report.project_id, period_id, data, version)
+            if submit:
+                report = submit_report(user, report.pk, report.version)
+        except (ValidationError, EditConflict) as exc:
+            errors[report_id] = exc if isinstance(exc, ValidationError) else ValidationError(str(exc))
+        else:
+            saved.append(report)
+    if errors:
+        raise RowErrors(errors)
+    return saved
+
+
+@acting_as
+@transaction.atomic
+def add_photo(user: User, report_id: int, image: Any, caption: str = "") -> ReportPhoto:
+    report = _locked_report(report_id)
+    require(user, "edit", report.project)
+    _refuse_if_locked(report.period)
+    photo = ReportPhoto(report=report, image=image, caption=caption)
+    photo.save()
+    return photo

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.core.forms import StyledForm, StyledFormMixin
+from keyprojects.projects.forms import DATE_INPUT
+
+from .models import ProgressReport, ReportingPeriod
+from .services import REPORT_FIELDS
+
+
+class PeriodForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = ReportingPeriod
+        fields = ["year", "month", "opens_on", "closes_on"]
+        widgets = {"opens_on": DATE_INPUT, "closes_on": DATE_INPUT}
+
+
+class ReportForm(StyledFormMixin, forms.ModelForm):
+    """One project's monthly figures; the filing screen shows one per row."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = ProgressReport
+        fields = REPORT_FIELDS
+        widgets = {
+            "started_on": DATE_INPUT,
+            "progress": forms.Textarea(attrs={"rows": 2}),
+            "problems": forms.Textarea(attrs={"rows": 2}),
+            "next_steps": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["version"] = self.instance.version
+
+
+class ReturnForm(StyledForm):
+    return_reason = forms.CharField(label=_("退回原因"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CorrectionForm(ReportForm):
+    """After approval (and after a lock) only the figures are corrected, with a reason."""
+
+    reason = forms.CharField(label=_("更正原因"), max_length=300)
+
+    class Meta(ReportForm.Meta):
+        fields = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on"]
+
+
+class PhotoForm(StyledForm):
+    image = forms.FileField(label=_("现场照片"), help_text=_("JPG 或 PNG，不超过 5 MB"))
+    caption = forms.CharField(label=_("说明"), max_length=100, required=False)
+
+    def clean_image(self):
+        image = self.cleaned_data["image"]
+        if image.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("照片不能超过 5 MB"))
+        head = image.read(8)
+        image.seek(0)
+        if not (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG")):
+            raise forms.ValidationError(_("只接受 JPG 或 PNG 格式的照片"))
+        return image

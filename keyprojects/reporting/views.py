@@ -1,0 +1,269 @@
+"""Monthly reporting pages: periods, the filing screen, review, one report, corrections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from keyprojects.core.permissions import can_edit, is_reviewer, nearby, require_admin, restrict
+from keyprojects.projects.models import AnnualPlan
+from keyprojects.projects.services import EditConflict
+
+from . import services
+from .forms import CorrectionForm, PeriodForm, PhotoForm, ReportForm, ReturnForm
+from .models import ProgressReport, ReportingPeriod
+
+Status = ProgressReport.Status
+EDITABLE = (Status.DRAFT, Status.RETURNED)
+
+
+def _visible_periods(user):
+    """Periods of the user's city (set by the city, filed into by its counties)."""
+    return nearby(user, ReportingPeriod.objects.select_related("region"))
+
+
+def _reports(user, period: ReportingPeriod, action: str = "view"):
+    return restrict(ProgressReport.objects.filter(period=period), user, action).select_related(
+        "project__region", "period", "submitted_by", "reviewed_by")
+
+
+@login_required
+def period_list(request: HttpRequest) -> HttpResponse:
+    periods = _visible_periods(request.user).annotate(
+        n_reports=Count("reports"),
+        n_submitted=Count("reports", filter=Q(reports__status=Status.SUBMITTED)),
+        n_approved=Count("reports", filter=Q(reports__status=Status.APPROVED)),
+        n_late=Count("reports", filter=Q(reports__late=True)),
+    )
+    form = None
+    if request.user.is_superuser or request.user.role == "city_admin":
+        form = PeriodForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                city = services.city_of(request.user.region) if request.user.region else None
+                if city is None:
+                    raise PermissionDenied(_("只有市级管理员可以设置填报期"))
+                services.create_period(request.user, city, data["year"], data["month"], data["opens_on"],
+                                       data["closes_on"])
+            except ValidationError as exc:
+                for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("填报期已创建"))
+                return redirect("reporting:periods")
+    return render(request, "reporting/period_list.html", {"periods": periods, "form": form})
+
+
+@login_required
+@require_POST
+def period_state(request: HttpRequest, pk: int) -> HttpResponse:
+    period = get_object_or_404(_visible_periods(request.user), pk=pk)
+    state = request.POST.get("state", "")
+    if state not in ReportingPeriod.State.values:
+        messages.error(request, _("无效的状态"))
+        return redirect("reporting:periods")
+    try:
+        services.set_period_state(request.user, period.pk, state)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("%(period)s 已设为“%(state)s”") % {
+            "period": period.label, "state": ReportingPeriod.State(state).label})
+    return redirect("reporting:periods")
+
+
+@login_required
+def fill(request: HttpRequest, pk: int) -> HttpResponse:
+    """The filing screen: every report of the user's projects in this period, on one page."""
+    period = get_object_or_404(_visible_periods(request.user), pk=pk)
+    if request.method == "POST" and "prefill" in request.POST:
+        try:
+            created = services.prefill_period(request.user, period.pk)
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("已从上月带入 %(n)s 个项目的月报草稿") % {"n": created})
+        return redirect("reporting:fill", pk=period.pk)
+
+    reports = list(_reports(request.user, period, "edit").order_by("project__region__code", "project__name"))
+    plans = {p.project_id: p for p in AnnualPlan.objects.filter(
+        year=period.year, project_id__in=[r.project_id for r in reports])}
+    data = request.POST if request.method == "POST" else None
+    rows = []
+    for report in reports:
+        editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED
+        form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
+        previous = services.previous_report(report.project_id, period)
+        rows.append({"report": report, "form": form, "plan": plans.get(report.project_id), "previous": previous,
+                     "findings": services.findings_for(report)})
+    if request.method == "POST":
+        editable_rows = [r for r in rows if r["form"] is not None]
+        if all(r["form"].is_valid() for r in editable_rows):
+            submit = "submit" in request.POST
+            try:
+                services.save_reports(request.user, period.pk, [
+                    (r["report"].pk, r["form"].cleaned_data, r["form"].cleaned_data.get("version"))
+                    for r in editable_rows], submit=submit)
+            except services.RowErrors as exc:
+                for r in editable_rows:
+                    if r["report"].pk in exc.rows:
+                        r["errors"] = exc.rows[r["report"].pk].messages
+                messages.error(request, _("有 %(n)s 个项目未通过校验，全部未保存，请修改标红的行") % {"n": len(exc.rows)})
+            else:
+                messages.success(request, _("已报送 %(n)s 个项目的月报") % {"n": len(editable_rows)} if submit
+                                 else _("已保存 %(n)s 个项目的月报草稿") % {"n": len(editable_rows)})
+                return redirect("reporting:fill", pk=period.pk)
+        else:
+            messages.error(request, _("有填写不正确的项目，全部未保存，请修改标红的行"))
+    counts = {s: sum(1 for r in reports if r.status == s) for s in Status.values}
+    missing = restrict(AnnualPlan.objects.filter(year=period.year, project__region__path__startswith=period.region.path),
+                       request.user, "edit").exclude(project__reports__period=period).count()
+    return render(request, "reporting/fill.html", {
+        "period": period, "rows": rows, "counts": counts, "missing": missing,
+        "locked": period.state == ReportingPeriod.State.LOCKED,
+        "late": timezone.localdate() > period.closes_on,
+    })
+
+
+@login_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    period = get_object_or_404(_visible_periods(request.user), pk=pk)
+    require_admin(request.user, period.region)
+    status = request.GET.get("status", Status.SUBMITTED)
+    reports = _reports(request.user, period).order_by("project__region__code", "project__name")
+    if status in Status.values:
+        reports = reports.filter(status=status)
+    rows = [{"report": r, "findings": services.findings_for(r)} for r in reports[:500]]
+    return render(request, "reporting/review.html", {
+        "period": period, "rows": rows, "status": status, "statuses": Status.choices,
+    })
+
+
+@login_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(
+        restrict(ProgressReport.objects.select_related("project__region", "period__region"), request.user, "view"), pk=pk)
+    editable = can_edit(request.user, report.project) and report.status in EDITABLE \
+        and report.period.state != ReportingPeriod.State.LOCKED
+    reviewer = is_reviewer(request.user, report.project.region)
+    context = {
+        "report": report, "findings": services.findings_for(report), "editable": editable, "reviewer": reviewer,
+        "plan": AnnualPlan.objects.filter(project=report.project, year=report.period.year).first(),
+        "previous": services.previous_report(report.project_id, report.period),
+        "history": report.history.select_related("history_user").order_by("-history_date")[:50],
+        "form": ReportForm(instance=report) if editable else None,
+        "photo_form": PhotoForm() if editable else None,
+        "return_form": ReturnForm() if reviewer and report.status == Status.SUBMITTED else None,
+        "correction_form": CorrectionForm(instance=report) if reviewer and report.status == Status.APPROVED else None,
+    }
+    return render(request, "reporting/report_detail.html", context)
+
+
+def _act(request: HttpRequest, pk: int, action: Callable[[ProgressReport, int | None], str]) -> HttpResponse:
+    """Run one workflow action on a report and go back where the user came from."""
+    report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "view"), pk=pk)
+    version = int(request.POST.get("version") or 0) or None
+    try:
+        messages.success(request, action(report, version))
+    except EditConflict as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("reporting:report", pk=pk)
+
+
+@login_required
+@require_POST
+def report_save(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
+    form = ReportForm(request.POST, instance=report)
+    if not form.is_valid():
+        messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(e)}" for f, e in form.errors.items()
+                                         if f in form.fields) or _("填写有误"))
+        return redirect("reporting:report", pk=pk)
+    submit = "submit" in request.POST
+    try:
+        services.save_reports(request.user, report.period_id, [(report.pk, form.cleaned_data,
+                                                                form.cleaned_data.get("version"))], submit=submit)
+    except services.RowErrors as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, _("月报已报送") if submit else _("月报草稿已保存"))
+    return redirect("reporting:report", pk=pk)
+
+
+@login_required
+@require_POST
+def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    def submit(report: ProgressReport, version: int | None) -> str:
+        services.submit_report(request.user, report.pk, version)
+        return _("月报已报送")
+
+    return _act(request, pk, submit)
+
+
+@login_required
+@require_POST
+def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    def approve(report: ProgressReport, version: int | None) -> str:
+        services.approve_report(request.user, report.pk, version)
+        return _("月报已审核通过")
+
+    return _act(request, pk, approve)
+
+
+@login_required
+@require_POST
+def report_return(request: HttpRequest, pk: int) -> HttpResponse:
+    def send_back(report: ProgressReport, version: int | None) -> str:
+        services.return_report(request.user, report.pk, request.POST.get("return_reason", ""), version)
+        return _("月报已退回")
+
+    return _act(request, pk, send_back)
+
+
+@login_required
+@require_POST
+def report_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "view"), pk=pk)
+    form = CorrectionForm(request.POST, instance=report)
+    if not form.is_valid():
+        messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(e)}" for f, e in form.errors.items()
+                                         if f in form.fields))
+        return redirect("reporting:report", pk=pk)
+    def correct(report: ProgressReport, version: int | None) -> str:
+        services.correct_report(request.user, report.pk, form.cleaned_data, form.cleaned_data["reason"], version)
+        return _("已更正，原因已记入修改记录")
+
+    return _act(request, pk, correct)
+
+
+@login_required
+@require_POST
+def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
+    form = PhotoForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.add_photo(request.user, report.pk, form.cleaned_data["image"], form.cleaned_data["caption"])
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("照片已上传"))
+    else:
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    return redirect("reporting:report", pk=pk)
