@@ -49,3 +49,43 @@ def test_project_list_totals_equal_the_plan(demo, client):
     assert "1,611.89" in started.content.decode() and "201.38" in started.content.decode()
     packaged = client.get(reverse("projects:list"), {"year": 2022, "packaged": "yes"})
     assert packaged.context["totals"]["count"] == 73
+
+
+def test_stats_reproduces_the_qianan_article(demo, capsys):
+    call_command("stats", region="迁安市", year=2022, as_of="2022-07-15", json=True)
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["plan"] == {"count": 284, "total_investment": "14101000", "annual_plan": "2676000"}
+    assert payload["completed_investment"] == "1572000"
+    assert payload["rates"]["completion_rate"] == "58.7"
+    assert payload["rates"]["time_progress"] == "50.0"
+    # a week earlier the June reports were not yet approved: May's figures count
+    call_command("stats", region="迁安市", year=2022, as_of="2022-07-07", json=True)
+    earlier = json.loads(capsys.readouterr().out)
+    assert 0 < int(earlier["completed_investment"]) < 1572000
+
+
+def test_demo_is_safe_to_load_twice_and_audited(demo):
+    from keyprojects.projects.models import Project
+    from keyprojects.reporting.models import ProgressReport
+
+    counts = Project.objects.count(), ProgressReport.objects.count()
+    call_command("load_demo", verbosity=0)
+    assert (Project.objects.count(), ProgressReport.objects.count()) == counts
+    record = Project.history.filter(name="徐大堡核电3、4号机组工程").first()
+    assert record.history_source == "command" and record.history_detail == "load_demo"
+
+
+def test_demo_logins_have_their_roles(demo, client):
+    from keyprojects.accounts.models import User
+
+    roles = dict(User.objects.values_list("username", "role"))
+    assert {k: roles[k] for k in ("admin", "lianshan", "suizhong", "fgw", "leader", "owner", "viewer")} == {
+        "admin": "city_admin", "lianshan": "county_clerk", "suizhong": "county_clerk", "fgw": "department_clerk",
+        "leader": "leader", "owner": "owner", "viewer": "viewer"}
+    assert client.login(username="lianshan", password="demo12345")
+    assert User.objects.get(username="leader").leader.projects.exists()
+    fgw = User.objects.get(username="fgw")
+    from keyprojects.projects.models import Project
+
+    assert Project.objects.visible_to(fgw).count() > 0
+

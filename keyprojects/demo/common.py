@@ -81,3 +81,45 @@ def demo_user(username: str, display_name: str, role: str, at: Unit) -> User:
 
 def wan(value: int) -> Decimal:
     return Decimal(value)
+
+
+def cumulative_path(final: int, first_month: int, last_month: int) -> dict[int, int]:
+    """Year-to-date figures month by month, rising slowly in winter, reaching ``final`` in
+    ``last_month``; 0 before the project started (``first_month``)."""
+    span = last_month - first_month + 1
+    path = {}
+    for month in range(1, last_month + 1):
+        if month < first_month:
+            path[month] = 0
+        else:
+            share = ((month - first_month + 1) / span) ** 1.4
+            path[month] = final if month == last_month else int(final * share)
+    return path
+
+
+def write_reports(entries, periods: dict, approved_at, filer_of, reviewer) -> int:
+    """Approved monthly reports for demo projects.
+
+    ``entries``: (project, plan, ytd by month, start date or None). Written as rows a county
+    filed and the city approved (``approved_at(month)`` is when), each saved once.
+    """
+    from keyprojects.reporting.models import ProgressReport
+
+    written = 0
+    for project, plan, path, started_on in entries:
+        previous = 0
+        for month, period in sorted(periods.items()):
+            ytd = path[month]
+            started = started_on is not None and started_on.month <= month
+            report = ProgressReport(
+                project=project, period=period, completed_month=Decimal(ytd - previous),
+                completed_ytd=Decimal(ytd), completed_since_start=plan.prior_completed + ytd,
+                progress="按计划推进" if started else "办理前期手续", started=started,
+                started_on=started_on if started else None, status=ProgressReport.Status.APPROVED,
+                submitted_by=filer_of(project), submitted_at=approved_at(month) - timedelta(days=5),
+                reviewed_by=reviewer, reviewed_at=approved_at(month),
+            )
+            report.save()
+            previous = ytd
+            written += 1
+    return written

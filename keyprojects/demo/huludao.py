@@ -12,8 +12,10 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
+
+from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.projects.models import (
@@ -29,8 +31,17 @@ from keyprojects.projects.models import (
 )
 from keyprojects.regions.models import Region
 from keyprojects.regions.services import add_zone
+from keyprojects.reporting.models import ReportingPeriod
 
-from .common import day_between, demo_user, split_capped, split_exact, unit
+from .common import (
+    cumulative_path,
+    day_between,
+    demo_user,
+    split_capped,
+    split_exact,
+    unit,
+    write_reports,
+)
 
 YEAR = 2022
 AS_OF = date(2022, 6, 5)
@@ -167,7 +178,37 @@ class HuludaoDemo:
         projects = [self.write(d) for d in drafts]
         self.write_reserve()
         users = self.users(projects)
-        return {"projects": len(projects), "users": users}
+        reports = self.reports(drafts, projects, {u.username: u for u in users})
+        return {"projects": len(projects), "users": users, "reports": reports}
+
+    # --- monthly reports January–May 2022 ----------------------------------------
+    def reports(self, drafts: list[Draft], projects: list[Project], users: dict[str, User]) -> int:
+        periods = {}
+        for month in range(1, 6):
+            period = ReportingPeriod(region=self.city, year=YEAR, month=month, opens_on=date(YEAR, month, 20),
+                                     closes_on=date(YEAR, month, 25),
+                                     state=ReportingPeriod.State.LOCKED if month < 5 else ReportingPeriod.State.CLOSED)
+            period.save()
+            periods[month] = period
+        plans = {p.project_id: p for p in AnnualPlan.objects.filter(project__in=projects, year=YEAR)}
+        clerks = {u.unit.region_id: u for u in users.values() if u.role == User.Role.COUNTY_CLERK}
+        entries = []
+        for d, project in zip(drafts, projects, strict=True):
+            plan = plans[project.pk]
+            started = d.started_on if d.started_on and d.started_on <= date(YEAR, 5, 31) else None
+            final = int(d.annual * self.rng.uniform(0.25, 0.5)) if started else 0
+            path = cumulative_path(final, started.month if started else 5, 5)
+            entries.append((project, plan, path, started))
+
+        def approved_at(month: int):
+            day = date(YEAR, month + 1, 2 if month == 5 else 8)
+            return timezone.make_aware(datetime.combine(day, time(10, 0)))
+
+        def filer_of(project: Project) -> User | None:
+            county = project.region if project.region.level == Region.Level.COUNTY else project.region.parent
+            return clerks.get(county.pk)
+
+        return write_reports(entries, periods, approved_at, filer_of, users["admin"])
 
     # --- the 500 projects ----------------------------------------------------------
     def drafts(self) -> list[Draft]:

@@ -67,17 +67,6 @@ def _refuse_if_locked(period: ReportingPeriod) -> None:
         raise ValidationError(_("%(period)s 已锁定，数据只能通过“更正”修改") % {"period": period.label})
 
 
-def city_of(region: Region) -> Region:
-    """The prefecture-level region above (or at) ``region``: periods are set per city."""
-    codes = [c for c in region.path.strip("/").split("/") if c]
-    candidates = {r.code: r for r in Region.objects.filter(code__in=codes)}
-    for code in codes:
-        r = candidates[code]
-        if r.level == Region.Level.PREFECTURE:
-            return r
-    return region
-
-
 # --- periods -------------------------------------------------------------------------
 
 @acting_as
@@ -104,10 +93,6 @@ def set_period_state(user: User, period_id: int, state: str) -> ReportingPeriod:
         period.locked_at, period.locked_by = timezone.now(), user
     period.save()
     return period
-
-
-def period_for(project: Project, year: int, month: int) -> ReportingPeriod | None:
-    return ReportingPeriod.objects.filter(region=city_of(project.region), year=year, month=month).first()
 
 
 # --- filing --------------------------------------------------------------------------

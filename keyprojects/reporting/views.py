@@ -51,11 +51,11 @@ def period_list(request: HttpRequest) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                city = services.city_of(request.user.region) if request.user.region else None
-                if city is None:
+                # A commission sets the periods of its own region (a city, or a county-level city).
+                if request.user.region is None:
                     raise PermissionDenied(_("只有市级管理员可以设置填报期"))
-                services.create_period(request.user, city, data["year"], data["month"], data["opens_on"],
-                                       data["closes_on"])
+                services.create_period(request.user, request.user.region, data["year"], data["month"],
+                                       data["opens_on"], data["closes_on"])
             except ValidationError as exc:
                 for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
                     form.add_error(field if field in form.fields else None, errors)

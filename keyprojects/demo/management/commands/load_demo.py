@@ -1,4 +1,4 @@
-"""keyprojects load_demo: Huludao 2022 (and, from the reporting issue on, Qian'an)."""
+"""keyprojects load_demo: Huludao and Qian'an, 2022 — plans and monthly reports."""
 
 from __future__ import annotations
 
@@ -11,29 +11,31 @@ from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.demo.huludao import HuludaoDemo
+from keyprojects.demo.qianan import QiananDemo
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
 
 
 class Command(AuditedCommand):
-    help = "导入演示数据（葫芦岛市 2022 年重点项目）/ load the demo data"
+    help = "导入演示数据（葫芦岛市、迁安市 2022 年重点项目及月报）/ load the demo data"
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
         call_command("load_regions", province=["辽宁省", "河北省"], verbosity=options["verbosity"])
-        city = Region.objects.find("葫芦岛市")
-        if Project.objects.filter(region__path__startswith=city.path).exists():
-            self.stdout.write("演示数据已存在，跳过（葫芦岛市已有项目）。")
-        else:
+        for city_name, demo in (("葫芦岛市", HuludaoDemo), ("迁安市", QiananDemo)):
+            city = Region.objects.find(city_name)
+            if Project.objects.filter(region__path__startswith=city.path).exists():
+                self.stdout.write(f"{city_name}：演示数据已存在，跳过。")
+                continue
             with transaction.atomic():
-                result = HuludaoDemo().load()
-            self.stdout.write(f"葫芦岛市：{result['projects']} 个年度计划项目（另含谋划储备项目）"
-                              f"，用时 {time.perf_counter() - started:.1f} 秒")
+                result = demo().load()
+            self.stdout.write(f"{city_name}：{result['projects']} 个年度计划项目，{result['reports']} 份已审核月报"
+                              f"（累计用时 {time.perf_counter() - started:.1f} 秒）")
         self.print_logins()
 
     def print_logins(self) -> None:
         names = ["admin", "lianshan", "suizhong", "fgw", "leader", "owner", "viewer",
-                 "longgang", "nanpiao", "xingcheng", "jianchang"]
+                 "longgang", "nanpiao", "xingcheng", "jianchang", "qianan", "qianan_clerk"]
         users = {u.username: u for u in User.objects.filter(username__in=names).select_related("unit")}
         self.stdout.write(f"\n演示账号 / demo logins（密码 / password: {DEMO_PASSWORD}）")
         for name in names:
