@@ -15,12 +15,34 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from keyprojects.projects.models import CONTINUING_NATURES, ZERO, AnnualPlan, Nature
+from keyprojects.accounts.models import Leader
+from keyprojects.projects.models import (
+    CONTINUING_NATURES,
+    ZERO,
+    AnnualPlan,
+    Batch,
+    Nature,
+    Project,
+    Sector,
+)
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
@@ -177,12 +199,13 @@ def approved_before(as_of: date | None) -> Q:
     return condition
 
 
-def completed_ytd(as_of: date | None, plan_ref: str = "") -> Subquery:
-    """Year-to-date completed investment of a plan row's project: from its latest approved
-    report of the plan year as of the date (0 when it has none)."""
+def completed_ytd(as_of: date | None, project_ref: str = "project", year: int | None = None) -> Coalesce:
+    """Year-to-date completed investment of a row's project: from its latest approved report
+    of the plan year as of the date (0 when it has none). On plan rows the year is the row's
+    own; on project rows (the project list) it is given."""
     latest = (
         ProgressReport.objects.filter(approved_before(as_of))
-        .filter(project=OuterRef(f"{plan_ref}project"), period__year=OuterRef(f"{plan_ref}year"))
+        .filter(project=OuterRef(project_ref), period__year=year if year is not None else OuterRef("year"))
         .order_by("-period__month")
         .values("completed_ytd")[:1]
     )
@@ -197,13 +220,7 @@ def months_elapsed(year: int, as_of: date) -> int:
     return as_of.month if as_of.day == last_day else as_of.month - 1
 
 
-def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
-    """Counts and sums of the plan and its starts, the three start rates, completed
-    investment and the completion rate against time progress.
-
-    One aggregate query. Amounts are Decimal 万元.
-    """
-    plans = plans.annotate(completed=completed_ytd(as_of))
+def _aggregates(as_of: date | None) -> dict[str, Any]:
     aggregates: dict[str, Any] = {"completed_investment": Coalesce(Sum("completed"), ZERO)}
     for key, condition in _groups(as_of).items():
         aggregates[f"{key}__count"] = Count("id", filter=condition)
@@ -211,7 +228,10 @@ def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
             Sum("project__total_investment", filter=condition), ZERO
         )
         aggregates[f"{key}__annual_plan"] = Coalesce(Sum("planned_investment", filter=condition), ZERO)
-    row = plans.aggregate(**aggregates)
+    return aggregates
+
+
+def _stats_from(row: dict[str, Any], as_of: date | None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key in _groups(as_of):
         result[key] = {
@@ -227,6 +247,127 @@ def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
             result["continuing_resumed"]["count"], result["continuing_planned"]["count"]
         ),
         "completion_rate": percent(result["completed_investment"], result["plan"]["annual_plan"]),
+    }
+    return result
+
+
+def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
+    """Counts and sums of the plan and its starts, the three start rates, completed
+    investment and the completion rate.
+
+    One aggregate query. Amounts are Decimal 万元.
+    """
+    row = plans.annotate(completed=completed_ytd(as_of)).aggregate(**_aggregates(as_of))
+    return _stats_from(row, as_of)
+
+
+def grouped_stats(plans: QuerySet, as_of: date | None, group: Any) -> dict[Any, dict[str, Any]]:
+    """``plan_stats`` for each value of ``group`` (a field path or an expression), in one query."""
+    rows = (
+        plans.annotate(completed=completed_ytd(as_of), group_key=group if not isinstance(group, str) else F(group))
+        .order_by()
+        .values("group_key")
+        .annotate(**_aggregates(as_of))
+    )
+    return {row["group_key"]: _stats_from(row, as_of) for row in rows}
+
+
+def child_region_case(region: Region) -> tuple[list[Region], Case]:
+    """The regions right under ``region`` and an expression naming, for each plan row, the
+    child its project lies in (projects placed on ``region`` itself get its own code)."""
+    children = list(Region.objects.filter(parent=region).order_by("code"))
+    case = Case(
+        *[When(project__region__path__startswith=c.path, then=Value(c.code)) for c in children],
+        default=Value(region.code), output_field=CharField(),
+    )
+    return children, case
+
+
+def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
+              plans: QuerySet | None = None) -> list[dict[str, Any]]:
+    """Rows of ``plan_stats`` by ``by``: "region" (the regions under ``region``), "sector",
+    "level", "batch", "nature" or "leader"; each row carries its ``key`` and ``label``."""
+    base = plans_in(year, region, plans)
+    if by == "region":
+        if region is None:
+            raise ValueError("a breakdown by region needs the region to break down")
+        children, case = child_region_case(region)
+        stats = grouped_stats(base, as_of, case)
+        labels = [(c.code, c.name, c) for c in children] + [(region.code, region.name + "（本级）", region)]
+        rows = [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in labels if code in stats]
+    elif by == "leader":
+        stats = grouped_stats(base.filter(project__leaders__isnull=False), as_of, "project__leaders")
+        leaders = {leader.pk: leader for leader in Leader.objects.filter(pk__in=[k for k in stats if k])}
+        rows = [{"key": k, "label": str(leaders[k]), **v} for k, v in stats.items() if k in leaders]
+    else:
+        field = {"sector": "project__sector", "level": "project__level", "batch": "batch", "nature": "nature"}[by]
+        stats = grouped_stats(base, as_of, field)
+        labels = _labels(by, list(stats))
+        rows = [{"key": k, "label": labels.get(k, "—"), **v} for k, v in stats.items()]
+    progress = time_progress(year, as_of)["time_progress"]
+    for row in rows:
+        row["rates"]["time_progress"] = progress
+        row["rates"]["progress_gap"] = progress_gap(row["rates"]["completion_rate"], progress)
+    return rows
+
+
+def _labels(by: str, keys: list[Any]) -> dict[Any, str]:
+    if by == "sector":
+        return {s.pk: s.name for s in Sector.objects.filter(pk__in=[k for k in keys if k])}
+    choices = {"level": Project.Level.choices, "batch": Batch.choices, "nature": Nature.choices}[by]
+    return {value: str(label) for value, label in choices}
+
+
+def rank(rows: list[dict[str, Any]], rate: str = "completion_rate") -> list[dict[str, Any]]:
+    """Rows numbered by ``rate``, best first (rows without a rate last, unranked)."""
+    ranked = sorted(rows, key=lambda r: (r["rates"][rate] is None, -(r["rates"][rate] or 0)))
+    for position, row in enumerate(ranked, start=1):
+        row["rank"] = position if row["rates"][rate] is not None else None
+    return ranked
+
+
+def monthly_series(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> list[dict[str, Any]]:
+    """Completed investment month by month (approved reports as of the date) against the
+    straight-line plan (annual plan × month / 12), cumulative, in 万元."""
+    base = plans_in(year, region, plans)
+    annual = base.aggregate(total=Coalesce(Sum("planned_investment"), ZERO))["total"]
+    monthly = dict(
+        ProgressReport.objects.filter(approved_before(as_of))
+        .filter(period__year=year, project__in=base.values("project"))
+        .order_by()
+        .values_list("period__month")
+        .annotate(total=Sum("completed_month"))
+    )
+    cumulative = ZERO
+    series = []
+    for month in range(1, 13):
+        done = Decimal(monthly.get(month, ZERO) or ZERO)
+        cumulative += done
+        series.append({
+            "month": month,
+            "completed": done,
+            "cumulative": cumulative if month in monthly else None,
+            "planned_cumulative": (Decimal(annual) * month / 12).quantize(Decimal("0.01")),
+        })
+    return series
+
+
+def year_on_year(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
+    """同比: amounts in percent change, rates in percentage points; None without a base."""
+
+    def change(now: Decimal | int, before: Decimal | int) -> Decimal | None:
+        if not before:
+            return None
+        return ((Decimal(now) - Decimal(before)) * 100 / Decimal(before)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    result: dict[str, Any] = {}
+    for key in ("plan", "started_or_resumed", "new_started", "continuing_resumed"):
+        result[key] = {field: change(current[key][field], previous[key][field])
+                       for field in ("count", "total_investment", "annual_plan")}
+    result["completed_investment"] = change(current["completed_investment"], previous["completed_investment"])
+    result["rates"] = {
+        key: (value - previous["rates"][key]) if value is not None and previous["rates"].get(key) is not None else None
+        for key, value in current["rates"].items()
     }
     return result
 
@@ -253,20 +394,29 @@ def year_stats(year: int, as_of: date, region: Region | None = None, plans: Quer
     return stats
 
 
+def same_day_last_year(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
 def list_totals(projects: QuerySet) -> dict[str, Any]:
-    """The totals line of a project list: count, 总投资 and 年度计划 (the list's
-    ``annual_plan`` annotation: the chosen year's plan). Decimal 万元."""
+    """The totals line of a project list: count, 总投资, and for a plan year its 年度计划 and
+    本年完成 (the list's ``annual_plan`` and ``completed`` annotations). Decimal 万元."""
     # Aggregate aliases must differ from the list's annotations ("annual_plan"), or the
     # aggregate silently replaces the annotation it sums.
     row = projects.order_by().aggregate(
         n=Count("id"),
         total_sum=Coalesce(Sum("total_investment"), ZERO),
         plan_sum=Sum("annual_plan"),
+        completed_sum=Sum("completed"),
     )
     return {
         "count": row["n"],
         "total_investment": Decimal(row["total_sum"]),
         "annual_plan": Decimal(row["plan_sum"]) if row["plan_sum"] is not None else None,
+        "completed": Decimal(row["completed_sum"]) if row["completed_sum"] is not None else None,
     }
 
 

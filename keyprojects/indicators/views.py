@@ -1,8 +1,182 @@
+"""The leaders' dashboard (驾驶舱) and the page of indicator definitions.
+
+Every number on the dashboard is a :class:`Figure`: its value comes from the indicator
+module and its link opens the project list filtered to the projects behind it, whose
+totals line shows the same number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 
-from .engine import INDICATORS
+from keyprojects.core.money import to_yi
+from keyprojects.core.permissions import regions_for
+from keyprojects.projects.models import AnnualPlan, Project
+from keyprojects.regions.models import Region
+
+from .engine import (
+    INDICATORS,
+    breakdown,
+    monthly_series,
+    rank,
+    same_day_last_year,
+    year_on_year,
+    year_stats,
+)
+
+
+@dataclass
+class Figure:
+    """A number on the dashboard and the list that adds up to it."""
+
+    value: Decimal | int
+    url: str
+    total: str  # which total of the list equals the value: count, total_investment, annual_plan, completed
+    indicator: str
+
+    @property
+    def definition(self) -> str:
+        return INDICATORS[self.indicator].definition
+
+
+class Links:
+    """Builds project-list links that share the dashboard's year, region and date."""
+
+    def __init__(self, year: int, as_of: date, region: Region | None) -> None:
+        self.base = {"year": year, "as_of": as_of.isoformat()}
+        if region is not None:
+            self.base["region"] = region.pk
+        self.figures: list[Figure] = []
+
+    def figure(self, value: Decimal | int, total: str, indicator: str, **filters: Any) -> Figure:
+        query = {**self.base, **filters}
+        figure = Figure(value, f"{reverse('projects:list')}?{urlencode(query)}", total, indicator)
+        self.figures.append(figure)
+        return figure
+
+    def group(self, stats: dict[str, Any], **filters: Any) -> dict[str, Figure]:
+        """The linked figures of one row: plan count/amounts, starts, completed."""
+        return {
+            "count": self.figure(stats["plan"]["count"], "count", "plan", **filters),
+            "total_investment": self.figure(stats["plan"]["total_investment"], "total_investment", "plan", **filters),
+            "annual_plan": self.figure(stats["plan"]["annual_plan"], "annual_plan", "plan", **filters),
+            "started": self.figure(stats["started_or_resumed"]["count"], "count", "started_or_resumed",
+                                   started="yes", **filters),
+            "completed": self.figure(stats["completed_investment"], "completed", "completed_investment", **filters),
+        }
+
+
+def _choose_region(request: HttpRequest) -> Region | None:
+    allowed = regions_for(request.user, "view")
+    wanted = request.GET.get("region")
+    if wanted:
+        found = allowed.filter(pk=wanted).first() if wanted.isdigit() else allowed.filter(code=wanted).first()
+        if found:
+            return found
+    if request.user.region is not None:
+        return request.user.region
+    return allowed.filter(level=Region.Level.PREFECTURE, projects__isnull=False).first() or \
+        allowed.filter(projects__isnull=False).order_by("depth").first()
+
+
+def _choose_year(request: HttpRequest, plans) -> int:
+    years = sorted(set(plans.values_list("year", flat=True)), reverse=True)
+    wanted = request.GET.get("year", "")
+    if wanted.isdigit() and int(wanted) in years:
+        return int(wanted)
+    return years[0] if years else timezone.localdate().year
+
+
+def _choose_as_of(request: HttpRequest, year: int) -> date:
+    try:
+        return date.fromisoformat(request.GET["as_of"])
+    except (KeyError, ValueError):
+        today = timezone.localdate()
+        return min(today, date(year, 12, 31))
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    visible_plans = AnnualPlan.objects.visible_to(request.user)
+    region = _choose_region(request)
+    year = _choose_year(request, visible_plans)
+    as_of = _choose_as_of(request, year)
+    links = Links(year, as_of, region)
+
+    stats = year_stats(year, as_of, region, visible_plans)
+    last_year = year_stats(year - 1, same_day_last_year(as_of), region, visible_plans)
+    headline = {
+        "plan": links.group(stats),
+        "new_started": links.figure(stats["new_started"]["count"], "count", "new_started",
+                                    nature="new", started="yes"),
+        "continuing_resumed": links.figure(stats["continuing_resumed"]["count"], "count", "continuing_resumed",
+                                           nature="continuing_all", started="yes"),
+    }
+
+    region_rows = []
+    if region is not None and region.level != Region.Level.ZONE:
+        for row in rank(breakdown(year, as_of, "region", region, visible_plans)):
+            row["links"] = links.group(row, region=row["region"].pk)
+            region_rows.append(row)
+    sector_rows = sorted(breakdown(year, as_of, "sector", region, visible_plans),
+                         key=lambda r: -r["plan"]["annual_plan"])
+    for row in sector_rows:
+        row["links"] = links.group(row, sector=row["key"] or "")
+    batch_rows = breakdown(year, as_of, "batch", region, visible_plans)
+    for row in batch_rows:
+        row["links"] = links.group(row, batch=row["key"])
+    leader_rows = sorted(breakdown(year, as_of, "leader", region, visible_plans), key=lambda r: -r["plan"]["count"])
+    for row in leader_rows:
+        row["links"] = links.group(row, leader=row["key"])
+
+    my_leader = getattr(request.user, "leader", None) if request.user.role == "leader" else None
+    my_packages = None
+    if my_leader is not None:
+        my_packages = (Project.objects.visible_to(request.user).filter(leaders=my_leader, plans__year=year)
+                       .select_related("region").order_by("-total_investment")[:20])
+
+    series = monthly_series(year, as_of, region, visible_plans)
+    chart = {
+        "months": [f"{s['month']}月" for s in series],
+        "completed": [float(to_yi(s["completed"])) for s in series],  # floats only for drawing
+        "cumulative": [float(to_yi(s["cumulative"])) if s["cumulative"] is not None else None for s in series],
+        "planned": [float(to_yi(s["planned_cumulative"])) for s in series],
+        "batches": [{"name": r["label"], "value": r["plan"]["count"], "url": r["links"]["count"].url}
+                    for r in batch_rows],
+    }
+    return render(request, "indicators/dashboard.html", {
+        "region": region, "year": year, "as_of": as_of, "stats": stats, "yoy": year_on_year(stats, last_year),
+        "has_last_year": last_year["plan"]["count"] > 0,
+        "gap_behind": abs(stats["rates"]["progress_gap"]) if stats["rates"]["progress_gap"] is not None else None,
+        "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
+        "leader_rows": leader_rows, "my_leader": my_leader, "my_packages": my_packages, "chart": chart,
+        "figures": links.figures, "indicators": INDICATORS, "regions": _region_options(request, region),
+    })
+
+
+def _region_options(request: HttpRequest, current: Region | None) -> list[Region]:
+    """The user's own region and the regions under it; for superusers every city with projects."""
+    top = request.user.region
+    if top is None:
+        paths = Project.objects.order_by().values_list("region__path", flat=True).distinct()
+        codes = {p.strip("/").split("/")[1] for p in paths if p.count("/") > 2}
+        tops = list(Region.objects.filter(code__in=codes))
+    else:
+        tops = [top]
+    options = [*tops, *Region.objects.filter(parent__in=tops).order_by("code")]
+    if current is not None and current not in options:
+        options.append(current)
+    return options
 
 
 @login_required

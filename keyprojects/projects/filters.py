@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from keyprojects.accounts.models import Leader, User
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import nearby, regions_for
-from keyprojects.indicators.engine import started_q
+from keyprojects.indicators.engine import completed_ytd, started_q
 from keyprojects.regions.models import Region
 
 from .models import (
@@ -64,6 +64,7 @@ class ProjectFilter(filters.FilterSet):
             ("name", "name"),
             ("total_investment", "total_investment"),
             ("annual_plan", "annual_plan"),
+            ("completed", "completed"),
             ("started_on", "started_on"),
             ("updated_at", "updated_at"),
         ),
@@ -72,6 +73,7 @@ class ProjectFilter(filters.FilterSet):
             "name": _("项目名称"),
             "total_investment": _("总投资"),
             "annual_plan": _("年度计划"),
+            "completed": _("本年完成"),
             "started_on": _("开复工日期"),
             "updated_at": _("更新时间"),
         },
@@ -98,11 +100,13 @@ class ProjectFilter(filters.FilterSet):
             ).filter(plan__id__isnull=False).annotate(
                 annual_plan=F("plan__planned_investment"),
                 started_on=F("plan__started_on"),
+                completed=completed_ytd(self.form.cleaned_data.get("as_of"), project_ref="pk", year=int(year)),
             )
         else:  # the whole library: no plan figures to show or sort by
             queryset = queryset.annotate(
                 annual_plan=Value(None, output_field=DecimalField()),
                 started_on=Value(None, output_field=DateField()),
+                completed=Value(None, output_field=DecimalField()),
             )
         return super().filter_queryset(queryset)
 

@@ -57,6 +57,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "totals_definition": INDICATORS["list_totals"],
         "years": years,
         "year": params.get("year") or "",
+        "as_of": project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None,
         "query": query.urlencode(),
         "can_create": can_create_project(request.user),
     }

@@ -1,0 +1,88 @@
+"""The dashboard: every number links to the list of projects behind it, whose totals equal it."""
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from keyprojects.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def demo(db):
+    call_command("load_demo", verbosity=0)
+
+
+@pytest.mark.parametrize(("username", "query"), [
+    ("admin", {"as_of": "2022-06-05"}),
+    ("lianshan", {"as_of": "2022-06-05"}),
+    ("qianan", {"as_of": "2022-07-15"}),
+    ("leader", {"as_of": "2022-12-31"}),
+])
+def test_every_dashboard_figure_equals_its_list_total(demo, client, username, query):
+    client.force_login(User.objects.get(username=username))
+    response = client.get(reverse("dashboard"), query)
+    assert response.status_code == 200
+    figures = response.context["figures"]
+    assert len(figures) > 10
+    checked = {}
+    for figure in figures:
+        if figure.url not in checked:
+            listing = client.get(figure.url)
+            assert listing.status_code == 200
+            checked[figure.url] = listing.context["totals"]
+        assert checked[figure.url][figure.total] == figure.value, (figure.url, figure.total)
+
+
+def test_dashboard_headline_reproduces_huludao(demo, client):
+    client.force_login(User.objects.get(username="admin"))
+    response = client.get(reverse("dashboard"), {"as_of": "2022-06-05"})
+    stats = response.context["stats"]
+    assert stats["plan"]["count"] == 500 and stats["started_or_resumed"]["count"] == 329
+    page = response.content.decode()
+    assert "65.8%" in page and "43.7%" in page and "91.4%" in page and "2,619.80" in page
+    assert [row["label"] for row in response.context["region_rows"]][:1]  # a ranked table by county
+    assert {row["rank"] for row in response.context["region_rows"]} == set(range(1, 7))
+
+
+def test_county_clerk_sees_only_the_county(demo, client):
+    client.force_login(User.objects.get(username="lianshan"))
+    response = client.get(reverse("dashboard"), {"as_of": "2022-06-05", "region": "211400"})
+    assert response.context["region"].name == "连山区"  # the city is outside the clerk's scope
+    assert response.context["stats"]["plan"]["count"] < 500
+
+
+def test_qianan_dashboard_shows_the_completion_rate(demo, client):
+    client.force_login(User.objects.get(username="qianan"))
+    response = client.get(reverse("dashboard"), {"as_of": "2022-07-15"})
+    assert str(response.context["stats"]["rates"]["completion_rate"]) == "58.7"
+    assert "157.20" in response.content.decode()
+
+
+def test_leader_sees_own_packages(demo, client):
+    client.force_login(User.objects.get(username="leader"))
+    response = client.get(reverse("dashboard"), {"as_of": "2022-06-05"})
+    assert response.context["my_packages"] and "我包抓的项目" in response.content.decode()
+
+
+def test_dashboard_query_count_is_bounded(demo, client, django_assert_max_num_queries):
+    client.force_login(User.objects.get(username="admin"))
+    with django_assert_max_num_queries(30):
+        client.get(reverse("dashboard"), {"as_of": "2022-06-05"})
+
+
+def test_list_query_count_is_bounded(demo, client, django_assert_max_num_queries):
+    client.force_login(User.objects.get(username="admin"))
+    with django_assert_max_num_queries(12):
+        client.get(reverse("projects:list"), {"year": 2022, "as_of": "2022-06-05", "started": "yes"})
+
+
+def test_figure_links_carry_the_dashboard_filters(demo, client):
+    client.force_login(User.objects.get(username="admin"))
+    response = client.get(reverse("dashboard"), {"as_of": "2022-06-05"})
+    started = response.context["headline"]["plan"]["started"]
+    query = parse_qs(urlparse(started.url).query)
+    assert query["started"] == ["yes"] and query["as_of"] == ["2022-06-05"] and query["year"] == ["2022"]
