@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: install demo test lint migrate run clean
+.PHONY: install demo test lint migrate run clean messages
 
 install: $(BIN)/keyprojects
 
@@ -39,6 +39,11 @@ test: install
 	$(BIN)/keyprojects makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# After changing user-facing strings: refresh the English catalog, translate, compile.
+messages: install
+	cd keyprojects && ../$(BIN)/keyprojects makemessages -l en --ignore "migrations/*" --no-obsolete
+	cd keyprojects && ../$(BIN)/keyprojects compilemessages -l en
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

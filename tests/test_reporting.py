@@ -280,5 +280,19 @@ def test_reporting_pages_render_for_each_role(cast, period, client, django_asser
     assert client.get(reverse("reporting:review", args=[period.pk])).status_code == 200
     client.force_login(cast.lianshan_clerk)
     assert client.get(reverse("reporting:review", args=[period.pk])).status_code == 403
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(25):
         client.get(reverse("reporting:fill", args=[period.pk]))
+
+
+def test_filing_screen_queries_do_not_grow_with_projects(cast, period, client, django_assert_max_num_queries):
+    for i in range(30):
+        project = Project.objects.create(name=f"连山区测试项目{i}", region=cast.lianshan, total_investment=Decimal("9000"))
+        AnnualPlan.objects.create(project=project, year=2022, nature=Nature.NEW, planned_investment=Decimal("100"))
+    services.prefill_period(cast.lianshan_clerk, period.pk)
+    client.force_login(cast.lianshan_clerk)
+    with django_assert_max_num_queries(25):
+        response = client.get(reverse("reporting:fill", args=[period.pk]))
+    assert len(response.context["rows"]) == 31
+    client.force_login(cast.admin)
+    with django_assert_max_num_queries(25):
+        client.get(reverse("reporting:review", args=[period.pk]), {"status": "draft"})

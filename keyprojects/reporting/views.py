@@ -20,6 +20,7 @@ from keyprojects.projects.models import AnnualPlan
 from keyprojects.projects.services import EditConflict
 
 from . import services
+from .checks import check_report
 from .forms import CorrectionForm, PeriodForm, PhotoForm, ReportForm, ReturnForm
 from .models import ProgressReport, ReportingPeriod
 
@@ -99,14 +100,15 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
     reports = list(_reports(request.user, period, "edit").order_by("project__region__code", "project__name"))
     plans = {p.project_id: p for p in AnnualPlan.objects.filter(
         year=period.year, project_id__in=[r.project_id for r in reports])}
+    previous = services.previous_reports([r.project_id for r in reports], period)
     data = request.POST if request.method == "POST" else None
     rows = []
     for report in reports:
         editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED
         form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
-        previous = services.previous_report(report.project_id, period)
-        rows.append({"report": report, "form": form, "plan": plans.get(report.project_id), "previous": previous,
-                     "findings": services.findings_for(report)})
+        plan, before = plans.get(report.project_id), previous.get(report.project_id)
+        rows.append({"report": report, "form": form, "plan": plan, "previous": before,
+                     "findings": check_report(report, before, plan)})
     if request.method == "POST":
         editable_rows = [r for r in rows if r["form"] is not None]
         if all(r["form"].is_valid() for r in editable_rows):
@@ -144,7 +146,12 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     reports = _reports(request.user, period).order_by("project__region__code", "project__name")
     if status in Status.values:
         reports = reports.filter(status=status)
-    rows = [{"report": r, "findings": services.findings_for(r)} for r in reports[:500]]
+    reports = list(reports[:500])
+    previous = services.previous_reports([r.project_id for r in reports], period)
+    plans = {p.project_id: p for p in AnnualPlan.objects.filter(
+        year=period.year, project_id__in=[r.project_id for r in reports])}
+    rows = [{"report": r, "findings": check_report(r, previous.get(r.project_id), plans.get(r.project_id))}
+            for r in reports]
     return render(request, "reporting/review.html", {
         "period": period, "rows": rows, "status": status, "statuses": Status.choices,
     })
