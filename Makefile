@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1:8000
 
-.PHONY: install demo test lint migrate run clean messages
+.PHONY: install demo test lint migrate run clean messages bench
 
 install: $(BIN)/keyprojects
 
@@ -39,6 +39,11 @@ test: install
 	$(BIN)/keyprojects makemigrations --check --dry-run
 	$(BIN)/pytest -n 2 -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+# Benchmarks print figures (they never fail on a stopwatch). Uses the demo database.
+bench: migrate
+	$(BIN)/keyprojects load_demo --verbosity 0 > /dev/null
+	$(BIN)/keyprojects bench_pages --runs 30
 
 # After changing user-facing strings: refresh the English catalog, translate, compile.
 messages: install

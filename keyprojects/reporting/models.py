@@ -100,7 +100,8 @@ class ProgressReport(models.Model):
         verbose_name = _("月度进展")
         verbose_name_plural = _("月度进展")
         constraints = [models.UniqueConstraint(fields=["project", "period"], name="report_unique_project_period")]
-        indexes = [models.Index(fields=["status", "reviewed_at"])]
+        # The indicator subquery: a project's approved reports up to a date.
+        indexes = [models.Index(fields=["project", "status", "reviewed_at"])]
 
     def __str__(self) -> str:
         return f"{self.project} {self.period.label}"
