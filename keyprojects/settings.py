@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "keyprojects.accounts",
     "keyprojects.projects",
     "keyprojects.reporting",
+    "keyprojects.ledgers",
     "keyprojects.indicators",
     "keyprojects.demo",
 ]

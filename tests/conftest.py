@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import transaction
 
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.audit import Source, audit_context
@@ -29,6 +30,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
     """Regions of Liaoning (Huludao, Jinzhou …) and Hebei (Qian'an), loaded once per test database."""
     with django_db_blocker.unblock():
         call_command("load_regions", province=["辽宁省", "河北省"], verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def demo_data(django_db_setup, django_db_blocker):
+    """The demo (Huludao and Qian'an) loaded once per test module and rolled back after it;
+    each test still runs in its own savepoint inside."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("load_demo", verbosity=0)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(demo_data, db):
+    return None
 
 
 def region(name: str) -> Region:

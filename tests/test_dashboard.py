@@ -3,17 +3,11 @@
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from keyprojects.accounts.models import User
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", verbosity=0)
 
 
 @pytest.mark.parametrize(("username", "query"), [

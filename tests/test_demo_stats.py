@@ -9,11 +9,6 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def demo(db):
-    call_command("load_demo", verbosity=0)
-
-
 def test_stats_reproduces_the_huludao_article(demo, capsys):
     call_command("stats", region="葫芦岛市", year=2022, as_of="2022-06-05", json=True)
     payload = json.loads(capsys.readouterr().out)
@@ -89,3 +84,26 @@ def test_demo_logins_have_their_roles(demo, client):
 
     assert Project.objects.visible_to(fgw).count() > 0
 
+
+
+def test_export_then_import_into_an_empty_library_reproduces_the_figures(demo, tmp_path, capsys):
+    from datetime import date
+
+    from keyprojects.indicators.engine import plans_in
+    from keyprojects.ledgers.export import ledger_workbook
+    from keyprojects.ledgers.importer import import_ledger
+    from keyprojects.projects.models import Project
+    from keyprojects.regions.models import Region
+    from keyprojects.reporting.models import ReportingPeriod
+
+    city = Region.objects.find("葫芦岛市")
+    call_command("stats", region="葫芦岛市", year=2022, as_of="2022-06-05", json=True)
+    before = json.loads(capsys.readouterr().out)
+    path = tmp_path / "huludao.xlsx"
+    path.write_bytes(ledger_workbook(plans_in(2022, city), city, 2022, date(2022, 6, 5)))
+    Project.objects.filter(region__path__startswith=city.path).delete()
+    ReportingPeriod.objects.filter(region=city).delete()
+    result = import_ledger(None, path, 2022, region=city, as_of=date(2022, 6, 5))
+    assert (result.created, result.units_created) == (500, [])
+    call_command("stats", region="葫芦岛市", year=2022, as_of="2022-06-05", json=True)
+    assert json.loads(capsys.readouterr().out) == before

@@ -64,6 +64,11 @@ def audit_context(source: str, user: Any = None, detail: str = "", ip: str | Non
         _current.reset(token)
 
 
+def recorded(user: Any) -> Any:
+    """The user to store in a who-did-it column: a real account, or None for the system."""
+    return user if isinstance(user, models.Model) and getattr(user, "is_authenticated", False) else None
+
+
 def acting_as(service: Callable[..., T]) -> Callable[..., T]:
     """For a service whose first argument is the acting user: its writes are recorded as
     that user's, from wherever the call came (page, API, command, import)."""
@@ -71,7 +76,7 @@ def acting_as(service: Callable[..., T]) -> Callable[..., T]:
     @functools.wraps(service)
     def wrapper(user: Any, *args: Any, **kwargs: Any) -> T:
         ctx = current()
-        actor = user if getattr(user, "is_authenticated", False) else ctx.user
+        actor = recorded(user) or ctx.user
         with audit_context(ctx.source, user=actor, detail=ctx.detail, ip=ctx.ip):
             return service(user, *args, **kwargs)
 

@@ -24,6 +24,11 @@ def style_widgets(form: forms.BaseForm) -> None:
             widget.attrs["class"] = " ".join([*classes, css])
 
 
+def plain(value: Decimal) -> Decimal:
+    """12000.0000 -> 12000, still a Decimal (so has_changed compares like with like)."""
+    return Decimal(format(value.normalize(), "f"))
+
+
 class StyledFormMixin:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -31,7 +36,7 @@ class StyledFormMixin:
         # Amounts are stored with four decimals; show 4500000, not 4500000.0000.
         for name, value in self.initial.items():  # type: ignore[attr-defined]
             if isinstance(value, Decimal):
-                self.initial[name] = format(value.normalize(), "f")  # type: ignore[attr-defined]
+                self.initial[name] = plain(value)  # type: ignore[attr-defined]
 
     def full_clean(self) -> None:
         super().full_clean()  # type: ignore[misc]

@@ -52,6 +52,26 @@ class Scope:
     unit_id: int | None = None
 
 
+class SystemActor:
+    """The system itself: a management command run without --as-user. It may do anything;
+    its writes are recorded with no user and the command as their source."""
+
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+    is_staff = False
+    role = ""
+    unit = None
+    region = None
+    pk = None
+
+    def __str__(self) -> str:
+        return "system"
+
+
+SYSTEM = SystemActor()
+
+
 def scope_of(user: User, action: Action = "view") -> Scope:
     if not user or not user.is_authenticated or not user.is_active:
         return Scope()

@@ -12,6 +12,7 @@ from typing import Any
 import django_filters as filters
 from django import forms
 from django.db.models import DateField, DecimalField, F, FilteredRelation, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, User
@@ -103,10 +104,12 @@ class ProjectFilter(filters.FilterSet):
                 completed=completed_ytd(self.form.cleaned_data.get("as_of"), project_ref="pk", year=int(year)),
             )
         else:  # the whole library: no plan figures to show or sort by
+            # Typed NULLs: PostgreSQL cannot SUM an untyped NULL in the totals line.
+            no_amount = Cast(Value(None), output_field=DecimalField(max_digits=18, decimal_places=4))
             queryset = queryset.annotate(
-                annual_plan=Value(None, output_field=DecimalField()),
-                started_on=Value(None, output_field=DateField()),
-                completed=Value(None, output_field=DecimalField()),
+                annual_plan=no_amount,
+                started_on=Cast(Value(None), output_field=DateField()),
+                completed=no_amount,
             )
         return super().filter_queryset(queryset)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
-from keyprojects.core.forms import StyledForm, StyledFormMixin, style_widgets
+from keyprojects.core.forms import StyledForm, StyledFormMixin, plain, style_widgets
 from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.regions.models import Region
 
@@ -57,7 +57,7 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
             del self.fields["stage"]  # stage changes go through the stage form, with a date
             self.initial["version"] = self.instance.version
             for row in self.instance.funding.all():
-                self.initial[f"funding_{row.kind}"] = format(row.amount.normalize(), "f")
+                self.initial[f"funding_{row.kind}"] = plain(row.amount)
         style_widgets(self)  # the funding fields were added after the mixin ran
 
     @property

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
-from keyprojects.core.audit import acting_as
+from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.permissions import require, require_region
 
 from .models import STAGE_TRANSITIONS, AnnualPlan, FundingSource, Project, Stage, StageTransition
@@ -99,7 +99,7 @@ def create_project(
     _set_funding(project, funding)
     StageTransition.objects.create(
         project=project, from_stage="", to_stage=stage, date=stage_date or timezone.localdate(),
-        note=_("登记入库"), created_by=user if user.is_authenticated else None,
+        note=_("登记入库"), created_by=recorded(user),
     )
     require(user, "edit", project)
     return project
@@ -148,7 +148,7 @@ def change_stage(
     if on > timezone.localdate():
         raise ValidationError({"date": _("变更日期不能晚于今天")})
     StageTransition.objects.create(
-        project=project, from_stage=project.stage, to_stage=to_stage, date=on, note=note, created_by=user
+        project=project, from_stage=project.stage, to_stage=to_stage, date=on, note=note, created_by=recorded(user)
     )
     project.stage = to_stage
     if to_stage == Stage.CONSTRUCTION and project.actual_start is None:

@@ -6,6 +6,9 @@ Views parse the request, call one service, render. Scope comes from the chokepoi
 
 from __future__ import annotations
 
+from datetime import date
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,11 +16,13 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.permissions import can_create_project, can_edit, require
 from keyprojects.indicators.engine import INDICATORS, list_totals
+from keyprojects.regions.models import Region
 
 from . import services
 from .filters import ProjectFilter, plan_years
@@ -63,6 +68,32 @@ def project_list(request: HttpRequest) -> HttpResponse:
     }
     template = "projects/_project_table.html" if request.htmx else "projects/project_list.html"
     return render(request, template, context)
+
+
+@login_required
+def project_export(request: HttpRequest) -> HttpResponse:
+    """The list as the ledger a commission sends upward (.xlsx), with the list's filters."""
+    from keyprojects.ledgers.export import ledger_workbook
+
+    visible = Project.objects.visible_to(request.user)
+    params = request.GET.copy()
+    years = plan_years(visible)
+    if not params.get("year") and years:
+        params["year"] = str(years[0])
+    project_filter = ProjectFilter(params, queryset=visible, user=request.user)
+    if not project_filter.is_valid() or not params.get("year"):
+        messages.error(request, _("请先选择计划年度再导出"))
+        return redirect("projects:list")
+    year = int(project_filter.form.cleaned_data["year"])
+    as_of = project_filter.form.cleaned_data.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
+    region = project_filter.form.cleaned_data.get("region") or request.user.region or Region.objects.filter(
+        level=Region.Level.PROVINCE).first()
+    plans = AnnualPlan.objects.filter(year=year, project__in=project_filter.qs.values("pk"))
+    content = ledger_workbook(plans, region, year, as_of)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = f"{region.name}{year}年重点项目台账.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
 
 
 @login_required

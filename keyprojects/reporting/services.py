@@ -7,7 +7,7 @@ carry their reason as the history's change reason).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
-from keyprojects.core.audit import acting_as
+from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.permissions import require, require_admin, restrict
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
@@ -100,7 +100,7 @@ def set_period_state(user: User, period_id: int, state: str) -> ReportingPeriod:
         raise ValidationError(_("已锁定的填报期不能重新打开"))
     period.state = state
     if state == ReportingPeriod.State.LOCKED:
-        period.locked_at, period.locked_by = timezone.now(), user
+        period.locked_at, period.locked_by = timezone.now(), recorded(user)
     period.save()
     return period
 
@@ -189,7 +189,7 @@ def submit_report(user: User, report_id: int, expected_version: int | None = Non
         raise ValidationError({f.field: f.message for f in blockers})
     now = timezone.now()
     report.status = Status.SUBMITTED
-    report.submitted_at, report.submitted_by = now, user
+    report.submitted_at, report.submitted_by = now, recorded(user)
     report.late = timezone.localdate(now) > report.period.closes_on
     report.version += 1
     report.save()
@@ -206,7 +206,7 @@ def _review(user: User, report_id: int, expected_version: int | None) -> Progres
         raise ValidationError(_("该月报当前状态为“%(status)s”（%(who)s 已处理），无需再审核")
                               % {"status": report.get_status_display(), "who": who})
     _check_version(report, expected_version)
-    if report.submitted_by_id == user.pk:
+    if report.submitted_by_id is not None and report.submitted_by_id == user.pk:
         raise PermissionDenied(_("不能审核自己报送的月报"))
     return report
 
@@ -216,7 +216,7 @@ def _review(user: User, report_id: int, expected_version: int | None) -> Progres
 def approve_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
     report = _review(user, report_id, expected_version)
     report.status = Status.APPROVED
-    report.reviewed_at, report.reviewed_by, report.return_reason = timezone.now(), user, ""
+    report.reviewed_at, report.reviewed_by, report.return_reason = timezone.now(), recorded(user), ""
     report.version += 1
     report.save()
     _record_start(report)
@@ -230,7 +230,7 @@ def return_report(user: User, report_id: int, reason: str, expected_version: int
         raise ValidationError({"return_reason": _("退回时必须填写原因")})
     report = _review(user, report_id, expected_version)
     report.status = Status.RETURNED
-    report.reviewed_at, report.reviewed_by, report.return_reason = timezone.now(), user, reason.strip()
+    report.reviewed_at, report.reviewed_by, report.return_reason = timezone.now(), recorded(user), reason.strip()
     report.version += 1
     report.save()
     return report
@@ -317,3 +317,45 @@ def add_photo(user: User, report_id: int, image: Any, caption: str = "") -> Repo
     photo = ReportPhoto(report=report, image=image, caption=caption)
     photo.save()
     return photo
+
+
+def period_of_import(region: Region, year: int, month: int) -> ReportingPeriod:
+    """The period a ledger's figures belong to (created, closed, when the city has none)."""
+    period = ReportingPeriod.objects.filter(region=region, year=year, month=month).first()
+    if period is None:
+        period = ReportingPeriod(region=region, year=year, month=month, opens_on=date(year, month, 20),
+                                 closes_on=date(year, month, 25), state=ReportingPeriod.State.CLOSED)
+        period.save()
+    return period
+
+
+@acting_as
+@transaction.atomic
+def record_ledger_figures(
+    user: User, project: Project, period: ReportingPeriod, as_of: date, data: dict[str, Any]
+) -> ProgressReport | None:
+    """A ledger's year-to-date figures stand as an approved report as of ``as_of`` (the file is
+    the commission's own record). Returns None when the stored report already says the same."""
+    require(user, "edit", project)
+    if period.state == ReportingPeriod.State.LOCKED:
+        raise ValidationError(_("%(period)s 已锁定，数据只能通过“更正”修改") % {"period": period.label})
+    report = ProgressReport.objects.select_for_update().filter(project=project, period=period).first()
+    previous = previous_report(project.pk, period)
+    before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
+    values = {**data, "completed_month": max(data["completed_ytd"] - before, ZERO)}
+    unchanged = report is not None and all(getattr(report, k) == v for k, v in values.items())
+    if unchanged and report.status == Status.APPROVED:
+        return None
+    report = report or ProgressReport(project=project, period=period)
+    for key, value in values.items():
+        setattr(report, key, value)
+    reviewed_at = timezone.make_aware(datetime.combine(as_of, time(12, 0)))
+    actor = recorded(user)
+    report.status, report.late = Status.APPROVED, False
+    report.submitted_at, report.submitted_by = reviewed_at, actor
+    report.reviewed_at, report.reviewed_by = reviewed_at, actor
+    report.version += 1 if report.pk else 0
+    report.full_clean()
+    report.save()
+    _record_start(report)
+    return report

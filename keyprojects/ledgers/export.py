@@ -1,0 +1,188 @@
+"""The ledger a commission sends upward, as .xlsx: title, unit note, two-row merged header,
+合计 row, a section per county with its subtotal, readable widths, frozen header, numbers as
+numbers. Importing the file back reproduces the same figures (tested)."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import xlsxwriter
+from django.db.models import QuerySet
+
+from keyprojects.indicators.engine import breakdown, completed_ytd, time_progress
+from keyprojects.projects.models import ZERO, Nature
+from keyprojects.regions.models import Region
+
+CHINESE_NUMBERS = "一二三四五六七八九十"
+COLUMNS = [  # (header, sub-header under the year group or None, width)
+    ("序号", None, 6), ("项目名称", None, 40), ("项目代码", None, 26), ("所在县区", None, 14), ("建设性质", None, 9),
+    ("行业领域", None, 10), ("建设内容及规模", None, 36), ("总投资", None, 13), ("{year}年度", "计划投资", 13),
+    ("{year}年度", "1-{month}月完成投资", 15), ("开累完成投资", None, 14), ("是否开复工", None, 9),
+    ("开复工时间", None, 12), ("责任单位", None, 22), ("包抓领导", None, 14), ("业主单位", None, 26), ("备注", None, 10),
+]
+AMOUNT_COLUMNS = (7, 8, 9, 10)
+NATURE_LABELS = {Nature.NEW: "新开工", Nature.CONTINUING: "续建", Nature.COMPLETING: "竣工"}
+
+
+def section_label(index: int, name: str, count: int) -> str:
+    number = CHINESE_NUMBERS[index] if index < 10 else f"十{CHINESE_NUMBERS[index - 10]}" if index < 20 else str(index + 1)
+    return f"{number}、{name}（{count}个）"
+
+
+def _rows(plans: QuerySet, as_of: date) -> list[dict[str, Any]]:
+    plans = (plans.annotate(completed=completed_ytd(as_of))
+             .select_related("project__region__parent", "project__sector", "project__owner",
+                             "project__responsible_unit")
+             .prefetch_related("project__leaders")
+             .order_by("project__region__code", "project__name"))
+    rows = []
+    for plan in plans:
+        p = plan.project
+        ytd = Decimal(plan.completed or ZERO)
+        rows.append({
+            "plan": plan, "project": p, "ytd": ytd,
+            "values": [
+                None, p.name, p.code or "", p.region.name, NATURE_LABELS.get(plan.nature, ""),
+                p.sector.name if p.sector else "", p.scope, p.total_investment, plan.planned_investment, ytd,
+                plan.prior_completed + ytd, "是" if plan.started and plan.started_on and plan.started_on <= as_of else "否",
+                plan.started_on if plan.started and plan.started_on and plan.started_on <= as_of else None,
+                p.responsible_unit.name if p.responsible_unit else "",
+                "、".join(leader.name for leader in p.leaders.all()), p.owner.name if p.owner else "", "",
+            ],
+        })
+    return rows
+
+
+def _sections(region: Region, rows: list[dict[str, Any]]) -> dict[Region, list[dict[str, Any]]]:
+    """Rows grouped by the region right under ``region`` that holds each project (a zone's
+    projects go to its county); projects placed on ``region`` itself form their own group."""
+    depth = region.depth + 1
+    wanted = {row["project"].region.path.strip("/").split("/")[depth] for row in rows
+              if row["project"].region.depth >= depth}
+    by_code = {r.code: r for r in Region.objects.filter(code__in=wanted)}
+    sections: dict[Region, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        place = row["project"].region
+        key = by_code[place.path.strip("/").split("/")[depth]] if place.depth >= depth else place
+        sections[key].append(row)
+    return sections
+
+
+def ledger_workbook(plans: QuerySet, region: Region, year: int, as_of: date, title: str | None = None) -> bytes:
+    """The workbook of ``plans`` (one plan year) grouped by the regions under ``region``."""
+    month = time_progress(year, as_of)["months_elapsed"] or as_of.month
+    rows = _rows(plans, as_of)
+    sections = _sections(region, rows)
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "default_date_format": "yyyy-mm-dd"})
+    sheet = book.add_worksheet(f"{year}年重点项目")
+    fmt = {
+        "title": book.add_format({"bold": True, "font_size": 16, "align": "center", "valign": "vcenter"}),
+        "note": book.add_format({"font_size": 10}),
+        "head": book.add_format({"bold": True, "align": "center", "valign": "vcenter", "border": 1, "text_wrap": True,
+                                 "bg_color": "#DCE6F1"}),
+        "text": book.add_format({"border": 1, "valign": "vcenter", "text_wrap": True}),
+        "money": book.add_format({"border": 1, "num_format": "#,##0.00##", "valign": "vcenter"}),
+        "date": book.add_format({"border": 1, "num_format": "yyyy-mm-dd", "valign": "vcenter"}),
+        "total": book.add_format({"border": 1, "bold": True, "bg_color": "#FCE4D6"}),
+        "total_money": book.add_format({"border": 1, "bold": True, "bg_color": "#FCE4D6", "num_format": "#,##0.00##"}),
+        "section": book.add_format({"border": 1, "bold": True, "bg_color": "#F2F2F2"}),
+        "section_money": book.add_format({"border": 1, "bold": True, "bg_color": "#F2F2F2", "num_format": "#,##0.00##"}),
+    }
+    last = len(COLUMNS) - 1
+    sheet.merge_range(0, 0, 0, last, title or f"{region.name}{year}年重点项目推进情况表", fmt["title"])
+    sheet.set_row(0, 30)
+    sheet.write(1, 0, f"统计日期：{as_of:%Y年%m月%d日}", fmt["note"])
+    sheet.write(1, last - 2, "单位：万元", fmt["note"])
+    group_start = None
+    for c, (head, sub, width) in enumerate(COLUMNS):
+        sheet.set_column(c, c, width)
+        head = head.format(year=year)
+        if sub is None:
+            sheet.merge_range(2, c, 3, c, head, fmt["head"])
+        else:
+            sheet.write(3, c, sub.format(month=month), fmt["head"])
+            group_start = c if group_start is None else group_start
+    sheet.merge_range(2, group_start, 2, group_start + 1, f"{year}年度", fmt["head"])
+    sheet.freeze_panes(4, 2)
+
+    def sums(members: list[dict[str, Any]]) -> list[Decimal]:
+        return [sum((m["values"][c] or ZERO for m in members), ZERO) for c in AMOUNT_COLUMNS]
+
+    r = 4
+    sheet.write(r, 0, "", fmt["total"])
+    sheet.write(r, 1, "合计", fmt["total"])
+    for c in range(2, len(COLUMNS)):
+        sheet.write(r, c, "", fmt["total"])
+    for c, value in zip(AMOUNT_COLUMNS, sums(rows), strict=True):
+        sheet.write_number(r, c, float(value), fmt["total_money"])
+    sheet.write(r, 2, f"{len(rows)}个项目", fmt["total"])
+    for index, section in enumerate(sorted(sections, key=lambda s: s.code)):
+        members = sections[section]
+        r += 1
+        sheet.write(r, 0, section_label(index, section.name, len(members)), fmt["section"])
+        for c in range(1, len(COLUMNS)):
+            sheet.write(r, c, "", fmt["section"])
+        for c, value in zip(AMOUNT_COLUMNS, sums(members), strict=True):
+            sheet.write_number(r, c, float(value), fmt["section_money"])
+        for seq, row in enumerate(members, start=1):
+            r += 1
+            for c, value in enumerate(row["values"]):
+                if c == 0:
+                    sheet.write_number(r, c, seq, fmt["text"])
+                elif c in AMOUNT_COLUMNS:
+                    sheet.write_number(r, c, float(value or 0), fmt["money"])
+                elif isinstance(value, date):
+                    sheet.write_datetime(r, c, value, fmt["date"])
+                else:
+                    sheet.write(r, c, value or "", fmt["text"])
+    r += 2
+    sheet.write(r, 0, "注：金额单位为万元；本年完成投资为截至统计日期已审核月报（或导入台账）的本年累计数。", fmt["note"])
+    book.close()
+    return buffer.getvalue()
+
+
+def indicator_workbook(region: Region, year: int, as_of: date, plans: QuerySet | None = None) -> bytes:
+    """The indicator table by county (分县区指标表) with its definitions."""
+    from keyprojects.indicators.engine import INDICATORS, rank
+
+    rows = rank(breakdown(year, as_of, "region", region, plans))
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet("分县区指标")
+    head = book.add_format({"bold": True, "border": 1, "bg_color": "#DCE6F1", "text_wrap": True, "align": "center"})
+    cell = book.add_format({"border": 1})
+    money = book.add_format({"border": 1, "num_format": "#,##0.00"})
+    pct = book.add_format({"border": 1, "num_format": "0.0"})
+    sheet.merge_range(0, 0, 0, 9, f"{region.name}{year}年重点项目分县区指标（截至{as_of:%Y年%m月%d日}）",
+                      book.add_format({"bold": True, "font_size": 14, "align": "center"}))
+    headers = ["排名", "县区", "计划项目数", "总投资（万元）", "年度计划（万元）", "已开复工项目数", "开复工率（%）",
+               "本年完成投资（万元）", "投资完成率（%）", "比时间进度（百分点）"]
+    for c, text in enumerate(headers):
+        sheet.write(1, c, text, head)
+        sheet.set_column(c, c, 14 if c != 1 else 16)
+    for r, row in enumerate(rows, start=2):
+        values = [row["rank"], row["label"], row["plan"]["count"], row["plan"]["total_investment"],
+                  row["plan"]["annual_plan"], row["started_or_resumed"]["count"],
+                  row["rates"]["start_or_resume_rate"], row["completed_investment"], row["rates"]["completion_rate"],
+                  row["rates"]["progress_gap"]]
+        for c, value in enumerate(values):
+            if value is None:
+                sheet.write_blank(r, c, None, cell)
+            elif isinstance(value, Decimal):
+                sheet.write_number(r, c, float(value), pct if c in (6, 8, 9) else money)
+            elif isinstance(value, int):
+                sheet.write_number(r, c, value, cell)
+            else:
+                sheet.write(r, c, value, cell)
+    note_row = len(rows) + 3
+    for i, key in enumerate(["start_or_resume_rate", "completion_rate", "time_progress", "progress_gap"]):
+        sheet.write(note_row + i, 0, f"{INDICATORS[key].name_zh}：{INDICATORS[key].definition_zh}")
+    sheet.freeze_panes(2, 2)
+    book.close()
+    return buffer.getvalue()

@@ -1,0 +1,195 @@
+"""Understanding a ledger's layout: where the header is, which column is which field, and
+which rows are data, sections, subtotals, totals, spacers or footnotes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from .cells import WAN_PER_YI, text
+from .reader import Sheet
+
+# Field -> header patterns, tried in this order (the first field whose pattern matches wins,
+# so "开累完成" is since-start before the year-to-date pattern sees "完成").
+COLUMNS: list[tuple[str, str, str]] = [
+    ("seq", r"^序号$|^编号$", "序号"),
+    ("code", r"项目代码|统一代码|赋码", "项目代码"),
+    ("name", r"项目名称|^名称$", "项目名称"),
+    ("region", r"所在县区|所属区域|所属县区|县区|建设地点|所在地|项目地点", "所在县区/建设地点"),
+    ("nature", r"建设性质|项目性质", "建设性质"),
+    ("sector", r"行业|领域|产业类别", "行业领域"),
+    ("scope", r"建设内容|建设规模", "建设内容及规模"),
+    ("since_start", r"开累|自开工累计|开工以来|累计完成", "开累完成投资"),
+    ("ytd", r"\d+\s*[-—~至]\s*\d+\s*月.*完成|本年.*完成|今年以来.*完成|年度完成|当年完成|\d+月底?.*完成|^\d{4}年.*完成",
+     "本年完成投资"),
+    ("annual_plan", r"年度?计划|计划投资|年计划|计划完成", "年度计划投资"),
+    ("total", r"总投资", "总投资"),
+    ("started_on", r"开复工时间|开复工日期|开工时间|开工日期|复工时间", "开复工时间"),
+    ("planned_start", r"计划开工", "计划开工时间"),
+    ("started", r"是否开复工|开复工情况|是否开工|开工情况", "是否开复工"),
+    ("responsible", r"责任单位|牵头单位|主管部门", "责任单位"),
+    ("leader", r"包抓|包保|包联|联系领导", "包抓领导"),
+    ("owner", r"业主|建设单位|项目单位|实施主体", "业主单位"),
+    ("note", r"备注", "备注"),
+]
+AMOUNT_FIELDS = ["total", "annual_plan", "ytd", "since_start"]
+AMOUNT_LABELS = {"total": "总投资", "annual_plan": "年度计划投资", "ytd": "本年完成投资", "since_start": "开累完成投资"}
+
+SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十]+\s*[)）])\s*(.+?)\s*$")
+COUNT_SUFFIX = re.compile(r"[（(]\s*\d+\s*个?(?:项目)?\s*[)）]\s*$")
+FOOTNOTE = re.compile(r"^(注|备注|说明|附注|填报人|填表人|审核人|制表|联系人|单位负责人)\s*[:：]?")
+TOTAL = re.compile(r"^(合\s*计|总\s*计|全市合计|全县合计)$")
+SUBTOTAL = re.compile(r"小\s*计")
+UNIT_NOTE = re.compile(r"单位\s*[:：]\s*(亿元|万元|元)")
+UNIT_IN_HEADER = re.compile(r"[（(]\s*(亿元|万元|元)\s*[)）]")
+UNIT_FACTORS = {"亿元": WAN_PER_YI, "万元": Decimal(1), "元": Decimal("0.0001")}
+
+
+def normalise_header(value: Any) -> str:
+    return re.sub(r"\s+", "", text(value))
+
+
+def field_for(header: str) -> str | None:
+    bare = UNIT_IN_HEADER.sub("", header)
+    for name, pattern, _label in COLUMNS:
+        if re.search(pattern, bare):
+            return name
+    return None
+
+
+@dataclass
+class Column:
+    index: int
+    header: str
+    field: str | None
+    multiplier: Decimal = Decimal(1)
+
+    @property
+    def letter(self) -> str:
+        n, letters = self.index + 1, ""
+        while n:
+            n, rest = divmod(n - 1, 26)
+            letters = chr(65 + rest) + letters
+        return letters
+
+
+@dataclass
+class Row:
+    number: int  # as Excel shows it (1-based)
+    kind: str  # data, section, subtotal, total, blank, footnote
+    cells: dict[str, Any]
+    section: str = ""
+
+
+@dataclass
+class Layout:
+    sheet: str
+    header_rows: list[int]
+    columns: list[Column]
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def mapped(self) -> dict[str, Column]:
+        return {c.field: c for c in self.columns if c.field}
+
+    @property
+    def unknown(self) -> list[Column]:
+        return [c for c in self.columns if c.field is None and c.header]
+
+
+def _header_row(rows: list[list[Any]]) -> int | None:
+    for i, row in enumerate(rows[:20]):
+        fields = {field_for(normalise_header(v)) for v in row if normalise_header(v)}
+        if "name" in fields and len(fields - {None}) >= 2:
+            return i
+    return None
+
+
+def _merged_fill(rows: list[list[Any]], merged: list, row_index: int) -> list[str]:
+    """The header row with merged group cells spread over every column they cover."""
+    values = [normalise_header(v) for v in rows[row_index]]
+    for (r0, c0), (r1, c1) in merged:
+        if r0 <= row_index <= r1:
+            for c in range(c0, min(c1 + 1, len(values))):
+                values[c] = values[c] or normalise_header(rows[r0][c0])
+    return values
+
+
+def detect(sheet: Sheet) -> Layout | None:
+    """The layout of a sheet, or None when it has no recognisable header."""
+    rows = sheet.rows
+    top = _header_row(rows)
+    if top is None:
+        return None
+    default_unit = Decimal(1)
+    for row in rows[:top]:
+        for value in row:
+            found = UNIT_NOTE.search(text(value))
+            if found:
+                default_unit = UNIT_FACTORS[found.group(1)]
+    headers = _merged_fill(rows, sheet.merged, top)
+    header_rows = [top]
+    # A second header row: sub-headers under group headers ("2023年度" over "计划投资").
+    if top + 1 < len(rows):
+        below = [normalise_header(v) for v in rows[top + 1]]
+        known_below = [v for v in below if v and field_for(v)]
+        data_like = any(isinstance(v, int | float) for v in rows[top + 1])
+        if known_below and not data_like:
+            header_rows.append(top + 1)
+            if not sheet.merged:  # no merge information (CSV): carry group headers rightwards
+                for c in range(1, len(headers)):
+                    if not headers[c] and below[c] and headers[c - 1] and not field_for(headers[c - 1]):
+                        headers[c] = headers[c - 1]
+            headers = [(h + b) if (b and h != b) else (h or b) for h, b in zip(headers, below + [""] * len(headers),
+                                                                                 strict=False)]
+    columns = []
+    for index, header in enumerate(headers):
+        found = UNIT_IN_HEADER.search(header)
+        multiplier = UNIT_FACTORS[found.group(1)] if found else default_unit
+        columns.append(Column(index, header, field_for(header) if header else None, multiplier))
+    # Later duplicates of a field (e.g. two "完成" columns) are reported, not guessed.
+    seen: set[str] = set()
+    for column in columns:
+        if column.field in seen:
+            column.field = None
+        elif column.field:
+            seen.add(column.field)
+    layout = Layout(sheet.name, [r + 1 for r in header_rows], columns)
+    layout.rows = _classify(rows, header_rows[-1] + 1, layout)
+    return layout
+
+
+def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
+    mapped = layout.mapped
+    out: list[Row] = []
+    section = ""
+    for i in range(start, len(rows)):
+        raw = rows[i]
+        cells = {name: (raw[c.index] if c.index < len(raw) else "") for name, c in mapped.items()}
+        texts = [text(v) for v in raw]
+        filled = [t for t in texts if t]
+        number = i + 1
+        if not filled:
+            out.append(Row(number, "blank", cells, section))
+            continue
+        first = filled[0]
+        name = text(cells.get("name", ""))
+        if FOOTNOTE.match(first) and not name.startswith(first):
+            out.append(Row(number, "footnote", cells, section))
+            continue
+        leading = [t for t in texts[:3] if t]
+        if any(TOTAL.match(re.sub(r"\s+", "", t)) for t in leading) or TOTAL.match(re.sub(r"\s+", "", name)):
+            out.append(Row(number, "total", cells, section))
+            continue
+        if any(SUBTOTAL.search(t) for t in leading) or SUBTOTAL.search(name):
+            out.append(Row(number, "subtotal", cells, section))
+            continue
+        heading = SECTION.match(first) or SECTION.match(name)
+        if heading and (not text(cells.get("seq", "")).isdigit()):
+            section = COUNT_SUFFIX.sub("", heading.group(1)).strip()
+            out.append(Row(number, "section", cells, section))
+            continue
+        out.append(Row(number, "data", cells, section))
+    return out

@@ -1,0 +1,324 @@
+"""Importing the ledgers people really keep: messy layouts, formats, encodings, every error."""
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import xlsxwriter
+from django.core.management import CommandError, call_command
+
+from keyprojects.accounts.models import Leader, Unit
+from keyprojects.ledgers import cells
+from keyprojects.ledgers.importer import ImportFailed, import_ledger
+from keyprojects.projects.models import AnnualPlan, Project
+from keyprojects.regions.models import Region
+from keyprojects.reporting.models import ProgressReport
+
+pytestmark = pytest.mark.django_db
+
+HEADER_TOP = ["序号", "项目名称", "项目代码", "所在县区", "建设性质", "行业领域", "建设内容及规模", "总投资（亿元）",
+              "2023年度", "", "开累完成投资", "是否开复工", "开复工时间", "责任单位", "包抓领导", "业主单位", "备注"]
+HEADER_SUB = ["", "", "", "", "", "", "", "", "计划投资", "1-5月完成投资", "", "", "", "", "", "", ""]
+# rows: (seq, name, code, county, nature, sector, scope, total 亿元, plan 万元, ytd 万元, since 万元, started, date,
+#        responsible, leader, owner, note)
+LIANSHAN = [
+    (1, "葫芦岛连石化工年产3.5万吨苯二胺项目", "2022-211402-26-03-000101", "", "续建", "精细化工", "苯二胺装置",
+     1.2, 3000, "1,200", 9000, "是", "2023年3月15日", "葫芦岛市工业和信息化局", "王建国", "葫芦岛连石化工有限责任公司", ""),
+    (2, "连山区钢屯镇老旧小区改造工程", "", "", "新开工", "社会民生", "改造 12 万平方米", "０.５", "2000", 500, 500, "√",
+     "2023.4.1", "连山区人民政府", "", "", "注意"),
+]
+SUIZHONG = [
+    (1, "绥中四方台风电项目", "2022-211421-44-01-000102", "", "新建", "新能源", "风机 20 台", 4, "1.5亿", "3000万元",
+     "3000", "已开工", "4月20日", "", "李振华、王建国", "葫芦岛渤海风电有限公司", ""),
+]
+
+
+def ledger_rows(lianshan=LIANSHAN, suizhong=SUIZHONG):
+    """The body of a messy ledger: sections (one in Traditional), a 合计 row, subtotals, spacers."""
+    def total(rows, i):
+        def value(cell):
+            try:
+                return cells.amount(cell) or 0
+            except cells.CellError:
+                return 0
+        return sum(value(r[i]) * (10000 if i == 7 else 1) for r in rows)
+
+    everything = lianshan + suizhong
+    body = [["", "合计", "", "", "", "", "", float(total(everything, 7) / 10000), float(total(everything, 8)),
+             float(total(everything, 9)), "", "", "", "", "", "", ""]]
+    body.append(["一、連山區（2个）", "", "", "", "", "", "", float(total(lianshan, 7) / 10000), "", "", "", "", "", "",
+                 "", "", ""])
+    body += [list(r) for r in lianshan]
+    body.append([""] * 17)
+    body.append(["（二）绥中县", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""])
+    body += [list(r) for r in suizhong]
+    body.append(["", "小计", "", "", "", "", "", float(total(suizhong, 7) / 10000), float(total(suizhong, 8)), "", "", "",
+                 "", "", "", "", ""])
+    body.append(["注：本表金额除注明外单位为万元。", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""])
+    return body
+
+
+def write_xlsx(path, body, header=True):
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("2023年重点项目")
+    sheet.merge_range(0, 0, 0, 16, "葫芦岛市2023年重点项目推进情况表")
+    sheet.write(1, 0, "填报单位：葫芦岛市发展和改革委员会")
+    sheet.write(1, 14, "单位：万元")
+    if header:
+        for c, value in enumerate(HEADER_TOP):
+            if c in (8, 9):
+                continue
+            if HEADER_SUB[c] == "":
+                sheet.merge_range(2, c, 3, c, value)
+        sheet.merge_range(2, 8, 2, 9, "2023年度")
+        sheet.write(3, 8, "计划投资")
+        sheet.write(3, 9, "1-5月完成投资")
+    for r, row in enumerate(body, start=4):
+        for c, value in enumerate(row):
+            if value != "":
+                sheet.write(r, c, value)
+    workbook.close()
+    return path
+
+
+def write_csv(path, body, encoding):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["葫芦岛市2023年重点项目推进情况表"])
+    writer.writerow(["单位：万元"])
+    writer.writerow(HEADER_TOP)
+    writer.writerow(HEADER_SUB)
+    writer.writerows(body)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+@pytest.fixture
+def city(cast):
+    return cast.city
+
+
+def stats(region, as_of):
+    from io import StringIO
+
+    out = StringIO()
+    call_command("stats", region=region, year=2023, as_of=as_of, json=True, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_messy_xlsx_imports_exactly(cast, tmp_path, capsys):
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    call_command("import_ledger", str(path), year=2023, region="葫芦岛市")
+    out = capsys.readouterr().out
+    assert "新增 2 个，更新 1 个" in out and "列对应关系" in out and "备注" in out  # 绥中四方台 was already in the library
+    lianshan = Project.objects.get(name="葫芦岛连石化工年产3.5万吨苯二胺项目")
+    assert lianshan.region == cast.lianshan and lianshan.total_investment == Decimal("12000")
+    plan = AnnualPlan.objects.get(project=lianshan, year=2023)
+    assert plan.nature == "continuing" and plan.planned_investment == 3000 and plan.prior_completed == Decimal("7800")
+    assert plan.started and plan.started_on == date(2023, 3, 15)
+    wind = Project.objects.get(name="绥中四方台风电项目")
+    assert wind.region == cast.suizhong and wind.total_investment == Decimal("40000")
+    assert AnnualPlan.objects.get(project=wind, year=2023).planned_investment == Decimal("15000")  # "1.5亿" in a 万元 column
+    assert AnnualPlan.objects.get(project=wind, year=2023).started_on == date(2023, 4, 20)  # "4月20日" with --year
+    assert {leader.name for leader in wind.leaders.all()} == {"李振华", "王建国"}
+    assert Leader.objects.filter(name="李振华").exists()  # created, listed in the summary
+    assert Unit.objects.filter(name="葫芦岛渤海风电有限公司").exists()
+    # the ledger's year-to-date figures stand as approved reports as of the header's "1-5月"
+    payload = stats("葫芦岛市", "2023-05-31")
+    assert payload["plan"] == {"count": 3, "total_investment": "57000", "annual_plan": "20000"}
+    assert payload["completed_investment"] == "4700"
+    assert payload["started_or_resumed"]["count"] == 3
+    assert payload["new_planned"]["count"] == 2 and payload["continuing_planned"]["count"] == 1
+
+
+def test_second_import_of_the_same_file_changes_nothing(cast, tmp_path):
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))
+    before = (Project.history.count(), AnnualPlan.history.count(), ProgressReport.history.count(),
+              Unit.objects.count(), Leader.objects.count())
+    result = import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 3)
+    after = (Project.history.count(), AnnualPlan.history.count(), ProgressReport.history.count(),
+             Unit.objects.count(), Leader.objects.count())
+    assert after == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_any_chinese_encoding(cast, tmp_path, encoding):
+    path = write_csv(tmp_path / "ledger.csv", ledger_rows(), encoding)
+    result = import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))
+    assert (result.created, result.updated) == (2, 1)
+    assert Project.objects.get(name="绥中四方台风电项目", region=cast.suizhong).total_investment == 40000
+
+
+def problems_of(tmp_path, body, **options):
+    path = write_xlsx(tmp_path / "bad.xlsx", body)
+    with pytest.raises(ImportFailed) as failed:
+        import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"), **options)
+    return [str(p) for p in failed.value.result.problems]
+
+
+def rows_with(index, column, value):
+    rows = [list(r) for r in LIANSHAN]
+    rows[index][column] = value
+    return rows
+
+
+@pytest.mark.parametrize(("column", "value", "message", "excel_row"), [
+    (7, "待定", "不是金额", 7),
+    (8, "20000", "超过了剩余投资", 7),
+    (12, "2023年13月", "不是有效日期", 7),
+    (11, "也许", "不是“是/否”", 7),
+    (4, "改建", "建设性质应为", 7),
+    (2, "2023-2114-1", "项目代码格式不正确", 7),
+    (3, "不存在县", "找不到", 7),
+])
+def test_each_bad_cell_is_reported_with_row_and_column_and_nothing_saved(cast, tmp_path, column, value, message,
+                                                                        excel_row):
+    body = ledger_rows(lianshan=rows_with(0, column, value))
+    if column == 7:  # keep the 合计/小计 rows out of it: only the bad cell is wrong
+        body[0][7] = body[1][7] = ""
+    problems = problems_of(tmp_path, body)
+    assert any(message in p and f"第{excel_row}行" in p for p in problems), problems
+    assert not Project.objects.filter(name="葫芦岛连石化工年产3.5万吨苯二胺项目").exists()
+    assert Project.objects.count() == 3  # only the cast's own projects
+
+
+def test_a_row_with_amounts_and_no_name(cast, tmp_path):
+    rows = rows_with(1, 1, "")
+    problems = problems_of(tmp_path, ledger_rows(lianshan=rows))
+    assert any("有金额但没有项目名称" in p and "第8行" in p for p in problems)
+
+
+def test_total_row_that_disagrees_says_by_how_much(cast, tmp_path):
+    body = ledger_rows()
+    body[0][8] = 99999.0  # 合计 annual plan
+    problems = problems_of(tmp_path, body)
+    assert any("合计年度计划投资 99999 万元与明细合计 20000 万元不符，相差 79999 万元" in p for p in problems), problems
+
+
+def test_subtotal_that_disagrees(cast, tmp_path):
+    body = ledger_rows()
+    body[-2][8] = 1.0  # 小计 of 绥中县
+    problems = problems_of(tmp_path, body)
+    assert any("小计年度计划投资" in p and "第12行" in p for p in problems), problems
+
+
+def test_error_on_the_last_row_leaves_the_database_as_it_was(cast, tmp_path):
+    rows = [list(r) for r in SUIZHONG]
+    rows[0][7] = "abc"
+    body = ledger_rows(suizhong=rows)
+    body[0][7] = ""
+    body[-2][7] = ""
+    before = Project.objects.count(), Unit.objects.count(), Leader.objects.count(), Project.history.count()
+    problems_of(tmp_path, body)
+    assert (Project.objects.count(), Unit.objects.count(), Leader.objects.count(), Project.history.count()) == before
+
+
+def test_skip_invalid_imports_the_valid_rows(cast, tmp_path):
+    rows = rows_with(1, 7, "待定")
+    body = ledger_rows(lianshan=rows)
+    body[0][7] = body[1][7] = ""
+    path = write_xlsx(tmp_path / "bad.xlsx", body)
+    result = import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"), skip_invalid=True)
+    assert (result.created + result.updated, result.skipped) == (2, 1)
+    assert any("不是金额" in str(p) for p in result.problems)
+
+
+def test_dry_run_writes_nothing(cast, tmp_path):
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    result = import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"), dry_run=True)
+    assert result.created == 2 and result.dry_run
+    assert not Project.objects.filter(name="连山区钢屯镇老旧小区改造工程").exists()
+    assert Project.objects.get(name="绥中四方台风电项目").total_investment == 80000  # unchanged
+
+
+def test_garbled_text_shows_the_likely_original(cast, tmp_path):
+    rows = [list(r) for r in SUIZHONG]
+    rows[0][1] = "绥中风电项目".encode().decode("gbk")  # UTF-8 read as GBK: 缁ヤ腑椋庣數椤圭洰
+    problems = problems_of(tmp_path, ledger_rows(suizhong=rows))
+    assert any("疑似乱码" in p and "“绥中风电项目”" in p and "第11行" in p for p in problems), problems
+
+
+def test_fix_encoding_accepts_the_repair(cast, tmp_path):
+    original = "连山区钢屯镇老旧小区改造工程"
+    garbled = original.encode("utf-8").decode("latin-1")
+    rows = rows_with(1, 1, garbled)
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows(lianshan=rows))
+    import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"), fix_encoding=True)
+    assert Project.objects.filter(name=original).exists()
+
+
+def test_command_exits_non_zero_and_lists_problems_in_english(cast, tmp_path, capsys):
+    body = ledger_rows(lianshan=rows_with(0, 7, "待定"))
+    body[0][7] = body[1][7] = ""
+    path = write_xlsx(tmp_path / "bad.xlsx", body)
+    with pytest.raises(CommandError):
+        call_command("import_ledger", str(path), year=2023, region="葫芦岛市")
+    assert "不是金额" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("１２０００", Decimal("12000")), ("12,000.5", Decimal("12000.5")), (" 3000万元 ", Decimal("3000")),
+    ("1.2亿", Decimal("12000")), ("5000000元", Decimal("500")), (12000.0, Decimal("12000")), ("", None),
+])
+def test_amounts(value, expected):
+    assert cells.amount(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2023年3月15日", date(2023, 3, 15)), ("2023年3月", date(2023, 3, 1)), ("2023.3.15", date(2023, 3, 15)),
+    ("2023/03/15", date(2023, 3, 15)), ("3月15日", date(2023, 3, 15)), ("2023-03", date(2023, 3, 1)),
+    (date(2023, 5, 2), date(2023, 5, 2)),
+])
+def test_dates(value, expected):
+    assert cells.day(value, 2023) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [("是", True), ("√", True), ("已开复工", True), ("否", False),
+                                                 ("×", False), ("未开工", False), ("", False)])
+def test_yes_no(value, expected):
+    assert cells.yes_no(value) is expected
+
+
+def test_list_download_is_the_ledger_of_the_filtered_projects(cast, client, tmp_path):
+    from keyprojects.ledgers.reader import read
+
+    client.force_login(cast.admin)
+    response = client.get("/projects/export.xlsx", {"year": 2022, "region": cast.suizhong.pk})
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    path = tmp_path / "download.xlsx"
+    path.write_bytes(response.content)
+    rows = read(path)[0].rows
+    names = [r[1] for r in rows]
+    assert "绥中四方台风电项目" in names and "连石化工年产3.5万吨苯二胺项目" not in names
+    assert "合计" in names
+
+
+def test_county_clerk_download_holds_only_the_county(cast, client, tmp_path):
+    from keyprojects.ledgers.reader import read
+
+    client.force_login(cast.lianshan_clerk)
+    response = client.get("/projects/export.xlsx", {"year": 2022})
+    path = tmp_path / "download.xlsx"
+    path.write_bytes(response.content)
+    names = [r[1] for r in read(path)[0].rows]
+    assert "连石化工年产3.5万吨苯二胺项目" in names and "绥中四方台风电项目" not in names
+
+
+def test_export_command_writes_ledger_and_indicator_table(cast, tmp_path):
+    from keyprojects.ledgers.reader import read
+
+    call_command("export_ledger", region="葫芦岛市", year=2022, as_of="2022-06-05", output=str(tmp_path / "l.xlsx"))
+    call_command("export_ledger", region="葫芦岛市", year=2022, as_of="2022-06-05", output=str(tmp_path / "i.xlsx"),
+                 indicators=True)
+    ledger = read(tmp_path / "l.xlsx")[0].rows
+    assert ledger[0][0] == "葫芦岛市2022年重点项目推进情况表" and ledger[4][1] == "合计"
+    assert ledger[4][7] == 132000.0  # 连山 52000 + 绥中 80000 万元, written as numbers
+    indicators = read(tmp_path / "i.xlsx")[0].rows
+    assert {r[1] for r in indicators[2:4]} == {"绥中县", "连山区"}
