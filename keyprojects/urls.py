@@ -13,6 +13,7 @@ urlpatterns = [
     path("projects/", include("keyprojects.projects.urls")),
     path("people/", include("keyprojects.accounts.urls")),
     path("reporting/", include("keyprojects.reporting.urls")),
+    path("ledgers/", include("keyprojects.ledgers.urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

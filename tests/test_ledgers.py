@@ -322,3 +322,50 @@ def test_export_command_writes_ledger_and_indicator_table(cast, tmp_path):
     assert ledger[4][7] == 132000.0  # 连山 52000 + 绥中 80000 万元, written as numbers
     indicators = read(tmp_path / "i.xlsx")[0].rows
     assert {r[1] for r in indicators[2:4]} == {"绥中县", "连山区"}
+
+
+def test_upload_page_previews_then_imports(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        response = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk})
+    assert response.status_code == 200 and response.context["can_confirm"]
+    assert "预览结果" in response.content.decode()
+    assert not Project.objects.filter(name="连山区钢屯镇老旧小区改造工程").exists()  # a preview writes nothing
+    response = client.post("/ledgers/import/", {"confirm": "1"})
+    assert response.context["done"]
+    project = Project.objects.get(name="连山区钢屯镇老旧小区改造工程")
+    record = project.history.earliest("history_date")
+    assert record.history_source == "import" and record.history_user == cast.admin
+
+
+def test_upload_page_reports_problems_and_offers_no_confirm(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    body = ledger_rows(lianshan=rows_with(0, 7, "待定"))
+    body[0][7] = body[1][7] = ""
+    path = write_xlsx(tmp_path / "bad.xlsx", body)
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        response = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk})
+    assert not response.context["can_confirm"]
+    assert "不是金额" in response.content.decode() and "第7行" in response.content.decode()
+
+
+def test_county_clerk_cannot_import_another_countys_rows(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    client.force_login(cast.lianshan_clerk)
+    with path.open("rb") as f:
+        response = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.lianshan.pk})
+    assert not response.context["can_confirm"]  # the 绥中县 section is outside the clerk's county
+    client.force_login(cast.dept_clerk)
+    assert client.get("/ledgers/import/").status_code == 403
+
+
+def test_service_rule_broken_by_a_row_is_a_problem_not_a_crash(cast, tmp_path):
+    from keyprojects.projects.models import FundingSource
+
+    FundingSource.objects.create(project=cast.p_suizhong, kind="self_raised", amount=Decimal("80000"))
+    problems = problems_of(tmp_path, ledger_rows())  # the ledger lowers its total to 4 亿 = 40,000 万元
+    assert any("资金来源合计（80,000 万元）超过了总投资（40,000 万元）" in p and "第11行" in p for p in problems), problems

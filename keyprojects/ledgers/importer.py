@@ -59,7 +59,7 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.sheet} 第{self.row}行" + (f" {self.column}" if self.column else "")
-        shown = f"“{self.value}”" if self.value else ""
+        shown = f"“{self.value}”" if self.value and f"“{self.value}”" not in self.message else ""
         return f"{where} {shown}：{self.message}".replace("  ", " ")
 
 
@@ -292,10 +292,24 @@ class Importer:
                     where = f"“{self.region.name}”下" if self.region else ""
                     row.problem("region", f"在{where}找不到该区划", text)
                     return None
+                if self._region_elsewhere(text):
+                    row.problem("region", f"分组“{text}”不在“{self.region.name}”范围内", text)
+                    return None
         if self.region is not None:
             return self.region
         row.problem("region", "找不到项目所属区划：请在“所在县区”列或分组行写明，或用 --region 指定", row.values.get("region"))
         return None
+
+    def _region_elsewhere(self, text: str) -> bool:
+        """A section that names a real region outside the ledger's region (a county clerk's
+        file with another county's section) must not land in the clerk's county."""
+        if self.region is None:
+            return False
+        try:
+            found = Region.objects.find(text)
+        except RegionNotFound:
+            return False
+        return not found.is_within(self.region)
 
     def _region_in_text(self, text: str) -> Region | None:
         """An address like "绥中县前所镇" names its county: the longest region name it contains."""
@@ -379,14 +393,18 @@ class Importer:
             self._form_problems(row, form)
             return "skipped"
         outcome = "unchanged"
-        if project is None:
-            project = project_services.create_project(self.user, form.cleaned_data, form.funding(),
-                                                      stage=data["stage"])
-            outcome = "created"
-        elif form.has_changed():
-            project = project_services.update_project(self.user, project.pk, project.version, form.cleaned_data,
-                                                      form.funding())
-            outcome = "updated"
+        try:
+            if project is None:
+                project = project_services.create_project(self.user, form.cleaned_data, form.funding(),
+                                                          stage=data["stage"])
+                outcome = "created"
+            elif form.has_changed():
+                project = project_services.update_project(self.user, project.pk, project.version,
+                                                          form.cleaned_data, form.funding())
+                outcome = "updated"
+        except ValidationError as exc:
+            self._service_problems(row, exc)
+            return "skipped"
         if self._save_plan(row, project, nature) and outcome == "unchanged":
             outcome = "updated"
         if self._save_figures(row, project) and outcome == "unchanged":
@@ -445,11 +463,16 @@ class Importer:
         try:
             return reporting_services.record_ledger_figures(self.user, project, period, self.as_of, data) is not None
         except ValidationError as exc:
-            by_field = exc.error_dict if hasattr(exc, "error_dict") else {"ytd": exc.error_list}
-            for name, errors in by_field.items():
-                row.problem(FORM_TO_COLUMN.get(name, "ytd"), "；".join(e.message % (e.params or {})
-                                                                        for e in errors), v.get("ytd"))
+            self._service_problems(row, exc)
             raise _RowInvalid from exc
+
+    def _service_problems(self, row: LedgerRow, exc: ValidationError) -> None:
+        by_field = exc.error_dict if hasattr(exc, "error_dict") else {"": exc.error_list}
+        for name, errors in by_field.items():
+            column = FORM_TO_COLUMN.get(name, "")
+            for error in errors:
+                message = error.message % error.params if error.params else error.message
+                row.problem(column, str(message), row.raw.get(column, "") if column else "")
 
     def _form_problems(self, row: LedgerRow, form) -> None:
         for name, errors in form.errors.items():

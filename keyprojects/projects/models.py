@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.audit import audited
+from keyprojects.core.money import format_wan
 from keyprojects.regions.models import Region
 
 ZERO = Decimal("0")
@@ -327,10 +328,10 @@ class AnnualPlan(models.Model):
                 errors["planned_investment"] = _(
                     "年度计划投资（%(plan)s 万元）超过了剩余投资（总投资 %(total)s 万元 − 截至上年底已完成 %(done)s 万元 = %(remaining)s 万元）"
                 ) % {
-                    "plan": self.planned_investment.normalize(),
-                    "total": project.total_investment.normalize(),
-                    "done": self.prior_completed.normalize(),
-                    "remaining": remaining.normalize(),
+                    "plan": format_wan(self.planned_investment),
+                    "total": format_wan(project.total_investment),
+                    "done": format_wan(self.prior_completed),
+                    "remaining": format_wan(remaining),
                 }
         if errors:
             raise ValidationError(errors)

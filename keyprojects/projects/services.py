@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
+from keyprojects.core.money import format_wan
 from keyprojects.core.permissions import require, require_region
 
 from .models import STAGE_TRANSITIONS, AnnualPlan, FundingSource, Project, Stage, StageTransition
@@ -78,7 +79,7 @@ def _validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None)
     if funded > total:
         raise ValidationError(
             {"total_investment": _("各项资金来源合计（%(funded)s 万元）超过了总投资（%(total)s 万元）")
-             % {"funded": funded.normalize(), "total": total.normalize()}}
+             % {"funded": format_wan(funded), "total": format_wan(total)}}
         )
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from keyprojects.core.money import format_wan
 from keyprojects.projects.models import AnnualPlan
 
 from .models import ProgressReport
@@ -36,7 +37,7 @@ def jump_factor() -> Decimal:
 
 
 def _wan(value: Decimal) -> str:
-    return f"{value.normalize():,f}"
+    return format_wan(value)
 
 
 def check_report(

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from . import views
+
+app_name = "ledgers"
+urlpatterns = [path("import/", views.upload, name="upload")]
