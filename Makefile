@@ -44,6 +44,7 @@ test: install
 bench: migrate
 	$(BIN)/keyprojects load_demo --verbosity 0 > /dev/null
 	$(BIN)/keyprojects bench_pages --runs 30
+	$(BIN)/keyprojects bench_import --rows $(or $(ROWS),2000)
 
 # After changing user-facing strings: refresh the English catalog, translate, compile.
 messages: install

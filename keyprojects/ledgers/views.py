@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.forms import StyledForm
@@ -29,13 +29,13 @@ UPLOADS = "ledger_uploads"
 
 
 class UploadForm(StyledForm):
-    file = forms.FileField(label=_lazy("台账文件"), help_text=_lazy(".xlsx、.xls 或 .csv（UTF-8/GBK/GB18030）"))
-    year = forms.IntegerField(label=_lazy("计划年度"), min_value=2000, max_value=2100)
-    region = forms.ModelChoiceField(label=_lazy("所属区划"), queryset=Region.objects.none())
-    as_of = forms.DateField(label=_lazy("统计日期"), required=False, widget=DATE_INPUT,
-                            help_text=_lazy("留空则按表头“1-N月”推断"))
-    skip_invalid = forms.BooleanField(label=_lazy("跳过无效行，导入其余"), required=False)
-    fix_encoding = forms.BooleanField(label=_lazy("接受乱码的自动修复"), required=False)
+    file = forms.FileField(label=gettext_lazy("台账文件"), help_text=gettext_lazy(".xlsx、.xls 或 .csv（UTF-8/GBK/GB18030）"))
+    year = forms.IntegerField(label=gettext_lazy("计划年度"), min_value=2000, max_value=2100)
+    region = forms.ModelChoiceField(label=gettext_lazy("所属区划"), queryset=Region.objects.none())
+    as_of = forms.DateField(label=gettext_lazy("统计日期"), required=False, widget=DATE_INPUT,
+                            help_text=gettext_lazy("留空则按表头“1-N月”推断"))
+    skip_invalid = forms.BooleanField(label=gettext_lazy("跳过无效行，导入其余"), required=False)
+    fix_encoding = forms.BooleanField(label=gettext_lazy("接受乱码的自动修复"), required=False)
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)

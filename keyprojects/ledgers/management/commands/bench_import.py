@@ -1,0 +1,77 @@
+"""keyprojects bench_import [--rows 20000]: generate a messy ledger, time reading it alone and
+importing it (dry run: validated and written inside a transaction that is rolled back).
+
+A benchmark, not a test: it prints figures."""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import time
+from pathlib import Path
+
+import xlsxwriter
+from django.core.management.base import BaseCommand
+
+from keyprojects.ledgers.importer import Importer
+from keyprojects.ledgers.layout import detect
+from keyprojects.ledgers.reader import read
+from keyprojects.regions.models import Region
+
+COUNTIES = ["连山区", "龙港区", "南票区", "绥中县", "建昌县", "兴城市"]
+
+
+def write_ledger(path: Path, rows: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+    sheet = book.add_worksheet("台账")
+    sheet.merge_range(0, 0, 0, 9, "葫芦岛市2023年重点项目推进情况表")
+    sheet.write(1, 8, "单位：万元")
+    heads = ["序号", "项目名称", "所在县区", "建设性质", "行业领域", "总投资（亿元）", "2023年度", "", "是否开复工", "开复工时间"]
+    for c, head in enumerate(heads):
+        if c not in (6, 7):
+            sheet.merge_range(2, c, 3, c, head)
+    sheet.merge_range(2, 6, 2, 7, "2023年度")
+    sheet.write(3, 6, "计划投资")
+    sheet.write(3, 7, "1-5月完成投资")
+    r = 4
+    per_county = rows // len(COUNTIES)
+    for i, county in enumerate(COUNTIES):
+        sheet.write(r, 0, f"{'一二三四五六'[i]}、{county}（{per_county}个）")
+        r += 1
+        for n in range(per_county):
+            total = rng.randint(600, 90000)
+            plan = total // rng.randint(3, 8)
+            started = rng.random() < 0.7
+            sheet.write_row(r, 0, [n + 1, f"{county}测试项目{n:05d}号", county, rng.choice(["新建", "续建"]),
+                                   rng.choice(["装备制造", "新能源", "基础设施"]), f"{total / 10000:.4f}",
+                                   f"{plan:,}", plan // 3 if started else 0, "是" if started else "否",
+                                   f"2023年{rng.randint(1, 5)}月{rng.randint(1, 28)}日" if started else ""])
+            r += 1
+        r += 1  # spacer
+    sheet.write(r + 1, 0, "注：本表为性能测试生成的数据。")
+    book.close()
+
+
+class Command(BaseCommand):
+    help = "台账导入性能基准 / ledger import benchmark"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--rows", type=int, default=20000)
+
+    def handle(self, *args, **options) -> None:
+        region = Region.objects.find("葫芦岛市")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "bench.xlsx"
+            write_ledger(path, options["rows"])
+            start = time.perf_counter()
+            sheets = read(path)
+            layouts = [detect(s) for s in sheets]
+            read_alone = time.perf_counter() - start
+            data_rows = sum(1 for layout in layouts if layout for row in layout.rows if row.kind == "data")
+            start = time.perf_counter()
+            result = Importer(None, 2023, region, dry_run=True, skip_invalid=True).run(path)
+            took = time.perf_counter() - start
+        self.stdout.write(f"rows: {data_rows}; read alone (calamine + layout): {read_alone:.2f} s")
+        self.stdout.write(f"import (validate + write, rolled back): {took:.1f} s = {data_rows / took:,.0f} rows/s; "
+                          f"{took / read_alone:.0f}× the read-alone time; problems: {len(result.problems)}")
