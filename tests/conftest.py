@@ -18,6 +18,7 @@ PASSWORD = "secret-test-pw"
 
 
 def pytest_configure(config) -> None:
+    settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise looks for it at start-up
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,

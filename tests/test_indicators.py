@@ -107,3 +107,54 @@ def test_stats_command_prints_a_chinese_table(cast, small, capsys):
 def test_stats_command_errors_are_clear(cast, options, message):
     with pytest.raises(CommandError, match=message):
         call_command("stats", year=2021, **options)
+
+
+def test_year_on_year_amounts_in_percent_rates_in_points(cast):
+    from keyprojects.indicators.engine import same_day_last_year, year_on_year, year_stats
+
+    def plan(name, year, nature, total, annual, started_on=None):
+        project = Project.objects.create(name=name, region=cast.lianshan, total_investment=Decimal(total))
+        AnnualPlan.objects.create(project=project, year=year, nature=nature, planned_investment=Decimal(annual),
+                                  started=started_on is not None, started_on=started_on)
+
+    # 2020: 2 projects, 1 started by 05-31 (50.0 %); 2021: 4 projects, 3 started (75.0 %)
+    plan("旧甲", 2020, Nature.NEW, "1000", "400", date(2020, 4, 1))
+    plan("旧乙", 2020, Nature.NEW, "1000", "600")
+    for i, started in enumerate([date(2021, 3, 1), date(2021, 4, 1), date(2021, 5, 1), None]):
+        plan(f"新{i}", 2021, Nature.NEW, "1000", "500", started)
+    now = year_stats(2021, date(2021, 5, 31), cast.lianshan)
+    before = year_stats(2020, same_day_last_year(date(2021, 5, 31)), cast.lianshan)
+    yoy = year_on_year(now, before)
+    assert yoy["plan"]["count"] == Decimal("100.0")  # 4 against 2 projects: +100 %
+    assert yoy["plan"]["annual_plan"] == Decimal("100.0")  # 2000 against 1000 万元
+    assert yoy["started_or_resumed"]["count"] == Decimal("200.0")  # 3 against 1
+    assert yoy["rates"]["start_or_resume_rate"] == Decimal("25.0")  # 75.0 % − 50.0 % = 25 points
+    assert yoy["completed_investment"] is None  # nothing completed a year ago: no base to compare
+
+
+def test_same_day_last_year_handles_29_february():
+    from keyprojects.indicators.engine import same_day_last_year
+
+    assert same_day_last_year(date(2024, 2, 29)) == date(2023, 2, 28)
+
+
+def test_breakdown_by_list_and_leader_counts_each_membership(cast):
+    from keyprojects.indicators.engine import breakdown
+    from keyprojects.projects.models import ProjectList
+
+    bonds = ProjectList.objects.create(name="专项债券项目", year=2022)
+    cast.p_lianshan.lists.add(bonds)
+    cast.p_suizhong.lists.add(bonds)
+    rows = {r["label"]: r for r in breakdown(2022, date(2022, 12, 31), "list", cast.city)}
+    assert rows["2022年专项债券项目"]["plan"]["count"] == 2
+    leaders = {r["label"]: r for r in breakdown(2022, date(2022, 12, 31), "leader", cast.city)}
+    assert leaders["王建国（副市长）"]["plan"]["count"] == 1
+
+
+def test_time_progress_counts_a_month_on_its_last_day():
+    from keyprojects.indicators.engine import months_elapsed
+
+    assert months_elapsed(2022, date(2022, 6, 5)) == 5
+    assert months_elapsed(2022, date(2022, 6, 30)) == 6
+    assert months_elapsed(2022, date(2023, 1, 1)) == 12
+    assert months_elapsed(2022, date(2021, 12, 31)) == 0

@@ -41,6 +41,7 @@ from keyprojects.projects.models import (
     Batch,
     Nature,
     Project,
+    ProjectList,
     Sector,
 )
 from keyprojects.regions.models import Region
@@ -286,7 +287,7 @@ def child_region_case(region: Region) -> tuple[list[Region], Case]:
 def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
               plans: QuerySet | None = None) -> list[dict[str, Any]]:
     """Rows of ``plan_stats`` by ``by``: "region" (the regions under ``region``), "sector",
-    "level", "batch", "nature" or "leader"; each row carries its ``key`` and ``label``."""
+    "level", "batch", "nature", "leader" or "list"; each row carries its ``key`` and ``label``."""
     base = plans_in(year, region, plans)
     if by == "region":
         if region is None:
@@ -295,10 +296,13 @@ def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
         stats = grouped_stats(base, as_of, case)
         labels = [(c.code, c.name, c) for c in children] + [(region.code, region.name + "（本级）", region)]
         rows = [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in labels if code in stats]
-    elif by == "leader":
-        stats = grouped_stats(base.filter(project__leaders__isnull=False), as_of, "project__leaders")
-        leaders = {leader.pk: leader for leader in Leader.objects.filter(pk__in=[k for k in stats if k])}
-        rows = [{"key": k, "label": str(leaders[k]), **v} for k, v in stats.items() if k in leaders]
+    elif by in ("leader", "list"):
+        # Many-to-many: a project appears once under each of its leaders (or lists).
+        path = {"leader": "project__leaders", "list": "project__lists"}[by]
+        model = {"leader": Leader, "list": ProjectList}[by]
+        stats = grouped_stats(base.filter(**{f"{path}__isnull": False}), as_of, path)
+        objects = {o.pk: o for o in model.objects.filter(pk__in=[k for k in stats if k])}
+        rows = [{"key": k, "label": str(objects[k]), **v} for k, v in stats.items() if k in objects]
     else:
         field = {"sector": "project__sector", "level": "project__level", "batch": "batch", "nature": "nature"}[by]
         stats = grouped_stats(base, as_of, field)
