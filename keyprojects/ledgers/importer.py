@@ -112,6 +112,9 @@ class Importer:
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
         self.result = ImportResult(dry_run=dry_run)
+        self._regions: dict[str, Region | RegionNotFound] = {}
+        self._ancestors: dict[int, list[Region]] = {}
+        self._sectors: dict[str, Sector] = {}
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
@@ -262,6 +265,7 @@ class Importer:
                     del self.result.sectors_created[created_before[2]:]
                     raise _RowInvalid
         except _RowInvalid:
+            self._sectors.clear()  # sectors this row created were rolled back with it
             self._skip(row)
             return
         except (PermissionDenied, Http404) as exc:
@@ -278,12 +282,24 @@ class Importer:
         self.result.problems += row.problems
         self.result.skipped += 1
 
+    def _find_region(self, text: str) -> Region:
+        """Region.objects.find, remembered: a ledger names the same few regions many times."""
+        if text not in self._regions:
+            try:
+                self._regions[text] = Region.objects.find(text, within=self.region)
+            except RegionNotFound as exc:
+                self._regions[text] = exc
+        found = self._regions[text]
+        if isinstance(found, RegionNotFound):
+            raise found
+        return found
+
     def _region_of(self, row: LedgerRow) -> Region | None:
         for source, text in (("region", row.values.get("region")), ("section", row.section)):
             if not text:
                 continue
             try:
-                return Region.objects.find(text, within=self.region)
+                return self._find_region(text)
             except RegionNotFound:
                 found = self._region_in_text(text)
                 if found:
@@ -349,7 +365,9 @@ class Importer:
         return leaders
 
     def _up(self, region: Region) -> list[Region]:
-        return [*region.ancestors(), region]
+        if region.pk not in self._ancestors:
+            self._ancestors[region.pk] = [*region.ancestors(), region]
+        return self._ancestors[region.pk]
 
     def _save(self, row: LedgerRow) -> str:
         v = row.values
@@ -361,11 +379,7 @@ class Importer:
             project = Project.objects.filter(code=v["code"]).first()
         if project is None:
             project = Project.objects.filter(region=region, name=v["name"]).first()
-        sector = None
-        if v.get("sector"):
-            sector, made = Sector.objects.get_or_create(name=v["sector"])
-            if made:
-                self.result.sectors_created.append(v["sector"])
+        sector = self._sector(v.get("sector", ""))
         data = model_to_dict(project) if project else {
             "project_type": Project.Type.INDUSTRY, "investment_nature": Project.InvestmentNature.ENTERPRISE,
             "level": Project.Level.CITY}
@@ -410,6 +424,17 @@ class Importer:
         if self._save_figures(row, project) and outcome == "unchanged":
             outcome = "updated"
         return outcome
+
+    def _sector(self, name: str) -> Sector | None:
+        if not name:
+            return None
+        cached = self._sectors.get(name)
+        if cached is None:
+            cached, made = Sector.objects.get_or_create(name=name)
+            if made:
+                self.result.sectors_created.append(name)
+            self._sectors[name] = cached
+        return cached
 
     def _nature(self, row: LedgerRow) -> str:
         text = re.sub(r"\s+", "", row.values.get("nature") or "")
