@@ -158,3 +158,14 @@ def test_time_progress_counts_a_month_on_its_last_day():
     assert months_elapsed(2022, date(2022, 6, 30)) == 6
     assert months_elapsed(2022, date(2023, 1, 1)) == 12
     assert months_elapsed(2022, date(2021, 12, 31)) == 0
+
+
+def test_indicator_docs_are_current():
+    """docs/indicators.md is generated from the indicator module: regenerate it after a change."""
+    from io import StringIO
+    from pathlib import Path
+
+    out = StringIO()
+    call_command("indicator_docs", stdout=out)
+    committed = (Path(__file__).resolve().parent.parent / "docs" / "indicators.md").read_text(encoding="utf-8")
+    assert committed.strip() == out.getvalue().strip()
