@@ -138,7 +138,6 @@ LOGGING = {
 }
 
 # Project-wide product settings.
-KEYPROJECTS_MIN_PROJECT_INVESTMENT = 500  # 万元: the library holds projects of 500 万元 and more
 # A month's completion above this many times last month's is flagged on the report.
 KEYPROJECTS_REPORT_JUMP_FACTOR = float(os.environ.get("KEYPROJECTS_REPORT_JUMP_FACTOR", "3"))
 PRODUCT_NAME = _("重点项目管理平台")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -54,9 +53,8 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
     form = form_class(request.POST or None, instance=instance, actor=request.user)
     if request.method == "POST" and form.is_valid():
         extra: dict[str, Any] = {"password": form.cleaned_data.get("password")} if kind == "users" else {}
-        saver: Callable[..., Any] = save
         try:
-            saver(request.user, form.cleaned_data, instance, **extra)
+            save(request.user, form.cleaned_data, instance, **extra)
         except ValidationError as exc:
             for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
                 form.add_error(field if field in form.fields else None, errors)

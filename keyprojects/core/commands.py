@@ -13,10 +13,6 @@ from keyprojects.core.audit import Source, audit_context
 class AuditedCommand(BaseCommand):
     audit_source = Source.COMMAND
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any):
-        self._name = subcommand
-        return super().create_parser(prog_name, subcommand, **kwargs)
-
     def add_arguments(self, parser) -> None:
         parser.add_argument("--as-user", dest="as_user", help="以该用户身份执行（写入审计记录）/ act as this user")
 
@@ -30,6 +26,6 @@ class AuditedCommand(BaseCommand):
             except User.DoesNotExist as exc:
                 raise CommandError(f"用户“{options['as_user']}”不存在") from exc
         self.acting_user = user
-        name = getattr(self, "_name", type(self).__module__.rsplit(".", 1)[-1])
+        name = type(self).__module__.rsplit(".", 1)[-1]  # the command's name
         with audit_context(self.audit_source, user=user, detail=name):
             return super().execute(*args, **options)

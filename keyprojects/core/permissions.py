@@ -128,11 +128,6 @@ def can_edit(user: User, obj: Any) -> bool:
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, "edit").exists()
 
 
-def can_write(user: User) -> bool:
-    """May this user change anything at all (shows or hides the edit buttons)."""
-    return scope_of(user, "edit") != Scope()
-
-
 def regions_for(user: User, action: Action = "edit") -> QuerySet:
     """Regions a user may place a project in (or read, for ``view``)."""
     from keyprojects.regions.models import Region

@@ -272,7 +272,7 @@ class Importer:
             row.problem("region", str(exc) or "超出您的权限范围", row.values.get("region"))
             self._skip(row)
             return
-        self.result.__dict__[outcome] += 1
+        setattr(self.result, outcome, getattr(self.result, outcome) + 1)
         self.result.count += 1
         self.result.total_investment += row.values.get("total") or ZERO
         self.result.annual_plan += row.values.get("annual_plan") or ZERO

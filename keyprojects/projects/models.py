@@ -96,10 +96,6 @@ class ProjectQuerySet(models.QuerySet):
 
         return restrict(self, user, "view")
 
-    def editable_by(self, user: User) -> ProjectQuerySet:
-        from keyprojects.core.permissions import restrict
-
-        return restrict(self, user, "edit")
 
 
 class Project(models.Model):
@@ -187,9 +183,6 @@ class Project(models.Model):
             errors["actual_completion"] = _("实际竣工日期不能早于实际开工日期")
         if errors:
             raise ValidationError(errors)
-
-    def plan_for(self, year: int) -> AnnualPlan | None:
-        return self.plans.filter(year=year).first()
 
 
 class FundingSource(models.Model):

@@ -191,12 +191,3 @@ def save_annual_plan(
     plan.full_clean()
     plan.save()
     return plan
-
-
-@acting_as
-@transaction.atomic
-def delete_annual_plan(user: User, plan_id: int, expected_version: int | None) -> None:
-    plan = AnnualPlan.objects.select_for_update().select_related("project").get(pk=plan_id)
-    require(user, "edit", plan.project)
-    _check_version(plan, expected_version)
-    plan.delete()

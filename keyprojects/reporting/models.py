@@ -53,10 +53,6 @@ class ReportingPeriod(models.Model):
     def last_day(self) -> date:
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
-    def previous(self) -> ReportingPeriod | None:
-        year, month = (self.year, self.month - 1) if self.month > 1 else (self.year - 1, 12)
-        return ReportingPeriod.objects.filter(region=self.region, year=year, month=month).first()
-
 
 class ProgressReport(models.Model):
     class Status(models.TextChoices):

@@ -337,8 +337,7 @@ def record_ledger_figures(
     """A ledger's year-to-date figures stand as an approved report as of ``as_of`` (the file is
     the commission's own record). Returns None when the stored report already says the same."""
     require(user, "edit", project)
-    if period.state == ReportingPeriod.State.LOCKED:
-        raise ValidationError(_("%(period)s 已锁定，数据只能通过“更正”修改") % {"period": period.label})
+    _refuse_if_locked(period)
     report = ProgressReport.objects.select_for_update().filter(project=project, period=period).first()
     previous = previous_report(project.pk, period)
     before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
