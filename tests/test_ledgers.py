@@ -369,3 +369,34 @@ def test_service_rule_broken_by_a_row_is_a_problem_not_a_crash(cast, tmp_path):
     FundingSource.objects.create(project=cast.p_suizhong, kind="self_raised", amount=Decimal("80000"))
     problems = problems_of(tmp_path, ledger_rows())  # the ledger lowers its total to 4 亿 = 40,000 万元
     assert any("资金来源合计（80,000 万元）超过了总投资（40,000 万元）" in p and "第11行" in p for p in problems), problems
+
+
+def write_xls(path, body):
+    """The same ledger as a legacy .xls (Excel 97–2003), merged cells included."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("重点项目")
+    sheet.write_merge(0, 0, 0, 16, "葫芦岛市2023年重点项目推进情况表")
+    sheet.write(1, 14, "单位：万元")
+    for c, value in enumerate(HEADER_TOP):
+        if c not in (8, 9):
+            sheet.write_merge(2, 3, c, c, value)
+    sheet.write_merge(2, 2, 8, 9, "2023年度")
+    sheet.write(3, 8, "计划投资")
+    sheet.write(3, 9, "1-5月完成投资")
+    for r, row in enumerate(body, start=4):
+        for c, value in enumerate(row):
+            if value != "":
+                sheet.write(r, c, value)
+    book.save(str(path))
+    return path
+
+
+def test_legacy_xls_imports_like_xlsx(cast, tmp_path):
+    path = write_xls(tmp_path / "ledger.xls", ledger_rows())
+    result = import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))
+    assert (result.created, result.updated) == (2, 1)
+    plan = AnnualPlan.objects.get(project__name="葫芦岛连石化工年产3.5万吨苯二胺项目", year=2023)
+    assert plan.planned_investment == 3000 and plan.started_on == date(2023, 3, 15)
+    assert result.completed == Decimal("4700")
