@@ -400,3 +400,11 @@ def test_legacy_xls_imports_like_xlsx(cast, tmp_path):
     plan = AnnualPlan.objects.get(project__name="葫芦岛连石化工年产3.5万吨苯二胺项目", year=2023)
     assert plan.planned_investment == 3000 and plan.started_on == date(2023, 3, 15)
     assert result.completed == Decimal("4700")
+
+
+def test_ledger_figures_go_through_the_report_checks(cast, tmp_path):
+    rows = rows_with(0, 9, "5000")  # year to date 5,000 万元 against an annual plan of 3,000
+    body = ledger_rows(lianshan=rows)
+    body[0][9] = ""  # keep the 合计 out of it
+    problems = problems_of(tmp_path, body)
+    assert any("超过年度计划投资" in p and "第7行" in p for p in problems), problems

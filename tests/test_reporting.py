@@ -296,3 +296,14 @@ def test_filing_screen_queries_do_not_grow_with_projects(cast, period, client, d
     client.force_login(cast.admin)
     with django_assert_max_num_queries(25):
         client.get(reverse("reporting:review", args=[period.pk]), {"status": "draft"})
+
+
+def test_a_draft_in_the_wrong_unit_is_not_saved(cast, period):
+    services.prefill_period(cast.lianshan_clerk, period.pk)
+    report = ProgressReport.objects.get()
+    with pytest.raises(ValidationError) as err:  # 600,000 万元 in a month on a 52,000 万元 project: yuan typed as 万元?
+        services.save_draft(cast.lianshan_clerk, cast.p_lianshan.pk, period.pk, {
+            "completed_month": Decimal("600000"), "completed_ytd": Decimal("600000"),
+            "completed_since_start": Decimal("600000"), "started": True, "started_on": date(2022, 3, 1)})
+    assert "金额单位" in " ".join(err.value.messages)
+    assert ProgressReport.objects.get(pk=report.pk).completed_month == 0

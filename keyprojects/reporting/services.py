@@ -171,8 +171,15 @@ def save_draft(
         if field in data:
             setattr(report, field, data[field])
     report.full_clean()
+    _refuse_blockers(report)  # figures that cannot be true are not kept, not even as a draft
     report.save()
     return report
+
+
+def _refuse_blockers(report: ProgressReport) -> None:
+    blockers = [f for f in findings_for(report) if f.is_blocker]
+    if blockers:
+        raise ValidationError({f.field: f.message for f in blockers})
 
 
 @acting_as
@@ -184,9 +191,7 @@ def submit_report(user: User, report_id: int, expected_version: int | None = Non
     _check_version(report, expected_version)
     if report.status not in (Status.DRAFT, Status.RETURNED):
         raise ValidationError(_("月报已%(status)s，不能重复报送") % {"status": report.get_status_display()})
-    blockers = [f for f in findings_for(report) if f.is_blocker]
-    if blockers:
-        raise ValidationError({f.field: f.message for f in blockers})
+    _refuse_blockers(report)
     now = timezone.now()
     report.status = Status.SUBMITTED
     report.submitted_at, report.submitted_by = now, recorded(user)
@@ -254,9 +259,7 @@ def correct_report(
         if field in data:
             setattr(report, field, data[field])
     report.full_clean()
-    blockers = [f for f in findings_for(report) if f.is_blocker]
-    if blockers:
-        raise ValidationError({f.field: f.message for f in blockers})
+    _refuse_blockers(report)
     report.version += 1
     report._change_reason = _("更正：%(reason)s") % {"reason": reason.strip()}
     report.save()
@@ -355,6 +358,7 @@ def record_ledger_figures(
     report.reviewed_at, report.reviewed_by = reviewed_at, actor
     report.version += 1 if report.pk else 0
     report.full_clean()
+    _refuse_blockers(report)
     report.save()
     _record_start(report)
     return report
