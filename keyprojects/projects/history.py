@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext as _
 
 from keyprojects.core.audit import Source
+from keyprojects.core.money import format_wan
 
 from .models import AnnualPlan, FundingSource, Project, StageTransition
 
@@ -56,6 +58,8 @@ def _display(model: type[models.Model], name: str, value: Any, cache: dict) -> s
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(f, models.BooleanField):
         return _("是") if value else _("否")
+    if isinstance(value, Decimal):
+        return format_wan(value)
     return str(value)
 
 
