@@ -237,3 +237,31 @@ def test_no_bulk_writes_on_audited_models():
             if re.search(pattern, text):
                 offenders.append(f"{path.relative_to(package)}: {pattern}")
     assert offenders == []
+
+
+def test_admin_edits_are_audited_and_bump_the_version(cast, client):
+    project = cast.p_lianshan
+    client.force_login(cast.superuser)
+    page = client.get(f"/admin/projects/project/{project.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {k: ("" if v is None else v) for k, v in form.initial.items() if not isinstance(v, list)}
+    data.update({"name": "连石化工苯二胺项目（后台改名）", "lists": [], "leaders": [cast.leader.pk],
+                 "total_investment": "52000", "_save": "保存"})
+    for prefix in ("plans", "funding"):
+        formset = next(f for f in page.context["inline_admin_formsets"] if f.formset.prefix == prefix).formset
+        data.update({f"{prefix}-TOTAL_FORMS": formset.total_form_count(),
+                     f"{prefix}-INITIAL_FORMS": formset.initial_form_count(),
+                     f"{prefix}-MIN_NUM_FORMS": 0, f"{prefix}-MAX_NUM_FORMS": 1000})
+        for i, inline in enumerate(formset.forms):
+            for name, value in inline.initial.items():
+                data[f"{prefix}-{i}-{name}"] = "" if value is None else value
+            data[f"{prefix}-{i}-id"] = inline.instance.pk
+            data[f"{prefix}-{i}-project"] = project.pk
+    response = client.post(f"/admin/projects/project/{project.pk}/change/", data)
+    errors = response.context and [response.context["adminform"].form.errors] + [f.formset.errors for f in response.context["inline_admin_formsets"]] + [response.context.get("errors")]
+    assert response.status_code == 302, errors
+    project.refresh_from_db()
+    assert project.name == "连石化工苯二胺项目（后台改名）" and project.version == 2
+    record = project.history.filter(name=project.name).earliest("history_date")
+    assert record.history_source == "admin" and record.history_user == cast.superuser
