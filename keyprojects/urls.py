@@ -8,6 +8,7 @@ from keyprojects.indicators import views as indicator_views
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False), name="home"),
     path("dashboard/", indicator_views.dashboard, name="dashboard"),
+    path("dashboard/counties.xlsx", indicator_views.dashboard_export, name="dashboard_export"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("projects/", include("keyprojects.projects.urls")),

@@ -80,3 +80,18 @@ def test_figure_links_carry_the_dashboard_filters(demo, client):
     started = response.context["headline"]["plan"]["started"]
     query = parse_qs(urlparse(started.url).query)
     assert query["started"] == ["yes"] and query["as_of"] == ["2022-06-05"] and query["year"] == ["2022"]
+
+
+def test_county_table_downloads_with_the_dashboards_figures(demo, client, tmp_path):
+    from keyprojects.ledgers.reader import read
+
+    client.force_login(User.objects.get(username="admin"))
+    page = client.get(reverse("dashboard"), {"as_of": "2022-06-05"})
+    response = client.get(reverse("dashboard_export"), {"as_of": "2022-06-05"})
+    assert response.status_code == 200
+    path = tmp_path / "counties.xlsx"
+    path.write_bytes(response.content)
+    rows = read(path)[0].rows
+    shown = {row["label"]: row["plan"]["count"] for row in page.context["region_rows"]}
+    exported = {r[1]: int(r[2]) for r in rows[2:2 + len(shown)]}
+    assert exported == shown

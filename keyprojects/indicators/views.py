@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from keyprojects.core.money import to_yi
 from keyprojects.core.permissions import regions_for
@@ -177,6 +178,24 @@ def _region_options(request: HttpRequest, current: Region | None) -> list[Region
     if current is not None and current not in options:
         options.append(current)
     return options
+
+
+@login_required
+def dashboard_export(request: HttpRequest) -> HttpResponse:
+    """The county table of the dashboard as .xlsx (分县区指标表), same region, year and date."""
+    from keyprojects.ledgers.export import indicator_workbook
+
+    visible_plans = AnnualPlan.objects.visible_to(request.user)
+    region = _choose_region(request)
+    if region is None:
+        raise Http404(_("没有可导出的区划"))
+    year = _choose_year(request, visible_plans)
+    as_of = _choose_as_of(request, year)
+    content = indicator_workbook(region, year, as_of, visible_plans)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = f"{region.name}{year}年分县区指标（截至{as_of:%Y%m%d}）.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
 
 
 @login_required
