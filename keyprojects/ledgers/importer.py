@@ -19,7 +19,7 @@ from django.forms.models import model_to_dict
 from django.http import Http404
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.permissions import SYSTEM
+from keyprojects.core.permissions import SYSTEM, require_region
 from keyprojects.projects import services as project_services
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm
 from keyprojects.projects.models import ZERO, AnnualPlan, Batch, Nature, Project, Sector, Stage
@@ -115,6 +115,7 @@ class Importer:
         self._regions: dict[str, Region | RegionNotFound] = {}
         self._ancestors: dict[int, list[Region]] = {}
         self._sectors: dict[str, Sector] = {}
+        self._below: list[Region] | None = None
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
@@ -331,8 +332,9 @@ class Importer:
         """An address like "绥中县前所镇" names its county: the longest region name it contains."""
         if self.region is None:
             return None
-        candidates = Region.objects.within(self.region).exclude(pk=self.region.pk)
-        hits = [r for r in candidates if r.name in text or (len(r.stem) >= 2 and r.stem in text)]
+        if self._below is None:  # read once: this runs for every row whose address names no region
+            self._below = list(Region.objects.within(self.region).exclude(pk=self.region.pk))
+        hits = [r for r in self._below if r.name in text or (len(r.stem) >= 2 and r.stem in text)]
         return max(hits, key=lambda r: (len(r.name), r.depth)) if hits else None
 
     def _unit(self, name: str, region: Region, kind: str) -> Unit | None:
@@ -345,6 +347,7 @@ class Importer:
         if unit is None and self.region is not None:
             unit = same_name.filter(region__path__startswith=self.region.path).first()
         if unit is None:
+            require_region(self.user, region)  # the chokepoint: only where this user may register projects
             unit = Unit(name=name, region=region, kind=kind)
             unit.full_clean()
             unit.save()
@@ -357,6 +360,7 @@ class Importer:
             bare = re.sub(r"[（(].*?[)）]", "", name)
             leader = Leader.objects.filter(name=bare, region__in=self._up(region)).first()
             if leader is None:
+                require_region(self.user, self.region or region)
                 leader = Leader(name=bare, region=self.region or region)
                 leader.full_clean()
                 leader.save()
