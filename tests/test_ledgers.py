@@ -9,8 +9,8 @@ import xlsxwriter
 from django.core.management import CommandError, call_command
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.ledgers import cells
-from keyprojects.ledgers.importer import ImportFailed, import_ledger
+from keyprojects.ledgers import cells, jobs
+from keyprojects.ledgers.importer import Importer, ImportFailed, import_ledger
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
@@ -324,7 +324,7 @@ def test_export_command_writes_ledger_and_indicator_table(cast, tmp_path):
     assert {r[1] for r in indicators[2:4]} == {"绥中县", "连山区"}
 
 
-def test_upload_page_previews_then_imports(cast, client, tmp_path, settings):
+def test_upload_page_previews_then_imports(cast, client, tmp_path, settings, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     client.force_login(cast.admin)
@@ -333,11 +333,81 @@ def test_upload_page_previews_then_imports(cast, client, tmp_path, settings):
     assert response.status_code == 200 and response.context["can_confirm"]
     assert "预览结果" in response.content.decode()
     assert not Project.objects.filter(name="连山区钢屯镇老旧小区改造工程").exists()  # a preview writes nothing
-    response = client.post("/ledgers/import/", {"confirm": "1"})
-    assert response.context["done"]
+    jobs_run = []
+    monkeypatch.setattr(jobs, "in_background", jobs_run.append)  # run it below, in this test's transaction
+    page = client.post("/ledgers/import/", {"confirm": "1"})
+    assert "正在导入" in page.content.decode() and 'hx-trigger="every 1s"' in page.content.decode()
+    status = f"/ledgers/import/jobs/{page.context['token']}/"
+    assert "正在导入" in client.get(status).content.decode()
+    jobs_run[0]()  # started once the response was sent
+    card = client.get(status, headers={"HX-Request": "true"}).content.decode()
+    assert "新增 2 个、更新 1 个" in card and "hx-trigger" not in card  # the result, and no more polling
     project = Project.objects.get(name="连山区钢屯镇老旧小区改造工程")
     record = project.history.earliest("history_date")
     assert record.history_source == "import" and record.history_user == cast.admin
+    assert record.history_detail == "上传台账 ledger.xlsx"
+    assert not list((tmp_path / "media" / "ledger_uploads").iterdir())  # the stashed upload is gone
+
+
+def test_import_job_reports_rows_done_then_the_result(cast, client, tmp_path, settings, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    jobs_run, seen = [], []
+    monkeypatch.setattr(jobs, "in_background", jobs_run.append)
+    importer = Importer(cast.admin, 2023, cast.city)
+    token = jobs.start(importer, path, "ledger.xlsx")
+    client.force_login(cast.admin)
+
+    def card():
+        return client.get(f"/ledgers/import/jobs/{token}/", headers={"HX-Request": "true"}).content.decode()
+
+    real_progress = jobs._write
+    monkeypatch.setattr(jobs, "_write", lambda t, state: (seen.append(card()), real_progress(t, state)))
+    jobs_run[0]()
+    assert any("已处理 0 / 3 行" in c for c in seen)  # a determinate bar while it runs
+    assert any("已处理 3 / 3 行（100%）" in c for c in seen)
+    assert "新增 2 个" in card() and "导入结果" in card()
+
+
+def test_a_failed_import_job_lists_the_problems(cast, client, tmp_path, settings, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    body = ledger_rows(lianshan=rows_with(0, 7, "待定"))
+    body[0][7] = body[1][7] = ""
+    path = write_xlsx(tmp_path / "bad.xlsx", body)
+    jobs_run = []
+    monkeypatch.setattr(jobs, "in_background", jobs_run.append)
+    token = jobs.start(Importer(cast.admin, 2023, cast.city), path, "bad.xlsx")
+    jobs_run[0]()
+    client.force_login(cast.admin)
+    card = client.get(f"/ledgers/import/jobs/{token}/", headers={"HX-Request": "true"}).content.decode()
+    assert "导入失败，未写入任何数据" in card and "不是金额" in card
+
+
+def test_a_user_cannot_read_another_users_import_job(cast, client, tmp_path, settings, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(jobs, "in_background", lambda run: None)
+    token = jobs.start(Importer(cast.admin, 2023, cast.city), tmp_path / "ledger.xlsx", "ledger.xlsx")
+    client.force_login(cast.lianshan_clerk)
+    assert client.get(f"/ledgers/import/jobs/{token}/").status_code == 404
+    client.force_login(cast.admin)
+    assert client.get(f"/ledgers/import/jobs/{token}/").status_code == 200
+    assert client.get("/ledgers/import/jobs/nosuchjob/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_job_runs_in_a_thread(cast, tmp_path, settings):
+    import time
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    token = jobs.start(Importer(cast.admin, 2023, cast.city), path, "ledger.xlsx")
+    for _ in range(300):
+        state = jobs.read(token, cast.admin)
+        if state["state"] != "running":
+            break
+        time.sleep(0.1)
+    assert state["state"] == "done" and state["result"]["created"] == 2, state
+    assert Project.objects.get(name="连山区钢屯镇老旧小区改造工程").history.get().history_user == cast.admin
 
 
 def test_upload_page_reports_problems_and_offers_no_confirm(cast, client, tmp_path, settings):
@@ -408,3 +478,46 @@ def test_ledger_figures_go_through_the_report_checks(cast, tmp_path):
     body[0][9] = ""  # keep the 合计 out of it
     problems = problems_of(tmp_path, body)
     assert any("超过年度计划投资" in p and "第7行" in p for p in problems), problems
+
+
+def test_bulk_import_writes_history_rows_as_the_importing_user(cast, tmp_path):
+    from keyprojects.core.audit import Source, audit_context
+
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    with audit_context(Source.IMPORT, user=cast.admin, detail="上传台账 ledger.xlsx"):
+        import_ledger(cast.admin, path, 2023, region=Region.objects.find("葫芦岛市"))
+    wind = Project.objects.get(name="绥中四方台风电项目")  # stored before: updated, version bumped
+    assert wind.version == 2
+    for model, obj in ((Project, wind), (AnnualPlan, AnnualPlan.objects.get(project=wind, year=2023)),
+                       (ProgressReport, ProgressReport.objects.get(project=wind, period__month=5))):
+        record = model.history.filter(id=obj.pk).latest("history_date")
+        assert (record.history_source, record.history_user, record.history_detail) == (
+            "import", cast.admin, "上传台账 ledger.xlsx"), model
+    new = Project.objects.get(name="连山区钢屯镇老旧小区改造工程")
+    assert new.history.get().history_type == "+" and new.stage_transitions.get().history.get().history_source == "import"
+    # the history keeps the leaders as they stood, like a save() through the form
+    assert {r.leader.name for r in wind.history.latest("history_date").leaders.all()} == {"李振华", "王建国"}
+
+
+def test_reimport_bumps_no_version(cast, tmp_path):
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))
+    versions = sorted(Project.objects.values_list("pk", "version")), sorted(AnnualPlan.objects.values_list("pk", "version"))
+    import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))
+    assert (sorted(Project.objects.values_list("pk", "version")),
+            sorted(AnnualPlan.objects.values_list("pk", "version"))) == versions
+
+
+def test_error_on_the_last_of_many_rows_leaves_the_database_as_it_was(cast, tmp_path):
+    from keyprojects.ledgers import importer
+
+    rows = [(i + 1, f"连山区测试项目{i:04d}", "", "连山区", "新建", "新能源", "", 1, 1000, 0, "", "否", "", "", "", "", "")
+            for i in range(importer.CHUNK + 5)]  # more than a chunk: the first chunk is written before the error
+    rows[-1] = (*rows[-1][:7], "abc", *rows[-1][8:])
+    body = [list(r) for r in rows]
+    before = (Project.objects.count(), Project.history.count(), AnnualPlan.history.count(),
+              ProgressReport.history.count())
+    problems = problems_of(tmp_path, body)
+    assert len(problems) == 1 and "不是金额" in problems[0] and f"第{len(rows) + 4}行" in problems[0]
+    assert (Project.objects.count(), Project.history.count(), AnnualPlan.history.count(),
+            ProgressReport.history.count()) == before

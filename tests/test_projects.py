@@ -60,7 +60,7 @@ def test_county_clerk_registers_a_project_with_funding(cast, client):
         ({"funding_bank_loan": "-1"}, "funding_bank_loan", "金额不能为负数"),
         ({"region": "999999"}, "region", "选择一个有效的选项"),
         ({"owner": "999999"}, "owner", "选择一个有效的选项"),
-        ({"name": ""}, "name", "这个字段是必填项"),
+        ({"name": ""}, "name", "字段是必填项"),
     ],
 )
 def test_bad_input_names_the_field_and_saves_nothing(cast, client, changes, field, message):
@@ -223,19 +223,26 @@ def test_writes_from_a_command_are_attributed_to_the_command(cast):
 
 
 def test_no_bulk_writes_on_audited_models():
-    """QuerySet.update and bulk_create bypass the audit trail: the code never uses them."""
+    """QuerySet.update, bulk_create and bulk_update bypass the audit trail: the code never uses
+    them. Bulk work goes through django-simple-history's bulk_create_with_history and
+    bulk_update_with_history (in core.audit.save_in_bulk, or the synthetic generator), which write
+    a history row per object; the one raw bulk_create left writes many-to-many rows and their
+    history snapshot in save_in_bulk, beside the owner's history rows."""
     import pathlib
     import re
 
     package = pathlib.Path(__file__).resolve().parent.parent / "keyprojects"
+    allowed = {("core/audit.py", "through.objects.bulk_create("), ("core/audit.py", "snapshot.objects.bulk_create(")}
     offenders = []
     for path in package.rglob("*.py"):
         if "migrations" in path.parts:
             continue
-        text = path.read_text(encoding="utf-8")
-        for pattern in (r"\.update\(\s*\w+\s*=", r"\.bulk_create\(", r"\.bulk_update\("):
-            if re.search(pattern, text):
-                offenders.append(f"{path.relative_to(package)}: {pattern}")
+        name = path.relative_to(package).as_posix()
+        for line in path.read_text(encoding="utf-8").splitlines():
+            for pattern in (r"\.update\(\s*\w+\s*=", r"\.bulk_create\(", r"\.bulk_update\("):
+                found = re.search(r"[\w.]*" + pattern, line)
+                if found and (name, found.group(0)) not in allowed:
+                    offenders.append(f"{name}: {line.strip()}")
     assert offenders == []
 
 

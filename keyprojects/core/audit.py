@@ -5,8 +5,9 @@ from a page, the admin, a management command or an import is recorded the same w
 This module adds *where from* (the source) and *who* for writes that do not come from a
 request: commands and imports run inside ``audit_context(...)``.
 
-Bulk writes (``QuerySet.update``, ``bulk_create``) bypass history; they are forbidden on
-audited models (a test greps for them).
+Raw bulk writes (``QuerySet.update``, ``bulk_create``) bypass history; they are forbidden on
+audited models (a test greps for them). Bulk work goes through :func:`save_in_bulk`, which
+uses django-simple-history's bulk utilities and attributes their rows here.
 """
 
 from __future__ import annotations
@@ -14,15 +15,22 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-from collections.abc import Callable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import models
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
+from simple_history.utils import (
+    bulk_create_with_history,
+    bulk_update_with_history,
+    get_m2m_field_name,
+)
 
 T = TypeVar("T")
 
@@ -128,12 +136,89 @@ def audited(**kwargs: Any) -> HistoricalRecords:
     return HistoricalRecords(bases=[AuditedHistory], cascade_delete_history=False, **kwargs)
 
 
+def _user(ctx: AuditContext) -> Any:
+    return ctx.user.resolve() if isinstance(ctx.user, _LazyRequestUser) else ctx.user
+
+
 @receiver(pre_create_historical_record)
 def _stamp_history(sender: Any, instance: Any, history_instance: Any, **kwargs: Any) -> None:
     ctx = current()
-    user = ctx.user.resolve() if isinstance(ctx.user, _LazyRequestUser) else ctx.user
+    user = _user(ctx)
     if user is not None and getattr(history_instance, "history_user_id", None) is None:
         history_instance.history_user = user
     history_instance.history_source = ctx.source
     history_instance.history_detail = ctx.detail[:200]
     history_instance.history_ip = ctx.ip
+
+
+def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
+    """Slices small enough for an ``IN (...)`` on any database (SQLite's old 999 limit)."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed: Sequence[Any] = (),
+                 fields: Iterable[str] = (), m2m: dict[str, list[tuple[Any, list[int]]]] | None = None) -> None:
+    """Insert ``created`` and update ``fields`` of ``changed`` with django-simple-history's bulk
+    utilities: one history row each, attributed like any save in the current audit context.
+    (Those utilities send no ``pre_create_historical_record``, so ``_stamp_history`` never sees
+    their rows: the same columns are filled here.)
+
+    ``m2m`` sets many-to-many fields, ``{field: [(obj, [ids]), ...]}``; every new history row
+    then gets the snapshot of the object's many-to-many rows that a ``save()`` would record."""
+    ctx = current()
+    stamp = timezone.now()
+    options = {"default_user": recorded(_user(ctx)), "default_date": stamp, "batch_size": 500,
+               "custom_historical_attrs": {"history_source": ctx.source, "history_detail": ctx.detail[:200],
+                                           "history_ip": ctx.ip}}
+    if created:
+        bulk_create_with_history(list(created), model, **options)
+    if changed:
+        bulk_update_with_history(list(changed), model, sorted(set(fields)), **options)
+    for name, wanted in (m2m or {}).items():
+        _set_m2m(model._meta.get_field(name), wanted)
+    history_m2m = getattr(model.history.model, "_history_m2m_fields", [])  # type: ignore[attr-defined]
+    if history_m2m:
+        _snapshot_m2m(model, history_m2m, [obj.pk for obj in (*created, *changed)], stamp)
+
+
+def _set_m2m(field: Any, wanted: list[tuple[Any, list[int]]]) -> None:
+    through = field.remote_field.through
+    source, target = get_m2m_field_name(field), field.m2m_reverse_field_name()
+    by_pk = {obj.pk: set(ids) for obj, ids in wanted}
+    current: dict[int, dict[int, int]] = defaultdict(dict)
+    for pks in chunks(list(by_pk)):
+        for row_id, obj_id, target_id in through.objects.filter(**{f"{source}_id__in": pks}).values_list(
+                "pk", f"{source}_id", f"{target}_id"):
+            current[obj_id][target_id] = row_id
+    gone = [row_id for pk, ids in by_pk.items() for target_id, row_id in current[pk].items() if target_id not in ids]
+    for rows in chunks(gone):
+        through.objects.filter(pk__in=rows).delete()
+    # The through table itself keeps no history: the owner's history rows snapshot it.
+    through.objects.bulk_create([through(**{f"{source}_id": pk, f"{target}_id": target_id})
+                                 for pk, ids in by_pk.items() for target_id in ids if target_id not in current[pk]],
+                                batch_size=500)
+
+
+def _snapshot_m2m(model: type[models.Model], fields: list[Any], pks: list[int], stamp: Any) -> None:
+    """What simple-history records beside each history row a ``save()`` writes: the object's
+    many-to-many rows as they stand."""
+    history = model.history.model  # type: ignore[attr-defined]
+    pk_name = model._meta.pk.attname
+    for field in fields:
+        through = field.remote_field.through
+        source = get_m2m_field_name(field)
+        rows: dict[int, list[Any]] = defaultdict(list)
+        for part in chunks(pks):
+            for row in through.objects.filter(**{f"{source}_id__in": part}):
+                rows[getattr(row, f"{source}_id")].append(row)
+        if not rows:
+            continue
+        snapshot = getattr(history, field.name).model
+        names = [f.attname for f in through._meta.fields]
+        copies = []
+        for part in chunks(list(rows)):
+            for record in history.objects.filter(history_date=stamp, **{f"{pk_name}__in": part}):
+                copies += [snapshot(history=record, **{n: getattr(row, n) for n in names})
+                           for row in rows[getattr(record, pk_name)]]
+        snapshot.objects.bulk_create(copies, batch_size=500)

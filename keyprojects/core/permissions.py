@@ -124,6 +124,28 @@ def require(user: User, action: Action, obj: Any) -> None:
         raise PermissionDenied(_("您没有修改此对象的权限"))
 
 
+def refused(user: User, action: Action, objs: list[Any]) -> dict[Any, Exception]:
+    """:func:`require` for many objects of one model at once (an import), a couple of queries
+    per thousand objects instead of two per object: the error ``require`` would raise, by pk,
+    for each object it would refuse."""
+    if not objs or (user.is_superuser and user.is_active):
+        return {}
+    model = type(objs[0])
+    pks = [obj.pk for obj in objs]
+    refusals: dict[Any, Exception] = {}
+    for start in range(0, len(pks), 900):
+        part = pks[start:start + 900]
+        rows = model._default_manager.filter(pk__in=part)
+        seen = set(restrict(rows, user, "view").values_list("pk", flat=True))
+        editable = set(restrict(rows, user, "edit").values_list("pk", flat=True)) if action == "edit" else seen
+        for pk in part:
+            if pk not in seen:
+                refusals[pk] = Http404(_("对象不存在或您无权访问"))
+            elif pk not in editable:
+                refusals[pk] = PermissionDenied(_("您没有修改此对象的权限"))
+    return refusals
+
+
 def can_edit(user: User, obj: Any) -> bool:
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, "edit").exists()
 

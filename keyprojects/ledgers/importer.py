@@ -1,10 +1,13 @@
-"""Importing a ledger (台账): every row through the same forms and services as a person would
-use, the whole file in one transaction — any invalid row and nothing is imported (unless
-``skip_invalid``), with every problem reported at once by sheet, row, column and value."""
+"""Importing a ledger (台账): every row checked by the same rules as the edit forms (the models'
+validators and ``clean``, the funding rule, the report blockers) and the same permission
+chokepoint, then written in bulk with a history row per change; the whole file in one
+transaction — any invalid row and nothing is imported (unless ``skip_invalid``), with every
+problem reported at once by sheet, row, column and value."""
 
 from __future__ import annotations
 
 import calendar
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,24 +16,41 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.forms.models import model_to_dict
 from django.http import Http404
+from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.permissions import SYSTEM, require_region
+from keyprojects.core.audit import chunks, save_in_bulk
+from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
 from keyprojects.projects import services as project_services
-from keyprojects.projects.forms import AnnualPlanForm, ProjectForm
-from keyprojects.projects.models import ZERO, AnnualPlan, Batch, Nature, Project, Sector, Stage
+from keyprojects.projects.models import (
+    ZERO,
+    AnnualPlan,
+    Batch,
+    FundingSource,
+    Nature,
+    Project,
+    Sector,
+    Stage,
+    StageTransition,
+    validate_funding,
+)
 from keyprojects.regions.models import Region, RegionNotFound
 from keyprojects.reporting import services as reporting_services
+from keyprojects.reporting.checks import check_report
+from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 from . import cells
 from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, Layout, Row, detect
 from .reader import read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
+CHUNK = 1000  # rows looked up, validated and written together
+REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
+                 "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
 NATURES = {"新建": Nature.NEW, "新开工": Nature.NEW, "新开": Nature.NEW, "新": Nature.NEW, "续建": Nature.CONTINUING,
            "续": Nature.CONTINUING, "竣工": Nature.COMPLETING, "建成": Nature.COMPLETING, "投产": Nature.COMPLETING}
 TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", "nature"]
@@ -114,8 +134,19 @@ class Importer:
         self.result = ImportResult(dry_run=dry_run)
         self._regions: dict[str, Region | RegionNotFound] = {}
         self._ancestors: dict[int, list[Region]] = {}
-        self._sectors: dict[str, Sector] = {}
         self._below: list[Region] | None = None
+        self._registrable: dict[int, PermissionDenied | None] = {}
+        self._periods: dict[tuple[int, int], ReportingPeriod] = {}
+        # What the file names, looked up a chunk at a time and remembered for the next rows.
+        self._entries: dict[tuple, _Entry] = {}  # by ("code", code) and ("name", region id, name)
+        self._named_units: dict[str, list[Unit]] = {}
+        self._named_leaders: dict[str, list[Leader]] = {}
+        self._nearby: set[tuple[type, int]] = set()  # units and leaders this user may assign
+        self._units: dict[tuple[str, int], Unit | _New] = {}
+        self._leader_cache: dict[tuple[str, int], Leader | _New] = {}
+        self._sectors: dict[str, Sector | _New] | None = None
+        self._created: list[_New] = []
+        self._broken = False  # a written project fell out of the user's scope: undo everything
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
@@ -238,62 +269,108 @@ class Importer:
                     f"相差 {(stated - actual).normalize():f} 万元"))
 
     # --- writing ---------------------------------------------------------------------
+    # Rows are validated and written a chunk at a time: lookups for a whole chunk in a few
+    # queries, every row through the models' own rules (``full_clean``, ``AnnualPlan.clean``,
+    # ``validate_funding``, the report blockers), then one bulk write per model, with history.
     def _write(self, rows: list[LedgerRow]) -> None:
+        if self.progress:
+            self.progress(0, len(rows))
         with transaction.atomic():
-            for i, row in enumerate(rows):
-                if not row.values.get("_empty"):
-                    self._write_row(row)
+            for start in range(0, len(rows), CHUNK):
+                self._write_chunk([r for r in rows[start:start + CHUNK] if not r.values.get("_empty")])
                 if self.progress:
-                    self.progress(i + 1, len(rows))
-            failed = self.result.problems
-            if self.dry_run or (failed and not self.skip_invalid):
+                    self.progress(min(start + CHUNK, len(rows)), len(rows))
+            failed = self.result.problems and (self._broken or not self.skip_invalid)
+            if self.dry_run or failed:
                 transaction.set_rollback(True)
-        if self.result.problems and not self.skip_invalid:
+        if failed:
             raise ImportFailed(self.result)
 
-    def _write_row(self, row: LedgerRow) -> None:
+    def _write_chunk(self, rows: list[LedgerRow]) -> None:
+        for row in rows:
+            if row.problems:
+                self._skip(row)
+        self._prefetch_names(rows)
+        targets = [(row, target) for row in rows if not row.problems and (target := self._target(row))]
+        self._prefetch(targets)
+        written: list[_Entry] = []
+        for row, target in targets:
+            entry = self._apply(row, target)
+            if entry is None:
+                self._skip(row)
+                continue
+            for pending in target.pending:
+                pending.used = True
+            if entry not in written:
+                written.append(entry)
+        if self.result.problems and not self.skip_invalid:
+            return  # nothing will be kept: go on validating the rest, write nothing
+        self._save(written)
+
+    # --- a row's project, its region, units, leaders, sector ------------------------------
+    def _target(self, row: LedgerRow) -> _Target | None:
+        v = row.values
+        region = self._region_of(row)
+        if region is None:
+            self._skip(row)
+            return None
+        target = _Target(region=region, nature=self._nature(row))
+        target.sector = self._sector(row, v.get("sector", ""), target)
+        target.owner = self._unit(row, v.get("owner", ""), region, Unit.Kind.ENTERPRISE, target)
+        target.responsible = self._unit(row, v.get("responsible", ""), self.region or region, Unit.Kind.DEPARTMENT,
+                                        target)
+        target.leaders = self._leaders(row, v.get("leader", ""), region, target)
+        if v.get("ytd") is not None:
+            period_region = self.region or next(
+                (r for r in self._up(region) if r.level == Region.Level.PREFECTURE), region)
+            month = self.as_of.month if self.as_of.year == self.year else 12
+            key = (period_region.pk, month)
+            if key not in self._periods:
+                self._periods[key] = reporting_services.period_of_import(period_region, self.year, month)
+            target.period = self._periods[key]
         if row.problems:
             self._skip(row)
-            return
-        try:
-            with transaction.atomic():  # a savepoint: an invalid row leaves nothing behind
-                created_before = (len(self.result.units_created), len(self.result.leaders_created),
-                                  len(self.result.sectors_created))
-                outcome = self._save(row)
-                if row.problems:
-                    del self.result.units_created[created_before[0]:]
-                    del self.result.leaders_created[created_before[1]:]
-                    del self.result.sectors_created[created_before[2]:]
-                    raise _RowInvalid
-        except _RowInvalid:
-            self._sectors.clear()  # sectors this row created were rolled back with it
-            self._skip(row)
-            return
-        except (PermissionDenied, Http404) as exc:
-            row.problem("region", str(exc) or "超出您的权限范围", row.values.get("region"))
-            self._skip(row)
-            return
-        setattr(self.result, outcome, getattr(self.result, outcome) + 1)
-        self.result.count += 1
-        self.result.total_investment += row.values.get("total") or ZERO
-        self.result.annual_plan += row.values.get("annual_plan") or ZERO
-        self.result.completed += row.values.get("ytd") or ZERO
+            return None
+        return target
 
-    def _skip(self, row: LedgerRow) -> None:
-        self.result.problems += row.problems
-        self.result.skipped += 1
-
-    def _find_region(self, text: str) -> Region:
-        """Region.objects.find, remembered: a ledger names the same few regions many times."""
-        if text not in self._regions:
-            try:
-                self._regions[text] = Region.objects.find(text, within=self.region)
-            except RegionNotFound as exc:
-                self._regions[text] = exc
-        found = self._regions[text]
-        if isinstance(found, RegionNotFound):
-            raise found
-        return found
+    def _prefetch(self, targets: list[tuple[LedgerRow, _Target]]) -> None:
+        """The stored projects the chunk's rows name, with their plans, funding, leaders and
+        reports, and whether this user may change them: a few queries for the whole chunk."""
+        codes = sorted({r.values["code"] for r, _t in targets if r.values.get("code")})
+        names = sorted({r.values["name"] for r, _t in targets})
+        regions = {t.region.pk for _r, t in targets}
+        found: list[Project] = []
+        for part in chunks(codes):
+            found += Project.objects.filter(code__in=part).select_related("region")
+        for part in chunks(names):
+            found += Project.objects.filter(name__in=part, region__in=regions).select_related("region")
+        by_pk: dict[int, _Entry] = {}
+        for project in sorted(found, key=lambda p: p.pk):
+            keys = [("name", project.region_id, project.name)] + ([("code", project.code)] if project.code else [])
+            if project.pk in by_pk or any(k in self._entries for k in keys):
+                continue
+            by_pk[project.pk] = entry = _Entry(project)
+            for key in keys:
+                self._entries.setdefault(key, entry)
+        if not by_pk:
+            return
+        fresh = list(by_pk.values())
+        pks = list(by_pk)
+        for pk, exc in refused(self.user, "edit", [e.project for e in fresh]).items():
+            by_pk[pk].refused = exc
+        for part in chunks(pks):
+            for plan in AnnualPlan.objects.filter(project_id__in=part, year=self.year):
+                by_pk[plan.project_id].plan = plan
+            for funding in FundingSource.objects.filter(project_id__in=part):
+                by_pk[funding.project_id].funding[funding.kind] = funding.amount
+            for project_id, leader_id in Project.leaders.through.objects.filter(project_id__in=part).values_list(
+                    "project_id", "leader_id"):
+                by_pk[project_id].leader_ids.add(leader_id)
+        for period in {t.period for _r, t in targets if t.period is not None}:
+            for report in ProgressReport.objects.filter(project_id__in=pks, period=period).select_related("period"):
+                by_pk[report.project_id].reports[period.pk] = report
+            for project_id, report in reporting_services.previous_reports(pks, period).items():
+                by_pk[project_id].previous[period.pk] = report
 
     def _region_of(self, row: LedgerRow) -> Region | None:
         for source, text in (("region", row.values.get("region")), ("section", row.section)):
@@ -337,108 +414,119 @@ class Importer:
         hits = [r for r in self._below if r.name in text or (len(r.stem) >= 2 and r.stem in text)]
         return max(hits, key=lambda r: (len(r.name), r.depth)) if hits else None
 
-    def _unit(self, name: str, region: Region, kind: str) -> Unit | None:
+    def _find_region(self, text: str) -> Region:
+        """Region.objects.find, remembered: a ledger names the same few regions many times."""
+        if text not in self._regions:
+            try:
+                self._regions[text] = Region.objects.find(text, within=self.region)
+            except RegionNotFound as exc:
+                self._regions[text] = exc
+        found = self._regions[text]
+        if isinstance(found, RegionNotFound):
+            raise found
+        return found
+
+    def _may_register(self, region: Region) -> None:
+        """``require_region``, once per region: a new project (or a unit, a leader) goes only
+        where this user may register projects."""
+        if region.pk not in self._registrable:
+            try:
+                require_region(self.user, region)
+                self._registrable[region.pk] = None
+            except PermissionDenied as exc:
+                self._registrable[region.pk] = exc
+        refusal = self._registrable[region.pk]
+        if refusal is not None:
+            raise refusal
+
+    def _prefetch_names(self, rows: list[LedgerRow]) -> None:
+        """Units and leaders named by the chunk, and which of them this user may assign."""
+        units = {n for r in rows for n in (r.values.get("owner"), r.values.get("responsible")) if n} - set(self._named_units)
+        leaders = {_bare(n) for r in rows for n in _names(r.values.get("leader", ""))} - set(self._named_leaders)
+        for model, names, named in ((Unit, units, self._named_units), (Leader, leaders, self._named_leaders)):
+            for name in names:
+                named[name] = []
+            for part in chunks(sorted(names)):
+                found = model.objects.filter(name__in=part).select_related("region")
+                self._nearby |= {(model, pk) for pk in nearby(self.user, found).values_list("pk", flat=True)}
+                for obj in found:
+                    named[obj.name].append(obj)
+
+    def _unit(self, row: LedgerRow, name: str, region: Region, kind: str, target: _Target) -> Unit | None:
         if not name:
             return None
-        # The same name in the project's region or above it (a city department) first, then
-        # anywhere in the ledger's region (a county government named on a city's ledger).
-        same_name = Unit.objects.filter(name=name)
-        unit = same_name.filter(region__in=self._up(region)).order_by("-region__depth").first()
-        if unit is None and self.region is not None:
-            unit = same_name.filter(region__path__startswith=self.region.path).first()
-        if unit is None:
-            require_region(self.user, region)  # the chokepoint: only where this user may register projects
-            unit = Unit(name=name, region=region, kind=kind)
-            unit.full_clean()
-            unit.save()
-            self.result.units_created.append(name)
-        return unit
+        key = (name, region.pk)
+        if key not in self._units:
+            # The same name in the project's region or above it (a city department) first, then
+            # anywhere in the ledger's region (a county government named on a city's ledger).
+            same_name = self._named_units.get(name, [])
+            up = {r.pk for r in self._up(region)}
+            above = [u for u in same_name if u.region_id in up]
+            within = sorted((u for u in same_name if self.region and u.region.is_within(self.region)),
+                            key=lambda u: (u.region.code, u.kind, u.name))
+            if above:
+                self._units[key] = max(above, key=lambda u: u.region.depth)
+            elif within:
+                self._units[key] = within[0]
+            else:
+                self._units[key] = self._new(Unit(name=name, region=region, kind=kind), "units_created")
+        column = "owner" if kind == Unit.Kind.ENTERPRISE else "responsible"
+        return self._claim(row, column, name, self._units[key], target)
 
-    def _leaders(self, names: str, region: Region) -> list[Leader]:
+    def _leaders(self, row: LedgerRow, names: str, region: Region, target: _Target) -> list[Leader]:
         leaders = []
-        for name in [n for n in re.split(r"[、，,;；/\s]+", names or "") if n]:
-            bare = re.sub(r"[（(].*?[)）]", "", name)
-            leader = Leader.objects.filter(name=bare, region__in=self._up(region)).first()
-            if leader is None:
-                require_region(self.user, self.region or region)
-                leader = Leader(name=bare, region=self.region or region)
-                leader.full_clean()
-                leader.save()
-                self.result.leaders_created.append(bare)
-            leaders.append(leader)
+        for name in _names(names):
+            bare = _bare(name)
+            key = (bare, region.pk)
+            if key not in self._leader_cache:
+                up = {r.pk for r in self._up(region)}
+                found = sorted((leader for leader in self._named_leaders.get(bare, []) if leader.region_id in up),
+                               key=lambda leader: (leader.region.code, leader.order, leader.name))
+                self._leader_cache[key] = found[0] if found else self._new(
+                    Leader(name=bare, region=self.region or region), "leaders_created")
+            leader = self._claim(row, "leader", name, self._leader_cache[key], target)
+            if leader is not None:
+                leaders.append(leader)
         return leaders
+
+    def _sector(self, row: LedgerRow, name: str, target: _Target) -> Sector | None:
+        if not name:
+            return None
+        if self._sectors is None:
+            self._sectors = {sector.name: sector for sector in Sector.objects.all()}
+        if name not in self._sectors:
+            self._sectors[name] = self._new(Sector(name=name), "sectors_created")
+        return self._claim(row, "sector", name, self._sectors[name], target)
+
+    def _new(self, obj: Any, listed_in: str) -> _New:
+        """A unit, leader or sector the ledger names and the database lacks: checked now,
+        created only if a row that names it is imported."""
+        new = _New(obj, listed_in)
+        try:
+            if getattr(obj, "region_id", None):
+                self._may_register(obj.region)
+            _validate(obj)
+        except (PermissionDenied, ValidationError) as exc:
+            new.error = exc
+        self._created.append(new)
+        return new
+
+    def _claim(self, row: LedgerRow, column: str, name: str, found: Any, target: _Target) -> Any:
+        if isinstance(found, _New):
+            if isinstance(found.error, PermissionDenied):
+                row.problem("region", str(found.error), row.values.get("region"))
+            elif found.error is not None:
+                row.problem(column, "；".join(found.error.messages), name)
+            target.pending.append(found)
+            return found.obj
+        if not isinstance(found, Sector) and (type(found), found.pk) not in self._nearby:
+            row.problem(column, str(forms.ModelChoiceField.default_error_messages["invalid_choice"]), name)
+        return found
 
     def _up(self, region: Region) -> list[Region]:
         if region.pk not in self._ancestors:
             self._ancestors[region.pk] = [*region.ancestors(), region]
         return self._ancestors[region.pk]
-
-    def _save(self, row: LedgerRow) -> str:
-        v = row.values
-        region = self._region_of(row)
-        if region is None:
-            return "skipped"
-        project = None
-        if v.get("code"):
-            project = Project.objects.filter(code=v["code"]).first()
-        if project is None:
-            project = Project.objects.filter(region=region, name=v["name"]).first()
-        sector = self._sector(v.get("sector", ""))
-        data = model_to_dict(project) if project else {
-            "project_type": Project.Type.INDUSTRY, "investment_nature": Project.InvestmentNature.ENTERPRISE,
-            "level": Project.Level.CITY}
-        data.update({"name": v["name"], "region": region.pk})
-        optional = {
-            "code": v.get("code") or None, "scope": v.get("scope"), "sector": sector.pk if sector else None,
-            "total_investment": v.get("total"), "planned_start": v.get("planned_start"),
-            "owner": getattr(self._unit(v.get("owner", ""), region, Unit.Kind.ENTERPRISE), "pk", None),
-            "responsible_unit": getattr(self._unit(v.get("responsible", ""), self.region or region,
-                                                   Unit.Kind.DEPARTMENT), "pk", None),
-        }
-        data.update({k: val for k, val in optional.items() if val not in (None, "")})
-        leaders = self._leaders(v.get("leader", ""), region)
-        if leaders or not project:
-            data["leaders"] = [leader.pk for leader in leaders]
-        data["lists"] = [p.pk for p in project.lists.all()] if project else []
-        if project:
-            data["version"] = project.version
-            for kind, amount in ((f.kind, f.amount) for f in project.funding.all()):
-                data[f"funding_{kind}"] = amount
-        nature = self._nature(row)
-        data["stage"] = Stage.CONSTRUCTION if v.get("started") or nature != Nature.NEW else Stage.PREPARATION
-        form = ProjectForm(data=_form_data(data), instance=project, user=self.user)
-        if not form.is_valid():
-            self._form_problems(row, form)
-            return "skipped"
-        outcome = "unchanged"
-        try:
-            if project is None:
-                project = project_services.create_project(self.user, form.cleaned_data, form.funding(),
-                                                          stage=data["stage"])
-                outcome = "created"
-            elif form.has_changed():
-                project = project_services.update_project(self.user, project.pk, project.version,
-                                                          form.cleaned_data, form.funding())
-                outcome = "updated"
-        except ValidationError as exc:
-            self._service_problems(row, exc)
-            return "skipped"
-        if self._save_plan(row, project, nature) and outcome == "unchanged":
-            outcome = "updated"
-        if self._save_figures(row, project) and outcome == "unchanged":
-            outcome = "updated"
-        return outcome
-
-    def _sector(self, name: str) -> Sector | None:
-        if not name:
-            return None
-        cached = self._sectors.get(name)
-        if cached is None:
-            cached, made = Sector.objects.get_or_create(name=name)
-            if made:
-                self.result.sectors_created.append(name)
-            self._sectors[name] = cached
-        return cached
 
     def _nature(self, row: LedgerRow) -> str:
         text = re.sub(r"\s+", "", row.values.get("nature") or "")
@@ -449,51 +537,180 @@ class Importer:
             row.problem("nature", "建设性质应为 新建/新开工、续建 或 竣工", text)
         return Nature.NEW
 
-    def _save_plan(self, row: LedgerRow, project: Project, nature: str) -> bool:
+    # --- a row against what is stored: validated, not yet written -------------------------
+    def _apply(self, row: LedgerRow, target: _Target) -> _Entry | None:
         v = row.values
-        plan = AnnualPlan.objects.filter(project=project, year=self.year).first()
+        entry = self._entries.get(("code", v["code"])) if v.get("code") else None
+        entry = entry or self._entries.get(("name", target.region.pk, v["name"]))
+        try:
+            if entry is not None and entry.refused is not None:
+                raise entry.refused
+            project, fields = self._project(row, target, entry)
+            leaders = self._leader_change(target, entry)
+            plan, plan_changed = self._plan(row, target, entry, project)
+            report = self._report(row, target, entry, project, plan)
+            plan_changed = (report is not None and reporting_services.start_from_report(plan, report)) or plan_changed
+        except ValidationError as exc:
+            self._service_problems(row, exc)
+            return None
+        except (PermissionDenied, Http404) as exc:
+            row.problem("region", str(exc) or "超出您的权限范围", v.get("region"))
+            return None
+        created = entry is None
+        if created:
+            entry = _Entry(project, new=True)
+        entry.project, entry.row = project, row
+        entry.fields |= fields
+        for key in [("name", project.region_id or target.region.pk, project.name)] + (
+                [("code", project.code)] if project.code else []):
+            self._entries.setdefault(key, entry)
+        if leaders is not None:
+            entry.leaders = leaders
+        entry.plan = plan
+        entry.plan_changed |= plan_changed
+        if report is not None:
+            entry.reports[target.period.pk] = report
+            entry.changed_reports.append(report)
+        outcome = "created" if created else (
+            "updated" if fields or leaders is not None or plan_changed or report is not None else "unchanged")
+        setattr(self.result, outcome, getattr(self.result, outcome) + 1)
+        self.result.count += 1
+        self.result.total_investment += v.get("total") or ZERO
+        self.result.annual_plan += v.get("annual_plan") or ZERO
+        self.result.completed += v.get("ytd") or ZERO
+        return entry
+
+    def _project(self, row: LedgerRow, target: _Target, entry: _Entry | None) -> tuple[Project, set[str]]:
+        v = row.values
+        values: dict[str, Any] = {"name": v["name"], "region": target.region}
+        optional = {
+            "code": v.get("code") or None, "scope": v.get("scope"), "sector": target.sector,
+            "total_investment": v.get("total"), "planned_start": v.get("planned_start"),
+            "owner": target.owner, "responsible_unit": target.responsible,
+        }
+        values.update({k: val for k, val in optional.items() if val is not None and val != ""})
+        if entry is None:
+            self._may_register(target.region)
+            started = v.get("started") or target.nature != Nature.NEW
+            project = Project(project_type=Project.Type.INDUSTRY, investment_nature=Project.InvestmentNature.ENTERPRISE,
+                              level=Project.Level.CITY, stage=Stage.CONSTRUCTION if started else Stage.PREPARATION,
+                              **values)
+            fields = set(values)
+        else:
+            project = entry.project
+            if target.region.pk != project.region_id:
+                self._may_register(target.region)
+            fields = {name for name, value in values.items() if _differs(project, name, value)}
+            if fields:
+                project = copy.copy(project)  # the stored one stays as it is if the row fails
+                for name in fields:
+                    setattr(project, name, values[name])
+        _validate(project)
+        holder = self._entries.get(("code", project.code)) if project.code else None
+        if holder is not None and holder is not entry:
+            raise ValidationError({"code": [project.unique_error_message(Project, ["code"])]})
+        validate_funding(project.total_investment, entry.funding if entry else None)
+        return project, fields
+
+    def _leader_change(self, target: _Target, entry: _Entry | None) -> list[Leader] | None:
+        """The project's leaders when the row changes them (a row without leaders keeps them)."""
+        if entry is None:
+            return target.leaders or None
+        wanted = {leader.pk for leader in target.leaders}
+        if not target.leaders or (None not in wanted and wanted == entry.leader_ids):
+            return None
+        return target.leaders
+
+    def _plan(self, row: LedgerRow, target: _Target, entry: _Entry | None,
+              project: Project) -> tuple[AnnualPlan, bool]:
+        v, nature = row.values, target.nature
+        stored = entry.plan if entry else None
         prior = ZERO
         if nature != Nature.NEW and v.get("since_start") is not None and v.get("ytd") is not None:
             prior = max(v["since_start"] - v["ytd"], ZERO)
         data = {
-            "year": self.year, "nature": nature,
+            "nature": nature,
             "planned_investment": v.get("annual_plan") if v.get("annual_plan") is not None else (
-                plan.planned_investment if plan else ZERO),
-            "prior_completed": prior if plan is None or "since_start" in row.layout.mapped else plan.prior_completed,
-            "batch": plan.batch if plan and plan.batch else (
+                stored.planned_investment if stored else ZERO),
+            "prior_completed": prior if stored is None or "since_start" in row.layout.mapped else stored.prior_completed,
+            "batch": stored.batch if stored and stored.batch else (
                 Batch.CONSTRUCTION if v.get("started") or nature != Nature.NEW else Batch.PREPARATION),
             "planned_start_month": v["planned_start"].month if v.get("planned_start") else (
-                plan.planned_start_month if plan else None),
+                stored.planned_start_month if stored else None),
             "started": bool(v.get("started")), "started_on": v.get("started_on"),
-            "version": plan.version if plan else None,
         }
-        form = AnnualPlanForm(data=_form_data(data), instance=plan, project=project)
-        if not form.is_valid():
-            self._form_problems(row, form)
-            raise _RowInvalid
-        if plan is not None and not form.has_changed():
-            return False
-        project_services.save_annual_plan(self.user, project.pk, self.year, form.cleaned_data,
-                                          plan.version if plan else None)
-        return True
+        changed = stored is None or any(getattr(stored, k) != value for k, value in data.items())
+        plan = stored if stored and not changed else copy.copy(stored) if stored else AnnualPlan(year=self.year)
+        if changed:
+            for key, value in data.items():
+                setattr(plan, key, value)
+        plan.project = project
+        _validate(plan)
+        if changed and stored is not None:
+            plan.version += 1
+        return plan, changed
 
-    def _save_figures(self, row: LedgerRow, project: Project) -> bool:
-        v = row.values
-        if v.get("ytd") is None:
-            return False
-        period_region = self.region or next(
-            (r for r in self._up(project.region) if r.level == Region.Level.PREFECTURE), project.region)
-        month = self.as_of.month if self.as_of.year == self.year else 12
-        period = reporting_services.period_of_import(period_region, self.year, month)
-        plan = AnnualPlan.objects.get(project=project, year=self.year)
+    def _report(self, row: LedgerRow, target: _Target, entry: _Entry | None, project: Project,
+                plan: AnnualPlan) -> ProgressReport | None:
+        v, period = row.values, target.period
+        if period is None:
+            return None
+        stored = entry.reports.get(period.pk) if entry else None
+        previous = entry.previous.get(period.pk) if entry else None
         data = {"completed_ytd": v["ytd"], "started": bool(v.get("started")), "started_on": v.get("started_on"),
                 "completed_since_start": v["since_start"] if v.get("since_start") is not None
                 else plan.prior_completed + v["ytd"]}
-        try:
-            return reporting_services.record_ledger_figures(self.user, project, period, self.as_of, data) is not None
-        except ValidationError as exc:
-            self._service_problems(row, exc)
-            raise _RowInvalid from exc
+        report = reporting_services.ledger_report(self.user, project, period, self.as_of, data, stored, previous)
+        if report is None:
+            return None
+        report.project = project
+        _validate(report)
+        blockers = [f for f in check_report(report, previous, plan) if f.is_blocker]
+        if blockers:
+            raise ValidationError({f.field: f.message for f in blockers})
+        return report
+
+    # --- the chunk's writes: a bulk write per model, each with its history rows ------------
+    def _save(self, entries: list[_Entry]) -> None:
+        for new in self._created:
+            if new.used and new.obj.pk is None:
+                new.obj.save()
+                getattr(self.result, new.listed_in).append(new.obj.name)
+        now = timezone.now()
+        created = [e for e in entries if e.new]
+        changed = [e for e in entries if not e.new and (e.fields or e.leaders is not None)]
+        for e in changed:
+            e.project.version += 1
+            e.project.updated_at = now
+        save_in_bulk(Project, [e.project for e in created], [e.project for e in changed],
+                     {f for e in changed for f in e.fields} | {"version", "updated_at"},
+                     m2m={"leaders": [(e.project, [leader.pk for leader in e.leaders])
+                                      for e in created + changed if e.leaders is not None]})
+        save_in_bulk(StageTransition, [project_services.registration(self.user, e.project) for e in created])
+        plans = [e.plan for e in entries if e.plan_changed]
+        for plan in plans:
+            plan.project = plan.project  # the project's id, now that it has one
+        save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
+                     [*project_services.PLAN_FIELDS, "version"])
+        reports = [r for e in entries for r in e.changed_reports]
+        for report in reports:
+            report.project = report.project
+            report.updated_at = now
+        save_in_bulk(ProgressReport, [r for r in reports if r.pk is None], [r for r in reports if r.pk is not None],
+                     REPORT_WRITES)
+        refusals = refused(self.user, "edit", [e.project for e in entries])  # still in scope after the change
+        for e in entries:
+            if e.project.pk in refusals:
+                e.row.problem("region", str(refusals[e.project.pk]), e.row.values.get("region"))
+                self.result.problems += e.row.problems
+                self._broken = True
+            if e.leaders is not None:
+                e.leader_ids = {leader.pk for leader in e.leaders}
+            e.new, e.fields, e.leaders, e.plan_changed, e.changed_reports = False, set(), None, False, []
+
+    def _skip(self, row: LedgerRow) -> None:
+        self.result.problems += row.problems
+        self.result.skipped += 1
 
     def _service_problems(self, row: LedgerRow, exc: ValidationError) -> None:
         by_field = exc.error_dict if hasattr(exc, "error_dict") else {"": exc.error_list}
@@ -503,37 +720,76 @@ class Importer:
                 message = error.message % error.params if error.params else error.message
                 row.problem(column, str(message), row.raw.get(column, "") if column else "")
 
-    def _form_problems(self, row: LedgerRow, form) -> None:
-        for name, errors in form.errors.items():
-            column = FORM_TO_COLUMN.get(name, name if name in row.layout.mapped else "")
-            value = row.raw.get(column, "") if column else ""
-            for error in errors:
-                row.problem(column, error, value)
+
+@dataclass(eq=False)
+class _New:
+    """A unit, leader or sector to create if a row that names it is imported."""
+
+    obj: Any
+    listed_in: str
+    error: Exception | None = None
+    used: bool = False
 
 
-class _RowInvalid(Exception):
-    pass
+@dataclass(eq=False)
+class _Target:
+    """What a row points at, resolved before it is compared with the library."""
+
+    region: Region
+    nature: str
+    sector: Sector | None = None
+    owner: Unit | None = None
+    responsible: Unit | None = None
+    leaders: list[Leader] = field(default_factory=list)
+    period: ReportingPeriod | None = None
+    pending: list[_New] = field(default_factory=list)
 
 
-def _form_data(data: dict[str, Any]) -> dict[str, Any]:
-    """Model values as a form would post them."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if value is None:
-            continue
-        if isinstance(value, bool):
-            if value:
-                out[key] = "on"
-        elif isinstance(value, list):
-            out[key] = [str(v.pk if hasattr(v, "pk") else v) for v in value]
-        elif isinstance(value, Decimal):
-            out[key] = format(value.normalize(), "f")
-        elif isinstance(value, date):
-            out[key] = value.isoformat()
-        else:
-            out[key] = str(value.pk) if hasattr(value, "pk") else str(value)
-    return out
+@dataclass(eq=False)
+class _Entry:
+    """A project of the ledger, as stored (or new), and what importing it changes."""
 
+    project: Project
+    new: bool = False
+    refused: Exception | None = None
+    row: LedgerRow | None = None
+    funding: dict[str, Decimal] = field(default_factory=dict)
+    leader_ids: set[int] = field(default_factory=set)
+    plan: AnnualPlan | None = None
+    reports: dict[int, ProgressReport] = field(default_factory=dict)
+    previous: dict[int, ProgressReport] = field(default_factory=dict)
+    fields: set[str] = field(default_factory=set)
+    leaders: list[Leader] | None = None
+    plan_changed: bool = False
+    changed_reports: list[ProgressReport] = field(default_factory=list)
+
+
+_RELATIONS: dict[type, list[str]] = {}
+
+
+def _validate(obj: Any) -> None:
+    """The model's own rules, as the edit forms apply them (field validators, ``clean``), without
+    their queries: foreign keys were looked up by the importer, uniqueness is checked for the
+    whole file at once."""
+    model = type(obj)
+    if model not in _RELATIONS:
+        _RELATIONS[model] = [f.name for f in model._meta.concrete_fields if f.is_relation]
+    obj.full_clean(exclude=_RELATIONS[model], validate_unique=False, validate_constraints=False)
+
+
+def _differs(project: Project, name: str, value: Any) -> bool:
+    field_ = Project._meta.get_field(name)
+    if field_.is_relation:
+        return value.pk is None or getattr(project, field_.attname) != value.pk
+    return getattr(project, name) != value
+
+
+def _names(text: str) -> list[str]:
+    return [n for n in re.split(r"[、，,;；/\s]+", text or "") if n]
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"[（(].*?[)）]", "", name)
 
 def import_ledger(user: Any, path: str | Path, year: int, **options: Any) -> ImportResult:
     name = options.pop("name", None)

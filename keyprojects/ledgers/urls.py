@@ -3,4 +3,7 @@ from django.urls import path
 from . import views
 
 app_name = "ledgers"
-urlpatterns = [path("import/", views.upload, name="upload")]
+urlpatterns = [
+    path("import/", views.upload, name="upload"),
+    path("import/jobs/<str:token>/", views.job, name="job"),
+]

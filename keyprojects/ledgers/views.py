@@ -1,5 +1,6 @@
 """The upload page: choose a ledger, preview what would be imported (nothing is written),
-then confirm. The same importer as `keyprojects import_ledger`, acting as the user."""
+then confirm: the import runs in the background (``jobs.py``) and the page shows its progress.
+The same importer as `keyprojects import_ledger`, acting as the user."""
 
 from __future__ import annotations
 
@@ -8,10 +9,9 @@ from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +22,7 @@ from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.regions.models import Region
 
+from . import jobs
 from .importer import Importer, ImportFailed
 from .reader import LedgerFileError
 
@@ -62,11 +63,14 @@ def _stash(upload) -> str:
     return token
 
 
-def _run(request: HttpRequest, path: Path, name: str, options: dict, dry_run: bool):
+def _importer(request: HttpRequest, options: dict, dry_run: bool) -> Importer:
     region = Region.objects.get(pk=options["region"])
-    importer = Importer(request.user, options["year"], region,
-                        as_of=_date(options.get("as_of")), skip_invalid=options["skip_invalid"],
-                        dry_run=dry_run, fix_encoding=options["fix_encoding"])
+    return Importer(request.user, options["year"], region, as_of=_date(options.get("as_of")),
+                    skip_invalid=options["skip_invalid"], dry_run=dry_run, fix_encoding=options["fix_encoding"])
+
+
+def _preview(request: HttpRequest, path: Path, name: str, options: dict):
+    importer = _importer(request, options, dry_run=True)
     with audit_context(Source.IMPORT, user=request.user, detail=f"上传台账 {name}"[:200],
                        ip=request.META.get("REMOTE_ADDR")):
         try:
@@ -89,28 +93,47 @@ def upload(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("您没有导入台账的权限"))
     pending = request.session.get("ledger_upload")
     if request.method == "POST" and "confirm" in request.POST and pending:
-        path = Path(settings.MEDIA_ROOT) / UPLOADS / pending["token"]
-        result, error = _run(request, path, pending["name"], pending["options"], dry_run=False)
         del request.session["ledger_upload"]
-        path.unlink(missing_ok=True)
-        if error is None:
-            messages.success(request, _("台账已导入：新增 %(c)s 个，更新 %(u)s 个，未变化 %(n)s 个项目") % {
-                "c": result.created, "u": result.updated, "n": result.unchanged})
-            return render(request, "ledgers/upload.html", {"form": None, "result": result, "done": True})
-        messages.error(request, _("导入失败，未写入任何数据"))
-        return render(request, "ledgers/upload.html", {"form": UploadForm(user=request.user), "result": result,
-                                                       "error": error})
+        importer = _importer(request, pending["options"], dry_run=False)
+        token, run = jobs.prepare(importer, Path(settings.MEDIA_ROOT) / UPLOADS / pending["token"],
+                                  pending["name"], ip=request.META.get("REMOTE_ADDR"))
+        # The job starts once this response has been sent (the server calls close()): on SQLite
+        # the page's queries and the session's save would otherwise wait for the import's write
+        # lock. The polls that follow read only the job's file.
+        response = _job_page(request, token, "ledgers/upload.html")
+        sent = response.close
+
+        def close() -> None:
+            sent()
+            jobs.in_background(run)
+
+        response.close = close  # type: ignore[method-assign]
+        return response
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         token = _stash(data["file"])
         options = {"year": data["year"], "region": data["region"].pk, "skip_invalid": data["skip_invalid"],
                    "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else ""}
-        result, error = _run(request, Path(settings.MEDIA_ROOT) / UPLOADS / token, data["file"].name, options,
-                             dry_run=True)
+        result, error = _preview(request, Path(settings.MEDIA_ROOT) / UPLOADS / token, data["file"].name, options)
         can_confirm = error is None and result is not None and (result.created or result.updated)
         if can_confirm:
             request.session["ledger_upload"] = {"token": token, "name": data["file"].name, "options": options}
         return render(request, "ledgers/upload.html", {"form": form, "result": result, "error": error,
                                                        "preview": True, "can_confirm": can_confirm})
     return render(request, "ledgers/upload.html", {"form": form})
+
+
+@login_required
+def job(request: HttpRequest, token: str) -> HttpResponse:
+    """A confirmed import's progress, then its result: the whole page, or (polled by htmx)
+    just the card, which stops polling once the job has ended."""
+    return _job_page(request, token, "ledgers/_job.html" if request.htmx else "ledgers/upload.html")
+
+
+def _job_page(request: HttpRequest, token: str, template: str) -> HttpResponse:
+    state = jobs.read(token, request.user)
+    if state is None:
+        raise Http404(_("没有这个导入任务"))
+    percent = int(100 * state["done"] / state["total"]) if state["total"] else 0
+    return render(request, template, {"form": None, "job": state, "token": token, "percent": percent})

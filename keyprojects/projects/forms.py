@@ -1,6 +1,8 @@
-"""Forms for projects and plans: the one place field values are validated.
+"""Forms for projects and plans.
 
-The ledger importer feeds each row through these same forms.
+The rules live in the models (field validators, ``clean``) and in ``models.validate_funding``;
+these forms apply them to what a person types, and the ledger importer applies the same ones
+to every row it reads (without the forms' per-row queries).
 """
 
 from __future__ import annotations

@@ -177,12 +177,26 @@ class Project(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
+        if self.region_id and self.region.level == Region.Level.PROVINCE:
+            errors["region"] = _("项目应登记在市或县区，不能直接登记在省级区划")
         if self.planned_start and self.planned_completion and self.planned_completion < self.planned_start:
             errors["planned_completion"] = _("计划竣工日期不能早于计划开工日期")
         if self.actual_start and self.actual_completion and self.actual_completion < self.actual_start:
             errors["actual_completion"] = _("实际竣工日期不能早于实际开工日期")
         if errors:
             raise ValidationError(errors)
+
+
+def validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) -> None:
+    """The funding sources of a project together cannot exceed its total investment."""
+    if not funding:
+        return
+    funded = sum((a for a in funding.values() if a), ZERO)
+    if funded > total:
+        raise ValidationError(
+            {"total_investment": _("各项资金来源合计（%(funded)s 万元）超过了总投资（%(total)s 万元）")
+             % {"funded": format_wan(funded), "total": format_wan(total)}}
+        )
 
 
 class FundingSource(models.Model):
@@ -310,7 +324,7 @@ class AnnualPlan(models.Model):
             errors["started"] = _("填写了开复工日期，请同时勾选“本年已开复工”")
         if self.started_on and self.year and self.started_on.year != self.year:
             errors["started_on"] = _("开复工日期应在计划年度（%(year)s年）内") % {"year": self.year}
-        project = self.project if self.project_id else None
+        project = getattr(self, "project", None)  # also a project not saved yet (an import)
         if project is not None and self.planned_investment is not None and self.prior_completed is not None:
             remaining = (project.total_investment or ZERO) - self.prior_completed
             if self.prior_completed > (project.total_investment or ZERO):

@@ -1,8 +1,9 @@
 """Operations on projects and annual plans: one transaction each, scope-checked, audited.
 
-Web views, the admin, the importer and commands all call these, so there is one way to
-change a project. Validation of field values lives in the forms (``forms.py``) and the
-models' ``clean``; these functions enforce scope, versions and life-cycle rules.
+Web views, the admin, the API and commands call these, so there is one way to change a
+project (the ledger importer writes in bulk, by the same rules: ``ledgers/importer.py``).
+Validation of field values lives in the models' validators and ``clean``; these functions
+enforce scope, versions and life-cycle rules.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
-from keyprojects.core.money import format_wan
 from keyprojects.core.permissions import require, require_region
 
-from .models import STAGE_TRANSITIONS, AnnualPlan, FundingSource, Project, Stage, StageTransition
+from .models import (
+    STAGE_TRANSITIONS,
+    AnnualPlan,
+    FundingSource,
+    Project,
+    Stage,
+    StageTransition,
+    validate_funding,
+)
 
 # Plain fields the edit form may set; stage changes only through ``change_stage``.
 PROJECT_FIELDS = [
@@ -72,17 +80,6 @@ def _set_funding(project: Project, funding: dict[str, Decimal | None] | None) ->
             row.save()
 
 
-def _validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) -> None:
-    if not funding:
-        return
-    funded = sum((a for a in funding.values() if a), Decimal(0))
-    if funded > total:
-        raise ValidationError(
-            {"total_investment": _("各项资金来源合计（%(funded)s 万元）超过了总投资（%(total)s 万元）")
-             % {"funded": format_wan(funded), "total": format_wan(total)}}
-        )
-
-
 @acting_as
 @transaction.atomic
 def create_project(
@@ -92,18 +89,21 @@ def create_project(
     require_region(user, data["region"])
     project = Project(**{f: data[f] for f in PROJECT_FIELDS if f in data}, stage=stage)
     project.full_clean()
-    _validate_funding(project.total_investment, funding)
+    validate_funding(project.total_investment, funding)
     project.save()
     for field in PROJECT_M2M:
         if field in data:
             getattr(project, field).set(data[field])
     _set_funding(project, funding)
-    StageTransition.objects.create(
-        project=project, from_stage="", to_stage=stage, date=stage_date or timezone.localdate(),
-        note=_("登记入库"), created_by=recorded(user),
-    )
+    registration(user, project, stage_date).save()
     require(user, "edit", project)
     return project
+
+
+def registration(user: User, project: Project, stage_date: date | None = None) -> StageTransition:
+    """The first stage transition of a newly registered project (unsaved)."""
+    return StageTransition(project=project, from_stage="", to_stage=project.stage,
+                           date=stage_date or timezone.localdate(), note=_("登记入库"), created_by=recorded(user))
 
 
 @acting_as
@@ -121,7 +121,7 @@ def update_project(
         if field in data:
             setattr(project, field, data[field])
     project.full_clean()
-    _validate_funding(project.total_investment, funding)
+    validate_funding(project.total_investment, funding)
     project.version += 1
     project.save()
     for field in PROJECT_M2M:

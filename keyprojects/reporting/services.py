@@ -7,6 +7,7 @@ carry their reason as the history's change reason).
 
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, time
 from typing import Any
 
@@ -268,17 +269,25 @@ def correct_report(
 
 
 def _record_start(report: ProgressReport) -> None:
-    """An approved start/resume becomes the plan's start record (the figure 开复工率 counts)."""
     if not report.started or not report.started_on:
         return
     plan = AnnualPlan.objects.select_for_update().filter(project_id=report.project_id, year=report.period.year).first()
-    if plan is None or (plan.started and plan.started_on == report.started_on):
-        return
+    if start_from_report(plan, report):
+        plan.full_clean()
+        plan.save()
+
+
+def start_from_report(plan: AnnualPlan | None, report: ProgressReport) -> bool:
+    """An approved start/resume becomes the plan's start record (the figure 开复工率 counts):
+    set on ``plan`` (not saved); says whether the plan changed."""
+    if plan is None or not report.started or not report.started_on:
+        return False
+    if plan.started and plan.started_on == report.started_on:
+        return False
     plan.started, plan.started_on = True, report.started_on
     plan.version += 1
     plan._change_reason = _("%(period)s 月报审核通过") % {"period": report.period.label}
-    plan.full_clean()
-    plan.save()
+    return True
 
 
 class RowErrors(ValidationError):
@@ -332,23 +341,22 @@ def period_of_import(region: Region, year: int, month: int) -> ReportingPeriod:
     return period
 
 
-@acting_as
-@transaction.atomic
-def record_ledger_figures(
-    user: User, project: Project, period: ReportingPeriod, as_of: date, data: dict[str, Any]
+def ledger_report(
+    user: User, project: Project, period: ReportingPeriod, as_of: date, data: dict[str, Any],
+    report: ProgressReport | None, previous: ProgressReport | None,
 ) -> ProgressReport | None:
     """A ledger's year-to-date figures stand as an approved report as of ``as_of`` (the file is
-    the commission's own record). Returns None when the stored report already says the same."""
-    require(user, "edit", project)
+    the commission's own record). ``report`` is the stored one for the period (left as it is),
+    ``previous`` the project's report before it. Returns None when the stored report already
+    says the same; otherwise the report to save, once the caller has validated it like any
+    report: the model's rules and the blockers of ``checks.check_report``."""
     _refuse_if_locked(period)
-    report = ProgressReport.objects.select_for_update().filter(project=project, period=period).first()
-    previous = previous_report(project.pk, period)
     before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
     values = {**data, "completed_month": max(data["completed_ytd"] - before, ZERO)}
     unchanged = report is not None and all(getattr(report, k) == v for k, v in values.items())
     if unchanged and report.status == Status.APPROVED:
         return None
-    report = report or ProgressReport(project=project, period=period)
+    report = copy.copy(report) if report else ProgressReport(project=project, period=period)
     for key, value in values.items():
         setattr(report, key, value)
     reviewed_at = timezone.make_aware(datetime.combine(as_of, time(12, 0)))
@@ -357,8 +365,4 @@ def record_ledger_figures(
     report.submitted_at, report.submitted_by = reviewed_at, actor
     report.reviewed_at, report.reviewed_by = reviewed_at, actor
     report.version += 1 if report.pk else 0
-    report.full_clean()
-    _refuse_blockers(report)
-    report.save()
-    _record_start(report)
     return report
