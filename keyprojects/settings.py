@@ -34,6 +34,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "keyprojects.core",
     "keyprojects.regions",
@@ -43,6 +46,7 @@ INSTALLED_APPS = [
     "keyprojects.ledgers",
     "keyprojects.indicators",
     "keyprojects.demo",
+    "keyprojects.api",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +139,38 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KEYPROJECTS_LOG_LEVEL", "WARNING")},
+}
+
+# The REST API (/api/): session for the browser, token for machines; errors as JSON with a code.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "keyprojects.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "keyprojects.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "keyprojects.api.errors.handle",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "keyprojects API",
+    "DESCRIPTION": "重点项目管理平台接口：区划、单位、项目与年度计划、填报期、月报（报送/审核/退回）、指标。"
+                   "金额均为万元，以十进制字符串表示。认证：浏览器会话，或请求头 `Authorization: Token <key>`。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # vendored Swagger UI: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RegionLevelEnum": "keyprojects.regions.models.Region.Level",
+        "ProjectLevelEnum": "keyprojects.projects.models.Project.Level",
+        "StageEnum": "keyprojects.projects.models.Stage",
+    },
 }
 
 # Project-wide product settings.

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from keyprojects.accounts import views as account_views
 from keyprojects.indicators import views as indicator_views
 
 urlpatterns = [
@@ -13,9 +14,12 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("projects/", include("keyprojects.projects.urls")),
     path("people/", include("keyprojects.accounts.urls")),
+    path("tokens/", account_views.tokens, name="tokens"),
+    path("tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("reporting/", include("keyprojects.reporting.urls")),
     path("ledgers/", include("keyprojects.ledgers.urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", include("keyprojects.api.urls")),
     path("admin/", admin.site.urls),
 ]

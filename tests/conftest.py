@@ -8,7 +8,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from rest_framework.test import APIClient
 
+from keyprojects.accounts import services as account_services
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.projects.models import AnnualPlan, Nature, Project, Sector
@@ -26,11 +28,17 @@ def pytest_configure(config) -> None:
     }
 
 
+def load_test_regions() -> None:
+    """Regions of Liaoning (Huludao, Jinzhou …) and Hebei (Qian'an): what every test starts from."""
+    call_command("load_regions", province=["辽宁省", "河北省"], verbosity=0)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """Regions of Liaoning (Huludao, Jinzhou …) and Hebei (Qian'an), loaded once per test database."""
+    """The test regions, loaded once per test database (browser tests put them back after
+    their flush: tests/browser/conftest.py)."""
     with django_db_blocker.unblock():
-        call_command("load_regions", province=["辽宁省", "河北省"], verbosity=0)
+        load_test_regions()
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +127,13 @@ def login(client):
         return client
 
     return _login
+
+
+def api(user: User | None = None, key: str | None = None) -> APIClient:
+    """A machine client: a token of ``user`` (created through the service) or the given key."""
+    client = APIClient()
+    if user is not None:
+        _, key = account_services.create_token(user, user, "测试")
+    if key is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client

@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.forms import StyledFormMixin
+from keyprojects.core.forms import StyledForm, StyledFormMixin
 from keyprojects.core.permissions import regions_for, restrict
 
 from .models import Leader, Unit, User
@@ -55,3 +55,8 @@ class LeaderForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = regions_for(actor, "edit")
         self.fields["user"].queryset = restrict(User.objects.filter(role=User.Role.LEADER), actor, "edit")
+
+
+class TokenForm(StyledForm):
+    name = forms.CharField(label=_("用途"), max_length=64,
+                           help_text=_("例如“省平台对接”“统计局数据交换”，便于以后识别和吊销"))

@@ -101,3 +101,33 @@ class Leader(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.title}）" if self.title else self.name
+
+
+class ApiToken(models.Model):
+    """A key a machine (the provincial platform, a statistics bureau, a mobile app) uses to
+    call the API as ``user``, with exactly that user's scope. Only a hash of the key is kept;
+    the key itself is shown once, when it is created."""
+
+    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("用途"), max_length=64)
+    prefix = models.CharField(_("密钥前缀"), max_length=12)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    history = audited(excluded_fields=["digest", "last_used_at"])
+
+    scope_paths = {"region": "user__unit__region", "unit": "user__unit"}
+
+    class Meta:
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -3,14 +3,19 @@ One transaction each; the audit trail records every change (role changes include
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from keyprojects.core.audit import acting_as
 from keyprojects.core.permissions import require_admin
 
-from .models import Leader, Unit, User
+from .models import ApiToken, Leader, Unit, User
 
 USER_FIELDS = ["username", "display_name", "unit", "role", "phone", "is_active", "email"]
 
@@ -65,3 +70,38 @@ def save_leader(actor: User, data: dict[str, Any], leader: Leader | None = None)
     leader.full_clean()
     leader.save()
     return leader
+
+
+def token_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _require_token_owner(actor: User, user: User) -> None:
+    """Users manage their own tokens; city admins those of the users they manage."""
+    if getattr(actor, "pk", None) != user.pk:
+        require_admin(actor, user.region)
+
+
+@acting_as
+@transaction.atomic
+def create_token(actor: User, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns it with the key, which is never shown again."""
+    _require_token_owner(actor, user)
+    if not user.is_active:
+        raise ValidationError({"user": _("停用的用户不能创建接口令牌")})
+    key = "kp_" + secrets.token_urlsafe(30)
+    token = ApiToken(user=user, name=name.strip(), prefix=key[:10], digest=token_digest(key))
+    token.full_clean()
+    token.save()
+    return token, key
+
+
+@acting_as
+@transaction.atomic
+def revoke_token(actor: User, token_id: int) -> ApiToken:
+    token = ApiToken.objects.select_for_update(of=("self",)).select_related("user__unit__region").get(pk=token_id)
+    _require_token_owner(actor, token.user)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save()
+    return token

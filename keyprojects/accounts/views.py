@@ -11,12 +11,13 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from keyprojects.core.permissions import require_admin, restrict
 
 from . import services
-from .forms import LeaderForm, UnitForm, UserForm
-from .models import Leader, Unit, User
+from .forms import LeaderForm, TokenForm, UnitForm, UserForm
+from .models import ApiToken, Leader, Unit, User
 
 KINDS = {
     "units": (Unit, UnitForm, services.save_unit, _("单位")),
@@ -62,3 +63,30 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
             messages.success(request, _("%(what)s已保存") % {"what": label})
             return redirect("accounts:people", kind=kind)
     return render(request, "accounts/edit.html", {"form": form, "kind": kind, "label": label, "instance": instance})
+
+
+@login_required
+def tokens(request: HttpRequest) -> HttpResponse:
+    """A user's own API tokens: create one (its key is shown once, on this response only)."""
+    form = TokenForm(request.POST or None)
+    new_key = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, new_key = services.create_token(request.user, request.user, form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            form = TokenForm()
+            messages.success(request, _("接口令牌“%(name)s”已创建") % {"name": token.name})
+    return render(request, "accounts/tokens.html", {
+        "form": form, "new_key": new_key, "tokens": request.user.api_tokens.all(),
+    })
+
+
+@login_required
+@require_POST
+def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.revoke_token(request.user, token.pk)
+    messages.success(request, _("接口令牌“%(name)s”已吊销，使用它的程序将无法再访问") % {"name": token.name})
+    return redirect("tokens")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -49,3 +50,23 @@ class StyledFormMixin:
 
 class StyledForm(StyledFormMixin, forms.Form):
     pass
+
+
+def post_data(values: dict[str, Any]) -> dict[str, Any]:
+    """Python values as a browser would post them to a form: the importer and the API feed
+    the web forms this way, so all three are validated by the same rules."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or value is False:
+            continue  # an empty field; an unticked box is simply absent
+        if value is True:
+            out[key] = "on"
+        elif isinstance(value, list | tuple):
+            out[key] = [str(getattr(v, "pk", v)) for v in value]
+        elif isinstance(value, Decimal):
+            out[key] = format(value.normalize(), "f")
+        elif isinstance(value, date):
+            out[key] = value.isoformat()
+        else:
+            out[key] = str(getattr(value, "pk", value))
+    return out

@@ -284,6 +284,9 @@ def child_region_case(region: Region) -> tuple[list[Region], Case]:
     return children, case
 
 
+BREAKDOWNS = ("region", "sector", "level", "batch", "nature", "leader", "list")
+
+
 def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
               plans: QuerySet | None = None) -> list[dict[str, Any]]:
     """Rows of ``plan_stats`` by ``by``: "region" (the regions under ``region``), "sector",

@@ -1,0 +1,109 @@
+"""What the API returns. Amounts are decimal strings in 万元 (never floats)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from keyprojects.accounts.models import Unit
+from keyprojects.projects.models import MONEY, AnnualPlan, Project
+from keyprojects.regions.models import Region
+from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+
+
+def money(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(**MONEY, coerce_to_string=True, read_only=True, **kwargs)
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name", "full_name", "level", "parent"]
+
+
+class RegionRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["id", "code", "name"]
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+
+    class Meta:
+        model = Unit
+        fields = ["id", "name", "region", "kind", "credit_code", "contact_person", "contact_phone"]
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AnnualPlan
+        fields = ["year", "nature", "planned_investment", "prior_completed", "planned_start_month", "batch",
+                  "started", "started_on", "version"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    sector_name = serializers.CharField(source="sector.name", read_only=True, default=None)
+    owner_name = serializers.CharField(source="owner.name", read_only=True, default=None)
+    responsible_unit_name = serializers.CharField(source="responsible_unit.name", read_only=True, default=None)
+    funding = serializers.SerializerMethodField()
+    plans = PlanSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Project
+        fields = [
+            "id", "code", "name", "region", "address", "longitude", "latitude", "scope", "sector", "sector_name",
+            "project_type", "investment_nature", "level", "stage", "owner", "owner_name", "responsible_unit",
+            "responsible_unit_name", "leaders", "lists", "contact_person", "contact_phone", "planned_start",
+            "actual_start", "planned_completion", "actual_completion", "total_investment", "funding", "plans",
+            "version", "updated_at",
+        ]
+
+    def get_funding(self, project: Project) -> dict[str, str]:
+        return {row.kind: format(row.amount, "f") for row in project.funding.all()}
+
+
+class ProjectListSerializer(ProjectSerializer):
+    """A row of the project list: with ``year``, that year's plan figures beside it."""
+
+    annual_plan = money(allow_null=True)
+    completed = money(allow_null=True, help_text="本年累计完成投资（截至 as_of 的最近一次已审核月报）")
+    started_on = serializers.DateField(read_only=True, allow_null=True)
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [f for f in ProjectSerializer.Meta.fields if f not in ("plans", "funding")] + [
+            "annual_plan", "completed", "started_on"]
+
+
+class PeriodSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+
+    class Meta:
+        model = ReportingPeriod
+        fields = ["id", "region", "year", "month", "opens_on", "closes_on", "state", "locked_at"]
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    submitted_by = serializers.StringRelatedField()
+    reviewed_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = ProgressReport
+        fields = [
+            "id", "project", "project_name", "period", "completed_month", "completed_ytd", "completed_since_start",
+            "progress", "started", "started_on", "problems", "next_steps", "status", "late", "submitted_at",
+            "submitted_by", "reviewed_at", "reviewed_by", "return_reason", "version", "updated_at",
+        ]
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, required=False, help_text="打开时的版本号；已被他人修改则返回 409")
+
+
+class StateSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=ReportingPeriod.State.choices)

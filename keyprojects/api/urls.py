@@ -1,0 +1,20 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from . import views
+
+router = DefaultRouter()
+router.register("regions", views.RegionViewSet, basename="region")
+router.register("units", views.UnitViewSet, basename="unit")
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register("periods", views.PeriodViewSet, basename="period")
+router.register("reports", views.ReportViewSet, basename="report")
+
+app_name = "api"
+urlpatterns = [
+    path("", include(router.urls)),
+    path("indicators/", views.IndicatorView.as_view(), name="indicators"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

@@ -1,0 +1,407 @@
+"""The REST API: thin views over the same filters, forms and services as the web pages.
+
+Reads go through the permission chokepoint (``restrict``/``regions_for``/``nearby``), so a
+county token sees only its county (404 outside); writes call the services, which check
+scope again inside their transaction (403 for read-only roles), verify versions (409) and
+record the audit trail with source "api".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import django_filters as filters
+from django.contrib.auth.models import AnonymousUser
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keyprojects.accounts import services as account_services
+from keyprojects.accounts.forms import UnitForm
+from keyprojects.accounts.models import Unit
+from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
+from keyprojects.indicators.engine import BREAKDOWNS, breakdown, list_totals, to_json, year_stats
+from keyprojects.projects import services as project_services
+from keyprojects.projects.filters import ProjectFilter
+from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm
+from keyprojects.projects.models import AnnualPlan, FundingSource, Project
+from keyprojects.regions.models import Region
+from keyprojects.reporting import services as reporting_services
+from keyprojects.reporting.forms import PeriodForm, ReportForm, ReturnForm
+from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+
+from . import serializers as out
+from .forms import bound_form, current_values, input_serializer
+
+NOBODY = AnonymousUser()  # forms built once, unbound, only to read their fields' types
+ProjectInput = input_serializer("ProjectInput", ProjectForm(user=NOBODY), required=("name", "region", "total_investment"),
+                                extra={"funding": serializers.DictField(
+                                    child=serializers.DecimalField(max_digits=18, decimal_places=4, allow_null=True),
+                                    required=False, help_text="资金来源（万元），键为 " + "/".join(FundingSource.Kind.values))})
+PlanInput = input_serializer("PlanInput", AnnualPlanForm(project=Project()), required=("nature", "planned_investment"))
+StageInput = input_serializer("StageInput", StageForm(), required=("version", "to_stage", "date"))
+UnitInput = input_serializer("UnitInput", UnitForm(actor=NOBODY), required=("name", "region"))
+PeriodInput = input_serializer("PeriodInput", PeriodForm(), required=("year", "month", "opens_on", "closes_on"),
+                               extra={"region": serializers.IntegerField(
+                                   min_value=1, required=False, help_text="区划 id；默认为用户所在区划")})
+ReportInput = input_serializer("ReportInput", ReportForm(), extra={
+    "project": serializers.IntegerField(min_value=1, required=False, help_text="新建时必填"),
+    "period": serializers.IntegerField(min_value=1, required=False, help_text="新建时必填")})
+ReturnInput = input_serializer("ReturnInput", ReturnForm(), required=("return_reason",),
+                               extra={"version": serializers.IntegerField(min_value=1, required=False)})
+
+
+def _project_data(payload: Any) -> Any:
+    """The API's ``funding`` object as the form's ``funding_<kind>`` fields."""
+    if isinstance(payload, dict) and isinstance(payload.get("funding"), dict):
+        payload = {**payload, **{f"funding_{kind}": amount for kind, amount in payload["funding"].items()
+                                 if kind in FundingSource.Kind.values}}
+        payload.pop("funding")
+    return payload
+
+
+class ScopedFilterBackend(DjangoFilterBackend):
+    """django-filter for the web's FilterSets, which need the user (their choices are scoped)."""
+
+    def get_filterset_kwargs(self, request: Request, queryset: Any, view: Any) -> dict[str, Any]:
+        return {**super().get_filterset_kwargs(request, queryset, view), "user": request.user}
+
+
+# --- regions and units -------------------------------------------------------------------
+
+class RegionFilter(filters.FilterSet):
+    parent = filters.CharFilter(field_name="parent__code", label="上级区划代码")
+    level = filters.ChoiceFilter(choices=Region.Level.choices)
+    q = filters.CharFilter(field_name="name", lookup_expr="contains", label="名称包含")
+
+    class Meta:
+        model = Region
+        fields: list[str] = []
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Regions the user may see: their own and everything below it. Looked up by code."""
+
+    serializer_class = out.RegionSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RegionFilter
+    lookup_field = "code"
+
+    def get_queryset(self):
+        return regions_for(self.request.user, "view").select_related("parent").order_by("code")
+
+
+class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Units of the user's region and the regions above it; city admins create and change
+    those of their city."""
+
+    serializer_class = out.UnitSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return nearby(self.request.user, Unit.objects.select_related("region")).order_by("region__code", "name")
+
+    @extend_schema(request=UnitInput, responses={201: out.UnitSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_admin(request.user)  # as on the units page: city admins only
+        form = bound_form(UnitForm, UnitInput, request.data, actor=request.user)
+        unit = account_services.save_unit(request.user, form.cleaned_data)
+        return Response(out.UnitSerializer(unit).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=UnitInput, responses=out.UnitSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        unit = self.get_object()
+        require_admin(request.user, unit.region)
+        form = bound_form(UnitForm, UnitInput, request.data, current_values(unit, UnitForm),
+                          instance=unit, actor=request.user)
+        unit = account_services.save_unit(request.user, form.cleaned_data, unit)
+        return Response(out.UnitSerializer(unit).data)
+
+
+# --- projects and their plans ----------------------------------------------------------------
+
+@extend_schema_view(
+    list=extend_schema(description="项目库，筛选条件与网页项目列表相同（year 给出时附带该年度计划数字与本年完成）；"
+                                   "响应中的 totals 为筛选结果的合计行（万元）。"),
+    destroy=extend_schema(parameters=[OpenApiParameter("version", int, required=True, description="当前版本号")]),
+)
+class ProjectViewSet(viewsets.ModelViewSet):
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = ProjectFilter
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return (Project.objects.visible_to(self.request.user)
+                .select_related("region", "sector", "owner", "responsible_unit")
+                .prefetch_related("leaders", "lists", "funding", "plans"))
+
+    def get_serializer_class(self):
+        return out.ProjectListSerializer if self.action == "list" else out.ProjectSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        projects = self.filter_queryset(self.get_queryset())
+        if "year" not in self.request.query_params:
+            projects = projects.order_by(*Project._meta.ordering, "pk")
+        page = self.paginate_queryset(projects)
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        response.data["totals"] = to_json(list_totals(projects))
+        return response
+
+    def _saved(self, project: Project, code: int = status.HTTP_200_OK) -> Response:
+        return Response(out.ProjectSerializer(self.get_queryset().get(pk=project.pk)).data, status=code)
+
+    @extend_schema(request=ProjectInput, responses={201: out.ProjectSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = bound_form(ProjectForm, ProjectInput, _project_data(request.data), user=request.user)
+        data = form.cleaned_data
+        project = project_services.create_project(request.user, data, form.funding(), stage=data["stage"])
+        return self._saved(project, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProjectInput, responses=out.ProjectSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        project = self.get_object()
+        require(request.user, "edit", project)
+        payload = _project_data(request.data)
+        _require_version(payload)
+        base = {**current_values(project, ProjectForm),
+                **{f"funding_{row.kind}": row.amount for row in project.funding.all()}}
+        form = bound_form(ProjectForm, ProjectInput, payload, base, instance=project, user=request.user)
+        project = project_services.update_project(request.user, project.pk, payload["version"], form.cleaned_data,
+                                                  form.funding())
+        return self._saved(project)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        project = self.get_object()
+        version = request.query_params.get("version", "")
+        if not version.isdigit():
+            raise serializers.ValidationError({"version": [_("删除时必须提供当前版本号 version")]})
+        project_services.delete_project(request.user, project.pk, int(version))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=PlanInput, responses={201: out.PlanSerializer})
+    @action(detail=True, methods=["post"], url_path="plans")
+    def add_plan(self, request: Request, pk: str | None = None) -> Response:
+        """Add the project's plan for a year (年度计划)."""
+        project = self.get_object()
+        require(request.user, "edit", project)
+        form = bound_form(AnnualPlanForm, PlanInput, request.data, project=project)
+        plan = project_services.save_annual_plan(request.user, project.pk, form.cleaned_data["year"],
+                                                 form.cleaned_data)
+        return Response(out.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=PlanInput, responses=out.PlanSerializer)
+    @action(detail=True, methods=["patch"], url_path=r"plans/(?P<year>\d{4})")
+    def change_plan(self, request: Request, pk: str | None = None, year: str = "") -> Response:
+        """Change the project's plan for ``year``; ``version`` is required."""
+        project = self.get_object()
+        plan = get_object_or_404(AnnualPlan, project=project, year=int(year))
+        require(request.user, "edit", project)
+        _require_version(request.data)
+        form = bound_form(AnnualPlanForm, PlanInput, request.data, current_values(plan, AnnualPlanForm),
+                          instance=plan, project=project)
+        plan = project_services.save_annual_plan(request.user, project.pk, plan.year, form.cleaned_data,
+                                                 request.data["version"])
+        return Response(out.PlanSerializer(plan).data)
+
+    @extend_schema(request=StageInput, responses=out.ProjectSerializer)
+    @action(detail=True, methods=["post"])
+    def stage(self, request: Request, pk: str | None = None) -> Response:
+        """Change the construction stage (前期 → 在建 …) on a date."""
+        project = self.get_object()
+        data = bound_form(StageForm, StageInput, request.data).cleaned_data
+        project = project_services.change_stage(request.user, project.pk, data["version"], data["to_stage"],
+                                                data["date"], data["note"])
+        return self._saved(project)
+
+
+def _require_version(payload: Any) -> None:
+    if not isinstance(payload, dict) or not isinstance(payload.get("version"), int) or isinstance(
+            payload.get("version"), bool):
+        raise serializers.ValidationError({"version": [_("修改时必须提供打开时的版本号 version（整数）")]})
+
+
+# --- reporting -----------------------------------------------------------------------
+
+class PeriodFilter(filters.FilterSet):
+    year = filters.NumberFilter()
+    month = filters.NumberFilter()
+    state = filters.ChoiceFilter(choices=ReportingPeriod.State.choices)
+
+    class Meta:
+        model = ReportingPeriod
+        fields: list[str] = []
+
+
+class PeriodViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Reporting periods (填报期) of the user's city, and of the regions above and below."""
+
+    serializer_class = out.PeriodSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PeriodFilter
+
+    def get_queryset(self):
+        return nearby(self.request.user, ReportingPeriod.objects.select_related("region")).order_by("-year", "-month", "pk")
+
+    @extend_schema(request=PeriodInput, responses={201: out.PeriodSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = bound_form(PeriodForm, PeriodInput, request.data)
+        region_id = request.data.get("region") if isinstance(request.data, dict) else None
+        region = (get_object_or_404(regions_for(request.user, "edit"), pk=region_id) if isinstance(region_id, int)
+                  else request.user.region)
+        if region is None:
+            raise serializers.ValidationError({"region": [_("请指定区划")]})
+        data = form.cleaned_data
+        period = reporting_services.create_period(request.user, region, data["year"], data["month"],
+                                                  data["opens_on"], data["closes_on"])
+        return Response(out.PeriodSerializer(period).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=out.StateSerializer, responses=out.PeriodSerializer)
+    @action(detail=True, methods=["post"])
+    def state(self, request: Request, pk: str | None = None) -> Response:
+        """Open, close or lock the period (city admins)."""
+        period = self.get_object()
+        typed = out.StateSerializer(data=request.data)
+        typed.is_valid(raise_exception=True)
+        period = reporting_services.set_period_state(request.user, period.pk, typed.validated_data["state"])
+        return Response(out.PeriodSerializer(period).data)
+
+
+class ReportFilter(filters.FilterSet):
+    period = filters.NumberFilter(field_name="period_id")
+    project = filters.NumberFilter(field_name="project_id")
+    year = filters.NumberFilter(field_name="period__year")
+    month = filters.NumberFilter(field_name="period__month")
+    status = filters.ChoiceFilter(choices=ProgressReport.Status.choices)
+
+    class Meta:
+        model = ProgressReport
+        fields: list[str] = []
+
+
+class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Monthly reports (月报): a county clerk drafts and submits; the city approves or returns."""
+
+    serializer_class = out.ReportSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ReportFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return restrict(ProgressReport.objects.select_related("project", "period", "submitted_by", "reviewed_by"),
+                        self.request.user).order_by("-period__year", "-period__month", "project_id", "pk")
+
+    def _done(self, report: ProgressReport, code: int = status.HTTP_200_OK) -> Response:
+        return Response(out.ReportSerializer(self.get_queryset().get(pk=report.pk)).data, status=code)
+
+    @extend_schema(request=ReportInput, responses={201: out.ReportSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Draft a project's report for a period (all figures given, as on the filing screen)."""
+        ids = {key: request.data.get(key) if isinstance(request.data, dict) else None for key in ("project", "period")}
+        errors = {key: [_("新建月报时必填（整数 id）")] for key, value in ids.items() if type(value) is not int}
+        if errors:
+            raise serializers.ValidationError(errors)
+        project = get_object_or_404(Project.objects.visible_to(request.user), pk=ids["project"])
+        period = get_object_or_404(nearby(request.user, ReportingPeriod.objects.all()), pk=ids["period"])
+        if ProgressReport.objects.filter(project=project, period=period).exists():
+            raise serializers.ValidationError({"period": [_("该项目本期月报已存在，请用 PATCH 修改")]})
+        form = bound_form(ReportForm, ReportInput, request.data)
+        report = reporting_services.save_draft(request.user, project.pk, period.pk, form.cleaned_data)
+        return self._done(report, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReportInput, responses=out.ReportSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        report = self.get_object()
+        _require_version(request.data)
+        form = bound_form(ReportForm, ReportInput, request.data, current_values(report, ReportForm), instance=report)
+        report = reporting_services.save_draft(request.user, report.project_id, report.period_id, form.cleaned_data,
+                                               request.data["version"])
+        return self._done(report)
+
+    def _version(self, request: Request) -> int | None:
+        typed = out.VersionSerializer(data=request.data if isinstance(request.data, dict) else {})
+        typed.is_valid(raise_exception=True)
+        return typed.validated_data.get("version")
+
+    @extend_schema(request=out.VersionSerializer, responses=out.ReportSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str | None = None) -> Response:
+        """报送: a draft or returned report goes to the city for review."""
+        report = self.get_object()
+        return self._done(reporting_services.submit_report(request.user, report.pk, self._version(request)))
+
+    @extend_schema(request=out.VersionSerializer, responses=out.ReportSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        """审核通过 (city admins; not one's own submission)."""
+        report = self.get_object()
+        return self._done(reporting_services.approve_report(request.user, report.pk, self._version(request)))
+
+    @extend_schema(request=ReturnInput, responses=out.ReportSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def send_back(self, request: Request, pk: str | None = None) -> Response:
+        """退回 with a reason (city admins)."""
+        report = self.get_object()
+        form = bound_form(ReturnForm, ReturnInput, request.data)
+        return self._done(reporting_services.return_report(
+            request.user, report.pk, form.cleaned_data["return_reason"], self._version(request)))
+
+
+# --- indicators ----------------------------------------------------------------------
+
+class IndicatorQuery(serializers.Serializer):
+    region = serializers.CharField(required=False, help_text="区划代码或名称；默认为用户所在区划")
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100, help_text="计划年度；默认今年")
+    as_of = serializers.DateField(required=False, help_text="统计日期；默认今天（不晚于年底）")
+    by = serializers.MultipleChoiceField(choices=BREAKDOWNS, required=False,
+                                         help_text="分组：" + ",".join(BREAKDOWNS) + "（逗号分隔；默认全部）")
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "getlist"):
+            data = {key: (",".join(data.getlist(key)).split(",") if key == "by" else data.get(key)) for key in data}
+        return super().to_internal_value(data)
+
+
+class IndicatorView(APIView):
+    """The indicators of a region's plan year as of a date: the same JSON as
+    ``keyprojects stats --json``, plus breakdowns by region, sector, batch, nature, level,
+    leader and list. Only the projects the user may see are counted."""
+
+    @extend_schema(parameters=[IndicatorQuery], responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        query = IndicatorQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        region = self._region(request, params.get("region"))
+        year = params.get("year") or timezone.localdate().year
+        as_of = params.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
+        plans = AnnualPlan.objects.visible_to(request.user)
+        payload = {"region": region.name if region else None, "region_code": region.code if region else None,
+                   "year": year, "as_of": as_of.isoformat(), **to_json(year_stats(year, as_of, region, plans))}
+        wanted = [b for b in BREAKDOWNS if b in (params.get("by") or BREAKDOWNS)]
+        payload["breakdowns"] = {
+            by: [to_json({k: v for k, v in row.items() if k != "region"})
+                 for row in breakdown(year, as_of, by, region, plans)]
+            for by in wanted if by != "region" or region is not None
+        }
+        return Response(payload)
+
+    def _region(self, request: Request, wanted: str | None) -> Region | None:
+        allowed = regions_for(request.user, "view")
+        if not wanted:
+            return request.user.region
+        found = allowed.filter(code=wanted).first() or next(iter(allowed.match(wanted)), None)
+        if found is None:
+            raise NotFound(_("区划“%(name)s”不存在或不在您的权限范围内") % {"name": wanted})
+        return found
+
+
