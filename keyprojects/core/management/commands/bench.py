@@ -1,0 +1,519 @@
+"""keyprojects bench: figures for the main operations on a large (synthetic) province.
+
+A benchmark, not a test: it prints a table (name | p50 ms | p95 ms | floor ms | ratio | target)
+and never fails on a stopwatch. Run it on a scratch database (DATABASE_URL or
+KEYPROJECTS_VAR_DIR) after ``keyprojects generate_synthetic``; see ``make bench``.
+
+- dashboard and county indicators, against a *floor*: the same aggregate as one hand-written
+  SQL query, timed the same way;
+- the project list (first and a deep page), the ledger export, the ledger import
+  (``bench_import``), the API list and indicators;
+- a month-end burst: N clerks submitting reports over HTTP to a real gunicorn server,
+  then a check in the database that every submission is there.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from keyprojects.accounts.models import Unit, User
+from keyprojects.core.audit import Source, audit_context
+from keyprojects.demo.common import DEMO_PASSWORD
+from keyprojects.demo.synthetic import USERNAME_PREFIX
+from keyprojects.indicators.engine import grouped_stats, plans_in
+from keyprojects.regions.models import Region
+from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+
+Row = tuple[str, float | None, float | None, float | None, str, str]  # name, p50, p95, floor, note, target
+
+# The dashboard's county aggregate as ONE hand-written query: the floor the ORM is measured
+# against. Two ways to find each project's latest approved report of the year; the bench
+# times both and takes the faster as the floor (window on PostgreSQL, correlated on SQLite).
+FLOOR_SELECT = """
+SELECT pr.region_id,
+    COUNT(*), SUM(pr.total_investment), SUM(a.planned_investment),
+    COUNT(*) FILTER (WHERE a.nature = 'new'),
+    SUM(pr.total_investment) FILTER (WHERE a.nature = 'new'),
+    SUM(a.planned_investment) FILTER (WHERE a.nature = 'new'),
+    COUNT(*) FILTER (WHERE a.nature IN ('continuing', 'completing')),
+    SUM(pr.total_investment) FILTER (WHERE a.nature IN ('continuing', 'completing')),
+    SUM(a.planned_investment) FILTER (WHERE a.nature IN ('continuing', 'completing')),
+    COUNT(*) FILTER (WHERE a.started AND a.started_on <= %(as_of)s),
+    SUM(pr.total_investment) FILTER (WHERE a.started AND a.started_on <= %(as_of)s),
+    SUM(a.planned_investment) FILTER (WHERE a.started AND a.started_on <= %(as_of)s),
+    COUNT(*) FILTER (WHERE a.nature = 'new' AND a.started AND a.started_on <= %(as_of)s),
+    SUM(pr.total_investment) FILTER (WHERE a.nature = 'new' AND a.started AND a.started_on <= %(as_of)s),
+    SUM(a.planned_investment) FILTER (WHERE a.nature = 'new' AND a.started AND a.started_on <= %(as_of)s),
+    COUNT(*) FILTER (WHERE a.nature <> 'new' AND a.started AND a.started_on <= %(as_of)s),
+    SUM(pr.total_investment) FILTER (WHERE a.nature <> 'new' AND a.started AND a.started_on <= %(as_of)s),
+    SUM(a.planned_investment) FILTER (WHERE a.nature <> 'new' AND a.started AND a.started_on <= %(as_of)s),
+    COALESCE(SUM({completed}), 0)
+FROM projects_annualplan a
+JOIN projects_project pr ON pr.id = a.project_id
+JOIN regions_region g ON g.id = pr.region_id
+{join}
+WHERE a.year = %(year)s AND g.path LIKE %(path)s
+GROUP BY pr.region_id
+"""
+FLOOR_SQL = {
+    "window": FLOOR_SELECT.format(completed="l.completed_ytd", join="""
+LEFT JOIN (
+    SELECT r.project_id, r.completed_ytd,
+           ROW_NUMBER() OVER (PARTITION BY r.project_id ORDER BY p.month DESC) AS n
+    FROM reporting_progressreport r
+    JOIN reporting_reportingperiod p ON p.id = r.period_id
+    WHERE p.year = %(year)s AND r.status = 'approved' AND r.reviewed_at < %(end)s
+) l ON l.project_id = a.project_id AND l.n = 1"""),
+    "correlated": FLOOR_SELECT.format(join="", completed="""(
+    SELECT r.completed_ytd FROM reporting_progressreport r
+    JOIN reporting_reportingperiod p ON p.id = r.period_id
+    WHERE r.project_id = a.project_id AND p.year = a.year AND r.status = 'approved' AND r.reviewed_at < %(end)s
+    ORDER BY p.month DESC LIMIT 1)"""),
+}
+
+
+def percentile(times: list[float], share: float) -> float:
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def timed(action: Callable[[], Any], runs: int) -> list[float]:
+    action()  # warm up (connections, caches, imports)
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - start) * 1000)
+    return times
+
+
+def floor_rows(region: Region, year: int, as_of: date, variant: str = "correlated") -> list[tuple]:
+    end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), clock.min))
+    params = {"year": year, "path": region.path + "%", "as_of": connection.ops.adapt_datefield_value(as_of),
+              "end": connection.ops.adapt_datetimefield_value(end)}
+    with connection.cursor() as cursor:
+        cursor.execute(FLOOR_SQL[variant], params)
+        return cursor.fetchall()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = "性能基准（合成省份数据）/ benchmark on a synthetic province"
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--province", default="辽宁省")
+        parser.add_argument("--city", default="沈阳市")
+        parser.add_argument("--year", type=int, help="plan year (default: the latest with plans)")
+        parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
+        parser.add_argument("--runs", type=int, default=20)
+        parser.add_argument("--only", default="", help="comma list: dashboard,list,export,import,api,burst,demo")
+        parser.add_argument("--import-rows", type=int, default=20000)
+        parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
+        parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
+        parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
+
+    def handle(self, *args, **options) -> None:
+        self.options = options
+        only = {s.strip() for s in options["only"].split(",") if s.strip()}
+        def wanted(name: str) -> bool:
+            return not only or name in only
+
+        self.rows: list[Row] = []
+        self.notes: list[str] = []
+        try:
+            self.province = Region.objects.find(options["province"])
+            self.city = Region.objects.find(options["city"], within=self.province)
+        except Exception as exc:
+            raise CommandError(f"{exc}（请先运行 keyprojects generate_synthetic）") from exc
+        last = ReportingPeriod.objects.filter(region=self.city).order_by("-year", "-month").first()
+        if last is None:
+            raise CommandError("没有填报期：请先运行 keyprojects generate_synthetic")
+        self.period = last
+        self.year = options["year"] or last.year
+        default_as_of = (date(last.year + (last.month == 12), last.month % 12 + 1, 15))
+        self.as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else min(default_as_of, date(self.year, 12, 31))
+        self.superuser = self.bench_superuser()
+        self.city_admin = User.objects.get(username=f"{USERNAME_PREFIX}{self.city.code}")
+        self.stdout.write(f"database: {connection.vendor}; {self.province.name} {self.year}, as of {self.as_of}; "
+                          f"plans {plans_in(self.year, self.province).count():,}, "
+                          f"reports {ProgressReport.objects.count():,}")
+        steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
+                 ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("burst", self.bench_burst)]
+        for name, step in steps:
+            if wanted(name):
+                step()
+                self.stdout.flush()
+        self.print_table()
+
+    # --- helpers ---------------------------------------------------------------------------
+    def bench_superuser(self) -> User:
+        user = User.objects.filter(username="bench_root").first()
+        if user is None:
+            with audit_context(Source.COMMAND, detail="bench"):
+                user = User(username="bench_root", is_superuser=True, is_staff=True, password=make_password(None))
+                user.save()
+        return user
+
+    def add(self, name: str, times: list[float] | None, floor: list[float] | None, target: str, note: str = "") -> None:
+        p50 = statistics.median(times) if times else None
+        p95 = percentile(times, 0.95) if times else None
+        floor95 = percentile(floor, 0.95) if floor else None
+        self.rows.append((name, p50, p95, floor95, note, target))
+        ratio = f"{p95 / floor95:.1f}×" if p95 and floor95 else ""
+        self.stdout.write(f"  {name}: p50 {p50 or 0:.0f} ms, p95 {p95 or 0:.0f} ms {ratio} {note}")
+
+    def client(self, user: User) -> Client:
+        client = Client(HTTP_HOST="127.0.0.1")
+        client.force_login(user)
+        return client
+
+    def get(self, client: Client, url: str, **headers: str) -> Callable[[], None]:
+        def action() -> None:
+            response = client.get(url, **headers)
+            assert response.status_code == 200, (url, response.status_code)
+        return action
+
+    def print_table(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"| {'name':<52} | {'p50 ms':>8} | {'p95 ms':>8} | {'floor ms':>8} | {'ratio':>6} | target |")
+        self.stdout.write(f"|{'-' * 54}|{'-' * 10}|{'-' * 10}|{'-' * 10}|{'-' * 8}|--------|")
+        for name, p50, p95, floor, note, target in self.rows:
+            ratio = f"{p95 / floor:.1f}×" if p95 and floor else ""
+            shown = name + (f" ({note})" if note else "")
+            self.stdout.write(f"| {shown:<52} | {self.fmt(p50):>8} | {self.fmt(p95):>8} | {self.fmt(floor):>8} | "
+                              f"{ratio:>6} | {target} |")
+        for note in self.notes:
+            self.stdout.write(f"note: {note}")
+
+    @staticmethod
+    def fmt(value: float | None) -> str:
+        return "" if value is None else f"{value:,.0f}" if value >= 100 else f"{value:.1f}"
+
+    # --- dashboard and indicators ------------------------------------------------------------
+    def bench_dashboard(self) -> None:
+        runs, year, as_of = self.options["runs"], self.year, self.as_of
+        for label, region, user in (("province", self.province, self.superuser), ("city", self.city, self.city_admin)):
+            floors = {v: timed(lambda r=region, v=v: floor_rows(r, year, as_of, v), runs) for v in FLOOR_SQL}
+            variant = min(floors, key=lambda v: statistics.median(floors[v]))
+            floor = floors[variant]
+            self.notes.append(f"floor for {region.name}: the {variant} query "
+                              + ", ".join(f"{v} p50 {statistics.median(t):.0f} ms" for v, t in floors.items()))
+            client = self.client(user)
+            url = f"/dashboard/?region={region.pk}&year={year}&as_of={as_of}"
+            self.add(f"dashboard /dashboard/, {label} ({region.name})", timed(self.get(client, url), runs), floor,
+                     "p95 ≤ 300 ms, ≤ 2× floor")
+            self.add(f"engine.grouped_stats by county, {label}",
+                     timed(lambda r=region: grouped_stats(plans_in(year, r), as_of, "project__region"), runs), floor,
+                     "≤ 2× floor")
+            self.check_floor_matches_engine(region)
+
+    def check_floor_matches_engine(self, region: Region) -> None:
+        engine = grouped_stats(plans_in(self.year, region), self.as_of, "project__region")
+        floor = {row[0]: row for row in floor_rows(region, self.year, self.as_of)}
+        cents = Decimal("0.01")
+        for key, stats in engine.items():
+            row = floor[key]
+            if (row[1], row[10], Decimal(str(row[19])).quantize(cents)) != (
+                    stats["plan"]["count"], stats["started_or_resumed"]["count"],
+                    stats["completed_investment"].quantize(cents)):
+                self.notes.append(f"floor SQL and engine disagree for region {key}: {row[1:]} vs {stats['plan']}")
+                return
+
+    # --- project list ---------------------------------------------------------------------------
+    def bench_list(self) -> None:
+        runs, year, as_of = self.options["runs"], self.year, self.as_of
+        admin = self.client(self.city_admin)
+        root = self.client(self.superuser)
+        base = f"/projects/?year={year}&as_of={as_of}"
+        cases = [
+            ("project list, city admin, plan year, page 1", admin, base),
+            ("project list, city admin, started, sector, page 1", admin,
+             f"{base}&started=yes&nature=new&o=-total_investment"),
+            ("project list, city admin, deep page (20)", admin, f"{base}&page=20"),
+            ("project list, province (superuser), page 1", root, base),
+            ("project list, province (superuser), deep page (500)", root, f"{base}&page=500"),
+        ]
+        for name, client, url in cases:
+            self.add(name, timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+
+    # --- export -------------------------------------------------------------------------------
+    def bench_export(self) -> None:
+        from keyprojects.ledgers.export import ledger_workbook
+
+        plans = plans_in(self.year, self.province)
+        count = plans.count()
+        sizes = []
+
+        def export() -> None:
+            sizes.append(len(ledger_workbook(plans_in(self.year, self.province), self.province, self.year, self.as_of)))
+
+        times = timed(export, 2)
+        self.add("ledger export .xlsx, province", times, None, "≤ 10 s",
+                 f"{count:,} plan rows, {sizes[-1] // 1024:,} KB")
+
+    # --- import -------------------------------------------------------------------------------
+    def bench_import(self) -> None:
+        out = io.StringIO()
+        call_command("bench_import", rows=self.options["import_rows"], stdout=out)
+        text = out.getvalue()
+        found = re.search(r"import \(validate \+ write, rolled back\): ([\d.]+) s = ([\d,]+) rows/s", text)
+        read = re.search(r"read alone \(calamine \+ layout\): ([\d.]+) s", text)
+        if found:
+            ms = float(found.group(1)) * 1000
+            self.add(f"ledger import {self.options['import_rows']:,} rows (bench_import)", [ms], None, "—",
+                     f"{found.group(2)} rows/s; read alone {read.group(1) if read else '?'} s")
+        else:
+            self.notes.append(f"bench_import printed: {text.strip()}")
+
+    # --- API ----------------------------------------------------------------------------------
+    def bench_api(self) -> None:
+        from keyprojects.accounts.services import create_token
+
+        try:
+            reverse("api:project-list")
+            reverse("api:indicators")
+        except NoReverseMatch:
+            self.notes.append("API: /api/projects/ or /api/indicators/ does not resolve yet — skipped")
+            return
+        with audit_context(Source.COMMAND, detail="bench"):
+            _token, key = create_token(self.city_admin, self.city_admin, "bench")
+        client = Client(HTTP_HOST="127.0.0.1")
+        headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
+        runs = self.options["runs"]
+        first = f"/api/projects/?year={self.year}&as_of={self.as_of}"
+        count = client.get(first, **headers).json().get("count", 0)
+        deep = max(1, min(20, -(-count // 50)))
+        for name, url in (
+            ("API /api/projects/, city, plan year", first),
+            (f"API /api/projects/, city, page {deep}", f"{first}&page={deep}"),
+            ("API /api/indicators/, city", f"/api/indicators/?region={self.city.code}&year={self.year}&as_of={self.as_of}"),
+        ):
+            self.add(name, timed(self.get(client, url, **headers), runs), None, "p95 ≤ 200 ms" if "projects" in url
+                     else "p95 ≤ 300 ms")
+
+    # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
+    def bench_demo(self) -> None:
+        from keyprojects.demo.management.commands.load_demo import Command as _Demo  # noqa: F401
+
+        admin, clerk = User.objects.filter(username="admin").first(), User.objects.filter(username="lianshan").first()
+        if admin is None or clerk is None:
+            self.notes.append("demo pages: the Huludao demo is not loaded here (keyprojects load_demo) — skipped")
+            return
+        may = ReportingPeriod.objects.filter(region__name="葫芦岛市", year=2022, month=5).first()
+        pages = [("demo: dashboard, 葫芦岛市", admin, "/dashboard/?as_of=2022-06-05"),
+                 ("demo: dashboard, 连山区", clerk, "/dashboard/?as_of=2022-06-05"),
+                 ("demo: project list 2022, page 1", admin, "/projects/?year=2022"),
+                 ("demo: filing screen May 2022 (连山区)", clerk, f"/reporting/periods/{may.pk}/fill/" if may else "")]
+        for name, user, url in pages:
+            if url:
+                self.add(name, timed(self.get(self.client(user), url), self.options["runs"]), None, "p95 ≤ 300 ms")
+
+    # --- month-end burst ------------------------------------------------------------------------
+    def bench_burst(self) -> None:
+        try:
+            import requests  # noqa: F401
+        except ImportError:
+            self.notes.append("burst: requests is not installed — skipped")
+            return
+        levels = [int(n) for n in self.options["burst"].split(",") if n.strip()]
+        clerks = self.burst_clerks(max(levels))
+        port = free_port()
+        server = self.start_server(port)
+        try:
+            for n in levels:
+                self.burst(n, clerks[:n], f"http://127.0.0.1:{port}")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    def start_server(self, port: int) -> subprocess.Popen:
+        env = {**os.environ, "KEYPROJECTS_LOG_LEVEL": "ERROR"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "keyprojects.wsgi:application", "--bind", f"127.0.0.1:{port}",
+             "--workers", str(self.options["workers"]), "--worker-class", "sync", "--timeout", "120",
+             "--backlog", "2048", "--log-level", "warning"],
+            env=env, stdout=subprocess.DEVNULL, stderr=sys.stderr,
+        )
+        import requests
+
+        for _ in range(120):
+            try:
+                requests.get(f"http://127.0.0.1:{port}/login/", timeout=2)
+                return server
+            except requests.RequestException:
+                time.sleep(0.5)
+        server.terminate()
+        raise CommandError("gunicorn did not start")
+
+    def burst_clerks(self, n: int) -> list[User]:
+        """County clerks for the burst: the generator's one per county, plus bench clerks so that
+        every client is a different person (two or three per county at most)."""
+        counties = list(Region.objects.filter(parent__parent=self.province, level=Region.Level.COUNTY).order_by("code"))
+        clerks = list(User.objects.filter(username__in=[f"{USERNAME_PREFIX}{c.code}" for c in counties]).order_by("username"))
+        password = make_password(DEMO_PASSWORD)
+        k = 2
+        with audit_context(Source.COMMAND, detail="bench"):
+            while len(clerks) < n:
+                for county in counties:
+                    username = f"bench{county.code}_{k}"
+                    user = User.objects.filter(username=username).first()
+                    if user is None:
+                        unit = Unit.objects.get(region=county, name=f"{county.name}发展和改革局")
+                        user = User(username=username, password=password, role=User.Role.COUNTY_CLERK,
+                                    display_name=f"{county.name}填报员{k}", unit=unit)
+                        user.save()
+                    clerks.append(user)
+                    if len(clerks) >= n:
+                        break
+                k += 1
+        return clerks
+
+    def reset_drafts(self, reports: list[ProgressReport]) -> None:
+        """Reports an earlier burst submitted go back to draft (recorded) so a re-run has work."""
+        from simple_history.utils import bulk_update_with_history
+
+        submitted = [r for r in reports if r.status != ProgressReport.Status.DRAFT]
+        for r in submitted:
+            r.status, r.submitted_at, r.submitted_by_id, r.late = ProgressReport.Status.DRAFT, None, None, False
+            r.version += 1
+        if submitted:
+            bulk_update_with_history(submitted, ProgressReport, ["status", "submitted_at", "submitted_by", "late", "version"],
+                                     custom_historical_attrs={"history_source": Source.COMMAND, "history_detail": "bench"})
+
+    def burst(self, n: int, clerks: list[User], base: str) -> None:
+        import requests
+
+        per = self.options["per_client"]
+        # Each client gets its own draft reports of its county in the open (last) period;
+        # two clients of one county never share a report.
+        by_county: dict[int, list[ProgressReport]] = {}
+        county_of = {c.pk: c.unit.region_id for c in User.objects.filter(pk__in=[c.pk for c in clerks]).select_related("unit")}
+        open_periods = list(ReportingPeriod.objects.filter(region__parent=self.province, year=self.period.year,
+                                                           month=self.period.month))
+        candidates = (ProgressReport.objects.filter(period__in=open_periods, project__region_id__in=set(county_of.values()))
+                      .filter(status__in=[ProgressReport.Status.DRAFT, ProgressReport.Status.SUBMITTED])
+                      .filter(return_reason="").order_by("project__region_id", "pk"))
+        for report in candidates.select_related("project"):
+            by_county.setdefault(report.project.region_id, []).append(report)
+        work: dict[int, list[ProgressReport]] = {}
+        taken: dict[int, int] = {}
+        for clerk in clerks:
+            county = county_of[clerk.pk]
+            start = taken.get(county, 0)
+            work[clerk.pk] = by_county.get(county, [])[start:start + per]
+            taken[county] = start + per
+        chosen = [r for reports in work.values() for r in reports]
+        self.reset_drafts(chosen)
+        clerks = list(User.objects.filter(pk__in=[c.pk for c in clerks]).select_related("unit__region"))
+        versions = {r.pk: r.version for r in ProgressReport.objects.filter(pk__in=[r.pk for r in chosen])}
+
+        sessions: dict[int, requests.Session] = {}
+        login_times: list[float] = []
+        lock = threading.Lock()
+
+        def login(clerk: User) -> None:
+            s = requests.Session()
+            s.get(f"{base}/login/")
+            start = time.perf_counter()
+            r = s.post(f"{base}/login/", data={"username": clerk.username, "password": DEMO_PASSWORD,
+                                                "csrfmiddlewaretoken": s.cookies.get("csrftoken", "")},
+                       headers={"Referer": f"{base}/login/"}, allow_redirects=False)
+            with lock:
+                login_times.append((time.perf_counter() - start) * 1000)
+            if r.status_code != 302:
+                raise CommandError(f"login failed for {clerk.username}: {r.status_code}")
+            sessions[clerk.pk] = s
+
+        self.run_threads([lambda c=c: login(c) for c in clerks], limit=8)
+
+        fill_times: list[float] = []
+        submit_times: list[float] = []
+        errors: list[str] = []
+        barrier = threading.Barrier(len(clerks))
+
+        def client(clerk: User) -> None:
+            s = sessions[clerk.pk]
+            token = s.cookies.get("csrftoken", "")
+            barrier.wait()
+            try:
+                start = time.perf_counter()
+                r = s.get(f"{base}/reporting/periods/{self.period_for(clerk, open_periods)}/fill/", timeout=120)
+                with lock:
+                    fill_times.append((time.perf_counter() - start) * 1000)
+                if r.status_code != 200:
+                    errors.append(f"fill {r.status_code}")
+                for report in work[clerk.pk]:
+                    data = {
+                        "csrfmiddlewaretoken": token, "version": versions[report.pk], "submit": "1",
+                        "completed_month": str(report.completed_month), "completed_ytd": str(report.completed_ytd),
+                        "completed_since_start": str(report.completed_since_start), "progress": report.progress or "主体施工",
+                        "started_on": report.started_on.isoformat() if report.started_on else "",
+                        "problems": report.problems, "next_steps": report.next_steps or "加快施工进度",
+                    }
+                    if report.started:
+                        data["started"] = "on"
+                    start = time.perf_counter()
+                    r = s.post(f"{base}/reporting/reports/{report.pk}/save/", data=data, allow_redirects=False,
+                               headers={"Referer": f"{base}/reporting/reports/{report.pk}/", "X-CSRFToken": token},
+                               timeout=120)
+                    with lock:
+                        submit_times.append((time.perf_counter() - start) * 1000)
+                    if r.status_code != 302:
+                        errors.append(f"submit {r.status_code}")
+            except requests.RequestException as exc:
+                errors.append(type(exc).__name__)
+
+        start = time.perf_counter()
+        self.run_threads([lambda c=c: client(c) for c in clerks], limit=len(clerks))
+        wall = time.perf_counter() - start
+        submitted = ProgressReport.objects.filter(pk__in=[r.pk for r in chosen], status=ProgressReport.Status.SUBMITTED).count()
+        lost = len(chosen) - submitted
+        note = (f"{len(chosen)} reports, {len(chosen) / wall:.0f} submits/s, wall {wall:.1f} s, errors {len(errors)}, "
+                f"lost {lost}")
+        self.add(f"burst {n} clients: save+submit (p99 {percentile(submit_times, 0.99):,.0f} ms)", submit_times, None,
+                 "0 errors, 0 lost, p99 ≤ 500 ms", note)
+        self.add(f"burst {n} clients: filing screen GET (p99 {percentile(fill_times, 0.99):,.0f} ms)", fill_times, None,
+                 "—", f"{statistics.mean(len(v) for v in by_county.values()):.0f} draft reports/county")
+        self.add(f"burst {n} clients: login (8 at a time, before the burst)", login_times, None, "—", "PBKDF2 hashing")
+        if errors:
+            self.notes.append(f"burst {n}: errors {sorted(set(errors))[:5]}")
+
+    @staticmethod
+    def period_for(clerk: User, periods) -> int:
+        region = clerk.unit.region
+        return next(p.pk for p in periods if p.region_id == region.parent_id)
+
+    @staticmethod
+    def run_threads(actions: list[Callable[[], None]], limit: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=limit) as pool:
+            for future in [pool.submit(a) for a in actions]:
+                future.result()

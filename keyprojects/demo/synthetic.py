@@ -1,0 +1,686 @@
+"""A synthetic province for load and benchmark work: every city and county of a province,
+their commissions, departments, enterprises and leaders, N projects with annual plans and
+monthly reports over M months — plausible figures, written fast.
+
+Every row is written with ``bulk_create_with_history`` (django-simple-history), so each one
+has its history row like any other write. That utility does not send
+``pre_create_historical_record`` (the signal ``core.audit`` stamps the source with), so the
+source, detail and user are passed explicitly from the current audit context.
+
+Randomness is seeded: the same arguments give the same province.
+"""
+
+from __future__ import annotations
+
+import calendar
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
+
+from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.core.audit import Source, current
+from keyprojects.demo.common import DEMO_PASSWORD
+from keyprojects.projects.models import (
+    AnnualPlan,
+    Batch,
+    Nature,
+    Project,
+    ProjectList,
+    Sector,
+    Stage,
+    StageTransition,
+)
+from keyprojects.regions.models import Region
+from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+
+DETAIL = "generate_synthetic"
+BATCH = 5000
+USERNAME_PREFIX = "syn"
+
+Status = ProgressReport.Status
+
+# sector: (project type, investment nature, department, company kinds, name templates, products)
+SECTORS: dict[str, tuple[str, str, str, list[str], list[str], list[str]]] = {
+    "装备制造": ("industry", "enterprise", "工业和信息化局", ["装备", "机械", "重工"],
+             ["{co}{p}生产线建设项目", "{co}{p}智能制造项目", "{co}{p}技术改造项目"],
+             ["数控机床", "工业机器人", "泵阀", "汽车零部件", "风电装备", "轨道交通装备", "船舶配套"]),
+    "石化及精细化工": ("industry", "enterprise", "工业和信息化局", ["化工", "石化", "化学"],
+                ["{co}年产{n}万吨{p}项目", "{co}{p}扩能改造项目"],
+                ["乙烯", "聚丙烯", "精细化学品", "医药中间体", "表面活性剂", "催化剂"]),
+    "冶金新材料": ("industry", "enterprise", "工业和信息化局", ["钢铁", "新材料", "镁业"],
+              ["{co}年产{n}万吨{p}项目", "{co}{p}深加工项目"],
+              ["高品质特钢", "镁合金", "硼材料", "碳纤维", "铝箔", "高纯石英砂"]),
+    "新能源": ("industry", "enterprise", "能源局", ["新能源", "风电", "光伏"],
+            ["{place}{n}万千瓦风电项目", "{place}{n}兆瓦光伏发电项目", "{place}{n}兆瓦储能电站项目"], [""]),
+    "现代农业": ("industry", "enterprise", "农业农村局", ["农业", "农业科技", "食品"],
+             ["{place}高标准农田建设项目", "{co}设施农业产业园项目", "{co}农产品冷链物流中心项目"], [""]),
+    "文化旅游": ("social", "enterprise", "文化旅游和广播电视局", ["文旅", "旅游开发"],
+             ["{place}文化旅游综合体项目", "{co}温泉康养小镇项目", "{place}全域旅游提升项目"], [""]),
+    "交通基础设施": ("infrastructure", "government", "交通运输局", ["交通建设"],
+               ["{place}至{place2}公路改扩建工程", "{place}农村公路提升工程", "{place}综合客运枢纽项目"], [""]),
+    "市政公用": ("urban", "government", "住房和城乡建设局", ["城建"],
+             ["{place}供热管网改造工程", "{place}供水管网更新改造工程", "{place}燃气管道建设项目",
+              "{place}老旧小区改造工程"], [""]),
+    "生态环保": ("ecology", "government", "生态环境局", ["环保"],
+             ["{place}污水处理厂提标改造工程", "{place}河道综合治理工程", "{place}矿山生态修复项目"], [""]),
+    "社会民生": ("social", "government", "发展和改革局", ["建设"],
+             ["{place}中学新建工程", "{place}医院门诊楼建设项目", "{place}养老服务中心建设项目"], [""]),
+    "现代服务业": ("industry", "enterprise", "商务局", ["物流", "商贸", "数据科技"],
+              ["{co}现代物流园项目", "{co}电子商务产业园项目", "{co}数据中心项目"], [""]),
+    "城市更新": ("urban", "enterprise", "住房和城乡建设局", ["置业", "房地产开发"],
+             ["{place}棚户区改造项目", "{co}商业综合体项目", "{place}城市更新项目"], [""]),
+}
+CITY_DEPARTMENTS = ["发展和改革委员会", "项目发展服务中心", "工业和信息化局", "自然资源局", "住房和城乡建设局",
+                    "交通运输局", "生态环境局", "农业农村局", "商务局", "能源局", "文化旅游和广播电视局"]
+CO_WORDS = ["华信", "鑫源", "宏远", "恒信", "盛达", "永泰", "金港", "天利", "中科", "瑞丰", "泰和", "富利", "康宁",
+            "北方", "辽海", "东昊", "兴业", "博远", "通达", "嘉禾", "万通", "华锦", "昌盛", "隆基", "正大", "德润"]
+PLACE_WORDS = ["东城", "西湖", "南山", "北塔", "新华", "站前", "河东", "河西", "太平", "长兴", "红旗", "青山",
+               "前进", "建设", "工业园", "开发区", "临港", "高新区", "滨海", "和平"]
+PLACE_SUFFIXES = ["镇", "街道", "乡", "工业园区"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程"
+GIVEN = ["建国", "志强", "海涛", "晓光", "红梅", "德胜", "宏伟", "建民", "国庆", "立军", "振华", "立新", "文博",
+         "秀英", "桂兰", "永刚", "春生", "丽华", "明辉", "新民", "长青", "玉洁", "树林", "庆丰"]
+LEADER_TITLES = ["市委书记", "市长", "常务副市长", "副市长", "副市长", "副市长", "副市长", "市委常委、秘书长",
+                 "市人大常委会副主任", "市政协副主席"]
+SEASON = [0.3, 0.4, 0.8, 1.2, 1.4, 1.5, 1.4, 1.4, 1.3, 1.1, 0.7, 0.4]  # share of work by month
+INDUSTRY_CODES = ["13", "26", "34", "38", "44", "48", "54", "78", "87"]
+
+PROGRESS_TEXT = {
+    "waiting": ["办理前期手续", "正在开展可研编制", "用地手续办理中", "施工图设计中"],
+    "winter": ["冬季停工，做好复工准备", "室内装修及设备采购"],
+    "building": ["主体施工", "基础施工", "设备安装调试", "钢结构施工", "管网铺设", "附属工程施工"],
+    "done": ["已完工，正在办理竣工验收", "已竣工"],
+}
+
+
+def money(hundredths: int) -> Decimal:
+    """Amounts are kept as whole hundredths of a 万元 while computing (exact), Decimal when stored."""
+    return Decimal(hundredths).scaleb(-2)
+
+
+def last_full_month(today: date) -> tuple[int, int]:
+    first = today.replace(day=1) - timedelta(days=1)
+    return first.year, first.month
+
+
+def month_range(until: tuple[int, int], months: int) -> list[tuple[int, int]]:
+    year, month = until
+    out = []
+    for _ in range(months):
+        out.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+class SyntheticDataExists(Exception):
+    """The province already has synthetic data (and --replace was not given)."""
+
+
+@dataclass
+class Options:
+    province: str
+    projects: int
+    months: int
+    until: tuple[int, int]
+    seed: int = 2026
+    replace: bool = False
+    batch: int = BATCH
+
+
+@dataclass
+class Life:
+    """One project's invented life: when it was meant to start, when it did, how its
+    investment splits over its construction years."""
+
+    total: int  # hundredths of 万元
+    plan_year: int  # the year it first entered the plan as a new start
+    start_year: int  # the year it actually started (plan_year, or later when it slipped)
+    years: int  # construction years
+    started_on: date | None = None
+    completed: dict[int, int] = field(default_factory=dict)  # year -> completed that year
+    planned: dict[int, int] = field(default_factory=dict)  # year -> annual plan
+    resumed: dict[int, date | None] = field(default_factory=dict)  # year -> start/resume date
+    anomaly_jump: set[int] = field(default_factory=set)
+
+    @property
+    def last_year(self) -> int:
+        return self.start_year + self.years - 1
+
+    def prior(self, year: int) -> int:
+        return sum(v for y, v in self.completed.items() if y < year)
+
+    def nature(self, year: int) -> str:
+        if year <= self.start_year:
+            return Nature.NEW
+        return Nature.COMPLETING if year == self.last_year else Nature.CONTINUING
+
+
+class Timer:
+    def __init__(self, out: Callable[[str], None]) -> None:
+        self.out = out
+        self.phases: list[tuple[str, float, int]] = []
+        self.started = time.perf_counter()
+
+    def phase(self, name: str, seconds: float, rows: int) -> None:
+        self.phases.append((name, seconds, rows))
+        self.out(f"  {name:<24}{rows:>12,} 行 {seconds:>8.1f} 秒")
+
+
+class SyntheticProvince:
+    def __init__(self, options: Options, out: Callable[[str], None] = lambda s: None) -> None:
+        self.o = options
+        self.rng = random.Random(options.seed)
+        self.out = out
+        self.timer = Timer(out)
+        self.counts: dict[str, int] = defaultdict(int)
+        ctx = current()
+        self.actor = ctx.user if isinstance(ctx.user, User) else None
+        self.history_attrs = {"history_source": ctx.source or Source.COMMAND, "history_detail": (ctx.detail or DETAIL)[:200],
+                              "history_ip": ctx.ip}
+        self.months = month_range(options.until, options.months)
+        self.years = sorted({y for y, _ in self.months})
+        self.until_day = date(options.until[0], options.until[1],
+                              calendar.monthrange(*options.until)[1])
+        self.now = timezone.now()
+
+    # --- writing --------------------------------------------------------------------
+    def bulk(self, model: type[Model], objs: list[Model]) -> list[Model]:
+        """Insert with a history row each, attributed like any audited write."""
+        if not objs:
+            return objs
+        created = bulk_create_with_history(
+            objs, model, batch_size=self.o.batch, default_user=self.actor,
+            custom_historical_attrs=self.history_attrs,
+        )
+        self.counts[model._meta.model_name] += len(objs)
+        return created
+
+    # --- the whole run --------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        self.province = self.find_province()
+        with transaction.atomic():
+            existing = synthetic_projects(self.province)
+            if existing.exists():
+                if not self.o.replace:
+                    raise SyntheticDataExists(
+                        f"{self.province.name}已有合成数据（{existing.count():,} 个项目）；"
+                        f"如需重新生成，请加 --replace（将删除原有合成数据）")
+                self.timed("删除原有合成数据", self.delete_existing)
+            self.timed("单位、领导、账号", self.write_frame)
+            self.timed("填报期", self.write_periods)
+            self.write_projects()
+        total = time.perf_counter() - self.timer.started
+        return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
+
+    def timed(self, name: str, step: Callable[[], int]) -> None:
+        started = time.perf_counter()
+        rows = step()
+        self.timer.phase(name, time.perf_counter() - started, rows)
+
+    def find_province(self) -> Region:
+        from django.core.management import call_command
+
+        province = Region.objects.filter(level=Region.Level.PROVINCE, name__startswith=self.o.province[:2]).first()
+        if province is None or not Region.objects.filter(parent__parent=province).exists():
+            call_command("load_regions", province=[self.o.province], verbosity=0)
+            province = Region.objects.find(self.o.province)
+        return province
+
+    # --- regions, units, leaders, users --------------------------------------------------
+    def write_frame(self) -> int:
+        rng = self.rng
+        self.cities = list(Region.objects.filter(parent=self.province, level=Region.Level.PREFECTURE).order_by("code"))
+        self.counties = list(Region.objects.filter(parent__in=self.cities, level=Region.Level.COUNTY)
+                             .select_related("parent").order_by("code"))
+        taken = set(Unit.objects.filter(region__path__startswith=self.province.path).values_list("region_id", "name"))
+        units: list[Unit] = []
+
+        def add_unit(name: str, region: Region, kind: str) -> Unit | None:
+            if (region.pk, name) in taken:
+                return None
+            taken.add((region.pk, name))
+            u = Unit(name=name, region=region, kind=kind, contact_person=self.person(),
+                     contact_phone=f"0{rng.randint(410, 429)}-{rng.randint(2000000, 8999999)}")
+            units.append(u)
+            return u
+
+        for city in self.cities:
+            add_unit(f"{city.name}人民政府", city, Unit.Kind.GOVERNMENT)
+            for dept in CITY_DEPARTMENTS:
+                add_unit(f"{city.name}{dept}", city, Unit.Kind.DEPARTMENT)
+        for county in self.counties:
+            add_unit(f"{county.name}人民政府", county, Unit.Kind.GOVERNMENT)
+            add_unit(f"{county.name}发展和改革局", county, Unit.Kind.DEPARTMENT)
+        # Enterprises (project owners): about one per three enterprise projects of the county.
+        self.county_weight = {c.pk: rng.uniform(0.4, 2.0) * (0.7 if c.name.endswith("区") else 1.0)
+                              for c in self.counties}
+        weight_sum = sum(self.county_weight.values())
+        self.enterprise_names: dict[int, list[str]] = {}
+        for county in self.counties:
+            n = max(4, int(self.o.projects * self.county_weight[county.pk] / weight_sum * 0.6 / 3))
+            names = []
+            for i in range(n):
+                sector = rng.choice(list(SECTORS.values()))
+                base = f"{county.stem}{rng.choice(CO_WORDS)}{rng.choice(CO_WORDS)}{rng.choice(sector[3])}有限公司"
+                name = base if (county.pk, base) not in taken else base.replace("有限公司", f"第{i}有限公司")
+                if add_unit(name, county, Unit.Kind.ENTERPRISE):
+                    names.append(name)
+            self.enterprise_names[county.pk] = names
+        self.bulk(Unit, units)
+        by_key = {(u.region_id, u.name): u for u in Unit.objects.filter(region__path__startswith=self.province.path)}
+        self.unit = lambda region, name: by_key[(region.pk, name)]
+        self.enterprises = {c.pk: [by_key[(c.pk, n)] for n in self.enterprise_names[c.pk]] for c in self.counties}
+
+        leaders = []
+        existing_leaders = set(Leader.objects.filter(region__in=self.cities).values_list("region_id", "name"))
+        for city in self.cities:
+            used: set[str] = set()
+            for order, title in enumerate(LEADER_TITLES):
+                name = self.person(used)
+                if (city.pk, name) not in existing_leaders:
+                    leaders.append(Leader(name=name, title=title, region=city, order=order))
+        self.bulk(Leader, leaders)
+        self.leaders = defaultdict(list)
+        for leader in Leader.objects.filter(region__in=self.cities).order_by("order"):
+            self.leaders[leader.region_id].append(leader)
+
+        # Logins for the demo and the benchmark: a city admin per city, a clerk per county
+        # (one password hash for all: hashing 100+ passwords would take a minute).
+        password = make_password(DEMO_PASSWORD)
+        existing_users = set(User.objects.filter(username__startswith=USERNAME_PREFIX).values_list("username", flat=True))
+        users = []
+        for city in self.cities:
+            username = f"{USERNAME_PREFIX}{city.code}"
+            if username not in existing_users:
+                users.append(User(username=username, password=password, role=User.Role.CITY_ADMIN,
+                                  display_name=f"{city.name}发改委管理员",
+                                  unit=self.unit(city, f"{city.name}发展和改革委员会")))
+        for county in self.counties:
+            username = f"{USERNAME_PREFIX}{county.code}"
+            if username not in existing_users:
+                users.append(User(username=username, password=password, role=User.Role.COUNTY_CLERK,
+                                  display_name=f"{county.name}填报员",
+                                  unit=self.unit(county, f"{county.name}发展和改革局")))
+        self.bulk(User, users)
+        by_name = {u.username: u for u in User.objects.filter(username__startswith=USERNAME_PREFIX)}
+        self.city_admin = {c.pk: by_name[f"{USERNAME_PREFIX}{c.code}"] for c in self.cities}
+        self.clerk = {c.pk: by_name[f"{USERNAME_PREFIX}{c.code}"] for c in self.counties}
+
+        sectors = []
+        for order, name in enumerate(SECTORS):
+            sector, _created = Sector.objects.get_or_create(name=name, defaults={"order": 50 + order})
+            sectors.append(sector)
+        self.sectors = dict(zip(SECTORS, sectors, strict=True))
+        self.lists = {y: ProjectList.objects.get_or_create(name="省重点项目", year=y)[0] for y in self.years}
+        return len(units) + len(leaders) + len(users)
+
+    def person(self, used: set[str] | None = None) -> str:
+        while True:
+            name = self.rng.choice(SURNAMES) + self.rng.choice(GIVEN)
+            if used is None or name not in used:
+                if used is not None:
+                    used.add(name)
+                return name
+
+    # --- periods ----------------------------------------------------------------------
+    def write_periods(self) -> int:
+        existing = set(ReportingPeriod.objects.filter(region__in=self.cities).values_list("region_id", "year", "month"))
+        periods = []
+        for city in self.cities:
+            for year, month in self.months:
+                if (city.pk, year, month) in existing:
+                    continue
+                if (year, month) == self.o.until:
+                    state = ReportingPeriod.State.OPEN
+                elif (year, month) == self.months[-2 if len(self.months) > 1 else -1]:
+                    state = ReportingPeriod.State.CLOSED
+                else:
+                    state = ReportingPeriod.State.LOCKED
+                periods.append(ReportingPeriod(
+                    region=city, year=year, month=month, opens_on=date(year, month, 20),
+                    closes_on=date(year, month, 25), state=state,
+                    locked_at=self.approval_time(year, month, 20) if state == ReportingPeriod.State.LOCKED else None,
+                    locked_by=self.city_admin[city.pk] if state == ReportingPeriod.State.LOCKED else None,
+                ))
+        self.bulk(ReportingPeriod, periods)
+        self.periods = {(p.region_id, p.year, p.month): p for p in ReportingPeriod.objects.filter(region__in=self.cities)}
+        return len(periods)
+
+    def approval_time(self, year: int, month: int, day: int, hour: int = 10) -> datetime:
+        """When the city reviewed a month's reports: in the following month, never in the future."""
+        y, m = (year, month + 1) if month < 12 else (year + 1, 1)
+        moment = timezone.make_aware(datetime.combine(date(y, m, min(day, 28)), clock(hour, 0)))
+        return min(moment, self.now - timedelta(hours=1))
+
+    # --- projects, plans, reports --------------------------------------------------------
+    def life(self) -> Life | None:
+        """None for a project that stays in the reserve (谋划储备) over the whole span."""
+        rng = self.rng
+        first, last = self.years[0], self.years[-1]
+        total = int(min(max(rng.lognormvariate(9.0, 1.25), 500), 3_000_000) * 100)  # median ~8,100 万元
+        if rng.random() < 0.08:
+            return None
+        plan_year = rng.choices(range(first - 3, last + 2), weights=[1, 1.5, 2] + [4] * len(self.years) + [1.2])[0]
+        start_year = plan_year + (1 if rng.random() < 0.1 else 0)
+        years = 1 + (total > 100_000) + (total > 2_000_000) + (total > 20_000_000) + (rng.random() < 0.3)
+        life = Life(total, plan_year, start_year, years)
+        # Split the total over the construction years (the first one lighter), ~95 % done at the end.
+        weights = [rng.uniform(0.6, 1.0) * (0.6 if i == 0 else 1.0) for i in range(years)]
+        done_share = rng.uniform(0.9, 1.0)
+        for i, w in enumerate(weights):
+            life.completed[start_year + i] = int(total * done_share * w / sum(weights))
+        month = rng.choices(range(3, 10), weights=[3, 4, 4, 3, 2, 1, 1])[0]
+        life.started_on = date(start_year, month, rng.randint(1, 28))
+        for year in range(start_year + 1, life.last_year + 1):
+            if rng.random() < 0.05:  # not resumed this year (stopped): nothing completed
+                life.resumed[year] = None
+                life.completed[year] = 0
+            else:
+                life.resumed[year] = date(year, rng.choices([2, 3, 4, 5, 6], weights=[2, 5, 4, 1, 0.5])[0],
+                                          rng.randint(1, 28))
+        life.resumed[start_year] = life.started_on
+        for year in range(plan_year, life.last_year + 1):
+            remaining = total - life.prior(year)
+            done = life.completed.get(year, 0)
+            if year < start_year:  # planned as a new start, slipped: the plan hoped for a first share
+                planned = int(total * rng.uniform(0.1, 0.3))
+            else:
+                planned = int(done / rng.uniform(0.9, 1.0)) if done else int(remaining * rng.uniform(0.2, 0.4))
+            life.planned[year] = max(0, min(planned, remaining))
+            if year >= start_year and life.resumed.get(year) and rng.random() < 0.004:
+                life.anomaly_jump.add(year)
+        return life
+
+    def write_projects(self) -> None:
+        rng = self.rng
+        weights = [self.county_weight[c.pk] for c in self.counties]
+        counters = {"projects": 0, "plans": 0, "reports": 0, "transitions": 0}
+        seconds = {"projects": 0.0, "plans": 0.0, "reports": 0.0, "m2m": 0.0}
+        chunk = self.o.batch
+        packaged_total = 0
+        for start in range(0, self.o.projects, chunk):
+            n = min(chunk, self.o.projects - start)
+            t0 = time.perf_counter()
+            drafts = []
+            for i in range(start, start + n):
+                county = rng.choices(self.counties, weights)[0]
+                drafts.append((county, self.life(), i))
+            projects = [self.project(county, life, i) for county, life, i in drafts]
+            projects = self.bulk(Project, projects)
+            transitions = [t for p, (_c, life, _i) in zip(projects, drafts, strict=True) for t in self.transitions(p, life)]
+            self.bulk(StageTransition, transitions)
+            counters["projects"] += len(projects)
+            counters["transitions"] += len(transitions)
+            t1 = time.perf_counter()
+            seconds["projects"] += t1 - t0
+            plans = []
+            for project, (_county, life, _i) in zip(projects, drafts, strict=True):
+                if life is None:
+                    continue
+                for year in self.years:
+                    if year in life.planned:
+                        plans.append(self.plan(project, life, year))
+            self.bulk(AnnualPlan, plans)
+            counters["plans"] += len(plans)
+            t2 = time.perf_counter()
+            seconds["plans"] += t2 - t1
+            reports = 0
+            for batch in self.batches(self.reports(projects, drafts), chunk):
+                self.bulk(ProgressReport, batch)
+                reports += len(batch)
+            counters["reports"] += reports
+            t3 = time.perf_counter()
+            seconds["reports"] += t3 - t2
+            packaged_total += self.package(projects, drafts)
+            seconds["m2m"] += time.perf_counter() - t3
+            self.out(f"    … {start + n:,} / {self.o.projects:,} 个项目，{counters['reports']:,} 份月报"
+                     f"（{time.perf_counter() - self.timer.started:.0f} 秒）")
+        self.timer.phase("项目及阶段变更", seconds["projects"], counters["projects"] + counters["transitions"])
+        self.timer.phase("年度计划", seconds["plans"], counters["plans"])
+        self.timer.phase("月报", seconds["reports"], counters["reports"])
+        self.timer.phase("包抓领导与清单", seconds["m2m"], packaged_total)
+
+    @staticmethod
+    def batches(rows: Iterable[Model], size: int) -> Iterator[list[Model]]:
+        batch: list[Model] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def project(self, county: Region, life: Life | None, index: int) -> Project:
+        rng = self.rng
+        sector_name = rng.choice(list(SECTORS))
+        ptype, nature, dept, _kinds, templates, products = SECTORS[sector_name]
+        total = life.total if life else int(min(max(rng.lognormvariate(8.8, 1.2), 500), 500_000) * 100)
+        wan = total // 100
+        level = (Project.Level.PROVINCIAL_MAJOR if wan >= 500_000 else Project.Level.PROVINCIAL if wan >= 100_000
+                 else Project.Level.CITY if wan >= 10_000 or rng.random() < 0.3 else Project.Level.COUNTY)
+        city = county.parent
+        owner = (rng.choice(self.enterprises[county.pk]) if nature == "enterprise"
+                 else self.unit(county, f"{county.name}人民政府"))
+        if level in (Project.Level.PROVINCIAL_MAJOR, Project.Level.PROVINCIAL):
+            responsible = self.unit(city, f"{city.name}项目发展服务中心")
+        elif dept in CITY_DEPARTMENTS and rng.random() < 0.2:
+            responsible = self.unit(city, f"{city.name}{dept}")
+        else:
+            responsible = self.unit(county, f"{county.name}人民政府")
+        place = f"{rng.choice(PLACE_WORDS)}{rng.choice(PLACE_SUFFIXES)}"
+        name = rng.choice(templates).format(
+            co=owner.name.replace("有限公司", "").replace("人民政府", "") if nature == "enterprise" else county.name,
+            p=rng.choice(products), n=rng.choice([1, 2, 5, 10, 20, 50]), place=f"{county.name}{place}",
+            place2=rng.choice(PLACE_WORDS) + "镇")
+        registered = (life.plan_year - rng.choice([0, 1, 1, 2])) if life else self.years[-1] - rng.choice([0, 1])
+        planned_start = date(life.plan_year if life else self.years[-1] + 1, rng.randint(3, 9), 1)
+        stage, actual_start, actual_completion = Stage.PLANNING, None, None
+        planned_completion = date(planned_start.year + (life.years if life else 2) - 1, rng.randint(8, 12), 28)
+        if life:
+            if life.started_on and life.started_on <= self.until_day:
+                stage, actual_start = Stage.CONSTRUCTION, life.started_on
+                finished = date(life.last_year, rng.randint(9, 12), rng.randint(1, 28))
+                if finished <= self.until_day:
+                    stage, actual_completion = (Stage.OPERATING if finished.year < self.years[-1] and rng.random() < 0.5
+                                                else Stage.COMPLETED), finished
+                elif self.until_day.year in life.resumed and life.resumed[self.until_day.year] is None:
+                    stage = Stage.SUSPENDED
+            else:
+                stage = Stage.PREPARATION
+        elif rng.random() < 0.5:
+            stage = Stage.PREPARATION
+        code = None
+        if rng.random() < 0.92:
+            code = f"{registered}-{county.code}-{rng.choice(INDUSTRY_CODES)}-{rng.choice(['01', '02', '03'])}-{index % 1_000_000:06d}"
+        return Project(
+            code=code, name=name, region=county, address=f"{county.name}{place}",
+            scope=f"总投资{money(total) / 10000:.2f}亿元，主要建设{sector_name}相关生产及配套设施。",
+            sector=self.sectors[sector_name], project_type=ptype, investment_nature=nature, level=level,
+            stage=stage, owner=owner, responsible_unit=responsible, contact_person=self.person(),
+            contact_phone=f"1{rng.randint(3000000000, 9999999999)}", planned_start=planned_start,
+            actual_start=actual_start, planned_completion=max(planned_completion, planned_start),
+            actual_completion=actual_completion, total_investment=money(total),
+        )
+
+    def transitions(self, project: Project, life: Life | None) -> list[StageTransition]:
+        first = date(project.planned_start.year - 1, self.rng.randint(1, 12), self.rng.randint(1, 28))
+        steps = [StageTransition(project=project, from_stage="", to_stage=Stage.PLANNING, date=first, note="纳入项目库")]
+        previous = Stage.PLANNING
+        if project.stage != Stage.PLANNING:
+            steps.append(StageTransition(project=project, from_stage=previous, to_stage=Stage.PREPARATION,
+                                         date=first + timedelta(days=60)))
+            previous = Stage.PREPARATION
+        if project.actual_start:
+            steps.append(StageTransition(project=project, from_stage=previous, to_stage=Stage.CONSTRUCTION,
+                                         date=project.actual_start))
+            previous = Stage.CONSTRUCTION
+        if project.actual_completion:
+            steps.append(StageTransition(project=project, from_stage=previous, to_stage=Stage.COMPLETED,
+                                         date=project.actual_completion))
+            previous = Stage.COMPLETED
+        if project.stage in (Stage.OPERATING, Stage.SUSPENDED) and project.stage != previous:
+            on = (project.actual_completion + timedelta(days=90) if project.stage == Stage.OPERATING
+                  else date(self.until_day.year - 1, 12, 1))
+            steps.append(StageTransition(project=project, from_stage=previous, to_stage=project.stage,
+                                         date=min(on, self.until_day)))
+        return steps
+
+    def plan(self, project: Project, life: Life, year: int) -> AnnualPlan:
+        nature = life.nature(year)
+        start = life.resumed.get(year) if year >= life.start_year else None
+        # The plan records a start once the report announcing it was approved: in practice
+        # by the last day covered.
+        started_on = start if start and start <= self.until_day else None
+        batch = (Batch.CONSTRUCTION if year > life.start_year or started_on else
+                 Batch.PREPARATION if year >= life.plan_year else Batch.RESERVE)
+        return AnnualPlan(
+            project=project, year=year, nature=nature, planned_investment=money(life.planned[year]),
+            prior_completed=money(life.prior(year)),
+            planned_start_month=(life.started_on.month if nature == Nature.NEW and life.started_on else 3),
+            batch=batch, started=started_on is not None, started_on=started_on,
+            version=2 if started_on else 1,
+        )
+
+    def path(self, life: Life, year: int) -> dict[int, int]:
+        """Year-to-date completion month by month (hundredths of 万元)."""
+        done = life.completed.get(year, 0) if year >= life.start_year else 0
+        start = life.resumed.get(year) if year >= life.start_year else None
+        if not start or not done:
+            return {m: 0 for m in range(1, 13)}
+        first = start.month
+        span = 13 - first
+        increments = {m: 0 for m in range(1, 13)}
+        # The building season peaks in summer; winter is slow. The noise stays below the
+        # jump check's factor 3 from one month to the next.
+        weights = {m: self.rng.uniform(0.85, 1.15) * SEASON[m - 1] for m in range(first, 13)}
+        weight_sum = sum(weights.values())
+        for m, w in weights.items():
+            increments[m] = int(done * w / weight_sum)
+        increments[12] += done - sum(increments.values())
+        if year in life.anomaly_jump and span >= 4:
+            month = self.rng.randint(first + 2, 12)
+            moved = increments[month - 1] * 4 // 5  # last month small, this month ~10x: a jump
+            increments[month - 1] -= moved
+            increments[month] += moved
+        ytd, path = 0, {}
+        for m in range(1, 13):
+            ytd += increments[m]
+            path[m] = ytd
+        return path
+
+    def reports(self, projects: list[Project], drafts: list[tuple[Region, Life | None, int]]) -> Iterator[ProgressReport]:
+        rng = self.rng
+        last = self.o.until
+        for project, (county, life, _i) in zip(projects, drafts, strict=True):
+            if life is None:
+                continue
+            city = county.parent
+            clerk, admin = self.clerk[county.pk], self.city_admin[city.pk]
+            paths = {y: self.path(life, y) for y in self.years if y in life.planned}
+            for year, month in self.months:
+                if year not in paths:
+                    continue
+                path = paths[year]
+                ytd = path[month]
+                previous = path[month - 1] if month > 1 else 0
+                start = life.resumed.get(year) if year >= life.start_year else None
+                started = start is not None and start <= date(year, month, calendar.monthrange(year, month)[1])
+                status = Status.APPROVED
+                if (year, month) == last:
+                    status = rng.choices([Status.APPROVED, Status.SUBMITTED, Status.DRAFT, Status.RETURNED],
+                                         weights=[70, 18, 8, 4])[0]
+                report = ProgressReport(
+                    project=project, period=self.periods[(city.pk, year, month)],
+                    completed_month=money(ytd - previous), completed_ytd=money(ytd),
+                    completed_since_start=money(life.prior(year) + ytd),
+                    progress=rng.choice(PROGRESS_TEXT["building" if started and ytd > previous else
+                                                      "winter" if started else "waiting"]),
+                    started=started, started_on=start if started else None,
+                    problems="" if rng.random() < 0.85 else rng.choice(["用地指标紧张", "资金到位滞后", "环评手续待批复",
+                                                                        "电力接入待协调", "征地拆迁进度慢"]),
+                    next_steps=rng.choice(["加快施工进度", "推进前期手续办理", "确保按期完成年度投资"]),
+                    status=status, version=1,
+                )
+                if status != Status.DRAFT:
+                    day = rng.randint(1, 9)
+                    report.submitted_at = self.approval_time(year, month, day, hour=rng.randint(8, 17))
+                    report.submitted_by = clerk
+                    report.version = 2
+                if status in (Status.APPROVED, Status.RETURNED):
+                    report.reviewed_at = self.approval_time(year, month, day + rng.randint(1, 5), hour=rng.randint(9, 18))
+                    report.reviewed_by = admin
+                    report.version = 3
+                if status == Status.RETURNED:
+                    report.return_reason = rng.choice(["本月完成投资与形象进度不符，请核实", "开复工日期有误，请修改"])
+                    # A few returned reports claim more than the year's plan (a blocker the filer must fix).
+                    plan = life.planned[year]
+                    if rng.random() < 0.3 and plan and life.prior(year) + plan * 11 // 10 <= life.total:
+                        report.completed_ytd = money(plan * 11 // 10)
+                        report.completed_month = money(plan * 11 // 10 - previous)
+                        report.completed_since_start = money(life.prior(year) + plan * 11 // 10)
+                        report.return_reason = "本年累计完成超过年度计划投资，请核实"
+                yield report
+
+    def package(self, projects: list[Project], drafts: list[tuple[Region, Life | None, int]]) -> int:
+        """Leaders package the biggest projects of their city (包抓), and provincial-level
+        projects are on the provincial list: a few per cent of projects, written through
+        the relations (each a recorded change of the project)."""
+        count = 0
+        for project, (county, life, _i) in zip(projects, drafts, strict=True):
+            if life is None:
+                continue
+            big = project.total_investment >= 100_000
+            if big or self.rng.random() < 0.005:
+                leaders = self.leaders[county.parent_id]
+                project.leaders.add(*self.rng.sample(leaders, self.rng.choice([1, 1, 2])))
+                count += 1
+            if project.level in (Project.Level.PROVINCIAL_MAJOR, Project.Level.PROVINCIAL):
+                years = [y for y in self.years if y in life.planned]
+                if years:
+                    project.lists.add(*[self.lists[y] for y in years])
+                    count += 1
+        return count
+
+    # --- replace --------------------------------------------------------------------------
+    def delete_existing(self) -> int:
+        """Delete the province's synthetic rows through the ORM (each deletion recorded)."""
+        deleted = 0
+        projects = synthetic_projects(self.province)
+        ids = list(projects.values_list("pk", flat=True))
+        for start in range(0, len(ids), 2000):
+            deleted += Project.objects.filter(pk__in=ids[start:start + 2000]).delete()[0]
+        for model, path in ((ReportingPeriod, "region"), (User, "unit__region"), (Leader, "region"), (Unit, "region")):
+            rows = created_here(model).filter(**{f"{path}__path__startswith": self.province.path})
+            if model is Unit:
+                rows = rows.filter(owned_projects__isnull=True, responsible_projects__isnull=True, users__isnull=True)
+            if model is ReportingPeriod:
+                rows = rows.filter(reports__isnull=True)
+            deleted += rows.delete()[0]
+        return deleted
+
+
+def created_here(model: type[Model]) -> QuerySet:
+    """Rows of ``model`` this generator created (their creation is in the audit trail)."""
+    ids = model.history.filter(history_type="+", history_detail=DETAIL).values(model._meta.pk.attname)
+    return model.objects.filter(pk__in=ids)
+
+
+def synthetic_projects(province: Region) -> QuerySet:
+    return created_here(Project).filter(region__path__startswith=province.path)
+
+
+def generate(options: Options, out: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    return SyntheticProvince(options, out).run()

@@ -1,0 +1,144 @@
+"""The synthetic province (keyprojects generate_synthetic): a small slice of Liaoning."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from keyprojects.indicators.engine import breakdown, year_stats
+from keyprojects.projects.models import AnnualPlan, Nature, Project, StageTransition
+from keyprojects.regions.models import Region
+from keyprojects.reporting.checks import check_report
+from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+
+UNTIL = "2026-10"
+MONTHS = [(2026, 8), (2026, 9), (2026, 10)]
+AS_OF = date(2026, 10, 31)
+
+
+@pytest.fixture(scope="module")
+def province(django_db_setup, django_db_blocker):
+    """300 projects, August–October 2026, generated once for the module and rolled back after."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("generate_synthetic", province="辽宁省", projects=300, months=3, until=UNTIL, seed=7,
+                         verbosity=0)
+            yield Region.objects.get(code="210000")
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def liaoning(province, db):
+    return province
+
+
+def in_province(model, path: str, province: Region):
+    return model.objects.filter(**{f"{path}__path__startswith": province.path})
+
+
+def test_every_city_has_a_period_for_every_month_and_every_project_a_county(liaoning):
+    cities = Region.objects.filter(parent=liaoning, level=Region.Level.PREFECTURE)
+    assert cities.count() == 14
+    periods = ReportingPeriod.objects.filter(region__in=cities)
+    assert periods.count() == 14 * len(MONTHS)
+    assert set(periods.values_list("year", "month")) == set(MONTHS)
+    assert periods.get(region__name="沈阳市", year=2026, month=10).state == ReportingPeriod.State.OPEN
+    projects = in_province(Project, "region", liaoning)
+    assert projects.count() == 300
+    assert set(projects.values_list("region__level", flat=True)) == {Region.Level.COUNTY}
+    assert projects.filter(code__isnull=False).count() > 250
+    for project in projects.exclude(code=None)[:50]:
+        project.full_clean()  # the code matches the 项目代码 format, dates are in order
+
+
+def test_every_plan_project_reports_every_month_of_its_plan_year(liaoning):
+    plans = in_province(AnnualPlan, "project__region", liaoning)
+    reports = in_province(ProgressReport, "project__region", liaoning)
+    expected = sum(len([m for y, m in MONTHS if y == plan.year]) for plan in plans)
+    assert 0 < expected == reports.count()
+    assert not reports.exclude(period__year__in=[y for y, _ in MONTHS]).exists()
+    last = reports.filter(period__month=10)
+    statuses = set(last.values_list("status", flat=True))
+    assert statuses == {"approved", "submitted", "draft", "returned"}
+    assert not reports.filter(period__month__lt=10).exclude(status="approved").exists()
+    assert last.filter(status="approved").count() > last.count() / 2
+
+
+def test_every_row_has_its_history_from_the_command(liaoning):
+    for model, path in ((Project, "region"), (AnnualPlan, "project__region"), (ProgressReport, "project__region"),
+                        (StageTransition, "project__region")):
+        ids = set(in_province(model, path, liaoning).values_list("pk", flat=True))
+        created = model.history.filter(id__in=ids, history_type="+")
+        assert created.count() == len(ids), model
+        assert set(created.values_list("history_source", "history_detail")) == {("command", "generate_synthetic")}
+
+
+def test_every_report_passes_model_validation_and_only_returned_ones_break_a_rule(liaoning):
+    reports = list(in_province(ProgressReport, "project__region", liaoning).select_related("project", "period"))
+    plans = {(p.project_id, p.year): p for p in in_province(AnnualPlan, "project__region", liaoning)}
+    by_project = defaultdict(list)
+    for report in sorted(reports, key=lambda r: (r.period.year, r.period.month)):
+        by_project[report.project_id].append(report)
+    for series in by_project.values():
+        previous = None
+        for report in series:
+            report.full_clean()
+            plan = plans[(report.project_id, report.period.year)]
+            assert report.completed_since_start == plan.prior_completed + report.completed_ytd
+            findings = check_report(report, previous, plan)
+            if report.status != "returned":
+                assert [f for f in findings if f.is_blocker] == [], (report.pk, findings)
+            if previous is not None and report.status != "returned":
+                assert report.completed_ytd >= previous.completed_ytd
+            previous = report
+
+
+def test_plans_never_exceed_what_remains_and_natures_fit_the_start(liaoning):
+    for plan in in_province(AnnualPlan, "project__region", liaoning).select_related("project"):
+        plan.full_clean()  # planned ≤ total − prior; started ⇔ started_on in the year
+        if plan.nature == Nature.NEW:
+            assert plan.prior_completed == 0
+
+
+def test_stats_add_up_from_the_rows_and_by_county(liaoning):
+    stats = year_stats(2026, AS_OF, liaoning)
+    plans = list(in_province(AnnualPlan, "project__region", liaoning).filter(year=2026).select_related("project"))
+    assert stats["plan"]["count"] == len(plans)
+    assert stats["plan"]["total_investment"] == sum((p.project.total_investment for p in plans), Decimal(0))
+    assert stats["plan"]["annual_plan"] == sum((p.planned_investment for p in plans), Decimal(0))
+    started = [p for p in plans if p.started and p.started_on <= AS_OF]
+    assert stats["started_or_resumed"]["count"] == len(started)
+    latest = {}
+    end = timezone.make_aware(datetime.combine(AS_OF + timedelta(days=1), time.min))
+    for r in ProgressReport.objects.filter(project__in=[p.project_id for p in plans], period__year=2026,
+                                           status="approved", reviewed_at__lt=end).order_by("period__month"):
+        latest[r.project_id] = r.completed_ytd
+    assert stats["completed_investment"] == sum(latest.values(), Decimal(0))
+    assert 60 <= stats["rates"]["start_or_resume_rate"] <= 100
+    assert 0 < stats["rates"]["completion_rate"] <= 100
+    cities = breakdown(2026, AS_OF, "region", liaoning)
+    assert sum(r["plan"]["count"] for r in cities) == stats["plan"]["count"]
+    assert sum(r["completed_investment"] for r in cities) == stats["completed_investment"]
+
+
+def test_a_second_run_is_refused_unless_replace(liaoning):
+    with pytest.raises(CommandError, match="已有合成数据"):
+        call_command("generate_synthetic", province="辽宁省", projects=300, months=3, until=UNTIL, verbosity=0)
+    before = set(in_province(Project, "region", liaoning).values_list("pk", flat=True))
+    call_command("generate_synthetic", province="辽宁省", projects=300, months=3, until=UNTIL, seed=7,
+                 replace=True, verbosity=0)
+    after = set(in_province(Project, "region", liaoning).values_list("pk", flat=True))
+    assert len(after) == 300 and not before & after
+    deleted = Project.history.filter(id__in=before, history_type="-")
+    assert deleted.count() == len(before)
