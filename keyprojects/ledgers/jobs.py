@@ -97,10 +97,15 @@ def prepare(importer: Importer, path: Path, name: str, ip: str | None = None) ->
             raise
         finally:
             path.unlink(missing_ok=True)
-            connections.close_all()  # this thread's connections
 
     return token, run
 
 
 def in_background(run: Callable[[], None]) -> None:
-    threading.Thread(target=run, name="ledger-import", daemon=True).start()
+    def thread() -> None:
+        try:
+            run()
+        finally:
+            connections.close_all()  # the connections this thread opened
+
+    threading.Thread(target=thread, name="ledger-import", daemon=True).start()
