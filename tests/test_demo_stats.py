@@ -1,10 +1,18 @@
 """The demo reproduces the published Huludao figures through `keyprojects stats`."""
 
 import json
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
+
+from keyprojects.indicators.engine import monthly_series, plan_stats, plans_in
+from keyprojects.regions.models import Region
+from keyprojects.reporting import progress
+from keyprojects.reporting.models import PlanProgress, ProgressReport
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +115,50 @@ def test_export_then_import_into_an_empty_library_reproduces_the_figures(demo, t
     assert (result.created, result.units_created) == (500, [])
     call_command("stats", region="葫芦岛市", year=2022, as_of="2022-06-05", json=True)
     assert json.loads(capsys.readouterr().out) == before
+
+
+def from_reports(region: Region, year: int, as_of: date) -> tuple[Decimal, dict[int, Decimal]]:
+    """Completed investment and the month-by-month sums, read from the reports alone."""
+    projects = set(plans_in(year, region).values_list("project_id", flat=True))
+    latest: dict[int, tuple[int, Decimal]] = {}
+    months: dict[int, Decimal] = {}
+    end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))  # approved by the end of the day
+    reports = ProgressReport.objects.filter(status=ProgressReport.Status.APPROVED, reviewed_at__lt=end, period__year=year,
+                                            project_id__in=projects)
+    for project, month, ytd, done in reports.values_list("project_id", "period__month", "completed_ytd",
+                                                         "completed_month"):
+        if project not in latest or latest[project][0] < month:
+            latest[project] = (month, ytd)
+        months[month] = months.get(month, Decimal(0)) + done
+    return sum((ytd for _, ytd in latest.values()), Decimal(0)), months
+
+
+@pytest.mark.parametrize(("name", "year", "dates"), [
+    ("迁安市", 2022, ["2022-03-31", "2022-06-08", "2022-07-07", "2022-07-15", "2022-12-31", "2023-06-01"]),
+    ("葫芦岛市", 2022, ["2022-02-15", "2022-06-05", "2022-09-30"]),
+])
+def test_demo_figures_from_the_roll_up_equal_the_reports(demo, name, year, dates):
+    region = Region.objects.get(name=name)
+    for day in map(date.fromisoformat, dates):
+        completed, months = from_reports(region, year, day)
+        assert plan_stats(plans_in(year, region), day)["completed_investment"] == completed, day
+        series = monthly_series(year, day, region)
+        assert {s["month"]: s["completed"] for s in series if s["cumulative"] is not None} == months, day
+    stored = list(PlanProgress.objects.order_by("plan_id").values_list())
+    progress.refresh()
+    assert list(PlanProgress.objects.order_by("plan_id").values_list()) == stored
+
+
+
+
+@pytest.mark.parametrize(("name", "as_of"), [("葫芦岛市", "2022-06-05"), ("迁安市", "2022-07-07"), ("辽宁省", "2022-12-31")])
+def test_the_dashboards_one_query_overview_equals_the_figures_one_by_one(demo, name, as_of):
+    from keyprojects.indicators.engine import breakdown, overview, year_stats
+
+    region, day = Region.objects.get(name=name), date.fromisoformat(as_of)
+    dims = ("region", "sector", "batch", "level", "nature")
+    whole = overview(2022, day, region, by=dims)
+    assert whole["stats"] == year_stats(2022, day, region)
+    assert whole["series"] == monthly_series(2022, day, region)
+    for by in dims:
+        assert whole[by] == breakdown(2022, day, by, region), by

@@ -307,3 +307,21 @@ def test_a_draft_in_the_wrong_unit_is_not_saved(cast, period):
             "completed_since_start": Decimal("600000"), "started": True, "started_on": date(2022, 3, 1)})
     assert "金额单位" in " ".join(err.value.messages)
     assert ProgressReport.objects.get(pk=report.pk).completed_month == 0
+
+
+def test_filing_screen_pages_and_saves_the_rows_of_its_page(cast, period, client, monkeypatch):
+    from keyprojects.reporting import views
+
+    monkeypatch.setattr(views, "FILL_PAGE", 1)
+    services.prefill_period(cast.admin, period.pk)
+    first, second = ProgressReport.objects.filter(period=period).order_by("project__region__code", "project__name")
+    client.force_login(cast.admin)
+    url = reverse("reporting:fill", args=[period.pk])
+    page = client.get(url, {"page": 2})
+    assert [r["report"].pk for r in page.context["rows"]] == [second.pk]
+    assert page.context["counts"]["draft"] == 2 and "2 / 2" in page.content.decode()
+    response = client.post(f"{url}?page=2", {**fill_post(second), "save": "1"})
+    assert response.status_code == 302 and response["Location"].endswith("?page=2")
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (second.completed_ytd, first.completed_ytd) == (Decimal("1000"), Decimal("0"))

@@ -30,7 +30,14 @@ from keyprojects.accounts import services as account_services
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
 from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
-from keyprojects.indicators.engine import BREAKDOWNS, breakdown, list_totals, to_json, year_stats
+from keyprojects.indicators.engine import (
+    BREAKDOWNS,
+    OVERVIEW,
+    breakdown,
+    list_totals,
+    overview,
+    to_json,
+)
 from keyprojects.projects import services as project_services
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm
@@ -385,13 +392,15 @@ class IndicatorView(APIView):
         year = params.get("year") or timezone.localdate().year
         as_of = params.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
         plans = AnnualPlan.objects.visible_to(request.user)
+        wanted = [b for b in BREAKDOWNS if b in (params.get("by") or BREAKDOWNS) and (b != "region" or region)]
+        # The dashboard's three breakdowns come with the totals from one query; the others one each.
+        now = overview(year, as_of, region, plans, by=tuple(b for b in OVERVIEW if b in wanted))
         payload = {"region": region.name if region else None, "region_code": region.code if region else None,
-                   "year": year, "as_of": as_of.isoformat(), **to_json(year_stats(year, as_of, region, plans))}
-        wanted = [b for b in BREAKDOWNS if b in (params.get("by") or BREAKDOWNS)]
+                   "year": year, "as_of": as_of.isoformat(), **to_json(now["stats"])}
         payload["breakdowns"] = {
             by: [to_json({k: v for k, v in row.items() if k != "region"})
-                 for row in breakdown(year, as_of, by, region, plans)]
-            for by in wanted if by != "region" or region is not None
+                 for row in (now[by] if by in OVERVIEW else breakdown(year, as_of, by, region, plans))]
+            for by in wanted
         }
         return Response(payload)
 

@@ -43,6 +43,7 @@ from keyprojects.projects.models import (
     StageTransition,
 )
 from keyprojects.regions.models import Region
+from keyprojects.reporting import progress
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 DETAIL = "generate_synthetic"
@@ -221,6 +222,7 @@ class SyntheticProvince:
             self.timed("单位、领导、账号", self.write_frame)
             self.timed("填报期", self.write_periods)
             self.write_projects()
+            self.timed("月报汇总", progress.refresh)
         total = time.perf_counter() - self.timer.started
         return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
 

@@ -21,10 +21,8 @@ from django.db.models import (
     Count,
     DecimalField,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -45,7 +43,7 @@ from keyprojects.projects.models import (
     Sector,
 )
 from keyprojects.regions.models import Region
-from keyprojects.reporting.models import ProgressReport
+from keyprojects.reporting.models import PlanProgress
 
 
 @dataclass(frozen=True)
@@ -191,26 +189,28 @@ def plans_in(year: int, region: Region | None = None, queryset: QuerySet | None 
     return plans
 
 
-def approved_before(as_of: date | None) -> Q:
-    """Reports that count as of a date: approved, and approved by the end of that day."""
-    condition = Q(status=ProgressReport.Status.APPROVED)
-    if as_of is not None:
-        end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), time.min))
-        condition &= Q(reviewed_at__lt=end)
-    return condition
+def _end_of(day: date) -> datetime:
+    """Reports count as of a date when approved by the end of that day."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def completed_ytd(as_of: date | None, project_ref: str = "project", year: int | None = None) -> Coalesce:
-    """Year-to-date completed investment of a row's project: from its latest approved report
-    of the plan year as of the date (0 when it has none). On plan rows the year is the row's
-    own; on project rows (the project list) it is given."""
-    latest = (
-        ProgressReport.objects.filter(approved_before(as_of))
-        .filter(project=OuterRef(project_ref), period__year=year if year is not None else OuterRef("year"))
-        .order_by("-period__month")
-        .values("completed_ytd")[:1]
+def _month_counts(as_of: date | None, month: int, prefix: str = "") -> Q:
+    """The roll-up's report of ``month`` counts as of the date (approved by then)."""
+    if as_of is None:
+        return Q(**{f"{prefix}progress__at_{month:02d}__isnull": False})
+    return Q(**{f"{prefix}progress__at_{month:02d}__lt": _end_of(as_of)})
+
+
+def completed_ytd(as_of: date | None, plan: str = "") -> Case:
+    """Year-to-date completed investment of a plan row (``plan`` is the path to the plan:
+    "" on plan rows, "plan__" on the project list's rows): the 本年累计 of its project's latest
+    report of the plan year approved by the date, 0 when it has none. Read from the roll-up
+    of approved reports (``PlanProgress``), latest month first."""
+    return Case(
+        *[When(_month_counts(as_of, month, plan), then=F(f"{plan}progress__ytd_{month:02d}"))
+          for month in reversed(PlanProgress.MONTHS)],
+        default=ZERO, output_field=DecimalField(max_digits=18, decimal_places=4),
     )
-    return Coalesce(Subquery(latest), ZERO, output_field=DecimalField(max_digits=18, decimal_places=4))
 
 
 def months_elapsed(year: int, as_of: date) -> int:
@@ -285,37 +285,131 @@ def child_region_case(region: Region) -> tuple[list[Region], Case]:
 
 
 BREAKDOWNS = ("region", "sector", "level", "batch", "nature", "leader", "list")
+# Breakdowns in which every plan row falls in exactly one group: their groups add up to the whole.
+ADDITIVE = ("region", "sector", "level", "batch", "nature")
+OVERVIEW = ("region", "sector", "batch")  # the dashboard's: few enough groups to add up in Python
+FIELDS = {"sector": "project__sector", "level": "project__level", "batch": "batch", "nature": "nature",
+          "leader": "project__leaders", "list": "project__lists"}
 
 
-def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
-              plans: QuerySet | None = None) -> list[dict[str, Any]]:
-    """Rows of ``plan_stats`` by ``by``: "region" (the regions under ``region``), "sector",
-    "level", "batch", "nature", "leader" or "list"; each row carries its ``key`` and ``label``."""
-    base = plans_in(year, region, plans)
-    if by == "region":
-        if region is None:
-            raise ValueError("a breakdown by region needs the region to break down")
-        children, case = child_region_case(region)
-        stats = grouped_stats(base, as_of, case)
-        labels = [(c.code, c.name, c) for c in children] + [(region.code, region.name + "（本级）", region)]
-        rows = [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in labels if code in stats]
-    elif by in ("leader", "list"):
-        # Many-to-many: a project appears once under each of its leaders (or lists).
-        path = {"leader": "project__leaders", "list": "project__lists"}[by]
-        model = {"leader": Leader, "list": ProjectList}[by]
-        stats = grouped_stats(base.filter(**{f"{path}__isnull": False}), as_of, path)
-        objects = {o.pk: o for o in model.objects.filter(pk__in=[k for k in stats if k])}
-        rows = [{"key": k, "label": str(objects[k]), **v} for k, v in stats.items() if k in objects]
-    else:
-        field = {"sector": "project__sector", "level": "project__level", "batch": "batch", "nature": "nature"}[by]
-        stats = grouped_stats(base, as_of, field)
-        labels = _labels(by, list(stats))
-        rows = [{"key": k, "label": labels.get(k, "—"), **v} for k, v in stats.items()]
+class Dimension:
+    """What a breakdown groups plan rows by, and how its groups are labelled."""
+
+    def __init__(self, by: str, region: Region | None) -> None:
+        self.by, self.region = by, region
+        if by == "region":
+            if region is None:
+                raise ValueError("a breakdown by region needs the region to break down")
+            self.children, self.group = child_region_case(region)
+        elif by in FIELDS:
+            self.group = F(FIELDS[by])
+        else:
+            raise ValueError(f"unknown breakdown {by!r}")
+
+    def rows(self, stats: dict[Any, dict[str, Any]]) -> list[dict[str, Any]]:
+        """The breakdown's rows from the stats of its groups; each carries ``key`` and ``label``."""
+        if self.by == "region":
+            region = self.region
+            labels = [(c.code, c.name, c) for c in self.children] + [(region.code, region.name + "（本级）", region)]
+            return [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in labels if code in stats]
+        if self.by in ("leader", "list"):
+            model = {"leader": Leader, "list": ProjectList}[self.by]
+            objects = {o.pk: o for o in model.objects.filter(pk__in=[k for k in stats if k])}
+            return [{"key": k, "label": str(objects[k]), **v} for k, v in stats.items() if k in objects]
+        labels = _labels(self.by, list(stats))
+        order = {key: i for i, key in enumerate(labels)}  # choices in their own order
+        return sorted(({"key": k, "label": labels.get(k, "—"), **v} for k, v in stats.items()),
+                      key=lambda row: order.get(row["key"], len(order)))
+
+
+def _with_time_progress(rows: list[dict[str, Any]], year: int, as_of: date) -> list[dict[str, Any]]:
     progress = time_progress(year, as_of)["time_progress"]
     for row in rows:
         row["rates"]["time_progress"] = progress
         row["rates"]["progress_gap"] = progress_gap(row["rates"]["completion_rate"], progress)
     return rows
+
+
+def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
+              plans: QuerySet | None = None) -> list[dict[str, Any]]:
+    """Rows of ``plan_stats`` by ``by``: "region" (the regions under ``region``), "sector",
+    "level", "batch", "nature", "leader" or "list"; each row carries its ``key`` and ``label``.
+    By leader or list a project appears once under each of its leaders (or lists)."""
+    dimension = Dimension(by, region)
+    base = plans_in(year, region, plans)
+    if by in ("leader", "list"):
+        base = base.filter(**{f"{FIELDS[by]}__isnull": False})
+    return _with_time_progress(dimension.rows(grouped_stats(base, as_of, dimension.group)), year, as_of)
+
+
+def _month_sums(as_of: date | None) -> dict[str, Any]:
+    """The monthly chart's sums: the annual plan and each month's 本月完成 approved by the date
+    (NULL for a month without any)."""
+    return {"annual": Coalesce(Sum("planned_investment"), ZERO),
+            **{f"m{month}": Sum(f"progress__done_{month:02d}", filter=_month_counts(as_of, month))
+               for month in PlanProgress.MONTHS}}
+
+
+def _series(sums: dict[str, Any]) -> list[dict[str, Any]]:
+    cumulative = ZERO
+    series = []
+    for month in PlanProgress.MONTHS:
+        reported = sums[f"m{month}"] is not None  # some report of the month approved by the date
+        done = Decimal(sums[f"m{month}"]) if reported else ZERO
+        cumulative += done
+        series.append({
+            "month": month,
+            "completed": done,
+            "cumulative": cumulative if reported else None,
+            "planned_cumulative": (Decimal(sums["annual"]) * month / 12).quantize(Decimal("0.01")),
+        })
+    return series
+
+
+def monthly_series(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> list[dict[str, Any]]:
+    """Completed investment month by month (approved reports as of the date) against the
+    straight-line plan (annual plan × month / 12), cumulative, in 万元. One query."""
+    return _series(plans_in(year, region, plans).aggregate(**_month_sums(as_of)))
+
+
+def _add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Aggregate rows summed key by key (None where every row has None)."""
+    total: dict[str, Any] = {}
+    for row in rows:
+        for key, value in row.items():
+            if value is not None:
+                total[key] = total[key] + value if total.get(key) is not None else value
+            else:
+                total.setdefault(key, None)
+    return total
+
+
+def overview(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None,
+             by: tuple[str, ...] = ("sector", "batch")) -> dict[str, Any]:
+    """``year_stats``, ``monthly_series`` and the additive breakdowns ``by`` of one plan year,
+    from ONE query grouped by all of them at once, added up here (counts and Decimal sums add
+    exactly, and rates are computed from the sums): what the dashboard shows, at a sixth of
+    the cost of a query each."""
+    assert set(by) <= set(ADDITIVE), by
+    dimensions = {b: Dimension(b, region) for b in by}
+    rows = list(
+        plans_in(year, region, plans)
+        .annotate(completed=completed_ytd(as_of), **{f"key_{b}": d.group for b, d in dimensions.items()})
+        .order_by()
+        .values(*[f"key_{b}" for b in by])
+        .annotate(**_aggregates(as_of), **_month_sums(as_of))
+    )
+    # (no plan rows: the plain aggregate gives the zeros)
+    total = _add_up(rows) if rows else plans_in(year, region, plans).annotate(completed=completed_ytd(as_of)).aggregate(
+        **_aggregates(as_of), **_month_sums(as_of))
+    result: dict[str, Any] = {"stats": _year_stats_from(total, year, as_of), "series": _series(total)}
+    for b, dimension in dimensions.items():
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(row[f"key_{b}"], []).append(row)
+        group_stats = {key: _stats_from(_add_up(members), as_of) for key, members in groups.items()}
+        result[b] = _with_time_progress(dimension.rows(group_stats), year, as_of)
+    return result
 
 
 def _labels(by: str, keys: list[Any]) -> dict[Any, str]:
@@ -331,32 +425,6 @@ def rank(rows: list[dict[str, Any]], rate: str = "completion_rate") -> list[dict
     for position, row in enumerate(ranked, start=1):
         row["rank"] = position if row["rates"][rate] is not None else None
     return ranked
-
-
-def monthly_series(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> list[dict[str, Any]]:
-    """Completed investment month by month (approved reports as of the date) against the
-    straight-line plan (annual plan × month / 12), cumulative, in 万元."""
-    base = plans_in(year, region, plans)
-    annual = base.aggregate(total=Coalesce(Sum("planned_investment"), ZERO))["total"]
-    monthly = dict(
-        ProgressReport.objects.filter(approved_before(as_of))
-        .filter(period__year=year, project__in=base.values("project"))
-        .order_by()
-        .values_list("period__month")
-        .annotate(total=Sum("completed_month"))
-    )
-    cumulative = ZERO
-    series = []
-    for month in range(1, 13):
-        done = Decimal(monthly.get(month, ZERO) or ZERO)
-        cumulative += done
-        series.append({
-            "month": month,
-            "completed": done,
-            "cumulative": cumulative if month in monthly else None,
-            "planned_cumulative": (Decimal(annual) * month / 12).quantize(Decimal("0.01")),
-        })
-    return series
 
 
 def year_on_year(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, Any]:
@@ -393,11 +461,13 @@ def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> D
 
 def year_stats(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> dict[str, Any]:
     """Everything about a plan year as of a date: ``plan_stats`` plus 时间进度 and the gap."""
-    stats = plan_stats(plans_in(year, region, plans), as_of)
-    progress = time_progress(year, as_of)
-    stats["months_elapsed"] = progress["months_elapsed"]
-    stats["rates"]["time_progress"] = progress["time_progress"]
-    stats["rates"]["progress_gap"] = progress_gap(stats["rates"]["completion_rate"], progress["time_progress"])
+    row = plans_in(year, region, plans).annotate(completed=completed_ytd(as_of)).aggregate(**_aggregates(as_of))
+    return _year_stats_from(row, year, as_of)
+
+
+def _year_stats_from(row: dict[str, Any], year: int, as_of: date) -> dict[str, Any]:
+    stats = _with_time_progress([_stats_from(row, as_of)], year, as_of)[0]
+    stats["months_elapsed"] = months_elapsed(year, as_of)
     return stats
 
 

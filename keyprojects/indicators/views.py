@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -27,8 +28,9 @@ from keyprojects.regions.models import Region
 
 from .engine import (
     INDICATORS,
+    OVERVIEW,
     breakdown,
-    monthly_series,
+    overview,
     rank,
     same_day_last_year,
     year_on_year,
@@ -115,7 +117,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     as_of = _choose_as_of(request, year)
     links = Links(year, as_of, region)
 
-    stats = year_stats(year, as_of, region, visible_plans)
+    by_region = region is not None and region.level != Region.Level.ZONE
+    now = overview(year, as_of, region, visible_plans, by=OVERVIEW if by_region else ("sector", "batch"))
+    stats = now["stats"]
     last_year = year_stats(year - 1, same_day_last_year(as_of), region, visible_plans)
     headline = {
         "plan": links.group(stats),
@@ -125,16 +129,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                                            nature="continuing_all", started="yes"),
     }
 
-    region_rows = []
-    if region is not None and region.level != Region.Level.ZONE:
-        for row in rank(breakdown(year, as_of, "region", region, visible_plans)):
-            row["links"] = links.group(row, region=row["region"].pk)
-            region_rows.append(row)
-    sector_rows = sorted(breakdown(year, as_of, "sector", region, visible_plans),
-                         key=lambda r: -r["plan"]["annual_plan"])
+    region_rows = rank(now["region"]) if by_region else []
+    for row in region_rows:
+        row["links"] = links.group(row, region=row["region"].pk)
+    sector_rows = sorted(now["sector"], key=lambda r: -r["plan"]["annual_plan"])
     for row in sector_rows:
         row["links"] = links.group(row, sector=row["key"] or "")
-    batch_rows = breakdown(year, as_of, "batch", region, visible_plans)
+    batch_rows = now["batch"]
     for row in batch_rows:
         row["links"] = links.group(row, batch=row["key"])
     leader_rows = sorted(breakdown(year, as_of, "leader", region, visible_plans), key=lambda r: -r["plan"]["count"])
@@ -147,7 +148,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         my_packages = (Project.objects.visible_to(request.user).filter(leaders=my_leader, plans__year=year)
                        .select_related("region").order_by("-total_investment")[:20])
 
-    series = monthly_series(year, as_of, region, visible_plans)
+    series = now["series"]
     chart = {
         "months": [f"{s['month']}月" for s in series],
         "completed": [float(to_yi(s["completed"])) for s in series],  # floats only for drawing
@@ -170,9 +171,10 @@ def _region_options(request: HttpRequest, current: Region | None) -> list[Region
     """The user's own region and the regions under it; for superusers every city with projects."""
     top = request.user.region
     if top is None:
-        paths = Project.objects.order_by().values_list("region__path", flat=True).distinct()
-        codes = {p.strip("/").split("/")[1] for p in paths if p.count("/") > 2}
-        tops = list(Region.objects.filter(code__in=codes))
+        # regions with projects placed on them: one index probe each, not a scan of every project
+        used = Region.objects.filter(Exists(Project.objects.filter(region=OuterRef("pk")))).values_list("path", flat=True)
+        codes = {path.strip("/").split("/")[1] for path in used if path.count("/") > 2}
+        tops = list(Region.objects.filter(code__in=codes).order_by("code"))
     else:
         tops = [top]
     options = [*tops, *Region.objects.filter(parent__in=tops).order_by("code")]

@@ -39,6 +39,7 @@ from keyprojects.projects.models import (
     validate_funding,
 )
 from keyprojects.regions.models import Region, RegionNotFound
+from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.checks import check_report
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
@@ -698,6 +699,7 @@ class Importer:
             report.updated_at = now
         save_in_bulk(ProgressReport, [r for r in reports if r.pk is None], [r for r in reports if r.pk is not None],
                      REPORT_WRITES)
+        progress.refresh([e.plan.pk for e in entries if e.plan is not None and (e.plan_changed or e.changed_reports)])
         refusals = refused(self.user, "edit", [e.project for e in entries])  # still in scope after the change
         for e in entries:
             if e.project.pk in refusals:

@@ -38,9 +38,10 @@ NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）")
 
 
 def plan_years(projects: QuerySet) -> list[int]:
-    return sorted(
-        AnnualPlan.objects.filter(project__in=projects).values_list("year", flat=True).distinct(), reverse=True
-    )
+    # order_by("-year"): the model's default ordering would otherwise join the DISTINCT and
+    # return a row per plan, not per year
+    return list(AnnualPlan.objects.filter(project__in=projects).order_by("-year")
+                .values_list("year", flat=True).distinct())
 
 
 class ProjectFilter(filters.FilterSet):
@@ -101,7 +102,7 @@ class ProjectFilter(filters.FilterSet):
             ).filter(plan__id__isnull=False).annotate(
                 annual_plan=F("plan__planned_investment"),
                 started_on=F("plan__started_on"),
-                completed=completed_ytd(self.form.cleaned_data.get("as_of"), project_ref="pk", year=int(year)),
+                completed=completed_ytd(self.form.cleaned_data.get("as_of"), plan="plan__"),
             )
         else:  # the whole library: no plan figures to show or sort by
             # Typed NULLs: PostgreSQL cannot SUM an untyped NULL in the totals line.

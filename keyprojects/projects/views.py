@@ -52,7 +52,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)
     projects = project_filter.qs.select_related("region", "sector", "owner")
     totals = list_totals(project_filter.qs)
-    page = Paginator(projects, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(projects, PAGE_SIZE)
+    paginator.count = totals["count"]  # known from the totals line: no second COUNT query
+    page = paginator.get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     context = {

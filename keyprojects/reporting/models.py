@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import audited
-from keyprojects.projects.models import Project, money_field
+from keyprojects.projects.models import AnnualPlan, Project, money_field
 from keyprojects.regions.models import Region
 
 
@@ -102,6 +102,13 @@ class ProgressReport(models.Model):
     def __str__(self) -> str:
         return f"{self.project} {self.period.label}"
 
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        report = super().from_db(db, field_names, values)
+        # What was stored: a save that takes a report out of "approved" must refresh the roll-up.
+        report._stored_status = report.__dict__.get("status")
+        return report
+
 
 class ReportPhoto(models.Model):
     report = models.ForeignKey(ProgressReport, verbose_name=_("月报"), on_delete=models.CASCADE, related_name="photos")
@@ -116,3 +123,29 @@ class ReportPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.image.name
+
+
+class PlanProgress(models.Model):
+    """Roll-up of an annual plan's approved reports (its project's reports of the plan year):
+    for each month, the approved report's 本月完成, 本年累计 and when it was approved. Any
+    figure "as of a date" reads one row per plan instead of searching millions of reports:
+    a plan's completed investment as of a date is the 本年累计 of the latest month approved by
+    then, and the monthly chart sums the months approved by then.
+
+    Derived data, not a record: rebuilt from the reports by ``progress.refresh`` whenever a
+    report is approved, corrected or leaves "approved" (and after bulk writes), so it keeps no
+    history of its own. Fields per month MM: ``done_MM``, ``ytd_MM``, ``at_MM`` (NULL: no
+    approved report that month)."""
+
+    plan = models.OneToOneField(AnnualPlan, primary_key=True, on_delete=models.CASCADE, related_name="progress")
+
+    MONTHS = range(1, 13)
+
+    def __str__(self) -> str:
+        return str(self.plan)
+
+
+for _month in PlanProgress.MONTHS:
+    PlanProgress.add_to_class(f"done_{_month:02d}", money_field(f"{_month}月本月完成投资（万元）", null=True))
+    PlanProgress.add_to_class(f"ytd_{_month:02d}", money_field(f"{_month}月本年累计完成投资（万元）", null=True))
+    PlanProgress.add_to_class(f"at_{_month:02d}", models.DateTimeField(f"{_month}月月报审核时间", null=True))

@@ -7,9 +7,11 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -84,9 +86,13 @@ def period_state(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("reporting:periods")
 
 
+FILL_PAGE = 50  # rows of the filing screen per page
+
+
 @login_required
 def fill(request: HttpRequest, pk: int) -> HttpResponse:
-    """The filing screen: every report of the user's projects in this period, on one page."""
+    """The filing screen: the reports of the user's projects in this period, a page at a time
+    (a county may have hundreds); saving saves the rows of the page."""
     period = get_object_or_404(_visible_periods(request.user), pk=pk)
     if request.method == "POST" and "prefill" in request.POST:
         try:
@@ -97,7 +103,9 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已从上月带入 %(n)s 个项目的月报草稿") % {"n": created})
         return redirect("reporting:fill", pk=period.pk)
 
-    reports = list(_reports(request.user, period, "edit").order_by("project__region__code", "project__name"))
+    all_reports = _reports(request.user, period, "edit").order_by("project__region__code", "project__name", "pk")
+    page = Paginator(all_reports, FILL_PAGE).get_page(request.GET.get("page"))
+    reports = list(page.object_list)
     plans = {p.project_id: p for p in AnnualPlan.objects.filter(
         year=period.year, project_id__in=[r.project_id for r in reports])}
     previous = services.previous_reports([r.project_id for r in reports], period)
@@ -125,14 +133,16 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("已报送 %(n)s 个项目的月报") % {"n": len(editable_rows)} if submit
                                  else _("已保存 %(n)s 个项目的月报草稿") % {"n": len(editable_rows)})
-                return redirect("reporting:fill", pk=period.pk)
+                return redirect(f"{reverse('reporting:fill', args=[period.pk])}?page={page.number}")
         else:
             messages.error(request, _("有填写不正确的项目，全部未保存，请修改标红的行"))
-    counts = {s: sum(1 for r in reports if r.status == s) for s in Status.values}
+    counts = {s: 0 for s in Status.values} | dict(
+        all_reports.order_by().values_list("status").annotate(n=Count("id")))
     missing = restrict(AnnualPlan.objects.filter(year=period.year, project__region__path__startswith=period.region.path),
                        request.user, "edit").exclude(project__reports__period=period).count()
     return render(request, "reporting/fill.html", {
-        "period": period, "rows": rows, "counts": counts, "missing": missing,
+        "period": period, "rows": rows, "page": page, "counts": counts, "missing": missing,
+        "editable": any(r["form"] is not None for r in rows),
         "locked": period.state == ReportingPeriod.State.LOCKED,
         "late": timezone.localdate() > period.closes_on,
     })

@@ -48,8 +48,9 @@ from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 Row = tuple[str, float | None, float | None, float | None, str, str]  # name, p50, p95, floor, note, target
 
 # The dashboard's county aggregate as ONE hand-written query: the floor the ORM is measured
-# against. Two ways to find each project's latest approved report of the year; the bench
-# times both and takes the faster as the floor (window on PostgreSQL, correlated on SQLite).
+# against. Three ways to find each project's latest approved report of the year: from the
+# reports (a window, or a correlated subquery), or from the roll-up table the engine reads
+# (reporting.PlanProgress); the bench times all three and takes the fastest as the floor.
 FLOOR_SELECT = """
 SELECT pr.region_id,
     COUNT(*), SUM(pr.total_investment), SUM(a.planned_investment),
@@ -85,6 +86,10 @@ LEFT JOIN (
     JOIN reporting_reportingperiod p ON p.id = r.period_id
     WHERE p.year = %(year)s AND r.status = 'approved' AND r.reviewed_at < %(end)s
 ) l ON l.project_id = a.project_id AND l.n = 1"""),
+    "rollup": FLOOR_SELECT.format(
+        join="LEFT JOIN reporting_planprogress l ON l.plan_id = a.id",
+        completed="CASE " + " ".join(f"WHEN l.at_{m:02d} < %(end)s THEN l.ytd_{m:02d}" for m in range(12, 0, -1))
+        + " ELSE 0 END"),
     "correlated": FLOOR_SELECT.format(join="", completed="""(
     SELECT r.completed_ytd FROM reporting_progressreport r
     JOIN reporting_reportingperiod p ON p.id = r.period_id

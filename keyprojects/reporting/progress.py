@@ -1,0 +1,68 @@
+"""Keeps ``PlanProgress`` (the roll-up of each plan's approved reports) in step with the reports.
+
+Every ``save()`` of a report that is or was approved, and every new plan, refreshes its
+plan's row (signals, connected in ``apps.py``: that covers the services and the demo loader
+alike). Bulk writes, which send no signals, call ``refresh`` themselves (the ledger importer,
+the synthetic generator). Reports are deleted only with their project, whose plans and
+their rows go with it (no delete signal: it would stop Django deleting a project's reports
+in one statement). ``keyprojects refresh_progress`` rebuilds every row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.apps import apps as global_apps
+
+from keyprojects.core.audit import chunks
+
+
+def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> int:
+    """Rebuild the roll-up rows of the given plans (of every plan if None); returns how many
+    plans have approved reports. ``apps`` lets the migration that adds the table fill it."""
+    AnnualPlan = apps.get_model("projects", "AnnualPlan")
+    PlanProgress = apps.get_model("reporting", "PlanProgress")
+    ProgressReport = apps.get_model("reporting", "ProgressReport")
+    if plan_ids is None:
+        plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
+    written = 0
+    for ids in chunks(list(plan_ids)):
+        plans = {(project, year): pk for pk, project, year in
+                 AnnualPlan.objects.filter(pk__in=ids).values_list("pk", "project_id", "year")}
+        rows: dict[int, Any] = {}
+        reports = (ProgressReport.objects
+                   .filter(project_id__in={project for project, _ in plans}, status="approved",
+                           period__year__in={year for _, year in plans})
+                   .values_list("project_id", "period__year", "period__month", "completed_month",
+                                "completed_ytd", "reviewed_at"))
+        for project, year, month, done, ytd, reviewed_at in reports:
+            plan = plans.get((project, year))
+            if plan is None:
+                continue  # a report of a year the project has no plan for
+            row = rows.setdefault(plan, PlanProgress(plan_id=plan))
+            setattr(row, f"done_{month:02d}", done)
+            setattr(row, f"ytd_{month:02d}", ytd)
+            setattr(row, f"at_{month:02d}", reviewed_at)
+        PlanProgress.objects.filter(plan_id__in=ids).delete()
+        PlanProgress.objects.bulk_create(rows.values(), batch_size=1000)
+        written += len(rows)
+    return written
+
+
+def report_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    approved = instance.Status.APPROVED
+    if instance.status == approved or getattr(instance, "_stored_status", None) == approved:
+        _refresh_plan_of(instance)
+    instance._stored_status = instance.status
+
+
+def plan_created(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if created and not raw:
+        refresh([instance.pk])
+
+
+def _refresh_plan_of(report: Any) -> None:
+    AnnualPlan = global_apps.get_model("projects", "AnnualPlan")
+    plan = AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).values_list("pk", flat=True)
+    refresh(list(plan))
