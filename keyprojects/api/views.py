@@ -159,9 +159,11 @@ class ProjectViewSet(viewsets.ModelViewSet):
         projects = self.filter_queryset(self.get_queryset())
         if "year" not in self.request.query_params:
             projects = projects.order_by(*Project._meta.ordering, "pk")
+        totals = list_totals(projects)
+        self.paginator.known_count = totals["count"]
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        response.data["totals"] = to_json(list_totals(projects))
+        response.data["totals"] = to_json(totals)
         return response
 
     def _saved(self, project: Project, code: int = status.HTTP_200_OK) -> Response:
