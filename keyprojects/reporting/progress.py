@@ -2,7 +2,7 @@
 
 Every ``save()`` of a report that is or was approved, and every new plan, refreshes its
 plan's row (signals, connected in ``apps.py``: that covers the services and the demo loader
-alike). Bulk writes, which send no signals, call ``refresh`` themselves (the ledger importer,
+alike; inside ``deferred()`` once, at the end of the block). Bulk writes, which send no signals, call ``refresh`` themselves (the ledger importer,
 the synthetic generator). Reports are deleted only with their project, whose plans and
 their rows go with it (no delete signal: it would stop Django deleting a project's reports
 in one statement). ``keyprojects refresh_progress`` rebuilds every row.
@@ -10,7 +10,9 @@ in one statement). ``keyprojects refresh_progress`` rebuilds every row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.apps import apps as global_apps
@@ -50,19 +52,47 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     return written
 
 
+# Inside ``deferred()``: the (project, year) pairs whose rows wait for its end.
+_pending: ContextVar[set[tuple[int, int]] | None] = ContextVar("progress_pending", default=None)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Refresh the rows the saves inside the block touch once, at its end (one pass for a
+    loader that approves thousands of reports), instead of after each save. Figures read
+    inside the block may be stale."""
+    pending: set[tuple[int, int]] = set()
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    _refresh_pairs(pending)
+
+
 def report_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     approved = instance.Status.APPROVED
     if instance.status == approved or getattr(instance, "_stored_status", None) == approved:
-        _refresh_plan_of(instance)
+        _touched(instance.project_id, instance.period.year)
     instance._stored_status = instance.status
 
 
 def plan_created(sender: Any, instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
     if created and not raw:
-        refresh([instance.pk])
+        _touched(instance.project_id, instance.year)
 
 
-def _refresh_plan_of(report: Any) -> None:
+def _touched(project_id: int, year: int) -> None:
+    pending = _pending.get()
+    if pending is None:
+        _refresh_pairs({(project_id, year)})
+    else:
+        pending.add((project_id, year))
+
+
+def _refresh_pairs(pairs: set[tuple[int, int]]) -> None:
+    if not pairs:
+        return
     AnnualPlan = global_apps.get_model("projects", "AnnualPlan")
-    plan = AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).values_list("pk", flat=True)
-    refresh(list(plan))
+    plans = AnnualPlan.objects.filter(project_id__in={p for p, _ in pairs}, year__in={y for _, y in pairs})
+    refresh([pk for pk, project, year in plans.values_list("pk", "project_id", "year") if (project, year) in pairs])

@@ -14,6 +14,7 @@ from keyprojects.demo.huludao import HuludaoDemo
 from keyprojects.demo.qianan import QiananDemo
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
+from keyprojects.reporting import progress
 
 
 class Command(AuditedCommand):
@@ -27,7 +28,7 @@ class Command(AuditedCommand):
             if Project.objects.filter(region__path__startswith=city.path).exists():
                 self.stdout.write(f"{city_name}：演示数据已存在，跳过。")
                 continue
-            with transaction.atomic():
+            with transaction.atomic(), progress.deferred():
                 result = demo().load()
             self.stdout.write(f"{city_name}：{result['projects']} 个年度计划项目，{result['reports']} 份已审核月报"
                               f"（累计用时 {time.perf_counter() - started:.1f} 秒）")
