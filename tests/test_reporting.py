@@ -313,9 +313,12 @@ def test_filing_screen_pages_and_saves_the_rows_of_its_page(cast, period, client
     from keyprojects.reporting import views
 
     monkeypatch.setattr(views, "FILL_PAGE", 1)
-    services.prefill_period(cast.admin, period.pk)
+    second_project = Project.objects.create(name="连山区钢屯镇老旧小区改造工程", region=cast.lianshan,
+                                            total_investment=Decimal("8000"))
+    AnnualPlan.objects.create(project=second_project, year=2022, nature=Nature.NEW, planned_investment=Decimal("3000"))
+    services.prefill_period(cast.lianshan_clerk, period.pk)
     first, second = ProgressReport.objects.filter(period=period).order_by("project__region__code", "project__name")
-    client.force_login(cast.admin)
+    client.force_login(cast.lianshan_clerk)
     url = reverse("reporting:fill", args=[period.pk])
     page = client.get(url, {"page": 2})
     assert [r["report"].pk for r in page.context["rows"]] == [second.pk]
@@ -325,3 +328,66 @@ def test_filing_screen_pages_and_saves_the_rows_of_its_page(cast, period, client
     first.refresh_from_db()
     second.refresh_from_db()
     assert (second.completed_ytd, first.completed_ytd) == (Decimal("1000"), Decimal("0"))
+
+
+def _returned(cast, period) -> ProgressReport:
+    """连山区's report, filed and submitted by its clerk, then returned by the city."""
+    services.prefill_period(cast.lianshan_clerk, period.pk)
+    report = services.save_draft(cast.lianshan_clerk, cast.p_lianshan.pk, period.pk, {
+        "completed_month": Decimal("100"), "completed_ytd": Decimal("100"), "completed_since_start": Decimal("100"),
+        "started": True, "started_on": date(2022, 4, 1), "progress": "基础施工"})
+    report = services.submit_report(cast.lianshan_clerk, report.pk, report.version)
+    return services.return_report(cast.admin, report.pk, "形象进度过简", report.version)
+
+
+def test_a_returned_report_is_read_only_for_its_reviewer(cast, period, client):
+    """Only the filer's side edits: the city admin who returned a report (and who may change the
+    project itself) sees its figures, never the clerk's form, on the report and the filing screen."""
+    report = _returned(cast, period)
+    client.force_login(cast.admin)
+    page = client.get(reverse("reporting:report", args=[report.pk]))
+    assert page.status_code == 200
+    assert page.context["form"] is None and page.context["photo_form"] is None
+    html = page.content.decode()
+    assert 'name="completed_month"' not in html and "保存并报送" not in html and "形象进度过简" in html
+    fill = client.get(reverse("reporting:fill", args=[period.pk]))
+    assert [row["form"] for row in fill.context["rows"]] == [None]
+    html = fill.content.decode()
+    assert "-completed_month" not in html and "保存草稿" not in html
+    assert reverse("reporting:review", args=[period.pk]) in html  # the reviewer's way to the review screen
+
+    # Nor can the reviewer write through the screens' URLs.
+    changed = {**fill_post(report, completed_month="900", completed_ytd="900", completed_since_start="900"),
+               "save": "1"}
+    client.post(reverse("reporting:fill", args=[period.pk]), changed)
+    assert client.post(reverse("reporting:save", args=[report.pk]), {
+        "completed_month": "900", "completed_ytd": "900", "completed_since_start": "900",
+        "version": report.version}).status_code == 403
+    assert client.post(reverse("reporting:submit", args=[report.pk]), {"version": report.version}).status_code == 403
+    report.refresh_from_db()
+    assert (report.status, report.completed_month) == (Status.RETURNED, Decimal("100"))
+
+
+def test_the_filer_edits_the_returned_report(cast, period, client):
+    report = _returned(cast, period)
+    client.force_login(cast.lianshan_clerk)
+    page = client.get(reverse("reporting:report", args=[report.pk]))
+    assert page.context["form"] is not None and 'name="completed_month"' in page.content.decode()
+    fill = client.get(reverse("reporting:fill", args=[period.pk]))
+    assert [row["form"] is not None for row in fill.context["rows"]] == [True]
+    assert reverse("reporting:review", args=[period.pk]) not in fill.content.decode()
+    response = client.post(reverse("reporting:fill", args=[period.pk]), {
+        **fill_post(report, completed_month="120", completed_ytd="120", completed_since_start="120"), "submit": "1"})
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert (report.status, report.completed_month) == (Status.SUBMITTED, Decimal("120"))
+
+
+def test_the_reviewer_reviews_a_submitted_report_read_only(cast, period, client):
+    report = _returned(cast, period)
+    report = services.submit_report(cast.lianshan_clerk, report.pk, report.version)
+    client.force_login(cast.admin)
+    page = client.get(reverse("reporting:report", args=[report.pk]))
+    assert page.context["form"] is None and page.context["return_form"] is not None
+    html = page.content.decode()
+    assert reverse("reporting:approve", args=[report.pk]) in html and 'name="completed_month"' not in html

@@ -35,6 +35,14 @@ def _visible_periods(user):
     return nearby(user, ReportingPeriod.objects.select_related("region"))
 
 
+def _may_file(user, report: ProgressReport) -> bool:
+    """Is ``user`` on the filer's side of ``report`` (fills it in, submits it, adds photos)?
+    Those who may change the project, except its region's reviewers: a city admin reads and
+    reviews (approves, returns, corrects) the reports of the projects it oversees, and a returned
+    report goes back to the filer, never into the reviewer's hands."""
+    return can_edit(user, report.project) and not is_reviewer(user, report.project.region)
+
+
 def _reports(user, period: ReportingPeriod, action: str = "view"):
     return restrict(ProgressReport.objects.filter(period=period), user, action).select_related(
         "project__region", "period", "submitted_by", "reviewed_by")
@@ -111,12 +119,17 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
     previous = services.previous_reports([r.project_id for r in reports], period)
     data = request.POST if request.method == "POST" else None
     rows = []
+    reviews: dict[int, bool] = {}  # region id -> does the user review it (rows are already in the edit scope)
     for report in reports:
-        editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED
+        region = report.project.region
+        if region.pk not in reviews:
+            reviews[region.pk] = is_reviewer(request.user, region)
+        editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED \
+            and not reviews[region.pk]
         form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
         plan, before = plans.get(report.project_id), previous.get(report.project_id)
         rows.append({"report": report, "form": form, "plan": plan, "previous": before,
-                     "findings": check_report(report, before, plan)})
+                     "findings": check_report(report, before, plan), "reviewer": reviews[region.pk]})
     if request.method == "POST":
         editable_rows = [r for r in rows if r["form"] is not None]
         if all(r["form"].is_valid() for r in editable_rows):
@@ -145,6 +158,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
         "editable": any(r["form"] is not None for r in rows),
         "locked": period.state == ReportingPeriod.State.LOCKED,
         "late": timezone.localdate() > period.closes_on,
+        "reviewer": is_reviewer(request.user, period.region),
     })
 
 
@@ -171,7 +185,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(
         restrict(ProgressReport.objects.select_related("project__region", "period__region"), request.user, "view"), pk=pk)
-    editable = can_edit(request.user, report.project) and report.status in EDITABLE \
+    editable = _may_file(request.user, report) and report.status in EDITABLE \
         and report.period.state != ReportingPeriod.State.LOCKED
     reviewer = is_reviewer(request.user, report.project.region)
     context = {
@@ -206,7 +220,10 @@ def _act(request: HttpRequest, pk: int, action: Callable[[ProgressReport, int | 
 @login_required
 @require_POST
 def report_save(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
+    report = get_object_or_404(restrict(ProgressReport.objects.select_related("project__region"), request.user, "edit"),
+                               pk=pk)
+    if not _may_file(request.user, report):
+        raise PermissionDenied(_("审核人只审核月报，不能代为填报"))
     form = ReportForm(request.POST, instance=report)
     if not form.is_valid():
         messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(e)}" for f, e in form.errors.items()
@@ -227,6 +244,8 @@ def report_save(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
     def submit(report: ProgressReport, version: int | None) -> str:
+        if not _may_file(request.user, report):
+            raise PermissionDenied(_("审核人只审核月报，不能代为填报"))
         services.submit_report(request.user, report.pk, version)
         return _("月报已报送")
 
@@ -272,7 +291,10 @@ def report_correct(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
+    report = get_object_or_404(restrict(ProgressReport.objects.select_related("project__region"), request.user, "edit"),
+                               pk=pk)
+    if not _may_file(request.user, report):
+        raise PermissionDenied(_("审核人只审核月报，不能代为填报"))
     form = PhotoForm(request.POST, request.FILES)
     if form.is_valid():
         try:
