@@ -1,12 +1,23 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 from keyprojects.accounts import views as account_views
 from keyprojects.indicators import views as indicator_views
 
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on every page: send them to the SVG mark the pages link to
+    (looked up per request, so it follows the static files' hashed names)."""
+    return redirect(static("img/favicon.svg"))
+
+
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False), name="home"),
     path("dashboard/", indicator_views.dashboard, name="dashboard"),
     path("dashboard/counties.xlsx", indicator_views.dashboard_export, name="dashboard_export"),

@@ -87,3 +87,33 @@ def test_english_catalog_is_complete():
     untranslated = [e for e in entries if re.search(r'^msgstr ""\n?$', e.strip(), re.M) and "msgid" in e
                     and not re.search(r'^msgstr ""\n"', e.strip(), re.M)]
     assert untranslated == []
+
+
+def test_project_list_shows_a_start_only_if_it_is_on_or_before_the_as_of_date(cast, client):
+    """The 开复工 column agrees with the 已开复工 count: a start after the as-of date is not one yet."""
+    from datetime import date
+
+    from keyprojects.projects.models import AnnualPlan
+
+    AnnualPlan.objects.filter(project=cast.p_lianshan).update(started=True, started_on=date(2022, 3, 10))
+    AnnualPlan.objects.filter(project=cast.p_suizhong).update(started=True, started_on=date(2022, 8, 15))
+    client.force_login(cast.admin)
+    url = reverse("projects:list")
+    html = client.get(url, {"year": "2022", "as_of": "2022-06-05"}).content.decode()
+    assert "2022-03-10" in html and "2022-08-15" not in html
+    started = client.get(url, {"year": "2022", "as_of": "2022-06-05", "started": "yes"})
+    assert [p.pk for p in started.context["page"]] == [cast.p_lianshan.pk]
+    html = client.get(url, {"year": "2022", "as_of": "2022-09-01"}).content.decode()
+    assert "2022-03-10" in html and "2022-08-15" in html
+    html = client.get(url, {"year": "2022"}).content.decode()  # no date: every recorded start
+    assert "2022-08-15" in html
+
+
+def test_favicon(cast, client):
+    """Pages link an SVG mark, and the /favicon.ico browsers ask for anyway leads to it (no 404)."""
+    assert 'rel="icon" href="/static/img/favicon.svg"' in client.get(reverse("login")).content.decode()
+    response = client.get("/favicon.ico")  # anonymous: the login page asks for it too
+    assert response.status_code == 302 and response["Location"] == "/static/img/favicon.svg"
+    client.force_login(cast.admin)
+    assert 'rel="icon" href="/static/img/favicon.svg"' in client.get(reverse("dashboard")).content.decode()
+    assert client.get("/favicon.ico").status_code == 302
