@@ -391,3 +391,14 @@ def test_the_reviewer_reviews_a_submitted_report_read_only(cast, period, client)
     assert page.context["form"] is None and page.context["return_form"] is not None
     html = page.content.decode()
     assert reverse("reporting:approve", args=[report.pk]) in html and 'name="completed_month"' not in html
+
+
+def test_a_reviewer_files_the_reports_nobody_else_has_filed(cast, period, client):
+    """Where no clerk has filed (a county-level city's commission files itself), the city admin
+    fills the drafts in; another admin approves them (nobody approves their own)."""
+    services.prefill_period(cast.admin, period.pk)
+    client.force_login(cast.admin)
+    rows = client.get(reverse("reporting:fill", args=[period.pk])).context["rows"]
+    assert rows and all(r["form"] is not None for r in rows)
+    report = rows[0]["report"]
+    assert client.get(reverse("reporting:report", args=[report.pk])).context["editable"]

@@ -37,10 +37,15 @@ def _visible_periods(user):
 
 def _may_file(user, report: ProgressReport) -> bool:
     """Is ``user`` on the filer's side of ``report`` (fills it in, submits it, adds photos)?
-    Those who may change the project, except its region's reviewers: a city admin reads and
-    reviews (approves, returns, corrects) the reports of the projects it oversees, and a returned
-    report goes back to the filer, never into the reviewer's hands."""
-    return can_edit(user, report.project) and not is_reviewer(user, report.project.region)
+    Those who may change the project; a reviewer of its region (a city admin) only while nobody
+    else has filed it: a report a clerk submitted is the clerk's, and when returned it goes back
+    to the clerk, never into the reviewer's hands. (Where a city has no county clerks, as a
+    county-level city's commission, the admin files and another admin approves.)"""
+    return can_edit(user, report.project) and _filer_side(user, report, is_reviewer(user, report.project.region))
+
+
+def _filer_side(user, report: ProgressReport, reviewer: bool) -> bool:
+    return not reviewer or report.submitted_by_id in (None, user.pk)
 
 
 def _reports(user, period: ReportingPeriod, action: str = "view"):
@@ -125,7 +130,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
         if region.pk not in reviews:
             reviews[region.pk] = is_reviewer(request.user, region)
         editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED \
-            and not reviews[region.pk]
+            and _filer_side(request.user, report, reviews[region.pk])
         form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
         plan, before = plans.get(report.project_id), previous.get(report.project_id)
         rows.append({"report": report, "form": form, "plan": plan, "previous": before,
