@@ -100,8 +100,7 @@ class Visitor:
             self.errors.append(f"{self.page.url}: {message.text}")
 
     def _response(self, response: Response) -> None:
-        # browsers ask for /favicon.ico by themselves; the site has none (yet)
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+        if response.status >= 400:
             self.errors.append(f"{self.page.url}: {response.status} for {response.url}")
 
     def open(self, path: str) -> None:
