@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,6 +44,7 @@ class UploadForm(StyledForm):
         self.fields["region"].queryset = regions_for(user, "edit").exclude(level=Region.Level.PROVINCE)
         if user.region is not None:
             self.initial.setdefault("region", user.region.pk)
+        self.initial.setdefault("year", timezone.localdate().year)  # a ledger is usually this year's
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
