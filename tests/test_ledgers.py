@@ -521,3 +521,54 @@ def test_error_on_the_last_of_many_rows_leaves_the_database_as_it_was(cast, tmp_
     assert len(problems) == 1 and "不是金额" in problems[0] and f"第{len(rows) + 4}行" in problems[0]
     assert (Project.objects.count(), Project.history.count(), AnnualPlan.history.count(),
             ProgressReport.history.count()) == before
+
+
+def test_save_in_bulk_writes_the_history_rows_a_save_writes(cast):
+    """The bulk writer builds its history rows itself: they must hold what a save() records,
+    column for column, for a new object, a change (with a reason) and many-to-many rows."""
+    from django.forms.models import model_to_dict
+
+    from keyprojects.core.audit import Source, audit_context, save_in_bulk
+    from keyprojects.projects.models import Nature
+
+    def project(name):
+        return Project(name=name, region=cast.lianshan, total_investment=Decimal("1234.5"), sector=cast.sector,
+                       owner=cast.company, planned_start=date(2023, 3, 1))
+
+    def plan(of):
+        return AnnualPlan(project=of, year=2023, nature=Nature.NEW, planned_investment=Decimal(100))
+
+    def history(obj, kind):
+        record = type(obj).history.filter(id=obj.pk, history_type=kind).latest("history_id")
+        differ = {"history_id", "id", "name", "project", "leaders", "history_date", "created_at", "updated_at"}
+        return {k: v for k, v in model_to_dict(record).items() if k not in differ}
+
+    saved, bulk = project("逐个保存的项目"), project("批量写入的项目")
+    saved_plan, bulk_plan = plan(saved), plan(bulk)  # bulk's plan names it before it has an id
+    with audit_context(Source.IMPORT, user=cast.admin, detail="台账.xlsx", ip="10.1.2.3"):
+        saved.save()
+        saved.leaders.set([cast.leader])
+        saved_plan.project = saved
+        saved_plan.save()
+        save_in_bulk(Project, [bulk], m2m={"leaders": [(bulk, [cast.leader.pk])]})
+        save_in_bulk(AnnualPlan, [bulk_plan])
+        assert history(bulk, "+") == history(saved, "+") and history(bulk_plan, "+") == history(saved_plan, "+")
+        for obj in (saved, bulk):
+            obj.total_investment, obj._change_reason = Decimal(2000), "台账更新"
+        for obj in (saved_plan, bulk_plan):
+            obj.planned_investment, obj._change_reason = Decimal(200), "台账更新"
+        saved.save()
+        saved_plan.save()
+        save_in_bulk(Project, changed=[bulk], fields=["total_investment"])
+        save_in_bulk(AnnualPlan, changed=[bulk_plan], fields=["planned_investment"])
+
+    assert history(bulk, "~") == history(saved, "~") and history(bulk_plan, "~") == history(saved_plan, "~")
+    first, last = Project.history.filter(id=bulk.pk).order_by("history_id")
+    assert (first.history_type, last.history_type, last.history_change_reason) == ("+", "~", "台账更新")
+    assert (last.history_user, last.history_source, last.history_detail, last.history_ip) == (
+        cast.admin, "import", "台账.xlsx", "10.1.2.3")
+    assert first.created_at == first.updated_at == first.history_date  # one moment stamps the write
+    assert {r.leader for r in first.leaders.all()} == {r.leader for r in last.leaders.all()} == {cast.leader}
+    bulk.refresh_from_db()
+    assert bulk.total_investment == 2000 and not bulk._state.adding
+    assert AnnualPlan.objects.get(project=bulk, year=2023).planned_investment == 200

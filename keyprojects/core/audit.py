@@ -7,7 +7,7 @@ request: commands and imports run inside ``audit_context(...)``.
 
 Raw bulk writes (``QuerySet.update``, ``bulk_create``) bypass history; they are forbidden on
 audited models (a test greps for them). Bulk work goes through :func:`save_in_bulk`, which
-uses django-simple-history's bulk utilities and attributes their rows here.
+writes the rows with a history row each, attributed here like any save.
 """
 
 from __future__ import annotations
@@ -18,19 +18,16 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connections, models, router
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
-from simple_history.utils import (
-    bulk_create_with_history,
-    bulk_update_with_history,
-    get_m2m_field_name,
-)
+from simple_history.utils import get_m2m_field_name
 
 T = TypeVar("T")
 
@@ -159,27 +156,162 @@ def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
 
 def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed: Sequence[Any] = (),
                  fields: Iterable[str] = (), m2m: dict[str, list[tuple[Any, list[int]]]] | None = None) -> None:
-    """Insert ``created`` and update ``fields`` of ``changed`` with django-simple-history's bulk
-    utilities: one history row each, attributed like any save in the current audit context.
-    (Those utilities send no ``pre_create_historical_record``, so ``_stamp_history`` never sees
-    their rows: the same columns are filled here.)
+    """Insert ``created`` (their pks come back from the database) and update ``fields`` of
+    ``changed``, each with the history row a ``save()`` would write: every column of the
+    object, ``history_type`` "+" or "~", the object's ``_change_reason`` if it has one, and
+    the audit columns ``_stamp_history`` fills (user, source, detail, IP) from the current
+    audit context. One moment stamps them all: ``history_date``, and the ``auto_now`` and
+    ``auto_now_add`` fields of the objects created.
+
+    The rows are built straight from the objects' values and written a table at a time
+    (:func:`_insert`), which is what makes a 20,000-row import take seconds instead of
+    minutes; django-simple-history's ``bulk_create_with_history`` builds a model instance
+    per history row and lets Django compile every value of every row. Foreign keys set to
+    an object saved since (a plan's project created in the same write) take its pk.
 
     ``m2m`` sets many-to-many fields, ``{field: [(obj, [ids]), ...]}``; every new history row
     then gets the snapshot of the object's many-to-many rows that a ``save()`` would record."""
     ctx = current()
     stamp = timezone.now()
-    options = {"default_user": recorded(_user(ctx)), "default_date": stamp, "batch_size": 500,
-               "custom_historical_attrs": {"history_source": ctx.source, "history_detail": ctx.detail[:200],
-                                           "history_ip": ctx.ip}}
+    user = recorded(_user(ctx))
+    audit = {"history_user_id": user.pk if user else None, "history_source": ctx.source,
+             "history_detail": ctx.detail[:200], "history_ip": ctx.ip}
+    meta = model._meta
     if created:
-        bulk_create_with_history(list(created), model, **options)
-    if changed:
-        bulk_update_with_history(list(changed), model, sorted(set(fields)), **options)
+        _link_saved_relations(meta, created)
+        for field in meta.concrete_fields:
+            if isinstance(field, models.DateField) and (field.auto_now or field.auto_now_add):
+                for obj in created:
+                    setattr(obj, field.attname, stamp)
+        saved = [f for f in meta.concrete_fields if f is not meta.pk]
+        pks = _insert(model, saved, [[getattr(obj, f.attname) for f in saved] for obj in created], returning=True)
+        for obj, pk in zip(created, pks, strict=True):
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, router.db_for_write(model)
+    if changed and fields:
+        _link_saved_relations(meta, changed)
+        _update(model, [meta.get_field(name) for name in sorted(set(fields))], changed)
+    for objs, history_type in ((created, "+"), (changed, "~")):
+        if objs:
+            _insert_history(model, objs, {**audit, "history_date": stamp, "history_type": history_type})
     for name, wanted in (m2m or {}).items():
-        _set_m2m(model._meta.get_field(name), wanted)
+        _set_m2m(meta.get_field(name), wanted)
     history_m2m = getattr(model.history.model, "_history_m2m_fields", [])  # type: ignore[attr-defined]
-    if history_m2m:
-        _snapshot_m2m(model, history_m2m, [obj.pk for obj in (*created, *changed)], stamp)
+    if history_m2m:  # a new object has many-to-many rows only if ``m2m`` gave it some
+        given = {obj.pk for wanted in (m2m or {}).values() for obj, _ids in wanted}
+        pks = [obj.pk for obj in changed] + [obj.pk for obj in created if obj.pk in given]
+        _snapshot_m2m(model, history_m2m, pks, stamp)
+
+
+def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
+    """``plan.project = project`` before the project was saved left ``plan.project_id`` None:
+    the pk it has now (what ``bulk_create`` does for its objects)."""
+    for field in meta.concrete_fields:
+        if field.is_relation:
+            for obj in objs:
+                if getattr(obj, field.attname) is None and field.is_cached(obj):
+                    related = field.get_cached_value(obj)
+                    if related is not None and related.pk is None:
+                        raise ValueError(f"{meta.label}.{field.name}: the related object is not saved")
+                    if related is not None:
+                        setattr(obj, field.attname, related.pk)
+
+
+def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any]) -> None:
+    """A history row per object: its tracked columns as they stand, then ``values`` (the
+    history columns), its ``_change_reason``, and any other column's default."""
+    history = model.history.model  # type: ignore[attr-defined]
+    tracked = [f.attname for f in history.tracked_fields]
+    rest = [f for f in history._meta.concrete_fields if not f.primary_key and f.attname not in tracked]
+    fixed = [values[f.attname] if f.attname in values else f.get_default() for f in rest]
+    reason = next(i for i, f in enumerate(rest) if f.attname == "history_change_reason")
+    rows = []
+    for obj in objs:
+        row = [getattr(obj, name) for name in tracked] + fixed
+        row[len(tracked) + reason] = getattr(obj, "_change_reason", None)
+        rows.append(row)
+    _insert(history, [history._meta.get_field(name) for name in tracked] + rest, rows)
+
+
+def _insert(model: type[models.Model], fields: list[Any], rows: list[list[Any]], returning: bool = False) -> list[Any]:
+    """INSERT ``rows`` (values of ``fields``) into ``model``'s table; with ``returning``, the
+    pks the database gave them, in order. PostgreSQL takes the rows by COPY (pks drawn from
+    the table's sequence first), several times faster than a multi-row INSERT. SQLite takes
+    them by multi-row INSERT ... RETURNING when pks are wanted, as many rows a statement as
+    its parameter limit allows, else by one prepared single-row INSERT."""
+    connection = connections[router.db_for_write(model)]
+    table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk
+    pks: list[Any] = []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if returning:
+                cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                               [table, pk.column, len(rows)])
+                pks = [new for (new,) in cursor.fetchall()]
+                fields, rows = [pk, *fields], [[new, *row] for new, row in zip(pks, rows, strict=True)]
+            with cursor.cursor.copy(f"COPY {table} ({_columns(connection, fields)}) FROM STDIN") as copy:
+                for row in _db_values(connection, fields, rows):
+                    copy.write_row(row)
+            return pks
+        insert = f"INSERT INTO {table} ({_columns(connection, fields)}) VALUES "
+        one = f"({', '.join(['%s'] * len(fields))})"
+        values = _db_values(connection, fields, rows)
+        if not returning:
+            cursor.executemany(insert + one, values)
+            return pks
+        size = connection.ops.bulk_batch_size(fields, values)
+        for start in range(0, len(values), size):
+            part = values[start:start + size]
+            cursor.execute(f"{insert}{', '.join([one] * len(part))} RETURNING {connection.ops.quote_name(pk.column)}",
+                           [value for row in part for value in row])
+            pks += [new for (new,) in cursor.fetchall()]
+    return pks
+
+
+def _columns(connection: Any, fields: list[Any]) -> str:
+    return ", ".join(connection.ops.quote_name(f.column) for f in fields)
+
+
+def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any]) -> None:
+    """UPDATE ``fields`` of ``objs``, one parameter set per object (a prepared statement)."""
+    connection = connections[router.db_for_write(model)]
+    quote, pk = connection.ops.quote_name, model._meta.pk
+    columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)
+    rows = [[getattr(obj, f.attname) for f in fields] + [obj.pk] for obj in objs]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(pk.column)} = %s",
+                           _db_values(connection, [*fields, pk], rows))
+
+
+# What a field holds that Django's ``get_db_prep_save`` hands to every driver unchanged.
+_AS_IS = {"CharField": str, "TextField": str, "BooleanField": bool, "DecimalField": Decimal,
+          **dict.fromkeys(["AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
+                           "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+                           "PositiveSmallIntegerField"], int)}
+
+
+def _db_values(connection: Any, fields: list[Any], rows: list[list[Any]]) -> list[tuple[Any, ...]]:
+    """``rows`` as the database takes them: each value through its field's
+    ``get_db_prep_save``, as Django's own writes do, except those it would return unchanged
+    (None, a str for a text column, an int for an integer or a key column...); the others
+    (dates, times, choices, lazy text) are converted once per distinct value."""
+    columns = []
+    for field, column in zip(fields, zip(*rows, strict=True), strict=True):
+        kind = field.target_field.get_internal_type() if field.is_relation else field.get_internal_type()
+        as_is = _AS_IS.get(kind)
+        converted: dict[tuple[type, Any], Any] = {}
+
+        def convert(value: Any, field: Any = field, converted: dict = converted) -> Any:
+            try:
+                return converted[type(value), value]
+            except KeyError:
+                converted[type(value), value] = result = field.get_db_prep_save(value, connection)
+                return result
+            except TypeError:  # unhashable (JSON)
+                return field.get_db_prep_save(value, connection)
+
+        columns.append([v if v is None or type(v) is as_is else convert(v) for v in column])
+    return list(zip(*columns, strict=True))
 
 
 def _set_m2m(field: Any, wanted: list[tuple[Any, list[int]]]) -> None:

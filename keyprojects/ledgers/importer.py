@@ -148,6 +148,7 @@ class Importer:
         self._sectors: dict[str, Sector | _New] | None = None
         self._created: list[_New] = []
         self._broken = False  # a written project fell out of the user's scope: undo everything
+        self._passed: dict[type, set[tuple[str, type, Any]]] = {}  # values that passed their field's rules
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
@@ -506,7 +507,7 @@ class Importer:
         try:
             if getattr(obj, "region_id", None):
                 self._may_register(obj.region)
-            _validate(obj)
+            self._validate(obj)
         except (PermissionDenied, ValidationError) as exc:
             new.error = exc
         self._created.append(new)
@@ -606,7 +607,7 @@ class Importer:
                 project = copy.copy(project)  # the stored one stays as it is if the row fails
                 for name in fields:
                     setattr(project, name, values[name])
-        _validate(project)
+        self._validate(project)
         holder = self._entries.get(("code", project.code)) if project.code else None
         if holder is not None and holder is not entry:
             raise ValidationError({"code": [project.unique_error_message(Project, ["code"])]})
@@ -646,7 +647,7 @@ class Importer:
             for key, value in data.items():
                 setattr(plan, key, value)
         plan.project = project
-        _validate(plan)
+        self._validate(plan)
         if changed and stored is not None:
             plan.version += 1
         return plan, changed
@@ -665,7 +666,7 @@ class Importer:
         if report is None:
             return None
         report.project = project
-        _validate(report)
+        self._validate(report)
         blockers = [f for f in check_report(report, previous, plan) if f.is_blocker]
         if blockers:
             raise ValidationError({f.field: f.message for f in blockers})
@@ -689,13 +690,10 @@ class Importer:
                                       for e in created + changed if e.leaders is not None]})
         save_in_bulk(StageTransition, [project_services.registration(self.user, e.project) for e in created])
         plans = [e.plan for e in entries if e.plan_changed]
-        for plan in plans:
-            plan.project = plan.project  # the project's id, now that it has one
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "version"])
         reports = [r for e in entries for r in e.changed_reports]
         for report in reports:
-            report.project = report.project
             report.updated_at = now
         save_in_bulk(ProgressReport, [r for r in reports if r.pk is None], [r for r in reports if r.pk is not None],
                      REPORT_WRITES)
@@ -709,6 +707,27 @@ class Importer:
             if e.leaders is not None:
                 e.leader_ids = {leader.pk for leader in e.leaders}
             e.new, e.fields, e.leaders, e.plan_changed, e.changed_reports = False, set(), None, False, []
+
+    def _validate(self, obj: Any) -> None:
+        """The model's own rules, as the edit forms apply them (field validators, ``clean``),
+        without their queries: foreign keys were looked up by the importer, uniqueness is
+        checked for the whole file at once. A field's rules depend on its value alone, so a
+        value that passed them once in this import is not checked again: a ledger repeats the
+        same natures, statuses, flags and dates thousands of times."""
+        fields, exclude = _fields(type(obj))
+        passed = self._passed.setdefault(type(obj), set())
+        exclude, fresh = list(exclude), []
+        for f in fields:
+            value = getattr(obj, f.attname)
+            if not isinstance(value, str | int | date):  # nor a Decimal: 1.0 == 1.000, not to the places rule
+                continue
+            key = (f.attname, type(value), value)
+            if key in passed:
+                exclude.append(f.name)
+            else:
+                fresh.append(key)
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        passed.update(key for key in fresh if getattr(obj, key[0]) == key[2])  # unchanged by cleaning
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -766,17 +785,14 @@ class _Entry:
     changed_reports: list[ProgressReport] = field(default_factory=list)
 
 
-_RELATIONS: dict[type, list[str]] = {}
+_FIELDS: dict[type, tuple[list[Any], list[str]]] = {}  # a model's own fields, and its relations' names
 
 
-def _validate(obj: Any) -> None:
-    """The model's own rules, as the edit forms apply them (field validators, ``clean``), without
-    their queries: foreign keys were looked up by the importer, uniqueness is checked for the
-    whole file at once."""
-    model = type(obj)
-    if model not in _RELATIONS:
-        _RELATIONS[model] = [f.name for f in model._meta.concrete_fields if f.is_relation]
-    obj.full_clean(exclude=_RELATIONS[model], validate_unique=False, validate_constraints=False)
+def _fields(model: type) -> tuple[list[Any], list[str]]:
+    if model not in _FIELDS:
+        fields = model._meta.concrete_fields
+        _FIELDS[model] = [f for f in fields if not f.is_relation], [f.name for f in fields if f.is_relation]
+    return _FIELDS[model]
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:
