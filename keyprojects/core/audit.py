@@ -283,35 +283,47 @@ def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any]) -
                            _db_values(connection, [*fields, pk], rows))
 
 
-# What a field holds that Django's ``get_db_prep_save`` hands to every driver unchanged.
+# The type of value that Django's ``get_db_prep_save`` hands to every driver unchanged, by field.
 _AS_IS = {"CharField": str, "TextField": str, "BooleanField": bool, "DecimalField": Decimal,
           **dict.fromkeys(["AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
                            "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
                            "PositiveSmallIntegerField"], int)}
 
 
+def _kept(field: Any, kind: type) -> bool:
+    """Whether a value of type ``kind`` goes to the database as it is: None, the field's own
+    type, and for a text field any str (a choice too: Django's ``to_python`` keeps it)."""
+    own = _AS_IS.get(field.target_field.get_internal_type() if field.is_relation else field.get_internal_type())
+    return kind is type(None) or kind is own or (own is str and issubclass(kind, str))
+
+
 def _db_values(connection: Any, fields: list[Any], rows: list[list[Any]]) -> list[tuple[Any, ...]]:
     """``rows`` as the database takes them: each value through its field's
-    ``get_db_prep_save``, as Django's own writes do, except those it would return unchanged
-    (None, a str for a text column, an int for an integer or a key column...); the others
-    (dates, times, choices, lazy text) are converted once per distinct value."""
+    ``get_db_prep_save``, as Django's own writes do, except those it would hand over
+    unchanged (a column of only those is passed as it is). The others (dates, times, lazy
+    text) are converted once per distinct value."""
+    if not rows:
+        return []
     columns = []
     for field, column in zip(fields, zip(*rows, strict=True), strict=True):
-        kind = field.target_field.get_internal_type() if field.is_relation else field.get_internal_type()
-        as_is = _AS_IS.get(kind)
+        types = set(map(type, column))
+        kept = {kind for kind in types if _kept(field, kind)}
+        if kept == types:
+            columns.append(column)
+            continue
         converted: dict[tuple[type, Any], Any] = {}
-
-        def convert(value: Any, field: Any = field, converted: dict = converted) -> Any:
-            try:
-                return converted[type(value), value]
-            except KeyError:
-                converted[type(value), value] = result = field.get_db_prep_save(value, connection)
-                return result
-            except TypeError:  # unhashable (JSON)
-                return field.get_db_prep_save(value, connection)
-
-        columns.append([v if v is None or type(v) is as_is else convert(v) for v in column])
+        columns.append([v if type(v) in kept else _converted(connection, field, v, converted) for v in column])
     return list(zip(*columns, strict=True))
+
+
+def _converted(connection: Any, field: Any, value: Any, converted: dict[tuple[type, Any], Any]) -> Any:
+    try:
+        key = (type(value), value)
+        if key not in converted:
+            converted[key] = field.get_db_prep_save(value, connection)
+        return converted[key]
+    except TypeError:  # unhashable (JSON)
+        return field.get_db_prep_save(value, connection)
 
 
 def _set_m2m(field: Any, wanted: list[tuple[Any, list[int]]]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 WAN_PER_YI = Decimal(10000)
 UNIT_SUFFIXES = [("亿元", WAN_PER_YI), ("亿", WAN_PER_YI), ("万元", Decimal(1)), ("万", Decimal(1)),
                  ("元", Decimal("0.0001"))]
+SEPARATORS = re.compile(r"[,，\s]")  # thousands separators and stray spaces inside an amount
 
 
 class CellError(ValueError):
@@ -33,7 +34,7 @@ def amount(value: Any, multiplier: Decimal = Decimal(1)) -> Decimal | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return (Decimal(repr(value)) * multiplier).normalize()
     raw = text(value)
-    cleaned = re.sub(r"[,，\s]", "", raw)
+    cleaned = SEPARATORS.sub("", raw)
     if cleaned in ("", "-", "—", "/"):
         return None
     unit = multiplier

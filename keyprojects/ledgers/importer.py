@@ -45,7 +45,7 @@ from keyprojects.reporting.checks import check_report
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 from . import cells
-from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, Layout, Row, detect
+from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, SPACES, Layout, Row, detect
 from .reader import read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
@@ -54,6 +54,8 @@ REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "s
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
 NATURES = {"新建": Nature.NEW, "新开工": Nature.NEW, "新开": Nature.NEW, "新": Nature.NEW, "续建": Nature.CONTINUING,
            "续": Nature.CONTINUING, "竣工": Nature.COMPLETING, "建成": Nature.COMPLETING, "投产": Nature.COMPLETING}
+NAME_SEPARATORS = re.compile(r"[、，,;；/\s]+")  # between the leaders named in one cell
+IN_BRACKETS = re.compile(r"[（(].*?[)）]")  # "王建国（副市长）"
 TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", "nature"]
 # Form field -> ledger column, to point a validation error at the column it came from.
 FORM_TO_COLUMN = {"name": "name", "code": "code", "region": "region", "total_investment": "total",
@@ -369,7 +371,7 @@ class Importer:
                     "project_id", "leader_id"):
                 by_pk[project_id].leader_ids.add(leader_id)
         for period in {t.period for _r, t in targets if t.period is not None}:
-            for report in ProgressReport.objects.filter(project_id__in=pks, period=period).select_related("period"):
+            for report in period.reports.filter(project_id__in=pks):  # each with ``period`` set, no join
                 by_pk[report.project_id].reports[period.pk] = report
             for project_id, report in reporting_services.previous_reports(pks, period).items():
                 by_pk[project_id].previous[period.pk] = report
@@ -531,7 +533,7 @@ class Importer:
         return self._ancestors[region.pk]
 
     def _nature(self, row: LedgerRow) -> str:
-        text = re.sub(r"\s+", "", row.values.get("nature") or "")
+        text = SPACES.sub("", row.values.get("nature") or "")
         for word, nature in NATURES.items():
             if text.startswith(word):
                 return nature
@@ -803,11 +805,11 @@ def _differs(project: Project, name: str, value: Any) -> bool:
 
 
 def _names(text: str) -> list[str]:
-    return [n for n in re.split(r"[、，,;；/\s]+", text or "") if n]
+    return [n for n in NAME_SEPARATORS.split(text or "") if n]
 
 
 def _bare(name: str) -> str:
-    return re.sub(r"[（(].*?[)）]", "", name)
+    return IN_BRACKETS.sub("", name)
 
 def import_ledger(user: Any, path: str | Path, year: int, **options: Any) -> ImportResult:
     name = options.pop("name", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from .cells import WAN_PER_YI, text
@@ -45,10 +46,11 @@ SUBTOTAL = re.compile(r"小\s*计")
 UNIT_NOTE = re.compile(r"单位\s*[:：]\s*(亿元|万元|元)")
 UNIT_IN_HEADER = re.compile(r"[（(]\s*(亿元|万元|元)\s*[)）]")
 UNIT_FACTORS = {"亿元": WAN_PER_YI, "万元": Decimal(1), "元": Decimal("0.0001")}
+SPACES = re.compile(r"\s+")
 
 
 def normalise_header(value: Any) -> str:
-    return re.sub(r"\s+", "", text(value))
+    return SPACES.sub("", text(value))
 
 
 def field_for(header: str) -> str | None:
@@ -90,7 +92,7 @@ class Layout:
     columns: list[Column]
     rows: list[Row] = field(default_factory=list)
 
-    @property
+    @cached_property  # the columns are settled before anything asks (``detect``)
     def mapped(self) -> dict[str, Column]:
         return {c.field: c for c in self.columns if c.field}
 
@@ -180,7 +182,7 @@ def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
             out.append(Row(number, "footnote", cells, section))
             continue
         leading = [t for t in texts[:3] if t]
-        if any(TOTAL.match(re.sub(r"\s+", "", t)) for t in leading) or TOTAL.match(re.sub(r"\s+", "", name)):
+        if any(TOTAL.match(SPACES.sub("", t)) for t in leading) or TOTAL.match(SPACES.sub("", name)):
             out.append(Row(number, "total", cells, section))
             continue
         if any(SUBTOTAL.search(t) for t in leading) or SUBTOTAL.search(name):
