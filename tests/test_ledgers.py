@@ -3,6 +3,7 @@
 import json
 from datetime import date
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 import xlsxwriter
@@ -572,3 +573,10 @@ def test_save_in_bulk_writes_the_history_rows_a_save_writes(cast):
     bulk.refresh_from_db()
     assert bulk.total_investment == 2000 and not bulk._state.adding
     assert AnnualPlan.objects.get(project=bulk, year=2023).planned_investment == 200
+
+
+def test_a_superusers_download_is_named_after_the_province_its_projects_lie_in(cast, client):
+    """The test regions hold two provinces (河北 sorts first); the cast's projects are in 辽宁."""
+    client.force_login(cast.superuser)
+    response = client.get("/projects/export.xlsx", {"year": 2022})
+    assert "辽宁省" in unquote(response["Content-Disposition"])

@@ -94,14 +94,24 @@ def project_export(request: HttpRequest) -> HttpResponse:
         return redirect("projects:list")
     year = int(project_filter.form.cleaned_data["year"])
     as_of = project_filter.form.cleaned_data.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
-    region = project_filter.form.cleaned_data.get("region") or request.user.region or Region.objects.filter(
-        level=Region.Level.PROVINCE).first()
     plans = AnnualPlan.objects.filter(year=year, project__in=project_filter.qs.values("pk"))
+    region = project_filter.form.cleaned_data.get("region") or request.user.region or _province_of(plans)
     content = ledger_workbook(plans, region, year, as_of)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     filename = f"{region.name}{year}年重点项目台账.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def _province_of(plans) -> Region | None:
+    """The province the plans lie in (a superuser's export names it), else the first one."""
+    first = plans.order_by().values_list("project__region__path", flat=True).first()
+    provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
+    if first:
+        province = provinces.filter(code=first.strip("/").split("/")[0]).first()
+        if province and not plans.exclude(project__region__path__startswith=province.path).exists():
+            return province
+    return provinces.first()
 
 
 @login_required
