@@ -68,12 +68,13 @@ class Command(BaseCommand):
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "bench.xlsx"
             write_ledger(path, options["rows"])
-            start = time.perf_counter()
-            sheets = read(path)
-            layouts = [detect(s) for s in sheets]
-            read_alone = time.perf_counter() - start
+            read_alone = float("inf")
+            for _attempt in range(3):  # the best of three: one read is too short to time once
+                start = time.perf_counter()
+                layouts = [detect(s) for s in read(path)]
+                read_alone = min(read_alone, time.perf_counter() - start)
             rows = sum(1 for layout in layouts if layout for row in layout.rows if row.kind == "data")
-            self.stdout.write(f"rows: {rows}; read alone (calamine + layout): {read_alone:.2f} s")
+            self.stdout.write(f"rows: {rows}; read alone (calamine + layout, best of 3): {read_alone:.2f} s")
             runs = [("dry run (validated, written, rolled back)", True), ("import (committed)", False),
                     ("same file again (nothing changes)", False)]
             for label, dry_run in runs:
