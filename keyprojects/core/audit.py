@@ -185,7 +185,7 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
                 for obj in created:
                     setattr(obj, field.attname, stamp)
         saved = [f for f in meta.concrete_fields if f is not meta.pk]
-        pks = _insert(model, saved, [[getattr(obj, f.attname) for f in saved] for obj in created], returning=True)
+        pks = insert_rows(model, saved, [[getattr(obj, f.attname) for f in saved] for obj in created], returning=True)
         for obj, pk in zip(created, pks, strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, router.db_for_write(model)
@@ -231,10 +231,10 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
         row = [getattr(obj, name) for name in tracked] + fixed
         row[len(tracked) + reason] = getattr(obj, "_change_reason", None)
         rows.append(row)
-    _insert(history, [history._meta.get_field(name) for name in tracked] + rest, rows)
+    insert_rows(history, [history._meta.get_field(name) for name in tracked] + rest, rows)
 
 
-def _insert(model: type[models.Model], fields: list[Any], rows: list[list[Any]], returning: bool = False) -> list[Any]:
+def insert_rows(model: type[models.Model], fields: list[Any], rows: list[list[Any]], returning: bool = False) -> list[Any]:
     """INSERT ``rows`` (values of ``fields``) into ``model``'s table; with ``returning``, the
     pks the database gave them, in order. PostgreSQL takes the rows by COPY (pks drawn from
     the table's sequence first), several times faster than a multi-row INSERT. SQLite takes

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 
-from keyprojects.core.audit import chunks
+from keyprojects.core.audit import chunks, insert_rows
 
 
 def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> int:
@@ -28,11 +28,12 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     ProgressReport = apps.get_model("reporting", "ProgressReport")
     if plan_ids is None:
         plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
+    fields = PlanProgress._meta.concrete_fields
     written = 0
     for ids in chunks(list(plan_ids)):
         plans = {(project, year): pk for pk, project, year in
                  AnnualPlan.objects.filter(pk__in=ids).values_list("pk", "project_id", "year")}
-        rows: dict[int, Any] = {}
+        rows: dict[int, dict[str, Any]] = {}
         reports = (ProgressReport.objects
                    .filter(project_id__in={project for project, _ in plans}, status="approved",
                            period__year__in={year for _, year in plans})
@@ -42,12 +43,10 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
             plan = plans.get((project, year))
             if plan is None:
                 continue  # a report of a year the project has no plan for
-            row = rows.setdefault(plan, PlanProgress(plan_id=plan))
-            setattr(row, f"done_{month:02d}", done)
-            setattr(row, f"ytd_{month:02d}", ytd)
-            setattr(row, f"at_{month:02d}", reviewed_at)
+            row = rows.setdefault(plan, {"plan_id": plan})
+            row[f"done_{month:02d}"], row[f"ytd_{month:02d}"], row[f"at_{month:02d}"] = done, ytd, reviewed_at
         PlanProgress.objects.filter(plan_id__in=ids).delete()
-        PlanProgress.objects.bulk_create(rows.values(), batch_size=1000)
+        insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()])
         written += len(rows)
     return written
 
