@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Max, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -93,12 +93,11 @@ def _choose_region(request: HttpRequest) -> Region | None:
 
 
 def _choose_year(request: HttpRequest, plans) -> int:
-    # DISTINCT in the database: a province has 100,000 plan rows, a handful of years.
-    years = list(plans.order_by("-year").values_list("year", flat=True).distinct())
     wanted = request.GET.get("year", "")
-    if wanted.isdigit() and int(wanted) in years:
+    if wanted.isdigit() and plans.filter(year=int(wanted)).exists():
         return int(wanted)
-    return years[0] if years else timezone.localdate().year
+    latest = plans.aggregate(latest=Max("year"))["latest"]  # in the database: a province has 100,000 plan rows
+    return latest or timezone.localdate().year
 
 
 def _choose_as_of(request: HttpRequest, year: int) -> date:
