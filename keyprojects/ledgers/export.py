@@ -14,6 +14,7 @@ import xlsxwriter
 from django.db.models import QuerySet
 
 from keyprojects.accounts.models import Leader
+from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.indicators.engine import breakdown, completed_ytd, time_progress
 from keyprojects.projects.models import ZERO, Nature, Project
 from keyprojects.regions.models import Region
@@ -82,6 +83,7 @@ def _sections(region: Region, rows: list[tuple[str, list[Any]]]) -> dict[Region,
     return {r: by_code[r.code] for r in Region.objects.filter(code__in=by_code)}
 
 
+@without_cyclic_gc()
 def ledger_workbook(plans: QuerySet, region: Region, year: int, as_of: date, title: str | None = None) -> bytes:
     """The workbook of ``plans`` (one plan year) grouped by the regions under ``region``."""
     month = time_progress(year, as_of)["months_elapsed"] or as_of.month

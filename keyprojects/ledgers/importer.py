@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import calendar
 import copy
-import gc
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,6 +24,7 @@ from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.audit import chunks, save_in_bulk
+from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
 from keyprojects.projects import services as project_services
 from keyprojects.projects.models import (
@@ -156,7 +155,7 @@ class Importer:
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
-        with _without_cyclic_gc():
+        with without_cyclic_gc():
             return self._run(path, name)
 
     def _run(self, path: str | Path, name: str | None) -> ImportResult:
@@ -801,22 +800,6 @@ def _fields(model: type) -> tuple[list[Any], list[str]]:
         fields = model._meta.concrete_fields
         _FIELDS[model] = [f for f in fields if not f.is_relation], [f.name for f in fields if f.is_relation]
     return _FIELDS[model]
-
-
-@contextmanager
-def _without_cyclic_gc() -> Iterator[None]:
-    """An import keeps every row of the file and every object it builds to the end: Python's
-    cyclic garbage collector would walk them all again and again (a fifth of the time of a
-    20,000-row import) to find next to nothing (a few thousand objects, collected once it is
-    back on). Reference counting frees everything else as usual. The switch is process-wide:
-    an import job's thread holds other threads' cyclic garbage for its few seconds too."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:
