@@ -9,7 +9,14 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from keyprojects.projects import services
-from keyprojects.projects.models import AnnualPlan, FundingSource, Project, Stage, StageTransition
+from keyprojects.projects.models import (
+    AnnualPlan,
+    FundingSource,
+    Nature,
+    Project,
+    Stage,
+    StageTransition,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -273,3 +280,11 @@ def test_admin_edits_are_audited_and_bump_the_version(cast, client):
     assert project.name == "连石化工苯二胺项目（后台改名）" and project.version == 2
     record = project.history.filter(name=project.name).earliest("history_date")
     assert record.history_source == "admin" and record.history_user == cast.superuser
+
+
+def test_the_year_list_holds_the_years_of_the_projects_one_may_see(cast, client):
+    AnnualPlan.objects.create(project=cast.p_jinzhou, year=2025, nature=Nature.NEW, planned_investment=Decimal("100"))
+    client.force_login(cast.admin)
+    assert client.get(reverse("projects:list")).context["years"] == [2022]
+    client.force_login(cast.outsider)
+    assert client.get(reverse("projects:list")).context["years"] == [2025, 2022]
