@@ -402,3 +402,17 @@ def test_a_reviewer_files_the_reports_nobody_else_has_filed(cast, period, client
     assert rows and all(r["form"] is not None for r in rows)
     report = rows[0]["report"]
     assert client.get(reverse("reporting:report", args=[report.pk])).context["editable"]
+
+
+def test_the_services_and_the_api_keep_a_clerks_report_the_clerks(cast, period):
+    from conftest import api
+
+    report = _returned(cast, period)
+    with pytest.raises(PermissionDenied):
+        services.save_draft(cast.admin, cast.p_lianshan.pk, period.pk, {"progress": "改写"}, report.version)
+    with pytest.raises(PermissionDenied):
+        services.submit_report(cast.admin, report.pk, report.version)
+    response = api(cast.admin).post(f"/api/reports/{report.pk}/submit/", {"version": report.version}, format="json")
+    assert response.status_code == 403, response.content
+    services.save_draft(cast.lianshan_clerk, cast.p_lianshan.pk, period.pk, {"progress": "主体施工，已补充"},
+                        report.version)  # the clerk still can

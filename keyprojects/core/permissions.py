@@ -208,3 +208,21 @@ def is_reviewer(user: User, region: Region) -> bool:
     except PermissionDenied:
         return False
     return True
+
+
+def files_report(user: User, report: Any, reviewer: bool | None = None) -> bool:
+    """Is ``user`` on the filer's side of ``report`` (fills it in, submits it, adds photos),
+    given they may change its project? Yes, except a reviewer of its region (a city admin) once
+    somebody else has filed it: a report a clerk submitted is the clerk's, and when returned it
+    goes back to the clerk, never into the reviewer's hands. (Where nobody else files, as in a
+    county-level city's commission, the admin files and another admin approves.) ``reviewer``
+    saves the lookup when the caller knows it."""
+    if report.submitted_by_id in (None, user.pk):
+        return True
+    return not (is_reviewer(user, report.project.region) if reviewer is None else reviewer)
+
+
+def require_filer(user: User, report: Any) -> None:
+    if not files_report(user, report):
+        raise PermissionDenied(_("该月报由%(who)s报送，应由报送人修改和报送；审核人可以审核、退回或更正")
+                               % {"who": report.submitted_by})

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
-from keyprojects.core.permissions import require, require_admin, restrict
+from keyprojects.core.permissions import require, require_admin, require_filer, restrict
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
@@ -164,6 +164,7 @@ def save_draft(
     if report is None:
         report = ProgressReport(project=project, period=period, **_carry_over(project, period, plan))
     else:
+        require_filer(user, report)
         _check_version(report, expected_version)
         if report.status not in (Status.DRAFT, Status.RETURNED):
             raise ValidationError(_("月报已%(status)s，不能再修改") % {"status": report.get_status_display()})
@@ -188,6 +189,7 @@ def _refuse_blockers(report: ProgressReport) -> None:
 def submit_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
     report = _locked_report(report_id)
     require(user, "edit", report.project)
+    require_filer(user, report)
     _refuse_if_locked(report.period)
     _check_version(report, expected_version)
     if report.status not in (Status.DRAFT, Status.RETURNED):
@@ -325,6 +327,7 @@ def save_reports(
 def add_photo(user: User, report_id: int, image: Any, caption: str = "") -> ReportPhoto:
     report = _locked_report(report_id)
     require(user, "edit", report.project)
+    require_filer(user, report)
     _refuse_if_locked(report.period)
     photo = ReportPhoto(report=report, image=image, caption=caption)
     photo.save()

@@ -17,7 +17,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.permissions import can_edit, is_reviewer, nearby, require_admin, restrict
+from keyprojects.core.permissions import (
+    can_edit,
+    files_report,
+    is_reviewer,
+    nearby,
+    require_admin,
+    restrict,
+)
 from keyprojects.projects.models import AnnualPlan
 from keyprojects.projects.services import EditConflict
 
@@ -36,16 +43,8 @@ def _visible_periods(user):
 
 
 def _may_file(user, report: ProgressReport) -> bool:
-    """Is ``user`` on the filer's side of ``report`` (fills it in, submits it, adds photos)?
-    Those who may change the project; a reviewer of its region (a city admin) only while nobody
-    else has filed it: a report a clerk submitted is the clerk's, and when returned it goes back
-    to the clerk, never into the reviewer's hands. (Where a city has no county clerks, as a
-    county-level city's commission, the admin files and another admin approves.)"""
-    return can_edit(user, report.project) and _filer_side(user, report, is_reviewer(user, report.project.region))
-
-
-def _filer_side(user, report: ProgressReport, reviewer: bool) -> bool:
-    return not reviewer or report.submitted_by_id in (None, user.pk)
+    """Is ``user`` on the filer's side of ``report``? (``permissions.files_report``)"""
+    return can_edit(user, report.project) and files_report(user, report)
 
 
 def _reports(user, period: ReportingPeriod, action: str = "view"):
@@ -130,7 +129,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
         if region.pk not in reviews:
             reviews[region.pk] = is_reviewer(request.user, region)
         editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED \
-            and _filer_side(request.user, report, reviews[region.pk])
+            and files_report(request.user, report, reviews[region.pk])
         form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
         plan, before = plans.get(report.project_id), previous.get(report.project_id)
         rows.append({"report": report, "form": form, "plan": plan, "previous": before,
