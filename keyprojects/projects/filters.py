@@ -12,6 +12,7 @@ from typing import Any
 import django_filters as filters
 from django import forms
 from django.db.models import (
+    Case,
     DateField,
     DecimalField,
     F,
@@ -21,6 +22,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    When,
 )
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
@@ -117,7 +119,9 @@ class ProjectFilter(filters.FilterSet):
                 plan=FilteredRelation("plans", condition=Q(plans__year=int(year)))
             ).filter(plan__id__isnull=False).annotate(
                 annual_plan=F("plan__planned_investment"),
-                started_on=F("plan__started_on"),
+                # a start counts as of the list's date, as the 已开复工 filter and the indicators count it
+                started_on=Case(When(started_q(self.form.cleaned_data.get("as_of"), prefix="plan__"),
+                                     then=F("plan__started_on")), output_field=DateField()),
                 completed=completed_ytd(self.form.cleaned_data.get("as_of"), plan="plan__"),
             )
         else:  # the whole library: no plan figures to show or sort by

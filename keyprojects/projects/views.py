@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.permissions import can_create_project, can_edit, require
-from keyprojects.indicators.engine import INDICATORS, list_totals, started_q
+from keyprojects.indicators.engine import INDICATORS, list_totals
 from keyprojects.regions.models import Region
 
 from . import services
@@ -52,11 +52,6 @@ def project_list(request: HttpRequest) -> HttpResponse:
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)
     projects = project_filter.qs.select_related("region", "sector", "owner")
     as_of = project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None
-    if project_filter.is_valid() and project_filter.form.cleaned_data.get("year"):  # the year's plan is joined
-        # The 开复工 column shows a start only if it counts as started by the list's date: the same
-        # condition as the 已开复工 filter and the indicators (a start after the date is not one yet).
-        projects = projects.annotate(started_as_of=ExpressionWrapper(
-            started_q(as_of, prefix="plan__"), output_field=BooleanField()))
     totals = list_totals(project_filter.qs)
     paginator = Paginator(projects, PAGE_SIZE)
     paginator.count = totals["count"]  # known from the totals line: no second COUNT query
