@@ -190,7 +190,9 @@ def nearby(user: User, queryset: QuerySet) -> QuerySet:
         return queryset
     if region is None:
         return queryset.none()
-    ancestors = [code for code in region.path.strip("/").split("/") if code]
+    from keyprojects.regions.models import path_codes
+
+    ancestors = path_codes(region.path)
     return queryset.filter(Q(region__path__startswith=region.path) | Q(region__code__in=ancestors))
 
 
@@ -210,16 +212,13 @@ def is_reviewer(user: User, region: Region) -> bool:
     return True
 
 
-def files_report(user: User, report: Any, reviewer: bool | None = None) -> bool:
+def files_report(user: User, report: Any) -> bool:
     """Is ``user`` on the filer's side of ``report`` (fills it in, submits it, adds photos),
     given they may change its project? Yes, except a reviewer of its region (a city admin) once
     somebody else has filed it: a report a clerk submitted is the clerk's, and when returned it
     goes back to the clerk, never into the reviewer's hands. (Where nobody else files, as in a
-    county-level city's commission, the admin files and another admin approves.) ``reviewer``
-    saves the lookup when the caller knows it."""
-    if report.submitted_by_id in (None, user.pk):
-        return True
-    return not (is_reviewer(user, report.project.region) if reviewer is None else reviewer)
+    county-level city's commission, the admin files and another admin approves.)"""
+    return report.submitted_by_id in (None, user.pk) or not is_reviewer(user, report.project.region)
 
 
 def require_filer(user: User, report: Any) -> None:

@@ -303,18 +303,14 @@ class SyntheticProvince:
         password = make_password(DEMO_PASSWORD)
         existing_users = set(User.objects.filter(username__startswith=USERNAME_PREFIX).values_list("username", flat=True))
         users = []
-        for city in self.cities:
-            username = f"{USERNAME_PREFIX}{city.code}"
-            if username not in existing_users:
-                users.append(User(username=username, password=password, role=User.Role.CITY_ADMIN,
-                                  display_name=f"{city.name}发改委管理员",
-                                  unit=self.unit(city, f"{city.name}发展和改革委员会")))
-        for county in self.counties:
-            username = f"{USERNAME_PREFIX}{county.code}"
-            if username not in existing_users:
-                users.append(User(username=username, password=password, role=User.Role.COUNTY_CLERK,
-                                  display_name=f"{county.name}填报员",
-                                  unit=self.unit(county, f"{county.name}发展和改革局")))
+        for regions, role, person, unit in ((self.cities, User.Role.CITY_ADMIN, "发改委管理员", "发展和改革委员会"),
+                                            (self.counties, User.Role.COUNTY_CLERK, "填报员", "发展和改革局")):
+            for region in regions:
+                username = f"{USERNAME_PREFIX}{region.code}"
+                if username not in existing_users:
+                    users.append(User(username=username, password=password, role=role,
+                                      display_name=f"{region.name}{person}",
+                                      unit=self.unit(region, f"{region.name}{unit}")))
         self.bulk(User, users)
         by_name = {u.username: u for u in User.objects.filter(username__startswith=USERNAME_PREFIX)}
         self.city_admin = {c.pk: by_name[f"{USERNAME_PREFIX}{c.code}"] for c in self.cities}

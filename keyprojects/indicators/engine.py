@@ -258,8 +258,12 @@ def plan_stats(plans: QuerySet, as_of: date | None = None) -> dict[str, Any]:
 
     One aggregate query. Amounts are Decimal 万元.
     """
-    row = plans.annotate(completed=completed_ytd(as_of)).aggregate(**_aggregates(as_of))
-    return _stats_from(row, as_of)
+    return _stats_from(_aggregate(plans, as_of), as_of)
+
+
+def _aggregate(plans: QuerySet, as_of: date | None, **more: Any) -> dict[str, Any]:
+    """The raw sums ``_stats_from`` reads (and ``more``), over all of ``plans``."""
+    return plans.annotate(completed=completed_ytd(as_of)).aggregate(**_aggregates(as_of), **more)
 
 
 def grouped_stats(plans: QuerySet, as_of: date | None, group: Any) -> dict[Any, dict[str, Any]]:
@@ -392,17 +396,18 @@ def overview(year: int, as_of: date, region: Region | None = None, plans: QueryS
     the cost of a query each."""
     assert set(by) <= set(ADDITIVE), by
     dimensions = {b: Dimension(b, region) for b in by}
+    base = plans_in(year, region, plans)
     rows = list(
-        plans_in(year, region, plans)
+        base
         .annotate(completed=completed_ytd(as_of), **{f"key_{b}": d.group for b, d in dimensions.items()})
         .order_by()
         .values(*[f"key_{b}" for b in by])
         .annotate(**_aggregates(as_of), **_month_sums(as_of))
     )
     # (no plan rows: the plain aggregate gives the zeros)
-    total = _add_up(rows) if rows else plans_in(year, region, plans).annotate(completed=completed_ytd(as_of)).aggregate(
-        **_aggregates(as_of), **_month_sums(as_of))
-    result: dict[str, Any] = {"stats": _year_stats_from(total, year, as_of), "series": _series(total)}
+    total = _add_up(rows) if rows else _aggregate(base, as_of, **_month_sums(as_of))
+    stats = _with_year(_stats_from(total, as_of), year, as_of)
+    result: dict[str, Any] = {"stats": stats, "series": _series(total)}
     for b, dimension in dimensions.items():
         groups: dict[Any, list[dict[str, Any]]] = {}
         for row in rows:
@@ -461,12 +466,11 @@ def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> D
 
 def year_stats(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> dict[str, Any]:
     """Everything about a plan year as of a date: ``plan_stats`` plus 时间进度 and the gap."""
-    row = plans_in(year, region, plans).annotate(completed=completed_ytd(as_of)).aggregate(**_aggregates(as_of))
-    return _year_stats_from(row, year, as_of)
+    return _with_year(plan_stats(plans_in(year, region, plans), as_of), year, as_of)
 
 
-def _year_stats_from(row: dict[str, Any], year: int, as_of: date) -> dict[str, Any]:
-    stats = _with_time_progress([_stats_from(row, as_of)], year, as_of)[0]
+def _with_year(stats: dict[str, Any], year: int, as_of: date) -> dict[str, Any]:
+    stats = _with_time_progress([stats], year, as_of)[0]
     stats["months_elapsed"] = months_elapsed(year, as_of)
     return stats
 

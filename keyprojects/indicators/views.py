@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from keyprojects.core.money import to_yi
 from keyprojects.core.permissions import regions_for
 from keyprojects.projects.models import AnnualPlan, Project
-from keyprojects.regions.models import Region
+from keyprojects.regions.models import Region, path_codes
 
 from .engine import (
     INDICATORS,
@@ -172,7 +172,7 @@ def _region_options(request: HttpRequest, current: Region | None) -> list[Region
     if top is None:
         # regions with projects placed on them: one index probe each, not a scan of every project
         used = Region.objects.filter(Exists(Project.objects.filter(region=OuterRef("pk")))).values_list("path", flat=True)
-        codes = {path.strip("/").split("/")[1] for path in used if path.count("/") > 2}
+        codes = {path_codes(path)[1] for path in used if len(path_codes(path)) > 1}
         tops = list(Region.objects.filter(code__in=codes).order_by("code"))
     else:
         tops = [top]

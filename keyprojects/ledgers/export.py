@@ -17,7 +17,7 @@ from keyprojects.accounts.models import Leader
 from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.indicators.engine import breakdown, completed_ytd, time_progress
 from keyprojects.projects.models import ZERO, Nature, Project
-from keyprojects.regions.models import Region
+from keyprojects.regions.models import Region, path_codes
 
 CHINESE_NUMBERS = "一二三四五六七八九十"
 COLUMNS = [  # (header, sub-header under the year group or None, width)
@@ -78,7 +78,7 @@ def _sections(region: Region, rows: list[tuple[str, list[Any]]]) -> dict[Region,
     depth = region.depth + 1
     by_code: dict[str, list[list[Any]]] = defaultdict(list)
     for path, values in rows:
-        codes = path.strip("/").split("/")  # from the top down: the code at ``depth``, or its own if placed higher
+        codes = path_codes(path)  # from the top down: the code at ``depth``, or its own if placed higher
         by_code[codes[min(depth, len(codes) - 1)]].append(values)
     return {r: by_code[r.code] for r in Region.objects.filter(code__in=by_code)}
 

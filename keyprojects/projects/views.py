@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from keyprojects.core.permissions import can_create_project, can_edit, require
 from keyprojects.indicators.engine import INDICATORS, list_totals
-from keyprojects.regions.models import Region
+from keyprojects.regions.models import Region, path_codes
 
 from . import services
 from .filters import ProjectFilter, plan_years
@@ -103,7 +103,7 @@ def _province_of(plans) -> Region | None:
     first = plans.order_by().values_list("project__region__path", flat=True).first()
     provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
     if first:
-        province = provinces.filter(code=first.strip("/").split("/")[0]).first()
+        province = provinces.filter(code=path_codes(first)[0]).first()
         if province and not plans.exclude(project__region__path__startswith=province.path).exists():
             return province
     return provinces.first()

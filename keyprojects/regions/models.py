@@ -35,6 +35,11 @@ def name_stem(name: str) -> str:
     return stem if len(stem) >= 2 else name
 
 
+def path_codes(path: str) -> list[str]:
+    """The codes along a region path, from the top down: "/210000/211400/" -> ["210000", "211400"]."""
+    return [code for code in path.split("/") if code]
+
+
 class RegionQuerySet(models.QuerySet):
     def within(self, region: Region) -> RegionQuerySet:
         """The region and everything under it."""
@@ -117,7 +122,7 @@ class Region(models.Model):
         return "".join(names)
 
     def ancestors(self) -> list[Region]:
-        codes = [c for c in self.path.strip("/").split("/")[:-1] if c]
+        codes = path_codes(self.path)[:-1]
         by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
         return [by_code[c] for c in codes if c in by_code]
 

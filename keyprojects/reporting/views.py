@@ -123,17 +123,14 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
     previous = services.previous_reports([r.project_id for r in reports], period)
     data = request.POST if request.method == "POST" else None
     rows = []
-    reviews: dict[int, bool] = {}  # region id -> does the user review it (rows are already in the edit scope)
-    for report in reports:
-        region = report.project.region
-        if region.pk not in reviews:
-            reviews[region.pk] = is_reviewer(request.user, region)
+    for report in reports:  # (in the edit scope already: whether the user files it is left to decide)
         editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED \
-            and files_report(request.user, report, reviews[region.pk])
+            and files_report(request.user, report)
         form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
         plan, before = plans.get(report.project_id), previous.get(report.project_id)
         rows.append({"report": report, "form": form, "plan": plan, "previous": before,
-                     "findings": check_report(report, before, plan), "reviewer": reviews[region.pk]})
+                     "findings": check_report(report, before, plan),
+                     "reviewer": is_reviewer(request.user, report.project.region)})
     if request.method == "POST":
         editable_rows = [r for r in rows if r["form"] is not None]
         if all(r["form"].is_valid() for r in editable_rows):
