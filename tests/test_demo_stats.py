@@ -6,10 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
 from keyprojects.indicators.engine import monthly_series, plan_stats, plans_in
+from keyprojects.projects.models import AnnualPlan, Nature, Stage, StageTransition
 from keyprojects.regions.models import Region
 from keyprojects.reporting import progress
 from keyprojects.reporting.models import PlanProgress, ProgressReport
@@ -162,3 +164,32 @@ def test_the_dashboards_one_query_overview_equals_the_figures_one_by_one(demo, n
     assert whole["series"] == monthly_series(2022, day, region)
     for by in dims:
         assert whole[by] == breakdown(2022, day, by, region), by
+
+
+def _under_construction_since() -> dict[int, date]:
+    """Each demo project's first change to 在建, by project id."""
+    return dict(StageTransition.objects.filter(to_stage=Stage.CONSTRUCTION).values("project_id")
+                .annotate(on=Min("date")).values_list("project_id", "on"))
+
+
+def test_no_demo_plan_starts_before_its_project_went_under_construction(demo):
+    since = _under_construction_since()
+    started = list(AnnualPlan.objects.filter(started_on__isnull=False).values_list("project__name", "project_id",
+                                                                                 "started_on"))
+    assert len(started) > 600
+    assert [(name, on, since.get(pid)) for name, pid, on in started if pid not in since or on < since[pid]] == []
+
+
+def test_demo_continuing_projects_were_under_construction_before_their_plan_year(demo):
+    since = _under_construction_since()
+    plans = AnnualPlan.objects.exclude(nature=Nature.NEW).values_list("project__name", "project__actual_start",
+                                                                      "project_id", "year")
+    assert [(name, start, since.get(pid)) for name, start, pid, year in plans
+            if not (start and start.year < year and pid in since and since[pid].year < year)] == []
+
+
+def test_demo_stage_changes_of_each_project_run_forward_in_time(demo):
+    steps: dict[int, list[date]] = {}
+    for project_id, on in StageTransition.objects.order_by("project_id", "id").values_list("project_id", "date"):
+        steps.setdefault(project_id, []).append(on)
+    assert [pid for pid, days in steps.items() if days != sorted(days)] == []

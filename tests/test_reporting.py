@@ -1,5 +1,6 @@
 """The monthly reporting loop, end to end for each role, refusals included."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -328,6 +329,42 @@ def test_filing_screen_pages_and_saves_the_rows_of_its_page(cast, period, client
     first.refresh_from_db()
     second.refresh_from_db()
     assert (second.completed_ytd, first.completed_ytd) == (Decimal("1000"), Decimal("0"))
+
+
+def test_period_list_counts_filed_reports_apart_from_drafts(cast, period, client, django_assert_max_num_queries):
+    for i in range(3):
+        project = Project.objects.create(name=f"连山区测试项目{i}", region=cast.lianshan, total_investment=Decimal("9000"))
+        AnnualPlan.objects.create(project=project, year=2022, nature=Nature.NEW, planned_investment=Decimal("100"))
+    services.prefill_period(cast.admin, period.pk)
+    # The counting is under test, not the workflow: one report in each state, two untouched drafts.
+    _draft, submitted, approved, returned, _ = ProgressReport.objects.filter(period=period).order_by("pk")
+    ProgressReport.objects.filter(pk=submitted.pk).update(status=Status.SUBMITTED, late=True)
+    ProgressReport.objects.filter(pk=approved.pk).update(status=Status.APPROVED)
+    ProgressReport.objects.filter(pk=returned.pk).update(status=Status.RETURNED)
+    client.force_login(cast.admin)
+    with django_assert_max_num_queries(10) as captured:
+        response = client.get(reverse("reporting:periods"))
+    assert len([q for q in captured.captured_queries if ProgressReport._meta.db_table in q["sql"]]) == 1
+    [row] = response.context["periods"]
+    # 应报 5 in all; 已报 2 (submitted or approved: not the drafts, nor the returned one); 待审 1; 已审 1; 逾期 1
+    assert (row.n_reports, row.n_filed, row.n_submitted, row.n_approved, row.n_late) == (5, 2, 1, 1, 1)
+    html = response.content.decode()
+    assert "应报" in html and "已报" in html and "已填" not in html
+
+
+def test_filing_screen_inputs_are_labelled_with_column_and_project(cast, period, client):
+    services.prefill_period(cast.lianshan_clerk, period.pk)
+    client.force_login(cast.lianshan_clerk)
+    html = client.get(reverse("reporting:fill", args=[period.pk])).content.decode()
+    name = cast.p_lianshan.name
+    assert f'aria-label="本月完成投资 — {name}"' in html
+    inputs = re.findall(r"<(?:input|textarea)\b[^>]*\bname=\"r\d+-[^>]*>", html)
+    visible = [tag for tag in inputs if 'type="hidden"' not in tag]
+    assert len(visible) == 7  # 本月完成, 本年累计, 开工累计, 已开复工, 开复工日期, 形象进度, 存在问题
+    assert all(f"— {name}\"" in tag and "aria-label=" in tag for tag in visible), visible
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("reporting:fill", args=[period.pk])).content.decode()
+    assert f'aria-label="Completed this month — {name}"' in english
 
 
 def _returned(cast, period) -> ProgressReport:

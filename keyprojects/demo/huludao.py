@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
@@ -316,9 +316,12 @@ class HuludaoDemo:
         responsible = (self.departments["葫芦岛市项目发展服务中心"] if level in (
             Project.Level.PROVINCIAL_MAJOR, Project.Level.PROVINCIAL) else
             self.departments[dept] if rng.random() < 0.3 else self.county_gov[d.county])
-        planned_start = (date(registered + 1, rng.randint(3, 6), 1) if continuing
+        # A continuing (续建) project has been under construction since before the plan year: it
+        # started the year after its registration, and at the latest the year before the plan.
+        start_year = min(registered + 1, YEAR - 1)
+        planned_start = (date(start_year, rng.randint(3, 6), 1) if continuing
                          else date(YEAR, rng.randint(3, 9), 1))
-        actual_start = (date(registered + 1, rng.randint(3, 6), rng.randint(1, 28)) if continuing
+        actual_start = (date(start_year, rng.randint(3, 6), rng.randint(1, 28)) if continuing
                         else d.started_on)
         years = 1 + (d.total > 50_000) + (d.total > 300_000) + (d.total > 1_000_000)
         planned_completion = date(planned_start.year + years, rng.randint(6, 12), 28)
@@ -372,7 +375,11 @@ class HuludaoDemo:
         return f"总占地面积约{area:,}平方米，主要建设{d.sector}相关生产及配套设施，总投资{Decimal(d.total) / 10000:.2f}亿元。"
 
     def transitions(self, project: Project, d: Draft, registered: int) -> None:
-        steps = [(Stage.PREPARATION, date(registered, self.rng.randint(1, 10), self.rng.randint(1, 28)))]
+        prepared_on = date(registered, self.rng.randint(1, 10), self.rng.randint(1, 28))
+        if project.actual_start:
+            # 前期 before 在建: a project registered in the year it starts spent a month in preparation.
+            prepared_on = min(prepared_on, project.actual_start - timedelta(days=30))
+        steps = [(Stage.PREPARATION, prepared_on)]
         if project.actual_start:
             steps.append((Stage.CONSTRUCTION, project.actual_start))
         if d.group == "continuing_waiting" and self.rng.random() < 0.4:

@@ -56,6 +56,8 @@ def _reports(user, period: ReportingPeriod, action: str = "view"):
 def period_list(request: HttpRequest) -> HttpResponse:
     periods = _visible_periods(request.user).annotate(
         n_reports=Count("reports"),
+        # Filed means with the city: waiting for review or approved (a returned report is back with its filer).
+        n_filed=Count("reports", filter=Q(reports__status__in=[Status.SUBMITTED, Status.APPROVED])),
         n_submitted=Count("reports", filter=Q(reports__status=Status.SUBMITTED)),
         n_approved=Count("reports", filter=Q(reports__status=Status.APPROVED)),
         n_late=Count("reports", filter=Q(reports__late=True)),
