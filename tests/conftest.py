@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,9 @@ PASSWORD = "secret-test-pw"
 def pytest_configure(config) -> None:
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise looks for it at start-up
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Figures are cached until the next committed write (core.cache.cached), and a test's
+    # writes never commit: no caching in tests but tests/test_cache.py's own.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -39,6 +43,28 @@ def django_db_setup(django_db_setup, django_db_blocker):
     their flush: tests/browser/conftest.py)."""
     with django_db_blocker.unblock():
         load_test_regions()
+
+
+def put_regions_back() -> None:
+    if not Region.objects.exists():
+        load_test_regions()
+
+
+@pytest.fixture(scope="module")
+def regions_back_after_the_module(django_db_setup, django_db_blocker) -> Iterator[None]:
+    yield
+    with django_db_blocker.unblock():
+        put_regions_back()
+
+
+@pytest.fixture
+def committed_db(transactional_db, regions_back_after_the_module) -> None:
+    """A database whose writes really commit: another thread sees them (a live server) and
+    ``transaction.on_commit`` callbacks run. Such a test ends with a flush of *every* table,
+    the regions the session loaded once included: they are put back before each such test
+    (an earlier one in this worker took them) and when its module is done, so the tests that
+    run after it in the same worker find the database as they expect."""
+    put_regions_back()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ figures; ``test_demo_stats`` compares the roll-up's figures on the demo with the
 computed from the reports in Python (a module may use the demo or the cast, not both).
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -53,11 +53,11 @@ def test_a_later_approval_does_not_leak_into_an_earlier_date(cast):
     assert [s["cumulative"] for s in monthly_series(2022, between, cast.lianshan)][3:6] == [None, Decimal("1000"), None]
 
 
-def approve(cast, period_id: int, month: Decimal, ytd: Decimal) -> ProgressReport:
+def approve(cast, period_id: int, month: Decimal, ytd: Decimal, started_on: date = date(2022, 4, 10)) -> ProgressReport:
     services.prefill_period(cast.lianshan_clerk, period_id)
     report = services.save_draft(cast.lianshan_clerk, cast.p_lianshan.pk, period_id, {
         "completed_month": month, "completed_ytd": ytd, "completed_since_start": ytd,
-        "started": True, "started_on": date(2022, 4, 10), "progress": "主体施工"})
+        "started": True, "started_on": started_on, "progress": "主体施工"})
     report = services.submit_report(cast.lianshan_clerk, report.pk)
     return services.approve_report(cast.admin, report.pk)
 
@@ -108,3 +108,42 @@ def test_refresh_progress_command_rebuilds_every_row(cast, capsys):
     call_command("refresh_progress")
     assert snapshot() == before
     assert "1" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("zone", [False, True], ids=["counties", "with a zone"])
+def test_the_dashboards_overview_keeps_to_its_year_and_region(cast, zone):
+    """The dashboard's one query equals the figures computed one at a time, with plans and
+    approved reports of the year before beside it. A development zone (code "…K01", not six
+    digits) makes the region breakdown match paths one by one instead of by their start."""
+    from keyprojects.indicators.engine import breakdown, overview, year_stats
+    from keyprojects.regions.services import add_zone
+
+    if zone:
+        with audit_context(Source.SYSTEM, detail="test"):
+            site = add_zone(cast.admin, cast.city, "葫芦岛高新技术产业开发区")
+            cast.project("高新区新材料产业园项目", site, Decimal("30000"))
+    project_services.save_annual_plan(cast.admin, cast.p_lianshan.pk, 2021, {
+        "nature": "new", "planned_investment": Decimal("3000"), "batch": "construction",
+        "started": True, "started_on": date(2021, 4, 1)})
+    last = services.create_period(cast.admin, cast.city, 2021, 5, date(2021, 5, 20), date(2021, 5, 25))
+    now = services.create_period(cast.admin, cast.city, 2022, 5, date(2022, 5, 20), date(2022, 5, 25))
+    approve(cast, last.pk, Decimal("800"), Decimal("800"), started_on=date(2021, 4, 1))
+    approve(cast, now.pk, Decimal("1000"), Decimal("1000"))
+    for period in (last, now):  # approved when the period closed, not today
+        ProgressReport.objects.filter(period=period).update(reviewed_at=timezone.make_aware(
+            datetime.combine(period.closes_on, time(12))))
+    progress.refresh()
+
+    assert year_stats(2021, date(2021, 6, 5), cast.city)["completed_investment"] == Decimal("800")
+    day = date(2022, 6, 5)
+    dims = ("region", "sector", "batch")
+    whole = overview(2022, day, cast.city, by=dims)
+    assert whole["stats"] == year_stats(2022, day, cast.city)
+    assert whole["stats"]["completed_investment"] == Decimal("1000")
+    assert whole["series"] == monthly_series(2022, day, cast.city)
+    for by in dims:
+        assert whole[by] == breakdown(2022, day, by, cast.city), by
+    labels = {r["key"]: r["label"] for r in whole["region"]}
+    assert labels[cast.lianshan.code] == "连山区"
+    if zone:
+        assert labels[site.code] == site.name

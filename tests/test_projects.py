@@ -6,8 +6,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db.models import Max
 from django.urls import reverse
 
+from keyprojects.core.audit import Source, audit_context
 from keyprojects.projects import services
 from keyprojects.projects.models import (
     AnnualPlan,
@@ -235,12 +237,14 @@ def test_no_bulk_writes_on_audited_models():
     itself) or, in the synthetic generator, django-simple-history's bulk_create_with_history;
     the raw bulk_creates left write many-to-many rows and their history snapshot in
     save_in_bulk, beside the owner's history rows. (The roll-up of approved reports, derived
-    data that keeps no history, is written by core.audit.insert_rows.)"""
+    data that keeps no history, is written by core.audit.insert_rows; the data version, a
+    counter, is one UPDATE.)"""
     import pathlib
     import re
 
     package = pathlib.Path(__file__).resolve().parent.parent / "keyprojects"
-    allowed = {("core/audit.py", "through.objects.bulk_create("), ("core/audit.py", "snapshot.objects.bulk_create(")}
+    allowed = {("core/audit.py", "through.objects.bulk_create("), ("core/audit.py", "snapshot.objects.bulk_create("),
+               ("core/audit.py", ".update(n=")}
     offenders = []
     for path in package.rglob("*.py"):
         if "migrations" in path.parts:
@@ -288,3 +292,22 @@ def test_the_year_list_holds_the_years_of_the_projects_one_may_see(cast, client)
     assert client.get(reverse("projects:list")).context["years"] == [2022]
     client.force_login(cast.outsider)
     assert client.get(reverse("projects:list")).context["years"] == [2025, 2022]
+
+
+def test_pages_hold_every_row_once_whatever_ties_the_order(cast):
+    """Five projects of one amount, ordered by amount, two a page: each appears on exactly one
+    page, in the same order as the whole list, with its annotations."""
+    from keyprojects.core.paging import Paginator
+
+    with audit_context(Source.SYSTEM, detail="test"):
+        for n in range(5):
+            cast.project(f"同额项目{n}", cast.lianshan, Decimal("7777"))
+    rows = Project.objects.filter(total_investment=Decimal("7777")).annotate(plan_year=Max("plans__year"))
+    for order in (("total_investment",), ("-total_investment", "region__code")):
+        paginator = Paginator(rows.order_by(*order), 2)
+        pages = [paginator.page(n).object_list for n in paginator.page_range]
+        assert [len(p) for p in pages] == [2, 2, 1]
+        seen = [project.pk for page in pages for project in page]
+        assert seen == list(rows.order_by(*order, "pk").values_list("pk", flat=True))
+        assert all(project.plan_year == 2022 for page in pages for project in page)
+    assert Paginator(rows, 2, count=99).num_pages == 50  # a count given is believed

@@ -1,5 +1,6 @@
-from django.core.paginator import Paginator
 from rest_framework.pagination import PageNumberPagination
+
+from keyprojects.core.paging import Paginator
 
 
 class Pagination(PageNumberPagination):
@@ -9,7 +10,4 @@ class Pagination(PageNumberPagination):
     known_count: int | None = None  # set by a view that has counted the rows already
 
     def django_paginator_class(self, queryset, page_size: int) -> Paginator:
-        paginator = Paginator(queryset, page_size)
-        if self.known_count is not None:
-            paginator.count = self.known_count  # no second COUNT query
-        return paginator
+        return Paginator(queryset, page_size, count=self.known_count)  # no second COUNT when known

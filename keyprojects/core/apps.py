@@ -7,4 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from . import audit  # noqa: F401  (connects the history signal)
+        from . import audit  # (connects the history signal)
+
+        audit.count_writes()

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import connections, models, router
+from django.apps import apps as django_apps
+from django.db import DatabaseError, connections, models, router, transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
+from simple_history.models import HistoricalChanges, HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 from simple_history.utils import get_m2m_field_name
 
@@ -128,9 +130,25 @@ class AuditedHistory(models.Model):
         abstract = True
 
 
+class _IndexedOnly:
+    """simple-history's ``no_db_index`` turned round: every field but these loses its index."""
+
+    def __init__(self, *kept: str) -> None:
+        self.kept = kept
+
+    def __contains__(self, name: object) -> bool:
+        return name not in self.kept
+
+
 def audited(**kwargs: Any) -> HistoricalRecords:
-    """The history manager every audited model declares."""
-    return HistoricalRecords(bases=[AuditedHistory], cascade_delete_history=False, **kwargs)
+    """The history manager every audited model declares.
+
+    History is read by object (``obj.history``: the ``id`` column), by date, by user, and for a
+    project's timeline by ``project``; the copies of the other foreign keys and unique columns
+    are not indexed. Each index cost every history row a B-tree insert (eight tables, 3 to 8
+    indexes each) on every write: ledger imports and month-end bursts write thousands."""
+    return HistoricalRecords(bases=[AuditedHistory], cascade_delete_history=False,
+                             no_db_index=_IndexedOnly("id", "project"), **kwargs)
 
 
 def _user(ctx: AuditContext) -> Any:
@@ -146,6 +164,58 @@ def _stamp_history(sender: Any, instance: Any, history_instance: Any, **kwargs: 
     history_instance.history_source = ctx.source
     history_instance.history_detail = ctx.detail[:200]
     history_instance.history_ip = ctx.ip
+
+
+# --- the data version: what cached figures are keyed by -------------------------------------
+def changed(using: str = "default") -> None:
+    """Count a write: once its transaction commits (at once outside one), the data version
+    goes up by one. Called for every model save, delete and many-to-many change (signals,
+    below) and by the bulk writes here, which send none; once per transaction however many
+    writes it makes."""
+    connection = connections[using]
+    # (Django keeps the callbacks of the open transaction in ``run_on_commit``; one of ours is
+    # enough. A savepoint rolled back drops its callbacks, and the writes they stood for.)
+    if connection.in_atomic_block and any(getattr(entry[1], "func", None) is _bump for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(functools.partial(_bump, using), using=using)
+
+
+def _bump(using: str) -> None:
+    from .models import DataVersion
+
+    try:
+        if not DataVersion.objects.using(using).filter(pk=1).update(n=models.F("n") + 1):
+            DataVersion.objects.using(using).get_or_create(pk=1, defaults={"n": 1})
+    except DatabaseError:
+        if "core_dataversion" in connections[using].introspection.table_names():
+            raise
+        # a migration that writes data before the counter's own migration has run
+
+
+def data_version(using: str = "default") -> int:
+    """How many writing transactions have committed (since the counter was created)."""
+    from .models import DataVersion
+
+    return DataVersion.objects.using(using).filter(pk=1).values_list("n", flat=True).first() or 0
+
+
+def count_writes() -> None:
+    """Connect ``changed`` to the saves, deletes and many-to-many changes of the project's own
+    models (``CoreConfig.ready``). Not to every model (a receiver for all senders would stop
+    Django deleting any table's rows in one statement), not to history rows (they go with a
+    write already counted), and not to the roll-up ``reporting.PlanProgress``, whose rows only
+    ``insert_rows`` writes, counted there."""
+    for model in django_apps.get_models(include_auto_created=True):
+        if (model.__module__.startswith("keyprojects.") and model._meta.app_label != "core"
+                and not issubclass(model, HistoricalChanges) and model._meta.label != "reporting.PlanProgress"):
+            for signal in (post_save, post_delete, m2m_changed):
+                signal.connect(_written, sender=model, dispatch_uid=f"data-version-{signal!r}-{model._meta.label}")
+
+
+def _written(sender: Any, using: str = "default", update_fields: Any = None, **kwargs: Any) -> None:
+    # Logging in or using a token (last_login, last_used_at) changes no data.
+    if not (update_fields and update_fields <= {"last_login", "last_used_at"}):
+        changed(using)
 
 
 def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
@@ -241,6 +311,7 @@ def insert_rows(model: type[models.Model], fields: list[Any], rows: list[list[An
     them by multi-row INSERT ... RETURNING when pks are wanted, as many rows a statement as
     its parameter limit allows, else by one prepared single-row INSERT."""
     connection = connections[router.db_for_write(model)]
+    changed(connection.alias)
     table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk
     pks: list[Any] = []
     with connection.cursor() as cursor:
@@ -276,6 +347,7 @@ def _columns(connection: Any, fields: list[Any]) -> str:
 def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any]) -> None:
     """UPDATE ``fields`` of ``objs``, one parameter set per object (a prepared statement)."""
     connection = connections[router.db_for_write(model)]
+    changed(connection.alias)
     quote, pk = connection.ops.quote_name, model._meta.pk
     columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     rows = [[getattr(obj, f.attname) for f in fields] + [obj.pk] for obj in objs]

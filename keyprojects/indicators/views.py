@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from keyprojects.core.cache import cached
 from keyprojects.core.money import to_yi
 from keyprojects.core.permissions import regions_for
 from keyprojects.projects.models import AnnualPlan, Project
@@ -117,9 +118,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     links = Links(year, as_of, region)
 
     by_region = region is not None and region.level != Region.Level.ZONE
-    now = overview(year, as_of, region, visible_plans, by=OVERVIEW if by_region else ("sector", "batch"))
+    now = cached(overview, year, as_of, region, visible_plans, by=OVERVIEW if by_region else ("sector", "batch"))
     stats = now["stats"]
-    last_year = year_stats(year - 1, same_day_last_year(as_of), region, visible_plans)
+    last_year = cached(year_stats, year - 1, same_day_last_year(as_of), region, visible_plans)
     headline = {
         "plan": links.group(stats),
         "new_started": links.figure(stats["new_started"]["count"], "count", "new_started",
@@ -137,7 +138,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     batch_rows = now["batch"]
     for row in batch_rows:
         row["links"] = links.group(row, batch=row["key"])
-    leader_rows = sorted(breakdown(year, as_of, "leader", region, visible_plans), key=lambda r: -r["plan"]["count"])
+    leader_rows = sorted(cached(breakdown, year, as_of, "leader", region, visible_plans), key=lambda r: -r["plan"]["count"])
     for row in leader_rows:
         row["links"] = links.group(row, leader=row["key"])
 

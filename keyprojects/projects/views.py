@@ -12,7 +12,6 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.cache import cached
+from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, require
 from keyprojects.indicators.engine import INDICATORS, list_totals
 from keyprojects.regions.models import Region, path_codes
@@ -52,10 +53,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)
     projects = project_filter.qs.select_related("region", "sector", "owner")
     as_of = project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None
-    totals = list_totals(project_filter.qs)
-    paginator = Paginator(projects, PAGE_SIZE)
-    paginator.count = totals["count"]  # known from the totals line: no second COUNT query
-    page = paginator.get_page(request.GET.get("page"))
+    totals = cached(list_totals, project_filter.qs)  # the same while the user pages through
+    page = Paginator(projects, PAGE_SIZE, count=totals["count"]).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     context = {

@@ -3,11 +3,8 @@
 Nothing is installed at run time: without /usr/bin/chromium (Debian package ``chromium``) the
 tests skip and say so.
 
-The live server answers from another thread, so every browser test runs in a transactional
-database, and a transactional test ends with a flush of *every* table — the regions the
-session loaded once (tests/conftest.py) included. Two fixtures put them back: one before each
-browser test (an earlier one in this worker took them) and one when the module is done, so
-the tests that run after it in the same worker find the database as they expect.
+The live server answers from another thread, so every browser test runs in a database whose
+writes commit (``committed_db``, tests/conftest.py: it puts back the regions each flush takes).
 
 Playwright's sync API keeps an event loop running in the test thread; Django would refuse
 database calls from that thread, hence DJANGO_ALLOW_ASYNC_UNSAFE, set only while this
@@ -22,7 +19,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import load_test_regions
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -33,27 +29,13 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from keyprojects.regions.models import Region
-
 CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORT = {"width": 1440, "height": 900}
 
 
-def _put_regions_back() -> None:
-    if not Region.objects.exists():
-        load_test_regions()
-
-
-@pytest.fixture(scope="module", autouse=True)
-def regions_back_after_the_module(django_db_setup, django_db_blocker) -> Iterator[None]:
-    yield
-    with django_db_blocker.unblock():
-        _put_regions_back()
-
-
 @pytest.fixture(autouse=True)
-def regions_before_each_test(transactional_db) -> None:
-    _put_regions_back()
+def committing(committed_db) -> None:
+    """Every browser test: the live server's thread sees only committed data."""
 
 
 @pytest.fixture(scope="module")

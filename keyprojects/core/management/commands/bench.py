@@ -38,7 +38,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from keyprojects.accounts.models import Unit, User
-from keyprojects.core.audit import Source, audit_context
+from keyprojects.core.audit import Source, audit_context, changed
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.demo.synthetic import USERNAME_PREFIX
 from keyprojects.indicators.engine import grouped_stats, plans_in
@@ -103,10 +103,13 @@ def percentile(times: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def timed(action: Callable[[], Any], runs: int) -> list[float]:
+def timed(action: Callable[[], Any], runs: int, before: Callable[[], Any] | None = None) -> list[float]:
+    """Milliseconds of each of ``runs`` calls of ``action`` (``before`` runs untimed ahead of each)."""
     action()  # warm up (connections, caches, imports)
     times = []
     for _ in range(runs):
+        if before:
+            before()
         start = time.perf_counter()
         action()
         times.append((time.perf_counter() - start) * 1000)
@@ -232,8 +235,11 @@ class Command(BaseCommand):
                               + ", ".join(f"{v} p50 {statistics.median(t):.0f} ms" for v, t in floors.items()))
             client = self.client(user)
             url = f"/dashboard/?region={region.pk}&year={year}&as_of={as_of}"
-            self.add(f"dashboard /dashboard/, {label} ({region.name})", timed(self.get(client, url), runs), floor,
-                     "p95 ≤ 300 ms, ≤ 2× floor")
+            # The figures are cached until the next write: the first view after one computes them.
+            self.add(f"dashboard /dashboard/, {label} ({region.name}), after a write",
+                     timed(self.get(client, url), runs, before=changed), floor, "p95 ≤ 300 ms, ≤ 2× floor")
+            self.add(f"dashboard /dashboard/, {label} ({region.name}), repeat view",
+                     timed(self.get(client, url), runs), floor, "p95 ≤ 300 ms, ≤ 2× floor")
             self.add(f"engine.grouped_stats by county, {label}",
                      timed(lambda r=region: grouped_stats(plans_in(year, r), as_of, "project__region"), runs), floor,
                      "≤ 2× floor")
@@ -265,8 +271,9 @@ class Command(BaseCommand):
             ("project list, province (superuser), page 1", root, base),
             ("project list, province (superuser), deep page (500)", root, f"{base}&page=500"),
         ]
-        for name, client, url in cases:
-            self.add(name, timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+        for name, client, url in cases:  # the totals line is cached until the next write
+            self.add(f"{name}, after a write", timed(self.get(client, url), runs, before=changed), None, "p95 ≤ 200 ms")
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
 
     # --- export -------------------------------------------------------------------------------
     def bench_export(self) -> None:
@@ -318,10 +325,15 @@ class Command(BaseCommand):
         for name, url in (
             ("API /api/projects/, city, plan year", first),
             (f"API /api/projects/, city, page {deep}", f"{first}&page={deep}"),
-            ("API /api/indicators/, city", f"/api/indicators/?region={self.city.code}&year={self.year}&as_of={self.as_of}"),
         ):
-            self.add(name, timed(self.get(client, url, **headers), runs), None, "p95 ≤ 200 ms" if "projects" in url
-                     else "p95 ≤ 300 ms")
+            self.add(f"{name}, after a write", timed(self.get(client, url, **headers), runs, before=changed), None,
+                     "p95 ≤ 200 ms")
+            self.add(f"{name}, repeat call", timed(self.get(client, url, **headers), runs), None, "p95 ≤ 200 ms")
+        indicators = f"/api/indicators/?region={self.city.code}&year={self.year}&as_of={self.as_of}"
+        self.add("API /api/indicators/, city, after a write", timed(self.get(client, indicators, **headers), runs,
+                                                                    before=changed), None, "p95 ≤ 300 ms")
+        self.add("API /api/indicators/, city, repeat call", timed(self.get(client, indicators, **headers), runs),
+                 None, "p95 ≤ 300 ms")
 
     # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
     def bench_demo(self) -> None:
