@@ -148,6 +148,15 @@ def test_second_import_of_the_same_file_changes_nothing(cast, tmp_path):
     assert after == before
 
 
+def test_reimport_checks_an_unchanged_plan_against_its_changed_project(cast, tmp_path):
+    """A plan the file leaves as it is is not checked again, unless its project changed: a
+    total cut below the plan is refused on the second import."""
+    import_ledger(None, write_xlsx(tmp_path / "ledger.xlsx", ledger_rows()), 2023, region=Region.objects.find("葫芦岛市"))
+    problems = problems_of(tmp_path, ledger_rows(lianshan=rows_with(1, 7, "0.15")))
+    assert len(problems) == 1 and "超过了剩余投资" in problems[0] and "第8行" in problems[0], problems
+    assert Project.objects.get(name="连山区钢屯镇老旧小区改造工程").total_investment == 5000
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_in_any_chinese_encoding(cast, tmp_path, encoding):
     path = write_csv(tmp_path / "ledger.csv", ledger_rows(), encoding)

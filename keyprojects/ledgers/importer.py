@@ -556,7 +556,7 @@ class Importer:
                 raise entry.refused
             project, fields = self._project(row, target, entry)
             leaders = self._leader_change(target, entry)
-            plan, plan_changed = self._plan(row, target, entry, project)
+            plan, plan_changed = self._plan(row, target, entry, project, project_changed=bool(fields))
             report = self._report(row, target, entry, project, plan)
             plan_changed = (report is not None and reporting_services.start_from_report(plan, report)) or plan_changed
         except ValidationError as exc:
@@ -614,7 +614,8 @@ class Importer:
                 project = copy.copy(project)  # the stored one stays as it is if the row fails
                 for name in fields:
                     setattr(project, name, values[name])
-        self._validate(project)
+        if entry is None or fields:  # (what is stored and stays as it is was checked when stored)
+            self._validate(project)
         holder = self._entries.get(("code", project.code)) if project.code else None
         if holder is not None and holder is not entry:
             raise ValidationError({"code": [project.unique_error_message(Project, ["code"])]})
@@ -631,7 +632,7 @@ class Importer:
         return target.leaders
 
     def _plan(self, row: LedgerRow, target: _Target, entry: _Entry | None,
-              project: Project) -> tuple[AnnualPlan, bool]:
+              project: Project, project_changed: bool) -> tuple[AnnualPlan, bool]:
         v, nature = row.values, target.nature
         stored = entry.plan if entry else None
         prior = ZERO
@@ -654,7 +655,8 @@ class Importer:
             for key, value in data.items():
                 setattr(plan, key, value)
         plan.project = project
-        self._validate(plan)
+        if changed or project_changed:  # a plan's rules look at its project's total too
+            self._validate(plan)
         if changed and stored is not None:
             plan.version += 1
         return plan, changed
