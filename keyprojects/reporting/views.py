@@ -7,7 +7,6 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import (
     can_edit,
     files_report,
@@ -118,7 +118,9 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("reporting:fill", pk=period.pk)
 
     all_reports = _reports(request.user, period, "edit").order_by("project__region__code", "project__name", "pk")
-    page = Paginator(all_reports, FILL_PAGE).get_page(request.GET.get("page"))
+    counts = {s: 0 for s in Status.values} | dict(
+        all_reports.order_by().values_list("status").annotate(n=Count("id")))
+    page = Paginator(all_reports, FILL_PAGE, count=sum(counts.values())).get_page(request.GET.get("page"))
     reports = list(page.object_list)
     plans = {p.project_id: p for p in AnnualPlan.objects.filter(
         year=period.year, project_id__in=[r.project_id for r in reports])}
@@ -152,8 +154,6 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(f"{reverse('reporting:fill', args=[period.pk])}?page={page.number}")
         else:
             messages.error(request, _("有填写不正确的项目，全部未保存，请修改标红的行"))
-    counts = {s: 0 for s in Status.values} | dict(
-        all_reports.order_by().values_list("status").annotate(n=Count("id")))
     missing = restrict(AnnualPlan.objects.filter(year=period.year, project__region__path__startswith=period.region.path),
                        request.user, "edit").exclude(project__reports__period=period).count()
     return render(request, "reporting/fill.html", {
