@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from keyprojects.core.audit import Source, audit_context
 from keyprojects.indicators.engine import plan_stats, plans_in
 from keyprojects.projects.models import AnnualPlan, Nature, Project
 from keyprojects.projects.services import EditConflict
@@ -453,3 +454,18 @@ def test_the_services_and_the_api_keep_a_clerks_report_the_clerks(cast, period):
     assert response.status_code == 403, response.content
     services.save_draft(cast.lianshan_clerk, cast.p_lianshan.pk, period.pk, {"progress": "主体施工，已补充"},
                         report.version)  # the clerk still can
+
+
+def test_previous_reports_are_each_projects_latest_earlier_one(cast):
+    """Latest before the period, in the same city's periods, whatever the gaps; none for a
+    project never reported."""
+    today = timezone.localdate()
+    periods = {m: services.create_period(cast.admin, cast.city, 2022, m, today, today) for m in (1, 2, 3, 5)}
+    with audit_context(Source.SYSTEM, detail="test"):
+        for month, project in [(1, cast.p_lianshan), (2, cast.p_lianshan), (1, cast.p_suizhong), (5, cast.p_suizhong)]:
+            ProgressReport.objects.create(project=project, period=periods[month], completed_month=month,
+                                          completed_ytd=month, completed_since_start=month)
+    found = services.previous_reports([cast.p_lianshan.pk, cast.p_suizhong.pk, cast.p_jinzhou.pk], periods[3])
+    assert {pk: (r.period.month, r.completed_ytd) for pk, r in found.items()} == {
+        cast.p_lianshan.pk: (2, 2), cast.p_suizhong.pk: (1, 1)}
+    assert found[cast.p_lianshan.pk] == services.previous_report(cast.p_lianshan.pk, periods[3])

@@ -13,7 +13,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -50,13 +51,15 @@ def previous_report(project_id: int, period: ReportingPeriod) -> ProgressReport 
 
 
 def previous_reports(project_ids: list[int], period: ReportingPeriod) -> dict[int, ProgressReport]:
-    """``previous_report`` for many projects in one query (the filing and review screens)."""
-    latest: dict[int, ProgressReport] = {}
+    """``previous_report`` for many projects in one query (the filing and review screens): each
+    project's latest report numbered 1 by a window over its earlier ones, so a page of 50
+    projects reads 50 reports, not their whole history (1,150 after two years)."""
     rows = (ProgressReport.objects.filter(project_id__in=project_ids, period__region_id=period.region_id)
-            .filter(_before(period)).select_related("period").order_by("-period__year", "-period__month"))
-    for report in rows:
-        latest.setdefault(report.project_id, report)
-    return latest
+            .filter(_before(period))
+            .annotate(newest=Window(RowNumber(), partition_by=F("project_id"),
+                                    order_by=[F("period__year").desc(), F("period__month").desc()]))
+            .filter(newest=1).select_related("period"))
+    return {report.project_id: report for report in rows}
 
 
 def findings_for(report: ProgressReport) -> list[Finding]:
