@@ -15,6 +15,8 @@ pytestmark = pytest.mark.django_db
     ("lianshan", {"as_of": "2022-06-05"}),
     ("qianan", {"as_of": "2022-07-15"}),
     ("leader", {"as_of": "2022-12-31"}),
+    ("owner", {"as_of": "2022-06-05"}),  # unit scopes: the figures count only their projects
+    ("fgw", {"as_of": "2022-06-05"}),
 ])
 def test_every_dashboard_figure_equals_its_list_total(demo, client, username, query):
     client.force_login(User.objects.get(username=username))

@@ -131,3 +131,15 @@ def test_django_admin_is_for_superusers_only(cast, client, who):
 def test_superuser_reaches_django_admin(cast, client):
     client.force_login(cast.superuser)
     assert client.get("/admin/projects/project/").status_code == 200
+
+
+def test_sees_all_of_a_region_only_within_a_region_scope(cast):
+    """When it holds, the figures of a region need no second filter for the user's scope."""
+    from keyprojects.core.permissions import sees_all_of
+
+    assert sees_all_of(cast.superuser, cast.jinzhou) and sees_all_of(cast.superuser, None)
+    assert sees_all_of(cast.admin, cast.city) and sees_all_of(cast.admin, cast.lianshan)
+    assert not sees_all_of(cast.admin, cast.jinzhou) and not sees_all_of(cast.admin, None)
+    assert sees_all_of(cast.lianshan_clerk, cast.lianshan) and not sees_all_of(cast.lianshan_clerk, cast.city)
+    # unit scopes see some projects of a region, never all of them
+    assert not sees_all_of(cast.owner, cast.lianshan) and not sees_all_of(cast.dept_clerk, cast.city)

@@ -30,7 +30,14 @@ from keyprojects.accounts import services as account_services
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
 from keyprojects.core.cache import cached
-from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
+from keyprojects.core.permissions import (
+    nearby,
+    regions_for,
+    require,
+    require_admin,
+    restrict,
+    sees_all_of,
+)
 from keyprojects.indicators.engine import (
     BREAKDOWNS,
     OVERVIEW,
@@ -392,7 +399,8 @@ class IndicatorView(APIView):
         region = self._region(request, params.get("region"))
         year = params.get("year") or timezone.localdate().year
         as_of = params.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
-        plans = AnnualPlan.objects.visible_to(request.user)
+        # the region's plans, narrowed to the user's scope unless it holds them all
+        plans = None if sees_all_of(request.user, region) else AnnualPlan.objects.visible_to(request.user)
         wanted = [b for b in BREAKDOWNS if b in (params.get("by") or BREAKDOWNS) and (b != "region" or region)]
         # The dashboard's three breakdowns come with the totals from one query; the others one each.
         now = cached(overview, year, as_of, region, plans, by=tuple(b for b in OVERVIEW if b in wanted))

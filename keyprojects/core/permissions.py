@@ -105,6 +105,17 @@ def _condition(model: type[Model], scope: Scope) -> Q | None:
     return None
 
 
+def sees_all_of(user: User, region: Region | None) -> bool:
+    """Whether everything in ``region`` (None: everywhere) is in what ``user`` may view, so that
+    a query already narrowed to ``region`` needs no second, equal filter for the user's scope
+    (the database estimates two path matches as far fewer rows than they are)."""
+    scope = scope_of(user, "view")
+    if scope.everything:
+        return True
+    return (scope.via == "region" and scope.region is not None and region is not None
+            and region.path.startswith(scope.region.path))
+
+
 def restrict(queryset: QuerySet, user: User, action: Action = "view") -> QuerySet:
     """``queryset`` narrowed to what ``user`` may ``action``."""
     condition = _condition(queryset.model, scope_of(user, action))

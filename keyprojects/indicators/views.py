@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.core.cache import cached
 from keyprojects.core.money import to_yi
-from keyprojects.core.permissions import regions_for
+from keyprojects.core.permissions import regions_for, sees_all_of
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
 
@@ -116,11 +116,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     year = _choose_year(request, visible_plans)
     as_of = _choose_as_of(request, year)
     links = Links(year, as_of, region)
+    # The plans the figures count: the region's, narrowed to the user's scope unless it holds them all.
+    plans = None if sees_all_of(request.user, region) else visible_plans
 
     by_region = region is not None and region.level != Region.Level.ZONE
-    now = cached(overview, year, as_of, region, visible_plans, by=OVERVIEW if by_region else ("sector", "batch"))
+    now = cached(overview, year, as_of, region, plans, by=OVERVIEW if by_region else ("sector", "batch"))
     stats = now["stats"]
-    last_year = cached(year_stats, year - 1, same_day_last_year(as_of), region, visible_plans)
+    last_year = cached(year_stats, year - 1, same_day_last_year(as_of), region, plans)
     headline = {
         "plan": links.group(stats),
         "new_started": links.figure(stats["new_started"]["count"], "count", "new_started",
@@ -131,14 +133,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
     region_rows = rank(now["region"]) if by_region else []
     for row in region_rows:
-        row["links"] = links.group(row, region=row["region"].pk)
+        here = {"own": "yes"} if row["region"] == region else {}  # the 本级 row: projects on the region itself
+        row["links"] = links.group(row, region=row["region"].pk, **here)
     sector_rows = sorted(now["sector"], key=lambda r: -r["plan"]["annual_plan"])
     for row in sector_rows:
         row["links"] = links.group(row, sector=row["key"] or "")
     batch_rows = now["batch"]
     for row in batch_rows:
         row["links"] = links.group(row, batch=row["key"])
-    leader_rows = sorted(cached(breakdown, year, as_of, "leader", region, visible_plans), key=lambda r: -r["plan"]["count"])
+    leader_rows = sorted(cached(breakdown, year, as_of, "leader", region, plans), key=lambda r: -r["plan"]["count"])
     for row in leader_rows:
         row["links"] = links.group(row, leader=row["key"])
 

@@ -67,6 +67,9 @@ class ProjectFilter(filters.FilterSet):
     as_of = filters.DateFilter(label=_("统计日期"), method="filter_noop", widget=forms.DateInput(attrs={"type": "date"}))
     q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
     region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(), method="filter_region")
+    # 本级: the projects placed on the chosen region itself (a city's own), not those of its counties
+    own = filters.ChoiceFilter(label=_("区划范围"), empty_label=_("含下级"), choices=[("yes", _("仅本级"))],
+                               method="filter_noop")
     stage = filters.ChoiceFilter(label=_("建设阶段"), empty_label=ALL, choices=Stage.choices)
     nature = filters.ChoiceFilter(label=_("建设性质"), empty_label=ALL, choices=NATURE_CHOICES, method="filter_nature")
     batch = filters.ChoiceFilter(label=_("三个一批"), empty_label=ALL, choices=Batch.choices, method="filter_batch")
@@ -147,6 +150,8 @@ class ProjectFilter(filters.FilterSet):
         )
 
     def filter_region(self, queryset: QuerySet, name: str, value: Region) -> QuerySet:
+        if self.form.cleaned_data.get("own") == "yes":
+            return queryset.filter(region=value)
         return queryset.filter(region__path__startswith=value.path)
 
     def _needs_year(self, queryset: QuerySet) -> bool:
