@@ -385,14 +385,13 @@ def monthly_series(year: int, as_of: date, region: Region | None = None, plans: 
 
 
 def _add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Aggregate rows summed key by key (None where every row has None)."""
+    """Aggregate rows summed key by key (None where every row has None); the group keys
+    (``key_…``) are not sums and are left out."""
     total: dict[str, Any] = {}
-    for row in rows:
-        for key, value in row.items():
-            if value is not None:
-                total[key] = total[key] + value if total.get(key) is not None else value
-            else:
-                total.setdefault(key, None)
+    for key in rows[0]:
+        if not key.startswith("key_"):
+            values = [row[key] for row in rows if row[key] is not None]
+            total[key] = sum(values[1:], values[0]) if values else None
     return total
 
 

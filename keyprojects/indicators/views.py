@@ -61,10 +61,11 @@ class Links:
         if region is not None:
             self.base["region"] = region.pk
         self.figures: list[Figure] = []
+        self.list_url = reverse("projects:list")
 
     def figure(self, value: Decimal | int, total: str, indicator: str, **filters: Any) -> Figure:
         query = {**self.base, **filters}
-        figure = Figure(value, f"{reverse('projects:list')}?{urlencode(query)}", total, indicator)
+        figure = Figure(value, f"{self.list_url}?{urlencode(query)}", total, indicator)
         self.figures.append(figure)
         return figure
 
