@@ -277,7 +277,7 @@ def grouped_stats(plans: QuerySet, as_of: date | None, group: Any) -> dict[Any, 
     return {row["group_key"]: _stats_from(row, as_of) for row in rows}
 
 
-def child_region_case(region: Region) -> tuple[list[Region], Any]:
+def child_region_group(region: Region) -> tuple[list[Region], Any]:
     """The regions right under ``region`` and an expression naming, for each plan row, the
     child its project lies in (projects placed on ``region`` itself get its own path or code).
     When the children's codes are of one length (GB/T 2260 codes are) that is the start of the
@@ -310,7 +310,7 @@ class Dimension:
         if by == "region":
             if region is None:
                 raise ValueError("a breakdown by region needs the region to break down")
-            self.children, self.group = child_region_case(region)
+            self.children, self.group = child_region_group(region)
         elif by in FIELDS:
             self.group = F(FIELDS[by])
         else:
@@ -355,14 +355,14 @@ def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
 
 
 def _month_sums(as_of: date | None) -> dict[str, Any]:
-    """The monthly chart's sums: the annual plan and each month's 本月完成 approved by the date
-    (NULL for a month without any)."""
-    return {"annual": Coalesce(Sum("planned_investment"), ZERO),
-            **{f"m{month}": Sum(f"progress__done_{month:02d}", filter=_month_counts(as_of, month))
-               for month in PlanProgress.MONTHS}}
+    """The monthly chart's sums: each month's 本月完成 approved by the date (NULL for a month
+    without any)."""
+    return {f"m{month}": Sum(f"progress__done_{month:02d}", filter=_month_counts(as_of, month))
+            for month in PlanProgress.MONTHS}
 
 
-def _series(sums: dict[str, Any]) -> list[dict[str, Any]]:
+def _series(sums: dict[str, Any], annual: Decimal) -> list[dict[str, Any]]:
+    """The chart from ``_month_sums`` and the annual plan."""
     cumulative = ZERO
     series = []
     for month in PlanProgress.MONTHS:
@@ -373,7 +373,7 @@ def _series(sums: dict[str, Any]) -> list[dict[str, Any]]:
             "month": month,
             "completed": done,
             "cumulative": cumulative if reported else None,
-            "planned_cumulative": (Decimal(sums["annual"]) * month / 12).quantize(Decimal("0.01")),
+            "planned_cumulative": (Decimal(annual) * month / 12).quantize(Decimal("0.01")),
         })
     return series
 
@@ -381,7 +381,8 @@ def _series(sums: dict[str, Any]) -> list[dict[str, Any]]:
 def monthly_series(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> list[dict[str, Any]]:
     """Completed investment month by month (approved reports as of the date) against the
     straight-line plan (annual plan × month / 12), cumulative, in 万元. One query."""
-    return _series(plans_in(year, region, plans).aggregate(**_month_sums(as_of)))
+    sums = plans_in(year, region, plans).aggregate(annual=Coalesce(Sum("planned_investment"), ZERO), **_month_sums(as_of))
+    return _series(sums, sums["annual"])
 
 
 def _add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -414,7 +415,7 @@ def overview(year: int, as_of: date, region: Region | None = None, plans: QueryS
     # (no plan rows: the plain aggregate gives the zeros)
     total = _add_up(rows) if rows else _aggregate(base, as_of, **_month_sums(as_of))
     stats = _with_year(_stats_from(total, as_of), year, as_of)
-    result: dict[str, Any] = {"stats": stats, "series": _series(total)}
+    result: dict[str, Any] = {"stats": stats, "series": _series(total, stats["plan"]["annual_plan"])}
     for b, dimension in dimensions.items():
         groups: dict[Any, list[dict[str, Any]]] = {}
         for row in rows:

@@ -28,6 +28,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, User
+from keyprojects.core.cache import cached
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.indicators.engine import completed_ytd, started_q
@@ -50,9 +51,15 @@ NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）")
 
 
 def plan_years(projects: QuerySet) -> list[int]:
-    """The plan years of ``projects``, latest first. The years of all plans span a handful of
-    values (found at the ends of the year index); each is kept if one of the projects has a
-    plan that year (EXISTS stops at the first), instead of a DISTINCT over every plan row."""
+    """The plan years of ``projects``, latest first; remembered until the next write (a year
+    with plans elsewhere but none among ``projects`` costs a scan of that year's plans)."""
+    return cached(_plan_years, projects)
+
+
+def _plan_years(projects: QuerySet) -> list[int]:
+    """The years of all plans span a handful of values (found at the ends of the year index);
+    each is kept if one of the projects has a plan that year (EXISTS stops at the first),
+    instead of a DISTINCT over every plan row."""
     span = AnnualPlan.objects.aggregate(first=Min("year"), last=Max("year"))
     if span["first"] is None:
         return []

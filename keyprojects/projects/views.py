@@ -46,7 +46,7 @@ def _form_errors_from(exc: ValidationError, form) -> None:
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     visible = Project.objects.visible_to(request.user)
-    years = cached(plan_years, visible)  # (a year without plans in the scope costs a scan of that year)
+    years = plan_years(visible)
     params: QueryDict = request.GET.copy()
     if "year" not in params and years:
         params["year"] = str(years[0])
@@ -79,7 +79,7 @@ def project_export(request: HttpRequest) -> HttpResponse:
 
     visible = Project.objects.visible_to(request.user)
     params = request.GET.copy()
-    years = cached(plan_years, visible)  # (a year without plans in the scope costs a scan of that year)
+    years = plan_years(visible)
     if not params.get("year") and years:
         params["year"] = str(years[0])
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)
