@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from test_ledgers import ledger_rows, write_xlsx
 
-from keyprojects.core.audit import Source, audit_context, data_version
+from keyprojects.core.audit import Source, audit_context, data_version, region_scopes, versions
 from keyprojects.core.cache import cached
-from keyprojects.indicators.engine import plans_in, year_stats
+from keyprojects.indicators.engine import breakdown, overview, plan_stats, plans_in, year_stats
 from keyprojects.ledgers.importer import import_ledger
 from keyprojects.projects import services as project_services
-from keyprojects.projects.models import AnnualPlan
+from keyprojects.projects.models import AnnualPlan, Sector
 from keyprojects.reporting import progress
 
 pytestmark = pytest.mark.usefixtures("committed_db")
@@ -96,3 +96,64 @@ def test_the_dashboard_serves_repeat_views_from_the_cache(cast, client):
     assert len(again) <= len(first) - 3  # not the overview, last year's figures nor the leaders'
     add_project(cast)
     assert client.get(url).context["stats"]["plan"]["count"] == 3
+
+
+# --- a region's figures are remembered a part at a time ----------------------------------
+def scopes_of(*regions) -> list[str]:
+    return sorted({"*"} | {scope for r in regions for scope in region_scopes(r.path)})
+
+
+def moved(before: dict[str, int]) -> set[str]:
+    return {scope for scope, n in versions(before).items() if n != before[scope]}
+
+
+def test_a_write_in_one_county_moves_the_versions_of_its_regions_alone(cast):
+    before = versions(scopes_of(cast.lianshan, cast.suizhong))
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("1")})
+    assert moved(before) == region_scopes(cast.suizhong.path)  # 绥中县, 葫芦岛市, 辽宁省 and 绥中县 itself
+    assert cast.city.path in moved(before) and cast.lianshan.path not in moved(before)
+
+
+def test_a_project_that_moves_counts_for_the_region_it_left_and_the_one_it_joined(cast):
+    before = versions(scopes_of(cast.lianshan, cast.suizhong))
+    project = cast.p_suizhong
+    project_services.update_project(cast.admin, project.pk, project.version, {"region": cast.lianshan})
+    assert moved(before) == region_scopes(cast.suizhong.path) | region_scopes(cast.lianshan.path)
+
+
+def test_a_write_that_names_no_region_moves_every_figure(cast):
+    before = versions(scopes_of(cast.lianshan))
+    with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+        Sector.objects.filter(pk=cast.sector.pk).get().save()  # a label every figure may show
+    assert moved(before) == {"*"}
+    before = versions(scopes_of(cast.lianshan))
+    progress.refresh()  # every plan's roll-up rebuilt
+    assert moved(before) == {"*"}
+    before = versions(scopes_of(cast.lianshan))
+    progress.refresh([cast.p_lianshan.plans.get().pk])  # one plan's: its region
+    assert moved(before) == region_scopes(cast.lianshan.path)
+
+
+def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):
+    as_of = date(2022, 12, 31)
+    whole = overview(2022, as_of, cast.city, by=("region", "sector", "batch"))
+    assert {row["label"] for row in whole["region"]} == {"连山区", "绥中县"}
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("7")})
+    with CaptureQueriesContext(connection) as queries:
+        after = overview(2022, as_of, cast.city, by=("region", "sector", "batch"))
+    figures = [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
+    assert len(figures) == 1 and cast.suizhong.path in figures[0] and cast.lianshan.path not in figures[0]
+    # the figures put together from remembered and fresh rows are those computed afresh
+    assert after["stats"]["plan"] == plan_stats(plans_in(2022, cast.city), as_of)["plan"]
+    assert after["stats"]["plan"]["annual_plan"] == Decimal("13000") + Decimal("7")
+    rows = {row["label"]: row for row in after["region"]}
+    assert rows["绥中县"]["plan"] == plan_stats(plans_in(2022, cast.suizhong), as_of)["plan"]
+    assert rows["连山区"] == next(row for row in whole["region"] if row["label"] == "连山区")
+    assert after["sector"] == breakdown(2022, as_of, "sector", cast.city)
+
+
+def test_the_parts_of_a_scoped_figure_are_kept_apart_from_the_whole_regions(cast):
+    clerk = AnnualPlan.objects.visible_to(cast.lianshan_clerk)
+    assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2
+    assert year_stats(2022, DAY, cast.city, clerk)["plan"]["count"] == 1
+    assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -166,37 +167,80 @@ def _stamp_history(sender: Any, instance: Any, history_instance: Any, **kwargs: 
     history_instance.history_ip = ctx.ip
 
 
-# --- the data version: what cached figures are keyed by -------------------------------------
-def changed(using: str = "default") -> None:
-    """Count a write: once its transaction commits (at once outside one), the data version
-    goes up by one. Called for every model save, delete and many-to-many change (signals,
-    below) and by the bulk writes here, which send none; once per transaction however many
-    writes it makes."""
+# --- the data versions: what cached figures are keyed by -----------------------------------
+ALL = None  # ``changed(regions=ALL)``: a write that may touch any figure
+
+
+@dataclass
+class _Written:
+    """What the open transaction wrote: the regions of its projects, or anything (``all``)."""
+
+    regions: set[int] = dataclasses.field(default_factory=set)
+    all: bool = False
+
+
+def changed(using: str = "default", regions: Iterable[int | None] | None = ALL) -> None:
+    """Count a write: once its transaction commits (at once outside one), the data versions go
+    up by one (``core.models.DataVersion``): the one of every write, and either those of the
+    given regions (ids of the regions of the projects written, and of the regions above them)
+    or, for a write that names none, the one every cached figure depends on. Called for every
+    model save, delete and many-to-many change (signals, below) and by the bulk writes here,
+    which send none; one update per transaction however many writes it makes."""
     connection = connections[using]
     # (Django keeps the callbacks of the open transaction in ``run_on_commit``; one of ours is
     # enough. A savepoint rolled back drops its callbacks, and the writes they stood for.)
-    if connection.in_atomic_block and any(getattr(entry[1], "func", None) is _bump for entry in connection.run_on_commit):
-        return
-    transaction.on_commit(functools.partial(_bump, using), using=using)
+    written = next((entry[1].args[1] for entry in connection.run_on_commit
+                    if getattr(entry[1], "func", None) is _bump), None) if connection.in_atomic_block else None
+    new = written is None
+    if new:
+        written = _Written()
+    if regions is ALL or None in regions:
+        written.all = True
+    else:
+        written.regions.update(regions)
+    if new:  # (outside a transaction the callback runs at once)
+        transaction.on_commit(functools.partial(_bump, using, written), using=using)
 
 
-def _bump(using: str) -> None:
+def _bump(using: str, written: _Written) -> None:
+    from keyprojects.regions.models import Region
+
     from .models import DataVersion
 
+    scopes = {"", "*"} if written.all else {""}
+    if not written.all:
+        for path in Region.objects.using(using).filter(pk__in=written.regions).values_list("path", flat=True):
+            scopes |= region_scopes(path)
     try:
-        if not DataVersion.objects.using(using).filter(pk=1).update(n=models.F("n") + 1):
-            DataVersion.objects.using(using).get_or_create(pk=1, defaults={"n": 1})
+        versions = DataVersion.objects.using(using)
+        if versions.filter(scope__in=scopes).update(n=models.F("n") + 1) < len(scopes):
+            known = set(versions.filter(scope__in=scopes).values_list("scope", flat=True))
+            versions.bulk_create([DataVersion(scope=s, n=1) for s in scopes - known], ignore_conflicts=True)
     except DatabaseError:
         if "core_dataversion" in connections[using].introspection.table_names():
             raise
         # a migration that writes data before the counter's own migration has run
 
 
+def region_scopes(path: str) -> set[str]:
+    """The version rows a write to a project on the region at ``path`` moves: those of the
+    region and every region above it, and the one of the region itself ("=" + path)."""
+    parts = path.strip("/").split("/")
+    return {"/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)} | {"=" + path}
+
+
 def data_version(using: str = "default") -> int:
     """How many writing transactions have committed (since the counter was created)."""
+    return versions([""], using)[""]
+
+
+def versions(scopes: Iterable[str], using: str = "default") -> dict[str, int]:
+    """The counters of ``scopes`` (0 for a scope never written), in one query."""
     from .models import DataVersion
 
-    return DataVersion.objects.using(using).filter(pk=1).values_list("n", flat=True).first() or 0
+    scopes = list(scopes)
+    found = dict(DataVersion.objects.using(using).filter(scope__in=scopes).values_list("scope", "n"))
+    return {scope: found.get(scope, 0) for scope in scopes}
 
 
 def count_writes() -> None:
@@ -212,10 +256,25 @@ def count_writes() -> None:
                 signal.connect(_written, sender=model, dispatch_uid=f"data-version-{signal!r}-{model._meta.label}")
 
 
-def _written(sender: Any, using: str = "default", update_fields: Any = None, **kwargs: Any) -> None:
+def _written(sender: Any, instance: Any = None, using: str = "default", update_fields: Any = None,
+             **kwargs: Any) -> None:
     # Logging in or using a token (last_login, last_used_at) changes no data.
     if not (update_fields and update_fields <= {"last_login", "last_used_at"}):
-        changed(using)
+        changed(using, touched_regions([instance]))
+
+
+def touched_regions(objs: Iterable[Any]) -> set[int] | None:
+    """The regions whose figures writing ``objs`` changes, as their models say
+    (``touched_regions()``: a project's region, a plan's or a report's project's), or ``ALL``
+    if any of them cannot say."""
+    regions: set[int] = set()
+    for obj in objs:
+        touched = getattr(obj, "touched_regions", None)
+        these = touched() if touched is not None else ALL
+        if these is ALL:
+            return ALL
+        regions |= these
+    return regions
 
 
 def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
@@ -248,6 +307,7 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
     audit = {"history_user_id": user.pk if user else None, "history_source": ctx.source,
              "history_detail": ctx.detail[:200], "history_ip": ctx.ip}
     meta = model._meta
+    regions = touched_regions([*created, *changed])
     if created:
         _link_saved_relations(meta, created)
         for field in meta.concrete_fields:
@@ -255,16 +315,17 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
                 for obj in created:
                     setattr(obj, field.attname, stamp)
         saved = [f for f in meta.concrete_fields if f is not meta.pk]
-        pks = insert_rows(model, saved, [[getattr(obj, f.attname) for f in saved] for obj in created], returning=True)
+        pks = insert_rows(model, saved, [[getattr(obj, f.attname) for f in saved] for obj in created], returning=True,
+                          regions=regions)
         for obj, pk in zip(created, pks, strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, router.db_for_write(model)
     if changed and fields:
         _link_saved_relations(meta, changed)
-        _update(model, [meta.get_field(name) for name in sorted(set(fields))], changed)
+        _update(model, [meta.get_field(name) for name in sorted(set(fields))], changed, regions)
     for objs, history_type in ((created, "+"), (changed, "~")):
         if objs:
-            _insert_history(model, objs, {**audit, "history_date": stamp, "history_type": history_type})
+            _insert_history(model, objs, {**audit, "history_date": stamp, "history_type": history_type}, regions)
     for name, wanted in (m2m or {}).items():
         _set_m2m(meta.get_field(name), wanted)
     history_m2m = getattr(model.history.model, "_history_m2m_fields", [])  # type: ignore[attr-defined]
@@ -288,7 +349,8 @@ def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
                         setattr(obj, field.attname, related.pk)
 
 
-def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any]) -> None:
+def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any],
+                    regions: set[int] | None) -> None:
     """A history row per object: its tracked columns as they stand, then ``values`` (the
     history columns), its ``_change_reason``, and any other column's default."""
     history = model.history.model  # type: ignore[attr-defined]
@@ -301,17 +363,19 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
         row = [getattr(obj, name) for name in tracked] + fixed
         row[len(tracked) + reason] = getattr(obj, "_change_reason", None)
         rows.append(row)
-    insert_rows(history, [history._meta.get_field(name) for name in tracked] + rest, rows)
+    insert_rows(history, [history._meta.get_field(name) for name in tracked] + rest, rows, regions=regions)
 
 
-def insert_rows(model: type[models.Model], fields: list[Any], rows: list[list[Any]], returning: bool = False) -> list[Any]:
+def insert_rows(model: type[models.Model], fields: list[Any], rows: list[list[Any]], returning: bool = False,
+                regions: Iterable[int] | None = ALL) -> list[Any]:
     """INSERT ``rows`` (values of ``fields``) into ``model``'s table; with ``returning``, the
-    pks the database gave them, in order. PostgreSQL takes the rows by COPY (pks drawn from
+    pks the database gave them, in order. ``regions``: those whose figures the rows change
+    (``changed``), all of them if not given. PostgreSQL takes the rows by COPY (pks drawn from
     the table's sequence first), several times faster than a multi-row INSERT. SQLite takes
     them by multi-row INSERT ... RETURNING when pks are wanted, as many rows a statement as
     its parameter limit allows, else by one prepared single-row INSERT."""
     connection = connections[router.db_for_write(model)]
-    changed(connection.alias)
+    changed(connection.alias, regions)
     table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk
     pks: list[Any] = []
     with connection.cursor() as cursor:
@@ -344,10 +408,10 @@ def _columns(connection: Any, fields: list[Any]) -> str:
     return ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
-def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any]) -> None:
+def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], regions: set[int] | None) -> None:
     """UPDATE ``fields`` of ``objs``, one parameter set per object (a prepared statement)."""
     connection = connections[router.db_for_write(model)]
-    changed(connection.alias)
+    changed(connection.alias, regions)
     quote, pk = connection.ops.quote_name, model._meta.pk
     columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     rows = [[getattr(obj, f.attname) for f in fields] + [obj.pk] for obj in objs]

@@ -9,16 +9,18 @@ write.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import operator
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.translation import get_language
 
-from .audit import data_version
+from .audit import data_version, versions
 
 T = TypeVar("T")
 SECONDS = 600  # the longest a result is kept: what a write made outside the product can leave stale
@@ -29,14 +31,42 @@ def cached(compute: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     arguments are part of the key, querysets (a user's scope, a list's filters) by their SQL,
     model instances by pk, and so is the language (labels are translated). ``SECONDS`` bounds
     what a write made outside the product (raw SQL, a restored backup) can leave stale."""
-    key = repr((compute.__module__, compute.__qualname__, data_version(), get_language(),
-                [_part(a) for a in args], sorted((name, _part(value)) for name, value in kwargs.items())))
-    key = "cached:" + hashlib.sha256(key.encode()).hexdigest()
+    key = _key(compute, data_version(), get_language(), args, kwargs)
     found = cache.get(key)
     if found is None:
         found = compute(*args, **kwargs)
         cache.set(key, found, SECONDS)
     return found
+
+
+def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[Any, tuple[str, Q]],
+                    part_of: Callable[[dict[str, Any]], Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+    """The rows of ``compute(*args, restrict=..., **kwargs)`` remembered a part at a time, each
+    until a write in its part: ``parts`` maps a part's name to its data-version scope (e.g. a
+    city's region path, ``core.models.DataVersion``) and to the filter that selects its rows;
+    ``part_of`` names the part of a row. The parts' rows still remembered are served, and the
+    others computed in one call, restricted to them: after a write in one county a province's
+    rows cost a query over that county's city. Rows are language-neutral sums, so the
+    language is not part of the key."""
+    current = versions({"*"} | {scope for scope, _where in parts.values()})
+    keys = {name: _key(compute, (current["*"], name, current[scope]), None, args, kwargs)
+            for name, (scope, _where) in parts.items()}
+    found = cache.get_many(list(keys.values()))
+    missing = [name for name, key in keys.items() if key not in found]
+    if missing:
+        restrict = None if len(missing) == len(parts) else functools.reduce(operator.or_, [parts[n][1] for n in missing])
+        fresh: dict[Any, list[dict[str, Any]]] = {name: [] for name in missing}
+        for row in compute(*args, restrict=restrict, **kwargs):
+            fresh[part_of(row)].append(row)
+        found |= {keys[name]: rows for name, rows in fresh.items()}
+        cache.set_many({keys[name]: rows for name, rows in fresh.items()}, SECONDS)
+    return [row for name in parts for row in found[keys[name]]]
+
+
+def _key(compute: Callable[..., Any], version: Any, language: str | None, args: tuple, kwargs: dict[str, Any]) -> str:
+    key = repr((compute.__module__, compute.__qualname__, version, language,
+                [_part(a) for a in args], sorted((name, _part(value)) for name, value in kwargs.items())))
+    return "cached:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _part(value: Any) -> Any:

@@ -2,11 +2,21 @@ from django.db import models
 
 
 class DataVersion(models.Model):
-    """One row counting committed writes: ``core.audit.changed`` adds one after every
-    transaction that wrote, and cached figures are keyed by it (``core.cache.cached``),
-    so a figure computed before a write is never served after it."""
+    """Counters of committed writes: ``core.audit.changed`` adds one after every transaction
+    that wrote, and cached figures are keyed by them (``core.cache``), so a figure computed
+    before a write is never served after it.
 
+    ``scope`` says which writes a row counts:
+    - ``""``: every write (what most cached results are keyed by);
+    - ``"*"``: writes not known to touch only some regions (a sector renamed, a leader, a user,
+      anything written in bulk without saying where);
+    - a region path (``"/210000/211400/"``): writes to projects in that region or below it;
+    - ``"="`` and a region path: writes to projects placed on that region itself.
+    A figure of one region is keyed by ``"*"`` and its region's row, so a write in one county
+    leaves the remembered figures of every other city standing (``core.cache.cached_in_parts``)."""
+
+    scope = models.CharField(max_length=256, unique=True, default="")
     n = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
-        return str(self.n)
+        return f"{self.scope or 'all'}: {self.n}"

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader
+from keyprojects.core.cache import cached_in_parts
 from keyprojects.projects.models import (
     CONTINUING_NATURES,
     ZERO,
@@ -266,15 +267,54 @@ def _aggregate(plans: QuerySet, as_of: date | None, **more: Any) -> dict[str, An
     return plans.annotate(completed=completed_ytd(as_of)).aggregate(**_aggregates(as_of), **more)
 
 
-def grouped_stats(plans: QuerySet, as_of: date | None, group: Any) -> dict[Any, dict[str, Any]]:
-    """``plan_stats`` for each value of ``group`` (a field path or an expression), in one query."""
-    rows = (
-        plans.annotate(completed=completed_ytd(as_of), group_key=group if not isinstance(group, str) else F(group))
+def grouped_rows(year: int, as_of: date | None, region: Region | None, plans: QuerySet | None,
+                 by: tuple[str, ...], series: bool = False, restrict: Q | None = None) -> list[dict[str, Any]]:
+    """The sums ``_stats_from`` reads (and with ``series`` the monthly chart's) over the plan
+    rows of a year and region, grouped by the breakdowns ``by`` (each row carries its group in
+    ``key_<by>``), in one query; ``restrict`` narrows the rows (to a part of the region)."""
+    dimensions = {b: Dimension(b, region) for b in by}
+    base = plans_in(year, region, plans)
+    if restrict is not None:
+        base = base.filter(restrict)
+    if not by:
+        return [_aggregate(base, as_of, **(_month_sums(as_of) if series else {}))]
+    for b in set(by) - set(ADDITIVE):  # a plan without a leader (a list) is in no group
+        base = base.filter(**{f"{FIELDS[b]}__isnull": False})
+    return list(
+        base
+        .annotate(completed=completed_ytd(as_of), **{f"key_{b}": d.group for b, d in dimensions.items()})
         .order_by()
-        .values("group_key")
-        .annotate(**_aggregates(as_of))
+        .values(*[f"key_{b}" for b in by])
+        .annotate(**_aggregates(as_of), **(_month_sums(as_of) if series else {}))
     )
-    return {row["group_key"]: _stats_from(row, as_of) for row in rows}
+
+
+def region_rows(year: int, as_of: date | None, region: Region | None, plans: QuerySet | None,
+                by: tuple[str, ...], series: bool = False) -> list[dict[str, Any]]:
+    """``grouped_rows`` also grouped by the regions right under ``region`` (and its 本级), each
+    region's rows remembered until a write in it (``core.cache.cached_in_parts``): after a
+    write in one county, a province's figures query that county's city alone."""
+    if region is None:
+        return grouped_rows(year, as_of, region, plans, by, series)
+    children = Region.objects.filter(parent=region).order_by("code")
+    parts = {c.code: (c.path, Q(project__region__path__startswith=c.path)) for c in children}
+    parts[region.code] = ("=" + region.path, Q(project__region=region))
+    by = by if "region" in by else ("region", *by)
+    return cached_in_parts(grouped_rows, parts, lambda row: _region_code(row["key_region"]),
+                           year, as_of, region, plans, by, series)
+
+
+def _region_code(key: str) -> str:
+    """The code of the region a ``child_region_group`` value names (a path ends with it)."""
+    return path_codes(key)[-1] if key.startswith("/") else key
+
+
+def _stats_by(rows: list[dict[str, Any]], by: str, as_of: date | None) -> dict[Any, dict[str, Any]]:
+    """``plan_stats`` for each group of ``by``, from rows grouped by it (and by more)."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row[f"key_{by}"], []).append(row)
+    return {key: _stats_from(_add_up(members), as_of) for key, members in groups.items()}
 
 
 def child_region_group(region: Region) -> tuple[list[Region], Any]:
@@ -321,7 +361,7 @@ class Dimension:
         if self.by == "region":
             region = self.region
             # a group named by a path ("/210000/210100/") is the region whose code ends it
-            stats = {(path_codes(k)[-1] if k.startswith("/") else k): v for k, v in stats.items()}
+            stats = {_region_code(k): v for k, v in stats.items()}
             labels = [(c.code, c.name, c) for c in self.children] + [(region.code, region.name + "（本级）", region)]
             return [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in labels if code in stats]
         if self.by in ("leader", "list"):
@@ -347,11 +387,8 @@ def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
     """Rows of ``plan_stats`` by ``by``: "region" (the regions under ``region``), "sector",
     "level", "batch", "nature", "leader" or "list"; each row carries its ``key`` and ``label``.
     By leader or list a project appears once under each of its leaders (or lists)."""
-    dimension = Dimension(by, region)
-    base = plans_in(year, region, plans)
-    if by in ("leader", "list"):
-        base = base.filter(**{f"{FIELDS[by]}__isnull": False})
-    return _with_time_progress(dimension.rows(grouped_stats(base, as_of, dimension.group)), year, as_of)
+    rows = region_rows(year, as_of, region, plans, (by,))
+    return _with_time_progress(Dimension(by, region).rows(_stats_by(rows, by, as_of)), year, as_of)
 
 
 def _month_sums(as_of: date | None) -> dict[str, Any]:
@@ -403,26 +440,21 @@ def overview(year: int, as_of: date, region: Region | None = None, plans: QueryS
     exactly, and rates are computed from the sums): what the dashboard shows, at a sixth of
     the cost of a query each."""
     assert set(by) <= set(ADDITIVE), by
-    dimensions = {b: Dimension(b, region) for b in by}
-    base = plans_in(year, region, plans)
-    rows = list(
-        base
-        .annotate(completed=completed_ytd(as_of), **{f"key_{b}": d.group for b, d in dimensions.items()})
-        .order_by()
-        .values(*[f"key_{b}" for b in by])
-        .annotate(**_aggregates(as_of), **_month_sums(as_of))
-    )
-    # (no plan rows: the plain aggregate gives the zeros)
-    total = _add_up(rows) if rows else _aggregate(base, as_of, **_month_sums(as_of))
+    rows = region_rows(year, as_of, region, plans, by, series=True)
+    total = _total(rows, year, as_of, region, plans, series=True)
     stats = _with_year(_stats_from(total, as_of), year, as_of)
     result: dict[str, Any] = {"stats": stats, "series": _series(total, stats["plan"]["annual_plan"])}
-    for b, dimension in dimensions.items():
-        groups: dict[Any, list[dict[str, Any]]] = {}
-        for row in rows:
-            groups.setdefault(row[f"key_{b}"], []).append(row)
-        group_stats = {key: _stats_from(_add_up(members), as_of) for key, members in groups.items()}
-        result[b] = _with_time_progress(dimension.rows(group_stats), year, as_of)
+    for b in by:
+        result[b] = _with_time_progress(Dimension(b, region).rows(_stats_by(rows, b, as_of)), year, as_of)
     return result
+
+
+def _total(rows: list[dict[str, Any]], year: int, as_of: date | None, region: Region | None,
+           plans: QuerySet | None, series: bool = False) -> dict[str, Any]:
+    """The sums of additive groups added up (no plan rows: the plain aggregate's zeros)."""
+    if rows:
+        return _add_up(rows)
+    return _aggregate(plans_in(year, region, plans), as_of, **(_month_sums(as_of) if series else {}))
 
 
 def _labels(by: str, keys: list[Any]) -> dict[Any, str]:
@@ -473,8 +505,10 @@ def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> D
 
 
 def year_stats(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> dict[str, Any]:
-    """Everything about a plan year as of a date: ``plan_stats`` plus 时间进度 and the gap."""
-    return _with_year(plan_stats(plans_in(year, region, plans), as_of), year, as_of)
+    """Everything about a plan year as of a date: ``plan_stats`` plus 时间进度 and the gap
+    (added up from ``region_rows``, which remembers each part of the region)."""
+    total = _total(region_rows(year, as_of, region, plans, ()), year, as_of, region, plans)
+    return _with_year(_stats_from(total, as_of), year, as_of)
 
 
 def _with_year(stats: dict[str, Any], year: int, as_of: date) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -175,6 +175,17 @@ class Project(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        project = super().from_db(db, field_names, values)
+        project._stored_region_id = project.__dict__.get("region_id")  # where it was: see touched_regions
+        return project
+
+    def touched_regions(self) -> set[int] | None:
+        """The regions whose figures writing this project changes (``core.audit.changed``): its
+        region, and the one it was read with if it moves."""
+        return {self.region_id, getattr(self, "_stored_region_id", None)} - {None}
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.region_id and self.region.level == Region.Level.PROVINCE:
@@ -199,7 +210,18 @@ def validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) 
         )
 
 
-class FundingSource(models.Model):
+class OfProject:
+    """A model whose rows belong to one project: writing one changes the figures of that
+    project's region (``core.audit.changed``)."""
+
+    def touched_regions(self) -> set[int] | None:
+        try:
+            return self.project.touched_regions()  # type: ignore[attr-defined]
+        except ObjectDoesNotExist:  # the project is gone (a delete of it counts its region)
+            return None
+
+
+class FundingSource(OfProject, models.Model):
     class Kind(models.TextChoices):
         CENTRAL_BUDGET = "central_budget", _("中央预算内投资")
         SPECIAL_BOND = "special_bond", _("地方政府专项债券")
@@ -225,7 +247,7 @@ class FundingSource(models.Model):
         return f"{self.get_kind_display()} {self.amount}"
 
 
-class StageTransition(models.Model):
+class StageTransition(OfProject, models.Model):
     """A dated change of a project's stage (前期 → 在建 on 2022-03-15 …)."""
 
     project = models.ForeignKey(
@@ -277,7 +299,7 @@ class AnnualPlanQuerySet(models.QuerySet):
         return restrict(self, user, "view")
 
 
-class AnnualPlan(models.Model):
+class AnnualPlan(OfProject, models.Model):
     project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="plans")
     year = models.PositiveSmallIntegerField(
         _("计划年度"), validators=[MinValueValidator(2000), MaxValueValidator(2100)]

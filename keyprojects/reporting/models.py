@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import audited
-from keyprojects.projects.models import AnnualPlan, Project, money_field
+from keyprojects.projects.models import AnnualPlan, OfProject, Project, money_field
 from keyprojects.regions.models import Region
 
 
@@ -54,7 +54,7 @@ class ReportingPeriod(models.Model):
         return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
 
-class ProgressReport(models.Model):
+class ProgressReport(OfProject, models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("草稿")
         SUBMITTED = "submitted", _("已报送")
@@ -123,6 +123,9 @@ class ReportPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.caption or self.image.name
+
+    def touched_regions(self) -> set[int] | None:
+        return self.report.touched_regions()
 
 
 class PlanProgress(models.Model):

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 
-from keyprojects.core.audit import chunks, insert_rows
+from keyprojects.core.audit import ALL, chunks, insert_rows
 
 
 def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> int:
@@ -26,13 +26,14 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     AnnualPlan = apps.get_model("projects", "AnnualPlan")
     PlanProgress = apps.get_model("reporting", "PlanProgress")
     ProgressReport = apps.get_model("reporting", "ProgressReport")
-    if plan_ids is None:
+    everything = plan_ids is None
+    if everything:
         plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
     fields = PlanProgress._meta.concrete_fields
     written = 0
     for ids in chunks(list(plan_ids)):
-        plans = {(project, year): pk for pk, project, year in
-                 AnnualPlan.objects.filter(pk__in=ids).values_list("pk", "project_id", "year")}
+        found = list(AnnualPlan.objects.filter(pk__in=ids).values_list("pk", "project_id", "year", "project__region_id"))
+        plans = {(project, year): pk for pk, project, year, _region in found}
         rows: dict[int, dict[str, Any]] = {}
         reports = (ProgressReport.objects
                    .filter(project_id__in={project for project, _ in plans}, status="approved",
@@ -46,7 +47,8 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
             row = rows.setdefault(plan, {"plan_id": plan})
             row[f"done_{month:02d}"], row[f"ytd_{month:02d}"], row[f"at_{month:02d}"] = done, ytd, reviewed_at
         PlanProgress.objects.filter(plan_id__in=ids).delete()
-        insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()])
+        insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()],
+                    regions=ALL if everything else {region for *_plan, region in found})
         written += len(rows)
     return written
 
