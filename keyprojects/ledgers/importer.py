@@ -706,7 +706,10 @@ class Importer:
             report.updated_at = now
         save_in_bulk(ProgressReport, [r for r in reports if r.pk is None], [r for r in reports if r.pk is not None],
                      REPORT_WRITES)
-        progress.refresh([e.plan.pk for e in entries if e.plan is not None and (e.plan_changed or e.changed_reports)])
+        # The roll-up: a new project's reports are all in hand; a stored one may have others.
+        progress.add_first([(e.plan, e.changed_reports) for e in created if e.plan is not None])
+        progress.refresh([e.plan.pk for e in entries if not e.new and e.plan is not None
+                          and (e.plan_changed or e.changed_reports)])
         refusals = refused(self.user, "edit", [e.project for e in entries])  # still in scope after the change
         for e in entries:
             if e.project.pk in refusals:
