@@ -11,7 +11,7 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,7 @@ class Importer:
         self._sectors: dict[str, Sector | _New] | None = None
         self._created: list[_New] = []
         self._broken = False  # a written project fell out of the user's scope: undo everything
+        self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
         self._passed: dict[type, set[tuple[str, type, Any]]] = {}  # values that passed their field's rules
 
     # --- reading ---------------------------------------------------------------------
@@ -176,6 +177,7 @@ class Importer:
             rows += self._read_rows(layout)
             self._check_sums(layout, rows)
         self.result.as_of = self.as_of = self.as_of or min(date.today(), date(self.year, 12, 31))
+        self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
         self.result.data_rows = len(rows)
         if not rows and not self.result.problems:
             self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
@@ -671,7 +673,7 @@ class Importer:
         data = {"completed_ytd": v["ytd"], "started": bool(v.get("started")), "started_on": v.get("started_on"),
                 "completed_since_start": v["since_start"] if v.get("since_start") is not None
                 else plan.prior_completed + v["ytd"]}
-        report = reporting_services.ledger_report(self.user, project, period, self.as_of, data, stored, previous)
+        report = reporting_services.ledger_report(self.user, project, period, self._approved_at, data, stored, previous)
         if report is None:
             return None
         report.project = project
@@ -697,7 +699,8 @@ class Importer:
                      {f for e in changed for f in e.fields} | {"version", "updated_at"},
                      m2m={"leaders": [(e.project, [leader.pk for leader in e.leaders])
                                       for e in created + changed if e.leaders is not None]})
-        save_in_bulk(StageTransition, [project_services.registration(self.user, e.project) for e in created])
+        today = timezone.localdate()
+        save_in_bulk(StageTransition, [project_services.registration(self.user, e.project, today) for e in created])
         plans = [e.plan for e in entries if e.plan_changed]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "version"])
