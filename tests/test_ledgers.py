@@ -534,6 +534,25 @@ def test_the_roll_up_after_an_import_is_what_rebuilding_it_gives(cast, tmp_path)
     assert sum(row.ytd_05 for row in rows) == Decimal("4700")
 
 
+def test_an_amount_equal_to_one_that_passed_but_with_more_places_is_checked_again(cast):
+    """The importer checks a value once per field and import: an amount is known by its digits
+    and exponent, not its value (1 == 1.00000, but five places break the four-places rule)."""
+    from django.core.exceptions import ValidationError
+
+    importer = Importer(None, 2023)
+    project = Project(name="连山区测试项目", region=cast.lianshan, total_investment=Decimal("1"))
+    importer._validate(project)
+    project.total_investment = Decimal("1.00000")
+    with pytest.raises(ValidationError) as refused:
+        importer._validate(project)
+    assert list(refused.value.error_dict) == ["total_investment"]
+    project.total_investment = Decimal("-1")
+    with pytest.raises(ValidationError):
+        importer._validate(project)
+    project.total_investment = Decimal("1.0000")
+    importer._validate(project)
+
+
 def test_reimport_bumps_no_version(cast, tmp_path):
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))

@@ -728,21 +728,20 @@ class Importer:
         without their queries: foreign keys were looked up by the importer, uniqueness is
         checked for the whole file at once. A field's rules depend on its value alone, so a
         value that passed them once in this import is not checked again: a ledger repeats the
-        same natures, statuses, flags and dates thousands of times."""
+        same natures, statuses, flags, dates and amounts thousands of times."""
         fields, exclude = _fields(type(obj))
         passed = self._passed.setdefault(type(obj), set())
         exclude, fresh = list(exclude), []
         for f in fields:
-            value = getattr(obj, f.attname)
-            if not isinstance(value, str | int | date):  # nor a Decimal: 1.0 == 1.000, not to the places rule
+            key = _passing_key(f.attname, getattr(obj, f.attname))
+            if key is None:
                 continue
-            key = (f.attname, type(value), value)
             if key in passed:
                 exclude.append(f.name)
             else:
                 fresh.append(key)
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        passed.update(key for key in fresh if getattr(obj, key[0]) == key[2])  # unchanged by cleaning
+        passed.update(key for key in fresh if _passing_key(key[0], getattr(obj, key[0])) == key)  # unchanged by cleaning
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -808,6 +807,18 @@ def _fields(model: type) -> tuple[list[Any], list[str]]:
         fields = model._meta.concrete_fields
         _FIELDS[model] = [f for f in fields if not f.is_relation], [f.name for f in fields if f.is_relation]
     return _FIELDS[model]
+
+
+def _passing_key(attname: str, value: Any) -> tuple[str, type, Any] | None:
+    """What a field's rules see of a value: equal keys pass or fail them alike. A Decimal by
+    its digits and exponent (1.0 == 1.00000, but not to the decimal places rule); None for a
+    value of another type (not remembered)."""
+    kind = type(value)
+    if kind is Decimal:
+        return attname, kind, value.as_tuple()
+    if isinstance(value, str | int | date):
+        return attname, kind, value
+    return None
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:
