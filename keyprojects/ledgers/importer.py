@@ -304,7 +304,7 @@ class Importer:
         self._prefetch_names(rows)
         targets = [(row, target) for row in rows if not row.problems and (target := self._target(row))]
         self._prefetch(targets)
-        written: list[_Entry] = []
+        written: dict[_Entry, None] = {}  # in row order, each once (a list's ``in`` scanned it for every row)
         for row, target in targets:
             entry = self._apply(row, target)
             if entry is None:
@@ -312,11 +312,10 @@ class Importer:
                 continue
             for pending in target.pending:
                 pending.used = True
-            if entry not in written:
-                written.append(entry)
+            written[entry] = None
         if self.result.problems and not self.skip_invalid:
             return  # nothing will be kept: go on validating the rest, write nothing
-        self._save(written)
+        self._save(list(written))
 
     # --- a row's project, its region, units, leaders, sector ------------------------------
     def _target(self, row: LedgerRow) -> _Target | None:
