@@ -509,6 +509,50 @@ def test_bulk_import_writes_history_rows_as_the_importing_user(cast, tmp_path):
     assert {r.leader.name for r in wind.history.latest("history_date").leaders.all()} == {"李振华", "王建国"}
 
 
+def test_the_roll_up_after_an_import_is_what_rebuilding_it_gives(cast, tmp_path):
+    """The importer builds a new project's roll-up row from the reports it writes (they are
+    all the project has) and re-reads a stored project's (it may have other months): either
+    way the rows equal what ``progress.refresh`` rebuilds from every report."""
+    from keyprojects.reporting import progress
+    from keyprojects.reporting.models import PlanProgress
+
+    def snapshot():
+        return list(PlanProgress.objects.order_by("plan_id").values_list())
+
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    city = Region.objects.find("葫芦岛市")
+    import_ledger(None, path, 2023, region=city, as_of=date(2023, 4, 30))  # two new projects, one stored
+    april = snapshot()
+    progress.refresh()
+    assert len(april) == 3 and april == snapshot()
+    import_ledger(None, path, 2023, region=city, as_of=date(2023, 5, 31))  # May beside April: re-read
+    may = snapshot()
+    progress.refresh()
+    assert may == snapshot()
+    rows = PlanProgress.objects.all()
+    assert len(rows) == 3 and all(row.ytd_04 is not None and row.ytd_05 is not None for row in rows)
+    assert sum(row.ytd_05 for row in rows) == Decimal("4700")
+
+
+def test_an_amount_equal_to_one_that_passed_but_with_more_places_is_checked_again(cast):
+    """The importer checks a value once per field and import: an amount is known by its digits
+    and exponent, not its value (1 == 1.00000, but five places break the four-places rule)."""
+    from django.core.exceptions import ValidationError
+
+    importer = Importer(None, 2023)
+    project = Project(name="连山区测试项目", region=cast.lianshan, total_investment=Decimal("1"))
+    importer._validate(project)
+    project.total_investment = Decimal("1.00000")
+    with pytest.raises(ValidationError) as refused:
+        importer._validate(project)
+    assert list(refused.value.error_dict) == ["total_investment"]
+    project.total_investment = Decimal("-1")
+    with pytest.raises(ValidationError):
+        importer._validate(project)
+    project.total_investment = Decimal("1.0000")
+    importer._validate(project)
+
+
 def test_reimport_bumps_no_version(cast, tmp_path):
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))

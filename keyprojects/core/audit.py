@@ -315,17 +315,19 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
                 for obj in created:
                     setattr(obj, field.attname, stamp)
         saved = [f for f in meta.concrete_fields if f is not meta.pk]
-        pks = insert_rows(model, saved, [[getattr(obj, f.attname) for f in saved] for obj in created], returning=True,
-                          regions=regions)
+        rows = [[getattr(obj, f.attname) for f in saved] for obj in created]
+        pks = insert_rows(model, saved, rows, returning=True, regions=regions)
         for obj, pk in zip(created, pks, strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, router.db_for_write(model)
+        # Their history rows hold the same values: read once.
+        known = ([meta.pk.attname] + [f.attname for f in saved], [[pk, *row] for pk, row in zip(pks, rows, strict=True)])
+        _insert_history(model, created, {**audit, "history_date": stamp, "history_type": "+"}, regions, known)
     if changed and fields:
         _link_saved_relations(meta, changed)
         _update(model, [meta.get_field(name) for name in sorted(set(fields))], changed, regions)
-    for objs, history_type in ((created, "+"), (changed, "~")):
-        if objs:
-            _insert_history(model, objs, {**audit, "history_date": stamp, "history_type": history_type}, regions)
+    if changed:
+        _insert_history(model, changed, {**audit, "history_date": stamp, "history_type": "~"}, regions)
     for name, wanted in (m2m or {}).items():
         _set_m2m(meta.get_field(name), wanted)
     history_m2m = getattr(model.history.model, "_history_m2m_fields", [])  # type: ignore[attr-defined]
@@ -350,17 +352,22 @@ def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
 
 
 def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any],
-                    regions: set[int] | None) -> None:
+                    regions: set[int] | None, known: tuple[list[str], list[list[Any]]] | None = None) -> None:
     """A history row per object: its tracked columns as they stand, then ``values`` (the
-    history columns), its ``_change_reason``, and any other column's default."""
+    history columns), its ``_change_reason``, and any other column's default. ``known``: the
+    objects' values the caller has read already (attnames, a row of values per object), which
+    must include every tracked column."""
     history = model.history.model  # type: ignore[attr-defined]
     tracked = [f.attname for f in history.tracked_fields]
     rest = [f for f in history._meta.concrete_fields if not f.primary_key and f.attname not in tracked]
     fixed = [values[f.attname] if f.attname in values else f.get_default() for f in rest]
     reason = next(i for i, f in enumerate(rest) if f.attname == "history_change_reason")
+    if known is not None:
+        names, given = known
+        at = [names.index(name) for name in tracked]
     rows = []
-    for obj in objs:
-        row = [getattr(obj, name) for name in tracked] + fixed
+    for i, obj in enumerate(objs):
+        row = ([given[i][j] for j in at] if known is not None else [getattr(obj, name) for name in tracked]) + fixed
         row[len(tracked) + reason] = getattr(obj, "_change_reason", None)
         rows.append(row)
     insert_rows(history, [history._meta.get_field(name) for name in tracked] + rest, rows, regions=regions)

@@ -11,7 +11,7 @@ import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,7 @@ class Importer:
         self._sectors: dict[str, Sector | _New] | None = None
         self._created: list[_New] = []
         self._broken = False  # a written project fell out of the user's scope: undo everything
+        self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
         self._passed: dict[type, set[tuple[str, type, Any]]] = {}  # values that passed their field's rules
 
     # --- reading ---------------------------------------------------------------------
@@ -176,6 +177,7 @@ class Importer:
             rows += self._read_rows(layout)
             self._check_sums(layout, rows)
         self.result.as_of = self.as_of = self.as_of or min(date.today(), date(self.year, 12, 31))
+        self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
         self.result.data_rows = len(rows)
         if not rows and not self.result.problems:
             self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
@@ -302,7 +304,7 @@ class Importer:
         self._prefetch_names(rows)
         targets = [(row, target) for row in rows if not row.problems and (target := self._target(row))]
         self._prefetch(targets)
-        written: list[_Entry] = []
+        written: dict[_Entry, None] = {}  # in row order, each once (a list's ``in`` scanned it for every row)
         for row, target in targets:
             entry = self._apply(row, target)
             if entry is None:
@@ -310,11 +312,10 @@ class Importer:
                 continue
             for pending in target.pending:
                 pending.used = True
-            if entry not in written:
-                written.append(entry)
+            written[entry] = None
         if self.result.problems and not self.skip_invalid:
             return  # nothing will be kept: go on validating the rest, write nothing
-        self._save(written)
+        self._save(list(written))
 
     # --- a row's project, its region, units, leaders, sector ------------------------------
     def _target(self, row: LedgerRow) -> _Target | None:
@@ -671,7 +672,7 @@ class Importer:
         data = {"completed_ytd": v["ytd"], "started": bool(v.get("started")), "started_on": v.get("started_on"),
                 "completed_since_start": v["since_start"] if v.get("since_start") is not None
                 else plan.prior_completed + v["ytd"]}
-        report = reporting_services.ledger_report(self.user, project, period, self.as_of, data, stored, previous)
+        report = reporting_services.ledger_report(self.user, project, period, self._approved_at, data, stored, previous)
         if report is None:
             return None
         report.project = project
@@ -697,7 +698,8 @@ class Importer:
                      {f for e in changed for f in e.fields} | {"version", "updated_at"},
                      m2m={"leaders": [(e.project, [leader.pk for leader in e.leaders])
                                       for e in created + changed if e.leaders is not None]})
-        save_in_bulk(StageTransition, [project_services.registration(self.user, e.project) for e in created])
+        today = timezone.localdate()
+        save_in_bulk(StageTransition, [project_services.registration(self.user, e.project, today) for e in created])
         plans = [e.plan for e in entries if e.plan_changed]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "version"])
@@ -706,7 +708,10 @@ class Importer:
             report.updated_at = now
         save_in_bulk(ProgressReport, [r for r in reports if r.pk is None], [r for r in reports if r.pk is not None],
                      REPORT_WRITES)
-        progress.refresh([e.plan.pk for e in entries if e.plan is not None and (e.plan_changed or e.changed_reports)])
+        # The roll-up: a new project's reports are all in hand; a stored one may have others.
+        progress.add_first([(e.plan, e.changed_reports) for e in created if e.plan is not None])
+        progress.refresh([e.plan.pk for e in entries if not e.new and e.plan is not None
+                          and (e.plan_changed or e.changed_reports)])
         refusals = refused(self.user, "edit", [e.project for e in entries])  # still in scope after the change
         for e in entries:
             if e.project.pk in refusals:
@@ -722,21 +727,20 @@ class Importer:
         without their queries: foreign keys were looked up by the importer, uniqueness is
         checked for the whole file at once. A field's rules depend on its value alone, so a
         value that passed them once in this import is not checked again: a ledger repeats the
-        same natures, statuses, flags and dates thousands of times."""
+        same natures, statuses, flags, dates and amounts thousands of times."""
         fields, exclude = _fields(type(obj))
         passed = self._passed.setdefault(type(obj), set())
         exclude, fresh = list(exclude), []
         for f in fields:
-            value = getattr(obj, f.attname)
-            if not isinstance(value, str | int | date):  # nor a Decimal: 1.0 == 1.000, not to the places rule
+            key = _passing_key(f.attname, getattr(obj, f.attname))
+            if key is None:
                 continue
-            key = (f.attname, type(value), value)
             if key in passed:
                 exclude.append(f.name)
             else:
                 fresh.append(key)
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        passed.update(key for key in fresh if getattr(obj, key[0]) == key[2])  # unchanged by cleaning
+        passed.update(key for key in fresh if _passing_key(key[0], getattr(obj, key[0])) == key)  # unchanged by cleaning
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -802,6 +806,18 @@ def _fields(model: type) -> tuple[list[Any], list[str]]:
         fields = model._meta.concrete_fields
         _FIELDS[model] = [f for f in fields if not f.is_relation], [f.name for f in fields if f.is_relation]
     return _FIELDS[model]
+
+
+def _passing_key(attname: str, value: Any) -> tuple[str, type, Any] | None:
+    """What a field's rules see of a value: equal keys pass or fail them alike. A Decimal by
+    its digits and exponent (1.0 == 1.00000, but not to the decimal places rule); None for a
+    value of another type (not remembered)."""
+    kind = type(value)
+    if kind is Decimal:
+        return attname, kind, value.as_tuple()
+    if isinstance(value, str | int | date):
+        return attname, kind, value
+    return None
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 
-from keyprojects.core.audit import ALL, chunks, insert_rows
+from keyprojects.core.audit import ALL, chunks, insert_rows, touched_regions
 
 
 def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> int:
@@ -44,13 +44,39 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
             plan = plans.get((project, year))
             if plan is None:
                 continue  # a report of a year the project has no plan for
-            row = rows.setdefault(plan, {"plan_id": plan})
-            row[f"done_{month:02d}"], row[f"ytd_{month:02d}"], row[f"at_{month:02d}"] = done, ytd, reviewed_at
+            _put(rows.setdefault(plan, {"plan_id": plan}), month, done, ytd, reviewed_at)
         PlanProgress.objects.filter(plan_id__in=ids).delete()
         insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()],
                     regions=ALL if everything else {region for *_plan, region in found})
         written += len(rows)
     return written
+
+
+def add_first(plans: Iterable[tuple[Any, Iterable[Any]]]) -> int:
+    """The rows of new plans of new projects, from the reports given with each: what
+    ``refresh`` would build, without reading back what was just written. Only for a plan whose
+    project has no reports but the ones given (the ledger importer's new projects): ``refresh``
+    reads every approved report of the project in the plan's year, and these are all of them.
+    Returns how many plans have approved reports."""
+    PlanProgress = global_apps.get_model("reporting", "PlanProgress")
+    plans = list(plans)
+    rows: dict[int, dict[str, Any]] = {}
+    for plan, reports in plans:
+        for report in reports:
+            if report.status == report.Status.APPROVED and (report.project_id, report.period.year) == (
+                    plan.project_id, plan.year):
+                _put(rows.setdefault(plan.pk, {"plan_id": plan.pk}), report.period.month, report.completed_month,
+                     report.completed_ytd, report.reviewed_at)
+    fields = PlanProgress._meta.concrete_fields
+    if rows:
+        insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()],
+                    regions=touched_regions(plan for plan, _reports in plans))
+    return len(rows)
+
+
+def _put(row: dict[str, Any], month: int, done: Any, ytd: Any, reviewed_at: Any) -> None:
+    """A month's approved report in a plan's row: 本月完成, 本年累计, when it was approved."""
+    row[f"done_{month:02d}"], row[f"ytd_{month:02d}"], row[f"at_{month:02d}"] = done, ytd, reviewed_at
 
 
 # Inside ``deferred()``: the (project, year) pairs whose rows wait for its end.

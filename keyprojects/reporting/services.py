@@ -347,15 +347,21 @@ def period_of_import(region: Region, year: int, month: int) -> ReportingPeriod:
     return period
 
 
+def ledger_moment(as_of: date) -> datetime:
+    """When a ledger's figures as of ``as_of`` stand approved: noon that day."""
+    return timezone.make_aware(datetime.combine(as_of, time(12, 0)))
+
+
 def ledger_report(
-    user: User, project: Project, period: ReportingPeriod, as_of: date, data: dict[str, Any],
+    user: User, project: Project, period: ReportingPeriod, reviewed_at: datetime, data: dict[str, Any],
     report: ProgressReport | None, previous: ProgressReport | None,
 ) -> ProgressReport | None:
-    """A ledger's year-to-date figures stand as an approved report as of ``as_of`` (the file is
-    the commission's own record). ``report`` is the stored one for the period (left as it is),
-    ``previous`` the project's report before it. Returns None when the stored report already
-    says the same; otherwise the report to save, once the caller has validated it like any
-    report: the model's rules and the blockers of ``checks.check_report``."""
+    """A ledger's year-to-date figures stand as a report approved at ``reviewed_at`` (the
+    ``ledger_moment`` of the file's date: the file is the commission's own record). ``report``
+    is the stored one for the period (left as it is), ``previous`` the project's report before
+    it. Returns None when the stored report already says the same; otherwise the report to
+    save, once the caller has validated it like any report: the model's rules and the blockers
+    of ``checks.check_report``."""
     _refuse_if_locked(period)
     before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
     values = {**data, "completed_month": max(data["completed_ytd"] - before, ZERO)}
@@ -365,7 +371,6 @@ def ledger_report(
     report = copy.copy(report) if report else ProgressReport(project=project, period=period)
     for key, value in values.items():
         setattr(report, key, value)
-    reviewed_at = timezone.make_aware(datetime.combine(as_of, time(12, 0)))
     actor = recorded(user)
     report.status, report.late = Status.APPROVED, False
     report.submitted_at, report.submitted_by = reviewed_at, actor
