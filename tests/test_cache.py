@@ -157,3 +157,18 @@ def test_the_parts_of_a_scoped_figure_are_kept_apart_from_the_whole_regions(cast
     assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2
     assert year_stats(2022, DAY, cast.city, clerk)["plan"]["count"] == 1
     assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2
+
+
+def test_a_list_total_after_a_write_in_one_county_sums_that_county_alone(cast, client):
+    client.force_login(cast.admin)
+    url = reverse("projects:list") + "?year=2022"
+    assert client.get(url).context["totals"]["count"] == 2
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("7")})
+    with CaptureQueriesContext(connection) as queries:
+        totals = client.get(url).context["totals"]
+    sums = [q["sql"] for q in queries if 'AS "total_sum"' in q["sql"]]
+    assert len(sums) == 1 and cast.suizhong.path in sums[0] and cast.lianshan.path not in sums[0]
+    assert (totals["count"], totals["annual_plan"]) == (2, Decimal("13000") + Decimal("7"))
+    # a filter narrows every part alike: the county's list, the neighbour's part empty
+    county = client.get(url + f"&region={cast.lianshan.pk}").context["totals"]
+    assert (county["count"], county["annual_plan"]) == (1, Decimal("13000"))

@@ -32,6 +32,7 @@ from keyprojects.accounts.models import Unit
 from keyprojects.core.cache import cached
 from keyprojects.core.permissions import (
     nearby,
+    region_holding,
     regions_for,
     require,
     require_admin,
@@ -165,7 +166,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         projects = self.filter_queryset(self.get_queryset())
-        totals = cached(list_totals, projects)  # the same while a client pages through
+        totals = cached(list_totals, projects, region_holding(request.user))  # the same while a client pages
         self.paginator.known_count = totals["count"]
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)

@@ -116,6 +116,13 @@ def sees_all_of(user: User, region: Region | None) -> bool:
             and region.path.startswith(scope.region.path))
 
 
+def region_holding(user: User) -> Region | None:
+    """A region that holds everything ``user`` may view: their region when their scope is one
+    (None for everything, a unit's projects or nothing)."""
+    scope = scope_of(user, "view")
+    return scope.region if scope.via == "region" else None
+
+
 def restrict(queryset: QuerySet, user: User, action: Action = "view") -> QuerySet:
     """``queryset`` narrowed to what ``user`` may ``action``."""
     condition = _condition(queryset.model, scope_of(user, action))

@@ -296,12 +296,23 @@ def region_rows(year: int, as_of: date | None, region: Region | None, plans: Que
     write in one county, a province's figures query that county's city alone."""
     if region is None:
         return grouped_rows(year, as_of, region, plans, by, series)
-    children = Region.objects.filter(parent=region).order_by("code")
-    parts = {c.code: (c.path, Q(project__region__path__startswith=c.path)) for c in children}
-    parts[region.code] = ("=" + region.path, Q(project__region=region))
     by = by if "region" in by else ("region", *by)
-    return cached_in_parts(grouped_rows, parts, lambda row: _region_code(row["key_region"]),
+    return cached_in_parts(grouped_rows, region_parts(region, "project__"), _part_of_row,
                            year, as_of, region, plans, by, series)
+
+
+def region_parts(region: Region, prefix: str) -> dict[str, tuple[str, Q]]:
+    """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
+    region itself (its 本级), by code, with the data version that moves on a write in the part
+    and the filter selecting its rows (``prefix``: the path from a row to its project)."""
+    parts = {c.code: (c.path, Q(**{f"{prefix}region__path__startswith": c.path}))
+             for c in Region.objects.filter(parent=region).order_by("code")}
+    parts[region.code] = ("=" + region.path, Q(**{f"{prefix}region": region}))
+    return parts
+
+
+def _part_of_row(row: dict[str, Any]) -> str:
+    return _region_code(row["key_region"])
 
 
 def _region_code(key: str) -> str:
@@ -317,18 +328,19 @@ def _stats_by(rows: list[dict[str, Any]], by: str, as_of: date | None) -> dict[A
     return {key: _stats_from(_add_up(members), as_of) for key, members in groups.items()}
 
 
-def child_region_group(region: Region) -> tuple[list[Region], Any]:
-    """The regions right under ``region`` and an expression naming, for each plan row, the
-    child its project lies in (projects placed on ``region`` itself get its own path or code).
+def child_region_group(region: Region, path: str = "project__region__path") -> tuple[list[Region], Any]:
+    """The regions right under ``region`` and an expression naming, for each plan row (or the
+    row ``path`` leads from to a region's path), the child its project lies in (projects placed
+    on ``region`` itself get its own path or code).
     When the children's codes are of one length (GB/T 2260 codes are) that is the start of the
     project's region path, the child's path: a third of the cost of a CASE of prefix matches,
     which a development zone's code ("…K01") still needs."""
     children = list(Region.objects.filter(parent=region).order_by("code"))
     lengths = {len(c.path) for c in children}
     if len(lengths) == 1:
-        return children, Left("project__region__path", lengths.pop())
+        return children, Left(path, lengths.pop())
     case = Case(
-        *[When(project__region__path__startswith=c.path, then=Value(c.code)) for c in children],
+        *[When(**{f"{path}__startswith": c.path}, then=Value(c.code)) for c in children],
         default=Value(region.code), output_field=CharField(),
     )
     return children, case
@@ -524,23 +536,36 @@ def same_day_last_year(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def list_totals(projects: QuerySet) -> dict[str, Any]:
+def list_totals(projects: QuerySet, region: Region | None = None) -> dict[str, Any]:
     """The totals line of a project list: count, 总投资, and for a plan year its 年度计划 and
-    本年完成 (the list's ``annual_plan`` and ``completed`` annotations). Decimal 万元."""
-    # Aggregate aliases must differ from the list's annotations ("annual_plan"), or the
-    # aggregate silently replaces the annotation it sums.
-    row = projects.order_by().aggregate(
-        n=Count("id"),
-        total_sum=Coalesce(Sum("total_investment"), ZERO),
-        plan_sum=Sum("annual_plan"),
-        completed_sum=Sum("completed"),
-    )
+    本年完成 (the list's ``annual_plan`` and ``completed`` annotations). Decimal 万元.
+    ``region``: one that holds every project of the list (the user's); the sums are then
+    remembered a part of it at a time (``region_parts``), so that after a write in one county
+    only that county's city is summed again."""
+    rows = (cached_in_parts(_list_rows, region_parts(region, ""), _part_of_row, projects, region)
+            if region is not None else [])
+    row = _add_up(rows) if rows else _list_rows(projects)[0]
     return {
         "count": row["n"],
         "total_investment": Decimal(row["total_sum"]),
         "annual_plan": Decimal(row["plan_sum"]) if row["plan_sum"] is not None else None,
         "completed": Decimal(row["completed_sum"]) if row["completed_sum"] is not None else None,
     }
+
+
+def _list_rows(projects: QuerySet, region: Region | None = None, restrict: Q | None = None) -> list[dict[str, Any]]:
+    """The sums of ``list_totals``: one row, or with ``region`` a row for each region right
+    under it (``key_region``); ``restrict`` narrows the projects."""
+    if restrict is not None:
+        projects = projects.filter(restrict)
+    # Aggregate aliases must differ from the list's annotations ("annual_plan"), or the
+    # aggregate silently replaces the annotation it sums.
+    sums = {"n": Count("id"), "total_sum": Coalesce(Sum("total_investment"), ZERO),
+            "plan_sum": Sum("annual_plan"), "completed_sum": Sum("completed")}
+    if region is None:
+        return [projects.order_by().aggregate(**sums)]
+    _children, group = child_region_group(region, path="region__path")
+    return list(projects.annotate(key_region=group).order_by().values("key_region").annotate(**sums))
 
 
 def to_json(stats: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from keyprojects.core.cache import cached
 from keyprojects.core.paging import Paginator
-from keyprojects.core.permissions import can_create_project, can_edit, require
+from keyprojects.core.permissions import can_create_project, can_edit, region_holding, require
 from keyprojects.indicators.engine import INDICATORS, list_totals
 from keyprojects.regions.models import Region, path_codes
 
@@ -53,7 +53,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)
     projects = project_filter.qs.select_related("region", "sector", "owner")
     as_of = project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None
-    totals = cached(list_totals, project_filter.qs)  # the same while the user pages through
+    totals = cached(list_totals, project_filter.qs, region_holding(request.user))  # the same while the user pages
     page = Paginator(projects, PAGE_SIZE, count=totals["count"]).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
