@@ -148,6 +148,25 @@ def test_second_import_of_the_same_file_changes_nothing(cast, tmp_path):
     assert after == before
 
 
+def test_the_queries_of_an_import_do_not_grow_with_its_rows(cast, tmp_path, django_assert_num_queries):
+    """Rows are looked up, validated and written a chunk at a time: a query per row (say a
+    plan's project read back after the bulk write) would make a province's ledger crawl."""
+    def ledger(n: int):
+        template = LIANSHAN[1]
+        rows = [(i + 1, f"连山区老旧小区改造工程（第{i + 1}批）", *template[2:]) for i in range(n)]
+        return write_xlsx(tmp_path / f"ledger{n}.xlsx", ledger_rows(lianshan=rows, suizhong=[]))
+
+    def queries(n: int) -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as captured:
+            assert import_ledger(None, ledger(n), 2023, region=cast.city, dry_run=True).created == n
+        return len(captured)
+
+    assert queries(3) == queries(30)
+
+
 def test_reimport_checks_an_unchanged_plan_against_its_changed_project(cast, tmp_path):
     """A plan the file leaves as it is is not checked again, unless its project changed: a
     total cut below the plan is refused on the second import."""

@@ -348,7 +348,7 @@ def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
                     if related is not None and related.pk is None:
                         raise ValueError(f"{meta.label}.{field.name}: the related object is not saved")
                     if related is not None:
-                        setattr(obj, field.attname, related.pk)
+                        setattr(obj, field.name, related)  # its pk, and the object stays at hand
 
 
 def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any],

@@ -448,9 +448,10 @@ def _add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def overview(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None,
              by: tuple[str, ...] = ("sector", "batch")) -> dict[str, Any]:
     """``year_stats``, ``monthly_series`` and the additive breakdowns ``by`` of one plan year,
-    from ONE query grouped by all of them at once, added up here (counts and Decimal sums add
-    exactly, and rates are computed from the sums): what the dashboard shows, at a sixth of
-    the cost of a query each."""
+    from rows grouped by all of them at once (``region_rows``: one query, or none for the parts
+    of the region remembered), added up here (counts and Decimal sums add exactly, and rates
+    are computed from the sums): what the dashboard shows, at a sixth of the cost of a query
+    each."""
     assert set(by) <= set(ADDITIVE), by
     rows = region_rows(year, as_of, region, plans, by, series=True)
     total = _total(rows, year, as_of, region, plans, series=True)

@@ -167,6 +167,7 @@ class Command(BaseCommand):
         default_as_of = (date(last.year + (last.month == 12), last.month % 12 + 1, 15))
         self.as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else min(default_as_of, date(self.year, 12, 31))
         self.superuser = self.bench_superuser()
+        self.province_reader = self.bench_province_reader()
         self.city_admin = User.objects.get(username=f"{USERNAME_PREFIX}{self.city.code}")
         self.county = Region.objects.filter(parent=self.city).order_by("code").first()
         self.stdout.write(f"database: {connection.vendor}; {self.province.name} {self.year}, as of {self.as_of}; "
@@ -187,6 +188,21 @@ class Command(BaseCommand):
         if user is None:
             with audit_context(Source.COMMAND, detail="bench"):
                 user = User(username="bench_root", is_superuser=True, is_staff=True, password=make_password(None))
+                user.save()
+        return user
+
+    def bench_province_reader(self) -> User:
+        """A reader at the province's commission: what a province's own staff log in as (their
+        scope is the province, so the list's totals are remembered a city at a time; a
+        superuser's scope is no one region)."""
+        username = f"bench_{self.province.code}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            with audit_context(Source.COMMAND, detail="bench"):
+                unit, _created = Unit.objects.get_or_create(
+                    name=f"{self.province.name}发展和改革委员会", region=self.province,
+                    defaults={"kind": Unit.Kind.DEPARTMENT})
+                user = User(username=username, role=User.Role.VIEWER, unit=unit, password=make_password(None))
                 user.save()
         return user
 
@@ -270,17 +286,22 @@ class Command(BaseCommand):
         runs, year, as_of = self.options["runs"], self.year, self.as_of
         admin = self.client(self.city_admin)
         root = self.client(self.superuser)
+        reader = self.client(self.province_reader)
         base = f"/projects/?year={year}&as_of={as_of}"
         cases = [
             ("project list, city admin, plan year, page 1", admin, base),
             ("project list, city admin, started, sector, page 1", admin,
              f"{base}&started=yes&nature=new&o=-total_investment"),
             ("project list, city admin, deep page (20)", admin, f"{base}&page=20"),
+            ("project list, province (province reader), page 1", reader, base),
             ("project list, province (superuser), page 1", root, base),
-            ("project list, province (superuser), deep page (500)", root, f"{base}&page=500"),
+            ("project list, province (province reader), deep page (500)", reader, f"{base}&page=500"),
         ]
-        for name, client, url in cases:  # the totals line is cached until the next write
-            self.add(f"{name}, after a write", timed(self.get(client, url), runs, before=changed), None, "p95 ≤ 200 ms")
+        for name, client, url in cases:  # the totals line is remembered a part at a time, as the dashboard
+            self.add(f"{name}, after a write naming no region", timed(self.get(client, url), runs, before=changed),
+                     None, "p95 ≤ 200 ms")
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
             self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
 
     # --- export -------------------------------------------------------------------------------
@@ -335,8 +356,10 @@ class Command(BaseCommand):
             ("API /api/projects/, city, plan year", first),
             (f"API /api/projects/, city, page {deep}", f"{first}&page={deep}"),
         ):
-            self.add(f"{name}, after a write", timed(self.get(client, url, **headers), runs, before=changed), None,
-                     "p95 ≤ 200 ms")
+            self.add(f"{name}, after a write naming no region",
+                     timed(self.get(client, url, **headers), runs, before=changed), None, "p95 ≤ 200 ms")
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url, **headers), runs, before=self.county_write), None, "p95 ≤ 200 ms")
             self.add(f"{name}, repeat call", timed(self.get(client, url, **headers), runs), None, "p95 ≤ 200 ms")
         indicators = f"/api/indicators/?region={self.city.code}&year={self.year}&as_of={self.as_of}"
         self.add("API /api/indicators/, city, after a write naming no region",
