@@ -100,7 +100,7 @@ def test_the_dashboard_serves_repeat_views_from_the_cache(cast, client):
 
 # --- a region's figures are remembered a part at a time ----------------------------------
 def scopes_of(*regions) -> list[str]:
-    return sorted({"*"} | {scope for r in regions for scope in region_scopes(r.path)})
+    return sorted({"*"} | {scope for r in regions for year in (None, 2021, 2022) for scope in region_scopes(r.path, year)})
 
 
 def moved(before: dict[str, int]) -> set[str]:
@@ -110,15 +110,18 @@ def moved(before: dict[str, int]) -> set[str]:
 def test_a_write_in_one_county_moves_the_versions_of_its_regions_alone(cast):
     before = versions(scopes_of(cast.lianshan, cast.suizhong))
     project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("1")})
-    assert moved(before) == region_scopes(cast.suizhong.path)  # 绥中县, 葫芦岛市, 辽宁省 and 绥中县 itself
+    # 绥中县, 葫芦岛市, 辽宁省 and 绥中县 itself, for any write and for the figures of 2022
+    assert moved(before) == region_scopes(cast.suizhong.path, 2022)
     assert cast.city.path in moved(before) and cast.lianshan.path not in moved(before)
+    assert cast.city.path + "@2022" in moved(before) and cast.city.path + "@2021" not in moved(before)
 
 
 def test_a_project_that_moves_counts_for_the_region_it_left_and_the_one_it_joined(cast):
     before = versions(scopes_of(cast.lianshan, cast.suizhong))
     project = cast.p_suizhong
     project_services.update_project(cast.admin, project.pk, project.version, {"region": cast.lianshan})
-    assert moved(before) == region_scopes(cast.suizhong.path) | region_scopes(cast.lianshan.path)
+    # every year's figures, where it was and where it is
+    assert moved(before) == region_scopes(cast.suizhong.path, None) | region_scopes(cast.lianshan.path, None)
 
 
 def test_a_write_that_names_no_region_moves_every_figure(cast):
@@ -130,8 +133,8 @@ def test_a_write_that_names_no_region_moves_every_figure(cast):
     progress.refresh()  # every plan's roll-up rebuilt
     assert moved(before) == {"*"}
     before = versions(scopes_of(cast.lianshan))
-    progress.refresh([cast.p_lianshan.plans.get().pk])  # one plan's: its region
-    assert moved(before) == region_scopes(cast.lianshan.path)
+    progress.refresh([cast.p_lianshan.plans.get().pk])  # one plan's: its region, its year
+    assert moved(before) == region_scopes(cast.lianshan.path, 2022)
 
 
 def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):
@@ -172,3 +175,18 @@ def test_a_list_total_after_a_write_in_one_county_sums_that_county_alone(cast, c
     # a filter narrows every part alike: the county's list, the neighbour's part empty
     county = client.get(url + f"&region={cast.lianshan.pk}").context["totals"]
     assert (county["count"], county["annual_plan"]) == (1, Decimal("13000"))
+
+
+def test_a_write_to_this_years_figures_leaves_last_years_standing(cast):
+    def figure_queries(year: int) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            year_stats(year, date(year, 6, 5), cast.city)
+        return [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
+
+    figure_queries(2021), figure_queries(2022)
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("7")})
+    assert figure_queries(2021) == []  # every part remembered
+    assert len(figure_queries(2022)) == 1
+    project = cast.p_suizhong  # a project's own figures (its total) count in every year
+    project_services.update_project(cast.admin, project.pk, project.version, {"total_investment": Decimal("90000")})
+    assert len(figure_queries(2021)) == 1

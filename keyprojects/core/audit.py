@@ -168,24 +168,26 @@ def _stamp_history(sender: Any, instance: Any, history_instance: Any, **kwargs: 
 
 
 # --- the data versions: what cached figures are keyed by -----------------------------------
-ALL = None  # ``changed(regions=ALL)``: a write that may touch any figure
+ALL = None  # ``changed(touches=ALL)``: a write that may change any figure
+Touched = set[tuple[int, int | None]]  # (region id, plan year) pairs; year None: every year's figures
 
 
 @dataclass
 class _Written:
-    """What the open transaction wrote: the regions of its projects, or anything (``all``)."""
+    """What the open transaction wrote: (region, year) pairs, or anything (``all``)."""
 
-    regions: set[int] = dataclasses.field(default_factory=set)
+    touched: Touched = dataclasses.field(default_factory=set)
     all: bool = False
 
 
-def changed(using: str = "default", regions: Iterable[int | None] | None = ALL) -> None:
+def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | None = ALL) -> None:
     """Count a write: once its transaction commits (at once outside one), the data versions go
     up by one (``core.models.DataVersion``): the one of every write, and either those of the
-    given regions (ids of the regions of the projects written, and of the regions above them)
-    or, for a write that names none, the one every cached figure depends on. Called for every
-    model save, delete and many-to-many change (signals, below) and by the bulk writes here,
-    which send none; one update per transaction however many writes it makes."""
+    figures it touched (``touches``: the regions of the projects written, each with the plan
+    year whose figures changed, or None for a change to every year's, such as a project's
+    total) or, for a write that says nothing of where, the one every cached figure depends on.
+    Called for every model save, delete and many-to-many change (signals, below) and by the
+    bulk writes here, which send none; one update per transaction however many writes it makes."""
     connection = connections[using]
     # (Django keeps the callbacks of the open transaction in ``run_on_commit``; one of ours is
     # enough. A savepoint rolled back drops its callbacks, and the writes they stood for.)
@@ -194,10 +196,10 @@ def changed(using: str = "default", regions: Iterable[int | None] | None = ALL) 
     new = written is None
     if new:
         written = _Written()
-    if regions is ALL or None in regions:
+    if touches is ALL:
         written.all = True
     else:
-        written.regions.update(regions)
+        written.touched.update(touches)
     if new:  # (outside a transaction the callback runs at once)
         transaction.on_commit(functools.partial(_bump, using, written), using=using)
 
@@ -209,8 +211,10 @@ def _bump(using: str, written: _Written) -> None:
 
     scopes = {"", "*"} if written.all else {""}
     if not written.all:
-        for path in Region.objects.using(using).filter(pk__in=written.regions).values_list("path", flat=True):
-            scopes |= region_scopes(path)
+        paths = dict(Region.objects.using(using).filter(pk__in={r for r, _year in written.touched})
+                     .values_list("pk", "path"))
+        for region, year in written.touched:
+            scopes |= region_scopes(paths[region], year)
     try:
         versions = DataVersion.objects.using(using)
         if versions.filter(scope__in=scopes).update(n=models.F("n") + 1) < len(scopes):
@@ -222,11 +226,21 @@ def _bump(using: str, written: _Written) -> None:
         # a migration that writes data before the counter's own migration has run
 
 
-def region_scopes(path: str) -> set[str]:
-    """The version rows a write to a project on the region at ``path`` moves: those of the
-    region and every region above it, and the one of the region itself ("=" + path)."""
+def region_scopes(path: str, year: int | None) -> set[str]:
+    """The version rows a write to a project on the region at ``path`` moves, for the region
+    and every region above it and for the region itself alone ("=" + path): the one of any
+    write there, and the one of writes to the figures of ``year`` (``@year``) or, for a write
+    to every year's figures, ``#``. A year's figures are keyed by ``#`` and ``@year``
+    (``region_year_scopes``), figures of no one year by the first."""
     parts = path.strip("/").split("/")
-    return {"/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)} | {"=" + path}
+    regions = {"/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)} | {"=" + path}
+    return regions | {f"{scope}{'#' if year is None else f'@{year}'}" for scope in regions}
+
+
+def region_year_scopes(scope: str, year: int) -> tuple[str, str]:
+    """The version rows the figures of ``year`` in a region's ``scope`` (a path, or "=" and a
+    path) depend on: writes to every year's figures there, and to that year's."""
+    return f"{scope}#", f"{scope}@{year}"
 
 
 def data_version(using: str = "default") -> int:
@@ -260,21 +274,20 @@ def _written(sender: Any, instance: Any = None, using: str = "default", update_f
              **kwargs: Any) -> None:
     # Logging in or using a token (last_login, last_used_at) changes no data.
     if not (update_fields and update_fields <= {"last_login", "last_used_at"}):
-        changed(using, touched_regions([instance]))
+        changed(using, touched([instance]))
 
 
-def touched_regions(objs: Iterable[Any]) -> set[int] | None:
-    """The regions whose figures writing ``objs`` changes, as their models say
-    (``touched_regions()``: a project's region, a plan's or a report's project's), or ``ALL``
-    if any of them cannot say."""
-    regions: set[int] = set()
+def touched(objs: Iterable[Any]) -> Touched | None:
+    """The figures writing ``objs`` changes, as their models say (``touched()``: a project's
+    region, a plan's or a report's project's with its year), or ``ALL`` if any cannot say."""
+    pairs: Touched = set()
     for obj in objs:
-        touched = getattr(obj, "touched_regions", None)
-        these = touched() if touched is not None else ALL
+        says = getattr(obj, "touched", None)
+        these = says() if says is not None else ALL
         if these is ALL:
             return ALL
-        regions |= these
-    return regions
+        pairs |= these
+    return pairs
 
 
 def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
@@ -307,7 +320,7 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
     audit = {"history_user_id": user.pk if user else None, "history_source": ctx.source,
              "history_detail": ctx.detail[:200], "history_ip": ctx.ip}
     meta = model._meta
-    regions = touched_regions([*created, *changed])
+    touches = touched([*created, *changed])
     if created:
         _link_saved_relations(meta, created)
         for field in meta.concrete_fields:
@@ -316,18 +329,18 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
                     setattr(obj, field.attname, stamp)
         saved = [f for f in meta.concrete_fields if f is not meta.pk]
         rows = [[getattr(obj, f.attname) for f in saved] for obj in created]
-        pks = insert_rows(model, saved, rows, returning=True, regions=regions)
+        pks = insert_rows(model, saved, rows, returning=True, touches=touches)
         for obj, pk in zip(created, pks, strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, router.db_for_write(model)
         # Their history rows hold the same values: read once.
         known = ([meta.pk.attname] + [f.attname for f in saved], [[pk, *row] for pk, row in zip(pks, rows, strict=True)])
-        _insert_history(model, created, {**audit, "history_date": stamp, "history_type": "+"}, regions, known)
+        _insert_history(model, created, {**audit, "history_date": stamp, "history_type": "+"}, touches, known)
     if changed and fields:
         _link_saved_relations(meta, changed)
-        _update(model, [meta.get_field(name) for name in sorted(set(fields))], changed, regions)
+        _update(model, [meta.get_field(name) for name in sorted(set(fields))], changed, touches)
     if changed:
-        _insert_history(model, changed, {**audit, "history_date": stamp, "history_type": "~"}, regions)
+        _insert_history(model, changed, {**audit, "history_date": stamp, "history_type": "~"}, touches)
     for name, wanted in (m2m or {}).items():
         _set_m2m(meta.get_field(name), wanted)
     history_m2m = getattr(model.history.model, "_history_m2m_fields", [])  # type: ignore[attr-defined]
@@ -352,7 +365,7 @@ def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
 
 
 def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any],
-                    regions: set[int] | None, known: tuple[list[str], list[list[Any]]] | None = None) -> None:
+                    touches: Touched | None, known: tuple[list[str], list[list[Any]]] | None = None) -> None:
     """A history row per object: its tracked columns as they stand, then ``values`` (the
     history columns), its ``_change_reason``, and any other column's default. ``known``: the
     objects' values the caller has read already (attnames, a row of values per object), which
@@ -370,19 +383,19 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
         row = ([given[i][j] for j in at] if known is not None else [getattr(obj, name) for name in tracked]) + fixed
         row[len(tracked) + reason] = getattr(obj, "_change_reason", None)
         rows.append(row)
-    insert_rows(history, [history._meta.get_field(name) for name in tracked] + rest, rows, regions=regions)
+    insert_rows(history, [history._meta.get_field(name) for name in tracked] + rest, rows, touches=touches)
 
 
 def insert_rows(model: type[models.Model], fields: list[Any], rows: list[list[Any]], returning: bool = False,
-                regions: Iterable[int] | None = ALL) -> list[Any]:
+                touches: Touched | None = ALL) -> list[Any]:
     """INSERT ``rows`` (values of ``fields``) into ``model``'s table; with ``returning``, the
-    pks the database gave them, in order. ``regions``: those whose figures the rows change
+    pks the database gave them, in order. ``touches``: the figures the rows change
     (``changed``), all of them if not given. PostgreSQL takes the rows by COPY (pks drawn from
     the table's sequence first), several times faster than a multi-row INSERT. SQLite takes
     them by multi-row INSERT ... RETURNING when pks are wanted, as many rows a statement as
     its parameter limit allows, else by one prepared single-row INSERT."""
     connection = connections[router.db_for_write(model)]
-    changed(connection.alias, regions)
+    changed(connection.alias, touches)
     table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk
     pks: list[Any] = []
     with connection.cursor() as cursor:
@@ -415,10 +428,10 @@ def _columns(connection: Any, fields: list[Any]) -> str:
     return ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
-def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], regions: set[int] | None) -> None:
+def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], touches: Touched | None) -> None:
     """UPDATE ``fields`` of ``objs``, one parameter set per object (a prepared statement)."""
     connection = connections[router.db_for_write(model)]
-    changed(connection.alias, regions)
+    changed(connection.alias, touches)
     quote, pk = connection.ops.quote_name, model._meta.pk
     columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     rows = [[getattr(obj, f.attname) for f in fields] + [obj.pk] for obj in objs]

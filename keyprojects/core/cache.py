@@ -39,18 +39,18 @@ def cached(compute: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return found
 
 
-def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[Any, tuple[str, Q]],
+def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[Any, tuple[tuple[str, ...], Q]],
                     part_of: Callable[[dict[str, Any]], Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """The rows of ``compute(*args, restrict=..., **kwargs)`` remembered a part at a time, each
-    until a write in its part: ``parts`` maps a part's name to its data-version scope (e.g. a
+    until a write in its part: ``parts`` maps a part's name to its data-version scopes (e.g. a
     city's region path, ``core.models.DataVersion``) and to the filter that selects its rows;
     ``part_of`` names the part of a row. The parts' rows still remembered are served, and the
     others computed in one call, restricted to them: after a write in one county a province's
     rows cost a query over that county's city. Rows are language-neutral sums, so the
     language is not part of the key."""
-    current = versions({"*"} | {scope for scope, _where in parts.values()})
-    keys = {name: _key(compute, (current["*"], name, current[scope]), None, args, kwargs)
-            for name, (scope, _where) in parts.items()}
+    current = versions({"*"} | {scope for scopes, _where in parts.values() for scope in scopes})
+    keys = {name: _key(compute, (current["*"], name, [current[s] for s in scopes]), None, args, kwargs)
+            for name, (scopes, _where) in parts.items()}
     found = cache.get_many(list(keys.values()))
     missing = [name for name, key in keys.items() if key not in found]
     if missing:

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader
+from keyprojects.core.audit import region_year_scopes
 from keyprojects.core.cache import cached_in_parts
 from keyprojects.projects.models import (
     CONTINUING_NATURES,
@@ -297,17 +298,22 @@ def region_rows(year: int, as_of: date | None, region: Region | None, plans: Que
     if region is None:
         return grouped_rows(year, as_of, region, plans, by, series)
     by = by if "region" in by else ("region", *by)
-    return cached_in_parts(grouped_rows, region_parts(region, "project__"), _part_of_row,
+    return cached_in_parts(grouped_rows, region_parts(region, "project__", year), _part_of_row,
                            year, as_of, region, plans, by, series)
 
 
-def region_parts(region: Region, prefix: str) -> dict[str, tuple[str, Q]]:
+def region_parts(region: Region, prefix: str, year: int | None = None) -> dict[str, tuple[tuple[str, ...], Q]]:
     """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
-    region itself (its 本级), by code, with the data version that moves on a write in the part
-    and the filter selecting its rows (``prefix``: the path from a row to its project)."""
-    parts = {c.code: (c.path, Q(**{f"{prefix}region__path__startswith": c.path}))
+    region itself (its 本级), by code, with the data versions that move on a write in the part
+    (with ``year``, on a write to that year's figures there: last year's figures stand while
+    this year's reports come in) and the filter selecting its rows (``prefix``: the path from a
+    row to its project)."""
+    def scopes(scope: str) -> tuple[str, ...]:
+        return region_year_scopes(scope, year) if year is not None else (scope,)
+
+    parts = {c.code: (scopes(c.path), Q(**{f"{prefix}region__path__startswith": c.path}))
              for c in Region.objects.filter(parent=region).order_by("code")}
-    parts[region.code] = ("=" + region.path, Q(**{f"{prefix}region": region}))
+    parts[region.code] = (scopes("=" + region.path), Q(**{f"{prefix}region": region}))
     return parts
 
 
@@ -454,7 +460,7 @@ def overview(year: int, as_of: date, region: Region | None = None, plans: QueryS
     each."""
     assert set(by) <= set(ADDITIVE), by
     rows = region_rows(year, as_of, region, plans, by, series=True)
-    total = _total(rows, year, as_of, region, plans, series=True)
+    total = _total(rows, as_of, series=True)
     stats = _with_year(_stats_from(total, as_of), year, as_of)
     result: dict[str, Any] = {"stats": stats, "series": _series(total, stats["plan"]["annual_plan"])}
     for b in by:
@@ -462,12 +468,12 @@ def overview(year: int, as_of: date, region: Region | None = None, plans: QueryS
     return result
 
 
-def _total(rows: list[dict[str, Any]], year: int, as_of: date | None, region: Region | None,
-           plans: QuerySet | None, series: bool = False) -> dict[str, Any]:
-    """The sums of additive groups added up (no plan rows: the plain aggregate's zeros)."""
+def _total(rows: list[dict[str, Any]], as_of: date | None, series: bool = False) -> dict[str, Any]:
+    """The sums of additive groups added up (no rows: the zeros of an aggregate over none,
+    which Django gives without a query)."""
     if rows:
         return _add_up(rows)
-    return _aggregate(plans_in(year, region, plans), as_of, **(_month_sums(as_of) if series else {}))
+    return _aggregate(AnnualPlan.objects.none(), as_of, **(_month_sums(as_of) if series else {}))
 
 
 def _labels(by: str, keys: list[Any]) -> dict[Any, str]:
@@ -520,7 +526,7 @@ def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> D
 def year_stats(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> dict[str, Any]:
     """Everything about a plan year as of a date: ``plan_stats`` plus 时间进度 and the gap
     (added up from ``region_rows``, which remembers each part of the region)."""
-    total = _total(region_rows(year, as_of, region, plans, ()), year, as_of, region, plans)
+    total = _total(region_rows(year, as_of, region, plans, ()), as_of)
     return _with_year(_stats_from(total, as_of), year, as_of)
 
 

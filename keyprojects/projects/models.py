@@ -178,13 +178,13 @@ class Project(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
         project = super().from_db(db, field_names, values)
-        project._stored_region_id = project.__dict__.get("region_id")  # where it was: see touched_regions
+        project._stored_region_id = project.__dict__.get("region_id")  # where it was: see touched
         return project
 
-    def touched_regions(self) -> set[int] | None:
-        """The regions whose figures writing this project changes (``core.audit.changed``): its
-        region, and the one it was read with if it moves."""
-        return {self.region_id, getattr(self, "_stored_region_id", None)} - {None}
+    def touched(self) -> set[tuple[int, int | None]] | None:
+        """The figures writing this project changes (``core.audit.changed``): every year's, in its
+        region and in the one it was read with if it moves."""
+        return {(region, None) for region in {self.region_id, getattr(self, "_stored_region_id", None)} - {None}}
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -212,13 +212,17 @@ def validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) 
 
 class OfProject:
     """A model whose rows belong to one project: writing one changes the figures of that
-    project's region (``core.audit.changed``)."""
+    project's region (``core.audit.changed``), of its ``figures_year`` (None: every year's)."""
 
-    def touched_regions(self) -> set[int] | None:
+    def touched(self) -> set[tuple[int, int | None]] | None:
         try:
-            return self.project.touched_regions()  # type: ignore[attr-defined]
+            regions = self.project.touched()  # type: ignore[attr-defined]
         except ObjectDoesNotExist:  # the project is gone (a delete of it counts its region)
             return None
+        return {(region, self.figures_year()) for region, _every_year in regions}
+
+    def figures_year(self) -> int | None:
+        return None
 
 
 class FundingSource(OfProject, models.Model):
@@ -337,6 +341,9 @@ class AnnualPlan(OfProject, models.Model):
     @property
     def is_new(self) -> bool:
         return self.nature == Nature.NEW
+
+    def figures_year(self) -> int | None:
+        return self.year
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

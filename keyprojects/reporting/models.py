@@ -102,6 +102,9 @@ class ProgressReport(OfProject, models.Model):
     def __str__(self) -> str:
         return f"{self.project} {self.period.label}"
 
+    def figures_year(self) -> int | None:
+        return self.period.year
+
     @classmethod
     def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
         report = super().from_db(db, field_names, values)
@@ -124,8 +127,8 @@ class ReportPhoto(models.Model):
     def __str__(self) -> str:
         return self.caption or self.image.name
 
-    def touched_regions(self) -> set[int] | None:
-        return self.report.touched_regions()
+    def touched(self) -> set[tuple[int, int | None]] | None:
+        return self.report.touched()
 
 
 class PlanProgress(models.Model):

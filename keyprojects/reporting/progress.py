@@ -17,7 +17,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 
-from keyprojects.core.audit import ALL, chunks, insert_rows, touched_regions
+from keyprojects.core.audit import ALL, chunks, insert_rows, touched
 
 
 def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> int:
@@ -47,7 +47,7 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
             _put(rows.setdefault(plan, {"plan_id": plan}), month, done, ytd, reviewed_at)
         PlanProgress.objects.filter(plan_id__in=ids).delete()
         insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()],
-                    regions=ALL if everything else {region for *_plan, region in found})
+                    touches=ALL if everything else {(region, year) for _pk, _project, year, region in found})
         written += len(rows)
     return written
 
@@ -70,7 +70,7 @@ def add_first(plans: Iterable[tuple[Any, Iterable[Any]]]) -> int:
     fields = PlanProgress._meta.concrete_fields
     if rows:
         insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()],
-                    regions=touched_regions(plan for plan, _reports in plans))
+                    touches=touched(plan for plan, _reports in plans))
     return len(rows)
 
 

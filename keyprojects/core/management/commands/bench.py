@@ -267,9 +267,10 @@ class Command(BaseCommand):
             self.check_floor_matches_engine(region)
 
     def county_write(self) -> None:
-        """What saving a report in one county does to the remembered figures: the data versions
-        of that county and the regions above it move (``core.audit.changed``)."""
-        changed(regions={self.county.pk})
+        """What saving a report of the plan year in one county does to the remembered figures:
+        the data versions of that county and the regions above it move, for any write and for
+        that year's figures (``core.audit.changed``)."""
+        changed(touches={(self.county.pk, self.year)})
 
     def check_floor_matches_engine(self, region: Region) -> None:
         stats = plan_stats(plans_in(self.year, region), self.as_of)
