@@ -190,3 +190,10 @@ def test_a_write_to_this_years_figures_leaves_last_years_standing(cast):
     project = cast.p_suizhong  # a project's own figures (its total) count in every year
     project_services.update_project(cast.admin, project.pk, project.version, {"total_investment": Decimal("90000")})
     assert len(figure_queries(2021)) == 1
+
+
+def test_a_plan_moved_to_another_year_counts_for_every_year(cast):
+    plan = AnnualPlan.objects.get(project=cast.p_suizhong, year=2022)
+    assert plan.touched() == {(cast.suizhong.pk, 2022)}
+    plan.year = 2021
+    assert plan.touched() == {(cast.suizhong.pk, None)}

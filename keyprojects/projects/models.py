@@ -342,8 +342,15 @@ class AnnualPlan(OfProject, models.Model):
     def is_new(self) -> bool:
         return self.nature == Nature.NEW
 
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        plan = super().from_db(db, field_names, values)
+        plan._stored_year = plan.__dict__.get("year")
+        return plan
+
     def figures_year(self) -> int | None:
-        return self.year
+        stored = getattr(self, "_stored_year", None)
+        return self.year if stored in (None, self.year) else None  # moved to another year: say every year
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

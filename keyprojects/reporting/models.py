@@ -103,13 +103,15 @@ class ProgressReport(OfProject, models.Model):
         return f"{self.project} {self.period.label}"
 
     def figures_year(self) -> int | None:
-        return self.period.year
+        stored = getattr(self, "_stored_period_id", None)
+        return self.period.year if stored in (None, self.period_id) else None  # moved: say every year
 
     @classmethod
     def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
         report = super().from_db(db, field_names, values)
         # What was stored: a save that takes a report out of "approved" must refresh the roll-up.
         report._stored_status = report.__dict__.get("status")
+        report._stored_period_id = report.__dict__.get("period_id")
         return report
 
 
