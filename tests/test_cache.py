@@ -197,3 +197,13 @@ def test_a_plan_moved_to_another_year_counts_for_every_year(cast):
     assert plan.touched() == {(cast.suizhong.pk, 2022)}
     plan.year = 2021
     assert plan.touched() == {(cast.suizhong.pk, None)}
+
+
+def test_a_write_in_a_region_deleted_since_moves_every_figure(cast):
+    from keyprojects.core.audit import changed
+    from keyprojects.regions.models import Region
+
+    gone = Region.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
+    before = versions(scopes_of(cast.lianshan))
+    changed(touches={(gone, 2022)})  # outside a transaction: counted at once
+    assert moved(before) == {"*"}

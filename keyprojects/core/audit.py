@@ -213,8 +213,8 @@ def _bump(using: str, written: _Written) -> None:
     if not written.all:
         paths = dict(Region.objects.using(using).filter(pk__in={r for r, _year in written.touched})
                      .values_list("pk", "path"))
-        for region, year in written.touched:
-            scopes |= region_scopes(paths[region], year)
+        for region, year in written.touched:  # (a region deleted since: say everything)
+            scopes |= region_scopes(paths[region], year) if region in paths else {"*"}
     try:
         versions = DataVersion.objects.using(using)
         if versions.filter(scope__in=scopes).update(n=models.F("n") + 1) < len(scopes):
