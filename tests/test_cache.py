@@ -27,6 +27,9 @@ DAY = date(2022, 6, 5)
 def real_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                                    "LOCATION": "test-cache"}}
+    from django.core.cache import cache
+
+    cache.clear()  # each test's database starts its data versions afresh: so must the cache
 
 
 def stats(cast) -> dict:
@@ -207,3 +210,28 @@ def test_a_write_in_a_region_deleted_since_moves_every_figure(cast):
     before = versions(scopes_of(cast.lianshan))
     changed(touches={(gone, 2022)})  # outside a transaction: counted at once
     assert moved(before) == {"*"}
+
+
+def test_a_long_lists_order_and_years_stand_through_writes_in_other_cities(cast, client):
+    with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+        for n in range(55):
+            cast.project(f"连山区测试项目{n:02d}", cast.lianshan, Decimal("600"))
+    client.force_login(cast.admin)  # 葫芦岛市's: the list holds its projects only
+    url = reverse("projects:list") + "?year=2022&page=2"
+
+    def order_queries() -> tuple[int, list[str]]:
+        """How many times the list's whole key order and its plan years were found; page 2."""
+        with CaptureQueriesContext(connection) as queries:
+            names = [p.name for p in client.get(url).context["page"]]
+        return len([q for q in queries if ('AS "pk"' in q["sql"] and "LIMIT" not in q["sql"])
+                    or 'MIN("projects_annualplan"."year")' in q["sql"]]), names
+
+    count, names = order_queries()
+    assert count == 2 and len(names) == 7  # the city's 57 projects: the last 7 on page 2
+    project = cast.p_jinzhou  # another city's project changes: the order stands
+    project_services.update_project(cast.superuser, project.pk, project.version, {"name": "锦州港扩建工程（二期）"})
+    assert order_queries() == (0, names)
+    project = cast.p_suizhong  # one of the city's: the order is found again, and shows the change
+    project_services.update_project(cast.admin, project.pk, project.version, {"name": "绥中风电项目"})
+    count, names = order_queries()
+    assert count == 2 and "绥中风电项目" in names

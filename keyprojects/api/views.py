@@ -166,8 +166,9 @@ class ProjectViewSet(viewsets.ModelViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         projects = self.filter_queryset(self.get_queryset())
-        totals = cached(list_totals, projects, region_holding(request.user))  # the same while a client pages
-        self.paginator.known_count = totals["count"]
+        region = region_holding(request.user)
+        totals = cached(list_totals, projects, region)  # the same while a client pages
+        self.paginator.known_count, self.paginator.region = totals["count"], region
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.data["totals"] = to_json(totals)

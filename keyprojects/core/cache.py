@@ -31,7 +31,21 @@ def cached(compute: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     arguments are part of the key, querysets (a user's scope, a list's filters) by their SQL,
     model instances by pk, and so is the language (labels are translated). ``SECONDS`` bounds
     what a write made outside the product (raw SQL, a restored backup) can leave stale."""
-    key = _key(compute, data_version(), get_language(), args, kwargs)
+    return _remembered(_key(compute, data_version(), get_language(), args, kwargs), compute, args, kwargs)
+
+
+def cached_within(region: Any, compute: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``cached``, for a result that depends only on rows in ``region`` (None: anywhere), such
+    as the order of a list that a user whose scope is a city sees: remembered until a write in
+    the region, or one naming no region, rather than until any write at all."""
+    if region is None:
+        return cached(compute, *args, **kwargs)
+    current = versions(["*", region.path])
+    key = _key(compute, ("within", current["*"], region.path, current[region.path]), get_language(), args, kwargs)
+    return _remembered(key, compute, args, kwargs)
+
+
+def _remembered(key: str, compute: Callable[..., T], args: tuple, kwargs: dict[str, Any]) -> T:
     found = cache.get(key)
     if found is None:
         found = compute(*args, **kwargs)

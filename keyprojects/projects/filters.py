@@ -28,7 +28,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, User
-from keyprojects.core.cache import cached
+from keyprojects.core.cache import cached_within
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.indicators.engine import completed_ytd, started_q
@@ -50,10 +50,11 @@ YES_NO = [("yes", _("是")), ("no", _("否"))]
 NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）"))]
 
 
-def plan_years(projects: QuerySet) -> list[int]:
+def plan_years(projects: QuerySet, region: Region | None = None) -> list[int]:
     """The plan years of ``projects``, latest first; remembered until the next write (a year
-    with plans elsewhere but none among ``projects`` costs a scan of that year's plans)."""
-    return cached(_plan_years, projects)
+    with plans elsewhere but none among ``projects`` costs a scan of that year's plans), or with
+    ``region`` (one that holds all ``projects``) until the next write in it."""
+    return cached_within(region, _plan_years, projects)
 
 
 def _plan_years(projects: QuerySet) -> list[int]:

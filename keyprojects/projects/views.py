@@ -46,15 +46,16 @@ def _form_errors_from(exc: ValidationError, form) -> None:
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     visible = Project.objects.visible_to(request.user)
-    years = plan_years(visible)
+    region = region_holding(request.user)
+    years = plan_years(visible, region)
     params: QueryDict = request.GET.copy()
     if "year" not in params and years:
         params["year"] = str(years[0])
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)
     projects = project_filter.qs.select_related("region", "sector", "owner")
     as_of = project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None
-    totals = cached(list_totals, project_filter.qs, region_holding(request.user))  # the same while the user pages
-    page = Paginator(projects, PAGE_SIZE, count=totals["count"]).get_page(request.GET.get("page"))
+    totals = cached(list_totals, project_filter.qs, region)  # the same while the user pages
+    page = Paginator(projects, PAGE_SIZE, count=totals["count"], region=region).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     context = {
@@ -79,7 +80,7 @@ def project_export(request: HttpRequest) -> HttpResponse:
 
     visible = Project.objects.visible_to(request.user)
     params = request.GET.copy()
-    years = plan_years(visible)
+    years = plan_years(visible, region_holding(request.user))
     if not params.get("year") and years:
         params["year"] = str(years[0])
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)

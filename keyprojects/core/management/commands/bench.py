@@ -170,6 +170,8 @@ class Command(BaseCommand):
         self.province_reader = self.bench_province_reader()
         self.city_admin = User.objects.get(username=f"{USERNAME_PREFIX}{self.city.code}")
         self.county = Region.objects.filter(parent=self.city).order_by("code").first()
+        self.elsewhere = (Region.objects.filter(parent__parent=self.province, level=Region.Level.COUNTY)
+                          .exclude(parent=self.city).order_by("code").first())  # a county of another city
         self.stdout.write(f"database: {connection.vendor}; {self.province.name} {self.year}, as of {self.as_of}; "
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
@@ -272,6 +274,10 @@ class Command(BaseCommand):
         that year's figures (``core.audit.changed``)."""
         changed(touches={(self.county.pk, self.year)})
 
+    def elsewhere_write(self) -> None:
+        """The same in a county of another city: what a city's own figures and lists never show."""
+        changed(touches={(self.elsewhere.pk, self.year)})
+
     def check_floor_matches_engine(self, region: Region) -> None:
         stats = plan_stats(plans_in(self.year, region), self.as_of)
         rows = floor_rows(region, self.year, self.as_of)
@@ -303,6 +309,8 @@ class Command(BaseCommand):
                      None, "p95 ≤ 200 ms")
             self.add(f"{name}, after a write in {self.county.name}",
                      timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
+            self.add(f"{name}, after a write in {self.elsewhere.parent.name}{self.elsewhere.name}",
+                     timed(self.get(client, url), runs, before=self.elsewhere_write), None, "p95 ≤ 200 ms")
             self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
 
     # --- export -------------------------------------------------------------------------------
