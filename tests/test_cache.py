@@ -235,3 +235,22 @@ def test_a_long_lists_order_and_years_stand_through_writes_in_other_cities(cast,
     project_services.update_project(cast.admin, project.pk, project.version, {"name": "绥中风电项目"})
     count, names = order_queries()
     assert count == 2 and "绥中风电项目" in names
+
+
+def test_a_citys_dashboard_stands_through_writes_in_other_cities(cast, client):
+    client.force_login(cast.admin)
+    url = reverse("dashboard") + "?year=2022&as_of=2022-06-05"
+
+    def queries() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return [q["sql"] for q in captured]
+
+    queries()
+    repeat = len(queries())  # served from memory
+    project = cast.p_jinzhou  # 锦州市's: as if nothing was written
+    project_services.update_project(cast.superuser, project.pk, project.version, {"total_investment": Decimal("1")})
+    assert len(queries()) == repeat
+    project = cast.p_suizhong  # 葫芦岛市's: its figures are found again
+    project_services.update_project(cast.admin, project.pk, project.version, {"total_investment": Decimal("90000")})
+    assert [q for q in queries() if "SUM(" in q.upper()]

@@ -29,7 +29,7 @@ from rest_framework.views import APIView
 from keyprojects.accounts import services as account_services
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
-from keyprojects.core.cache import cached
+from keyprojects.core.cache import cached_within
 from keyprojects.core.permissions import (
     nearby,
     region_holding,
@@ -167,7 +167,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         projects = self.filter_queryset(self.get_queryset())
         region = region_holding(request.user)
-        totals = cached(list_totals, projects, region)  # the same while a client pages
+        totals = cached_within(region, list_totals, projects, region)  # the same while a client pages
         self.paginator.known_count, self.paginator.region = totals["count"], region
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -405,12 +405,12 @@ class IndicatorView(APIView):
         plans = None if sees_all_of(request.user, region) else AnnualPlan.objects.visible_to(request.user)
         wanted = [b for b in BREAKDOWNS if b in (params.get("by") or BREAKDOWNS) and (b != "region" or region)]
         # The dashboard's three breakdowns come with the totals from one query; the others one each.
-        now = cached(overview, year, as_of, region, plans, by=tuple(b for b in OVERVIEW if b in wanted))
+        now = cached_within(region, overview, year, as_of, region, plans, by=tuple(b for b in OVERVIEW if b in wanted))
         payload = {"region": region.name if region else None, "region_code": region.code if region else None,
                    "year": year, "as_of": as_of.isoformat(), **to_json(now["stats"])}
         payload["breakdowns"] = {
             by: [to_json({k: v for k, v in row.items() if k != "region"})
-                 for row in (now[by] if by in OVERVIEW else cached(breakdown, year, as_of, by, region, plans))]
+                 for row in (now[by] if by in OVERVIEW else cached_within(region, breakdown, year, as_of, by, region, plans))]
             for by in wanted
         }
         return Response(payload)

@@ -1,10 +1,14 @@
 """Results remembered until the data changes.
 
-Every committed write moves the data version (``core.audit.data_version``), and the key of a
-remembered result holds it: a result computed before any write is never served after it.
-What is remembered: the indicators (the dashboard's and the API's), a list's totals line, and
-the order of a long list's keys (``core.paging``), all the same for every view until the next
-write.
+Every committed write moves data versions (``core.audit.changed``): the one of every write, and
+those of the regions and plan years it touched (``core.models.DataVersion``). The key of a
+remembered result holds the versions it depends on, so a result computed before a write that
+could change it is never served after it:
+- ``cached``: until any write;
+- ``cached_within``: until a write in one region (or one naming no region) — a dashboard's
+  figures, a list's totals, order and plan years for a user whose scope is a region;
+- ``cached_in_parts``: grouped rows a part of a region at a time, so that after a write in one
+  county only its part is computed again (``indicators.engine.region_rows``).
 """
 
 from __future__ import annotations

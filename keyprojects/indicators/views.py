@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keyprojects.core.cache import cached
+from keyprojects.core.cache import cached_within
 from keyprojects.core.money import to_yi
 from keyprojects.core.permissions import regions_for, sees_all_of
 from keyprojects.projects.models import AnnualPlan, Project
@@ -121,9 +121,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     plans = None if sees_all_of(request.user, region) else visible_plans
 
     by_region = region is not None and region.level != Region.Level.ZONE
-    now = cached(overview, year, as_of, region, plans, by=OVERVIEW if by_region else ("sector", "batch"))
+    # (remembered until a write in the region: a write in another city leaves them standing)
+    now = cached_within(region, overview, year, as_of, region, plans, by=OVERVIEW if by_region else ("sector", "batch"))
     stats = now["stats"]
-    last_year = cached(year_stats, year - 1, same_day_last_year(as_of), region, plans)
+    last_year = cached_within(region, year_stats, year - 1, same_day_last_year(as_of), region, plans)
     headline = {
         "plan": links.group(stats),
         "new_started": links.figure(stats["new_started"]["count"], "count", "new_started",
@@ -142,7 +143,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     batch_rows = now["batch"]
     for row in batch_rows:
         row["links"] = links.group(row, batch=row["key"])
-    leader_rows = sorted(cached(breakdown, year, as_of, "leader", region, plans), key=lambda r: -r["plan"]["count"])
+    leader_rows = sorted(cached_within(region, breakdown, year, as_of, "leader", region, plans), key=lambda r: -r["plan"]["count"])
     for row in leader_rows:
         row["links"] = links.group(row, leader=row["key"])
 

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
-from keyprojects.core.audit import audited
+from keyprojects.core.audit import Touched, audited
 from keyprojects.core.money import format_wan
 from keyprojects.regions.models import Region
 
@@ -181,7 +181,7 @@ class Project(models.Model):
         project._stored_region_id = project.__dict__.get("region_id")  # where it was: see touched
         return project
 
-    def touched(self) -> set[tuple[int, int | None]] | None:
+    def touched(self) -> Touched | None:
         """The figures writing this project changes (``core.audit.changed``): every year's, in its
         region and in the one it was read with if it moves."""
         return {(region, None) for region in {self.region_id, getattr(self, "_stored_region_id", None)} - {None}}
@@ -214,7 +214,7 @@ class OfProject:
     """A model whose rows belong to one project: writing one changes the figures of that
     project's region (``core.audit.changed``), of its ``figures_year`` (None: every year's)."""
 
-    def touched(self) -> set[tuple[int, int | None]] | None:
+    def touched(self) -> Touched | None:
         try:
             regions = self.project.touched()  # type: ignore[attr-defined]
         except ObjectDoesNotExist:  # the project is gone (a delete of it counts its region)

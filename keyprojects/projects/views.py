@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.cache import cached
+from keyprojects.core.cache import cached_within
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, region_holding, require
 from keyprojects.indicators.engine import INDICATORS, list_totals
@@ -54,7 +54,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     project_filter = ProjectFilter(params, queryset=visible, user=request.user)
     projects = project_filter.qs.select_related("region", "sector", "owner")
     as_of = project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None
-    totals = cached(list_totals, project_filter.qs, region)  # the same while the user pages
+    totals = cached_within(region, list_totals, project_filter.qs, region)  # the same while the user pages
     page = Paginator(projects, PAGE_SIZE, count=totals["count"], region=region).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import User
-from keyprojects.core.audit import audited
+from keyprojects.core.audit import Touched, audited
 from keyprojects.projects.models import AnnualPlan, OfProject, Project, money_field
 from keyprojects.regions.models import Region
 
@@ -129,7 +129,7 @@ class ReportPhoto(models.Model):
     def __str__(self) -> str:
         return self.caption or self.image.name
 
-    def touched(self) -> set[tuple[int, int | None]] | None:
+    def touched(self) -> Touched | None:
         return self.report.touched()
 
 
