@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from test_ledgers import ledger_rows, write_xlsx
 
+from keyprojects.accounts import services as account_services
 from keyprojects.core.audit import Source, audit_context, data_version, region_scopes, versions
 from keyprojects.core.cache import cached
 from keyprojects.indicators.engine import breakdown, overview, plan_stats, plans_in, year_stats
@@ -138,6 +139,16 @@ def test_a_write_that_names_no_region_moves_every_figure(cast):
     before = versions(scopes_of(cast.lianshan))
     progress.refresh([cast.p_lianshan.plans.get().pk])  # one plan's: its region, its year
     assert moved(before) == region_scopes(cast.lianshan.path, 2022)
+
+
+def test_an_accounts_write_moves_no_figure(cast):
+    before = versions(["", *scopes_of(cast.lianshan)])
+    token, _key = account_services.create_token(cast.lianshan_clerk, cast.lianshan_clerk, "手机")
+    account_services.revoke_token(cast.lianshan_clerk, token.pk)
+    with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+        cast.lianshan_clerk.display_name = "连山区填报员（新）"
+        cast.lianshan_clerk.save()
+    assert moved(before) == {""}  # the count of every write, and no figure's
 
 
 def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):

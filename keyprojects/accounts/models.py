@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.audit import audited
+from keyprojects.core.audit import Touched, audited
 from keyprojects.regions.models import Region, simplify
 
 
@@ -73,6 +73,11 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    def touched(self) -> Touched:
+        """No figure: what a user sees is filtered by their scope afresh on every request, and a
+        remembered figure is keyed by that filter (``core.cache``), not by the account."""
+        return set()
+
     @property
     def region(self) -> Region | None:
         return self.unit.region if self.unit_id else None
@@ -127,6 +132,9 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    def touched(self) -> Touched:
+        return set()  # no figure (see User.touched)
 
     @property
     def active(self) -> bool:
