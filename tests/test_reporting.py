@@ -60,8 +60,13 @@ def test_file_submit_return_resubmit_approve(cast, period, client):
     client.force_login(cast.lianshan_clerk)
     response = client.post(reverse("reporting:fill", args=[period.pk]), {**fill_post(report), "submit": "1"})
     assert response.status_code == 302
+    version = report.version
     report.refresh_from_db()
     assert report.status == Status.SUBMITTED and report.submitted_by == cast.lianshan_clerk and not report.late
+    # the figures and the submission are one write: one version, one history row after the prefill's
+    assert report.version == version + 1
+    assert list(report.history.order_by("history_date").values_list("status", "progress")) == [
+        ("draft", ""), ("submitted", "主体结构施工")]
 
     client.force_login(cast.admin)
     client.post(reverse("reporting:return", args=[report.pk]), {"return_reason": "形象进度过简", "version": report.version})

@@ -62,8 +62,10 @@ def previous_reports(project_ids: list[int], period: ReportingPeriod) -> dict[in
     return {report.project_id: report for report in rows}
 
 
-def findings_for(report: ProgressReport) -> list[Finding]:
-    plan = AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).first()
+def findings_for(report: ProgressReport, plan: AnnualPlan | None = None) -> list[Finding]:
+    """The checks of ``report`` against last month's and its ``plan`` (read if not given)."""
+    if plan is None:
+        plan = AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).first()
     return check_report(report, previous_report(report.project_id, report.period), plan)
 
 
@@ -152,11 +154,14 @@ def prefill_period(user: User, period_id: int) -> int:
 @acting_as
 @transaction.atomic
 def save_draft(
-    user: User, project_id: int, period_id: int, data: dict[str, Any], expected_version: int | None = None
+    user: User, project_id: int, period_id: int, data: dict[str, Any], expected_version: int | None = None,
+    submit: bool = False,
 ) -> ProgressReport:
-    project = Project.objects.get(pk=project_id)
+    """Save a project's report for a period (created from last month's if it has none) as a draft,
+    or with ``submit`` as submitted: one write, checked as ``submit_report`` checks one."""
+    project = Project.objects.select_related("region").get(pk=project_id)
     require(user, "edit", project)
-    period = ReportingPeriod.objects.select_for_update().get(pk=period_id)
+    period = ReportingPeriod.objects.select_for_update(of=("self",)).select_related("region").get(pk=period_id)
     _refuse_if_locked(period)
     if not project.region.is_within(period.region):
         raise ValidationError(_("项目不属于该填报期的区划"))
@@ -176,15 +181,24 @@ def save_draft(
         if field in data:
             setattr(report, field, data[field])
     report.full_clean()
-    _refuse_blockers(report)  # figures that cannot be true are not kept, not even as a draft
+    _refuse_blockers(report, plan)  # figures that cannot be true are not kept, not even as a draft
+    if submit:
+        _mark_submitted(user, report)
     report.save()
     return report
 
 
-def _refuse_blockers(report: ProgressReport) -> None:
-    blockers = [f for f in findings_for(report) if f.is_blocker]
+def _refuse_blockers(report: ProgressReport, plan: AnnualPlan | None = None) -> None:
+    blockers = [f for f in findings_for(report, plan) if f.is_blocker]
     if blockers:
         raise ValidationError({f.field: f.message for f in blockers})
+
+
+def _mark_submitted(user: User, report: ProgressReport) -> None:
+    now = timezone.now()
+    report.status = Status.SUBMITTED
+    report.submitted_at, report.submitted_by = now, recorded(user)
+    report.late = timezone.localdate(now) > report.period.closes_on
 
 
 @acting_as
@@ -198,10 +212,7 @@ def submit_report(user: User, report_id: int, expected_version: int | None = Non
     if report.status not in (Status.DRAFT, Status.RETURNED):
         raise ValidationError(_("月报已%(status)s，不能重复报送") % {"status": report.get_status_display()})
     _refuse_blockers(report)
-    now = timezone.now()
-    report.status = Status.SUBMITTED
-    report.submitted_at, report.submitted_by = now, recorded(user)
-    report.late = timezone.localdate(now) > report.period.closes_on
+    _mark_submitted(user, report)
     report.version += 1
     report.save()
     return report
@@ -311,11 +322,9 @@ def save_reports(
     """Save (and optionally submit) many reports of one period at once: all or nothing."""
     saved, errors = [], {}
     for report_id, data, version in rows:
-        report = ProgressReport.objects.select_related("project").get(pk=report_id, period_id=period_id)
+        project_id = ProgressReport.objects.values_list("project_id", flat=True).get(pk=report_id, period_id=period_id)
         try:
-            report = save_draft(user, report.project_id, period_id, data, version)
-            if submit:
-                report = submit_report(user, report.pk, report.version)
+            report = save_draft(user, project_id, period_id, data, version, submit=submit)
         except (ValidationError, EditConflict) as exc:
             errors[report_id] = exc if isinstance(exc, ValidationError) else ValidationError(str(exc))
         else:
