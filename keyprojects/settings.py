@@ -85,6 +85,11 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # PostgreSQL's default random_page_cost (4) prices an index read as on a spinning disk, so
+        # a county's 345 projects were found by reading all 100,000 of the province (54 ms; 4 ms
+        # with 1.1, the usual value for SSDs and cached data). "?options=..." in the URL overrides.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c random_page_cost=1.1")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

@@ -142,3 +142,16 @@ def test_a_second_run_is_refused_unless_replace(liaoning):
     assert len(after) == 300 and not before & after
     deleted = Project.history.filter(id__in=before, history_type="-")
     assert deleted.count() == len(before)
+
+
+@pytest.mark.django_db
+def test_postgresql_prices_an_index_read_for_ssd():
+    """A county's reports are found through the projects' region index, not by reading the
+    province's every project (settings: random_page_cost)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL planner setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW random_page_cost")
+        assert cursor.fetchone()[0] == "1.1"
