@@ -19,6 +19,8 @@ from keyprojects.ledgers.importer import import_ledger
 from keyprojects.projects import services as project_services
 from keyprojects.projects.models import AnnualPlan, Sector
 from keyprojects.reporting import progress
+from keyprojects.reporting import services as reporting_services
+from keyprojects.reporting.models import ReportingPeriod
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 DAY = date(2022, 6, 5)
@@ -149,6 +151,14 @@ def test_an_accounts_write_moves_no_figure(cast):
         cast.lianshan_clerk.display_name = "连山区填报员（新）"
         cast.lianshan_clerk.save()
     assert moved(before) == {""}  # the count of every write, and no figure's
+
+
+def test_a_period_locked_counts_for_its_city_alone(cast):
+    period = reporting_services.create_period(cast.admin, cast.city, 2022, 5, date(2022, 5, 20), date(2022, 5, 25))
+    before = versions([*scopes_of(cast.lianshan), *region_scopes(cast.city.path, None)])
+    reporting_services.set_period_state(cast.admin, period.pk, ReportingPeriod.State.LOCKED)
+    # the city's (and the province's) versions of every year's figures; not "*", not a county's
+    assert moved(before) == region_scopes(cast.city.path, None)
 
 
 def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):

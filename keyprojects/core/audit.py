@@ -172,6 +172,22 @@ ALL = None  # ``changed(touches=ALL)``: a write that may change any figure
 Touched = set[tuple[int, int | None]]  # (region id, plan year) pairs; year None: every year's figures
 
 
+class InRegion:
+    """A model whose rows count for every year's figures of their ``region`` (a project, a
+    reporting period): writing one moves the data versions of the region it is in, and of the
+    one it was read with if it moves (``changed``)."""
+
+    @classmethod
+    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
+        obj = super().from_db(db, field_names, values)  # type: ignore[misc]
+        obj._stored_region_id = obj.__dict__.get("region_id")
+        return obj
+
+    def touched(self) -> Touched:
+        here = {self.region_id, getattr(self, "_stored_region_id", None)}  # type: ignore[attr-defined]
+        return {(region, None) for region in here - {None}}
+
+
 @dataclass
 class _Written:
     """What the open transaction wrote: (region, year) pairs, or anything (``all``)."""

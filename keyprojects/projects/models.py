@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
-from keyprojects.core.audit import Touched, audited
+from keyprojects.core.audit import InRegion, Touched, audited
 from keyprojects.core.money import format_wan
 from keyprojects.regions.models import Region
 
@@ -98,7 +98,7 @@ class ProjectQuerySet(models.QuerySet):
 
 
 
-class Project(models.Model):
+class Project(InRegion, models.Model):
     class Type(models.TextChoices):
         INDUSTRY = "industry", _("产业项目")
         INFRASTRUCTURE = "infrastructure", _("基础设施")
@@ -174,17 +174,6 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-    @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
-        project = super().from_db(db, field_names, values)
-        project._stored_region_id = project.__dict__.get("region_id")  # where it was: see touched
-        return project
-
-    def touched(self) -> Touched | None:
-        """The figures writing this project changes (``core.audit.changed``): every year's, in its
-        region and in the one it was read with if it moves."""
-        return {(region, None) for region in {self.region_id, getattr(self, "_stored_region_id", None)} - {None}}
 
     def clean(self) -> None:
         errors: dict[str, str] = {}

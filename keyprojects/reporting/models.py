@@ -11,12 +11,15 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import User
-from keyprojects.core.audit import Touched, audited
+from keyprojects.core.audit import InRegion, Touched, audited
 from keyprojects.projects.models import AnnualPlan, OfProject, Project, money_field
 from keyprojects.regions.models import Region
 
 
-class ReportingPeriod(models.Model):
+class ReportingPeriod(InRegion, models.Model):
+    """A city's month of reports (its projects' figures move with it: ``InRegion``; opening,
+    closing or locking it changes none, but a write counts for its city alone)."""
+
     class State(models.TextChoices):
         OPEN = "open", _("填报中")
         CLOSED = "closed", _("已截止")
