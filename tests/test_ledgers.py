@@ -572,6 +572,25 @@ def test_an_amount_equal_to_one_that_passed_but_with_more_places_is_checked_agai
     importer._validate(project)
 
 
+def test_a_value_that_passed_one_field_is_checked_again_in_another(cast):
+    """What passed is remembered by field: a text that passed as a name is still refused as a
+    code; a value its field's cleaning changed (text to a number) is not remembered."""
+    from django.core.exceptions import ValidationError
+
+    importer = Importer(None, 2023)
+    project = Project(name="连山区测试项目", region=cast.lianshan, total_investment=Decimal("1"))
+    importer._validate(project)
+    project.code = "连山区测试项目"
+    with pytest.raises(ValidationError) as refused:
+        importer._validate(project)
+    assert list(refused.value.error_dict) == ["code"]
+    plan = AnnualPlan(year=2023, nature="new", planned_investment=Decimal("1"), project=project,
+                      planned_start_month="3")  # text: cleaned to the number 3
+    importer._validate(plan)
+    assert plan.planned_start_month == 3
+    assert ("planned_start_month", str, "3") not in importer._passed[AnnualPlan]
+
+
 def test_reimport_bumps_no_version(cast, tmp_path):
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -728,19 +729,18 @@ class Importer:
         checked for the whole file at once. A field's rules depend on its value alone, so a
         value that passed them once in this import is not checked again: a ledger repeats the
         same natures, statuses, flags, dates and amounts thousands of times."""
-        fields, exclude = _fields(type(obj))
+        getter, names, relations = _own_fields(type(obj))
         passed = self._passed.setdefault(type(obj), set())
-        exclude, fresh = list(exclude), []
-        for f in fields:
-            key = _passing_key(f.attname, getattr(obj, f.attname))
-            if key is None:
-                continue
+        before = getter(obj)
+        exclude, fresh = list(relations), []
+        for i, key in enumerate(map(_passing_key, names, before)):
             if key in passed:
-                exclude.append(f.name)
-            else:
-                fresh.append(key)
+                exclude.append(names[i])
+            elif key is not None:
+                fresh.append((i, key))
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        passed.update(key for key in fresh if _passing_key(key[0], getattr(obj, key[0])) == key)  # unchanged by cleaning
+        after = getter(obj)
+        passed.update(key for i, key in fresh if after[i] is before[i])  # cleaning gave the value back as it was
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -798,14 +798,17 @@ class _Entry:
     changed_reports: list[ProgressReport] = field(default_factory=list)
 
 
-_FIELDS: dict[type, tuple[list[Any], list[str]]] = {}  # a model's own fields, and its relations' names
+_OWN_FIELDS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]] = {}
 
 
-def _fields(model: type) -> tuple[list[Any], list[str]]:
-    if model not in _FIELDS:
+def _own_fields(model: type) -> tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]:
+    """A model's own fields: a getter of their values (a tuple, in one call), their names; and
+    its relations' names."""
+    if model not in _OWN_FIELDS:
         fields = model._meta.concrete_fields
-        _FIELDS[model] = [f for f in fields if not f.is_relation], [f.name for f in fields if f.is_relation]
-    return _FIELDS[model]
+        names = [f.attname for f in fields if not f.is_relation]
+        _OWN_FIELDS[model] = attrgetter(*names), names, [f.name for f in fields if f.is_relation]
+    return _OWN_FIELDS[model]
 
 
 def _passing_key(attname: str, value: Any) -> tuple[str, type, Any] | None:
