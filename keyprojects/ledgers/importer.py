@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.audit import chunks, save_in_bulk
+from keyprojects.core.audit import chunks, save_in_bulk, values_of
 from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
 from keyprojects.projects import services as project_services
@@ -802,12 +801,11 @@ _OWN_FIELDS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], list[str], list[
 
 
 def _own_fields(model: type) -> tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]:
-    """A model's own fields: a getter of their values (a tuple, in one call), their names; and
-    its relations' names."""
+    """A model's own fields: a getter of their values, their names; and its relations' names."""
     if model not in _OWN_FIELDS:
         fields = model._meta.concrete_fields
         names = [f.attname for f in fields if not f.is_relation]
-        _OWN_FIELDS[model] = attrgetter(*names), names, [f.name for f in fields if f.is_relation]
+        _OWN_FIELDS[model] = values_of(names), names, [f.name for f in fields if f.is_relation]
     return _OWN_FIELDS[model]
 
 
