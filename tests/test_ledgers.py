@@ -572,6 +572,17 @@ def test_an_amount_equal_to_one_that_passed_but_with_more_places_is_checked_agai
     importer._validate(project)
 
 
+def test_rows_are_told_apart_by_their_first_filled_cell_wherever_it_is():
+    """A row's kind goes by its first filled cell even past the first three columns: a footnote
+    or an amount alone in the last column is not a blank row."""
+    from keyprojects.ledgers.layout import detect
+    from keyprojects.ledgers.reader import Sheet
+
+    sheet = Sheet("表", [["序号", "项目名称", "所在县区", "总投资"], ["", "", "", ""], [1, "甲项目", "连山区", 100],
+                         ["", "", "", "注：数据截至5月底"], ["", "", "", 100], ["", "合 计", "", 100]])
+    assert [row.kind for row in detect(sheet).rows] == ["blank", "data", "footnote", "data", "total"]
+
+
 def test_a_value_that_passed_one_field_is_checked_again_in_another(cast):
     """What passed is remembered by field: a text that passed as a name is still refused as a
     code; a value its field's cleaning changed (text to a number) is not remembered."""

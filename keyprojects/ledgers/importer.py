@@ -206,7 +206,10 @@ class Importer:
     def _read_values(self, row: LedgerRow) -> None:
         mapped = row.layout.mapped
         for name in TEXT_FIELDS + ["code"]:
-            raw = row.raw.get(name, "")
+            if name not in row.raw:  # a column the ledger lacks
+                row.values[name] = ""
+                continue
+            raw = row.raw[name]
             # Judge damage on the text as stored: NFKC would alter Latin-1 mojibake beyond repair.
             fixed = cells.repaired(raw.strip()) if isinstance(raw, str) else None
             value = cells.text(raw)
