@@ -702,7 +702,7 @@ class Importer:
                      m2m={"leaders": [(e.project, [leader.pk for leader in e.leaders])
                                       for e in created + changed if e.leaders is not None]})
         today = timezone.localdate()
-        save_in_bulk(StageTransition, [project_services.registration(self.user, e.project, today) for e in created])
+        save_in_bulk(StageTransition, project_services.registrations(self.user, [e.project for e in created], today))
         plans = [e.plan for e in entries if e.plan_changed]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "version"])
