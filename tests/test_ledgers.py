@@ -572,6 +572,20 @@ def test_an_amount_equal_to_one_that_passed_but_with_more_places_is_checked_agai
     importer._validate(project)
 
 
+def test_new_projects_share_nothing_but_their_defaults(cast, tmp_path):
+    """Each new project starts from the same blank one (Project's defaults): what one row sets
+    is not carried to the next row's project, nor left on the blank."""
+    importer = Importer(None, 2023, region=Region.objects.find("葫芦岛市"))
+    importer.run(write_xlsx(tmp_path / "ledger.xlsx", ledger_rows()))
+    first, second = (Project.objects.get(name=row[1]) for row in LIANSHAN)
+    assert first.code and first.owner_id and first.stage == "construction"
+    assert (second.code, second.owner_id, second.scope) == (None, None, "改造 12 万平方米")
+    assert (second.project_type, second.level, second.investment_nature, second.version) == (
+        "industry", "city", "enterprise", 1)
+    blank = importer._blank_project
+    assert (blank.pk, blank.name, blank.region_id, blank.owner_id, blank.code) == (None, "", None, None, None)
+
+
 def test_rows_are_told_apart_by_their_first_filled_cell_wherever_it_is():
     """A row's kind goes by its first filled cell even past the first three columns: a footnote
     or an amount alone in the last column is not a blank row."""
