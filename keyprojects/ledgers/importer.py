@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import copy
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -152,7 +153,7 @@ class Importer:
         self._created: list[_New] = []
         self._broken = False  # a written project fell out of the user's scope: undo everything
         self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
-        self._passed: dict[type, set[tuple[str, type, Any]]] = {}  # values that passed their field's rules
+        self._passed: defaultdict[type, set[tuple[str, type, Any]]] = defaultdict(set)  # values that passed their field's rules
         # A new project is a copy of this one with the row's values set, as Project(**values) would
         # make it (its defaults are constants) in a third of the time: __init__ walks every field.
         self._blank_project = Project(project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
@@ -737,17 +738,27 @@ class Importer:
         value that passed them once in this import is not checked again: a ledger repeats the
         same natures, statuses, flags, dates and amounts thousands of times."""
         getter, names, relations = _own_fields(type(obj))
-        passed = self._passed.setdefault(type(obj), set())
+        passed = self._passed[type(obj)]
         before = getter(obj)
         exclude, fresh = list(relations), []
-        for i, key in enumerate(map(_passing_key, names, before)):
+        for i, value in enumerate(before):  # (inline: a call per field cost more than the checks it saved)
+            kind = type(value)
+            if kind is Decimal:  # by digits and exponent: 1.0 == 1.00000, but not to the decimal places rule
+                key = names[i], kind, value.as_tuple()
+            elif isinstance(value, _REMEMBERED):
+                key = names[i], kind, value
+            else:
+                continue  # checked every time
             if key in passed:
                 exclude.append(names[i])
-            elif key is not None:
+            else:
                 fresh.append((i, key))
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        after = getter(obj)
-        passed.update(key for i, key in fresh if after[i] is before[i])  # cleaning gave the value back as it was
+        if fresh:
+            after = getter(obj)
+            for i, key in fresh:
+                if after[i] is before[i]:  # cleaning gave it back as it was
+                    passed.add(key)
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -805,6 +816,7 @@ class _Entry:
     changed_reports: list[ProgressReport] = field(default_factory=list)
 
 
+_REMEMBERED = (str, int, date)  # the other types' values (None, floats, lazy text) are not remembered
 _OWN_FIELDS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]] = {}
 
 
@@ -815,18 +827,6 @@ def _own_fields(model: type) -> tuple[Callable[[Any], tuple[Any, ...]], list[str
         names = [f.attname for f in fields if not f.is_relation]
         _OWN_FIELDS[model] = values_of(names), names, [f.name for f in fields if f.is_relation]
     return _OWN_FIELDS[model]
-
-
-def _passing_key(attname: str, value: Any) -> tuple[str, type, Any] | None:
-    """What a field's rules see of a value: equal keys pass or fail them alike. A Decimal by
-    its digits and exponent (1.0 == 1.00000, but not to the decimal places rule); None for a
-    value of another type (not remembered)."""
-    kind = type(value)
-    if kind is Decimal:
-        return attname, kind, value.as_tuple()
-    if isinstance(value, str | int | date):
-        return attname, kind, value
-    return None
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:
