@@ -572,6 +572,50 @@ def test_an_amount_equal_to_one_that_passed_but_with_more_places_is_checked_agai
     importer._validate(project)
 
 
+def test_new_projects_share_nothing_but_their_defaults(cast, tmp_path):
+    """Each new project starts from the same blank one (Project's defaults): what one row sets
+    is not carried to the next row's project, nor left on the blank."""
+    importer = Importer(None, 2023, region=Region.objects.find("葫芦岛市"))
+    importer.run(write_xlsx(tmp_path / "ledger.xlsx", ledger_rows()))
+    first, second = (Project.objects.get(name=row[1]) for row in LIANSHAN)
+    assert first.code and first.owner_id and first.stage == "construction"
+    assert (second.code, second.owner_id, second.scope) == (None, None, "改造 12 万平方米")
+    assert (second.project_type, second.level, second.investment_nature, second.version) == (
+        "industry", "city", "enterprise", 1)
+    blank = importer._blank_project
+    assert (blank.pk, blank.name, blank.region_id, blank.owner_id, blank.code) == (None, "", None, None, None)
+
+
+def test_rows_are_told_apart_by_their_first_filled_cell_wherever_it_is():
+    """A row's kind goes by its first filled cell even past the first three columns: a footnote
+    or an amount alone in the last column is not a blank row."""
+    from keyprojects.ledgers.layout import detect
+    from keyprojects.ledgers.reader import Sheet
+
+    sheet = Sheet("表", [["序号", "项目名称", "所在县区", "总投资"], ["", "", "", ""], [1, "甲项目", "连山区", 100],
+                         ["", "", "", "注：数据截至5月底"], ["", "", "", 100], ["", "合 计", "", 100]])
+    assert [row.kind for row in detect(sheet).rows] == ["blank", "data", "footnote", "data", "total"]
+
+
+def test_a_value_that_passed_one_field_is_checked_again_in_another(cast):
+    """What passed is remembered by field: a text that passed as a name is still refused as a
+    code; a value its field's cleaning changed (text to a number) is not remembered."""
+    from django.core.exceptions import ValidationError
+
+    importer = Importer(None, 2023)
+    project = Project(name="连山区测试项目", region=cast.lianshan, total_investment=Decimal("1"))
+    importer._validate(project)
+    project.code = "连山区测试项目"
+    with pytest.raises(ValidationError) as refused:
+        importer._validate(project)
+    assert list(refused.value.error_dict) == ["code"]
+    plan = AnnualPlan(year=2023, nature="new", planned_investment=Decimal("1"), project=project,
+                      planned_start_month="3")  # text: cleaned to the number 3
+    importer._validate(plan)
+    assert plan.planned_start_month == 3
+    assert ("planned_start_month", str, "3") not in importer._passed[AnnualPlan]
+
+
 def test_reimport_bumps_no_version(cast, tmp_path):
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     import_ledger(None, path, 2023, region=Region.objects.find("葫芦岛市"))

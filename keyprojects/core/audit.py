@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 from django.apps import apps as django_apps
@@ -344,13 +345,14 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
                 for obj in created:
                     setattr(obj, field.attname, stamp)
         saved = [f for f in meta.concrete_fields if f is not meta.pk]
-        rows = [[getattr(obj, f.attname) for f in saved] for obj in created]
+        rows = list(map(values_of([f.attname for f in saved]), created))
         pks = insert_rows(model, saved, rows, returning=True, touches=touches)
+        db = router.db_for_write(model)
         for obj, pk in zip(created, pks, strict=True):
             obj.pk = pk
-            obj._state.adding, obj._state.db = False, router.db_for_write(model)
+            obj._state.adding, obj._state.db = False, db
         # Their history rows hold the same values: read once.
-        known = ([meta.pk.attname] + [f.attname for f in saved], [[pk, *row] for pk, row in zip(pks, rows, strict=True)])
+        known = ([meta.pk.attname] + [f.attname for f in saved], [(pk, *row) for pk, row in zip(pks, rows, strict=True)])
         _insert_history(model, created, {**audit, "history_date": stamp, "history_type": "+"}, touches, known)
     if changed and fields:
         _link_saved_relations(meta, changed)
@@ -381,7 +383,7 @@ def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
 
 
 def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any],
-                    touches: Touched | None, known: tuple[list[str], list[list[Any]]] | None = None) -> None:
+                    touches: Touched | None, known: tuple[list[str], list[Sequence[Any]]] | None = None) -> None:
     """A history row per object: its tracked columns as they stand, then ``values`` (the
     history columns), its ``_change_reason``, and any other column's default. ``known``: the
     objects' values the caller has read already (attnames, a row of values per object), which
@@ -390,19 +392,28 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
     tracked = [f.attname for f in history.tracked_fields]
     rest = [f for f in history._meta.concrete_fields if not f.primary_key and f.attname not in tracked]
     fixed = [values[f.attname] if f.attname in values else f.get_default() for f in rest]
-    reason = next(i for i, f in enumerate(rest) if f.attname == "history_change_reason")
+    reason = len(tracked) + next(i for i, f in enumerate(rest) if f.attname == "history_change_reason")
     if known is not None:
         names, given = known
-        at = [names.index(name) for name in tracked]
+        pick = itemgetter(*[names.index(name) for name in tracked])
+        values_read = map(pick, given)
+    else:
+        values_read = map(values_of(tracked), objs)
     rows = []
-    for i, obj in enumerate(objs):
-        row = ([given[i][j] for j in at] if known is not None else [getattr(obj, name) for name in tracked]) + fixed
-        row[len(tracked) + reason] = getattr(obj, "_change_reason", None)
+    for obj, read in zip(objs, values_read, strict=True):
+        row = [*read, *fixed]
+        row[reason] = getattr(obj, "_change_reason", None)
         rows.append(row)
     insert_rows(history, [history._meta.get_field(name) for name in tracked] + rest, rows, touches=touches)
 
 
-def insert_rows(model: type[models.Model], fields: list[Any], rows: list[list[Any]], returning: bool = False,
+def values_of(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of the attributes ``names`` of an object, as a tuple, in one call."""
+    get = attrgetter(*names)
+    return get if len(names) > 1 else lambda obj: (get(obj),)
+
+
+def insert_rows(model: type[models.Model], fields: list[Any], rows: Sequence[Sequence[Any]], returning: bool = False,
                 touches: Touched | None = ALL) -> list[Any]:
     """INSERT ``rows`` (values of ``fields``) into ``model``'s table; with ``returning``, the
     pks the database gave them, in order. ``touches``: the figures the rows change
@@ -450,7 +461,8 @@ def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], t
     changed(connection.alias, touches)
     quote, pk = connection.ops.quote_name, model._meta.pk
     columns = ", ".join(f"{quote(f.column)} = %s" for f in fields)
-    rows = [[getattr(obj, f.attname) for f in fields] + [obj.pk] for obj in objs]
+    get = values_of([f.attname for f in fields])
+    rows = [(*get(obj), obj.pk) for obj in objs]
     with connection.cursor() as cursor:
         cursor.executemany(f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(pk.column)} = %s",
                            _db_values(connection, [*fields, pk], rows))
@@ -470,7 +482,7 @@ def _kept(field: Any, kind: type) -> bool:
     return kind is type(None) or kind is own or (own is str and issubclass(kind, str))
 
 
-def _db_values(connection: Any, fields: list[Any], rows: list[list[Any]]) -> list[tuple[Any, ...]]:
+def _db_values(connection: Any, fields: list[Any], rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
     """``rows`` as the database takes them: each value through its field's
     ``get_db_prep_save``, as Django's own writes do, except those it would hand over
     unchanged (a column of only those is passed as it is). The others (dates, times, lazy

@@ -9,6 +9,7 @@ from __future__ import annotations
 import calendar
 import copy
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.audit import chunks, save_in_bulk
+from keyprojects.core.audit import chunks, save_in_bulk, values_of
 from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
 from keyprojects.projects import services as project_services
@@ -152,7 +153,11 @@ class Importer:
         self._created: list[_New] = []
         self._broken = False  # a written project fell out of the user's scope: undo everything
         self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
-        self._passed: dict[type, set[tuple[str, type, Any]]] = {}  # values that passed their field's rules
+        self._passed: defaultdict[type, set[tuple[str, type, Any]]] = defaultdict(set)  # values that passed their field's rules
+        # A new project is a copy of this one with the row's values set, as Project(**values) would
+        # make it (its defaults are constants) in a third of the time: __init__ walks every field.
+        self._blank_project = Project(project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
+                                      investment_nature=Project.InvestmentNature.ENTERPRISE)
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
@@ -206,7 +211,10 @@ class Importer:
     def _read_values(self, row: LedgerRow) -> None:
         mapped = row.layout.mapped
         for name in TEXT_FIELDS + ["code"]:
-            raw = row.raw.get(name, "")
+            if name not in row.raw:  # a column the ledger lacks
+                row.values[name] = ""
+                continue
+            raw = row.raw[name]
             # Judge damage on the text as stored: NFKC would alter Latin-1 mojibake beyond repair.
             fixed = cells.repaired(raw.strip()) if isinstance(raw, str) else None
             value = cells.text(raw)
@@ -602,9 +610,10 @@ class Importer:
         if entry is None:
             self._may_register(target.region)
             started = v.get("started") or target.nature != Nature.NEW
-            project = Project(project_type=Project.Type.INDUSTRY, investment_nature=Project.InvestmentNature.ENTERPRISE,
-                              level=Project.Level.CITY, stage=Stage.CONSTRUCTION if started else Stage.PREPARATION,
-                              **values)
+            project = copy.copy(self._blank_project)
+            project.stage = Stage.CONSTRUCTION if started else Stage.PREPARATION
+            for name, value in values.items():
+                setattr(project, name, value)
             fields = set(values)
         else:
             project = entry.project
@@ -699,7 +708,7 @@ class Importer:
                      m2m={"leaders": [(e.project, [leader.pk for leader in e.leaders])
                                       for e in created + changed if e.leaders is not None]})
         today = timezone.localdate()
-        save_in_bulk(StageTransition, [project_services.registration(self.user, e.project, today) for e in created])
+        save_in_bulk(StageTransition, project_services.registrations(self.user, [e.project for e in created], today))
         plans = [e.plan for e in entries if e.plan_changed]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "version"])
@@ -728,19 +737,28 @@ class Importer:
         checked for the whole file at once. A field's rules depend on its value alone, so a
         value that passed them once in this import is not checked again: a ledger repeats the
         same natures, statuses, flags, dates and amounts thousands of times."""
-        fields, exclude = _fields(type(obj))
-        passed = self._passed.setdefault(type(obj), set())
-        exclude, fresh = list(exclude), []
-        for f in fields:
-            key = _passing_key(f.attname, getattr(obj, f.attname))
-            if key is None:
-                continue
-            if key in passed:
-                exclude.append(f.name)
+        getter, names, relations = _own_fields(type(obj))
+        passed = self._passed[type(obj)]
+        before = getter(obj)
+        exclude, fresh = list(relations), []
+        for i, value in enumerate(before):  # (inline: a call per field cost more than the checks it saved)
+            kind = type(value)
+            if kind is Decimal:  # by digits and exponent: 1.0 == 1.00000, but not to the decimal places rule
+                key = names[i], kind, value.as_tuple()
+            elif isinstance(value, _REMEMBERED):
+                key = names[i], kind, value
             else:
-                fresh.append(key)
+                continue  # checked every time
+            if key in passed:
+                exclude.append(names[i])
+            else:
+                fresh.append((i, key))
         obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        passed.update(key for key in fresh if _passing_key(key[0], getattr(obj, key[0])) == key)  # unchanged by cleaning
+        if fresh:
+            after = getter(obj)
+            for i, key in fresh:
+                if after[i] is before[i]:  # cleaning gave it back as it was
+                    passed.add(key)
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -798,26 +816,17 @@ class _Entry:
     changed_reports: list[ProgressReport] = field(default_factory=list)
 
 
-_FIELDS: dict[type, tuple[list[Any], list[str]]] = {}  # a model's own fields, and its relations' names
+_REMEMBERED = (str, int, date)  # the other types' values (None, floats, lazy text) are not remembered
+_OWN_FIELDS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]] = {}
 
 
-def _fields(model: type) -> tuple[list[Any], list[str]]:
-    if model not in _FIELDS:
+def _own_fields(model: type) -> tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]:
+    """A model's own fields: a getter of their values, their names; and its relations' names."""
+    if model not in _OWN_FIELDS:
         fields = model._meta.concrete_fields
-        _FIELDS[model] = [f for f in fields if not f.is_relation], [f.name for f in fields if f.is_relation]
-    return _FIELDS[model]
-
-
-def _passing_key(attname: str, value: Any) -> tuple[str, type, Any] | None:
-    """What a field's rules see of a value: equal keys pass or fail them alike. A Decimal by
-    its digits and exponent (1.0 == 1.00000, but not to the decimal places rule); None for a
-    value of another type (not remembered)."""
-    kind = type(value)
-    if kind is Decimal:
-        return attname, kind, value.as_tuple()
-    if isinstance(value, str | int | date):
-        return attname, kind, value
-    return None
+        names = [f.attname for f in fields if not f.is_relation]
+        _OWN_FIELDS[model] = values_of(names), names, [f.name for f in fields if f.is_relation]
+    return _OWN_FIELDS[model]
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:

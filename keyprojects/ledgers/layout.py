@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 from .cells import WAN_PER_YI, text
@@ -170,18 +171,17 @@ def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
     for i in range(start, len(rows)):
         raw = rows[i]
         cells = {name: (raw[c.index] if c.index < len(raw) else "") for name, c in mapped.items()}
-        texts = [text(v) for v in raw]
-        filled = [t for t in texts if t]
+        texts = list(map(text, raw[:3]))  # the rest only as far as the first filled cell
+        first = next((t for t in chain(texts, map(text, raw[3:])) if t), None)
         number = i + 1
-        if not filled:
+        if first is None:
             out.append(Row(number, "blank", cells, section))
             continue
-        first = filled[0]
         name = text(cells.get("name", ""))
         if FOOTNOTE.match(first) and not name.startswith(first):
             out.append(Row(number, "footnote", cells, section))
             continue
-        leading = [t for t in texts[:3] if t]
+        leading = [t for t in texts if t]
         if any(TOTAL.match(SPACES.sub("", t)) for t in leading) or TOTAL.match(SPACES.sub("", name)):
             out.append(Row(number, "total", cells, section))
             continue

@@ -8,6 +8,7 @@ enforce scope, versions and life-cycle rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -102,8 +103,15 @@ def create_project(
 
 def registration(user: User, project: Project, stage_date: date | None = None) -> StageTransition:
     """The first stage transition of a newly registered project (unsaved)."""
-    return StageTransition(project=project, from_stage="", to_stage=project.stage,
-                           date=stage_date or timezone.localdate(), note=_("登记入库"), created_by=recorded(user))
+    return registrations(user, [project], stage_date)[0]
+
+
+def registrations(user: User, projects: Iterable[Project], stage_date: date | None = None) -> list[StageTransition]:
+    """The first stage transitions of newly registered projects (unsaved): the note translated
+    and the user and date settled once for all of them (an import registers thousands)."""
+    day, note, actor = stage_date or timezone.localdate(), _("登记入库"), recorded(user)
+    return [StageTransition(project=project, from_stage="", to_stage=project.stage, date=day, note=note,
+                            created_by=actor) for project in projects]
 
 
 @acting_as

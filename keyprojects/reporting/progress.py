@@ -46,7 +46,7 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
                 continue  # a report of a year the project has no plan for
             _put(rows.setdefault(plan, {"plan_id": plan}), month, done, ytd, reviewed_at)
         PlanProgress.objects.filter(plan_id__in=ids).delete()
-        insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()],
+        insert_rows(PlanProgress, fields, _values(fields, rows.values()),
                     touches=ALL if everything else {(region, year) for _pk, _project, year, region in found})
         written += len(rows)
     return written
@@ -69,9 +69,14 @@ def add_first(plans: Iterable[tuple[Any, Iterable[Any]]]) -> int:
                      report.completed_ytd, report.reviewed_at)
     fields = PlanProgress._meta.concrete_fields
     if rows:
-        insert_rows(PlanProgress, fields, [[row.get(f.attname) for f in fields] for row in rows.values()],
-                    touches=touched(plan for plan, _reports in plans))
+        insert_rows(PlanProgress, fields, _values(fields, rows.values()), touches=touched(plan for plan, _reports in plans))
     return len(rows)
+
+
+def _values(fields: list[Any], rows: Iterable[dict[str, Any]]) -> list[list[Any]]:
+    """The rows' values of ``fields`` (None for a month without a report)."""
+    names = [f.attname for f in fields]
+    return [list(map(row.get, names)) for row in rows]
 
 
 def _put(row: dict[str, Any], month: int, done: Any, ytd: Any, reviewed_at: Any) -> None:
