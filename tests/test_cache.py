@@ -133,7 +133,11 @@ def test_a_project_that_moves_counts_for_the_region_it_left_and_the_one_it_joine
 def test_a_write_that_names_no_region_moves_every_figure(cast):
     before = versions(scopes_of(cast.lianshan))
     with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
-        Sector.objects.filter(pk=cast.sector.pk).get().save()  # a label every figure may show
+        Sector.objects.create(name="临时行业").delete()  # a deleted label's projects change groups unseen
+    assert moved(before) == {"*"}
+    before = versions(scopes_of(cast.lianshan))
+    with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+        cast.leader.projects.add(cast.p_suizhong)  # linked from the leader's side
     assert moved(before) == {"*"}
     before = versions(scopes_of(cast.lianshan))
     progress.refresh()  # every plan's roll-up rebuilt
@@ -159,6 +163,22 @@ def test_a_period_locked_counts_for_its_city_alone(cast):
     reporting_services.set_period_state(cast.admin, period.pk, ReportingPeriod.State.LOCKED)
     # the city's (and the province's) versions of every year's figures; not "*", not a county's
     assert moved(before) == region_scopes(cast.city.path, None)
+
+
+def test_a_sector_renamed_relabels_the_dashboard_from_the_sums_it_remembers(cast, client):
+    client.force_login(cast.admin)
+    url = reverse("dashboard") + "?year=2022&as_of=2022-06-05"
+    assert "精细化工" in client.get(url).content.decode()
+    before = versions(["", "~", *scopes_of(cast.lianshan)])
+    with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+        sector = Sector.objects.get(pk=cast.sector.pk)
+        sector.name = "精细化工及新材料"
+        sector.save()
+    assert moved(before) == {"", "~"}  # the labels' version, not a region's, not every figure's
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(url).content.decode()
+    assert "精细化工及新材料" in page
+    assert not [q["sql"] for q in captured if "SUM(" in q["sql"].upper()]  # the sums stood
 
 
 def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):

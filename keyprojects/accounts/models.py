@@ -6,11 +6,11 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.audit import Touched, audited
+from keyprojects.core.audit import Label, Touched, audited
 from keyprojects.regions.models import Region, simplify
 
 
-class Unit(models.Model):
+class Unit(Label, models.Model):
     class Kind(models.TextChoices):
         DEPARTMENT = "department", _("市直部门")
         GOVERNMENT = "government", _("县区政府")
@@ -83,7 +83,7 @@ class User(AbstractUser):
         return self.unit.region if self.unit_id else None
 
 
-class Leader(models.Model):
+class Leader(Label, models.Model):
     """A city (or county) leader who packages projects (包抓/包保/包联)."""
 
     name = models.CharField(_("姓名"), max_length=32)

@@ -170,7 +170,11 @@ def _stamp_history(sender: Any, instance: Any, history_instance: Any, **kwargs: 
 
 # --- the data versions: what cached figures are keyed by -----------------------------------
 ALL = None  # ``changed(touches=ALL)``: a write that may change any figure
+# ``changed(touches=LABELS)``: a write that changes only the names and the order of what figures
+# are grouped by (a sector renamed), not which rows are in which group: the sums stand.
+LABELS = "labels"
 Touched = set[tuple[int, int | None]]  # (region id, plan year) pairs; year None: every year's figures
+Touches = Touched | str | None  # what a write touches: pairs, LABELS or ALL
 
 
 class InRegion:
@@ -189,20 +193,31 @@ class InRegion:
         return {(region, None) for region in here - {None}}
 
 
+class Label:
+    """A model whose rows name and order what figures are grouped by or lists are sorted by (a
+    sector, a unit, a leader, a list): saving one changes labels, not which rows are in which
+    group (``LABELS``); deleting one counts as a write to every figure (``_written``)."""
+
+    def touched(self) -> str:
+        return LABELS
+
+
 @dataclass
 class _Written:
     """What the open transaction wrote: (region, year) pairs, or anything (``all``)."""
 
     touched: Touched = dataclasses.field(default_factory=set)
     all: bool = False
+    labels: bool = False
 
 
-def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | None = ALL) -> None:
+def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | str | None = ALL) -> None:
     """Count a write: once its transaction commits (at once outside one), the data versions go
     up by one (``core.models.DataVersion``): the one of every write, and either those of the
     figures it touched (``touches``: the regions of the projects written, each with the plan
     year whose figures changed, or None for a change to every year's, such as a project's
-    total) or, for a write that says nothing of where, the one every cached figure depends on.
+    total), or for ``LABELS`` the one of the figures' labels ("~"), or for a write that says
+    nothing of where, the one every cached figure depends on ("*").
     Called for every model save, delete and many-to-many change (signals, below) and by the
     bulk writes here, which send none; one update per transaction however many writes it makes."""
     connection = connections[using]
@@ -215,6 +230,8 @@ def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | 
         written = _Written()
     if touches is ALL:
         written.all = True
+    elif touches is LABELS:
+        written.labels = True
     else:
         written.touched.update(touches)
     if new:  # (outside a transaction the callback runs at once)
@@ -226,7 +243,7 @@ def _bump(using: str, written: _Written) -> None:
 
     from .models import DataVersion
 
-    scopes = {"", "*"} if written.all else {""}
+    scopes = ({"", "*"} if written.all else {""}) | ({"~"} if written.labels else set())
     if not written.all:
         paths = dict(Region.objects.using(using).filter(pk__in={r for r, _year in written.touched})
                      .values_list("pk", "path"))
@@ -288,22 +305,34 @@ def count_writes() -> None:
 
 
 def _written(sender: Any, instance: Any = None, using: str = "default", update_fields: Any = None,
-             **kwargs: Any) -> None:
+             signal: Any = None, **kwargs: Any) -> None:
     # Logging in or using a token (last_login, last_used_at) changes no data.
     if not (update_fields and update_fields <= {"last_login", "last_used_at"}):
-        changed(using, touched([instance]))
+        touches = touched([instance])
+        if touches is LABELS and signal is not post_save:
+            # A label deleted takes its projects out of its group by a bulk UPDATE (SET NULL)
+            # that sends no signal; projects linked from its side of a many-to-many move groups.
+            touches = ALL
+        changed(using, touches)
 
 
-def touched(objs: Iterable[Any]) -> Touched | None:
+def touched(objs: Iterable[Any]) -> Touches:
     """The figures writing ``objs`` changes, as their models say (``touched()``: a project's
-    region, a plan's or a report's project's with its year), or ``ALL`` if any cannot say."""
+    region, a plan's or a report's project's with its year; ``LABELS`` for a sector's name),
+    or ``ALL`` if any cannot say (or labels and regions are mixed)."""
     pairs: Touched = set()
+    labels = False
     for obj in objs:
         says = getattr(obj, "touched", None)
         these = says() if says is not None else ALL
         if these is ALL:
             return ALL
-        pairs |= these
+        if these is LABELS:
+            labels = True
+        else:
+            pairs |= these
+    if labels:
+        return ALL if pairs else LABELS
     return pairs
 
 
@@ -383,7 +412,7 @@ def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
 
 
 def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict[str, Any],
-                    touches: Touched | None, known: tuple[list[str], list[Sequence[Any]]] | None = None) -> None:
+                    touches: Touches, known: tuple[list[str], list[Sequence[Any]]] | None = None) -> None:
     """A history row per object: its tracked columns as they stand, then ``values`` (the
     history columns), its ``_change_reason``, and any other column's default. ``known``: the
     objects' values the caller has read already (attnames, a row of values per object), which
@@ -414,7 +443,7 @@ def values_of(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
 
 
 def insert_rows(model: type[models.Model], fields: list[Any], rows: Sequence[Sequence[Any]], returning: bool = False,
-                touches: Touched | None = ALL) -> list[Any]:
+                touches: Touches = ALL) -> list[Any]:
     """INSERT ``rows`` (values of ``fields``) into ``model``'s table; with ``returning``, the
     pks the database gave them, in order. ``touches``: the figures the rows change
     (``changed``), all of them if not given. PostgreSQL takes the rows by COPY (pks drawn from
@@ -455,7 +484,7 @@ def _columns(connection: Any, fields: list[Any]) -> str:
     return ", ".join(connection.ops.quote_name(f.column) for f in fields)
 
 
-def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], touches: Touched | None) -> None:
+def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], touches: Touches) -> None:
     """UPDATE ``fields`` of ``objs``, one parameter set per object (a prepared statement)."""
     connection = connections[router.db_for_write(model)]
     changed(connection.alias, touches)

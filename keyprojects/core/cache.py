@@ -5,10 +5,13 @@ those of the regions and plan years it touched (``core.models.DataVersion``). Th
 remembered result holds the versions it depends on, so a result computed before a write that
 could change it is never served after it:
 - ``cached``: until any write;
-- ``cached_within``: until a write in one region (or one naming no region) — a dashboard's
-  figures, a list's totals, order and plan years for a user whose scope is a region;
+- ``cached_within``: until a write in one region, one naming no region, or one to the labels
+  figures are grouped and lists sorted by (a sector renamed: ``core.audit.LABELS``) — a
+  dashboard's figures, a list's totals, order and plan years for a user whose scope is a region;
 - ``cached_in_parts``: grouped rows a part of a region at a time, so that after a write in one
-  county only its part is computed again (``indicators.engine.region_rows``).
+  county only its part is computed again (``indicators.engine.region_rows``). The rows are sums
+  by ids, without labels: a sector renamed leaves them standing, and the figures are labelled
+  afresh from them.
 """
 
 from __future__ import annotations
@@ -44,8 +47,9 @@ def cached_within(region: Any, compute: Callable[..., T], *args: Any, **kwargs: 
     the region, or one naming no region, rather than until any write at all."""
     if region is None:
         return cached(compute, *args, **kwargs)
-    current = versions(["*", region.path])
-    key = _key(compute, ("within", current["*"], region.path, current[region.path]), get_language(), args, kwargs)
+    current = versions(["*", "~", region.path])
+    key = _key(compute, ("within", current["*"], current["~"], region.path, current[region.path]), get_language(),
+               args, kwargs)
     return _remembered(key, compute, args, kwargs)
 
 

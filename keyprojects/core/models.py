@@ -8,8 +8,11 @@ class DataVersion(models.Model):
 
     ``scope`` says which writes a row counts:
     - ``""``: every write (what most cached results are keyed by);
-    - ``"*"``: writes not known to touch only some regions (a sector renamed, a leader, a user,
-      anything written in bulk without saying where);
+    - ``"*"``: writes not known to touch only some regions (a region, a sector or a leader
+      deleted, the roll-up rebuilt, anything written in bulk without saying where);
+    - ``"~"``: writes to the labels figures are grouped and lists sorted by (a sector, unit,
+      leader or list saved, ``core.audit.Label``): labelled results are keyed by it, the sums
+      of ``core.cache.cached_in_parts`` are not;
     - a region path (``"/210000/211400/"``): writes to projects in that region or below it;
     - ``"="`` and a region path: writes to projects placed on that region itself.
     A figure of one region is keyed by ``"*"`` and its region's row, so a write in one county

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
-from keyprojects.core.audit import InRegion, Touched, audited
+from keyprojects.core.audit import InRegion, Label, Touched, audited
 from keyprojects.core.money import format_wan
 from keyprojects.regions.models import Region
 
@@ -36,7 +36,7 @@ def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
     return models.DecimalField(verbose_name, **MONEY, **kwargs)
 
 
-class Sector(models.Model):
+class Sector(Label, models.Model):
     """行业领域 (精细化工, 装备制造, 基础设施 …): each commission keeps its own list."""
 
     name = models.CharField(_("行业领域"), max_length=32, unique=True)
@@ -51,7 +51,7 @@ class Sector(models.Model):
         return self.name
 
 
-class ProjectList(models.Model):
+class ProjectList(Label, models.Model):
     """清单: a named list a project is on (2022年省列重大项目, 专项债券项目 …)."""
 
     name = models.CharField(_("清单名称"), max_length=64)
