@@ -221,6 +221,43 @@ def test_a_list_total_after_a_write_in_one_county_sums_that_county_alone(cast, c
     assert (county["count"], county["annual_plan"]) == (1, Decimal("13000"))
 
 
+def test_a_lists_key_order_is_the_databases_and_a_write_sorts_its_part_again(cast):
+    from keyprojects.projects.filters import list_keys
+    from keyprojects.projects.models import Project
+    from keyprojects.regions.services import add_zone
+
+    with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+        zone = add_zone(cast.admin, cast.city, "葫芦岛高新技术产业开发区")  # code "…K01" among the counties
+        for name, where in [("高新区新材料产业园项目", zone), ("葫芦岛市级统筹项目", cast.city),
+                            ("连山区北部物流园项目", cast.lianshan), ("绥中县滨海旅游项目", cast.suizhong),
+                            ("连山区安居工程", cast.lianshan), ("兴城市温泉康养项目", cast.suizhong)]:
+            cast.project(name, where, Decimal("5000"))
+    projects = Project.objects.filter(region__path__startswith=cast.city.path).order_by("region__code", "name", "pk")
+
+    def in_database(rows=projects) -> list[int]:
+        return list(rows.values_list("pk", flat=True))
+
+    def sorted_again() -> list[str]:  # the key queries a list_keys call ran
+        with CaptureQueriesContext(connection) as captured:
+            keys = list_keys(projects, cast.city)
+        assert keys == in_database()
+        return [q["sql"].split(" WHERE ", 1)[1] for q in captured  # what each one read
+                if "ORDER BY" in q["sql"] and "projects_project" in q["sql"]]
+
+    assert len(sorted_again()) == 1  # the whole city, once
+    assert sorted_again() == []  # remembered
+    project = cast.p_lianshan  # renamed: it may move within its county's run
+    project_services.update_project(cast.admin, project.pk, project.version, {"name": "一号连山区化工项目"})
+    [query] = sorted_again()
+    assert cast.lianshan.path in query and cast.suizhong.path not in query  # that county's part alone
+    project.refresh_from_db()  # moved to another county: both parts, in one query
+    project_services.update_project(cast.admin, project.pk, project.version, {"region": cast.suizhong})
+    [query] = sorted_again()
+    assert cast.lianshan.path in query and cast.suizhong.path in query
+    by_amount = projects.order_by("-total_investment", "pk")  # another order: the whole list, remembered
+    assert list_keys(by_amount, cast.city) == in_database(by_amount)
+
+
 def test_a_write_to_this_years_figures_leaves_last_years_standing(cast):
     def figure_queries(year: int) -> list[str]:
         with CaptureQueriesContext(connection) as queries:

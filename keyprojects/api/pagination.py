@@ -8,7 +8,7 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
     known_count: int | None = None  # set by a view that has counted the rows already
-    region = None  # set by a view whose rows all lie in one region (``Paginator``)
+    keys = None  # set by a view that keeps its rows' keys its own way (``Paginator``)
 
     def django_paginator_class(self, queryset, page_size: int) -> Paginator:
-        return Paginator(queryset, page_size, count=self.known_count, region=self.region)  # no second COUNT when known
+        return Paginator(queryset, page_size, count=self.known_count, keys=self.keys)  # no second COUNT when known

@@ -8,6 +8,7 @@ record the audit trail with source "api".
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -48,7 +49,7 @@ from keyprojects.indicators.engine import (
     to_json,
 )
 from keyprojects.projects import services as project_services
-from keyprojects.projects.filters import ProjectFilter
+from keyprojects.projects.filters import ProjectFilter, list_keys
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm
 from keyprojects.projects.models import AnnualPlan, FundingSource, Project
 from keyprojects.regions.models import Region
@@ -168,7 +169,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         projects = self.filter_queryset(self.get_queryset())
         region = region_holding(request.user)
         totals = cached_within(region, list_totals, projects, region)  # the same while a client pages
-        self.paginator.known_count, self.paginator.region = totals["count"], region
+        self.paginator.known_count, self.paginator.keys = totals["count"], functools.partial(list_keys, region=region)
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.data["totals"] = to_json(totals)

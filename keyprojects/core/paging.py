@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.core.paginator import Page
@@ -9,7 +11,7 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable
 
-from .cache import cached_within
+from .cache import cached
 
 
 class Paginator(DjangoPaginator):
@@ -22,20 +24,21 @@ class Paginator(DjangoPaginator):
     - a page's rows are found by key first, then fetched by key with everything they show. The
       first page's keys come from the list's order with LIMIT; a later page's from the list of
       all its keys in order, kept until the next write (``core.cache``) while the user pages
-      on — with ``region`` (one that holds every row: the user's), until the next write in it.
+      on — or as ``keys`` (a function of the ordered rows) keeps it: the project list's until
+      a write in the user's region, a part of it at a time (``projects.filters.list_keys``).
       A deep page no longer sorts and skips whole rows with all their annotations (page 500
       of a province: 445 ms → a slice of a remembered list).
     """
 
-    def __init__(self, object_list: Any, per_page: int, count: int | None = None, region: Any = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, object_list: Any, per_page: int, count: int | None = None,
+                 keys: Callable[[QuerySet], list[Any]] | None = None, **kwargs: Any) -> None:
         if isinstance(object_list, QuerySet):
             query = object_list.query
             ordering = list(query.order_by or (query.get_meta().ordering if query.default_ordering else []))
             if "pk" not in ordering and query.get_meta().pk.name not in ordering:
                 object_list = object_list.order_by(*ordering, "pk")
         super().__init__(object_list, per_page, **kwargs)
-        self.region = region
+        self.keys = keys or functools.partial(cached, all_keys)
         if count is not None:
             self.count = count  # a cached_property: setting it skips the COUNT query
 
@@ -45,12 +48,12 @@ class Paginator(DjangoPaginator):
                 keys = list(object_list.values_list("pk", flat=True))
             else:
                 start = (number - 1) * self.per_page
-                keys = cached_within(self.region, _keys, self.object_list)[start:start + self.per_page]
+                keys = self.keys(self.object_list)[start:start + self.per_page]
             rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=keys)}
             object_list = [rows[key] for key in keys if key in rows]  # (one deleted since: gone)
         return super()._get_page(object_list, number, paginator)
 
 
-def _keys(rows: QuerySet) -> list[Any]:
+def all_keys(rows: QuerySet) -> list[Any]:
     """Every key of the list, in its order."""
     return list(rows.values_list("pk", flat=True))

@@ -298,7 +298,7 @@ def region_rows(year: int, as_of: date | None, region: Region | None, plans: Que
     if region is None:
         return grouped_rows(year, as_of, region, plans, by, series)
     by = by if "region" in by else ("region", *by)
-    return cached_in_parts(grouped_rows, region_parts(region, "project__", year), _part_of_row,
+    return cached_in_parts(grouped_rows, region_parts(region, "project__", year), part_of_row,
                            year, as_of, region, plans, by, series)
 
 
@@ -317,7 +317,8 @@ def region_parts(region: Region, prefix: str, year: int | None = None) -> dict[s
     return parts
 
 
-def _part_of_row(row: dict[str, Any]) -> str:
+def part_of_row(row: dict[str, Any]) -> str:
+    """The part of ``region_parts`` a row grouped by ``child_region_group`` (``key_region``) is in."""
     return _region_code(row["key_region"])
 
 
@@ -549,7 +550,7 @@ def list_totals(projects: QuerySet, region: Region | None = None) -> dict[str, A
     ``region``: one that holds every project of the list (the user's); the sums are then
     remembered a part of it at a time (``region_parts``), so that after a write in one county
     only that county's city is summed again."""
-    rows = (cached_in_parts(_list_rows, region_parts(region, ""), _part_of_row, projects, region)
+    rows = (cached_in_parts(_list_rows, region_parts(region, ""), part_of_row, projects, region)
             if region is not None else [])
     row = _add_up(rows) if rows else _list_rows(projects)[0]
     return {

@@ -6,6 +6,7 @@ Views parse the request, call one service, render. Scope comes from the chokepoi
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from urllib.parse import quote
 
@@ -26,7 +27,7 @@ from keyprojects.indicators.engine import INDICATORS, list_totals
 from keyprojects.regions.models import Region, path_codes
 
 from . import services
-from .filters import ProjectFilter, plan_years
+from .filters import ProjectFilter, list_keys, plan_years
 from .forms import AnnualPlanForm, ProjectForm, StageForm
 from .history import project_history
 from .models import STAGE_TRANSITIONS, AnnualPlan, Project, Stage
@@ -55,7 +56,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
     projects = project_filter.qs.select_related("region", "sector", "owner")
     as_of = project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None
     totals = cached_within(region, list_totals, project_filter.qs, region)  # the same while the user pages
-    page = Paginator(projects, PAGE_SIZE, count=totals["count"], region=region).get_page(request.GET.get("page"))
+    page = Paginator(projects, PAGE_SIZE, count=totals["count"],
+                     keys=functools.partial(list_keys, region=region)).get_page(request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     context = {
