@@ -550,9 +550,11 @@ def list_totals(projects: QuerySet, region: Region | None = None) -> dict[str, A
     ``region``: one that holds every project of the list (the user's); the sums are then
     remembered a part of it at a time (``region_parts``), so that after a write in one county
     only that county's city is summed again."""
-    rows = (cached_in_parts(_list_rows, region_parts(region, ""), part_of_row, projects, region)
-            if region is not None else [])
-    row = _add_up(rows) if rows else _list_rows(projects)[0]
+    if region is None:
+        row = _list_rows(projects)[0]
+    else:  # (an empty list: the zeros of an aggregate over none, which Django gives without a query)
+        rows = cached_in_parts(_list_rows, region_parts(region, ""), part_of_row, projects, region)
+        row = _add_up(rows) if rows else _list_rows(projects.none())[0]
     return {
         "count": row["n"],
         "total_investment": Decimal(row["total_sum"]),

@@ -87,7 +87,7 @@ def list_keys(projects: QuerySet, region: Region | None = None) -> list[Any]:
     county's city (in a province) is sorted again. (Region codes are digits, and a development
     zone's a "K" among them: Python orders them as any database collation does.)"""
     order = projects.query.order_by
-    if region is None or not order or order[0] != "region__code" or projects.model is not Project:
+    if region is None or not order or order[0] != "region__code":
         return cached_within(region, all_keys, projects)
     runs = cached_in_parts(_key_runs, region_parts(region, ""), part_of_row, projects, region)
     return [key for run in sorted(runs, key=itemgetter("code")) for key in run["keys"]]
