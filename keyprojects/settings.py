@@ -81,6 +81,10 @@ TEMPLATES = [
         },
     },
 ]
+# Figures are remembered a region at a time (``core.cache``): a province's list alone is some 330
+# entries, past the 300 at which Django's local-memory cache begins to discard them by default.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                      "OPTIONS": {"MAX_ENTRIES": 50_000}}}
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:

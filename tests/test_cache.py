@@ -2,15 +2,18 @@
 (``core.audit.data_version``) that ``core.cache.cached`` keys them by. These tests'
 writes really commit (``committed_db``), as a server's do."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from test_ledgers import ledger_rows, write_xlsx
 
+from keyprojects import settings as project_settings
 from keyprojects.accounts import services as account_services
 from keyprojects.core.audit import Source, audit_context, data_version, region_scopes, versions
 from keyprojects.core.cache import cached
@@ -28,10 +31,7 @@ DAY = date(2022, 6, 5)
 
 @pytest.fixture(autouse=True)
 def real_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "test-cache"}}
-    from django.core.cache import cache
-
+    settings.CACHES = project_settings.CACHES  # (the test settings have none)
     cache.clear()  # each test's database starts its data versions afresh: so must the cache
 
 
@@ -206,16 +206,25 @@ def test_the_parts_of_a_scoped_figure_are_kept_apart_from_the_whole_regions(cast
     assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2
 
 
-def test_a_list_total_after_a_write_in_one_county_sums_that_county_alone(cast, client):
-    client.force_login(cast.admin)
+def regions_read(sql: str) -> set[int]:
+    """The regions a query restricted to some regions' own projects (``region_cells``) read."""
+    return {int(pk) for pk in re.findall(r'"region_id" = (\d+)', sql)}
+
+
+@pytest.mark.parametrize("who", ["admin", "superuser"])  # a city's scope, and no one region's
+def test_a_list_total_after_a_write_in_one_county_sums_that_county_alone(cast, client, who):
+    client.force_login(getattr(cast, who))
     url = reverse("projects:list") + "?year=2022"
-    assert client.get(url).context["totals"]["count"] == 2
+    before = client.get(url).context["totals"]
+    old = AnnualPlan.objects.get(project=cast.p_suizhong, year=2022).planned_investment
     project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("7")})
     with CaptureQueriesContext(connection) as queries:
         totals = client.get(url).context["totals"]
-    sums = [q["sql"] for q in queries if 'AS "total_sum"' in q["sql"]]
-    assert len(sums) == 1 and cast.suizhong.path in sums[0] and cast.lianshan.path not in sums[0]
-    assert (totals["count"], totals["annual_plan"]) == (2, Decimal("13000") + Decimal("7"))
+    [sums] = [q["sql"] for q in queries if 'AS "total_sum"' in q["sql"]]
+    assert regions_read(sums) == {cast.suizhong.pk}  # that county's projects alone
+    assert totals["count"] == before["count"] and totals["annual_plan"] == before["annual_plan"] - old + 7
+    cache.clear()
+    assert client.get(url).context["totals"] == totals  # as summed afresh
     # a filter narrows every part alike: the county's list, the neighbour's part empty
     county = client.get(url + f"&region={cast.lianshan.pk}").context["totals"]
     assert (county["count"], county["annual_plan"]) == (1, Decimal("13000"))
@@ -237,23 +246,23 @@ def test_a_lists_key_order_is_the_databases_and_a_write_sorts_its_part_again(cas
     def in_database(rows=projects) -> list[int]:
         return list(rows.values_list("pk", flat=True))
 
-    def sorted_again() -> list[str]:  # the key queries a list_keys call ran
+    def sorted_again(region=cast.city) -> list[set[int]]:  # the regions each key query of list_keys read
         with CaptureQueriesContext(connection) as captured:
-            keys = list_keys(projects, cast.city)
+            keys = list_keys(projects, region)
         assert keys == in_database()
-        return [q["sql"].split(" WHERE ", 1)[1] for q in captured  # what each one read
-                if "ORDER BY" in q["sql"] and "projects_project" in q["sql"]]
+        return [regions_read(q["sql"]) for q in captured if "ORDER BY" in q["sql"] and "projects_project" in q["sql"]]
 
-    assert len(sorted_again()) == 1  # the whole city, once
+    assert sorted_again() == [set()]  # the whole city, once
     assert sorted_again() == []  # remembered
     project = cast.p_lianshan  # renamed: it may move within its county's run
     project_services.update_project(cast.admin, project.pk, project.version, {"name": "一号连山区化工项目"})
-    [query] = sorted_again()
-    assert cast.lianshan.path in query and cast.suizhong.path not in query  # that county's part alone
-    project.refresh_from_db()  # moved to another county: both parts, in one query
+    assert sorted_again() == [{cast.lianshan.pk}]  # that county's projects alone
+    project.refresh_from_db()  # moved to another county: both counties, in one query
     project_services.update_project(cast.admin, project.pk, project.version, {"region": cast.suizhong})
-    [query] = sorted_again()
-    assert cast.lianshan.path in query and cast.suizhong.path in query
+    assert sorted_again() == [{cast.lianshan.pk, cast.suizhong.pk}]
+    assert sorted_again(None) == [set()]  # no one region (a superuser's list): every region's runs, once
+    cast.project("连山区新建项目", cast.lianshan, Decimal("100"))
+    assert sorted_again(None) == [{cast.lianshan.pk}]
     by_amount = projects.order_by("-total_investment", "pk")  # another order: the whole list, remembered
     assert list_keys(by_amount, cast.city) == in_database(by_amount)
 
@@ -301,7 +310,7 @@ def test_a_long_lists_order_and_years_stand_through_writes_in_other_cities(cast,
         """How many times the list's whole key order and its plan years were found; page 2."""
         with CaptureQueriesContext(connection) as queries:
             names = [p.name for p in client.get(url).context["page"]]
-        return len([q for q in queries if ('AS "pk"' in q["sql"] and "LIMIT" not in q["sql"])
+        return len([q for q in queries if ('"projects_project"."id" AS "pk"' in q["sql"] and "LIMIT" not in q["sql"])
                     or 'MIN("projects_annualplan"."year")' in q["sql"]]), names
 
     count, names = order_queries()

@@ -317,6 +317,21 @@ def region_parts(region: Region, prefix: str, year: int | None = None) -> dict[s
     return parts
 
 
+def region_cells(region: Region | None) -> dict[int, tuple[tuple[str, ...], Q]]:
+    """The finest parts for ``cached_in_parts``: every region within ``region`` (None: every
+    region) on its own, by pk, with the data version a write to a project placed on it moves
+    and the filter selecting those projects. For rows grouped by the project's region
+    (``region_id``): a list's totals and order, which are added up or strung together in
+    Python, so that after a write in one county only that county's projects are read again."""
+    regions = Region.objects.within(region) if region is not None else Region.objects.all()
+    return {pk: (("=" + path,), Q(region=pk)) for pk, path in regions.values_list("pk", "path")}
+
+
+def cell_of_row(row: dict[str, Any]) -> int:
+    """The part of ``region_cells`` a row grouped by ``region_id`` is in."""
+    return row["region_id"]
+
+
 def part_of_row(row: dict[str, Any]) -> str:
     """The part of ``region_parts`` a row grouped by ``child_region_group`` (``key_region``) is in."""
     return _region_code(row["key_region"])
@@ -547,14 +562,12 @@ def same_day_last_year(day: date) -> date:
 def list_totals(projects: QuerySet, region: Region | None = None) -> dict[str, Any]:
     """The totals line of a project list: count, 总投资, and for a plan year its 年度计划 and
     本年完成 (the list's ``annual_plan`` and ``completed`` annotations). Decimal 万元.
-    ``region``: one that holds every project of the list (the user's); the sums are then
-    remembered a part of it at a time (``region_parts``), so that after a write in one county
-    only that county's city is summed again."""
-    if region is None:
-        row = _list_rows(projects)[0]
-    else:  # (an empty list: the zeros of an aggregate over none, which Django gives without a query)
-        rows = cached_in_parts(_list_rows, region_parts(region, ""), part_of_row, projects, region)
-        row = _add_up(rows) if rows else _list_rows(projects.none())[0]
+    ``region``: one that holds every project of the list (the user's; None: anywhere). The sums
+    are remembered a region at a time (``region_cells``), so that after a write in one county
+    only that county's projects are summed again."""
+    rows = cached_in_parts(_list_rows, region_cells(region), cell_of_row, projects)
+    # (an empty list: the zeros of an aggregate over none, which Django gives without a query)
+    row = _add_up(rows) if rows else projects.none().aggregate(**_LIST_SUMS)
     return {
         "count": row["n"],
         "total_investment": Decimal(row["total_sum"]),
@@ -563,19 +576,18 @@ def list_totals(projects: QuerySet, region: Region | None = None) -> dict[str, A
     }
 
 
-def _list_rows(projects: QuerySet, region: Region | None = None, restrict: Q | None = None) -> list[dict[str, Any]]:
-    """The sums of ``list_totals``: one row, or with ``region`` a row for each region right
-    under it (``key_region``); ``restrict`` narrows the projects."""
+# Aggregate aliases must differ from the list's annotations ("annual_plan"), or the aggregate
+# silently replaces the annotation it sums.
+_LIST_SUMS = {"n": Count("id"), "total_sum": Coalesce(Sum("total_investment"), ZERO),
+              "plan_sum": Sum("annual_plan"), "completed_sum": Sum("completed")}
+
+
+def _list_rows(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, Any]]:
+    """The sums of ``list_totals``, a row for each region holding projects (``region_id``);
+    ``restrict`` narrows the projects."""
     if restrict is not None:
         projects = projects.filter(restrict)
-    # Aggregate aliases must differ from the list's annotations ("annual_plan"), or the
-    # aggregate silently replaces the annotation it sums.
-    sums = {"n": Count("id"), "total_sum": Coalesce(Sum("total_investment"), ZERO),
-            "plan_sum": Sum("annual_plan"), "completed_sum": Sum("completed")}
-    if region is None:
-        return [projects.order_by().aggregate(**sums)]
-    _children, group = child_region_group(region, path="region__path")
-    return list(projects.annotate(key_region=group).order_by().values("key_region").annotate(**sums))
+    return list(projects.order_by().values("region_id").annotate(**_LIST_SUMS))
 
 
 def to_json(stats: dict[str, Any]) -> dict[str, Any]:

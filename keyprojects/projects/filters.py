@@ -33,13 +33,7 @@ from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import nearby, regions_for
-from keyprojects.indicators.engine import (
-    child_region_group,
-    completed_ytd,
-    part_of_row,
-    region_parts,
-    started_q,
-)
+from keyprojects.indicators.engine import cell_of_row, completed_ytd, region_cells, started_q
 from keyprojects.regions.models import Region
 
 from .models import (
@@ -79,29 +73,28 @@ def _plan_years(projects: QuerySet) -> list[int]:
 
 
 def list_keys(projects: QuerySet, region: Region | None = None) -> list[Any]:
-    """Every key of a project list in its order, for its deep pages (``core.paging``); with
-    ``region`` (one that holds all ``projects``) remembered until a write in it. In the list's
-    default order (region code, then name) the list is each region's run of keys one after
-    another, in code order, each run in the database's order; those runs are remembered a part
-    of ``region`` at a time (``cached_in_parts``), so after a write in one county only that
-    county's city (in a province) is sorted again. (Region codes are digits, and a development
-    zone's a "K" among them: Python orders them as any database collation does.)"""
+    """Every key of a project list in its order, for its deep pages (``core.paging``), with
+    ``region`` (one that holds all ``projects``; None: anywhere) remembered until a write in it.
+    In the list's default order (region code, then name) the list is each region's run of keys
+    one after another, in code order, each run in the database's order; the runs are remembered
+    a region at a time (``region_cells``), so after a write in one county only that county's
+    projects are sorted again. (Region codes are digits, and a development zone's a "K" among
+    them: Python orders them as any database collation does.)"""
     order = projects.query.order_by
-    if region is None or not order or order[0] != "region__code":
+    if not order or order[0] != "region__code":
         return cached_within(region, all_keys, projects)
-    runs = cached_in_parts(_key_runs, region_parts(region, ""), part_of_row, projects, region)
+    runs = cached_in_parts(_key_runs, region_cells(region), cell_of_row, projects)
     return [key for run in sorted(runs, key=itemgetter("code")) for key in run["keys"]]
 
 
-def _key_runs(projects: QuerySet, region: Region, restrict: Q | None = None) -> list[dict[str, Any]]:
+def _key_runs(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, Any]]:
     """The keys of ``projects`` (restricted by ``restrict``) in their order, a run per region."""
     if restrict is not None:
         projects = projects.filter(restrict)
-    _children, group = child_region_group(region, path="region__path")
     runs: list[dict[str, Any]] = []
-    for part, code, key in projects.annotate(key_region=group).values_list("key_region", "region__code", "pk"):
-        if not runs or runs[-1]["code"] != code:
-            runs.append({"key_region": part, "code": code, "keys": []})
+    for region_id, code, key in projects.values_list("region_id", "region__code", "pk"):
+        if not runs or runs[-1]["region_id"] != region_id:
+            runs.append({"region_id": region_id, "code": code, "keys": []})
         runs[-1]["keys"].append(key)
     return runs
 
