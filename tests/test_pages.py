@@ -117,3 +117,28 @@ def test_favicon(cast, client):
     client.force_login(cast.admin)
     assert 'rel="icon" href="/static/img/favicon.svg"' in client.get(reverse("dashboard")).content.decode()
     assert client.get("/favicon.ico").status_code == 302
+
+
+def test_a_select_is_rendered_as_djangos_templates_render_it():
+    """The form renderer puts a select together in Python (``core.forms.FormRenderer``): the
+    markup must be what Django's own templates give, selected options, groups, escaping,
+    boolean and empty attributes alike."""
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+    from django.test import SimpleTestCase
+
+    from keyprojects.core.forms import FormRenderer
+
+    choices = [("", "全部"), ("1", "连山区 <本级> & “引号”"), ("区县", [(2, "绥中县"), (3, "兴城市")])]
+    cases = [
+        (forms.Select(choices=choices, attrs={"class": "form-select", "disabled": True, "data-x": "a\"b", "data-n": 0}), "2"),
+        (forms.Select(choices=choices, attrs={"required": False}), None),
+        (forms.SelectMultiple(choices=choices), ["1", "3"]),
+        (forms.NullBooleanSelect(), True),
+    ]
+    check = SimpleTestCase()
+    for widget, value in cases:
+        ours = widget.render("region", value, attrs={"id": "id_region"}, renderer=FormRenderer())
+        theirs = widget.render("region", value, attrs={"id": "id_region"}, renderer=DjangoTemplates())
+        check.assertHTMLEqual(ours, theirs)
+        assert ours.count("<option") == theirs.count("<option") and ours.count("selected") == theirs.count("selected")
