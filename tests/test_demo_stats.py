@@ -56,6 +56,32 @@ def test_project_list_totals_equal_the_plan(demo, client):
     assert packaged.context["totals"]["count"] == 73
 
 
+def test_the_lists_plan_filters_count_as_the_plans_do_and_join_the_plan_once(demo, client):
+    from django.db import connection
+    from django.db.models import Q
+    from django.test.utils import CaptureQueriesContext
+
+    from keyprojects.accounts.models import User
+    from keyprojects.projects.models import CONTINUING_NATURES, Batch
+
+    client.force_login(User.objects.get(username="admin"))
+    city = Region.objects.get(name="葫芦岛市")
+    plans = AnnualPlan.objects.filter(year=2022, project__region__path__startswith=city.path)
+    started = Q(started=True, started_on__lte=date(2022, 6, 5))
+    cases = {
+        "started=no": plans.exclude(started),
+        "nature=new&started=yes": plans.filter(started, nature=Nature.NEW),
+        "nature=continuing_all&batch=construction&started=no":
+            plans.exclude(started).filter(nature__in=CONTINUING_NATURES, batch=Batch.CONSTRUCTION),
+    }
+    for query, expected in cases.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("projects:list") + f"?year=2022&as_of=2022-06-05&{query}")
+        assert 0 < response.context["totals"]["count"] == expected.count(), query
+        [keys] = [q["sql"] for q in captured if 'AS "pk"' in q["sql"] and "LIMIT" in q["sql"]]
+        assert keys.count('JOIN "projects_annualplan"') == 1, query  # the year's plan, once
+
+
 def test_stats_reproduces_the_qianan_article(demo, capsys):
     call_command("stats", region="迁安市", year=2022, as_of="2022-07-15", json=True)
     payload = json.loads(capsys.readouterr().out)

@@ -163,6 +163,10 @@ class ProjectFilter(filters.FilterSet):
                 started_on=Case(When(started_q(self.form.cleaned_data.get("as_of"), prefix="plan__"),
                                      then=F("plan__started_on")), output_field=DateField()),
                 completed=completed_ytd(self.form.cleaned_data.get("as_of"), plan="plan__"),
+            ).alias(  # what the plan filters go by: filtering on ``plan__…`` itself joined the year's
+                # plan once more for each filter (a reverse relation's joins are not reused)
+                plan_nature=F("plan__nature"), plan_batch=F("plan__batch"),
+                plan_started=F("plan__started"), plan_started_on=F("plan__started_on"),
             )
         else:  # the whole library: no plan figures to show or sort by
             # Typed NULLs: PostgreSQL cannot SUM an untyped NULL in the totals line.
@@ -198,16 +202,16 @@ class ProjectFilter(filters.FilterSet):
         if not self._needs_year(queryset):
             return queryset
         if value == "continuing_all":
-            return queryset.filter(plan__nature__in=CONTINUING_NATURES)
-        return queryset.filter(plan__nature=value)
+            return queryset.filter(plan_nature__in=CONTINUING_NATURES)
+        return queryset.filter(plan_nature=value)
 
     def filter_batch(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(plan__batch=value) if self._needs_year(queryset) else queryset
+        return queryset.filter(plan_batch=value) if self._needs_year(queryset) else queryset
 
     def filter_started(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if not self._needs_year(queryset):
             return queryset
-        condition = started_q(self.form.cleaned_data.get("as_of"), prefix="plan__")
+        condition = started_q(self.form.cleaned_data.get("as_of"), prefix="plan_")
         return queryset.filter(condition) if value == "yes" else queryset.exclude(condition)
 
     # Many-to-many filters go through a subquery so a project never appears twice (and is
