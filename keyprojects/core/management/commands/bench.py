@@ -309,7 +309,7 @@ class Command(BaseCommand):
         base = f"/projects/?year={year}&as_of={as_of}"
         cases = [
             ("project list, city admin, plan year, page 1", admin, base),
-            ("project list, city admin, started, sector, page 1", admin,
+            ("project list, city admin, started, new, by total investment, page 1", admin,
              f"{base}&started=yes&nature=new&o=-total_investment"),
             ("project list, city admin, deep page (20)", admin, f"{base}&page=20"),
             ("project list, province (province reader), page 1", reader, base),
