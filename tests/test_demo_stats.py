@@ -49,6 +49,7 @@ def test_project_list_totals_equal_the_plan(demo, client):
     assert str(totals["total_investment"].normalize()) == "2.6198E+7"
     page = response.content.decode()
     assert "2,619.80" in page and "325.10" in page
+    assert '<td class="d-none d-md-table-cell text-nowrap">在建</td>' in page  # a row's stage, by its label
     started = client.get(reverse("projects:list"), {"year": 2022, "started": "yes", "as_of": "2022-06-05"})
     assert started.context["totals"]["count"] == 329
     assert "1,611.89" in started.content.decode() and "201.38" in started.content.decode()
