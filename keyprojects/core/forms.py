@@ -20,7 +20,7 @@ class FormRenderer(DjangoTemplates):
     """Django's form renderer (``FORM_RENDERER``), except that a select with Django's own option
     template is put together in Python, to the markup those templates give: they include a
     template per option, and the project list's filters offer a province's reader some 300
-    options (its regions and leaders), which took half the page's time."""
+    options (its regions and leaders): about a fifth of the page's time."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         if template_name == SELECT:
