@@ -199,6 +199,23 @@ def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):
     assert after["sector"] == breakdown(2022, as_of, "sector", cast.city)
 
 
+def test_a_provinces_city_is_put_together_from_its_counties_rows(cast):
+    as_of, province = date(2022, 12, 31), cast.city.parent
+    by = ("region", "sector", "batch")
+    overview(2022, as_of, province, by=by)  # every city's rows remembered, in one query
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("7")})
+    overview(2022, as_of, province, by=by)  # 葫芦岛市 again, and now each of its counties' rows
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("8")})
+    with CaptureQueriesContext(connection) as queries:
+        after = overview(2022, as_of, province, by=by)
+    [figures] = [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
+    assert cast.suizhong.path in figures and cast.lianshan.path not in figures  # that county alone
+    cities = {row["label"]: row for row in after["region"]}
+    assert len(cities) >= 2 and cities["葫芦岛市"]["plan"] == plan_stats(plans_in(2022, cast.city), as_of)["plan"]
+    cache.clear()
+    assert overview(2022, as_of, province, by=by) == after  # as computed afresh, to the last figure
+
+
 def test_the_parts_of_a_scoped_figure_are_kept_apart_from_the_whole_regions(cast):
     clerk = AnnualPlan.objects.visible_to(cast.lianshan_clerk)
     assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2

@@ -65,11 +65,12 @@ def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[An
                     part_of: Callable[[dict[str, Any]], Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """The rows of ``compute(*args, restrict=..., **kwargs)`` remembered a part at a time, each
     until a write in its part: ``parts`` maps a part's name to its data-version scopes (e.g. a
-    city's region path, ``core.models.DataVersion``) and to the filter that selects its rows;
-    ``part_of`` names the part of a row. The parts' rows still remembered are served, and the
-    others computed in one call, restricted to them (or all of them, when most are missing):
-    after a write in one county a province's rows cost a query over that county's city. Rows
-    are language-neutral sums, so the language is not part of the key."""
+    city's region path, ``core.models.DataVersion``) and to what selects its rows (a filter, or
+    anything else ``compute`` reads as ``restrict`` that combines with ``|``); ``part_of`` names
+    the part of a row. The parts' rows still remembered are served, and the others computed in
+    one call, restricted to them (or all of them, when most are missing): after a write in one
+    county a province's rows cost a query over that county. Rows are language-neutral sums, so
+    the language is not part of the key."""
     current = versions({"*"} | {scope for scopes, _where in parts.values() for scope in scopes})
     arguments = _arguments(args, kwargs)
     keys = {name: _hashed(compute, (current["*"], name, [current[s] for s in scopes]), None, arguments)

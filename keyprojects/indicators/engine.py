@@ -10,6 +10,8 @@ agree.
 from __future__ import annotations
 
 import calendar
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -294,27 +296,56 @@ def region_rows(year: int, as_of: date | None, region: Region | None, plans: Que
                 by: tuple[str, ...], series: bool = False) -> list[dict[str, Any]]:
     """``grouped_rows`` also grouped by the regions right under ``region`` (and its 本级), each
     region's rows remembered until a write in it (``core.cache.cached_in_parts``): after a
-    write in one county, a province's figures query that county's city alone."""
+    write in one county, a province's figures read that county alone (``_part_rows``)."""
     if region is None:
         return grouped_rows(year, as_of, region, plans, by, series)
     by = by if "region" in by else ("region", *by)
-    return cached_in_parts(grouped_rows, region_parts(region, "project__", year), part_of_row,
-                           year, as_of, region, plans, by, series)
+    return cached_in_parts(_part_rows, region_parts(region, year), part_of_row, year, as_of, region, plans, by, series)
 
 
-def region_parts(region: Region, prefix: str, year: int | None = None) -> dict[str, tuple[tuple[str, ...], Q]]:
+def region_parts(region: Region, year: int | None = None) -> dict[str, tuple[tuple[str, ...], frozenset[Region]]]:
     """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
     region itself (its 本级), by code, with the data versions that move on a write in the part
     (with ``year``, on a write to that year's figures there: last year's figures stand while
-    this year's reports come in) and the filter selecting its rows (``prefix``: the path from a
-    row to its project)."""
+    this year's reports come in) and the region it is (``_part_rows`` reads them)."""
     def scopes(scope: str) -> tuple[str, ...]:
         return region_year_scopes(scope, year) if year is not None else (scope,)
 
-    parts = {c.code: (scopes(c.path), Q(**{f"{prefix}region__path__startswith": c.path}))
-             for c in Region.objects.filter(parent=region).order_by("code")}
-    parts[region.code] = (scopes("=" + region.path), Q(**{f"{prefix}region": region}))
+    parts = {c.code: (scopes(c.path), frozenset([c])) for c in Region.objects.filter(parent=region).order_by("code")}
+    parts[region.code] = (scopes("=" + region.path), frozenset([region]))
     return parts
+
+
+def _part_rows(year: int, as_of: date | None, region: Region, plans: QuerySet | None, by: tuple[str, ...],
+               series: bool, restrict: frozenset[Region] | None = None) -> list[dict[str, Any]]:
+    """The rows of ``region_rows`` for the parts ``restrict`` names (None: all of them, in one
+    query). A part with regions under it of its own (a city of a province) is put together from
+    their remembered rows (``region_rows`` of it), so that after a write in one county its city
+    costs a query over that county and an addition, not a query over the city."""
+    if restrict is None:
+        return grouped_rows(year, as_of, region, plans, by, series)
+    nested = set(Region.objects.filter(parent__in=[r for r in restrict if r != region]).values_list("parent_id", flat=True))
+    rows = []
+    for part in restrict:
+        if part.pk in nested:
+            rows += _as_one(region_rows(year, as_of, part, plans, by, series), part.code)
+    rest = [part for part in restrict if part.pk not in nested]
+    if rest:
+        where = functools.reduce(operator.or_, [
+            Q(project__region=part) if part == region else Q(project__region__path__startswith=part.path)
+            for part in rest])
+        rows += grouped_rows(year, as_of, region, plans, by, series, restrict=where)
+    return rows
+
+
+def _as_one(rows: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
+    """Rows grouped by the regions under one region, added up as that region's (``key_region``
+    its code), group by group of the other breakdowns."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(v for k, v in row.items() if k.startswith("key_") and k != "key_region"), []).append(row)
+    return [{**{k: v for k, v in members[0].items() if k.startswith("key_")}, **_add_up(members), "key_region": code}
+            for members in groups.values()]
 
 
 def region_cells(region: Region | None) -> dict[int, tuple[tuple[str, ...], Q]]:
