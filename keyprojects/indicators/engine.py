@@ -300,7 +300,7 @@ def region_rows(year: int, as_of: date | None, region: Region | None, plans: Que
     if region is None:
         return grouped_rows(year, as_of, region, plans, by, series)
     by = by if "region" in by else ("region", *by)
-    return cached_in_parts(_part_rows, region_parts(region, year), part_of_row, year, as_of, region, plans, by, series)
+    return cached_in_parts(_part_rows, region_parts(region, year), _part_of_row, year, as_of, region, plans, by, series)
 
 
 def region_parts(region: Region, year: int | None = None) -> dict[str, tuple[tuple[str, ...], frozenset[Region]]]:
@@ -363,7 +363,7 @@ def cell_of_row(row: dict[str, Any]) -> int:
     return row["region_id"]
 
 
-def part_of_row(row: dict[str, Any]) -> str:
+def _part_of_row(row: dict[str, Any]) -> str:
     """The part of ``region_parts`` a row grouped by ``child_region_group`` (``key_region``) is in."""
     return _region_code(row["key_region"])
 
@@ -381,13 +381,13 @@ def _stats_by(rows: list[dict[str, Any]], by: str, as_of: date | None) -> dict[A
     return {key: _stats_from(_add_up(members), as_of) for key, members in groups.items()}
 
 
-def child_region_group(region: Region, path: str = "project__region__path") -> tuple[list[Region], Any]:
-    """The regions right under ``region`` and an expression naming, for each plan row (or the
-    row ``path`` leads from to a region's path), the child its project lies in (projects placed
-    on ``region`` itself get its own path or code).
+def child_region_group(region: Region) -> tuple[list[Region], Any]:
+    """The regions right under ``region`` and an expression naming, for each plan row, the
+    child its project lies in (projects placed on ``region`` itself get its own path or code).
     When the children's codes are of one length (GB/T 2260 codes are) that is the start of the
     project's region path, the child's path: a third of the cost of a CASE of prefix matches,
     which a development zone's code ("…K01") still needs."""
+    path = "project__region__path"
     children = list(Region.objects.filter(parent=region).order_by("code"))
     lengths = {len(c.path) for c in children}
     if len(lengths) == 1:

@@ -195,8 +195,7 @@ class Command(BaseCommand):
 
     def bench_province_reader(self) -> User:
         """A reader at the province's commission: what a province's own staff log in as (their
-        scope is the province, so the list's totals are remembered a city at a time; a
-        superuser's scope is no one region)."""
+        scope is the province; a superuser's is no one region)."""
         username = f"bench_{self.province.code}"
         user = User.objects.filter(username=username).first()
         if user is None:
