@@ -100,3 +100,21 @@ def test_county_table_downloads_with_the_dashboards_figures(demo, client, tmp_pa
     shown = {row["label"]: row["plan"]["count"] for row in page.context["region_rows"]}
     exported = {r[1]: int(r[2]) for r in rows[2:2 + len(shown)]}
     assert exported == shown
+
+
+def test_a_provinces_region_table_names_its_cities(demo, client, tmp_path):
+    from keyprojects.ledgers.reader import read
+    from keyprojects.regions.models import Region
+
+    client.force_login(User.objects.create_superuser("root", password="x" * 12))
+    province = Region.objects.get(name="辽宁省")
+    query = {"region": province.pk, "year": 2022, "as_of": "2022-06-05"}
+    page = client.get(reverse("dashboard"), query).content.decode()
+    assert "分地市情况" in page and "<th>地市</th>" in page and "分县区情况" not in page
+    response = client.get(reverse("dashboard_export"), query)
+    assert "%E5%88%86%E5%9C%B0%E5%B8%82" in response["Content-Disposition"]  # 分地市, in the file name
+    path = tmp_path / "cities.xlsx"
+    path.write_bytes(response.content)
+    assert read(path)[0].rows[1][1] == "地市"
+    city = client.get(reverse("dashboard"), {**query, "region": Region.objects.get(name="葫芦岛市").pk})
+    assert "分县区情况" in city.content.decode()

@@ -201,7 +201,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     as_of = _choose_as_of(request, year)
     content = indicator_workbook(region, year, as_of, visible_plans)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"{region.name}{year}年分县区指标（截至{as_of:%Y%m%d}）.xlsx"
+    filename = f"{region.name}{year}年分{region.parts_noun}指标（截至{as_of:%Y%m%d}）.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 

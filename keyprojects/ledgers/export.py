@@ -163,20 +163,20 @@ def ledger_workbook(plans: QuerySet, region: Region, year: int, as_of: date, tit
 
 
 def indicator_workbook(region: Region, year: int, as_of: date, plans: QuerySet | None = None) -> bytes:
-    """The indicator table by county (分县区指标表) with its definitions."""
+    """The indicator table by county (分县区指标表; a province's by city) with its definitions."""
     from keyprojects.indicators.engine import INDICATORS, rank
 
     rows = rank(breakdown(year, as_of, "region", region, plans))
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("分县区指标")
+    sheet = book.add_worksheet(f"分{region.parts_noun}指标")
     head = book.add_format({"bold": True, "border": 1, "bg_color": "#DCE6F1", "text_wrap": True, "align": "center"})
     cell = book.add_format({"border": 1})
     money = book.add_format({"border": 1, "num_format": "#,##0.00"})
     pct = book.add_format({"border": 1, "num_format": "0.0"})
-    sheet.merge_range(0, 0, 0, 9, f"{region.name}{year}年重点项目分县区指标（截至{as_of:%Y年%m月%d日}）",
+    sheet.merge_range(0, 0, 0, 9, f"{region.name}{year}年重点项目分{region.parts_noun}指标（截至{as_of:%Y年%m月%d日}）",
                       book.add_format({"bold": True, "font_size": 14, "align": "center"}))
-    headers = ["排名", "县区", "计划项目数", "总投资（万元）", "年度计划（万元）", "已开复工项目数", "开复工率（%）",
+    headers = ["排名", region.parts_noun, "计划项目数", "总投资（万元）", "年度计划（万元）", "已开复工项目数", "开复工率（%）",
                "本年完成投资（万元）", "投资完成率（%）", "比时间进度（百分点）"]
     for c, text in enumerate(headers):
         sheet.write(1, c, text, head)

@@ -126,6 +126,12 @@ class Region(models.Model):
         by_code = {r.code: r for r in Region.objects.filter(code__in=codes)}
         return [by_code[c] for c in codes if c in by_code]
 
+    @property
+    def parts_noun(self) -> str:
+        """What a table of the regions right under this one calls them: 地市 under a province,
+        县区 under a city (the dashboard's region table, its export)."""
+        return "地市" if self.level == self.Level.PROVINCE else "县区"
+
     def is_within(self, other: Region) -> bool:
         return self.path.startswith(other.path)
 
