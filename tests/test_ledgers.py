@@ -8,10 +8,12 @@ from urllib.parse import unquote
 import pytest
 import xlsxwriter
 from django.core.management import CommandError, call_command
+from django.db.models.signals import post_init
 
 from keyprojects.accounts.models import Leader, Unit
+from keyprojects.core.models import Blank
 from keyprojects.ledgers import cells, jobs
-from keyprojects.ledgers.importer import Importer, ImportFailed, import_ledger
+from keyprojects.ledgers.importer import NEW_PROJECT, Importer, ImportFailed, import_ledger
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
@@ -582,8 +584,37 @@ def test_new_projects_share_nothing_but_their_defaults(cast, tmp_path):
     assert (second.code, second.owner_id, second.scope) == (None, None, "改造 12 万平方米")
     assert (second.project_type, second.level, second.investment_nature, second.version) == (
         "industry", "city", "enterprise", 1)
-    blank = importer._blank_project
-    assert (blank.pk, blank.name, blank.region_id, blank.owner_id, blank.code) == (None, "", None, None, None)
+    blank = NEW_PROJECT.values
+    assert (blank["id"], blank["name"], blank["region_id"], blank["owner_id"], blank["code"]) == (
+        None, "", None, None, None)
+
+
+def test_a_blank_makes_what_the_models_init_makes(cast):
+    """``Blank(model)(**values)`` is ``model(**values)``, field for field, with a state of its
+    own; with a post_init receiver it is made by ``__init__`` (the receiver runs)."""
+    project = Project.objects.first()
+    made, blank = [], Blank(AnnualPlan)
+    for _ in range(2):
+        made.append(blank(project=project, year=2024, planned_investment=Decimal("12.5")))
+    made.append(AnnualPlan(project=project, year=2024, planned_investment=Decimal("12.5")))
+    values = [{k: v for k, v in plan.__dict__.items() if k != "_state"} for plan in made]
+    assert values[0] == values[1] == values[2]
+    assert made[0]._state is not made[1]._state and made[0]._state.adding and made[0].project is project
+    made[0].save()
+    assert made[1].pk is None and made[1]._state.adding
+
+    report = Blank(ProgressReport)
+    assert report().period_id is None
+    seen = []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=ProgressReport)
+    try:
+        assert seen == [] and report(progress="ok") is seen[0]
+    finally:
+        post_init.disconnect(receiver, sender=ProgressReport)
 
 
 def test_rows_are_told_apart_by_their_first_filled_cell_wherever_it_is():

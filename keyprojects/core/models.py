@@ -1,4 +1,6 @@
 from django.db import models
+from django.db.models import signals
+from django.utils.functional import cached_property
 
 
 class DataVersion(models.Model):
@@ -23,3 +25,37 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope or 'all'}: {self.n}"
+
+
+class Blank:
+    """New instances of ``model`` as ``model(**values)`` makes them, several times faster: a
+    copy of one instance made once, with ``values`` set on it. ``Model.__init__`` walks every
+    field and asks each for its default; a ledger import makes tens of thousands of plans,
+    reports and stage transitions. A model that a copy would not make the same way (a default
+    that is a callable, a ``pre_init`` or ``post_init`` receiver such as an image's dimensions)
+    is made by ``__init__`` as usual. The first instance is made at the first call: a module
+    may hold a ``Blank`` before the app registry is ready."""
+
+    def __init__(self, model: type[models.Model], **defaults: object) -> None:
+        self.model, self.defaults = model, defaults
+
+    @cached_property
+    def values(self) -> dict[str, object]:
+        """The blank instance's attributes (its state aside)."""
+        return {k: v for k, v in self.model(**self.defaults).__dict__.items() if k != "_state"}
+
+    @cached_property
+    def constant(self) -> bool:
+        return not any(f.has_default() and callable(f.default) for f in self.model._meta.concrete_fields)
+
+    def __call__(self, **values: object) -> models.Model:
+        if self.constant and not (signals.pre_init.has_listeners(self.model)
+                                  or signals.post_init.has_listeners(self.model)):
+            obj = self.model.__new__(self.model)
+            obj.__dict__.update(self.values)
+            obj._state = models.base.ModelState()
+        else:
+            obj = self.model(**self.defaults)
+        for name, value in values.items():
+            setattr(obj, name, value)
+        return obj

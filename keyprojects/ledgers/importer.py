@@ -26,6 +26,7 @@ from django.utils import timezone
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.audit import chunks, save_in_bulk, values_of
 from keyprojects.core.memory import without_cyclic_gc
+from keyprojects.core.models import Blank
 from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
 from keyprojects.projects import services as project_services
 from keyprojects.projects.models import (
@@ -51,6 +52,9 @@ from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, SPACES, Layout, Row, 
 from .reader import read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
+NEW_PROJECT = Blank(Project, project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
+                    investment_nature=Project.InvestmentNature.ENTERPRISE)
+NEW_PLAN = Blank(AnnualPlan)
 CHUNK = 1000  # rows looked up, validated and written together
 REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
@@ -154,10 +158,6 @@ class Importer:
         self._broken = False  # a written project fell out of the user's scope: undo everything
         self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
         self._passed: defaultdict[type, set[tuple[str, type, Any]]] = defaultdict(set)  # values that passed their field's rules
-        # A new project is a copy of this one with the row's values set, as Project(**values) would
-        # make it (its defaults are constants) in a third of the time: __init__ walks every field.
-        self._blank_project = Project(project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
-                                      investment_nature=Project.InvestmentNature.ENTERPRISE)
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
@@ -610,7 +610,7 @@ class Importer:
         if entry is None:
             self._may_register(target.region)
             started = v.get("started") or target.nature != Nature.NEW
-            project = copy.copy(self._blank_project)
+            project = NEW_PROJECT()
             project.stage = Stage.CONSTRUCTION if started else Stage.PREPARATION
             for name, value in values.items():
                 setattr(project, name, value)
@@ -660,7 +660,7 @@ class Importer:
             "started": bool(v.get("started")), "started_on": v.get("started_on"),
         }
         changed = stored is None or any(getattr(stored, k) != value for k, value in data.items())
-        plan = stored if stored and not changed else copy.copy(stored) if stored else AnnualPlan(year=self.year)
+        plan = stored if stored and not changed else copy.copy(stored) if stored else NEW_PLAN(year=self.year)
         if changed:
             for key, value in data.items():
                 setattr(plan, key, value)
@@ -732,33 +732,39 @@ class Importer:
             e.new, e.fields, e.leaders, e.plan_changed, e.changed_reports = False, set(), None, False, []
 
     def _validate(self, obj: Any) -> None:
-        """The model's own rules, as the edit forms apply them (field validators, ``clean``),
-        without their queries: foreign keys were looked up by the importer, uniqueness is
-        checked for the whole file at once. A field's rules depend on its value alone, so a
-        value that passed them once in this import is not checked again: a ledger repeats the
-        same natures, statuses, flags, dates and amounts thousands of times."""
-        getter, names, relations = _own_fields(type(obj))
+        """The model's own rules, as the edit forms apply them: each field's ``clean`` (its
+        validators) and the model's ``clean``, collected as ``full_clean`` collects them, without
+        its queries: foreign keys were looked up by the importer, uniqueness is checked for the
+        whole file at once. A field's rules depend on its value alone, so a value that passed
+        them once in this import is not checked again: a ledger repeats the same natures,
+        statuses, flags, dates and amounts thousands of times."""
+        fields, getter = _own_fields(type(obj))
         passed = self._passed[type(obj)]
-        before = getter(obj)
-        exclude, fresh = list(relations), []
-        for i, value in enumerate(before):  # (inline: a call per field cost more than the checks it saved)
+        errors: dict[str, list[ValidationError]] = {}
+        for own, value in zip(fields, getter(obj), strict=True):  # (inline: a call per field cost more than it saved)
             kind = type(value)
             if kind is Decimal:  # by digits and exponent: 1.0 == 1.00000, but not to the decimal places rule
-                key = names[i], kind, value.as_tuple()
+                key = own.attname, kind, value.as_tuple()
             elif isinstance(value, _REMEMBERED):
-                key = names[i], kind, value
+                key = own.attname, kind, value
             else:
-                continue  # checked every time
-            if key in passed:
-                exclude.append(names[i])
-            else:
-                fresh.append((i, key))
-        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
-        if fresh:
-            after = getter(obj)
-            for i, key in fresh:
-                if after[i] is before[i]:  # cleaning gave it back as it was
-                    passed.add(key)
+                key = None  # checked every time
+            if key in passed or (own.blank and value in own.empty_values):
+                continue
+            try:
+                cleaned = own.clean(value, obj)
+            except ValidationError as exc:
+                errors[own.name] = exc.error_list
+                continue
+            setattr(obj, own.attname, cleaned)
+            if key is not None and cleaned is value:  # cleaning gave it back as it was
+                passed.add(key)
+        try:
+            obj.clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -817,15 +823,14 @@ class _Entry:
 
 
 _REMEMBERED = (str, int, date)  # the other types' values (None, floats, lazy text) are not remembered
-_OWN_FIELDS: dict[type, tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]] = {}
+_OWN_FIELDS: dict[type, tuple[list[Any], Callable[[Any], tuple[Any, ...]]]] = {}
 
 
-def _own_fields(model: type) -> tuple[Callable[[Any], tuple[Any, ...]], list[str], list[str]]:
-    """A model's own fields: a getter of their values, their names; and its relations' names."""
+def _own_fields(model: type) -> tuple[list[Any], Callable[[Any], tuple[Any, ...]]]:
+    """A model's own fields (not its relations), and a getter of their values."""
     if model not in _OWN_FIELDS:
-        fields = model._meta.concrete_fields
-        names = [f.attname for f in fields if not f.is_relation]
-        _OWN_FIELDS[model] = values_of(names), names, [f.name for f in fields if f.is_relation]
+        fields = [f for f in model._meta.concrete_fields if not f.is_relation and not f.generated]
+        _OWN_FIELDS[model] = fields, values_of([f.attname for f in fields])
     return _OWN_FIELDS[model]
 
 

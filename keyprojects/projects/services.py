@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
+from keyprojects.core.models import Blank
 from keyprojects.core.permissions import require, require_region
 
 from .models import (
@@ -41,6 +42,7 @@ PROJECT_FIELDS = [
 ]
 PROJECT_M2M = ["lists", "leaders"]
 PLAN_FIELDS = ["nature", "planned_investment", "prior_completed", "planned_start_month", "batch", "started", "started_on"]
+NEW_TRANSITION = Blank(StageTransition)  # a ledger import registers thousands of projects
 
 
 @dataclass
@@ -110,7 +112,7 @@ def registrations(user: User, projects: Iterable[Project], stage_date: date | No
     """The first stage transitions of newly registered projects (unsaved): the note translated
     and the user and date settled once for all of them (an import registers thousands)."""
     day, note, actor = stage_date or timezone.localdate(), _("登记入库"), recorded(user)
-    return [StageTransition(project=project, from_stage="", to_stage=project.stage, date=day, note=note,
+    return [NEW_TRANSITION(project=project, from_stage="", to_stage=project.stage, date=day, note=note,
                             created_by=actor) for project in projects]
 
 

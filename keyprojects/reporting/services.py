@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
+from keyprojects.core.models import Blank
 from keyprojects.core.permissions import require, require_admin, require_filer, restrict
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
@@ -28,6 +29,7 @@ from keyprojects.regions.models import Region
 from .checks import Finding, check_report
 from .models import ProgressReport, ReportingPeriod, ReportPhoto
 
+NEW_REPORT = Blank(ProgressReport)  # a ledger import makes thousands
 REPORT_FIELDS = [
     "completed_month", "completed_ytd", "completed_since_start", "progress", "started", "started_on",
     "problems", "next_steps",
@@ -377,7 +379,7 @@ def ledger_report(
     unchanged = report is not None and all(getattr(report, k) == v for k, v in values.items())
     if unchanged and report.status == Status.APPROVED:
         return None
-    report = copy.copy(report) if report else ProgressReport(project=project, period=period)
+    report = copy.copy(report) if report else NEW_REPORT(project=project, period=period)
     for key, value in values.items():
         setattr(report, key, value)
     actor = recorded(user)
