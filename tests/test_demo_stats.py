@@ -1,6 +1,7 @@
 """The demo reproduces the published Huludao figures through `keyprojects stats`."""
 
 import json
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -220,3 +221,16 @@ def test_demo_stage_changes_of_each_project_run_forward_in_time(demo):
     for project_id, on in StageTransition.objects.order_by("project_id", "id").values_list("project_id", "date"):
         steps.setdefault(project_id, []).append(on)
     assert [pid for pid, days in steps.items() if days != sorted(days)] == []
+
+
+def test_load_demo_prints_the_dashboards_that_show_the_articles_figures(demo, client, capsys):
+    """The dashboard opens on today's figures (a past year's at its end); the demo says which
+    addresses show the articles' own: 开复工率 65.8% in Huludao, 投资完成率 58.7% in Qian'an."""
+    call_command("load_demo")
+    out = capsys.readouterr().out
+    shown = {}
+    for login, rate in (("admin", "65.8%"), ("qianan", "58.7%")):
+        address = re.search(rf"(/dashboard/\?as_of=[\d-]+)（{login}）", out).group(1)
+        client.login(username=login, password="demo12345")
+        shown[login] = rate in client.get(address).content.decode()
+    assert shown == {"admin": True, "qianan": True}

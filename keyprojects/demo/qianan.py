@@ -40,6 +40,7 @@ from .common import (
 )
 
 YEAR = 2022
+AS_OF = date(2022, 7, 15)  # the article's date
 SEED = 20220715
 PROJECTS, TOTAL, ANNUAL = 284, 14_101_000, 2_676_000
 COMPLETED_BY_JULY_15 = 1_572_000

@@ -9,9 +9,8 @@ from django.db import transaction
 
 from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
+from keyprojects.demo import huludao, qianan
 from keyprojects.demo.common import DEMO_PASSWORD
-from keyprojects.demo.huludao import HuludaoDemo
-from keyprojects.demo.qianan import QiananDemo
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting import progress
@@ -23,7 +22,7 @@ class Command(AuditedCommand):
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
         call_command("load_regions", province=["辽宁省", "河北省"], verbosity=options["verbosity"])
-        for city_name, demo in (("葫芦岛市", HuludaoDemo), ("迁安市", QiananDemo)):
+        for city_name, demo in (("葫芦岛市", huludao.HuludaoDemo), ("迁安市", qianan.QiananDemo)):
             city = Region.objects.find(city_name)
             if Project.objects.filter(region__path__startswith=city.path).exists():
                 self.stdout.write(f"{city_name}：演示数据已存在，跳过。")
@@ -43,4 +42,8 @@ class Command(AuditedCommand):
             if name in users:
                 u = users[name]
                 self.stdout.write(f"  {name:<10} {u.get_role_display():<8} {u.unit}")
-        self.stdout.write("⚠ 以上账号仅供演示，请勿用于生产环境 / demo accounts only, never in production\n")
+        self.stdout.write("⚠ 以上账号仅供演示，请勿用于生产环境 / demo accounts only, never in production")
+        # The dashboard shows today's figures, or a past year's at its end: the articles' are earlier.
+        self.stdout.write("与报道口径一致的统计日期 / the articles' dates:"
+                          f" 葫芦岛市 /dashboard/?as_of={huludao.AS_OF.isoformat()}（admin），"
+                          f"迁安市 /dashboard/?as_of={qianan.AS_OF.isoformat()}（qianan）\n")
