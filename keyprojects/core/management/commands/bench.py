@@ -345,7 +345,7 @@ class Command(BaseCommand):
         call_command("bench_import", rows=self.options["import_rows"], stdout=out)
         text = out.getvalue()
         read = re.search(r"read alone \(calamine \+ layout, best of 3\): ([\d.]+) s", text)
-        runs = re.findall(r"^(.+?): ([\d.]+) s = ([\d,]+) rows/s.*?in the database: ([\d.]+) s.*?; (created .*)$", text,
+        runs = re.findall(r"^(.+?): ([\d.]+) s = ([\d,]+) rows/s.*?\((in the database: [^)]*)\); (created .*)$", text,
                           re.MULTILINE)
         if not (read and runs):
             self.notes.append(f"bench_import printed: {text.strip()}")
@@ -353,7 +353,7 @@ class Command(BaseCommand):
         floor = [float(read.group(1)) * 1000]  # reading the file alone
         for label, seconds, rate, in_database, outcome in runs:
             self.add(f"ledger import {self.options['import_rows']:,} rows, {label}", [float(seconds) * 1000], floor,
-                     "≥ 5,000 rows/s, ≤ 2× read", f"{rate} rows/s, {in_database} s of it in the database; {outcome}")
+                     "≥ 5,000 rows/s, ≤ 2× read", f"{rate} rows/s ({in_database}); {outcome}")
 
     # --- API ----------------------------------------------------------------------------------
     def bench_api(self) -> None:
