@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from keyprojects.core.audit import Source, audit_context
+from keyprojects.core.permissions import restrict
 from keyprojects.indicators.engine import plan_stats, plans_in
 from keyprojects.projects.models import AnnualPlan, Nature, Project
 from keyprojects.projects.services import EditConflict
@@ -356,6 +357,25 @@ def test_period_list_counts_filed_reports_apart_from_drafts(cast, period, client
     assert (row.n_reports, row.n_filed, row.n_submitted, row.n_approved, row.n_late) == (5, 2, 1, 1, 1)
     html = response.content.decode()
     assert "应报" in html and "已报" in html and "已填" not in html
+
+
+def test_period_list_counts_only_the_reports_the_user_sees(cast, period, client):
+    """A county clerk's 应报/已报 are the county's reports, not the whole city's."""
+    project = Project.objects.create(name="连山区测试项目", region=cast.lianshan, total_investment=Decimal("9000"))
+    AnnualPlan.objects.create(project=project, year=2022, nature=Nature.NEW, planned_investment=Decimal("100"))
+    services.prefill_period(cast.admin, period.pk)
+    ProgressReport.objects.filter(period=period, project__region=cast.suizhong).update(status=Status.SUBMITTED)
+    counted = {}
+    for user in (cast.admin, cast.lianshan_clerk, cast.suizhong_clerk):
+        client.force_login(user)
+        [row] = client.get(reverse("reporting:periods")).context["periods"]
+        counted[user.username] = (row.n_reports, row.n_filed, row.n_submitted)
+    seen = {user.username: restrict(ProgressReport.objects.filter(period=period), user).count()
+            for user in (cast.admin, cast.lianshan_clerk, cast.suizhong_clerk)}
+    suizhong = ProgressReport.objects.filter(period=period, project__region=cast.suizhong).count()
+    assert suizhong and seen["lianshan"] >= 2 and seen["admin"] == seen["lianshan"] + suizhong
+    assert counted == {"admin": (seen["admin"], suizhong, suizhong), "lianshan": (seen["lianshan"], 0, 0),
+                       "suizhong": (suizhong, suizhong, suizhong)}
 
 
 def test_filing_screen_inputs_are_labelled_with_column_and_project(cast, period, client):

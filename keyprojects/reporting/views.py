@@ -35,6 +35,14 @@ from .models import ProgressReport, ReportingPeriod
 
 Status = ProgressReport.Status
 EDITABLE = (Status.DRAFT, Status.RETURNED)
+PERIOD_COUNTS = {  # a period's reports, as the period list counts them
+    "n_reports": Count("pk"),
+    # Filed means with the city: waiting for review or approved (a returned report is back with its filer).
+    "n_filed": Count("pk", filter=Q(status__in=[Status.SUBMITTED, Status.APPROVED])),
+    "n_submitted": Count("pk", filter=Q(status=Status.SUBMITTED)),
+    "n_approved": Count("pk", filter=Q(status=Status.APPROVED)),
+    "n_late": Count("pk", filter=Q(late=True)),
+}
 
 
 def _visible_periods(user):
@@ -49,14 +57,6 @@ def _reports(user, period: ReportingPeriod, action: str = "view"):
 
 @login_required
 def period_list(request: HttpRequest) -> HttpResponse:
-    periods = _visible_periods(request.user).annotate(
-        n_reports=Count("reports"),
-        # Filed means with the city: waiting for review or approved (a returned report is back with its filer).
-        n_filed=Count("reports", filter=Q(reports__status__in=[Status.SUBMITTED, Status.APPROVED])),
-        n_submitted=Count("reports", filter=Q(reports__status=Status.SUBMITTED)),
-        n_approved=Count("reports", filter=Q(reports__status=Status.APPROVED)),
-        n_late=Count("reports", filter=Q(reports__late=True)),
-    )
     form = None
     if request.user.is_superuser or request.user.role == "city_admin":
         form = PeriodForm(request.POST or None)
@@ -74,6 +74,13 @@ def period_list(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("填报期已创建"))
                 return redirect("reporting:periods")
+    periods = list(_visible_periods(request.user))
+    # The counts of the reports this user sees: a county clerk's are the county's, not the city's.
+    seen = restrict(ProgressReport.objects.filter(period__in=periods), request.user)
+    counts = {row.pop("period"): row for row in seen.values("period").order_by().annotate(**PERIOD_COUNTS)}
+    for period in periods:
+        for name, n in counts.get(period.pk, dict.fromkeys(PERIOD_COUNTS, 0)).items():
+            setattr(period, name, n)
     return render(request, "reporting/period_list.html", {"periods": periods, "form": form})
 
 
