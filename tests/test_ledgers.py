@@ -12,6 +12,7 @@ from django.db.models.signals import post_init
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.models import Blank
+from keyprojects.core.money import format_wan
 from keyprojects.ledgers import cells, jobs
 from keyprojects.ledgers.importer import NEW_PROJECT, Importer, ImportFailed, import_ledger
 from keyprojects.projects.models import AnnualPlan, Project
@@ -363,6 +364,9 @@ def test_upload_page_previews_then_imports(cast, client, tmp_path, settings, mon
         response = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk})
     assert response.status_code == 200 and response.context["can_confirm"]
     assert "预览结果" in response.content.decode()
+    total = response.context["result"].total_investment  # 万元, shown with thousands separators
+    shown = f"总投资 {format_wan(total)} 万元"
+    assert total >= 1000 and "," in shown and shown in response.content.decode()
     assert not Project.objects.filter(name="连山区钢屯镇老旧小区改造工程").exists()  # a preview writes nothing
     jobs_run = []
     monkeypatch.setattr(jobs, "in_background", jobs_run.append)  # run it below, in this test's transaction
@@ -373,6 +377,7 @@ def test_upload_page_previews_then_imports(cast, client, tmp_path, settings, mon
     jobs_run[0]()  # started once the response was sent
     card = client.get(status, headers={"HX-Request": "true"}).content.decode()
     assert "新增 2 个、更新 1 个" in card and "hx-trigger" not in card  # the result, and no more polling
+    assert shown in card
     project = Project.objects.get(name="连山区钢屯镇老旧小区改造工程")
     record = project.history.earliest("history_date")
     assert record.history_source == "import" and record.history_user == cast.admin
