@@ -137,6 +137,8 @@ def test_messy_xlsx_imports_exactly(cast, tmp_path, capsys):
     assert payload["completed_investment"] == "4700"
     assert payload["started_or_resumed"]["count"] == 3
     assert payload["new_planned"]["count"] == 2 and payload["continuing_planned"]["count"] == 1
+    # the summary's totals are the imported figures, exact, with thousands separators
+    assert "导入合计：3 个项目，总投资 57,000 万元，年度计划 20,000 万元，本年完成 4,700 万元" in out
 
 
 def test_second_import_of_the_same_file_changes_nothing(cast, tmp_path):

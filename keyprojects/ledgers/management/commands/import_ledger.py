@@ -80,8 +80,8 @@ class Command(AuditedCommand):
             w(f"新建包抓领导 {len(r.leaders_created)} 位：" + "、".join(r.leaders_created))
         if r.sectors_created:
             w("新建行业领域：" + "、".join(r.sectors_created))
-        w(f"导入合计：{r.count} 个项目，总投资 {r.total_investment.normalize():f} 万元，"
-          f"年度计划 {r.annual_plan.normalize():f} 万元，本年完成 {r.completed.normalize():f} 万元")
+        w(f"导入合计：{r.count:,} 个项目，总投资 {r.total_investment.normalize():,f} 万元，"  # exact, to the yuan
+          f"年度计划 {r.annual_plan.normalize():,f} 万元，本年完成 {r.completed.normalize():,f} 万元")
         if r.problems:
             w(f"问题 {len(r.problems)} 处：")
             for problem in r.problems:
