@@ -1,5 +1,8 @@
 """Pages a user opens: every one renders, in Chinese by default and in English on request."""
 
+from decimal import Decimal
+from unittest import mock
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
@@ -142,3 +145,36 @@ def test_a_select_is_rendered_as_djangos_templates_render_it():
         theirs = widget.render("region", value, attrs={"id": "id_region"}, renderer=DjangoTemplates())
         check.assertHTMLEqual(ours, theirs)
         assert ours.count("<option") == theirs.count("<option") and ours.count("selected") == theirs.count("selected")
+
+
+def test_inputs_and_textareas_are_rendered_as_djangos_templates_render_them():
+    """The form renderer puts inputs and textareas together in Python too (the filing screen
+    has 400 a page): the same string as Django's templates give, values and attributes escaped,
+    booleans bare or left out, no value attribute for None."""
+    from datetime import date
+
+    from django import forms
+    from django.forms.renderers import DjangoTemplates
+
+    from keyprojects.core.forms import FormRenderer
+
+    cases = [
+        (forms.TextInput(attrs={"class": "form-control", "aria-label": "形象进度 — “甲” <项目> & 乙", "maxlength": 200}),
+         '主体 <施工> & "完成"'),
+        (forms.NumberInput(attrs={"step": "any", "required": True, "disabled": False}), Decimal("12000.5")),
+        (forms.NumberInput(), None),
+        (forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"), date(2022, 3, 15)),
+        (forms.CheckboxInput(attrs={"class": "form-check-input"}), True),
+        (forms.CheckboxInput(), False),
+        (forms.HiddenInput(), 7),
+        (forms.PasswordInput(), "secret"),
+        (forms.EmailInput(), ""),
+        (forms.Textarea(attrs={"rows": 2}), "问题 <一> & “二”\n第二行"),
+        (forms.Textarea(), None),
+    ]
+    for widget, value in cases:
+        with mock.patch.object(DjangoTemplates, "render", side_effect=AssertionError("a template was rendered")):
+            ours = widget.render("f", value, attrs={"id": "id_f"}, renderer=FormRenderer())
+        assert ours == widget.render("f", value, attrs={"id": "id_f"}, renderer=DjangoTemplates()), ours
+    assert "&lt;施工&gt; &amp; &quot;完成&quot;" in FormRenderer().render(
+        "django/forms/widgets/text.html", {"widget": forms.TextInput().get_context("f", '主体 <施工> & "完成"', None)["widget"]})
