@@ -85,7 +85,7 @@ TEMPLATES = [
 # entries, past the 300 at which Django's local-memory cache begins to discard them by default.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
                       "OPTIONS": {"MAX_ENTRIES": 50_000}}}
-FORM_RENDERER = "keyprojects.core.forms.FormRenderer"  # selects put together in Python (see there)
+FORM_RENDERER = "keyprojects.core.forms.FormRenderer"  # selects, inputs, textareas put together in Python (see there)
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
