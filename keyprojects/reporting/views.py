@@ -134,7 +134,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
             and files_report(request.user, report)
         form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
         plan, before = plans.get(report.project_id), previous.get(report.project_id)
-        rows.append({"report": report, "form": form, "plan": plan, "previous": before,
+        rows.append({"report": report, "form": form, "plan": plan, "previous": before, "errors": [],
                      "findings": check_report(report, before, plan),
                      "reviewer": is_reviewer(request.user, report.project.region)})
     if request.method == "POST":
