@@ -118,3 +118,14 @@ def test_a_provinces_region_table_names_its_cities(demo, client, tmp_path):
     assert read(path)[0].rows[1][1] == "地市"
     city = client.get(reverse("dashboard"), {**query, "region": Region.objects.get(name="葫芦岛市").pk})
     assert "分县区情况" in city.content.decode()
+
+
+def test_a_countys_dashboard_has_no_table_of_one_row_repeating_its_figures(demo, client):
+    """连山区 has no zones: its region table would be the one 本级 row, the headline again. A
+    city's keeps a row per county."""
+    client.force_login(User.objects.get(username="lianshan"))
+    page = client.get(reverse("dashboard"), {"as_of": "2022-06-05"})
+    assert page.context["stats"]["plan"]["count"] == 84 and page.context["region_rows"] == []
+    assert "分县区情况" not in page.content.decode()
+    client.force_login(User.objects.get(username="admin"))
+    assert "分县区情况" in client.get(reverse("dashboard"), {"as_of": "2022-06-05"}).content.decode()

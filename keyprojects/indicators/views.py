@@ -134,6 +134,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     }
 
     region_rows = rank(now["region"]) if by_region else []
+    if [row["region"] for row in region_rows] == [region]:
+        region_rows = []  # a county with no zones: its one row (本级) would repeat the headline figures
     for row in region_rows:
         here = {"own": "yes"} if row["region"] == region else {}  # the 本级 row: projects on the region itself
         row["links"] = links.group(row, region=row["region"].pk, **here)
