@@ -494,3 +494,68 @@ def test_previous_reports_are_each_projects_latest_earlier_one(cast):
     assert {pk: (r.period.month, r.completed_ytd) for pk, r in found.items()} == {
         cast.p_lianshan.pk: (2, 2), cast.p_suizhong.pk: (1, 1)}
     assert found[cast.p_lianshan.pk] == services.previous_report(cast.p_lianshan.pk, periods[3])
+
+
+def submitted_reports(cast, period, n):
+    """``n`` submitted reports of 连山区 for the month, filed by its clerk."""
+    for i in range(n - 1):
+        project = Project.objects.create(name=f"连山区复核项目{i:02d}", region=cast.lianshan, total_investment=Decimal("9000"))
+        AnnualPlan.objects.create(project=project, year=2022, nature=Nature.NEW, planned_investment=Decimal("100"))
+    services.prefill_period(cast.lianshan_clerk, period.pk)
+    reports = []
+    for report in ProgressReport.objects.filter(period=period, project__region=cast.lianshan).order_by("pk"):
+        services.save_draft(cast.lianshan_clerk, report.project_id, period.pk, {
+            "completed_month": Decimal("10"), "completed_ytd": Decimal("10"), "completed_since_start": Decimal("10"),
+            "started": True, "started_on": date(2022, 4, 1), "progress": "主体施工"})
+        reports.append(services.submit_report(cast.lianshan_clerk, report.pk))
+    return reports
+
+
+def test_review_page_pages_counts_and_approves_the_clean_rows_at_once(cast, period, client, monkeypatch):
+    """The review page counts each state, goes a page at a time, and approves the page's
+    submitted reports that no check questions in one go, each as one approval would."""
+    from keyprojects.reporting import views
+
+    reports = submitted_reports(cast, period, 5)
+    flagged = next(r for r in reports if r.project.name.startswith("连山区复核项目"))
+    # a check questions it: the year's completion above the year's plan (100 万元)
+    ProgressReport.objects.filter(pk=flagged.pk).update(completed_month=Decimal("900"), completed_ytd=Decimal("900"),
+                                                        completed_since_start=Decimal("900"))
+    monkeypatch.setattr(views, "REVIEW_PAGE", 3)
+    client.force_login(cast.admin)
+    first = client.get(reverse("reporting:review", args=[period.pk]))
+    assert dict((value, n) for value, _label, n in first.context["statuses"])["submitted"] == 5
+    assert first.context["page"].paginator.num_pages == 2 and len(first.context["rows"]) == 3
+    shown = [row["report"].pk for row in first.context["rows"]]
+    second = client.get(reverse("reporting:review", args=[period.pk]), {"status": "submitted", "page": 2})
+    rest = [row["report"].pk for row in second.context["rows"]]
+    assert len(rest) == 2 and set(shown) | set(rest) == {r.pk for r in reports}  # each once
+    clean = {r.pk for r in first.context["clean"]} | {r.pk for r in second.context["clean"]}
+    assert clean == {r.pk for r in reports} - {flagged.pk}
+
+    page = [f"{r.pk}:{r.version}" for r in first.context["clean"]]
+    response = client.post(reverse("reporting:review_approve", args=[period.pk]), {"report": page})
+    assert response.status_code == 302
+    approved = ProgressReport.objects.filter(status=Status.APPROVED)
+    assert {r.pk for r in approved} == {r.pk for r in first.context["clean"]}
+    assert {r.reviewed_by for r in approved} == {cast.admin}
+    assert {r.history.latest("history_date").history_user for r in approved} == {cast.admin}
+
+
+def test_approving_at_once_is_all_or_nothing(cast, period, client):
+    """One report changed since the page was shown (or not the reviewer's to approve) and none
+    of them is approved: the reviewer is told why."""
+    first, second = submitted_reports(cast, period, 2)
+    client.force_login(cast.admin)
+    stale = [f"{first.pk}:{first.version}", f"{second.pk}:{second.version - 1}"]
+    response = client.post(reverse("reporting:review_approve", args=[period.pk]), {"report": stale}, follow=True)
+    assert "未通过任何月报" in response.content.decode()
+    assert not ProgressReport.objects.filter(status=Status.APPROVED).exists()
+    client.force_login(cast.lianshan_clerk)  # a county clerk reviews nothing
+    client.post(reverse("reporting:review_approve", args=[period.pk]),
+                {"report": [f"{first.pk}:{first.version}", f"{second.pk}:{second.version}"]})
+    assert not ProgressReport.objects.filter(status=Status.APPROVED).exists()
+    client.force_login(cast.admin)
+    client.post(reverse("reporting:review_approve", args=[period.pk]),
+                {"report": [f"{first.pk}:{first.version}", f"{second.pk}:{second.version}"]})
+    assert ProgressReport.objects.filter(status=Status.APPROVED).count() == 2

@@ -249,6 +249,17 @@ def approve_report(user: User, report_id: int, expected_version: int | None = No
 
 @acting_as
 @transaction.atomic
+def approve_reports(user: User, reports: list[tuple[int, int | None]]) -> int:
+    """Approve several submitted reports at once, ``(report id, version)`` each (the review
+    page's rows without findings), each checked as :func:`approve_report` checks one: if any
+    is refused or has changed since, none is approved."""
+    for report_id, version in reports:
+        approve_report(user, report_id, version)
+    return len(reports)
+
+
+@acting_as
+@transaction.atomic
 def return_report(user: User, report_id: int, reason: str, expected_version: int | None = None) -> ProgressReport:
     if not reason.strip():
         raise ValidationError({"return_reason": _("退回时必须填写原因")})

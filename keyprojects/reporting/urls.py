@@ -8,6 +8,7 @@ urlpatterns = [
     path("periods/<int:pk>/state/", views.period_state, name="period_state"),
     path("periods/<int:pk>/fill/", views.fill, name="fill"),
     path("periods/<int:pk>/review/", views.review, name="review"),
+    path("periods/<int:pk>/review/approve/", views.review_approve, name="review_approve"),
     path("reports/<int:pk>/", views.report_detail, name="report"),
     path("reports/<int:pk>/save/", views.report_save, name="save"),
     path("reports/<int:pk>/submit/", views.report_submit, name="submit"),

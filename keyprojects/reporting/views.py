@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -103,6 +103,7 @@ def period_state(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 FILL_PAGE = 50  # rows of the filing screen per page
+REVIEW_PAGE = 100  # rows of the review page per page
 
 
 @login_required
@@ -172,18 +173,49 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     period = get_object_or_404(_visible_periods(request.user), pk=pk)
     require_admin(request.user, period.region)
     status = request.GET.get("status", Status.SUBMITTED)
-    reports = _reports(request.user, period).order_by("project__region__code", "project__name")
+    all_reports = _reports(request.user, period).order_by("project__region__code", "project__name")
+    counts = {s: 0 for s in Status.values} | dict(all_reports.order_by().values_list("status").annotate(n=Count("id")))
     if status in Status.values:
-        reports = reports.filter(status=status)
-    reports = list(reports[:500])
+        all_reports = all_reports.filter(status=status)
+    page = Paginator(all_reports, REVIEW_PAGE, count=counts.get(status, sum(counts.values()))).get_page(
+        request.GET.get("page"))
+    reports = list(page.object_list)
     previous = services.previous_reports([r.project_id for r in reports], period)
     plans = {p.project_id: p for p in AnnualPlan.objects.filter(
         year=period.year, project_id__in=[r.project_id for r in reports])}
     rows = [{"report": r, "findings": check_report(r, previous.get(r.project_id), plans.get(r.project_id))}
             for r in reports]
     return render(request, "reporting/review.html", {
-        "period": period, "rows": rows, "status": status, "statuses": Status.choices,
+        "period": period, "rows": rows, "status": status, "page": page, "query": urlencode({"status": status}),
+        "statuses": [(value, label, counts[value]) for value, label in Status.choices],
+        # submitted reports of the page that no check questions: approved together on request
+        "clean": [row["report"] for row in rows if row["report"].status == Status.SUBMITTED and not row["findings"]],
     })
+
+
+@login_required
+@require_POST
+def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve the reports the review page listed as clean (id and version each), all or none."""
+    period = get_object_or_404(_visible_periods(request.user), pk=pk)
+    try:
+        chosen = [(int(report), int(version)) for report, version in
+                  (value.split(":") for value in request.POST.getlist("report"))]
+    except ValueError:
+        chosen = []
+    if not chosen:
+        messages.error(request, _("没有选中要通过的月报"))
+    else:
+        try:
+            n = services.approve_reports(request.user, chosen)
+        except (EditConflict, ValidationError, PermissionDenied) as exc:
+            messages.error(request, _("未通过任何月报：%(why)s") % {"why": "；".join(getattr(exc, "messages", [str(exc)]))})
+        else:
+            messages.success(request, _("已通过 %(n)s 份月报") % {"n": n})
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("reporting:review", pk=period.pk)
 
 
 @login_required
