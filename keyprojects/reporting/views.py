@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -48,6 +49,11 @@ PERIOD_COUNTS = {  # a period's reports, as the period list counts them
 def _visible_periods(user):
     """Periods of the user's city (set by the city, filed into by its counties)."""
     return nearby(user, ReportingPeriod.objects.select_related("region"))
+
+
+def _status_counts(reports) -> dict[str, int]:
+    """How many of ``reports`` are in each state (every state named, 0 where none)."""
+    return {s: 0 for s in Status.values} | dict(reports.order_by().values_list("status").annotate(n=Count("id")))
 
 
 def _reports(user, period: ReportingPeriod, action: str = "view"):
@@ -121,8 +127,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("reporting:fill", pk=period.pk)
 
     all_reports = _reports(request.user, period, "edit").order_by("project__region__code", "project__name", "pk")
-    counts = {s: 0 for s in Status.values} | dict(
-        all_reports.order_by().values_list("status").annotate(n=Count("id")))
+    counts = _status_counts(all_reports)
     page = Paginator(all_reports, FILL_PAGE, count=sum(counts.values())).get_page(request.GET.get("page"))
     reports = list(page.object_list)
     plans = {p.project_id: p for p in AnnualPlan.objects.filter(
@@ -174,7 +179,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     require_admin(request.user, period.region)
     status = request.GET.get("status", Status.SUBMITTED)
     all_reports = _reports(request.user, period).order_by("project__region__code", "project__name")
-    counts = {s: 0 for s in Status.values} | dict(all_reports.order_by().values_list("status").annotate(n=Count("id")))
+    counts = _status_counts(all_reports)
     if status in Status.values:
         all_reports = all_reports.filter(status=status)
     page = Paginator(all_reports, REVIEW_PAGE, count=counts.get(status, sum(counts.values()))).get_page(
@@ -212,10 +217,7 @@ def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("未通过任何月报：%(why)s") % {"why": "；".join(getattr(exc, "messages", [str(exc)]))})
         else:
             messages.success(request, _("已通过 %(n)s 份月报") % {"n": n})
-    back = request.POST.get("next", "")
-    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        return redirect(back)
-    return redirect("reporting:review", pk=period.pk)
+    return _back(request, "reporting:review", pk=period.pk)
 
 
 @login_required
@@ -249,10 +251,15 @@ def _act(request: HttpRequest, pk: int, action: Callable[[ProgressReport, int | 
         messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
+    return _back(request, "reporting:report", pk=pk)
+
+
+def _back(request: HttpRequest, default: str, **kwargs: Any) -> HttpResponse:
+    """Back to the page the form came from (its ``next``, if on this site), else ``default``."""
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
         return redirect(back)
-    return redirect("reporting:report", pk=pk)
+    return redirect(default, **kwargs)
 
 
 @login_required
