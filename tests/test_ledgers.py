@@ -610,6 +610,12 @@ def test_a_blank_makes_what_the_models_init_makes(cast):
     made[0].save()
     assert made[1].pk is None and made[1]._state.adding
 
+    unsaved = Project(name="未入库")
+    plan = blank(project=unsaved, year=2024)
+    assert plan.project_id is None and plan.project is unsaved
+    with pytest.raises(ValueError, match="must be a \"Project\" instance"):
+        blank(project=Region.objects.first())
+
     report = Blank(ProgressReport)
     assert report().period_id is None
     seen = []

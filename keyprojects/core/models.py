@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import signals
 from django.utils.functional import cached_property
@@ -29,7 +30,8 @@ class DataVersion(models.Model):
 
 class Blank:
     """New instances of ``model`` as ``model(**values)`` makes them, several times faster: a
-    copy of one instance made once, with ``values`` set on it. ``Model.__init__`` walks every
+    copy of one instance made once, with ``values`` set on it (an object for a foreign key
+    straight into its column and the copy's cache, see ``foreign_keys``). ``Model.__init__`` walks every
     field and asks each for its default; a ledger import makes tens of thousands of plans,
     reports and stage transitions. A model that a copy would not make the same way (a default
     that is a callable, a ``pre_init`` or ``post_init`` receiver such as an image's dimensions)
@@ -48,14 +50,30 @@ class Blank:
     def constant(self) -> bool:
         return not any(f.has_default() and callable(f.default) for f in self.model._meta.concrete_fields)
 
+    @cached_property
+    def foreign_keys(self) -> dict[str, models.ForeignKey]:
+        """The many-to-one fields a copy takes an object for, by name: set without the
+        descriptor's database routing (``_state.db`` is set when the object is saved), which
+        cost more than the rest of the copy. With database routers, every value is set by
+        its descriptor."""
+        if settings.DATABASE_ROUTERS:
+            return {}
+        return {f.name: f for f in self.model._meta.concrete_fields
+                if f.many_to_one and f.target_field.primary_key and f.related_model._meta.concrete_model is f.related_model}
+
     def __call__(self, **values: object) -> models.Model:
-        if self.constant and not (signals.pre_init.has_listeners(self.model)
-                                  or signals.post_init.has_listeners(self.model)):
-            obj = self.model.__new__(self.model)
-            obj.__dict__.update(self.values)
-            obj._state = models.base.ModelState()
-        else:
-            obj = self.model(**self.defaults)
+        if not self.constant or signals.pre_init.has_listeners(self.model) or signals.post_init.has_listeners(self.model):
+            return self.model(**{**self.defaults, **values})
+        obj = self.model.__new__(self.model)
+        obj.__dict__.update(self.values)
+        obj._state = models.base.ModelState()
         for name, value in values.items():
-            setattr(obj, name, value)
+            field = self.foreign_keys.get(name)
+            if field is None:
+                setattr(obj, name, value)
+            elif value is None or isinstance(value, field.related_model):
+                obj.__dict__[field.attname] = None if value is None else value.pk
+                obj._state.fields_cache[name] = value
+            else:
+                setattr(obj, name, value)  # the descriptor says what is wrong with it
         return obj

@@ -610,10 +610,7 @@ class Importer:
         if entry is None:
             self._may_register(target.region)
             started = v.get("started") or target.nature != Nature.NEW
-            project = NEW_PROJECT()
-            project.stage = Stage.CONSTRUCTION if started else Stage.PREPARATION
-            for name, value in values.items():
-                setattr(project, name, value)
+            project = NEW_PROJECT(stage=Stage.CONSTRUCTION if started else Stage.PREPARATION, **values)
             fields = set(values)
         else:
             project = entry.project
@@ -659,12 +656,15 @@ class Importer:
                 stored.planned_start_month if stored else None),
             "started": bool(v.get("started")), "started_on": v.get("started_on"),
         }
-        changed = stored is None or any(getattr(stored, k) != value for k, value in data.items())
-        plan = stored if stored and not changed else copy.copy(stored) if stored else NEW_PLAN(year=self.year)
-        if changed:
-            for key, value in data.items():
-                setattr(plan, key, value)
-        plan.project = project
+        if stored is None:
+            plan, changed = NEW_PLAN(project=project, year=self.year, **data), True
+        else:
+            changed = any(getattr(stored, k) != value for k, value in data.items())
+            plan = copy.copy(stored) if changed else stored
+            if changed:
+                for key, value in data.items():
+                    setattr(plan, key, value)
+            plan.project = project
         if changed or project_changed:  # a plan's rules look at its project's total too
             self._validate(plan)
         if changed and stored is not None:
@@ -684,7 +684,6 @@ class Importer:
         report = reporting_services.ledger_report(self.user, project, period, self._approved_at, data, stored, previous)
         if report is None:
             return None
-        report.project = project
         self._validate(report)
         blockers = [f for f in check_report(report, previous, plan) if f.is_blocker]
         if blockers:

@@ -382,20 +382,21 @@ def ledger_report(
     ``ledger_moment`` of the file's date: the file is the commission's own record). ``report``
     is the stored one for the period (left as it is), ``previous`` the project's report before
     it. Returns None when the stored report already says the same; otherwise the report to
-    save, once the caller has validated it like any report: the model's rules and the blockers
-    of ``checks.check_report``."""
+    save (of ``project`` as given: the stored one may be a changed copy), once the caller has
+    validated it like any report: the model's rules and the blockers of ``checks.check_report``."""
     _refuse_if_locked(period)
     before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
     values = {**data, "completed_month": max(data["completed_ytd"] - before, ZERO)}
     unchanged = report is not None and all(getattr(report, k) == v for k, v in values.items())
     if unchanged and report.status == Status.APPROVED:
         return None
-    report = copy.copy(report) if report else NEW_REPORT(project=project, period=period)
-    for key, value in values.items():
-        setattr(report, key, value)
     actor = recorded(user)
-    report.status, report.late = Status.APPROVED, False
-    report.submitted_at, report.submitted_by = reviewed_at, actor
-    report.reviewed_at, report.reviewed_by = reviewed_at, actor
+    values |= {"status": Status.APPROVED, "late": False, "submitted_at": reviewed_at, "submitted_by": actor,
+               "reviewed_at": reviewed_at, "reviewed_by": actor}
+    if report is None:
+        return NEW_REPORT(project=project, period=period, **values)
+    report = copy.copy(report)
+    for key, value in {"project": project, **values}.items():
+        setattr(report, key, value)
     report.version += 1 if report.pk else 0
     return report
