@@ -7,6 +7,7 @@ from urllib.parse import unquote
 
 import pytest
 import xlsxwriter
+from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db.models.signals import post_init
 
@@ -628,6 +629,20 @@ def test_a_blank_makes_what_the_models_init_makes(cast):
         assert seen == [] and report(progress="ok") is seen[0]
     finally:
         post_init.disconnect(receiver, sender=ProgressReport)
+
+
+def test_a_new_objects_fields_still_holding_the_blanks_values_are_checked_only_where_those_pass(cast):
+    """The importer skips a field whose value is the blank's own, which passed its rules when
+    the blank was made; a blank value that does not pass (a blank name) is checked every time."""
+    importer = Importer(None, 2023)
+    region = Region.objects.find("连山区")
+    importer._validate(NEW_PROJECT(name="新项目", region=region, total_investment=Decimal("100")))
+    with pytest.raises(ValidationError) as caught:
+        importer._validate(NEW_PROJECT(region=region, total_investment=Decimal("100")))
+    assert set(caught.value.error_dict) == {"name"}
+    with pytest.raises(ValidationError) as caught:
+        importer._validate(NEW_PROJECT(name="新项目", region=region, total_investment=Decimal("100"), stage="没有这个阶段"))
+    assert set(caught.value.error_dict) == {"stage"}
 
 
 def test_rows_are_told_apart_by_their_first_filled_cell_wherever_it_is():

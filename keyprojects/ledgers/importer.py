@@ -737,10 +737,12 @@ class Importer:
         whole file at once. A field's rules depend on its value alone, so a value that passed
         them once in this import is not checked again: a ledger repeats the same natures,
         statuses, flags, dates and amounts thousands of times."""
-        fields, getter = _own_fields(type(obj))
+        fields, getter, blank = _own_fields(type(obj))
         passed = self._passed[type(obj)]
         errors: dict[str, list[ValidationError]] = {}
-        for own, value in zip(fields, getter(obj), strict=True):  # (inline: a call per field cost more than it saved)
+        for own, value, default in zip(fields, getter(obj), blank, strict=True):  # (inline: a call per field cost more)
+            if value is default:  # still the blank's own value, which passed when the blank was made
+                continue
             kind = type(value)
             if kind is Decimal:  # by digits and exponent: 1.0 == 1.00000, but not to the decimal places rule
                 key = own.attname, kind, value.as_tuple()
@@ -822,15 +824,33 @@ class _Entry:
 
 
 _REMEMBERED = (str, int, date)  # the other types' values (None, floats, lazy text) are not remembered
-_OWN_FIELDS: dict[type, tuple[list[Any], Callable[[Any], tuple[Any, ...]]]] = {}
+# The blank each model's new objects are copied from (``core.models.Blank``): a new object's
+# fields mostly still hold the blank's own values.
+BLANKS = {Project: NEW_PROJECT, AnnualPlan: NEW_PLAN, ProgressReport: reporting_services.NEW_REPORT}
+_OWN_FIELDS: dict[type, tuple[list[Any], Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]] = {}
+_NOT_A_VALUE = object()
 
 
-def _own_fields(model: type) -> tuple[list[Any], Callable[[Any], tuple[Any, ...]]]:
-    """A model's own fields (not its relations), and a getter of their values."""
+def _own_fields(model: type) -> tuple[list[Any], Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]:
+    """A model's own fields (not its relations), a getter of their values, and the values of
+    the model's blank that pass their field's rules (``_NOT_A_VALUE`` where one does not, as
+    a blank name does not), by field: a value that *is* one of them needs no check."""
     if model not in _OWN_FIELDS:
         fields = [f for f in model._meta.concrete_fields if not f.is_relation and not f.generated]
-        _OWN_FIELDS[model] = fields, values_of([f.attname for f in fields])
+        getter = values_of([f.attname for f in fields])
+        blank = BLANKS[model]() if model in BLANKS else None
+        _OWN_FIELDS[model] = fields, getter, tuple(
+            _passes(f, value, blank) for f, value in zip(fields, getter(blank), strict=True)
+        ) if blank is not None else (_NOT_A_VALUE,) * len(fields)
     return _OWN_FIELDS[model]
+
+
+def _passes(own: Any, value: Any, obj: Any) -> Any:
+    """``value`` if its field's rules give it back as it is, else ``_NOT_A_VALUE``."""
+    try:
+        return value if own.clean(value, obj) is value else _NOT_A_VALUE
+    except ValidationError:
+        return _NOT_A_VALUE
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:
