@@ -10,14 +10,16 @@ in one statement). ``keyprojects refresh_progress`` rebuilds every row.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from django.apps import apps as global_apps
+from django.db import router
 
-from keyprojects.core.audit import ALL, chunks, insert_rows, touched
+from keyprojects.core.audit import ALL, changed, chunks, insert_rows, touched
 
 
 def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> int:
@@ -29,7 +31,6 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     everything = plan_ids is None
     if everything:
         plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
-    fields = PlanProgress._meta.concrete_fields
     written = 0
     for ids in chunks(list(plan_ids)):
         found = list(AnnualPlan.objects.filter(pk__in=ids).values_list("pk", "project_id", "year", "project__region_id"))
@@ -46,8 +47,8 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
                 continue  # a report of a year the project has no plan for
             _put(rows.setdefault(plan, {"plan_id": plan}), month, done, ytd, reviewed_at)
         PlanProgress.objects.filter(plan_id__in=ids).delete()
-        insert_rows(PlanProgress, fields, _values(fields, rows.values()),
-                    touches=ALL if everything else {(region, year) for _pk, _project, year, region in found})
+        _insert(PlanProgress, rows.values(),
+                touches=ALL if everything else {(region, year) for _pk, _project, year, region in found})
         written += len(rows)
     return written
 
@@ -67,16 +68,22 @@ def add_first(plans: Iterable[tuple[Any, Iterable[Any]]]) -> int:
                     plan.project_id, plan.year):
                 _put(rows.setdefault(plan.pk, {"plan_id": plan.pk}), report.period.month, report.completed_month,
                      report.completed_ytd, report.reviewed_at)
-    fields = PlanProgress._meta.concrete_fields
     if rows:
-        insert_rows(PlanProgress, fields, _values(fields, rows.values()), touches=touched(plan for plan, _reports in plans))
+        _insert(PlanProgress, rows.values(), touches=touched(plan for plan, _reports in plans))
     return len(rows)
 
 
-def _values(fields: list[Any], rows: Iterable[dict[str, Any]]) -> list[list[Any]]:
-    """The rows' values of ``fields`` (None for a month without a report)."""
-    names = [f.attname for f in fields]
-    return [list(map(row.get, names)) for row in rows]
+def _insert(model: Any, rows: Iterable[dict[str, Any]], touches: Any) -> None:
+    """Write the rows, each with the columns it has: a month without a report is left NULL,
+    not written as such (a ledger's plans have one month each: 4 columns a row, not 37). The
+    write counts for ``touches`` even with no rows: the rows it replaces are gone."""
+    changed(router.db_for_write(model), touches)
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_columns[tuple(sorted(row))].append(row)
+    for names, group in by_columns.items():
+        insert_rows(model, [model._meta.get_field(name) for name in names],
+                    [[row[name] for name in names] for row in group], touches=touches)
 
 
 def _put(row: dict[str, Any], month: int, done: Any, ytd: Any, reviewed_at: Any) -> None:
