@@ -31,12 +31,12 @@ class DataVersion(models.Model):
 class Blank:
     """New instances of ``model`` as ``model(**values)`` makes them, several times faster: a
     copy of one instance made once, with ``values`` set on it (an object for a foreign key
-    straight into its column and the copy's cache, see ``foreign_keys``). ``Model.__init__`` walks every
-    field and asks each for its default; a ledger import makes tens of thousands of plans,
-    reports and stage transitions. A model that a copy would not make the same way (a default
-    that is a callable, a ``pre_init`` or ``post_init`` receiver such as an image's dimensions)
-    is made by ``__init__`` as usual. The first instance is made at the first call: a module
-    may hold a ``Blank`` before the app registry is ready."""
+    straight into its column and the copy's cache: ``foreign_keys``). ``Model.__init__``
+    walks every field and asks each for its default; a ledger import makes tens of thousands
+    of projects, plans, reports and stage transitions. A model that a copy would not make the
+    same way (a default that is a callable, a ``pre_init`` or ``post_init`` receiver such as
+    an image's dimensions) is made by ``__init__`` as usual. The first instance is made at the
+    first call: a module may hold a ``Blank`` before the app registry is ready."""
 
     def __init__(self, model: type[models.Model], **defaults: object) -> None:
         self.model, self.defaults = model, defaults
@@ -58,13 +58,14 @@ class Blank:
         its descriptor."""
         if settings.DATABASE_ROUTERS:
             return {}
-        return {f.name: f for f in self.model._meta.concrete_fields
-                if f.many_to_one and f.target_field.primary_key and f.related_model._meta.concrete_model is f.related_model}
+        return {f.name: f for f in self.model._meta.concrete_fields if f.many_to_one and f.target_field.primary_key
+                and f.related_model._meta.concrete_model is f.related_model}
 
     def __call__(self, **values: object) -> models.Model:
-        if not self.constant or signals.pre_init.has_listeners(self.model) or signals.post_init.has_listeners(self.model):
-            return self.model(**{**self.defaults, **values})
-        obj = self.model.__new__(self.model)
+        model = self.model
+        if not self.constant or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+            return model(**{**self.defaults, **values})
+        obj = model.__new__(model)
         obj.__dict__.update(self.values)
         obj._state = models.base.ModelState()
         for name, value in values.items():

@@ -838,10 +838,12 @@ def _own_fields(model: type) -> tuple[list[Any], Callable[[Any], tuple[Any, ...]
     if model not in _OWN_FIELDS:
         fields = [f for f in model._meta.concrete_fields if not f.is_relation and not f.generated]
         getter = values_of([f.attname for f in fields])
-        blank = BLANKS[model]() if model in BLANKS else None
-        _OWN_FIELDS[model] = fields, getter, tuple(
-            _passes(f, value, blank) for f, value in zip(fields, getter(blank), strict=True)
-        ) if blank is not None else (_NOT_A_VALUE,) * len(fields)
+        if model in BLANKS:
+            blank = BLANKS[model]()
+            known = tuple(_passes(f, value, blank) for f, value in zip(fields, getter(blank), strict=True))
+        else:
+            known = (_NOT_A_VALUE,) * len(fields)
+        _OWN_FIELDS[model] = fields, getter, known
     return _OWN_FIELDS[model]
 
 
