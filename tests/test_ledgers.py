@@ -750,6 +750,26 @@ def test_save_in_bulk_writes_the_history_rows_a_save_writes(cast):
     assert AnnualPlan.objects.get(project=bulk, year=2023).planned_investment == 200
 
 
+def test_save_in_bulk_copies_each_rows_history_with_its_own_change_reason(cast):
+    """The history rows are copied by the database from the rows as written: each object's
+    own change reason (or none), in the order of the objects' ids, values as stored."""
+    from keyprojects.core.audit import save_in_bulk
+
+    projects = [Project(name=f"批量项目{n}", region=cast.lianshan, total_investment=Decimal("100.5")) for n in range(3)]
+    save_in_bulk(Project, projects)
+    for n, obj in enumerate(projects):
+        obj.total_investment = Decimal(200 + n)
+    projects[0]._change_reason, projects[2]._change_reason = "台账更新", "核减"
+    save_in_bulk(Project, changed=projects, fields=["total_investment"])
+    changes = Project.history.filter(id__in=[p.pk for p in projects], history_type="~")
+    assert {r.id: (r.history_change_reason, r.total_investment, r.name) for r in changes} == {
+        projects[0].pk: ("台账更新", 200, "批量项目0"), projects[1].pk: (None, 201, "批量项目1"),
+        projects[2].pk: ("核减", 202, "批量项目2")}
+    created = Project.history.filter(id__in=[p.pk for p in projects], history_type="+").order_by("history_id")
+    assert [r.id for r in created] == sorted(p.pk for p in projects)
+    assert {r.total_investment for r in created} == {Decimal("100.5")}
+
+
 def test_a_superusers_download_is_named_after_the_province_its_projects_lie_in(cast, client):
     """The test regions hold two provinces (河北 sorts first); the cast's projects are in 辽宁."""
     client.force_login(cast.superuser)
