@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
 from django.db.models import signals
 from django.utils.functional import cached_property
 
@@ -26,6 +26,9 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope or 'all'}: {self.n}"
+
+
+_DEFAULT_DB = (None, DEFAULT_DB_ALIAS)  # an object not yet saved, or of the default database
 
 
 class Blank:
@@ -55,7 +58,7 @@ class Blank:
         """The many-to-one fields a copy takes an object for, by name: set without the
         descriptor's database routing (``_state.db`` is set when the object is saved), which
         cost more than the rest of the copy. With database routers, every value is set by
-        its descriptor."""
+        its descriptor, as is an object read from another database."""
         if settings.DATABASE_ROUTERS:
             return {}
         return {f.name: f for f in self.model._meta.concrete_fields if f.many_to_one and f.target_field.primary_key
@@ -72,9 +75,9 @@ class Blank:
             field = self.foreign_keys.get(name)
             if field is None:
                 setattr(obj, name, value)
-            elif value is None or isinstance(value, field.related_model):
+            elif value is None or (isinstance(value, field.related_model) and value._state.db in _DEFAULT_DB):
                 obj.__dict__[field.attname] = None if value is None else value.pk
                 obj._state.fields_cache[name] = value
             else:
-                setattr(obj, name, value)  # the descriptor says what is wrong with it
+                setattr(obj, name, value)  # another database's object, or the wrong model's: the descriptor's word
         return obj
