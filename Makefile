@@ -46,7 +46,9 @@ test: install
 # The demo (Huludao 2022) and a synthetic 辽宁省 (PROJECTS projects × MONTHS months, generated once,
 # ~10 min for 100,000) are loaded, then `keyprojects bench` prints its table. Knobs: PROJECTS
 # (100000), MONTHS (24), RUNS (20), ROWS (ledger import rows, 20000), BURST (clients, 50,100,200),
-# WORKERS (gunicorn sync workers, 3), ONLY (e.g. dashboard,list).
+# WORKERS (gunicorn sync workers, 3), ONLY (e.g. dashboard,list). The ledger import runs three
+# times each in new databases it makes and removes (`bench_import --scratch`): SQLite, and
+# PostgreSQL on DATABASE_URL's server (else 127.0.0.1:5432) when one answers.
 BENCH_VAR ?= /tmp/keyprojects-bench
 bench: install
 	export KEYPROJECTS_VAR_DIR=$(BENCH_VAR) && \

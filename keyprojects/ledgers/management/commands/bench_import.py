@@ -3,21 +3,30 @@ dry run (validated and written inside a transaction that is rolled back), the re
 (committed) and importing the same file again (nothing changes); with each, the time its
 statements took in the database.
 
-It writes the synthetic projects for good: run it on a scratch database, e.g.
-``KEYPROJECTS_VAR_DIR=/tmp/bench keyprojects migrate && keyprojects load_regions --province 辽宁省``.
-A benchmark, not a test: it prints figures."""
+It writes the synthetic projects for good, into the database it runs on: with ``--scratch`` it
+runs instead in new databases it makes and removes, ``--runs`` times each: SQLite in a
+temporary folder, and PostgreSQL (a database made on the ``--postgres`` server) when that
+server answers, each with 辽宁省's regions; then it prints each one's median. ``make bench``
+runs it so. A benchmark, not a test: it prints figures."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import os
 import random
+import re
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import xlsxwriter
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
 from keyprojects.core.audit import Source, audit_context
@@ -66,8 +75,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--rows", type=int, default=20000)
+        parser.add_argument("--scratch", action="store_true", help="each run in a new database, SQLite and PostgreSQL")
+        parser.add_argument("--runs", type=int, default=3, help="with --scratch: runs on each database")
+        parser.add_argument("--postgres", default=POSTGRES, help="with --scratch: the PostgreSQL server to use")
 
     def handle(self, *args, **options) -> None:
+        if options["scratch"]:
+            self.scratch(options["rows"], options["runs"], options["postgres"])
+            return
         region = Region.objects.find("葫芦岛市")
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "bench.xlsx"
@@ -95,6 +110,28 @@ class Command(BaseCommand):
                     f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
                     f"problems {len(result.problems)}")
 
+    def scratch(self, rows: int, runs: int, postgres: str) -> None:
+        """Each run in a database of its own, made with 辽宁省's regions and removed after it: a
+        second run on the same database would find the first one's projects and change nothing."""
+        for name, database in (("SQLite", _sqlite), ("PostgreSQL", functools.partial(_postgres, postgres))):
+            committed = []
+            for run in range(1, runs + 1):
+                with database() as env:
+                    if env is None:
+                        self.stdout.write(f"== {name}: no server at {postgres}, skipped")
+                        break
+                    for command in (["migrate", "--noinput", "--verbosity", "0"], ["load_regions", "--province", "辽宁省"]):
+                        _keyprojects(env, command)
+                    printed = _keyprojects(env, ["bench_import", "--rows", str(rows)])
+                self.stdout.write(f"== {name}, run {run} of {runs}, a new database\n{printed.strip()}")
+                found, read_alone = COMMITTED.search(printed), READ_ALONE.search(printed)
+                if found and read_alone:
+                    committed.append((float(found["seconds"]), found["rest"], read_alone[1]))
+            if committed:
+                seconds, rest, read_alone = sorted(committed)[len(committed) // 2]
+                self.stdout.write(f"== {name}: import (committed), median of {len(committed)}: {seconds} s {rest} "
+                                  f"({read_alone} s)")
+
 
 class DatabaseTime:
     """An ``execute_wrapper`` adding up the time statements take in the database (and its
@@ -110,3 +147,47 @@ class DatabaseTime:
         finally:
             self.seconds += time.perf_counter() - start
             self.statements += 1
+
+# A run's committed import, as ``handle`` prints it.
+COMMITTED = re.compile(r"^import \(committed\): (?P<seconds>[\d.]+) s (?P<rest>= [\d,]+ rows/s, \d+× the read-alone time)",
+                       re.MULTILINE)
+READ_ALONE = re.compile(r"read alone \(calamine \+ layout, best of 3\): ([\d.]+) s")
+# ``--scratch``'s line for a database: its median run.
+MEDIAN = re.compile(r"^== (?P<database>\w+): import \(committed\), median of (?P<runs>\d+): (?P<seconds>[\d.]+) s "
+                    r"= (?P<rate>[\d,]+) rows/s, \d+× the read-alone time \((?P<read>[\d.]+) s\)$", re.MULTILINE)
+POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+def _keyprojects(env: dict[str, str], command: list[str]) -> str:
+    """Run the CLI with ``env`` (its own database); what it printed."""
+    done = subprocess.run([sys.executable, "-m", "keyprojects", *command], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise CommandError(f"keyprojects {' '.join(command)}: {done.stderr.strip()[-2000:]}")
+    return done.stdout
+
+
+@contextlib.contextmanager
+def _sqlite() -> Iterator[dict[str, str]]:
+    with tempfile.TemporaryDirectory() as folder:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        yield {**env, "KEYPROJECTS_VAR_DIR": folder}
+
+
+@contextlib.contextmanager
+def _postgres(server: str) -> Iterator[dict[str, str] | None]:
+    """A new database on ``server`` (None if it does not answer), dropped afterwards."""
+    import psycopg
+
+    name = f"kp_bench_import_{os.getpid()}"
+    try:
+        admin = psycopg.connect(server, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError:
+        yield None
+        return
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield {**os.environ, "DATABASE_URL": urlsplit(server)._replace(path=f"/{name}").geturl()}
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
