@@ -55,7 +55,7 @@ LABELS = {name: label for name, _pattern, label in COLUMNS}
 NEW_PROJECT = Blank(Project, project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
                     investment_nature=Project.InvestmentNature.ENTERPRISE)
 NEW_PLAN = Blank(AnnualPlan)
-CHUNK = 1000  # rows looked up, validated and written together
+CHUNK = 900  # rows looked up, validated and written together: each lookup one IN (...) (``chunks``)
 REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
 NATURES = {"新建": Nature.NEW, "新开工": Nature.NEW, "新开": Nature.NEW, "新": Nature.NEW, "续建": Nature.CONTINUING,
