@@ -351,8 +351,8 @@ class Command(BaseCommand):
         if not found:
             self.notes.append(f"bench_import printed: {out.getvalue().strip()}")
         for median in found:
-            self.add(f"ledger import {self.options['import_rows']:,} rows, committed, into a new {median['database']} "
-                     f"database (median of {median['runs']})", [float(median["seconds"]) * 1000],
+            self.add(f"ledger import {self.options['import_rows']:,} rows, {median['label']}, into a new "
+                     f"{median['database']} database (median of {median['runs']})", [float(median["seconds"]) * 1000],
                      [float(median["read"]) * 1000], "≥ 5,000 rows/s, ≤ 2× read", f"{median['rate']} rows/s")
 
     # --- API ----------------------------------------------------------------------------------

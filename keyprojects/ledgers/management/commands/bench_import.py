@@ -123,7 +123,7 @@ class Command(BaseCommand):
         """Each run in a database of its own, made with 辽宁省's regions and removed after it: a
         second run on the same database would find the first one's projects and change nothing."""
         for name, database in (("SQLite", _sqlite), ("PostgreSQL", functools.partial(_postgres, postgres))):
-            committed = []
+            timed: dict[str, list[tuple[float, str, str]]] = {label: [] for label in MEDIANS}
             for run in range(1, runs + 1):
                 with database() as env:
                     if env is None:
@@ -133,13 +133,14 @@ class Command(BaseCommand):
                         _keyprojects(env, command)
                     printed = _keyprojects(env, ["bench_import", "--rows", str(rows)])
                 self.stdout.write(f"== {name}, run {run} of {runs}, a new database\n{printed.strip()}")
-                found, read_alone = COMMITTED.search(printed), READ_ALONE.search(printed)
-                if found and read_alone:
-                    committed.append((float(found["seconds"]), found["rest"], read_alone[1]))
-            if committed:
-                seconds, rest, read_alone = sorted(committed)[len(committed) // 2]
-                self.stdout.write(f"== {name}: import (committed), median of {len(committed)}: {seconds} s {rest} "
-                                  f"({read_alone} s)")
+                read_alone = READ_ALONE.search(printed)
+                for found in RUN.finditer(printed):
+                    if found["label"] in timed and read_alone:
+                        timed[found["label"]].append((float(found["seconds"]), found["rest"], read_alone[1]))
+            for label, times in timed.items():
+                if times:
+                    seconds, rest, read_alone = sorted(times)[len(times) // 2]
+                    self.stdout.write(f"== {name}: {label}, median of {len(times)}: {seconds} s {rest} ({read_alone} s)")
 
 
 class DatabaseTime:
@@ -157,12 +158,13 @@ class DatabaseTime:
             self.seconds += time.perf_counter() - start
             self.statements += 1
 
-# A run's committed import, as ``handle`` prints it.
-COMMITTED = re.compile(r"^import \(committed\): (?P<seconds>[\d.]+) s (?P<rest>= [\d,]+ rows/s, \d+× the read-alone time)",
-                       re.MULTILINE)
+# A run, as ``handle`` prints it; ``--scratch`` prints the median of the runs in MEDIANS.
+RUN = re.compile(r"^(?P<label>[^:\n]+): (?P<seconds>[\d.]+) s (?P<rest>= [\d,]+ rows/s, \d+× the read-alone time)",
+                 re.MULTILINE)
+MEDIANS = ("import (committed)", "the next month's ledger (a new report for every project)")
 READ_ALONE = re.compile(r"read alone \(calamine \+ layout, best of 3\): ([\d.]+) s")
 # ``--scratch``'s line for a database: its median run.
-MEDIAN = re.compile(r"^== (?P<database>\w+): import \(committed\), median of (?P<runs>\d+): (?P<seconds>[\d.]+) s "
+MEDIAN = re.compile(r"^== (?P<database>\w+): (?P<label>[^:\n]+), median of (?P<runs>\d+): (?P<seconds>[\d.]+) s "
                     r"= (?P<rate>[\d,]+) rows/s, \d+× the read-alone time \((?P<read>[\d.]+) s\)$", re.MULTILINE)
 POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
