@@ -37,6 +37,15 @@ from keyprojects.ledgers.reader import read
 from keyprojects.regions.models import Region
 
 COUNTIES = ["连山区", "龙港区", "南票区", "绥中县", "建昌县", "兴城市"]
+# A run, as ``handle`` prints it; ``--scratch`` prints the median of the runs in MEDIANS.
+RUN = re.compile(r"^(?P<label>[^:\n]+): (?P<seconds>[\d.]+) s (?P<rest>= [\d,]+ rows/s, \d+× the read-alone time)",
+                 re.MULTILINE)
+MEDIANS = ("import (committed)", "the next month's ledger (a new report for every project)")
+READ_ALONE = re.compile(r"read alone \(calamine \+ layout, best of 3\): ([\d.]+) s")
+# ``--scratch``'s line for a database: its median run.
+MEDIAN = re.compile(r"^== (?P<database>\w+): (?P<label>[^:\n]+), median of (?P<runs>\d+): (?P<seconds>[\d.]+) s "
+                    r"= (?P<rate>[\d,]+) rows/s, \d+× the read-alone time \((?P<read>[\d.]+) s\)$", re.MULTILINE)
+POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def write_ledger(path: Path, rows: int, seed: int = 7, month: int = 5) -> None:
@@ -157,16 +166,6 @@ class DatabaseTime:
         finally:
             self.seconds += time.perf_counter() - start
             self.statements += 1
-
-# A run, as ``handle`` prints it; ``--scratch`` prints the median of the runs in MEDIANS.
-RUN = re.compile(r"^(?P<label>[^:\n]+): (?P<seconds>[\d.]+) s (?P<rest>= [\d,]+ rows/s, \d+× the read-alone time)",
-                 re.MULTILINE)
-MEDIANS = ("import (committed)", "the next month's ledger (a new report for every project)")
-READ_ALONE = re.compile(r"read alone \(calamine \+ layout, best of 3\): ([\d.]+) s")
-# ``--scratch``'s line for a database: its median run.
-MEDIAN = re.compile(r"^== (?P<database>\w+): (?P<label>[^:\n]+), median of (?P<runs>\d+): (?P<seconds>[\d.]+) s "
-                    r"= (?P<rate>[\d,]+) rows/s, \d+× the read-alone time \((?P<read>[\d.]+) s\)$", re.MULTILINE)
-POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
 def _keyprojects(env: dict[str, str], command: list[str]) -> str:
