@@ -556,6 +556,11 @@ def test_approving_at_once_is_all_or_nothing(cast, period, client):
                 {"report": [f"{first.pk}:{first.version}", f"{second.pk}:{second.version}"]})
     assert not ProgressReport.objects.filter(status=Status.APPROVED).exists()
     client.force_login(cast.admin)
+    june = services.create_period(cast.admin, cast.city, 2022, 6, period.opens_on, period.closes_on)
+    response = client.post(reverse("reporting:review_approve", args=[june.pk]),  # another period's page
+                           {"report": [f"{first.pk}:{first.version}", f"{second.pk}:{second.version}"]}, follow=True)
+    assert "不都属于" in response.content.decode()
+    assert not ProgressReport.objects.filter(status=Status.APPROVED).exists()
     client.post(reverse("reporting:review_approve", args=[period.pk]),
                 {"report": [f"{first.pk}:{first.version}", f"{second.pk}:{second.version}"]})
     assert ProgressReport.objects.filter(status=Status.APPROVED).count() == 2

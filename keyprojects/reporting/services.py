@@ -253,10 +253,13 @@ def approve_report(user: User, report_id: int, expected_version: int | None = No
 
 @acting_as
 @transaction.atomic
-def approve_reports(user: User, reports: list[tuple[int, int | None]]) -> int:
-    """Approve several submitted reports at once, ``(report id, version)`` each (the review
-    page's rows without findings), each checked as :func:`approve_report` checks one: if any
-    is refused or has changed since, none is approved."""
+def approve_reports(user: User, period: ReportingPeriod, reports: list[tuple[int, int | None]]) -> int:
+    """Approve several submitted reports of ``period`` at once, ``(report id, version)`` each
+    (the review page's rows without findings), each checked as :func:`approve_report` checks
+    one: if any is refused, has changed since or is not of the period, none is approved."""
+    ids = {report_id for report_id, _version in reports}
+    if ids - set(period.reports.filter(pk__in=ids).values_list("pk", flat=True)):
+        raise ValidationError(_("所选月报不都属于%(period)s") % {"period": period.label})
     for report_id, version in reports:
         approve_report(user, report_id, version)
     return len(reports)

@@ -212,7 +212,7 @@ def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("没有选中要通过的月报"))
     else:
         try:
-            n = services.approve_reports(request.user, chosen)
+            n = services.approve_reports(request.user, period, chosen)
         except (EditConflict, ValidationError, PermissionDenied) as exc:
             messages.error(request, _("未通过任何月报：%(why)s") % {"why": "；".join(getattr(exc, "messages", [str(exc)]))})
         else:
