@@ -421,8 +421,8 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
     changed(connection.alias, touches)
     quote = connection.ops.quote_name
     tracked = list(history.tracked_fields)
-    rest = [f for f in history._meta.concrete_fields
-            if not f.primary_key and f.attname not in {t.attname for t in tracked}]
+    copied = {f.attname for f in tracked}
+    rest = [f for f in history._meta.concrete_fields if not f.primary_key and f.attname not in copied]
     insert = (f"INSERT INTO {quote(history._meta.db_table)} "
               f"({_columns(connection, [history._meta.get_field(f.attname) for f in tracked] + rest)}) "
               f"SELECT {_columns(connection, tracked)}, {', '.join(['%s'] * len(rest))} "
