@@ -770,6 +770,48 @@ def test_save_in_bulk_copies_each_rows_history_with_its_own_change_reason(cast):
     assert {r.total_investment for r in created} == {Decimal("100.5")}
 
 
+def test_history_held_back_is_written_when_sent(cast):
+    """``later`` holds the history rows (and the snapshots of many-to-many rows) back until it
+    sends them; on PostgreSQL it sends them in pipeline mode, and a query inside the block
+    still reads what is there, history included."""
+    from keyprojects.core.audit import HistoryLater, save_in_bulk
+
+    later = HistoryLater()
+    projects = [Project(name=f"批量项目{n}", region=cast.lianshan, total_investment=Decimal(100)) for n in range(3)]
+    save_in_bulk(Project, projects, m2m={"leaders": [(projects[0], [cast.leader.pk])]}, later=later)
+    pks = [p.pk for p in projects]
+    assert Project.objects.filter(pk__in=pks).count() == 3 and not Project.history.filter(id__in=pks).exists()
+    with later.sent():
+        assert Project.objects.filter(pk__in=pks, leaders=cast.leader).count() == 1
+        assert Project.history.filter(id__in=pks, history_type="+").count() == 3
+    assert later.held == []
+    assert [r.leader for r in Project.history.get(id=pks[0]).leaders.all()] == [cast.leader]
+
+
+def test_a_ledger_of_many_chunks_gets_a_history_row_per_change_as_it_was(cast, tmp_path):
+    """A chunk's history rows are written while the next chunk is checked: each still copies its
+    row as that chunk left it, and the last chunk's are written before the import ends."""
+    from keyprojects.ledgers import importer
+
+    def ledger(total, leader=""):
+        rows = [[i + 1, f"连山区测试项目{i:04d}", "", "连山区", "新建", "新能源", "", total, 1000, 100, "", "是",
+                 "2023年3月1日", "", leader, "", ""] for i in range(importer.CHUNK + 5)]
+        return write_xlsx(tmp_path / f"ledger-{total}.xlsx", rows)
+
+    city = Region.objects.find("葫芦岛市")
+    import_ledger(None, ledger(1), 2023, region=city)
+    import_ledger(None, ledger(2, leader="王建国"), 2023, region=city)
+    projects = Project.objects.filter(name__startswith="连山区测试项目")
+    assert projects.count() == importer.CHUNK + 5
+    history = Project.history.filter(id__in=projects.values("pk"))
+    created, changed = history.filter(history_type="+"), history.filter(history_type="~")
+    assert (created.count(), set(created.values_list("total_investment", flat=True))) == (importer.CHUNK + 5, {10000})
+    assert (changed.count(), set(changed.values_list("total_investment", flat=True))) == (importer.CHUNK + 5, {20000})
+    last = changed.latest("history_id")
+    assert [r.leader.name for r in last.leaders.all()] == ["王建国"]
+    assert ProgressReport.history.filter(project__in=projects).count() == importer.CHUNK + 5
+
+
 def test_a_superusers_download_is_named_after_the_province_its_projects_lie_in(cast, client):
     """The test regions hold two provinces (河北 sorts first); the cast's projects are in 辽宁."""
     client.force_login(cast.superuser)

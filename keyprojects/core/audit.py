@@ -343,7 +343,8 @@ def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
 
 
 def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed: Sequence[Any] = (),
-                 fields: Iterable[str] = (), m2m: dict[str, list[tuple[Any, list[int]]]] | None = None) -> None:
+                 fields: Iterable[str] = (), m2m: dict[str, list[tuple[Any, list[int]]]] | None = None,
+                 later: HistoryLater | None = None) -> None:
     """Insert ``created`` (their pks come back from the database) and update ``fields`` of
     ``changed``, each with the history row a ``save()`` would write: every column of the
     object, ``history_type`` "+" or "~", the object's ``_change_reason`` if it has one, and
@@ -360,7 +361,10 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
     take its pk.
 
     ``m2m`` sets many-to-many fields, ``{field: [(obj, [ids]), ...]}``; every new history row
-    then gets the snapshot of the object's many-to-many rows that a ``save()`` would record."""
+    then gets the snapshot of the object's many-to-many rows that a ``save()`` would record.
+
+    With ``later``, the history rows (and snapshots) are held there, to be written when it
+    sends them (:class:`HistoryLater`)."""
     ctx = current()
     stamp = timezone.now()
     user = recorded(_user(ctx))
@@ -381,19 +385,59 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
         for obj, pk in zip(created, pks, strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, db
-        _insert_history(model, created, {**audit, "history_date": stamp, "history_type": "+"}, touches)
     if changed and fields:
         _link_saved_relations(meta, changed)
         _update(model, [meta.get_field(name) for name in sorted(set(fields))], changed, touches)
-    if changed:
-        _insert_history(model, changed, {**audit, "history_date": stamp, "history_type": "~"}, touches)
     for name, wanted in (m2m or {}).items():
         _set_m2m(meta.get_field(name), wanted)
+    history = []
+    if created:
+        history.append(functools.partial(_insert_history, model, list(created),
+                                         {**audit, "history_date": stamp, "history_type": "+"}, touches))
+    if changed:
+        history.append(functools.partial(_insert_history, model, list(changed),
+                                         {**audit, "history_date": stamp, "history_type": "~"}, touches))
     history_m2m = getattr(model.history.model, "_history_m2m_fields", [])  # type: ignore[attr-defined]
     if history_m2m:  # a new object has many-to-many rows only if ``m2m`` gave it some
         given = {obj.pk for wanted in (m2m or {}).values() for obj, _ids in wanted}
         pks = [obj.pk for obj in changed] + [obj.pk for obj in created if obj.pk in given]
-        _snapshot_m2m(model, history_m2m, pks, stamp)
+        history.append(functools.partial(_snapshot_m2m, model, history_m2m, pks, stamp))
+    if later is not None:
+        later.held += history
+    else:
+        for write in history:
+            write()
+
+
+class HistoryLater:
+    """History rows ``save_in_bulk`` holds back, to write when :meth:`sent` sends them: on
+    PostgreSQL in pipeline mode, so that the server copies them while this process goes on
+    with the work inside the ``with`` block (any statement there that reads a result waits for
+    them first). A history row is copied from its object's row as it stands when sent: the
+    holder sends before writing those rows again. An importer's chunk of rows sends the last
+    chunk's history rows while it checks its own."""
+
+    def __init__(self, using: str = "default") -> None:
+        self.using = using
+        self.held: list[Callable[[], None]] = []
+
+    @contextlib.contextmanager
+    def sent(self) -> Iterator[None]:
+        held, self.held = self.held, []
+        connection = connections[self.using]
+        pipelined = contextlib.nullcontext()
+        if held and connection.vendor == "postgresql":
+            connection.ensure_connection()
+            pipelined = connection.connection.pipeline()
+        with pipelined:
+            for write in held:
+                write()
+            yield
+
+    def send(self) -> None:
+        """Write what is held, now."""
+        with self.sent():
+            pass
 
 
 def _link_saved_relations(meta: Any, objs: Sequence[Any]) -> None:
