@@ -17,40 +17,61 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.apps import apps as global_apps
-from django.db import router
+from django.db import connections, router
 
 from keyprojects.core.audit import ALL, changed, chunks, insert_rows, touched
+from keyprojects.reporting.models import PlanProgress, ProgressReport
 
 
 def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> int:
     """Rebuild the roll-up rows of the given plans (of every plan if None); returns how many
-    plans have approved reports. ``apps`` lets the migration that adds the table fill it."""
+    plans have approved reports. ``apps`` lets the migration that adds the table fill it.
+
+    The database builds the rows from the reports itself (:func:`_rebuild`): the reports do
+    not pass through Python, which read back 40,000 of them, with their times, when a
+    month's ledger was imported."""
     AnnualPlan = apps.get_model("projects", "AnnualPlan")
-    PlanProgress = apps.get_model("reporting", "PlanProgress")
-    ProgressReport = apps.get_model("reporting", "ProgressReport")
+    Rows = apps.get_model("reporting", "PlanProgress")  # noqa: N806 (a model, the migration's own)
     everything = plan_ids is None
     if everything:
         plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
+    connection = connections[router.db_for_write(Rows)]
+    rebuild = _rebuild(connection, apps)
     written = 0
     for ids in chunks(list(plan_ids)):
-        found = list(AnnualPlan.objects.filter(pk__in=ids).values_list("pk", "project_id", "year", "project__region_id"))
-        plans = {(project, year): pk for pk, project, year, _region in found}
-        rows: dict[int, dict[str, Any]] = {}
-        reports = (ProgressReport.objects
-                   .filter(project_id__in={project for project, _ in plans}, status="approved",
-                           period__year__in={year for _, year in plans})
-                   .values_list("project_id", "period__year", "period__month", "completed_month",
-                                "completed_ytd", "reviewed_at"))
-        for project, year, month, done, ytd, reviewed_at in reports:
-            plan = plans.get((project, year))
-            if plan is None:
-                continue  # a report of a year the project has no plan for
-            _put(rows.setdefault(plan, {"plan_id": plan}), month, done, ytd, reviewed_at)
-        PlanProgress.objects.filter(plan_id__in=ids).delete()
-        _insert(PlanProgress, rows.values(),
-                touches=ALL if everything else {(region, year) for _pk, _project, year, region in found})
-        written += len(rows)
+        changed(connection.alias, ALL if everything else set(
+            AnnualPlan.objects.filter(pk__in=ids).values_list("project__region_id", "year").distinct()))
+        Rows.objects.filter(plan_id__in=ids).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(rebuild % ", ".join(["%s"] * len(ids)), [ProgressReport.Status.APPROVED, *ids])
+            written += cursor.rowcount
     return written
+
+
+def _rebuild(connection: Any, apps: Any) -> str:
+    """``INSERT ... SELECT`` of the roll-up rows of the plans whose ids fill its ``%%s``: for
+    each plan, a month's columns from the approved report of its project in that month of
+    its year (what ``_put`` writes)."""
+    quote = connection.ops.quote_name
+    rows, plan, report, period = (apps.get_model(*name)._meta for name in (
+        ("reporting", "PlanProgress"), ("projects", "AnnualPlan"), ("reporting", "ProgressReport"),
+        ("reporting", "ReportingPeriod")))
+
+    def column(meta: Any, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    months = [(f"{kind}_{month:02d}", source, month) for month in PlanProgress.MONTHS
+              for kind, source in (("done", "completed_month"), ("ytd", "completed_ytd"), ("at", "reviewed_at"))]
+    copied = ", ".join(f"MAX(CASE WHEN p.{column(period, 'month')} = {month} THEN r.{column(report, source)} END)"
+                       for _name, source, month in months)
+    return (f"INSERT INTO {quote(rows.db_table)} ({column(rows, 'plan')}, "
+            f"{', '.join(column(rows, name) for name, _source, _month in months)}) "
+            f"SELECT a.{column(plan, 'id')}, {copied} FROM {quote(plan.db_table)} a"
+            f" JOIN {quote(report.db_table)} r ON r.{column(report, 'project')} = a.{column(plan, 'project')}"
+            f" AND r.{column(report, 'status')} = %%s"
+            f" JOIN {quote(period.db_table)} p ON p.{column(period, 'id')} = r.{column(report, 'period')}"
+            f" AND p.{column(period, 'year')} = a.{column(plan, 'year')}"
+            f" WHERE a.{column(plan, 'id')} IN (%s) GROUP BY a.{column(plan, 'id')}")
 
 
 def add_first(plans: Iterable[tuple[Any, Iterable[Any]]]) -> int:
@@ -59,7 +80,6 @@ def add_first(plans: Iterable[tuple[Any, Iterable[Any]]]) -> int:
     project has no reports but the ones given (the ledger importer's new projects): ``refresh``
     reads every approved report of the project in the plan's year, and these are all of them.
     Returns how many plans have approved reports."""
-    PlanProgress = global_apps.get_model("reporting", "PlanProgress")
     plans = list(plans)
     rows: dict[int, dict[str, Any]] = {}
     for plan, reports in plans:
