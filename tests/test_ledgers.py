@@ -788,6 +788,22 @@ def test_history_held_back_is_written_when_sent(cast):
     assert [r.leader for r in Project.history.get(id=pks[0]).leaders.all()] == [cast.leader]
 
 
+def test_sending_held_history_has_postgresql_check_the_foreign_keys_so_far(cast):
+    """Not at the commit, where the importer would wait for every row's checks at once: a row
+    naming a region that does not exist fails when the history held with it is sent."""
+    from django.db import IntegrityError, connection, transaction
+
+    from keyprojects.core.audit import HistoryLater, save_in_bulk
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite checks foreign keys as each row is written")
+    later = HistoryLater()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        save_in_bulk(Project, [Project(name="无处可寻的项目", region_id=987654, total_investment=Decimal(1))], later=later)
+        with later.sent():
+            pass
+
+
 def test_a_ledger_of_many_chunks_gets_a_history_row_per_change_as_it_was(cast, tmp_path):
     """A chunk's history rows are written while the next chunk is checked: each still copies its
     row as that chunk left it, and the last chunk's are written before the import ends."""

@@ -415,7 +415,12 @@ class HistoryLater:
     with the work inside the ``with`` block (any statement there that reads a result waits for
     them first). A history row is copied from its object's row as it stands when sent: the
     holder sends before writing those rows again. An importer's chunk of rows sends the last
-    chunk's history rows while it checks its own."""
+    chunk's history rows while it checks its own.
+
+    With them, PostgreSQL checks the foreign keys of the transaction's writes so far, which it
+    defers to the commit otherwise (``SET CONSTRAINTS ALL IMMEDIATE`` checks what is pending,
+    then ``DEFERRED`` restores the mode every foreign key Django makes is created with), so
+    that the commit does not check them all while the importer waits."""
 
     def __init__(self, using: str = "default") -> None:
         self.using = using
@@ -425,13 +430,17 @@ class HistoryLater:
     def sent(self) -> Iterator[None]:
         held, self.held = self.held, []
         connection = connections[self.using]
-        pipelined = contextlib.nullcontext()
-        if held and connection.vendor == "postgresql":
+        postgres = bool(held) and connection.vendor == "postgresql"
+        if postgres:
             connection.ensure_connection()
-            pipelined = connection.connection.pipeline()
-        with pipelined:
+        # (an error the pipeline raises as it ends, Django's like any other: ``IntegrityError``)
+        with connection.wrap_database_errors, connection.connection.pipeline() if postgres else contextlib.nullcontext():
             for write in held:
                 write()
+            if postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the pending checks, now
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             yield
 
     def send(self) -> None:
