@@ -31,7 +31,7 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     not pass through Python, which read back 40,000 of them, with their times, when a
     month's ledger was imported."""
     AnnualPlan = apps.get_model("projects", "AnnualPlan")
-    Rows = apps.get_model("reporting", "PlanProgress")  # noqa: N806 (a model, the migration's own)
+    Rows = apps.get_model("reporting", "PlanProgress")  # the migration's own, when it fills the table
     everything = plan_ids is None
     if everything:
         plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
