@@ -774,9 +774,9 @@ def test_history_held_back_is_written_when_sent(cast):
     """``later`` holds the history rows (and the snapshots of many-to-many rows) back until it
     sends them; on PostgreSQL it sends them in pipeline mode, and a query inside the block
     still reads what is there, history included."""
-    from keyprojects.core.audit import HistoryLater, save_in_bulk
+    from keyprojects.core.audit import WritesLater, save_in_bulk
 
-    later = HistoryLater()
+    later = WritesLater()
     projects = [Project(name=f"批量项目{n}", region=cast.lianshan, total_investment=Decimal(100)) for n in range(3)]
     save_in_bulk(Project, projects, m2m={"leaders": [(projects[0], [cast.leader.pk])]}, later=later)
     pks = [p.pk for p in projects]
@@ -793,11 +793,11 @@ def test_sending_held_history_has_postgresql_check_the_foreign_keys_so_far(cast)
     naming a region that does not exist fails when the history held with it is sent."""
     from django.db import IntegrityError, connection, transaction
 
-    from keyprojects.core.audit import HistoryLater, save_in_bulk
+    from keyprojects.core.audit import WritesLater, save_in_bulk
 
     if connection.vendor != "postgresql":
         pytest.skip("SQLite checks foreign keys as each row is written")
-    later = HistoryLater()
+    later = WritesLater()
     with pytest.raises(IntegrityError), transaction.atomic():
         save_in_bulk(Project, [Project(name="无处可寻的项目", region_id=987654, total_investment=Decimal(1))], later=later)
         with later.sent():

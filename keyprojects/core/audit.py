@@ -344,7 +344,7 @@ def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
 
 def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed: Sequence[Any] = (),
                  fields: Iterable[str] = (), m2m: dict[str, list[tuple[Any, list[int]]]] | None = None,
-                 later: HistoryLater | None = None) -> None:
+                 later: WritesLater | None = None) -> None:
     """Insert ``created`` (their pks come back from the database) and update ``fields`` of
     ``changed``, each with the history row a ``save()`` would write: every column of the
     object, ``history_type`` "+" or "~", the object's ``_change_reason`` if it has one, and
@@ -364,7 +364,7 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
     then gets the snapshot of the object's many-to-many rows that a ``save()`` would record.
 
     With ``later``, the history rows (and snapshots) are held there, to be written when it
-    sends them (:class:`HistoryLater`)."""
+    sends them (:class:`WritesLater`)."""
     ctx = current()
     stamp = timezone.now()
     user = recorded(_user(ctx))
@@ -403,19 +403,20 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), changed
         pks = [obj.pk for obj in changed] + [obj.pk for obj in created if obj.pk in given]
         history.append(functools.partial(_snapshot_m2m, model, history_m2m, pks, stamp))
     if later is not None:
-        later.held += history
+        later.hold(*history)
     else:
         for write in history:
             write()
 
 
-class HistoryLater:
-    """History rows ``save_in_bulk`` holds back, to write when :meth:`sent` sends them: on
-    PostgreSQL in pipeline mode, so that the server copies them while this process goes on
-    with the work inside the ``with`` block (any statement there that reads a result waits for
-    them first). A history row is copied from its object's row as it stands when sent: the
-    holder sends before writing those rows again. An importer's chunk of rows sends the last
-    chunk's history rows while it checks its own.
+class WritesLater:
+    """Writes whose results nobody reads, held back to be sent by :meth:`sent`: the history
+    rows ``save_in_bulk`` copies, the roll-up rows ``progress.refresh_later`` rebuilds. On
+    PostgreSQL they go in pipeline mode, so that the server does them while this process goes
+    on with the work inside the ``with`` block (any statement there that reads a result waits
+    for them first). They read the rows they copy or sum as those stand when sent: the holder
+    sends before writing those rows again. An importer's chunk of rows sends the last chunk's
+    writes while it checks its own.
 
     With them, PostgreSQL checks the foreign keys of the transaction's writes so far, which it
     defers to the commit otherwise (``SET CONSTRAINTS ALL IMMEDIATE`` checks what is pending,
@@ -424,7 +425,10 @@ class HistoryLater:
 
     def __init__(self, using: str = "default") -> None:
         self.using = using
-        self.held: list[Callable[[], None]] = []
+        self.held: list[Callable[[], Any]] = []
+
+    def hold(self, *writes: Callable[[], Any]) -> None:
+        self.held += writes
 
     @contextlib.contextmanager
     def sent(self) -> Iterator[None]:

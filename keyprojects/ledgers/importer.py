@@ -24,7 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.audit import HistoryLater, chunks, save_in_bulk, values_of
+from keyprojects.core.audit import WritesLater, chunks, save_in_bulk, values_of
 from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.core.models import Blank
 from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
@@ -158,7 +158,7 @@ class Importer:
         self._broken = False  # a written project fell out of the user's scope: undo everything
         self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
         self._passed: defaultdict[type, set[tuple[str, type, Any]]] = defaultdict(set)  # values that passed their field's rules
-        self._history = HistoryLater()  # a chunk's history rows, written while the next chunk is checked
+        self._later = WritesLater()  # a chunk's history and roll-up rows, written while the next chunk is checked
 
     # --- reading ---------------------------------------------------------------------
     def run(self, path: str | Path, name: str | None = None) -> ImportResult:
@@ -300,7 +300,7 @@ class Importer:
                 self._write_chunk([r for r in rows[start:start + CHUNK] if not r.values.get("_empty")])
                 if self.progress:
                     self.progress(min(start + CHUNK, len(rows)), len(rows))
-            self._history.send()
+            self._later.send()
             failed = self.result.problems and (self._broken or not self.skip_invalid)
             if self.dry_run or failed:
                 transaction.set_rollback(True)
@@ -315,7 +315,7 @@ class Importer:
         targets = [(row, target) for row in rows if not row.problems and (target := self._target(row))]
         self._prefetch(targets)
         written: dict[_Entry, None] = {}  # in row order, each once (a list's ``in`` scanned it for every row)
-        with self._history.sent():  # the last chunk's: the database writes them while these rows are checked
+        with self._later.sent():  # the last chunk's: the database writes them while these rows are checked
             for row, target in targets:
                 entry = self._apply(row, target)
                 if entry is None:
@@ -708,22 +708,22 @@ class Importer:
         save_in_bulk(Project, [e.project for e in created], [e.project for e in changed],
                      {f for e in changed for f in e.fields} | {"version", "updated_at"},
                      m2m={"leaders": [(e.project, [leader.pk for leader in e.leaders])
-                                      for e in created + changed if e.leaders is not None]}, later=self._history)
+                                      for e in created + changed if e.leaders is not None]}, later=self._later)
         today = timezone.localdate()
         save_in_bulk(StageTransition, project_services.registrations(self.user, [e.project for e in created], today),
-                     later=self._history)
+                     later=self._later)
         plans = [e.plan for e in entries if e.plan_changed]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
-                     [*project_services.PLAN_FIELDS, "version"], later=self._history)
+                     [*project_services.PLAN_FIELDS, "version"], later=self._later)
         reports = [r for e in entries for r in e.changed_reports]
         for report in reports:
             report.updated_at = now
         save_in_bulk(ProgressReport, [r for r in reports if r.pk is None], [r for r in reports if r.pk is not None],
-                     REPORT_WRITES, later=self._history)
+                     REPORT_WRITES, later=self._later)
         # The roll-up: a new project's reports are all in hand; a stored one may have others.
         progress.add_first([(e.plan, e.changed_reports) for e in created if e.plan is not None])
-        progress.refresh([e.plan.pk for e in entries if not e.new and e.plan is not None
-                          and (e.plan_changed or e.changed_reports)])
+        progress.refresh_later([e.plan.pk for e in entries if not e.new and e.plan is not None
+                                and (e.plan_changed or e.changed_reports)], self._later)
         refusals = refused(self.user, "edit", [e.project for e in entries])  # still in scope after the change
         for e in entries:
             if e.project.pk in refusals:

@@ -10,8 +10,9 @@ in one statement). ``keyprojects refresh_progress`` rebuilds every row.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from django.apps import apps as global_apps
 from django.db import connections, router
 
-from keyprojects.core.audit import ALL, changed, chunks, insert_rows, touched
+from keyprojects.core.audit import ALL, WritesLater, changed, chunks, insert_rows, touched
 from keyprojects.reporting.models import PlanProgress, ProgressReport
 
 
@@ -39,13 +40,37 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     rebuild = _rebuild(connection, apps)
     written = 0
     for ids in chunks(list(plan_ids)):
-        changed(connection.alias, ALL if everything else set(
-            AnnualPlan.objects.filter(pk__in=ids).values_list("project__region_id", "year").distinct()))
-        Rows.objects.filter(plan_id__in=ids).delete()
-        with connection.cursor() as cursor:
-            cursor.execute(rebuild % ", ".join(["%s"] * len(ids)), [ProgressReport.Status.APPROVED, *ids])
-            written += cursor.rowcount
+        _touch(connection, ALL if everything else ids)
+        written += _rewrite(connection, rebuild, ids)
     return written
+
+
+def refresh_later(plan_ids: Iterable[int], later: WritesLater) -> None:
+    """``refresh``, the rows rebuilt when ``later`` sends its writes (the ledger importer's
+    chunk: while the next chunk is checked, by a server that is idle then)."""
+    connection = connections[router.db_for_write(PlanProgress)]
+    rebuild = _rebuild(connection, global_apps)
+    for ids in chunks(list(plan_ids)):
+        _touch(connection, ids)
+        later.hold(functools.partial(_rewrite, connection, rebuild, ids))
+
+
+def _touch(connection: Any, plans: Any) -> None:
+    """The write counts for the regions and years of ``plans`` (ids; ``ALL``: for everything)."""
+    AnnualPlan = global_apps.get_model("projects", "AnnualPlan")
+    changed(connection.alias, ALL if plans is ALL else set(
+        AnnualPlan.objects.filter(pk__in=plans).values_list("project__region_id", "year").distinct()))
+
+
+def _rewrite(connection: Any, rebuild: str, ids: Sequence[int]) -> int:
+    """The plans' roll-up rows, deleted and built again; how many plans have approved reports."""
+    quote_name = connection.ops.quote_name
+    rows = quote_name(PlanProgress._meta.db_table)
+    marks = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {rows} WHERE {quote_name(PlanProgress._meta.pk.column)} IN ({marks})", ids)
+        cursor.execute(rebuild % marks, [ProgressReport.Status.APPROVED, *ids])
+        return cursor.rowcount
 
 
 def _rebuild(connection: Any, apps: Any) -> str:
