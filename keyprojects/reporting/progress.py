@@ -3,9 +3,10 @@
 Every ``save()`` of a report that is or was approved, and every new plan, refreshes its
 plan's row (signals, connected in ``apps.py``: that covers the services and the demo loader
 alike; inside ``deferred()`` once, at the end of the block). Bulk writes, which send no
-signals, call ``refresh`` themselves (the ledger importer, the synthetic generator). Reports are deleted only with their project, whose plans and
-their rows go with it (no delete signal: it would stop Django deleting a project's reports
-in one statement). ``keyprojects refresh_progress`` rebuilds every row.
+signals, call ``refresh`` themselves (the synthetic generator; the ledger importer
+``refresh_later`` and ``add_first``). Reports are deleted only with their project, whose
+plans and their rows go with it (no delete signal: it would stop Django deleting a project's
+reports in one statement). ``keyprojects refresh_progress`` rebuilds every row.
 """
 
 from __future__ import annotations
