@@ -828,6 +828,24 @@ def test_a_ledger_of_many_chunks_gets_a_history_row_per_change_as_it_was(cast, t
     assert ProgressReport.history.filter(project__in=projects).count() == importer.CHUNK + 5
 
 
+def test_bench_import_prints_each_run_as_the_bench_table_reads_it(db):
+    """``make bench`` puts ``bench_import``'s runs in its table by the patterns at the top of the
+    command: each run must print as they read it, and import every row of its own ledger."""
+    from io import StringIO
+
+    from keyprojects.ledgers.management.commands import bench_import
+
+    out = StringIO()
+    call_command("bench_import", "--rows", "60", stdout=out)
+    printed = out.getvalue()
+    runs = {found["label"]: found.group(0) for found in bench_import.RUN.finditer(printed)}
+    assert set(bench_import.MEDIANS) < set(runs) and len(runs) == 4
+    assert bench_import.READ_ALONE.search(printed)
+    assert "created 60, updated 0, unchanged 0, problems 0" in printed.split("import (committed)")[1].splitlines()[0]
+    assert "created 0, updated 60, unchanged 0, problems 0" in printed.split("the next month's ledger")[1].splitlines()[0]
+    assert Project.objects.filter(name__contains="测试项目").count() == 60
+
+
 def test_a_superusers_download_is_named_after_the_province_its_projects_lie_in(cast, client):
     """The test regions hold two provinces (河北 sorts first); the cast's projects are in 辽宁."""
     client.force_login(cast.superuser)
