@@ -722,7 +722,7 @@ class Importer:
                      REPORT_WRITES, later=self._later)
         # The roll-up: a new project's reports are all in hand; a stored one may have others.
         progress.add_first([(e.plan, e.changed_reports) for e in created if e.plan is not None])
-        progress.refresh_later([e.plan.pk for e in entries if not e.new and e.plan is not None
+        progress.refresh_later([e.plan for e in entries if not e.new and e.plan is not None
                                 and (e.plan_changed or e.changed_reports)], self._later)
         refusals = refused(self.user, "edit", [e.project for e in entries])  # still in scope after the change
         for e in entries:

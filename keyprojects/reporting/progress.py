@@ -33,51 +33,44 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     not pass through Python, which read back 40,000 of them, with their times, when a
     month's ledger was imported."""
     AnnualPlan = apps.get_model("projects", "AnnualPlan")
-    Rows = apps.get_model("reporting", "PlanProgress")  # the migration's own, when it fills the table
     everything = plan_ids is None
     if everything:
         plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
-    connection = connections[router.db_for_write(Rows)]
+    connection = connections[router.db_for_write(apps.get_model("reporting", "PlanProgress"))]
     rebuild = _rebuild(connection, apps)
     written = 0
     for ids in chunks(list(plan_ids)):
-        _touch(connection, ALL if everything else ids)
+        changed(connection.alias, ALL if everything else set(
+            AnnualPlan.objects.filter(pk__in=ids).values_list("project__region_id", "year").distinct()))
         written += _rewrite(connection, rebuild, ids)
     return written
 
 
-def refresh_later(plan_ids: Iterable[int], later: WritesLater) -> None:
-    """``refresh``, the rows rebuilt when ``later`` sends its writes (the ledger importer's
-    chunk: while the next chunk is checked, by a server that is idle then)."""
+def refresh_later(plans: Sequence[Any], later: WritesLater) -> None:
+    """``refresh`` of ``plans`` (each with its project at hand, as the ledger importer's are),
+    the rows rebuilt when ``later`` sends its writes: while the importer checks its next chunk,
+    by a server that is idle then."""
     connection = connections[router.db_for_write(PlanProgress)]
+    changed(connection.alias, touched(plans))
     rebuild = _rebuild(connection, global_apps)
-    for ids in chunks(list(plan_ids)):
-        _touch(connection, ids)
+    for ids in chunks([plan.pk for plan in plans]):
         later.hold(functools.partial(_rewrite, connection, rebuild, ids))
 
 
-def _touch(connection: Any, plans: Any) -> None:
-    """The write counts for the regions and years of ``plans`` (ids; ``ALL``: for everything)."""
-    AnnualPlan = global_apps.get_model("projects", "AnnualPlan")
-    changed(connection.alias, ALL if plans is ALL else set(
-        AnnualPlan.objects.filter(pk__in=plans).values_list("project__region_id", "year").distinct()))
-
-
-def _rewrite(connection: Any, rebuild: str, ids: Sequence[int]) -> int:
+def _rewrite(connection: Any, rebuild: tuple[str, str], ids: Sequence[int]) -> int:
     """The plans' roll-up rows, deleted and built again; how many plans have approved reports."""
-    quote_name = connection.ops.quote_name
-    rows = quote_name(PlanProgress._meta.db_table)
+    delete, insert = rebuild
     marks = ", ".join(["%s"] * len(ids))
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {rows} WHERE {quote_name(PlanProgress._meta.pk.column)} IN ({marks})", ids)
-        cursor.execute(rebuild % marks, [ProgressReport.Status.APPROVED, *ids])
+        cursor.execute(delete % marks, ids)
+        cursor.execute(insert % marks, [ProgressReport.Status.APPROVED, *ids])
         return cursor.rowcount
 
 
-def _rebuild(connection: Any, apps: Any) -> str:
-    """``INSERT ... SELECT`` of the roll-up rows of the plans whose ids fill its ``%%s``: for
-    each plan, a month's columns from the approved report of its project in that month of
-    its year (what ``_put`` writes)."""
+def _rebuild(connection: Any, apps: Any) -> tuple[str, str]:
+    """The ``DELETE`` of the roll-up rows of the plans whose ids fill its ``%s``, and the
+    ``INSERT ... SELECT`` that builds them again: for each plan, a month's columns from the
+    approved report of its project in that month of its year (what ``_put`` writes)."""
     quote = connection.ops.quote_name
     rows, plan, report, period = (apps.get_model(*name)._meta for name in (
         ("reporting", "PlanProgress"), ("projects", "AnnualPlan"), ("reporting", "ProgressReport"),
@@ -90,14 +83,16 @@ def _rebuild(connection: Any, apps: Any) -> str:
               for kind, source in (("done", "completed_month"), ("ytd", "completed_ytd"), ("at", "reviewed_at"))]
     copied = ", ".join(f"MAX(CASE WHEN p.{column(period, 'month')} = {month} THEN r.{column(report, source)} END)"
                        for _name, source, month in months)
-    return (f"INSERT INTO {quote(rows.db_table)} ({column(rows, 'plan')}, "
-            f"{', '.join(column(rows, name) for name, _source, _month in months)}) "
-            f"SELECT a.{column(plan, 'id')}, {copied} FROM {quote(plan.db_table)} a"
-            f" JOIN {quote(report.db_table)} r ON r.{column(report, 'project')} = a.{column(plan, 'project')}"
-            f" AND r.{column(report, 'status')} = %%s"
-            f" JOIN {quote(period.db_table)} p ON p.{column(period, 'id')} = r.{column(report, 'period')}"
-            f" AND p.{column(period, 'year')} = a.{column(plan, 'year')}"
-            f" WHERE a.{column(plan, 'id')} IN (%s) GROUP BY a.{column(plan, 'id')}")
+    delete = f"DELETE FROM {quote(rows.db_table)} WHERE {column(rows, 'plan')} IN (%s)"
+    insert = (f"INSERT INTO {quote(rows.db_table)} ({column(rows, 'plan')}, "
+              f"{', '.join(column(rows, name) for name, _source, _month in months)}) "
+              f"SELECT a.{column(plan, 'id')}, {copied} FROM {quote(plan.db_table)} a"
+              f" JOIN {quote(report.db_table)} r ON r.{column(report, 'project')} = a.{column(plan, 'project')}"
+              f" AND r.{column(report, 'status')} = %%s"
+              f" JOIN {quote(period.db_table)} p ON p.{column(period, 'id')} = r.{column(report, 'period')}"
+              f" AND p.{column(period, 'year')} = a.{column(plan, 'year')}"
+              f" WHERE a.{column(plan, 'id')} IN (%s) GROUP BY a.{column(plan, 'id')}")
+    return delete, insert
 
 
 def add_first(plans: Iterable[tuple[Any, Iterable[Any]]]) -> int:

@@ -110,8 +110,8 @@ class Command(BaseCommand):
             runs = [("dry run (validated, written, rolled back)", path, True), ("import (committed)", path, False),
                     ("same file again (nothing changes)", path, False),
                     ("the next month's ledger (a new report for every project)", next_month, False)]
-            # PostgreSQL takes the rows by COPY, on the driver's own cursor: no wrapper sees it; nor the
-            # time of statements sent in pipeline mode (history rows), which the server works on while the import goes on.
+            # PostgreSQL takes the rows by COPY, on the driver's own cursor: no wrapper sees it; nor the time of
+            # the statements sent in pipeline mode (history and roll-up rows), done while the import goes on.
             uncounted = ", COPY and pipeline not counted" if connection.vendor == "postgresql" else ""
             for label, ledger, dry_run in runs:
                 if ledger is next_month and connection.vendor == "postgresql":
