@@ -18,7 +18,7 @@ migrate: install
 	$(BIN)/keyprojects migrate --noinput
 
 demo: migrate
-	$(BIN)/keyprojects load_demo
+	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects load_demo
 	$(BIN)/keyprojects collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  keyprojects 演示环境 / demo: http://$(HOST)/"
@@ -36,8 +36,8 @@ lint: install
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/keyprojects makemigrations --check --dry-run
-	$(BIN)/pytest -n 2 -p no:cacheprovider; rc=$$?; \
+	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects makemigrations --check --dry-run
+	KEYPROJECTS_DEMO=1 $(BIN)/pytest -n 2 -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 # Benchmarks print figures (they never fail on a stopwatch), on a scratch database — never var/:
@@ -51,7 +51,7 @@ test: install
 # PostgreSQL on DATABASE_URL's server (else 127.0.0.1:5432) when one answers.
 BENCH_VAR ?= /tmp/keyprojects-bench
 bench: install
-	export KEYPROJECTS_VAR_DIR=$(BENCH_VAR) && \
+	export KEYPROJECTS_VAR_DIR=$(BENCH_VAR) KEYPROJECTS_DEMO=1 && \
 	$(BIN)/keyprojects migrate --noinput --verbosity 0 && \
 	$(BIN)/keyprojects collectstatic --noinput --verbosity 0 && \
 	$(BIN)/keyprojects load_demo --verbosity 0 > /dev/null && \

@@ -45,9 +45,13 @@ INSTALLED_APPS = [
     "keyprojects.reporting",
     "keyprojects.ledgers",
     "keyprojects.indicators",
-    "keyprojects.demo",
     "keyprojects.api",
 ]
+# The demo data (load_demo) and the benchmarks (generate_synthetic, bench, bench_import) are
+# tools for a demo or a scratch database, not for production: installed only when asked
+# (make demo, make bench and the tests do).
+if env_bool("KEYPROJECTS_DEMO", False):
+    INSTALLED_APPS += ["keyprojects.demo", "keyprojects.bench"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -833,7 +833,7 @@ def test_bench_import_prints_each_run_as_the_bench_table_reads_it(db):
     command: each run must print as they read it, and import every row of its own ledger."""
     from io import StringIO
 
-    from keyprojects.ledgers.management.commands import bench_import
+    from keyprojects.bench.management.commands import bench_import
 
     out = StringIO()
     call_command("bench_import", "--rows", "60", stdout=out)

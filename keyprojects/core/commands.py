@@ -1,13 +1,17 @@
-"""Base class for the project's management commands: every write a command makes is
-attributed to the command (and to ``--as-user`` when given) in the audit trail."""
+"""What the project's management commands share: a base class by which every write a command
+makes is attributed to the command (and to ``--as-user`` when given) in the audit trail, and
+the lookup of the region a command is given."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from keyprojects.core.audit import Source, audit_context
+
+if TYPE_CHECKING:
+    from keyprojects.regions.models import Region
 
 
 class AuditedCommand(BaseCommand):
@@ -29,3 +33,14 @@ class AuditedCommand(BaseCommand):
         name = type(self).__module__.rsplit(".", 1)[-1]  # the command's name
         with audit_context(self.audit_source, user=user, detail=name):
             return super().execute(*args, **options)
+
+
+def find_region(name: str) -> Region:
+    """The region a command's argument names (name or code), or a CommandError saying why not."""
+    from keyprojects.regions.models import Region, RegionNotFound
+
+    try:
+        return Region.objects.find(name)
+    except RegionNotFound as exc:
+        hint = "" if Region.objects.exists() else "（尚未导入区划，请先运行 keyprojects load_regions）"
+        raise CommandError(f"{exc}{hint}") from exc

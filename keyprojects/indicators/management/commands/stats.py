@@ -8,18 +8,10 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from keyprojects.core.commands import find_region
 from keyprojects.indicators.engine import INDICATORS, to_json, year_stats
-from keyprojects.regions.models import Region, RegionNotFound
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
-
-
-def find_region(name: str) -> Region:
-    try:
-        return Region.objects.find(name)
-    except RegionNotFound as exc:
-        hint = "" if Region.objects.exists() else "（尚未导入区划，请先运行 keyprojects load_regions）"
-        raise CommandError(f"{exc}{hint}") from exc
 
 
 class Command(BaseCommand):

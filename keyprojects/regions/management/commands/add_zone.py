@@ -5,8 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from keyprojects.core.commands import AuditedCommand
-from keyprojects.indicators.management.commands.stats import find_region
+from keyprojects.core.commands import AuditedCommand, find_region
 from keyprojects.regions.services import add_zone
 
 

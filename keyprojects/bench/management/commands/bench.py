@@ -37,11 +37,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from keyprojects.accounts.models import Unit, User
+from keyprojects.bench.management.commands import bench_import
+from keyprojects.bench.synthetic import USERNAME_PREFIX
 from keyprojects.core.audit import LABELS, Source, audit_context, changed
 from keyprojects.demo.common import DEMO_PASSWORD
-from keyprojects.demo.synthetic import USERNAME_PREFIX
 from keyprojects.indicators.engine import grouped_rows, plan_stats, plans_in
-from keyprojects.ledgers.management.commands import bench_import
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 

@@ -8,8 +8,8 @@ import re
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from keyprojects.bench.synthetic import Options, SyntheticDataExists, generate, last_full_month
 from keyprojects.core.commands import AuditedCommand
-from keyprojects.demo.synthetic import Options, SyntheticDataExists, generate, last_full_month
 
 NAMES = {"project": "项目", "stagetransition": "阶段变更", "annualplan": "年度计划", "progressreport": "月报",
          "reportingperiod": "填报期", "unit": "单位", "leader": "包抓领导", "user": "账号"}
