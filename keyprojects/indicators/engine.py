@@ -10,6 +10,8 @@ agree.
 from __future__ import annotations
 
 import calendar
+import functools
+import operator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -159,7 +161,8 @@ def started_q(as_of: date | None, prefix: str = "") -> Q:
     return condition
 
 
-# The groups ``plan_stats`` counts, each a filter on AnnualPlan rows.
+# The groups ``plan_stats`` counts, each a filter on AnnualPlan rows: a group's count, and the
+# sums of its total and annual planned investment.
 def _groups(as_of: date | None) -> dict[str, Q]:
     started = started_q(as_of)
     return {
@@ -170,6 +173,16 @@ def _groups(as_of: date | None) -> dict[str, Q]:
         "new_started": NEW_Q & started,
         "continuing_resumed": CONTINUING_Q & started,
     }
+
+
+# The rates, each a (numerator, denominator) pair of figures of ``plan_stats``: a group's
+# "count" or amount, or "completed_investment".
+RATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "start_or_resume_rate": (("started_or_resumed", "count"), ("plan", "count")),
+    "new_start_rate": (("new_started", "count"), ("new_planned", "count")),
+    "continuing_resume_rate": (("continuing_resumed", "count"), ("continuing_planned", "count")),
+    "completion_rate": (("completed_investment",), ("plan", "annual_plan")),
+}
 
 
 def percent(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None:
@@ -246,14 +259,11 @@ def _stats_from(row: dict[str, Any], as_of: date | None) -> dict[str, Any]:
             "annual_plan": Decimal(row[f"{key}__annual_plan"]),
         }
     result["completed_investment"] = Decimal(row["completed_investment"])
-    result["rates"] = {
-        "start_or_resume_rate": percent(result["started_or_resumed"]["count"], result["plan"]["count"]),
-        "new_start_rate": percent(result["new_started"]["count"], result["new_planned"]["count"]),
-        "continuing_resume_rate": percent(
-            result["continuing_resumed"]["count"], result["continuing_planned"]["count"]
-        ),
-        "completion_rate": percent(result["completed_investment"], result["plan"]["annual_plan"]),
-    }
+
+    def figure(path: tuple[str, ...]) -> Any:
+        return functools.reduce(operator.getitem, path, result)
+
+    result["rates"] = {key: percent(figure(top), figure(bottom)) for key, (top, bottom) in RATES.items()}
     return result
 
 
