@@ -16,8 +16,9 @@ from test_ledgers import ledger_rows, write_xlsx
 from keyprojects import settings as project_settings
 from keyprojects.accounts import services as account_services
 from keyprojects.core.audit import Source, audit_context, data_version, region_scopes, versions
-from keyprojects.core.cache import cached
-from keyprojects.indicators.engine import breakdown, overview, plan_stats, plans_in, year_stats
+from keyprojects.core.permissions import SYSTEM
+from keyprojects.indicators import figures
+from keyprojects.indicators.engine import plan_stats, plans_in
 from keyprojects.ledgers.importer import import_ledger
 from keyprojects.projects import services as project_services
 from keyprojects.projects.models import AnnualPlan, Sector
@@ -36,7 +37,7 @@ def real_cache(settings):
 
 
 def stats(cast) -> dict:
-    return cached(year_stats, 2022, DAY, cast.city)
+    return figures.year_figures(SYSTEM, 2022, DAY, cast.city)
 
 
 def add_project(cast, name: str = "葫芦岛新港物流园项目") -> None:
@@ -78,18 +79,18 @@ def test_logging_in_is_not_a_change_of_the_data(cast, client):
 def test_a_ledger_import_renews_cached_figures(cast, tmp_path):
     """The importer writes in bulk (no save signals): its writes count all the same."""
     as_of = date(2023, 6, 30)
-    assert cached(year_stats, 2023, as_of, cast.city)["plan"]["count"] == 0
+    assert figures.year_figures(SYSTEM, 2023, as_of, cast.city)["plan"]["count"] == 0
     import_ledger(None, write_xlsx(tmp_path / "ledger.xlsx", ledger_rows()), 2023, region=cast.city)
-    assert cached(year_stats, 2023, as_of, cast.city)["plan"]["count"] == plans_in(2023, cast.city).count() > 0
+    assert figures.year_figures(SYSTEM, 2023, as_of, cast.city)["plan"]["count"] == plans_in(2023, cast.city).count() > 0
     before = data_version()
     progress.refresh()  # bulk rows alone (``insert_rows``), no model saved
     assert data_version() > before
 
 
 def test_figures_are_kept_apart_by_scope(cast):
-    city_wide = cached(year_stats, 2022, DAY, cast.city)
-    county = cached(year_stats, 2022, DAY, cast.city, AnnualPlan.objects.visible_to(cast.lianshan_clerk))
-    assert (city_wide["plan"]["count"], county["plan"]["count"]) == (2, 1)
+    city_wide = figures.year_figures(SYSTEM, 2022, DAY, cast.city)
+    department = figures.year_figures(cast.dept_clerk, 2022, DAY, cast.city)  # the city: its unit's projects
+    assert (city_wide["plan"]["count"], department["plan"]["count"]) == (2, 1)
 
 
 def test_the_dashboard_serves_repeat_views_from_the_cache(cast, client):
@@ -183,44 +184,43 @@ def test_a_sector_renamed_relabels_the_dashboard_from_the_sums_it_remembers(cast
 
 def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):
     as_of = date(2022, 12, 31)
-    whole = overview(2022, as_of, cast.city, by=("region", "sector", "batch"))
+    whole = figures.overview(SYSTEM, 2022, as_of, cast.city, by=("region", "sector", "batch"))
     assert {row["label"] for row in whole["region"]} == {"连山区", "绥中县"}
     project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("7")})
     with CaptureQueriesContext(connection) as queries:
-        after = overview(2022, as_of, cast.city, by=("region", "sector", "batch"))
-    figures = [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
-    assert len(figures) == 1 and cast.suizhong.path in figures[0] and cast.lianshan.path not in figures[0]
+        after = figures.overview(SYSTEM, 2022, as_of, cast.city, by=("region", "sector", "batch"))
+    sums = [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
+    assert len(sums) == 1 and cast.suizhong.path in sums[0] and cast.lianshan.path not in sums[0]
     # the figures put together from remembered and fresh rows are those computed afresh
     assert after["stats"]["plan"] == plan_stats(plans_in(2022, cast.city), as_of)["plan"]
     assert after["stats"]["plan"]["annual_plan"] == Decimal("13000") + Decimal("7")
     rows = {row["label"]: row for row in after["region"]}
     assert rows["绥中县"]["plan"] == plan_stats(plans_in(2022, cast.suizhong), as_of)["plan"]
     assert rows["连山区"] == next(row for row in whole["region"] if row["label"] == "连山区")
-    assert after["sector"] == breakdown(2022, as_of, "sector", cast.city)
+    assert after["sector"] == figures.breakdown(SYSTEM, 2022, as_of, "sector", cast.city)
 
 
 def test_a_provinces_city_is_put_together_from_its_counties_rows(cast):
     as_of, province = date(2022, 12, 31), cast.city.parent
     by = ("region", "sector", "batch")
-    overview(2022, as_of, province, by=by)  # every city's rows remembered, in one query
+    figures.overview(SYSTEM, 2022, as_of, province, by=by)  # every city's rows remembered, in one query
     project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("7")})
-    overview(2022, as_of, province, by=by)  # 葫芦岛市 again, and now each of its counties' rows
+    figures.overview(SYSTEM, 2022, as_of, province, by=by)  # 葫芦岛市 again, and now each of its counties' rows
     project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("8")})
     with CaptureQueriesContext(connection) as queries:
-        after = overview(2022, as_of, province, by=by)
-    [figures] = [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
-    assert cast.suizhong.path in figures and cast.lianshan.path not in figures  # that county alone
+        after = figures.overview(SYSTEM, 2022, as_of, province, by=by)
+    [sums] = [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
+    assert cast.suizhong.path in sums and cast.lianshan.path not in sums  # that county alone
     cities = {row["label"]: row for row in after["region"]}
     assert len(cities) >= 2 and cities["葫芦岛市"]["plan"] == plan_stats(plans_in(2022, cast.city), as_of)["plan"]
     cache.clear()
-    assert overview(2022, as_of, province, by=by) == after  # as computed afresh, to the last figure
+    assert figures.overview(SYSTEM, 2022, as_of, province, by=by) == after  # as computed afresh, to the last figure
 
 
 def test_the_parts_of_a_scoped_figure_are_kept_apart_from_the_whole_regions(cast):
-    clerk = AnnualPlan.objects.visible_to(cast.lianshan_clerk)
-    assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2
-    assert year_stats(2022, DAY, cast.city, clerk)["plan"]["count"] == 1
-    assert year_stats(2022, DAY, cast.city)["plan"]["count"] == 2
+    assert figures.year_figures(SYSTEM, 2022, DAY, cast.city)["plan"]["count"] == 2
+    assert figures.year_figures(cast.dept_clerk, 2022, DAY, cast.city)["plan"]["count"] == 1
+    assert figures.year_figures(SYSTEM, 2022, DAY, cast.city)["plan"]["count"] == 2
 
 
 def regions_read(sql: str) -> set[int]:
@@ -248,7 +248,7 @@ def test_a_list_total_after_a_write_in_one_county_sums_that_county_alone(cast, c
 
 
 def test_a_lists_key_order_is_the_databases_and_a_write_sorts_its_part_again(cast):
-    from keyprojects.projects.filters import list_keys
+    from keyprojects.indicators.figures import _list_keys as list_keys
     from keyprojects.projects.models import Project
     from keyprojects.regions.services import add_zone
 
@@ -287,7 +287,7 @@ def test_a_lists_key_order_is_the_databases_and_a_write_sorts_its_part_again(cas
 def test_a_write_to_this_years_figures_leaves_last_years_standing(cast):
     def figure_queries(year: int) -> list[str]:
         with CaptureQueriesContext(connection) as queries:
-            year_stats(year, date(year, 6, 5), cast.city)
+            figures.year_figures(SYSTEM, year, date(year, 6, 5), cast.city)
         return [q["sql"] for q in queries if "SUM(" in q["sql"].upper()]
 
     figure_queries(2021), figure_queries(2022)

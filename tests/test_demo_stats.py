@@ -11,6 +11,8 @@ from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 
+from keyprojects.core.permissions import SYSTEM
+from keyprojects.indicators import figures
 from keyprojects.indicators.engine import monthly_series, plan_stats, plans_in
 from keyprojects.projects.models import AnnualPlan, Nature, Stage, StageTransition
 from keyprojects.regions.models import Region
@@ -127,7 +129,6 @@ def test_demo_logins_have_their_roles(demo, client):
 def test_export_then_import_into_an_empty_library_reproduces_the_figures(demo, tmp_path, capsys):
     from datetime import date
 
-    from keyprojects.indicators.engine import plans_in
     from keyprojects.ledgers.export import ledger_workbook
     from keyprojects.ledgers.importer import import_ledger
     from keyprojects.projects.models import Project
@@ -138,7 +139,7 @@ def test_export_then_import_into_an_empty_library_reproduces_the_figures(demo, t
     call_command("stats", region="葫芦岛市", year=2022, as_of="2022-06-05", json=True)
     before = json.loads(capsys.readouterr().out)
     path = tmp_path / "huludao.xlsx"
-    path.write_bytes(ledger_workbook(plans_in(2022, city), city, 2022, date(2022, 6, 5)))
+    path.write_bytes(ledger_workbook(figures.ledger(SYSTEM, {"year": "2022", "as_of": "2022-06-05"}, city)))
     Project.objects.filter(region__path__startswith=city.path).delete()
     ReportingPeriod.objects.filter(region=city).delete()
     result = import_ledger(None, path, 2022, region=city, as_of=date(2022, 6, 5))
@@ -183,15 +184,16 @@ def test_demo_figures_from_the_roll_up_equal_the_reports(demo, name, year, dates
 
 @pytest.mark.parametrize(("name", "as_of"), [("葫芦岛市", "2022-06-05"), ("迁安市", "2022-07-07"), ("辽宁省", "2022-12-31")])
 def test_the_dashboards_one_query_overview_equals_the_figures_one_by_one(demo, name, as_of):
-    from keyprojects.indicators.engine import breakdown, overview, year_stats
+    from keyprojects.core.permissions import SYSTEM
+    from keyprojects.indicators import figures
 
     region, day = Region.objects.get(name=name), date.fromisoformat(as_of)
     dims = ("region", "sector", "batch", "level", "nature")
-    whole = overview(2022, day, region, by=dims)
-    assert whole["stats"] == year_stats(2022, day, region)
+    whole = figures.overview(SYSTEM, 2022, day, region, by=dims)
+    assert whole["stats"] == figures.year_figures(SYSTEM, 2022, day, region)
     assert whole["series"] == monthly_series(2022, day, region)
     for by in dims:
-        assert whole[by] == breakdown(2022, day, by, region), by
+        assert whole[by] == figures.breakdown(SYSTEM, 2022, day, by, region), by
 
 
 def _under_construction_since() -> dict[int, date]:

@@ -110,7 +110,9 @@ def test_stats_command_errors_are_clear(cast, options, message):
 
 
 def test_year_on_year_amounts_in_percent_rates_in_points(cast):
-    from keyprojects.indicators.engine import same_day_last_year, year_on_year, year_stats
+    from keyprojects.core.permissions import SYSTEM
+    from keyprojects.indicators import figures
+    from keyprojects.indicators.engine import same_day_last_year, year_on_year
 
     def plan(name, year, nature, total, annual, started_on=None):
         project = Project.objects.create(name=name, region=cast.lianshan, total_investment=Decimal(total))
@@ -122,8 +124,8 @@ def test_year_on_year_amounts_in_percent_rates_in_points(cast):
     plan("旧乙", 2020, Nature.NEW, "1000", "600")
     for i, started in enumerate([date(2021, 3, 1), date(2021, 4, 1), date(2021, 5, 1), None]):
         plan(f"新{i}", 2021, Nature.NEW, "1000", "500", started)
-    now = year_stats(2021, date(2021, 5, 31), cast.lianshan)
-    before = year_stats(2020, same_day_last_year(date(2021, 5, 31)), cast.lianshan)
+    now = figures.year_figures(SYSTEM, 2021, date(2021, 5, 31), cast.lianshan)
+    before = figures.year_figures(SYSTEM, 2020, same_day_last_year(date(2021, 5, 31)), cast.lianshan)
     yoy = year_on_year(now, before)
     assert yoy["plan"]["count"] == Decimal("100.0")  # 4 against 2 projects: +100 %
     assert yoy["plan"]["annual_plan"] == Decimal("100.0")  # 2000 against 1000 万元
@@ -139,15 +141,16 @@ def test_same_day_last_year_handles_29_february():
 
 
 def test_breakdown_by_list_and_leader_counts_each_membership(cast):
-    from keyprojects.indicators.engine import breakdown
+    from keyprojects.core.permissions import SYSTEM
+    from keyprojects.indicators import figures
     from keyprojects.projects.models import ProjectList
 
     bonds = ProjectList.objects.create(name="专项债券项目", year=2022)
     cast.p_lianshan.lists.add(bonds)
     cast.p_suizhong.lists.add(bonds)
-    rows = {r["label"]: r for r in breakdown(2022, date(2022, 12, 31), "list", cast.city)}
+    rows = {r["label"]: r for r in figures.breakdown(SYSTEM, 2022, date(2022, 12, 31), "list", cast.city)}
     assert rows["2022年专项债券项目"]["plan"]["count"] == 2
-    leaders = {r["label"]: r for r in breakdown(2022, date(2022, 12, 31), "leader", cast.city)}
+    leaders = {r["label"]: r for r in figures.breakdown(SYSTEM, 2022, date(2022, 12, 31), "leader", cast.city)}
     assert leaders["王建国（副市长）"]["plan"]["count"] == 1
 
 
@@ -169,3 +172,21 @@ def test_indicator_docs_are_current():
     call_command("indicator_docs", stdout=out)
     committed = (Path(__file__).resolve().parent.parent / "docs" / "indicators.md").read_text(encoding="utf-8")
     assert committed.strip() == out.getvalue().strip()
+
+
+def test_every_aggregate_whose_rows_are_added_up_is_a_plain_count_or_sum():
+    """figures.py adds up the rows of the regions' parts (engine.add_up): exact for COUNT and
+    SUM only. An average, a maximum or a distinct count added up would be wrong."""
+    from django.db.models import Count, Sum, Value
+    from django.db.models.functions import Coalesce
+
+    from keyprojects.indicators import engine
+
+    day = date(2022, 6, 5)
+    aggregates = {**engine._aggregates(day), **engine._month_sums(day), **engine.LIST_SUMS}
+    assert len(aggregates) > 20
+    for name, expression in aggregates.items():
+        if isinstance(expression, Coalesce):  # COALESCE(SUM(...), 0): a sum with a zero for none
+            expression, default = expression.get_source_expressions()
+            assert isinstance(default, Value), name
+        assert type(expression) in (Count, Sum) and not expression.distinct, f"{name} is not additive"

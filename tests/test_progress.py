@@ -115,7 +115,8 @@ def test_the_dashboards_overview_keeps_to_its_year_and_region(cast, zone):
     """The dashboard's one query equals the figures computed one at a time, with plans and
     approved reports of the year before beside it. A development zone (code "…K01", not six
     digits) makes the region breakdown match paths one by one instead of by their start."""
-    from keyprojects.indicators.engine import breakdown, overview, year_stats
+    from keyprojects.core.permissions import SYSTEM
+    from keyprojects.indicators import figures
     from keyprojects.regions.services import add_zone
 
     if zone:
@@ -134,15 +135,15 @@ def test_the_dashboards_overview_keeps_to_its_year_and_region(cast, zone):
             datetime.combine(period.closes_on, time(12))))
     progress.refresh()
 
-    assert year_stats(2021, date(2021, 6, 5), cast.city)["completed_investment"] == Decimal("800")
+    assert figures.year_figures(SYSTEM, 2021, date(2021, 6, 5), cast.city)["completed_investment"] == Decimal("800")
     day = date(2022, 6, 5)
     dims = ("region", "sector", "batch")
-    whole = overview(2022, day, cast.city, by=dims)
-    assert whole["stats"] == year_stats(2022, day, cast.city)
+    whole = figures.overview(SYSTEM, 2022, day, cast.city, by=dims)
+    assert whole["stats"] == figures.year_figures(SYSTEM, 2022, day, cast.city)
     assert whole["stats"]["completed_investment"] == Decimal("1000")
     assert whole["series"] == monthly_series(2022, day, cast.city)
     for by in dims:
-        assert whole[by] == breakdown(2022, day, by, cast.city), by
+        assert whole[by] == figures.breakdown(SYSTEM, 2022, day, by, cast.city), by
     labels = {r["key"]: r["label"] for r in whole["region"]}
     assert labels[cast.lianshan.code] == "连山区"
     if zone:

@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from keyprojects.indicators.engine import breakdown, year_stats
+from keyprojects.core.permissions import SYSTEM
+from keyprojects.indicators import figures
 from keyprojects.projects.models import AnnualPlan, Nature, Project, StageTransition
 from keyprojects.regions.models import Region
 from keyprojects.reporting.checks import check_report
@@ -112,7 +113,7 @@ def test_plans_never_exceed_what_remains_and_natures_fit_the_start(liaoning):
 
 
 def test_stats_add_up_from_the_rows_and_by_county(liaoning):
-    stats = year_stats(2026, AS_OF, liaoning)
+    stats = figures.year_figures(SYSTEM, 2026, AS_OF, liaoning)
     plans = list(in_province(AnnualPlan, "project__region", liaoning).filter(year=2026).select_related("project"))
     assert stats["plan"]["count"] == len(plans)
     assert stats["plan"]["total_investment"] == sum((p.project.total_investment for p in plans), Decimal(0))
@@ -127,7 +128,7 @@ def test_stats_add_up_from_the_rows_and_by_county(liaoning):
     assert stats["completed_investment"] == sum(latest.values(), Decimal(0))
     assert 60 <= stats["rates"]["start_or_resume_rate"] <= 100
     assert 0 < stats["rates"]["completion_rate"] <= 100
-    cities = breakdown(2026, AS_OF, "region", liaoning)
+    cities = figures.breakdown(SYSTEM, 2026, AS_OF, "region", liaoning)
     assert sum(r["plan"]["count"] for r in cities) == stats["plan"]["count"]
     assert sum(r["completed_investment"] for r in cities) == stats["completed_investment"]
 

@@ -8,7 +8,6 @@ record the audit trail with source "api".
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 from typing import Any
 
@@ -18,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -30,26 +30,11 @@ from rest_framework.views import APIView
 from keyprojects.accounts import services as account_services
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
-from keyprojects.core.cache import cached_within
-from keyprojects.core.permissions import (
-    nearby,
-    region_holding,
-    regions_for,
-    require,
-    require_admin,
-    restrict,
-    sees_all_of,
-)
-from keyprojects.indicators.engine import (
-    BREAKDOWNS,
-    OVERVIEW,
-    breakdown,
-    list_totals,
-    overview,
-    to_json,
-)
+from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
+from keyprojects.indicators import figures
+from keyprojects.indicators.engine import BREAKDOWNS, to_json
 from keyprojects.projects import services as project_services
-from keyprojects.projects.filters import ProjectFilter, list_keys
+from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm
 from keyprojects.projects.models import AnnualPlan, FundingSource, Project
 from keyprojects.regions.models import Region
@@ -158,21 +143,26 @@ class ProjectViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return (Project.objects.visible_to(self.request.user)
-                .select_related("region", "sector", "owner", "responsible_unit")
+        return self._joined(Project.objects.visible_to(self.request.user))
+
+    @staticmethod
+    def _joined(projects: Any) -> Any:
+        """What the serializers read of each project, fetched with it."""
+        return (projects.select_related("region", "sector", "owner", "responsible_unit")
                 .prefetch_related("leaders", "lists", "funding", "plans"))
 
     def get_serializer_class(self):
         return out.ProjectListSerializer if self.action == "list" else out.ProjectSerializer
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        projects = self.filter_queryset(self.get_queryset())
-        region = region_holding(request.user)
-        totals = cached_within(region, list_totals, projects, region)  # the same while a client pages
-        self.paginator.known_count, self.paginator.keys = totals["count"], functools.partial(list_keys, region=region)
+        listing = figures.project_list(request.user, request.query_params, latest_year=False)
+        if not listing.filter.is_valid():
+            raise translate_validation(listing.filter.errors)
+        projects = self._joined(listing.projects)
+        self.paginator.known_count, self.paginator.keys = listing.totals["count"], listing.keys
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        response.data["totals"] = to_json(totals)
+        response.data["totals"] = to_json(listing.totals)
         return response
 
     def _saved(self, project: Project, code: int = status.HTTP_200_OK) -> Response:
@@ -402,18 +392,11 @@ class IndicatorView(APIView):
         region = self._region(request, params.get("region"))
         year = params.get("year") or timezone.localdate().year
         as_of = params.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
-        # the region's plans, narrowed to the user's scope unless it holds them all
-        plans = None if sees_all_of(request.user, region) else AnnualPlan.objects.visible_to(request.user)
-        wanted = [b for b in BREAKDOWNS if b in (params.get("by") or BREAKDOWNS) and (b != "region" or region)]
-        # The dashboard's three breakdowns come with the totals from one query; the others one each.
-        now = cached_within(region, overview, year, as_of, region, plans, by=tuple(b for b in OVERVIEW if b in wanted))
+        found = figures.indicators(request.user, year, as_of, region, tuple(params.get("by") or BREAKDOWNS))
         payload = {"region": region.name if region else None, "region_code": region.code if region else None,
-                   "year": year, "as_of": as_of.isoformat(), **to_json(now["stats"])}
-        payload["breakdowns"] = {
-            by: [to_json({k: v for k, v in row.items() if k != "region"})
-                 for row in (now[by] if by in OVERVIEW else cached_within(region, breakdown, year, as_of, by, region, plans))]
-            for by in wanted
-        }
+                   "year": year, "as_of": as_of.isoformat(), **to_json(found["stats"])}
+        payload["breakdowns"] = {by: [to_json({k: v for k, v in row.items() if k != "region"}) for row in rows]
+                                 for by, rows in found["breakdowns"].items()}
         return Response(payload)
 
     def _region(self, request: Request, wanted: str | None) -> Region | None:

@@ -9,7 +9,7 @@ could change it is never served after it:
   figures are grouped and lists sorted by (a sector renamed: ``core.audit.LABELS``) — a
   dashboard's figures, a list's totals, order and plan years for a user whose scope is a region;
 - ``cached_in_parts``: grouped rows a part of a region at a time, so that after a write in one
-  county only its part is computed again (``indicators.engine.region_rows``). The rows are sums
+  county only its part is computed again (``indicators.figures``). The rows are sums
   by ids, without labels: a sector renamed leaves them standing, and the figures are labelled
   afresh from them.
 """

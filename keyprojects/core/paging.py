@@ -25,7 +25,7 @@ class Paginator(DjangoPaginator):
       first page's keys come from the list's order with LIMIT; a later page's from the list of
       all its keys in order, kept until the next write (``core.cache``) while the user pages
       on — or as ``keys`` (a function of the ordered rows) keeps it: the project list's until
-      a write in one of its regions, a region at a time (``projects.filters.list_keys``).
+      a write in one of its regions, a region at a time (``indicators.figures``).
       A deep page no longer sorts and skips whole rows with all their annotations (page 500
       of a province: 445 ms → a slice of a remembered list).
     """

@@ -116,6 +116,13 @@ def sees_all_of(user: User, region: Region | None) -> bool:
             and region.path.startswith(scope.region.path))
 
 
+def require_view_region(user: User, region: Region) -> None:
+    """Raise 404 unless ``region`` lies inside what ``user`` may view (figures of a region)."""
+    scope = scope_of(user, "view")
+    if not (scope.everything or (scope.region is not None and region.is_within(scope.region))):
+        raise Http404(_("区划“%(name)s”不存在或不在您的权限范围内") % {"name": region.name})
+
+
 def region_holding(user: User) -> Region | None:
     """A region that holds everything ``user`` may view: their region when their scope is one
     (None for everything, a unit's projects or nothing)."""

@@ -34,8 +34,6 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader
-from keyprojects.core.audit import region_year_scopes
-from keyprojects.core.cache import cached_in_parts
 from keyprojects.projects.models import (
     CONTINUING_NATURES,
     ZERO,
@@ -163,7 +161,8 @@ def started_q(as_of: date | None, prefix: str = "") -> Q:
     return condition
 
 
-# The groups ``plan_stats`` counts, each a filter on AnnualPlan rows.
+# The groups ``plan_stats`` counts, each a filter on AnnualPlan rows: a group's count, and the
+# sums of its total and annual planned investment.
 def _groups(as_of: date | None) -> dict[str, Q]:
     started = started_q(as_of)
     return {
@@ -174,6 +173,16 @@ def _groups(as_of: date | None) -> dict[str, Q]:
         "new_started": NEW_Q & started,
         "continuing_resumed": CONTINUING_Q & started,
     }
+
+
+# The rates, each a (numerator, denominator) pair of figures of ``plan_stats``: a group's
+# "count" or amount, or "completed_investment".
+RATES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "start_or_resume_rate": (("started_or_resumed", "count"), ("plan", "count")),
+    "new_start_rate": (("new_started", "count"), ("new_planned", "count")),
+    "continuing_resume_rate": (("continuing_resumed", "count"), ("continuing_planned", "count")),
+    "completion_rate": (("completed_investment",), ("plan", "annual_plan")),
+}
 
 
 def percent(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None:
@@ -225,6 +234,11 @@ def months_elapsed(year: int, as_of: date) -> int:
     return as_of.month if as_of.day == last_day else as_of.month - 1
 
 
+# THE ADDITIVITY RULE. Every aggregate this module defines (``_aggregates``, ``_month_sums``,
+# ``LIST_SUMS``) is a plain COUNT or SUM: ``figures.py`` remembers grouped rows a part of a region
+# at a time and adds the parts' rows up (``add_up``), which is exact only for additive aggregates.
+# An average, a maximum or a distinct count would come out wrong once added: derive such figures
+# from the sums, as the rates are. tests/test_indicators.py fails on any other aggregate.
 def _aggregates(as_of: date | None) -> dict[str, Any]:
     aggregates: dict[str, Any] = {"completed_investment": Coalesce(Sum("completed"), ZERO)}
     for key, condition in _groups(as_of).items():
@@ -245,14 +259,11 @@ def _stats_from(row: dict[str, Any], as_of: date | None) -> dict[str, Any]:
             "annual_plan": Decimal(row[f"{key}__annual_plan"]),
         }
     result["completed_investment"] = Decimal(row["completed_investment"])
-    result["rates"] = {
-        "start_or_resume_rate": percent(result["started_or_resumed"]["count"], result["plan"]["count"]),
-        "new_start_rate": percent(result["new_started"]["count"], result["new_planned"]["count"]),
-        "continuing_resume_rate": percent(
-            result["continuing_resumed"]["count"], result["continuing_planned"]["count"]
-        ),
-        "completion_rate": percent(result["completed_investment"], result["plan"]["annual_plan"]),
-    }
+
+    def figure(path: tuple[str, ...]) -> Any:
+        return functools.reduce(operator.getitem, path, result)
+
+    result["rates"] = {key: percent(figure(top), figure(bottom)) for key, (top, bottom) in RATES.items()}
     return result
 
 
@@ -292,83 +303,17 @@ def grouped_rows(year: int, as_of: date | None, region: Region | None, plans: Qu
     )
 
 
-def region_rows(year: int, as_of: date | None, region: Region | None, plans: QuerySet | None,
-                by: tuple[str, ...], series: bool = False) -> list[dict[str, Any]]:
-    """``grouped_rows`` also grouped by the regions right under ``region`` (and its 本级), each
-    region's rows remembered until a write in it (``core.cache.cached_in_parts``): after a
-    write in one county, a province's figures read that county alone (``_part_rows``)."""
-    if region is None:
-        return grouped_rows(year, as_of, region, plans, by, series)
-    by = by if "region" in by else ("region", *by)
-    return cached_in_parts(_part_rows, region_parts(region, year), _part_of_row, year, as_of, region, plans, by, series)
-
-
-def region_parts(region: Region, year: int | None = None) -> dict[str, tuple[tuple[str, ...], frozenset[Region]]]:
-    """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
-    region itself (its 本级), by code, with the data versions that move on a write in the part
-    (with ``year``, on a write to that year's figures there: last year's figures stand while
-    this year's reports come in) and the region it is (``_part_rows`` reads them)."""
-    def scopes(scope: str) -> tuple[str, ...]:
-        return region_year_scopes(scope, year) if year is not None else (scope,)
-
-    parts = {c.code: (scopes(c.path), frozenset([c])) for c in Region.objects.filter(parent=region).order_by("code")}
-    parts[region.code] = (scopes("=" + region.path), frozenset([region]))
-    return parts
-
-
-def _part_rows(year: int, as_of: date | None, region: Region, plans: QuerySet | None, by: tuple[str, ...],
-               series: bool, restrict: frozenset[Region] | None = None) -> list[dict[str, Any]]:
-    """The rows of ``region_rows`` for the parts ``restrict`` names (None: all of them, in one
-    query). A part with regions under it of its own (a city of a province) is put together from
-    their remembered rows (``region_rows`` of it), so that after a write in one county its city
-    costs a query over that county and an addition, not a query over the city."""
-    if restrict is None:
-        return grouped_rows(year, as_of, region, plans, by, series)
-    nested = set(Region.objects.filter(parent__in=[r for r in restrict if r != region]).values_list("parent_id", flat=True))
-    rows = []
-    for part in restrict:
-        if part.pk in nested:
-            rows += _as_one(region_rows(year, as_of, part, plans, by, series), part.code)
-    rest = [part for part in restrict if part.pk not in nested]
-    if rest:
-        where = functools.reduce(operator.or_, [
-            Q(project__region=part) if part == region else Q(project__region__path__startswith=part.path)
-            for part in rest])
-        rows += grouped_rows(year, as_of, region, plans, by, series, restrict=where)
-    return rows
-
-
-def _as_one(rows: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
-    """Rows grouped by the regions under one region, added up as that region's (``key_region``
-    its code), group by group of the other breakdowns."""
+def as_one(rows: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
+    """Rows grouped by the regions under one region (and more) added up as that region's
+    (``key_region`` its code), group by group of the other breakdowns."""
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(v for k, v in row.items() if k.startswith("key_") and k != "key_region"), []).append(row)
-    return [{**{k: v for k, v in members[0].items() if k.startswith("key_")}, **_add_up(members), "key_region": code}
+    return [{**{k: v for k, v in members[0].items() if k.startswith("key_")}, **add_up(members), "key_region": code}
             for members in groups.values()]
 
 
-def region_cells(region: Region | None) -> dict[int, tuple[tuple[str, ...], Q]]:
-    """The finest parts for ``cached_in_parts``: every region within ``region`` (None: every
-    region) on its own, by pk, with the data version a write to a project placed on it moves
-    and the filter selecting those projects. For rows grouped by the project's region
-    (``region_id``): a list's totals and order, which are added up or strung together in
-    Python, so that after a write in one county only that county's projects are read again."""
-    regions = Region.objects.within(region) if region is not None else Region.objects.all()
-    return {pk: (("=" + path,), Q(region=pk)) for pk, path in regions.values_list("pk", "path")}
-
-
-def cell_of_row(row: dict[str, Any]) -> int:
-    """The part of ``region_cells`` a row grouped by ``region_id`` is in."""
-    return row["region_id"]
-
-
-def _part_of_row(row: dict[str, Any]) -> str:
-    """The part of ``region_parts`` a row grouped by ``child_region_group`` (``key_region``) is in."""
-    return _region_code(row["key_region"])
-
-
-def _region_code(key: str) -> str:
+def region_code(key: str) -> str:
     """The code of the region a ``child_region_group`` value names (a path ends with it)."""
     return path_codes(key)[-1] if key.startswith("/") else key
 
@@ -378,7 +323,7 @@ def _stats_by(rows: list[dict[str, Any]], by: str, as_of: date | None) -> dict[A
     groups: dict[Any, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row[f"key_{by}"], []).append(row)
-    return {key: _stats_from(_add_up(members), as_of) for key, members in groups.items()}
+    return {key: _stats_from(add_up(members), as_of) for key, members in groups.items()}
 
 
 def child_region_group(region: Region) -> tuple[list[Region], Any]:
@@ -426,7 +371,7 @@ class Dimension:
         if self.by == "region":
             region = self.region
             # a group named by a path ("/210000/210100/") is the region whose code ends it
-            stats = {_region_code(k): v for k, v in stats.items()}
+            stats = {region_code(k): v for k, v in stats.items()}
             labels = [(c.code, c.name, c) for c in self.children] + [(region.code, region.name + "（本级）", region)]
             return [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in labels if code in stats]
         if self.by in ("leader", "list"):
@@ -447,12 +392,12 @@ def _with_time_progress(rows: list[dict[str, Any]], year: int, as_of: date) -> l
     return rows
 
 
-def breakdown(year: int, as_of: date, by: str, region: Region | None = None,
-              plans: QuerySet | None = None) -> list[dict[str, Any]]:
-    """Rows of ``plan_stats`` by ``by``: "region" (the regions under ``region``), "sector",
-    "level", "batch", "nature", "leader" or "list"; each row carries its ``key`` and ``label``.
-    By leader or list a project appears once under each of its leaders (or lists)."""
-    rows = region_rows(year, as_of, region, plans, (by,))
+def breakdown_from(rows: list[dict[str, Any]], by: str, year: int, as_of: date,
+                   region: Region | None) -> list[dict[str, Any]]:
+    """Rows of ``plan_stats`` by ``by`` from ``grouped_rows`` grouped by it (and by more):
+    "region" (the regions under ``region``), "sector", "level", "batch", "nature", "leader" or
+    "list"; each row carries its ``key`` and ``label``. By leader or list a project appears once
+    under each of its leaders (or lists)."""
     return _with_time_progress(Dimension(by, region).rows(_stats_by(rows, by, as_of)), year, as_of)
 
 
@@ -487,7 +432,7 @@ def monthly_series(year: int, as_of: date, region: Region | None = None, plans: 
     return _series(sums, sums["annual"])
 
 
-def _add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Aggregate rows summed key by key (None where every row has None); the group keys
     (``key_…``) are not sums and are left out."""
     total: dict[str, Any] = {}
@@ -498,15 +443,12 @@ def _add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return total
 
 
-def overview(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None,
-             by: tuple[str, ...] = ("sector", "batch")) -> dict[str, Any]:
-    """``year_stats``, ``monthly_series`` and the additive breakdowns ``by`` of one plan year,
-    from rows grouped by all of them at once (``region_rows``: one query, or none for the parts
-    of the region remembered), added up here (counts and Decimal sums add exactly, and rates
-    are computed from the sums): what the dashboard shows, at a sixth of the cost of a query
-    each."""
+def overview_from(rows: list[dict[str, Any]], year: int, as_of: date, region: Region | None,
+                  by: tuple[str, ...]) -> dict[str, Any]:
+    """The year's figures, ``monthly_series`` and the additive breakdowns ``by`` from
+    ``grouped_rows`` grouped by all of them at once (with ``series``), added up here: counts and
+    Decimal sums add exactly, and rates are computed from the sums. What the dashboard shows."""
     assert set(by) <= set(ADDITIVE), by
-    rows = region_rows(year, as_of, region, plans, by, series=True)
     total = _total(rows, as_of, series=True)
     stats = _with_year(_stats_from(total, as_of), year, as_of)
     result: dict[str, Any] = {"stats": stats, "series": _series(total, stats["plan"]["annual_plan"])}
@@ -519,7 +461,7 @@ def _total(rows: list[dict[str, Any]], as_of: date | None, series: bool = False)
     """The sums of additive groups added up (no rows: the zeros of an aggregate over none,
     which Django gives without a query)."""
     if rows:
-        return _add_up(rows)
+        return add_up(rows)
     return _aggregate(AnnualPlan.objects.none(), as_of, **(_month_sums(as_of) if series else {}))
 
 
@@ -570,11 +512,10 @@ def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> D
     return completion_rate - progress
 
 
-def year_stats(year: int, as_of: date, region: Region | None = None, plans: QuerySet | None = None) -> dict[str, Any]:
-    """Everything about a plan year as of a date: ``plan_stats`` plus 时间进度 and the gap
-    (added up from ``region_rows``, which remembers each part of the region)."""
-    total = _total(region_rows(year, as_of, region, plans, ()), as_of)
-    return _with_year(_stats_from(total, as_of), year, as_of)
+def year_stats_from(rows: list[dict[str, Any]], year: int, as_of: date) -> dict[str, Any]:
+    """Everything about a plan year as of a date, from ``grouped_rows`` (by anything additive):
+    ``plan_stats`` plus 时间进度 and the gap."""
+    return _with_year(_stats_from(_total(rows, as_of), as_of), year, as_of)
 
 
 def _with_year(stats: dict[str, Any], year: int, as_of: date) -> dict[str, Any]:
@@ -590,15 +531,12 @@ def same_day_last_year(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def list_totals(projects: QuerySet, region: Region | None = None) -> dict[str, Any]:
-    """The totals line of a project list: count, 总投资, and for a plan year its 年度计划 and
-    本年完成 (the list's ``annual_plan`` and ``completed`` annotations). Decimal 万元.
-    ``region``: one that holds every project of the list (the user's; None: anywhere). The sums
-    are remembered a region at a time (``region_cells``), so that after a write in one county
-    only that county's projects are summed again."""
-    rows = cached_in_parts(_list_rows, region_cells(region), cell_of_row, projects)
+def list_totals_from(rows: list[dict[str, Any]], projects: QuerySet) -> dict[str, Any]:
+    """The totals line of a project list from ``list_rows`` of it: count, 总投资, and for a plan
+    year its 年度计划 and 本年完成 (the list's ``annual_plan`` and ``completed`` annotations).
+    Decimal 万元."""
     # (an empty list: the zeros of an aggregate over none, which Django gives without a query)
-    row = _add_up(rows) if rows else projects.none().aggregate(**_LIST_SUMS)
+    row = add_up(rows) if rows else projects.none().aggregate(**LIST_SUMS)
     return {
         "count": row["n"],
         "total_investment": Decimal(row["total_sum"]),
@@ -609,16 +547,16 @@ def list_totals(projects: QuerySet, region: Region | None = None) -> dict[str, A
 
 # Aggregate aliases must differ from the list's annotations ("annual_plan"), or the aggregate
 # silently replaces the annotation it sums.
-_LIST_SUMS = {"n": Count("id"), "total_sum": Coalesce(Sum("total_investment"), ZERO),
-              "plan_sum": Sum("annual_plan"), "completed_sum": Sum("completed")}
+LIST_SUMS = {"n": Count("id"), "total_sum": Coalesce(Sum("total_investment"), ZERO),
+             "plan_sum": Sum("annual_plan"), "completed_sum": Sum("completed")}
 
 
-def _list_rows(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, Any]]:
-    """The sums of ``list_totals``, a row for each region holding projects (``region_id``);
-    ``restrict`` narrows the projects."""
+def list_rows(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, Any]]:
+    """The sums of ``list_totals_from``, a row for each region holding projects
+    (``region_id``); ``restrict`` narrows the projects."""
     if restrict is not None:
         projects = projects.filter(restrict)
-    return list(projects.order_by().values("region_id").annotate(**_LIST_SUMS))
+    return list(projects.order_by().values("region_id").annotate(**LIST_SUMS))
 
 
 def to_json(stats: dict[str, Any]) -> dict[str, Any]:

@@ -14,29 +14,20 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keyprojects.core.cache import cached_within
 from keyprojects.core.money import to_yi
-from keyprojects.core.permissions import regions_for, sees_all_of
-from keyprojects.projects.models import AnnualPlan, Project
+from keyprojects.core.permissions import regions_for
+from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region, path_codes
 
-from .engine import (
-    INDICATORS,
-    OVERVIEW,
-    breakdown,
-    overview,
-    rank,
-    same_day_last_year,
-    year_on_year,
-    year_stats,
-)
+from . import figures
+from .engine import INDICATORS
 
 
 @dataclass
@@ -94,12 +85,12 @@ def _choose_region(request: HttpRequest) -> Region | None:
         allowed.filter(projects__isnull=False).order_by("depth").first()
 
 
-def _choose_year(request: HttpRequest, plans) -> int:
+def _choose_year(request: HttpRequest) -> int:
+    years = figures.plan_years(request.user)
     wanted = request.GET.get("year", "")
-    if wanted.isdigit() and plans.filter(year=int(wanted)).exists():
+    if wanted.isdigit() and int(wanted) in years:
         return int(wanted)
-    latest = plans.aggregate(latest=Max("year"))["latest"]  # in the database: a province has 100,000 plan rows
-    return latest or timezone.localdate().year
+    return years[0] if years else timezone.localdate().year
 
 
 def _choose_as_of(request: HttpRequest, year: int) -> date:
@@ -112,19 +103,12 @@ def _choose_as_of(request: HttpRequest, year: int) -> date:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    visible_plans = AnnualPlan.objects.visible_to(request.user)
     region = _choose_region(request)
-    year = _choose_year(request, visible_plans)
+    year = _choose_year(request)
     as_of = _choose_as_of(request, year)
     links = Links(year, as_of, region)
-    # The plans the figures count: the region's, narrowed to the user's scope unless it holds them all.
-    plans = None if sees_all_of(request.user, region) else visible_plans
-
-    by_region = region is not None and region.level != Region.Level.ZONE
-    # (remembered until a write in the region: a write in another city leaves them standing)
-    now = cached_within(region, overview, year, as_of, region, plans, by=OVERVIEW if by_region else ("sector", "batch"))
+    now = figures.dashboard(request.user, year, as_of, region)
     stats = now["stats"]
-    last_year = cached_within(region, year_stats, year - 1, same_day_last_year(as_of), region, plans)
     headline = {
         "plan": links.group(stats),
         "new_started": links.figure(stats["new_started"]["count"], "count", "new_started",
@@ -133,7 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                                            nature="continuing_all", started="yes"),
     }
 
-    region_rows = rank(now["region"]) if by_region else []
+    region_rows = now["region"]
     if [row["region"] for row in region_rows] == [region]:
         region_rows = []  # a county with no zones: its one row (本级) would repeat the headline figures
     for row in region_rows:
@@ -145,7 +129,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     batch_rows = now["batch"]
     for row in batch_rows:
         row["links"] = links.group(row, batch=row["key"])
-    leader_rows = sorted(cached_within(region, breakdown, year, as_of, "leader", region, plans), key=lambda r: -r["plan"]["count"])
+    leader_rows = sorted(now["leader"], key=lambda r: -r["plan"]["count"])
     for row in leader_rows:
         row["links"] = links.group(row, leader=row["key"])
 
@@ -165,8 +149,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                     for r in batch_rows],
     }
     return render(request, "indicators/dashboard.html", {
-        "region": region, "year": year, "as_of": as_of, "stats": stats, "yoy": year_on_year(stats, last_year),
-        "has_last_year": last_year["plan"]["count"] > 0,
+        "region": region, "year": year, "as_of": as_of, "stats": stats, "yoy": now["year_on_year"],
+        "has_last_year": now["last_year"]["plan"]["count"] > 0,
         "gap_behind": abs(stats["rates"]["progress_gap"]) if stats["rates"]["progress_gap"] is not None else None,
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
         "leader_rows": leader_rows, "my_leader": my_leader, "my_packages": my_packages, "chart": chart,
@@ -195,13 +179,12 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     """The county table of the dashboard as .xlsx (分县区指标表), same region, year and date."""
     from keyprojects.ledgers.export import indicator_workbook
 
-    visible_plans = AnnualPlan.objects.visible_to(request.user)
     region = _choose_region(request)
     if region is None:
         raise Http404(_("没有可导出的区划"))
-    year = _choose_year(request, visible_plans)
+    year = _choose_year(request)
     as_of = _choose_as_of(request, year)
-    content = indicator_workbook(region, year, as_of, visible_plans)
+    content = indicator_workbook(figures.region_table(request.user, year, as_of, region), region, year, as_of)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     filename = f"{region.name}{year}年分{region.parts_noun}指标（截至{as_of:%Y%m%d}）.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"

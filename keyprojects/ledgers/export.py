@@ -1,6 +1,9 @@
 """The ledger a commission sends upward, as .xlsx: title, unit note, two-row merged header,
 合计 row, a section per county with its subtotal, readable widths, frozen header, numbers as
-numbers. Importing the file back reproduces the same figures (tested)."""
+numbers. Importing the file back reproduces the same figures (tested).
+
+Both workbooks render what ``indicators.figures`` gives (``ledger``, ``region_table``): the
+rows are scoped to the user there."""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from django.db.models import QuerySet
 
 from keyprojects.accounts.models import Leader
 from keyprojects.core.memory import without_cyclic_gc
-from keyprojects.indicators.engine import breakdown, completed_ytd, time_progress
+from keyprojects.indicators.engine import INDICATORS, completed_ytd, time_progress
+from keyprojects.indicators.figures import Ledger
 from keyprojects.projects.models import ZERO, Nature, Project
 from keyprojects.regions.models import Region, path_codes
 
@@ -84,8 +88,9 @@ def _sections(region: Region, rows: list[tuple[str, list[Any]]]) -> dict[Region,
 
 
 @without_cyclic_gc()
-def ledger_workbook(plans: QuerySet, region: Region, year: int, as_of: date, title: str | None = None) -> bytes:
-    """The workbook of ``plans`` (one plan year) grouped by the regions under ``region``."""
+def ledger_workbook(ledger: Ledger, title: str | None = None) -> bytes:
+    """The workbook of a ledger's plans (one plan year) grouped by the regions under its region."""
+    plans, region, year, as_of = ledger.plans, ledger.region, ledger.year, ledger.as_of
     month = time_progress(year, as_of)["months_elapsed"] or as_of.month
     rows = _rows(plans, as_of)
     sections = _sections(region, rows)
@@ -162,11 +167,9 @@ def ledger_workbook(plans: QuerySet, region: Region, year: int, as_of: date, tit
     return buffer.getvalue()
 
 
-def indicator_workbook(region: Region, year: int, as_of: date, plans: QuerySet | None = None) -> bytes:
-    """The indicator table by county (分县区指标表; a province's by city) with its definitions."""
-    from keyprojects.indicators.engine import INDICATORS, rank
-
-    rows = rank(breakdown(year, as_of, "region", region, plans))
+def indicator_workbook(rows: list[dict[str, Any]], region: Region, year: int, as_of: date) -> bytes:
+    """The indicator table by county (分县区指标表; a province's by city) with its definitions:
+    ``rows`` are ``figures.region_table``'s."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet(f"分{region.parts_noun}指标")

@@ -1,5 +1,5 @@
-"""The one filter definition of the project list, used by the web list (and later the API
-and the ledger export).
+"""The one filter definition of the project list, used by the web list, the API and the
+ledger export (through ``indicators.figures.project_list``).
 
 A plan year is always chosen: the list shows the projects in that year's plan with the
 plan's figures (annual plan, nature, batch, start), or the whole library for "all".
@@ -7,7 +7,6 @@ plan's figures (annual plan, nature, batch, start), or the whole library for "al
 
 from __future__ import annotations
 
-from operator import itemgetter
 from typing import Any
 
 import django_filters as filters
@@ -18,8 +17,6 @@ from django.db.models import (
     DecimalField,
     F,
     FilteredRelation,
-    Max,
-    Min,
     Q,
     QuerySet,
     Value,
@@ -29,16 +26,13 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, User
-from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.forms import StyledForm
-from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import nearby, regions_for
-from keyprojects.indicators.engine import cell_of_row, completed_ytd, region_cells, started_q
+from keyprojects.indicators.engine import completed_ytd, started_q
 from keyprojects.regions.models import Region
 
 from .models import (
     CONTINUING_NATURES,
-    AnnualPlan,
     Batch,
     Nature,
     Project,
@@ -50,53 +44,6 @@ from .models import (
 ALL = _("全部")
 YES_NO = [("yes", _("是")), ("no", _("否"))]
 NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）"))]
-
-
-def plan_years(projects: QuerySet, region: Region | None = None) -> list[int]:
-    """The plan years of ``projects``, latest first; remembered until the next write (a year
-    with plans elsewhere but none among ``projects`` costs a scan of that year's plans), or with
-    ``region`` (one that holds all ``projects``) until the next write in it."""
-    return cached_within(region, _plan_years, projects)
-
-
-def _plan_years(projects: QuerySet) -> list[int]:
-    """The years of all plans span a handful of values (found at the ends of the year index);
-    each is kept if one of the projects has a plan that year (EXISTS stops at the first),
-    instead of a DISTINCT over every plan row."""
-    span = AnnualPlan.objects.aggregate(first=Min("year"), last=Max("year"))
-    if span["first"] is None:
-        return []
-    plans = AnnualPlan.objects.filter(project__in=projects)
-    if span["last"] - span["first"] > 30:  # odd data: let the database sort it out
-        return list(plans.order_by("-year").values_list("year", flat=True).distinct())
-    return [year for year in range(span["last"], span["first"] - 1, -1) if plans.filter(year=year).exists()]
-
-
-def list_keys(projects: QuerySet, region: Region | None = None) -> list[Any]:
-    """Every key of a project list in its order, for its deep pages (``core.paging``), with
-    ``region`` (one that holds all ``projects``; None: anywhere) remembered until a write in it.
-    In the list's default order (region code, then name) the list is each region's run of keys
-    one after another, in code order, each run in the database's order; the runs are remembered
-    a region at a time (``region_cells``), so after a write in one county only that county's
-    projects are sorted again. (Region codes are digits, and a development zone's a "K" among
-    them: Python orders them as any database collation does.)"""
-    order = projects.query.order_by
-    if not order or order[0] != "region__code":
-        return cached_within(region, all_keys, projects)
-    runs = cached_in_parts(_key_runs, region_cells(region), cell_of_row, projects)
-    return [key for run in sorted(runs, key=itemgetter("code")) for key in run["keys"]]
-
-
-def _key_runs(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, Any]]:
-    """The keys of ``projects`` (restricted by ``restrict``) in their order, a run per region."""
-    if restrict is not None:
-        projects = projects.filter(restrict)
-    runs: list[dict[str, Any]] = []
-    for region_id, code, key in projects.values_list("region_id", "region__code", "pk"):
-        if not runs or runs[-1]["region_id"] != region_id:
-            runs.append({"region_id": region_id, "code": code, "keys": []})
-        runs[-1]["keys"].append(key)
-    return runs
 
 
 class ProjectFilter(filters.FilterSet):

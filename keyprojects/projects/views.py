@@ -6,28 +6,23 @@ Views parse the request, call one service, render. Scope comes from the chokepoi
 
 from __future__ import annotations
 
-import functools
-from datetime import date
 from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.cache import cached_within
 from keyprojects.core.paging import Paginator
-from keyprojects.core.permissions import can_create_project, can_edit, region_holding, require
-from keyprojects.indicators.engine import INDICATORS, list_totals
-from keyprojects.regions.models import Region, path_codes
+from keyprojects.core.permissions import can_create_project, can_edit, require
+from keyprojects.indicators import figures
+from keyprojects.indicators.engine import INDICATORS
 
 from . import services
-from .filters import ProjectFilter, list_keys, plan_years
 from .forms import AnnualPlanForm, ProjectForm, StageForm
 from .history import project_history
 from .models import STAGE_TRANSITIONS, AnnualPlan, Project, Stage
@@ -46,28 +41,20 @@ def _form_errors_from(exc: ValidationError, form) -> None:
 
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
-    visible = Project.objects.visible_to(request.user)
-    region = region_holding(request.user)
-    years = plan_years(visible, region)
-    params: QueryDict = request.GET.copy()
-    if "year" not in params and years:
-        params["year"] = str(years[0])
-    project_filter = ProjectFilter(params, queryset=visible, user=request.user)
-    projects = project_filter.qs.select_related("region", "sector", "owner")
-    as_of = project_filter.form.cleaned_data.get("as_of") if project_filter.is_valid() else None
-    totals = cached_within(region, list_totals, project_filter.qs, region)  # the same while the user pages
-    page = Paginator(projects, PAGE_SIZE, count=totals["count"],
-                     keys=functools.partial(list_keys, region=region)).get_page(request.GET.get("page"))
-    query = params.copy()
+    listing = figures.project_list(request.user, request.GET)
+    projects = listing.projects.select_related("region", "sector", "owner")
+    page = Paginator(projects, PAGE_SIZE, count=listing.totals["count"], keys=listing.keys).get_page(
+        request.GET.get("page"))
+    query = listing.filter.data.copy()
     query.pop("page", None)
     context = {
-        "filter": project_filter,
+        "filter": listing.filter,
         "page": page,
-        "totals": totals,
+        "totals": listing.totals,
         "totals_definition": INDICATORS["list_totals"],
-        "years": years,
-        "year": params.get("year") or "",
-        "as_of": as_of,
+        "years": listing.years,
+        "year": listing.filter.data.get("year") or "",
+        "as_of": listing.as_of,
         "query": query.urlencode(),
         "can_create": can_create_project(request.user),
     }
@@ -80,35 +67,15 @@ def project_export(request: HttpRequest) -> HttpResponse:
     """The list as the ledger a commission sends upward (.xlsx), with the list's filters."""
     from keyprojects.ledgers.export import ledger_workbook
 
-    visible = Project.objects.visible_to(request.user)
-    params = request.GET.copy()
-    years = plan_years(visible, region_holding(request.user))
-    if not params.get("year") and years:
-        params["year"] = str(years[0])
-    project_filter = ProjectFilter(params, queryset=visible, user=request.user)
-    if not project_filter.is_valid() or not params.get("year"):
+    ledger = figures.ledger(request.user, request.GET)
+    if ledger is None:
         messages.error(request, _("请先选择计划年度再导出"))
         return redirect("projects:list")
-    year = int(project_filter.form.cleaned_data["year"])
-    as_of = project_filter.form.cleaned_data.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
-    plans = AnnualPlan.objects.filter(year=year, project__in=project_filter.qs.values("pk"))
-    region = project_filter.form.cleaned_data.get("region") or request.user.region or _province_of(plans)
-    content = ledger_workbook(plans, region, year, as_of)
+    content = ledger_workbook(ledger)
     response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"{region.name}{year}年重点项目台账.xlsx"
+    filename = f"{ledger.region.name}{ledger.year}年重点项目台账.xlsx"
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
-
-
-def _province_of(plans) -> Region | None:
-    """The province the plans lie in (a superuser's export names it), else the first one."""
-    first = plans.order_by().values_list("project__region__path", flat=True).first()
-    provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
-    if first:
-        province = provinces.filter(code=path_codes(first)[0]).first()
-        if province and not plans.exclude(project__region__path__startswith=province.path).exists():
-            return province
-    return provinces.first()
 
 
 @login_required

@@ -326,6 +326,7 @@ class Command(BaseCommand):
 
     # --- export -------------------------------------------------------------------------------
     def bench_export(self) -> None:
+        from keyprojects.indicators.figures import Ledger
         from keyprojects.ledgers.export import ledger_workbook
 
         plans = plans_in(self.year, self.province)
@@ -333,7 +334,8 @@ class Command(BaseCommand):
         sizes = []
 
         def export() -> None:
-            sizes.append(len(ledger_workbook(plans_in(self.year, self.province), self.province, self.year, self.as_of)))
+            sizes.append(len(ledger_workbook(Ledger(plans_in(self.year, self.province), self.province, self.year,
+                                                    self.as_of))))
 
         times = timed(export, 2)
         self.add("ledger export .xlsx, province", times, None, "≤ 10 s",

@@ -9,7 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from keyprojects.core.commands import find_region
-from keyprojects.indicators.engine import INDICATORS, to_json, year_stats
+from keyprojects.core.permissions import SYSTEM
+from keyprojects.indicators import figures
+from keyprojects.indicators.engine import INDICATORS, to_json
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
 
@@ -29,7 +31,7 @@ class Command(BaseCommand):
             as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
         except ValueError as exc:
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
-        stats = year_stats(options["year"], as_of, region)
+        stats = figures.year_figures(SYSTEM, options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
                        "as_of": as_of.isoformat(), **to_json(stats)}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from keyprojects.indicators.engine import plans_in
+from keyprojects.core.permissions import SYSTEM
+from keyprojects.indicators import figures
 from keyprojects.ledgers.export import indicator_workbook, ledger_workbook
 from keyprojects.regions.models import Region, RegionNotFound
 
@@ -32,9 +33,13 @@ class Command(BaseCommand):
                                                                                       date(options["year"], 12, 31))
         except ValueError as exc:
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
+        year = options["year"]
         if options["indicators"]:
-            content = indicator_workbook(region, options["year"], as_of)
+            content = indicator_workbook(figures.region_table(SYSTEM, year, as_of, region), region, year, as_of)
         else:
-            content = ledger_workbook(plans_in(options["year"], region), region, options["year"], as_of)
+            ledger = figures.ledger(SYSTEM, {"year": str(year), "as_of": as_of.isoformat()}, region)
+            if ledger is None:
+                raise CommandError(f"{region.name}没有 {year} 年度计划项目")
+            content = ledger_workbook(ledger)
         Path(options["output"]).write_bytes(content)
         self.stdout.write(f"已导出：{options['output']}（{len(content) // 1024} KB）")

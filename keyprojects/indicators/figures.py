@@ -1,0 +1,307 @@
+"""The one door to figures: pages, the API, exports, commands and jobs get every number here.
+
+Each public function takes the actor first: the user whose scope the figures are counted in,
+or ``core.permissions.SYSTEM`` for commands and jobs. It
+1. refuses a region the actor may not view (404, as any object outside their scope);
+2. counts only the plan rows the actor may view (``core.permissions.restrict``), with no second
+   filter when the region alone lies inside their scope;
+3. remembers the result until a write that could change it: whole results until a write in the
+   region (``cached_within``), and beneath them the grouped sums a part of the region at a time
+   (``cached_in_parts``), so that after a write in one county only its part is summed again.
+``engine.py`` below computes and knows nothing of users or caches.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from operator import itemgetter
+from typing import Any
+
+from django.db.models import Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from keyprojects.core.audit import region_year_scopes
+from keyprojects.core.cache import cached_in_parts, cached_within
+from keyprojects.core.paging import all_keys
+from keyprojects.core.permissions import region_holding, require_view_region, sees_all_of
+from keyprojects.projects.filters import ProjectFilter
+from keyprojects.projects.models import AnnualPlan, Project
+from keyprojects.regions.models import Region, path_codes
+
+from . import engine
+from .engine import BREAKDOWNS, OVERVIEW
+
+Actor = Any  # a user, or ``SYSTEM``
+
+
+# --- the figures of a plan year -----------------------------------------------------------
+def year_figures(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
+    """Everything about a plan year as of a date (``engine.plan_stats`` with 时间进度 and the gap)."""
+    plans = _plans(actor, region)
+    return cached_within(region, _year_figures, year, as_of, region, plans)
+
+
+def breakdown(actor: Actor, year: int, as_of: date, by: str, region: Region | None = None) -> list[dict[str, Any]]:
+    """The year's figures by ``by`` (one of ``engine.BREAKDOWNS``), a row per group."""
+    plans = _plans(actor, region)
+    return cached_within(region, _breakdown, year, as_of, by, region, plans)
+
+
+def overview(actor: Actor, year: int, as_of: date, region: Region | None = None,
+             by: tuple[str, ...] = ("sector", "batch")) -> dict[str, Any]:
+    """The year's figures, their monthly series and the additive breakdowns ``by``, from one
+    grouped query (``engine.overview_from``)."""
+    plans = _plans(actor, region)
+    return cached_within(region, _overview, year, as_of, region, plans, tuple(by))
+
+
+def indicators(actor: Actor, year: int, as_of: date, region: Region | None = None,
+               by: tuple[str, ...] = BREAKDOWNS) -> dict[str, Any]:
+    """The year's figures and the breakdowns ``by`` (by region only under a region): what the
+    API's indicator endpoint returns. The additive ones come with the totals from one query."""
+    plans = _plans(actor, region)
+    wanted = [b for b in BREAKDOWNS if b in by and (b != "region" or region is not None)]
+    now = cached_within(region, _overview, year, as_of, region, plans, tuple(b for b in OVERVIEW if b in wanted))
+    return {"stats": now["stats"], "breakdowns": {
+        b: now[b] if b in OVERVIEW else cached_within(region, _breakdown, year, as_of, b, region, plans)
+        for b in wanted}}
+
+
+def dashboard(actor: Actor, year: int, as_of: date, region: Region | None) -> dict[str, Any]:
+    """What the leaders' dashboard shows: the year's figures and their monthly series, the same
+    day's a year before and the change (同比), and the year by county (ranked), sector, batch
+    and leader."""
+    plans = _plans(actor, region)
+    by_region = region is not None and region.level != Region.Level.ZONE
+    now = cached_within(region, _overview, year, as_of, region, plans, OVERVIEW if by_region else ("sector", "batch"))
+    last_year = cached_within(region, _year_figures, year - 1, engine.same_day_last_year(as_of), region, plans)
+    return {**now, "region": engine.rank(now["region"]) if by_region else [],
+            "leader": cached_within(region, _breakdown, year, as_of, "leader", region, plans),
+            "last_year": last_year, "year_on_year": engine.year_on_year(now["stats"], last_year)}
+
+
+def region_table(actor: Actor, year: int, as_of: date, region: Region) -> list[dict[str, Any]]:
+    """The year's figures by the regions right under ``region``, ranked by completion rate
+    (分县区指标表)."""
+    return engine.rank(breakdown(actor, year, as_of, "region", region))
+
+
+def _plans(actor: Actor, region: Region | None) -> QuerySet | None:
+    """The plan rows the actor's figures count, for ``engine.plans_in`` to narrow to a region:
+    None (all) when the region lies inside what the actor may view."""
+    if region is not None:
+        require_view_region(actor, region)
+    return None if sees_all_of(actor, region) else AnnualPlan.objects.visible_to(actor)
+
+
+def _year_figures(year: int, as_of: date, region: Region | None, plans: QuerySet | None) -> dict[str, Any]:
+    return engine.year_stats_from(_region_rows(year, as_of, region, plans, ()), year, as_of)
+
+
+def _breakdown(year: int, as_of: date, by: str, region: Region | None, plans: QuerySet | None) -> list[dict[str, Any]]:
+    return engine.breakdown_from(_region_rows(year, as_of, region, plans, (by,)), by, year, as_of, region)
+
+
+def _overview(year: int, as_of: date, region: Region | None, plans: QuerySet | None,
+              by: tuple[str, ...]) -> dict[str, Any]:
+    return engine.overview_from(_region_rows(year, as_of, region, plans, by, series=True), year, as_of, region, by)
+
+
+# --- grouped sums, remembered a part of the region at a time --------------------------------
+def _region_rows(year: int, as_of: date | None, region: Region | None, plans: QuerySet | None,
+                 by: tuple[str, ...], series: bool = False) -> list[dict[str, Any]]:
+    """``engine.grouped_rows`` also grouped by the regions right under ``region`` (and its 本级),
+    each region's rows remembered until a write in it."""
+    if region is None:
+        return engine.grouped_rows(year, as_of, region, plans, by, series)
+    by = by if "region" in by else ("region", *by)
+    return cached_in_parts(_part_rows, _region_parts(region, year), _part_of_row, year, as_of, region, plans, by,
+                           series)
+
+
+def _region_parts(region: Region, year: int) -> dict[str, tuple[tuple[str, ...], frozenset[Region]]]:
+    """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
+    region itself (its 本级), by code, with the data versions a write to that year's figures
+    there moves, and the region it is (what ``_part_rows`` reads)."""
+    parts = {c.code: (region_year_scopes(c.path, year), frozenset([c]))
+             for c in Region.objects.filter(parent=region).order_by("code")}
+    parts[region.code] = (region_year_scopes("=" + region.path, year), frozenset([region]))
+    return parts
+
+
+def _part_rows(year: int, as_of: date | None, region: Region, plans: QuerySet | None, by: tuple[str, ...],
+               series: bool, restrict: frozenset[Region] | None = None) -> list[dict[str, Any]]:
+    """The rows of ``_region_rows`` for the parts ``restrict`` names (None: all of them, in one
+    query). A part with regions of its own under it (a city of a province) is put together from
+    their remembered rows, so that after a write in one county its city costs a query over that
+    county and an addition, not a query over the city."""
+    if restrict is None:
+        return engine.grouped_rows(year, as_of, region, plans, by, series)
+    nested = set(Region.objects.filter(parent__in=[r for r in restrict if r != region])
+                 .values_list("parent_id", flat=True))
+    rows = []
+    for part in restrict:
+        if part.pk in nested:
+            rows += engine.as_one(_region_rows(year, as_of, part, plans, by, series), part.code)
+    rest = [part for part in restrict if part.pk not in nested]
+    if rest:
+        where = functools.reduce(operator.or_, [
+            Q(project__region=part) if part == region else Q(project__region__path__startswith=part.path)
+            for part in rest])
+        rows += engine.grouped_rows(year, as_of, region, plans, by, series, restrict=where)
+    return rows
+
+
+def _part_of_row(row: dict[str, Any]) -> str:
+    """The part of ``_region_parts`` a row grouped by ``child_region_group`` is in."""
+    return engine.region_code(row["key_region"])
+
+
+def _region_cells(region: Region | None) -> dict[int, tuple[tuple[str, ...], Q]]:
+    """The finest parts: every region within ``region`` (None: every region) on its own, by pk,
+    with the data version a write to a project placed on it moves and the filter selecting
+    those projects. For rows grouped by the project's region (``region_id``): a list's totals
+    and key order, added up or strung together here."""
+    regions = Region.objects.within(region) if region is not None else Region.objects.all()
+    return {pk: (("=" + path,), Q(region=pk)) for pk, path in regions.values_list("pk", "path")}
+
+
+def _cell_of_row(row: dict[str, Any]) -> int:
+    return row["region_id"]
+
+
+# --- the project list: its totals line, its years, its order ------------------------------
+@dataclass
+class Listing:
+    """A project list as a user asked for it: the filter (with its form), the projects (scoped
+    and filtered), their totals line, the plan years to choose from, and the list's keys in
+    order for its deep pages (``core.paging``)."""
+
+    filter: ProjectFilter
+    projects: QuerySet
+    totals: dict[str, Any]
+    years: list[int]
+    keys: Callable[[QuerySet], list[Any]]
+
+    @property
+    def year(self) -> int | None:
+        year = self.filter.form.cleaned_data.get("year") if self.filter.is_valid() else None
+        return int(year) if year else None
+
+    @property
+    def as_of(self) -> date | None:
+        return self.filter.form.cleaned_data.get("as_of") if self.filter.is_valid() else None
+
+
+def project_list(actor: Actor, params: Mapping[str, Any], latest_year: bool = True) -> Listing:
+    """The projects the actor may view, filtered by ``params`` (``ProjectFilter``), with the
+    totals line; with ``latest_year``, the latest plan year when ``params`` name none."""
+    visible = Project.objects.visible_to(actor)
+    region = region_holding(actor)
+    years = plan_years(actor)
+    params = _with(params, "year", str(years[0])) if latest_year and not params.get("year") and years else params
+    project_filter = ProjectFilter(params, queryset=visible, user=actor)
+    projects = project_filter.qs
+    totals = cached_within(region, _list_totals, projects, region)  # the same while the user pages
+    return Listing(project_filter, projects, totals, years, functools.partial(_list_keys, region=region))
+
+
+def plan_years(actor: Actor) -> list[int]:
+    """The plan years of the projects the actor may view, latest first."""
+    region = region_holding(actor)
+    return cached_within(region, _plan_years, Project.objects.visible_to(actor))
+
+
+@dataclass
+class Ledger:
+    """The plan rows of a ledger export (scoped and filtered), its year, date and the region
+    whose counties its sections are."""
+
+    plans: QuerySet
+    region: Region | None
+    year: int
+    as_of: date
+
+
+def ledger(actor: Actor, params: Mapping[str, Any], region: Region | None = None) -> Ledger | None:
+    """The plan rows of the project list ``params`` ask for (the latest plan year if they name
+    none) as a ledger of ``region`` (default: the filter's region, the actor's, or the province
+    holding them); None when the filter is invalid or there is no plan year."""
+    listing = project_list(actor, params)
+    year = listing.year
+    if year is None:
+        return None
+    plans = AnnualPlan.objects.filter(year=year, project__in=listing.projects.values("pk"))
+    if region is not None:
+        require_view_region(actor, region)
+        plans = plans.filter(project__region__path__startswith=region.path)
+    region = region or listing.filter.form.cleaned_data.get("region") or getattr(actor, "region", None) \
+        or _province_of(plans)
+    return Ledger(plans, region, year, listing.as_of or min(timezone.localdate(), date(year, 12, 31)))
+
+
+def _with(params: Mapping[str, Any], key: str, value: str) -> Mapping[str, Any]:
+    copied = params.copy() if hasattr(params, "copy") else dict(params)
+    copied[key] = value
+    return copied
+
+
+def _list_totals(projects: QuerySet, region: Region | None) -> dict[str, Any]:
+    """``engine.list_totals_from`` the sums of ``projects`` remembered a region at a time
+    (``region``: one holding every project of the list; None: anywhere)."""
+    rows = cached_in_parts(engine.list_rows, _region_cells(region), _cell_of_row, projects)
+    return engine.list_totals_from(rows, projects)
+
+
+def _plan_years(projects: QuerySet) -> list[int]:
+    """The years of all plans span a handful of values (found at the ends of the year index);
+    each is kept if one of the projects has a plan that year (EXISTS stops at the first),
+    instead of a DISTINCT over every plan row."""
+    span = AnnualPlan.objects.aggregate(first=Min("year"), last=Max("year"))
+    if span["first"] is None:
+        return []
+    plans = AnnualPlan.objects.filter(project__in=projects)
+    if span["last"] - span["first"] > 30:  # odd data: let the database sort it out
+        return list(plans.order_by("-year").values_list("year", flat=True).distinct())
+    return [year for year in range(span["last"], span["first"] - 1, -1) if plans.filter(year=year).exists()]
+
+
+def _list_keys(projects: QuerySet, region: Region | None = None) -> list[Any]:
+    """Every key of a project list in its order, remembered until a write in ``region`` (one
+    holding every project of the list; None: anywhere). In the default order (region code, then
+    name) the list is each region's run of keys in code order, and the runs are remembered a
+    region at a time. (Region codes are digits, and a development zone's a "K" among them:
+    Python orders them as any database collation does.)"""
+    order = projects.query.order_by
+    if not order or order[0] != "region__code":
+        return cached_within(region, all_keys, projects)
+    runs = cached_in_parts(_key_runs, _region_cells(region), _cell_of_row, projects)
+    return [key for run in sorted(runs, key=itemgetter("code")) for key in run["keys"]]
+
+
+def _key_runs(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, Any]]:
+    """The keys of ``projects`` (restricted by ``restrict``) in their order, a run per region."""
+    if restrict is not None:
+        projects = projects.filter(restrict)
+    runs: list[dict[str, Any]] = []
+    for region_id, code, key in projects.values_list("region_id", "region__code", "pk"):
+        if not runs or runs[-1]["region_id"] != region_id:
+            runs.append({"region_id": region_id, "code": code, "keys": []})
+        runs[-1]["keys"].append(key)
+    return runs
+
+
+def _province_of(plans: QuerySet) -> Region | None:
+    """The province the plans lie in (a superuser's export names it), else the first one."""
+    first = plans.order_by().values_list("project__region__path", flat=True).first()
+    provinces = Region.objects.filter(level=Region.Level.PROVINCE).order_by("code")
+    if first:
+        province = provinces.filter(code=path_codes(first)[0]).first()
+        if province and not plans.exclude(project__region__path__startswith=province.path).exists():
+            return province
+    return provinces.first()
+

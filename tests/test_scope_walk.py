@@ -1,0 +1,161 @@
+"""No page and no API route lets a county clerk or a department clerk see a figure from outside
+their scope.
+
+Every URL pattern of the site and every API route is requested as the clerk, with the query
+parameters the figure pages take (a year, a date, another region), before and after writes
+that change only projects outside the clerk's scope: their amounts, plans, starts, approved
+reports, new projects. Whatever the clerk gets must not change. A page that counted, summed,
+listed or ranked anything outside the scope would show the writes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from python_calamine import CalamineWorkbook
+
+from keyprojects.accounts import services as account_services
+from keyprojects.core.audit import Source, audit_context
+from keyprojects.projects import services as project_services
+from keyprojects.reporting import services as reporting_services
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2022
+QUERIES = ["", f"?year={YEAR}&as_of={YEAR}-12-31", f"?year={YEAR}&as_of={YEAR}-06-05&by=region,sector,leader,list"]
+
+
+def patterns(resolvers=None, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str, list[str]]]:
+    """(route, name, its keyword arguments) of every URL pattern, the admin's aside."""
+    for entry in get_resolver().url_patterns if resolvers is None else resolvers:
+        if isinstance(entry, URLResolver):
+            if str(entry.pattern).startswith("admin/"):
+                continue
+            inner = f"{namespace}:{entry.namespace}" if namespace and entry.namespace else entry.namespace or namespace
+            yield from patterns(entry.url_patterns, prefix + str(entry.pattern), inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            name = f"{namespace}:{entry.name}" if namespace else entry.name
+            yield prefix + str(entry.pattern), name, list(entry.pattern.regex.groupindex)
+
+
+class Setting:
+    """The cast's projects with a plan year, an approved May report each, and the objects a
+    URL's arguments name (all inside the clerk's scope)."""
+
+    def __init__(self, cast, clerk) -> None:
+        self.cast, self.clerk = cast, clerk
+        admin = cast.admin
+        self.period = reporting_services.create_period(admin, cast.city, YEAR, 5, date(YEAR, 5, 20), date(YEAR, 5, 25))
+        self.reports = {}
+        for filer, project in [(cast.lianshan_clerk, cast.p_lianshan), (cast.suizhong_clerk, cast.p_suizhong)]:
+            report = reporting_services.save_draft(filer, project.pk, self.period.pk, {
+                "completed_month": Decimal("1000"), "completed_ytd": Decimal("1000"),
+                "completed_since_start": Decimal("1000"), "started": True, "started_on": date(YEAR, 4, 10),
+                "progress": "主体施工"}, submit=True)
+            self.reports[project.pk] = reporting_services.approve_report(admin, report.pk)
+        # a second project in 连山区 that the department (工信局) is not responsible for
+        with audit_context(Source.SYSTEM, detail="test"):
+            self.p_lianshan_other = cast.project("连山区城市更新项目", cast.lianshan, Decimal("30000"))
+        self.token, _key = account_services.create_token(clerk, clerk, "手机")
+
+    def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
+        """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
+        if "format" in wanted:
+            return None  # the same views as without the suffix
+        project, report = self.cast.p_lianshan, self.reports[self.cast.p_lianshan.pk]
+        kinds = {"kind": "units", "year": YEAR, "token": "0" * 32, "code": self.clerk.region.code}
+        if "pk" in wanted:
+            route = name.split(":")[-1]
+            pk = (self.period.pk if "period" in route or route in ("fill", "review", "review_approve")
+                  else report.pk if route.startswith("report") or name.startswith("reporting:")
+                  else self.token.pk if "token" in route
+                  else self.clerk.unit.pk if route.startswith("unit") or name.startswith("accounts:")
+                  else project.pk)
+            kinds["pk"] = pk
+        return {key: kinds[key] for key in wanted}
+
+    def outside_writes(self) -> None:
+        """Writes that touch nothing the clerk may see."""
+        cast, admin = self.cast, self.cast.admin
+        p = cast.p_suizhong
+        project_services.update_project(admin, p.pk, p.version, {"total_investment": Decimal("987654")})
+        project_services.save_annual_plan(admin, p.pk, YEAR, {
+            "planned_investment": Decimal("123456"), "started": False, "started_on": None})
+        j = cast.p_jinzhou
+        project_services.update_project(cast.superuser, j.pk, j.version, {"total_investment": Decimal("555555")})
+        with audit_context(Source.SYSTEM, detail="test"):
+            cast.project("绥中县滨海新区项目", cast.suizhong, Decimal("777777"))
+            cast.leader.projects.add(cast.p_suizhong)
+        report = self.reports[p.pk]
+        reporting_services.correct_report(admin, report.pk, {
+            "completed_month": Decimal("4321"), "completed_ytd": Decimal("4321"),
+            "completed_since_start": Decimal("4321")}, "更正", report.version)
+        if self.clerk.role == "department_clerk":  # 连山区, but not the department's project
+            other = self.p_lianshan_other
+            project_services.update_project(admin, other.pk, other.version, {"total_investment": Decimal("444444")})
+            project_services.save_annual_plan(admin, other.pk, YEAR, {
+                "planned_investment": Decimal("1111"), "started": True, "started_on": date(YEAR, 3, 1)})
+
+
+CSRF = re.compile(r'(csrfmiddlewaretoken" value="|csrf-token" content="|X-CSRFToken": ")[^"]+')
+
+
+def seen(response) -> object:
+    """What the clerk gets: the status and the content, less what differs at every request."""
+    kind = response.get("Content-Type", "")
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if "spreadsheetml" in kind:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        body: object = {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
+    elif "json" in kind:
+        body = json.loads(content)
+    else:
+        body = CSRF.sub(r"\1…", content.decode(errors="replace"))
+    return response.status_code, body
+
+
+def everything(client, setting: Setting) -> dict[str, object]:
+    results = {}
+    other = setting.cast.suizhong if setting.clerk.region == setting.cast.lianshan else setting.cast.jinzhou
+    queries = [*QUERIES, f"?year={YEAR}&region={other.pk}", f"?year={YEAR}&region={setting.cast.city.code}"]
+    for route, name, wanted in patterns():
+        arguments = setting.arguments(name, wanted)
+        if arguments is None or name in ("logout", "set_language", "api:schema", "api:docs"):
+            continue
+        url = reverse(name, kwargs=arguments)
+        for query in queries if not arguments else [""]:  # (an object's page takes no figure parameters)
+            results[f"{route} {url}{query}"] = seen(client.get(url + query))
+    return results
+
+
+@pytest.mark.parametrize("who", ["lianshan_clerk", "dept_clerk"])
+def test_no_page_or_api_route_shows_a_clerk_anything_from_outside_their_scope(cast, client, who):
+    clerk = getattr(cast, who)
+    setting = Setting(cast, clerk)
+    client.force_login(clerk)
+    before = everything(client, setting)
+    assert len(before) > 100 and any(status == 200 for status, _body in before.values())
+    assert sum("?" in key and status == 200 for key, (status, _body) in before.items()) > 30
+    setting.outside_writes()
+    after = everything(client, setting)
+    changed = [url for url in before if before[url] != after[url]]
+    assert changed == [], f"{who} sees writes outside their scope on: {changed}"
+
+
+def test_the_walk_sees_a_write_inside_the_scope(cast, client):
+    """The walk's own check: a write inside the clerk's scope does change what they get."""
+    setting = Setting(cast, cast.lianshan_clerk)
+    client.force_login(cast.lianshan_clerk)
+    before = everything(client, setting)
+    p = cast.p_lianshan
+    project_services.update_project(cast.admin, p.pk, p.version, {"total_investment": Decimal("987654")})
+    after = everything(client, setting)
+    changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
+    assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$"} <= changed
