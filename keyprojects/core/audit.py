@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import dataclasses
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,15 +22,15 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import Any, TypeVar
 
-from django.apps import apps as django_apps
-from django.db import DatabaseError, connections, models, router, transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db import connections, models, router
 from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalChanges, HistoricalRecords
+from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 from simple_history.utils import get_m2m_field_name
+
+from .versions import ALL, Touches, changed, touched
 
 T = TypeVar("T")
 
@@ -166,174 +165,6 @@ def _stamp_history(sender: Any, instance: Any, history_instance: Any, **kwargs: 
     history_instance.history_source = ctx.source
     history_instance.history_detail = ctx.detail[:200]
     history_instance.history_ip = ctx.ip
-
-
-# --- the data versions: what cached figures are keyed by -----------------------------------
-ALL = None  # ``changed(touches=ALL)``: a write that may change any figure
-# ``changed(touches=LABELS)``: a write that changes only the names and the order of what figures
-# are grouped by (a sector renamed), not which rows are in which group: the sums stand.
-LABELS = "labels"
-Touched = set[tuple[int, int | None]]  # (region id, plan year) pairs; year None: every year's figures
-Touches = Touched | str | None  # what a write touches: pairs, LABELS or ALL
-
-
-class InRegion:
-    """A model whose rows count for every year's figures of their ``region`` (a project, a
-    reporting period): writing one moves the data versions of the region it is in, and of the
-    one it was read with if it moves (``changed``)."""
-
-    @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
-        obj = super().from_db(db, field_names, values)  # type: ignore[misc]
-        obj._stored_region_id = obj.__dict__.get("region_id")
-        return obj
-
-    def touched(self) -> Touched:
-        here = {self.region_id, getattr(self, "_stored_region_id", None)}  # type: ignore[attr-defined]
-        return {(region, None) for region in here - {None}}
-
-
-class Label:
-    """A model whose rows name and order what figures are grouped by or lists are sorted by (a
-    sector, a unit, a leader, a list): saving one changes labels, not which rows are in which
-    group (``LABELS``); deleting one counts as a write to every figure (``_written``)."""
-
-    def touched(self) -> str:
-        return LABELS
-
-
-@dataclass
-class _Written:
-    """What the open transaction wrote: (region, year) pairs, or anything (``all``)."""
-
-    touched: Touched = dataclasses.field(default_factory=set)
-    all: bool = False
-    labels: bool = False
-
-
-def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | str | None = ALL) -> None:
-    """Count a write: once its transaction commits (at once outside one), the data versions go
-    up by one (``core.models.DataVersion``): the one of every write, and either those of the
-    figures it touched (``touches``: the regions of the projects written, each with the plan
-    year whose figures changed, or None for a change to every year's, such as a project's
-    total), or for ``LABELS`` the one of the figures' labels ("~"), or for a write that says
-    nothing of where, the one every cached figure depends on ("*").
-    Called for every model save, delete and many-to-many change (signals, below) and by the
-    bulk writes here, which send none; one update per transaction however many writes it makes."""
-    connection = connections[using]
-    # (Django keeps the callbacks of the open transaction in ``run_on_commit``; one of ours is
-    # enough. A savepoint rolled back drops its callbacks, and the writes they stood for.)
-    written = next((entry[1].args[1] for entry in connection.run_on_commit
-                    if getattr(entry[1], "func", None) is _bump), None) if connection.in_atomic_block else None
-    new = written is None
-    if new:
-        written = _Written()
-    if touches is ALL:
-        written.all = True
-    elif touches is LABELS:
-        written.labels = True
-    else:
-        written.touched.update(touches)
-    if new:  # (outside a transaction the callback runs at once)
-        transaction.on_commit(functools.partial(_bump, using, written), using=using)
-
-
-def _bump(using: str, written: _Written) -> None:
-    from keyprojects.regions.models import Region
-
-    from .models import DataVersion
-
-    scopes = ({"", "*"} if written.all else {""}) | ({"~"} if written.labels else set())
-    if not written.all:
-        paths = dict(Region.objects.using(using).filter(pk__in={r for r, _year in written.touched})
-                     .values_list("pk", "path"))
-        for region, year in written.touched:  # (a region deleted since: say everything)
-            scopes |= region_scopes(paths[region], year) if region in paths else {"*"}
-    try:
-        versions = DataVersion.objects.using(using)
-        if versions.filter(scope__in=scopes).update(n=models.F("n") + 1) < len(scopes):
-            known = set(versions.filter(scope__in=scopes).values_list("scope", flat=True))
-            versions.bulk_create([DataVersion(scope=s, n=1) for s in scopes - known], ignore_conflicts=True)
-    except DatabaseError:
-        if "core_dataversion" in connections[using].introspection.table_names():
-            raise
-        # a migration that writes data before the counter's own migration has run
-
-
-def region_scopes(path: str, year: int | None) -> set[str]:
-    """The version rows a write to a project on the region at ``path`` moves, for the region
-    and every region above it and for the region itself alone ("=" + path): the one of any
-    write there, and the one of writes to the figures of ``year`` (``@year``) or, for a write
-    to every year's figures, ``#``. A year's figures are keyed by ``#`` and ``@year``
-    (``region_year_scopes``), figures of no one year by the first."""
-    parts = path.strip("/").split("/")
-    regions = {"/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)} | {"=" + path}
-    return regions | {f"{scope}{'#' if year is None else f'@{year}'}" for scope in regions}
-
-
-def region_year_scopes(scope: str, year: int) -> tuple[str, str]:
-    """The version rows the figures of ``year`` in a region's ``scope`` (a path, or "=" and a
-    path) depend on: writes to every year's figures there, and to that year's."""
-    return f"{scope}#", f"{scope}@{year}"
-
-
-def data_version(using: str = "default") -> int:
-    """How many writing transactions have committed (since the counter was created)."""
-    return versions([""], using)[""]
-
-
-def versions(scopes: Iterable[str], using: str = "default") -> dict[str, int]:
-    """The counters of ``scopes`` (0 for a scope never written), in one query."""
-    from .models import DataVersion
-
-    scopes = list(scopes)
-    found = dict(DataVersion.objects.using(using).filter(scope__in=scopes).values_list("scope", "n"))
-    return {scope: found.get(scope, 0) for scope in scopes}
-
-
-def count_writes() -> None:
-    """Connect ``changed`` to the saves, deletes and many-to-many changes of the project's own
-    models (``CoreConfig.ready``). Not to every model (a receiver for all senders would stop
-    Django deleting any table's rows in one statement), not to history rows (they go with a
-    write already counted), and not to the roll-up ``reporting.PlanProgress``, whose rows only
-    ``insert_rows`` writes, counted there."""
-    for model in django_apps.get_models(include_auto_created=True):
-        if (model.__module__.startswith("keyprojects.") and model._meta.app_label != "core"
-                and not issubclass(model, HistoricalChanges) and model._meta.label != "reporting.PlanProgress"):
-            for signal in (post_save, post_delete, m2m_changed):
-                signal.connect(_written, sender=model, dispatch_uid=f"data-version-{signal!r}-{model._meta.label}")
-
-
-def _written(sender: Any, instance: Any = None, using: str = "default", update_fields: Any = None,
-             signal: Any = None, **kwargs: Any) -> None:
-    # Logging in or using a token (last_login, last_used_at) changes no data.
-    if not (update_fields and update_fields <= {"last_login", "last_used_at"}):
-        touches = touched([instance])
-        if touches is LABELS and signal is not post_save:
-            # A label deleted takes its projects out of its group by a bulk UPDATE (SET NULL)
-            # that sends no signal; projects linked from its side of a many-to-many move groups.
-            touches = ALL
-        changed(using, touches)
-
-
-def touched(objs: Iterable[Any]) -> Touches:
-    """The figures writing ``objs`` changes, as their models say (``touched()``: a project's
-    region, a plan's or a report's project's with its year; ``LABELS`` for a sector's name),
-    or ``ALL`` if any cannot say (or labels and regions are mixed)."""
-    pairs: Touched = set()
-    labels = False
-    for obj in objs:
-        says = getattr(obj, "touched", None)
-        these = says() if says is not None else ALL
-        if these is ALL:
-            return ALL
-        if these is LABELS:
-            labels = True
-        else:
-            pairs |= these
-    if labels:
-        return ALL if pairs else LABELS
-    return pairs
 
 
 def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
@@ -507,7 +338,7 @@ def insert_rows(model: type[models.Model], fields: list[Any], rows: Sequence[Seq
                 touches: Touches = ALL) -> list[Any]:
     """INSERT ``rows`` (values of ``fields``) into ``model``'s table; with ``returning``, the
     pks the database gave them, in order. ``touches``: the figures the rows change
-    (``changed``), all of them if not given. PostgreSQL takes the rows by COPY (pks drawn from
+    (``core.versions.changed``), all of them if not given. PostgreSQL takes the rows by COPY (pks drawn from
     the table's sequence first), several times faster than a multi-row INSERT. SQLite takes
     them by multi-row INSERT ... RETURNING when pks are wanted, as many rows a statement as
     its parameter limit allows, else by one prepared single-row INSERT."""

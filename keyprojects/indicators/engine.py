@@ -34,8 +34,8 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader
-from keyprojects.core.audit import region_year_scopes
 from keyprojects.core.cache import cached_in_parts
+from keyprojects.core.versions import VersionScope
 from keyprojects.projects.models import (
     CONTINUING_NATURES,
     ZERO,
@@ -303,16 +303,18 @@ def region_rows(year: int, as_of: date | None, region: Region | None, plans: Que
     return cached_in_parts(_part_rows, region_parts(region, year), _part_of_row, year, as_of, region, plans, by, series)
 
 
-def region_parts(region: Region, year: int | None = None) -> dict[str, tuple[tuple[str, ...], frozenset[Region]]]:
+def region_parts(region: Region, year: int | None = None
+                 ) -> dict[str, tuple[tuple[VersionScope, ...], frozenset[Region]]]:
     """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
     region itself (its 本级), by code, with the data versions that move on a write in the part
     (with ``year``, on a write to that year's figures there: last year's figures stand while
     this year's reports come in) and the region it is (``_part_rows`` reads them)."""
-    def scopes(scope: str) -> tuple[str, ...]:
-        return region_year_scopes(scope, year) if year is not None else (scope,)
+    def scopes(scope: VersionScope) -> tuple[VersionScope, ...]:
+        return scope.year_figures(year) if year is not None else (scope,)
 
-    parts = {c.code: (scopes(c.path), frozenset([c])) for c in Region.objects.filter(parent=region).order_by("code")}
-    parts[region.code] = (scopes("=" + region.path), frozenset([region]))
+    parts = {c.code: (scopes(VersionScope.region(c.path)), frozenset([c]))
+             for c in Region.objects.filter(parent=region).order_by("code")}
+    parts[region.code] = (scopes(VersionScope.region_alone(region.path)), frozenset([region]))
     return parts
 
 
@@ -348,14 +350,15 @@ def _as_one(rows: list[dict[str, Any]], code: str) -> list[dict[str, Any]]:
             for members in groups.values()]
 
 
-def region_cells(region: Region | None) -> dict[int, tuple[tuple[str, ...], Q]]:
+def region_cells(region: Region | None) -> dict[int, tuple[tuple[VersionScope, ...], Q]]:
     """The finest parts for ``cached_in_parts``: every region within ``region`` (None: every
     region) on its own, by pk, with the data version a write to a project placed on it moves
     and the filter selecting those projects. For rows grouped by the project's region
     (``region_id``): a list's totals and order, which are added up or strung together in
     Python, so that after a write in one county only that county's projects are read again."""
     regions = Region.objects.within(region) if region is not None else Region.objects.all()
-    return {pk: (("=" + path,), Q(region=pk)) for pk, path in regions.values_list("pk", "path")}
+    return {pk: ((VersionScope.region_alone(path),), Q(region=pk))
+            for pk, path in regions.values_list("pk", "path")}
 
 
 def cell_of_row(row: dict[str, Any]) -> int:

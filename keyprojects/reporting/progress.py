@@ -21,7 +21,8 @@ from typing import Any
 from django.apps import apps as global_apps
 from django.db import connections, router
 
-from keyprojects.core.audit import ALL, WritesLater, changed, chunks, insert_rows, touched
+from keyprojects.core.audit import WritesLater, chunks, insert_rows
+from keyprojects.core.versions import ALL, changed, touched
 from keyprojects.reporting.models import PlanProgress, ProgressReport
 
 
