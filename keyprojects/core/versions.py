@@ -29,6 +29,8 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from simple_history.models import HistoricalChanges
 
+from keyprojects.regions.models import Region
+
 from .models import DataVersion
 
 
@@ -176,9 +178,6 @@ def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | 
 
 
 def _bump(using: str, written: _Written) -> None:
-    # (imported here: regions.models imports core.audit, which still imports this module)
-    from keyprojects.regions.models import Region
-
     scopes = {VersionScope.every_write()}
     if written.all:
         scopes.add(VersionScope.unplaced())
