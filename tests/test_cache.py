@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from test_bulk import reliance
 from test_ledgers import ledger_rows, write_xlsx
 
 from keyprojects import settings as project_settings
@@ -350,6 +351,53 @@ def test_only_a_regions_scope_is_narrowed_to_plan_years_and_only_once():
         VersionScope.region("/210000/").for_year(2022).for_every_year()
     with pytest.raises(ValueError, match="not a region path"):
         VersionScope.region_alone("210000")
+
+
+def test_a_transaction_of_many_writes_registers_one_on_commit_callback(cast, django_capture_on_commit_callbacks):
+    """``changed`` finds the callback it left in Django's ``connection.run_on_commit``, so a
+    transaction moves each counter once, however many writes it makes."""
+    before = versions([EVERY_WRITE, LABEL_WRITES, *scopes_of(cast.lianshan, cast.suizhong)])
+    with reliance("Django's connection.run_on_commit entries being (savepoint ids, callback, robust): "
+                  "core.versions.changed"):
+        with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+            with django_capture_on_commit_callbacks() as callbacks:
+                for plan in AnnualPlan.objects.filter(project__in=[cast.p_lianshan, cast.p_suizhong], year=2022):
+                    plan.planned_investment += 1
+                    plan.save()
+                sector = Sector.objects.get(pk=cast.sector.pk)
+                sector.name = "精细化工及新材料"
+                sector.save()
+            assert len(callbacks) == 1
+        after = versions(before)
+        assert {scope: after[scope] - n for scope, n in before.items() if after[scope] != n} == dict.fromkeys(
+            {EVERY_WRITE, LABEL_WRITES} | region_scopes(cast.lianshan.path, 2022) | region_scopes(cast.suizhong.path, 2022),
+            1)
+
+
+def test_a_history_row_written_alone_is_not_counted_as_a_write(cast):
+    """History rows go with a write already counted: ``count_writes`` leaves the history models
+    out, which it knows by simple-history's base class."""
+    before = versions([EVERY_WRITE, *scopes_of(cast.lianshan)])
+    with reliance("simple-history's history models subclassing HistoricalChanges: core.versions.count_writes"):
+        with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+            record = cast.p_lianshan.history.earliest("history_id")
+            record.history_change_reason = "补记"
+            record.save()
+        assert moved(before) == set()
+
+
+def test_a_write_before_the_counters_table_exists_is_left_uncounted(cast):
+    """A data migration may write before the counters' own migration has run: its writes are
+    not counted, and do not fail (``connection.introspection.table_names`` tells)."""
+    with connection.schema_editor() as editor:
+        editor.delete_model(DataVersion)
+    try:
+        with reliance("connection.introspection.table_names(): core.versions._bump"):
+            changed(touches={(cast.lianshan.pk, 2022)})  # outside a transaction: counted at once
+    finally:
+        with connection.schema_editor() as editor:
+            editor.create_model(DataVersion)
+    assert not DataVersion.objects.exists()
 
 
 def test_a_long_lists_order_and_years_stand_through_writes_in_other_cities(cast, client):
