@@ -1,5 +1,5 @@
 """Figures are cached until the data changes: every committed write moves the data version
-(``core.audit.data_version``) that ``core.cache.cached`` keys them by. These tests'
+(``core.versions.data_version``) that ``core.cache.cached`` keys them by. These tests'
 writes really commit (``committed_db``), as a server's do."""
 
 import re
@@ -11,12 +11,15 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from test_bulk import reliance
 from test_ledgers import ledger_rows, write_xlsx
 
 from keyprojects import settings as project_settings
 from keyprojects.accounts import services as account_services
-from keyprojects.core.audit import Source, audit_context, data_version, region_scopes, versions
+from keyprojects.core.audit import Source, audit_context
+from keyprojects.core.models import DataVersion
 from keyprojects.core.permissions import SYSTEM
+from keyprojects.core.versions import VersionScope, changed, data_version, region_scopes, versions
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import plan_stats, plans_in
 from keyprojects.ledgers.importer import import_ledger
@@ -28,6 +31,7 @@ from keyprojects.reporting.models import ReportingPeriod
 
 pytestmark = pytest.mark.usefixtures("committed_db")
 DAY = date(2022, 6, 5)
+EVERY_WRITE, UNPLACED, LABEL_WRITES = VersionScope.every_write(), VersionScope.unplaced(), VersionScope.labels()
 
 
 @pytest.fixture(autouse=True)
@@ -106,11 +110,12 @@ def test_the_dashboard_serves_repeat_views_from_the_cache(cast, client):
 
 
 # --- a region's figures are remembered a part at a time ----------------------------------
-def scopes_of(*regions) -> list[str]:
-    return sorted({"*"} | {scope for r in regions for year in (None, 2021, 2022) for scope in region_scopes(r.path, year)})
+def scopes_of(*regions) -> list[VersionScope]:
+    return sorted({UNPLACED} | {scope for r in regions for year in (None, 2021, 2022) for scope in region_scopes(r.path, year)},
+                  key=str)
 
 
-def moved(before: dict[str, int]) -> set[str]:
+def moved(before: dict[VersionScope, int]) -> set[VersionScope]:
     return {scope for scope, n in versions(before).items() if n != before[scope]}
 
 
@@ -119,8 +124,9 @@ def test_a_write_in_one_county_moves_the_versions_of_its_regions_alone(cast):
     project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("1")})
     # 绥中县, 葫芦岛市, 辽宁省 and 绥中县 itself, for any write and for the figures of 2022
     assert moved(before) == region_scopes(cast.suizhong.path, 2022)
-    assert cast.city.path in moved(before) and cast.lianshan.path not in moved(before)
-    assert cast.city.path + "@2022" in moved(before) and cast.city.path + "@2021" not in moved(before)
+    city, lianshan = VersionScope.region(cast.city.path), VersionScope.region(cast.lianshan.path)
+    assert city in moved(before) and lianshan not in moved(before)
+    assert city.for_year(2022) in moved(before) and city.for_year(2021) not in moved(before)
 
 
 def test_a_project_that_moves_counts_for_the_region_it_left_and_the_one_it_joined(cast):
@@ -135,34 +141,34 @@ def test_a_write_that_names_no_region_moves_every_figure(cast):
     before = versions(scopes_of(cast.lianshan))
     with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
         Sector.objects.create(name="临时行业").delete()  # a deleted label's projects change groups unseen
-    assert moved(before) == {"*"}
+    assert moved(before) == {UNPLACED}
     before = versions(scopes_of(cast.lianshan))
     with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
         cast.leader.projects.add(cast.p_suizhong)  # linked from the leader's side
-    assert moved(before) == {"*"}
+    assert moved(before) == {UNPLACED}
     before = versions(scopes_of(cast.lianshan))
     progress.refresh()  # every plan's roll-up rebuilt
-    assert moved(before) == {"*"}
+    assert moved(before) == {UNPLACED}
     before = versions(scopes_of(cast.lianshan))
     progress.refresh([cast.p_lianshan.plans.get().pk])  # one plan's: its region, its year
     assert moved(before) == region_scopes(cast.lianshan.path, 2022)
 
 
 def test_an_accounts_write_moves_no_figure(cast):
-    before = versions(["", *scopes_of(cast.lianshan)])
+    before = versions([EVERY_WRITE, *scopes_of(cast.lianshan)])
     token, _key = account_services.create_token(cast.lianshan_clerk, cast.lianshan_clerk, "手机")
     account_services.revoke_token(cast.lianshan_clerk, token.pk)
     with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
         cast.lianshan_clerk.display_name = "连山区填报员（新）"
         cast.lianshan_clerk.save()
-    assert moved(before) == {""}  # the count of every write, and no figure's
+    assert moved(before) == {EVERY_WRITE}  # the count of every write, and no figure's
 
 
 def test_a_period_locked_counts_for_its_city_alone(cast):
     period = reporting_services.create_period(cast.admin, cast.city, 2022, 5, date(2022, 5, 20), date(2022, 5, 25))
     before = versions([*scopes_of(cast.lianshan), *region_scopes(cast.city.path, None)])
     reporting_services.set_period_state(cast.admin, period.pk, ReportingPeriod.State.LOCKED)
-    # the city's (and the province's) versions of every year's figures; not "*", not a county's
+    # the city's (and the province's) versions of every year's figures; not the unplaced one, not a county's
     assert moved(before) == region_scopes(cast.city.path, None)
 
 
@@ -170,12 +176,12 @@ def test_a_sector_renamed_relabels_the_dashboard_from_the_sums_it_remembers(cast
     client.force_login(cast.admin)
     url = reverse("dashboard") + "?year=2022&as_of=2022-06-05"
     assert "精细化工" in client.get(url).content.decode()
-    before = versions(["", "~", *scopes_of(cast.lianshan)])
+    before = versions([EVERY_WRITE, LABEL_WRITES, *scopes_of(cast.lianshan)])
     with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
         sector = Sector.objects.get(pk=cast.sector.pk)
         sector.name = "精细化工及新材料"
         sector.save()
-    assert moved(before) == {"", "~"}  # the labels' version, not a region's, not every figure's
+    assert moved(before) == {EVERY_WRITE, LABEL_WRITES}  # the labels' version, not a region's, not every figure's
     with CaptureQueriesContext(connection) as captured:
         page = client.get(url).content.decode()
     assert "精细化工及新材料" in page
@@ -307,13 +313,91 @@ def test_a_plan_moved_to_another_year_counts_for_every_year(cast):
 
 
 def test_a_write_in_a_region_deleted_since_moves_every_figure(cast):
-    from keyprojects.core.audit import changed
     from keyprojects.regions.models import Region
 
     gone = Region.objects.order_by("-pk").values_list("pk", flat=True).first() + 1000
     before = versions(scopes_of(cast.lianshan))
     changed(touches={(gone, 2022)})  # outside a transaction: counted at once
-    assert moved(before) == {"*"}
+    assert moved(before) == {UNPLACED}
+
+
+def test_the_counters_are_stored_under_the_scope_strings_they_always_had(cast):
+    """``DataVersion.scope`` holds ``VersionScope.key``: the strings counters were stored
+    under before the type existed, so a database's counters go on counting (no migration)."""
+    assert [str(s) for s in (EVERY_WRITE, UNPLACED, LABEL_WRITES)] == ["", "*", "~"]
+    assert [VersionScope.region("/210000/211400/").key, VersionScope.region_alone("/210000/211400/").key,
+            VersionScope.region("/210000/").for_every_year().key,
+            VersionScope.region_alone("/210000/211400/").for_year(2022).key] == [
+        "/210000/211400/", "=/210000/211400/", "/210000/#", "=/210000/211400/@2022"]
+    moving = ["", "/210000/", "/210000/211400/", "/210000/211400/211421/", "=/210000/211400/211421/",
+              "/210000/@2022", "/210000/211400/@2022", "/210000/211400/211421/@2022", "=/210000/211400/211421/@2022"]
+    standing = ["*", "~", "/210000/211400/211402/", "/210000/#", "/210000/@2021"]
+
+    def stored() -> dict[str, int]:
+        found = dict(DataVersion.objects.filter(scope__in=moving + standing).values_list("scope", "n"))
+        return {scope: found.get(scope, 0) for scope in moving + standing}
+
+    before = stored()
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, 2022, {"planned_investment": Decimal("1")})
+    after = stored()
+    assert {scope: after[scope] - before[scope] for scope in moving + standing} == {
+        **dict.fromkeys(moving, 1), **dict.fromkeys(standing, 0)}
+
+
+def test_only_a_regions_scope_is_narrowed_to_plan_years_and_only_once():
+    with pytest.raises(ValueError, match="narrowed"):
+        VersionScope.labels().for_year(2022)
+    with pytest.raises(ValueError, match="narrowed"):
+        VersionScope.region("/210000/").for_year(2022).for_every_year()
+    with pytest.raises(ValueError, match="not a region path"):
+        VersionScope.region_alone("210000")
+
+
+def test_a_transaction_of_many_writes_registers_one_on_commit_callback(cast, django_capture_on_commit_callbacks):
+    """``changed`` finds the callback it left in Django's ``connection.run_on_commit``, so a
+    transaction moves each counter once, however many writes it makes."""
+    before = versions([EVERY_WRITE, LABEL_WRITES, *scopes_of(cast.lianshan, cast.suizhong)])
+    with reliance("Django's connection.run_on_commit entries being (savepoint ids, callback, robust): "
+                  "core.versions.changed"):
+        with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+            with django_capture_on_commit_callbacks() as callbacks:
+                for plan in AnnualPlan.objects.filter(project__in=[cast.p_lianshan, cast.p_suizhong], year=2022):
+                    plan.planned_investment += 1
+                    plan.save()
+                sector = Sector.objects.get(pk=cast.sector.pk)
+                sector.name = "精细化工及新材料"
+                sector.save()
+            assert len(callbacks) == 1
+        after = versions(before)
+        assert {scope: after[scope] - n for scope, n in before.items() if after[scope] != n} == dict.fromkeys(
+            {EVERY_WRITE, LABEL_WRITES} | region_scopes(cast.lianshan.path, 2022) | region_scopes(cast.suizhong.path, 2022),
+            1)
+
+
+def test_a_history_row_written_alone_is_not_counted_as_a_write(cast):
+    """History rows go with a write already counted: ``count_writes`` leaves the history models
+    out, which it knows by simple-history's base class."""
+    before = versions([EVERY_WRITE, *scopes_of(cast.lianshan)])
+    with reliance("simple-history's history models subclassing HistoricalChanges: core.versions.count_writes"):
+        with transaction.atomic(), audit_context(Source.SYSTEM, detail="test"):
+            record = cast.p_lianshan.history.earliest("history_id")
+            record.history_change_reason = "补记"
+            record.save()
+        assert moved(before) == set()
+
+
+def test_a_write_before_the_counters_table_exists_is_left_uncounted(cast):
+    """A data migration may write before the counters' own migration has run: its writes are
+    not counted, and do not fail (``connection.introspection.table_names`` tells)."""
+    with connection.schema_editor() as editor:
+        editor.delete_model(DataVersion)
+    try:
+        with reliance("connection.introspection.table_names(): core.versions._bump"):
+            changed(touches={(cast.lianshan.pk, 2022)})  # outside a transaction: counted at once
+    finally:
+        with connection.schema_editor() as editor:
+            editor.create_model(DataVersion)
+    assert not DataVersion.objects.exists()
 
 
 def test_a_long_lists_order_and_years_stand_through_writes_in_other_cities(cast, client):

@@ -233,18 +233,18 @@ def test_writes_from_a_command_are_attributed_to_the_command(cast):
 
 def test_no_bulk_writes_on_audited_models():
     """QuerySet.update, bulk_create and bulk_update bypass the audit trail: the code never uses
-    them. Bulk work goes through core.audit.save_in_bulk (which writes a history row per object
+    them. Bulk work goes through core.bulk.save_in_bulk (which writes a history row per object
     itself) or, in the synthetic generator, django-simple-history's bulk_create_with_history;
     the raw bulk_creates left write many-to-many rows and their history snapshot in
     save_in_bulk, beside the owner's history rows. (The roll-up of approved reports, derived
-    data that keeps no history, is written by core.audit.insert_rows; the data versions,
-    counters, by one UPDATE and an INSERT of the counters not there yet.)"""
+    data that keeps no history, is written by core.bulk.insert_rows; the data versions,
+    counters, by one UPDATE and an INSERT of the counters not there yet: core.versions.)"""
     import pathlib
     import re
 
     package = pathlib.Path(__file__).resolve().parent.parent / "keyprojects"
-    allowed = {("core/audit.py", "through.objects.bulk_create("), ("core/audit.py", "snapshot.objects.bulk_create("),
-               ("core/audit.py", ".update(n="), ("core/audit.py", "versions.bulk_create(")}
+    allowed = {("core/bulk.py", "through.objects.bulk_create("), ("core/bulk.py", "snapshot.objects.bulk_create("),
+               ("core/versions.py", ".update(n="), ("core/versions.py", "counters.bulk_create(")}
     offenders = []
     for path in package.rglob("*.py"):
         if "migrations" in path.parts:

@@ -6,7 +6,8 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.audit import Label, Touched, audited
+from keyprojects.core.audit import audited
+from keyprojects.core.versions import Label, Touched
 from keyprojects.regions.models import Region, simplify
 
 

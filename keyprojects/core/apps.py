@@ -7,6 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from . import audit  # (connects the history signal)
+        from . import audit, versions  # noqa: F401 (audit connects the history signal)
 
-        audit.count_writes()
+        versions.count_writes()

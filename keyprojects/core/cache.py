@@ -1,12 +1,12 @@
 """Results remembered until the data changes.
 
-Every committed write moves data versions (``core.audit.changed``): the one of every write, and
-those of the regions and plan years it touched (``core.models.DataVersion``). The key of a
+Every committed write moves data versions (``core.versions.changed``): the one of every write,
+and those of the regions and plan years it touched (``core.versions.VersionScope``). The key of a
 remembered result holds the versions it depends on, so a result computed before a write that
 could change it is never served after it:
 - ``cached``: until any write;
 - ``cached_within``: until a write in one region, one naming no region, or one to the labels
-  figures are grouped and lists sorted by (a sector renamed: ``core.audit.LABELS``) — a
+  figures are grouped and lists sorted by (a sector renamed: ``core.versions.LABELS``) — a
   dashboard's figures, a list's totals, order and plan years for a user whose scope is a region;
 - ``cached_in_parts``: grouped rows a part of a region at a time, so that after a write in one
   county only its part is computed again (``indicators.figures``). The rows are sums
@@ -27,7 +27,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import Model, Q, QuerySet
 from django.utils.translation import get_language
 
-from .audit import data_version, versions
+from .versions import VersionScope, data_version, versions
 
 T = TypeVar("T")
 SECONDS = 600  # the longest a result is kept: what a write made outside the product can leave stale
@@ -47,8 +47,9 @@ def cached_within(region: Any, compute: Callable[..., T], *args: Any, **kwargs: 
     the region, or one naming no region, rather than until any write at all."""
     if region is None:
         return cached(compute, *args, **kwargs)
-    current = versions(["*", "~", region.path])
-    key = _key(compute, ("within", current["*"], current["~"], region.path, current[region.path]), get_language(),
+    unplaced, labels, here = VersionScope.unplaced(), VersionScope.labels(), VersionScope.region(region.path)
+    current = versions([unplaced, labels, here])
+    key = _key(compute, ("within", current[unplaced], current[labels], region.path, current[here]), get_language(),
                args, kwargs)
     return _remembered(key, compute, args, kwargs)
 
@@ -61,19 +62,20 @@ def _remembered(key: str, compute: Callable[..., T], args: tuple, kwargs: dict[s
     return found
 
 
-def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[Any, tuple[tuple[str, ...], Q]],
+def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[Any, tuple[tuple[VersionScope, ...], Q]],
                     part_of: Callable[[dict[str, Any]], Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """The rows of ``compute(*args, restrict=..., **kwargs)`` remembered a part at a time, each
     until a write in its part: ``parts`` maps a part's name to its data-version scopes (e.g. a
-    city's region path, ``core.models.DataVersion``) and to what selects its rows (a filter, or
+    city's ``VersionScope.region(path)``) and to what selects its rows (a filter, or
     anything else ``compute`` reads as ``restrict`` that combines with ``|``); ``part_of`` names
     the part of a row. The parts' rows still remembered are served, and the others computed in
     one call, restricted to them (or all of them, when most are missing): after a write in one
     county a province's rows cost a query over that county. Rows are language-neutral sums, so
     the language is not part of the key."""
-    current = versions({"*"} | {scope for scopes, _where in parts.values() for scope in scopes})
+    unplaced = VersionScope.unplaced()
+    current = versions({unplaced} | {scope for scopes, _where in parts.values() for scope in scopes})
     arguments = _arguments(args, kwargs)
-    keys = {name: _hashed(compute, (current["*"], name, [current[s] for s in scopes]), None, arguments)
+    keys = {name: _hashed(compute, (current[unplaced], name, [current[s] for s in scopes]), None, arguments)
             for name, (scopes, _where) in parts.items()}
     found = cache.get_many(list(keys.values()))
     missing = [name for name, key in keys.items() if key not in found]
@@ -94,8 +96,8 @@ def _key(compute: Callable[..., Any], version: Any, language: str | None, args: 
 
 
 def _arguments(args: tuple, kwargs: dict[str, Any]) -> str:
-    """The arguments as a key holds them: a queryset's SQL is compiled here (1.7 ms for a
-    province's list), so once for all the parts of ``cached_in_parts``."""
+    """The arguments as a key holds them: a queryset's SQL is compiled here, so once for all
+    the parts of ``cached_in_parts``."""
     return repr(([_part(a) for a in args], sorted((name, _part(value)) for name, value in kwargs.items())))
 
 

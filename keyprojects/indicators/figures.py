@@ -24,10 +24,10 @@ from typing import Any
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
-from keyprojects.core.audit import region_year_scopes
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import region_holding, require_view_region, sees_all_of
+from keyprojects.core.versions import VersionScope
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
@@ -123,13 +123,13 @@ def _region_rows(year: int, as_of: date | None, region: Region | None, plans: Qu
                            series)
 
 
-def _region_parts(region: Region, year: int) -> dict[str, tuple[tuple[str, ...], frozenset[Region]]]:
+def _region_parts(region: Region, year: int) -> dict[str, tuple[tuple[VersionScope, ...], frozenset[Region]]]:
     """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
     region itself (its 本级), by code, with the data versions a write to that year's figures
     there moves, and the region it is (what ``_part_rows`` reads)."""
-    parts = {c.code: (region_year_scopes(c.path, year), frozenset([c]))
+    parts = {c.code: (VersionScope.region(c.path).year_figures(year), frozenset([c]))
              for c in Region.objects.filter(parent=region).order_by("code")}
-    parts[region.code] = (region_year_scopes("=" + region.path, year), frozenset([region]))
+    parts[region.code] = (VersionScope.region_alone(region.path).year_figures(year), frozenset([region]))
     return parts
 
 
@@ -161,13 +161,13 @@ def _part_of_row(row: dict[str, Any]) -> str:
     return engine.region_code(row["key_region"])
 
 
-def _region_cells(region: Region | None) -> dict[int, tuple[tuple[str, ...], Q]]:
+def _region_cells(region: Region | None) -> dict[int, tuple[tuple[VersionScope, ...], Q]]:
     """The finest parts: every region within ``region`` (None: every region) on its own, by pk,
     with the data version a write to a project placed on it moves and the filter selecting
     those projects. For rows grouped by the project's region (``region_id``): a list's totals
     and key order, added up or strung together here."""
     regions = Region.objects.within(region) if region is not None else Region.objects.all()
-    return {pk: (("=" + path,), Q(region=pk)) for pk, path in regions.values_list("pk", "path")}
+    return {pk: ((VersionScope.region_alone(path),), Q(region=pk)) for pk, path in regions.values_list("pk", "path")}
 
 
 def _cell_of_row(row: dict[str, Any]) -> int:

@@ -24,9 +24,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.audit import WritesLater, chunks, save_in_bulk, values_of
+from keyprojects.core.bulk import Blank, WritesLater, chunks, save_in_bulk, values_of
 from keyprojects.core.memory import without_cyclic_gc
-from keyprojects.core.models import Blank
 from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
 from keyprojects.projects import services as project_services
 from keyprojects.projects.models import (
@@ -828,7 +827,7 @@ class _Entry:
 
 
 _REMEMBERED = (str, int, date)  # the other types' values (None, floats, lazy text) are not remembered
-# The blank each model's new objects are copied from (``core.models.Blank``): a new object's
+# The blank each model's new objects are copied from (``core.bulk.Blank``): a new object's
 # fields mostly still hold the blank's own values.
 BLANKS = {Project: NEW_PROJECT, AnnualPlan: NEW_PLAN, ProgressReport: reporting_services.NEW_REPORT}
 _OWN_FIELDS: dict[type, tuple[list[Any], Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]] = {}

@@ -14,8 +14,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
-from keyprojects.core.audit import InRegion, Label, Touched, audited
+from keyprojects.core.audit import audited
 from keyprojects.core.money import format_wan
+from keyprojects.core.versions import InRegion, Label, Touched
 from keyprojects.regions.models import Region
 
 ZERO = Decimal("0")
@@ -201,7 +202,7 @@ def validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) 
 
 class OfProject:
     """A model whose rows belong to one project: writing one changes the figures of that
-    project's region (``core.audit.changed``), of its ``figures_year`` (None: every year's)."""
+    project's region (``core.versions.changed``), of its ``figures_year`` (None: every year's)."""
 
     def touched(self) -> Touched | None:
         try:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
-from keyprojects.core.models import Blank
+from keyprojects.core.bulk import Blank
 from keyprojects.core.permissions import require, require_region
 
 from .models import (

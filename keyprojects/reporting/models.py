@@ -11,7 +11,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import User
-from keyprojects.core.audit import InRegion, Touched, audited
+from keyprojects.core.audit import audited
+from keyprojects.core.versions import InRegion, Touched
 from keyprojects.projects.models import AnnualPlan, OfProject, Project, money_field
 from keyprojects.regions.models import Region
 

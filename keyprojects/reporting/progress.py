@@ -21,7 +21,8 @@ from typing import Any
 from django.apps import apps as global_apps
 from django.db import connections, router
 
-from keyprojects.core.audit import ALL, WritesLater, changed, chunks, insert_rows, touched
+from keyprojects.core.bulk import WritesLater, chunks, insert_rows
+from keyprojects.core.versions import ALL, changed, touched
 from keyprojects.reporting.models import PlanProgress, ProgressReport
 
 
@@ -30,8 +31,8 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     plans have approved reports. ``apps`` lets the migration that adds the table fill it.
 
     The database builds the rows from the reports itself (:func:`_rebuild`): the reports do
-    not pass through Python, which read back 40,000 of them, with their times, when a
-    month's ledger was imported."""
+    not pass through Python, which would read back every one of them, with their times, when
+    a month's ledger is imported."""
     AnnualPlan = apps.get_model("projects", "AnnualPlan")
     everything = plan_ids is None
     if everything:

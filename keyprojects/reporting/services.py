@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
-from keyprojects.core.models import Blank
+from keyprojects.core.bulk import Blank
 from keyprojects.core.permissions import require, require_admin, require_filer, restrict
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
@@ -56,7 +56,7 @@ def previous_reports(project_ids: list[int], period: ReportingPeriod) -> dict[in
     """``previous_report`` for many projects in one query (the filing and review screens, the
     ledger import): each project's latest report numbered 1 by a window over its earlier ones,
     so a page of 50 projects reads 50 reports, not their whole history (1,150 after two years).
-    Their few periods are read once, not a copy per report (a third of the time for 900)."""
+    Their few periods are read once, not a copy per report."""
     rows = list(ProgressReport.objects.filter(project_id__in=project_ids, period__region_id=period.region_id)
                 .filter(_before(period))
                 .annotate(newest=Window(RowNumber(), partition_by=F("project_id"),

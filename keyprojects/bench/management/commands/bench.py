@@ -39,7 +39,8 @@ from django.utils import timezone
 from keyprojects.accounts.models import Unit, User
 from keyprojects.bench.management.commands import bench_import
 from keyprojects.bench.synthetic import USERNAME_PREFIX
-from keyprojects.core.audit import LABELS, Source, audit_context, changed
+from keyprojects.core.audit import Source, audit_context
+from keyprojects.core.versions import LABELS, changed
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.indicators.engine import grouped_rows, plan_stats, plans_in
 from keyprojects.regions.models import Region
@@ -277,7 +278,7 @@ class Command(BaseCommand):
     def county_write(self) -> None:
         """What saving a report of the plan year in one county does to the remembered figures:
         the data versions of that county and the regions above it move, for any write and for
-        that year's figures (``core.audit.changed``)."""
+        that year's figures (``core.versions.changed``)."""
         changed(touches={(self.county.pk, self.year)})
 
     @staticmethod
