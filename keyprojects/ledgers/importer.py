@@ -232,8 +232,6 @@ class Importer:
                 except cells.CellError as exc:
                     row.problem(name, str(exc), row.raw.get(name))
                     row.values[name] = None
-                if row.values[name] is not None and row.values[name] < 0:
-                    row.problem(name, "金额不能为负数", row.raw.get(name))
         for name in ("started_on", "planned_start"):
             if name in mapped:
                 try:

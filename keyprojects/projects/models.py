@@ -31,8 +31,11 @@ validate_project_code = RegexValidator(
 )
 
 
+validate_amount = MinValueValidator(ZERO, _("金额不能为负数"))  # every amount: fields, and the forms' own
+
+
 def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
-    kwargs.setdefault("validators", [MinValueValidator(ZERO, _("金额不能为负数"))])
+    kwargs.setdefault("validators", [validate_amount])
     return models.DecimalField(verbose_name, **MONEY, **kwargs)
 
 
@@ -275,6 +278,7 @@ class Nature(models.TextChoices):
 
 
 CONTINUING_NATURES = (Nature.CONTINUING, Nature.COMPLETING)
+START_WITHOUT_DATE = _("已开复工的项目必须填写开复工日期")  # a plan's start, and a report's
 
 
 class Batch(models.TextChoices):
@@ -344,7 +348,7 @@ class AnnualPlan(OfProject, models.Model):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.started and not self.started_on:
-            errors["started_on"] = _("已开复工的项目必须填写开复工日期")
+            errors["started_on"] = START_WITHOUT_DATE
         if self.started_on and not self.started:
             errors["started"] = _("填写了开复工日期，请同时勾选“本年已开复工”")
         if self.started_on and self.year and self.started_on.year != self.year:
@@ -354,7 +358,7 @@ class AnnualPlan(OfProject, models.Model):
             remaining = (project.total_investment or ZERO) - self.prior_completed
             if self.prior_completed > (project.total_investment or ZERO):
                 errors["prior_completed"] = _("截至上年底累计完成投资不能超过总投资（%(total)s 万元）") % {
-                    "total": project.total_investment
+                    "total": format_wan(project.total_investment)
                 }
             elif self.planned_investment > remaining:
                 errors["planned_investment"] = _(
