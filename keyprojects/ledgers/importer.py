@@ -39,6 +39,7 @@ from keyprojects.projects.models import (
     Sector,
     Stage,
     StageTransition,
+    under_construction,
     validate_funding,
 )
 from keyprojects.regions.models import Region, RegionNotFound
@@ -569,7 +570,6 @@ class Importer:
             leaders = self._leader_change(target, entry)
             plan, plan_changed = self._plan(row, target, entry, project, project_changed=bool(fields))
             report = self._report(row, target, entry, project, plan)
-            plan_changed = (report is not None and reporting_services.start_from_report(plan, report)) or plan_changed
         except ValidationError as exc:
             self._service_problems(row, exc)
             return None
@@ -611,8 +611,10 @@ class Importer:
         values.update({k: val for k, val in optional.items() if val is not None and val != ""})
         if entry is None:
             self._may_register(target.region)
-            started = v.get("started") or target.nature != Nature.NEW
-            project = NEW_PROJECT(stage=Stage.CONSTRUCTION if started else Stage.PREPARATION, **values)
+            # The stage a ledger cannot state: the project form has a person choose it.
+            building = under_construction(target.nature, bool(v.get("started")))
+            stage = Stage.CONSTRUCTION if building else Stage.PREPARATION
+            project = NEW_PROJECT(stage=stage, **values)
             fields = set(values)
         else:
             project = entry.project
@@ -642,8 +644,14 @@ class Importer:
 
     def _plan(self, row: LedgerRow, target: _Target, entry: _Entry | None,
               project: Project, project_changed: bool) -> tuple[AnnualPlan, bool]:
-        v, nature = row.values, target.nature
+        v, nature, mapped = row.values, target.nature, row.layout.mapped
         stored = entry.plan if entry else None
+        # The plan's start as the plan form sets it (checked by ``AnnualPlan.clean``); a ledger
+        # without the start columns leaves a stored plan's start as it is, as any other column.
+        if stored is None or "started" in mapped or "started_on" in mapped:
+            started, started_on = bool(v.get("started")), v.get("started_on")
+        else:
+            started, started_on = stored.started, stored.started_on
         prior = ZERO
         if nature != Nature.NEW and v.get("since_start") is not None and v.get("ytd") is not None:
             prior = max(v["since_start"] - v["ytd"], ZERO)
@@ -651,12 +659,14 @@ class Importer:
             "nature": nature,
             "planned_investment": v.get("annual_plan") if v.get("annual_plan") is not None else (
                 stored.planned_investment if stored else ZERO),
-            "prior_completed": prior if stored is None or "since_start" in row.layout.mapped else stored.prior_completed,
+            "prior_completed": prior if stored is None or "since_start" in mapped else (
+                stored.prior_completed),
+            # A batch the ledger cannot state: the plan form has a person choose it.
             "batch": stored.batch if stored and stored.batch else (
-                Batch.CONSTRUCTION if v.get("started") or nature != Nature.NEW else Batch.PREPARATION),
+                Batch.CONSTRUCTION if under_construction(nature, started) else Batch.PREPARATION),
             "planned_start_month": v["planned_start"].month if v.get("planned_start") else (
                 stored.planned_start_month if stored else None),
-            "started": bool(v.get("started")), "started_on": v.get("started_on"),
+            "started": started, "started_on": started_on,
         }
         if stored is None:
             plan, changed = NEW_PLAN(project=project, year=self.year, **data), True
@@ -680,7 +690,9 @@ class Importer:
             return None
         stored = entry.reports.get(period.pk) if entry else None
         previous = entry.previous.get(period.pk) if entry else None
-        data = {"completed_ytd": v["ytd"], "started": bool(v.get("started")), "started_on": v.get("started_on"),
+        # The report states the plan's start: an approved report's start is the plan's
+        # (``reporting.services.start_from_report``), and here the plan took the row's.
+        data = {"completed_ytd": v["ytd"], "started": plan.started, "started_on": plan.started_on,
                 "completed_since_start": v["since_start"] if v.get("since_start") is not None
                 else plan.prior_completed + v["ytd"]}
         report = reporting_services.ledger_report(self.user, project, period, self._approved_at, data, stored, previous)

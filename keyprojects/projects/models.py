@@ -281,6 +281,14 @@ CONTINUING_NATURES = (Nature.CONTINUING, Nature.COMPLETING)
 START_WITHOUT_DATE = _("已开复工的项目必须填写开复工日期")  # a plan's start, and a report's
 
 
+def under_construction(nature: str, started: bool) -> bool:
+    """Whether a plan year finds the project being built: started (or resumed) this year, or
+    continuing from an earlier one. Where nobody is asked (the ledger import, the demo), it
+    gives a newly registered project its stage (在建, else 前期) and a new plan its batch
+    (开工建设一批, else 前期推进一批); the project and plan forms let a person choose both."""
+    return started or nature != Nature.NEW
+
+
 class Batch(models.TextChoices):
     """三个一批."""
 
