@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.money import format_wan
+from keyprojects.core.validation import validate
 from keyprojects.ledgers import cells, jobs
 from keyprojects.ledgers.importer import NEW_PROJECT, Importer, ImportFailed, import_ledger
 from keyprojects.projects.models import AnnualPlan, Project
@@ -568,16 +569,16 @@ def test_an_amount_equal_to_one_that_passed_but_with_more_places_is_checked_agai
 
     importer = Importer(None, 2023)
     project = Project(name="连山区测试项目", region=cast.lianshan, total_investment=Decimal("1"))
-    importer._validate(project)
+    validate(project, importer.checked)
     project.total_investment = Decimal("1.00000")
     with pytest.raises(ValidationError) as refused:
-        importer._validate(project)
+        validate(project, importer.checked)
     assert list(refused.value.error_dict) == ["total_investment"]
     project.total_investment = Decimal("-1")
     with pytest.raises(ValidationError):
-        importer._validate(project)
+        validate(project, importer.checked)
     project.total_investment = Decimal("1.0000")
-    importer._validate(project)
+    validate(project, importer.checked)
 
 
 def test_new_projects_share_nothing_but_their_defaults(cast, tmp_path):
@@ -600,12 +601,14 @@ def test_a_new_objects_fields_still_holding_the_blanks_values_are_checked_only_w
     the blank was made; a blank value that does not pass (a blank name) is checked every time."""
     importer = Importer(None, 2023)
     region = Region.objects.find("连山区")
-    importer._validate(NEW_PROJECT(name="新项目", region=region, total_investment=Decimal("100")))
+    checked = importer.checked
+    validate(NEW_PROJECT(name="新项目", region=region, total_investment=Decimal("100")), checked)
     with pytest.raises(ValidationError) as caught:
-        importer._validate(NEW_PROJECT(region=region, total_investment=Decimal("100")))
+        validate(NEW_PROJECT(region=region, total_investment=Decimal("100")), checked)
     assert set(caught.value.error_dict) == {"name"}
     with pytest.raises(ValidationError) as caught:
-        importer._validate(NEW_PROJECT(name="新项目", region=region, total_investment=Decimal("100"), stage="没有这个阶段"))
+        validate(NEW_PROJECT(name="新项目", region=region, total_investment=Decimal("100"),
+                             stage="没有这个阶段"), checked)
     assert set(caught.value.error_dict) == {"stage"}
 
 
@@ -627,16 +630,16 @@ def test_a_value_that_passed_one_field_is_checked_again_in_another(cast):
 
     importer = Importer(None, 2023)
     project = Project(name="连山区测试项目", region=cast.lianshan, total_investment=Decimal("1"))
-    importer._validate(project)
+    validate(project, importer.checked)
     project.code = "连山区测试项目"
     with pytest.raises(ValidationError) as refused:
-        importer._validate(project)
+        validate(project, importer.checked)
     assert list(refused.value.error_dict) == ["code"]
     plan = AnnualPlan(year=2023, nature="new", planned_investment=Decimal("1"), project=project,
                       planned_start_month="3")  # text: cleaned to the number 3
-    importer._validate(plan)
+    validate(plan, importer.checked)
     assert plan.planned_start_month == 3
-    assert ("planned_start_month", str, "3") not in importer._passed[AnnualPlan]
+    assert ("planned_start_month", str, "3") not in importer.checked.passed[AnnualPlan]
 
 
 def test_reimport_bumps_no_version(cast, tmp_path):

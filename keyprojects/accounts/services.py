@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.core.audit import acting_as
 from keyprojects.core.permissions import require_admin
+from keyprojects.core.validation import validate
 
 from .models import ApiToken, Leader, Unit, User
 
@@ -35,7 +36,7 @@ def save_unit(actor: User, data: dict[str, Any], unit: Unit | None = None) -> Un
     unit = unit or Unit()
     _apply(unit, data, ["name", "region", "kind", "credit_code", "contact_person", "contact_phone"])
     require_admin(actor, unit.region)
-    unit.full_clean()
+    validate(unit)
     unit.save()
     return unit
 
@@ -67,7 +68,7 @@ def save_leader(actor: User, data: dict[str, Any], leader: Leader | None = None)
     leader = leader or Leader()
     _apply(leader, data, ["name", "title", "region", "user", "order"])
     require_admin(actor, leader.region)
-    leader.full_clean()
+    validate(leader)
     leader.save()
     return leader
 

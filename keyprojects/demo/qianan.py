@@ -25,6 +25,7 @@ from keyprojects.projects.models import (
     Sector,
     Stage,
     StageTransition,
+    under_construction,
 )
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ReportingPeriod
@@ -122,12 +123,14 @@ class QiananDemo:
             owner = unit(company, self.city, Unit.Kind.ENTERPRISE) if SECTORS[sector][0] == "industry" else gov
             is_continuing = i in continuing
             on = start_dates.get(i)
+            nature = Nature.CONTINUING if is_continuing else Nature.NEW
+            building = under_construction(nature, on is not None)
             project = Project(
                 name=name, region=self.city, address=f"迁安市{rng.choice(PLACES)}", sector=sectors[sector],
                 project_type=SECTORS[sector][0],
                 investment_nature="enterprise" if SECTORS[sector][0] == "industry" else "government",
                 level=Project.Level.PROVINCIAL if i < KEY_LIST[0] else Project.Level.CITY,
-                stage=Stage.CONSTRUCTION if (is_continuing or on) else Stage.PREPARATION,
+                stage=Stage.CONSTRUCTION if building else Stage.PREPARATION,
                 owner=owner, responsible_unit=center if i < KEY_LIST[0] else fgj,
                 total_investment=Decimal(total),
                 actual_start=date(2021, rng.randint(3, 9), 10) if is_continuing else on,
@@ -146,9 +149,9 @@ class QiananDemo:
             if i < 30:
                 project.leaders.add(leaders[i % len(leaders)])
             plan = AnnualPlan(
-                project=project, year=YEAR, nature=Nature.CONTINUING if is_continuing else Nature.NEW,
+                project=project, year=YEAR, nature=nature,
                 planned_investment=Decimal(annuals[i]), prior_completed=Decimal(priors[i]),
-                batch=Batch.CONSTRUCTION if (is_continuing or on) else Batch.PREPARATION,
+                batch=Batch.CONSTRUCTION if building else Batch.PREPARATION,
                 started=on is not None, started_on=on, planned_start_month=(on or project.planned_start).month,
             )
             plan.full_clean()

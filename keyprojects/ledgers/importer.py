@@ -1,15 +1,14 @@
-"""Importing a ledger (台账): every row checked by the same rules as the edit forms (the models'
-validators and ``clean``, the funding rule, the report blockers) and the same permission
-chokepoint, then written in bulk with a history row per change; the whole file in one
-transaction — any invalid row and nothing is imported (unless ``skip_invalid``), with every
-problem reported at once by sheet, row, column and value."""
+"""Importing a ledger (台账): every row checked by the functions the services check one object
+with (``core.validation.validate``, the funding rule, ``reporting.services.validate_report``)
+and the same permission chokepoint, then written in bulk with a history row per change; the
+whole file in one transaction — any invalid row and nothing is imported (unless
+``skip_invalid``), with every problem reported at once by sheet, row, column and value."""
 
 from __future__ import annotations
 
 import calendar
 import copy
 import re
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -24,9 +23,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.bulk import Blank, WritesLater, chunks, save_in_bulk, values_of
+from keyprojects.core.bulk import Blank, WritesLater, chunks, save_in_bulk
 from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
+from keyprojects.core.validation import Checked, validate
 from keyprojects.projects import services as project_services
 from keyprojects.projects.models import (
     ZERO,
@@ -38,12 +38,12 @@ from keyprojects.projects.models import (
     Sector,
     Stage,
     StageTransition,
+    under_construction,
     validate_funding,
 )
 from keyprojects.regions.models import Region, RegionNotFound
 from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
-from keyprojects.reporting.checks import check_report
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 from . import cells
@@ -156,7 +156,8 @@ class Importer:
         self._created: list[_New] = []
         self._broken = False  # a written project fell out of the user's scope: undo everything
         self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
-        self._passed: defaultdict[type, set[tuple[str, type, Any]]] = defaultdict(set)  # values that passed their field's rules
+        # What passed the models' rules so far (their new objects are copies of these blanks).
+        self.checked = Checked(NEW_PROJECT, NEW_PLAN, reporting_services.NEW_REPORT)
         self._later = WritesLater()  # a chunk's history and roll-up rows, written while the next chunk is checked
 
     # --- reading ---------------------------------------------------------------------
@@ -231,8 +232,6 @@ class Importer:
                 except cells.CellError as exc:
                     row.problem(name, str(exc), row.raw.get(name))
                     row.values[name] = None
-                if row.values[name] is not None and row.values[name] < 0:
-                    row.problem(name, "金额不能为负数", row.raw.get(name))
         for name in ("started_on", "planned_start"):
             if name in mapped:
                 try:
@@ -289,8 +288,9 @@ class Importer:
 
     # --- writing ---------------------------------------------------------------------
     # Rows are validated and written a chunk at a time: lookups for a whole chunk in a few
-    # queries, every row through the models' own rules (``full_clean``, ``AnnualPlan.clean``,
-    # ``validate_funding``, the report blockers), then one bulk write per model, with history.
+    # queries, every row through the models' own rules (``validate`` with the import's
+    # ``Checked``, ``validate_funding``, ``validate_report``), then one bulk write per model,
+    # with history.
     def _write(self, rows: list[LedgerRow]) -> None:
         if self.progress:
             self.progress(0, len(rows))
@@ -525,7 +525,7 @@ class Importer:
         try:
             if getattr(obj, "region_id", None):
                 self._may_register(obj.region)
-            self._validate(obj)
+            validate(obj, self.checked)
         except (PermissionDenied, ValidationError) as exc:
             new.error = exc
         self._created.append(new)
@@ -569,7 +569,6 @@ class Importer:
             leaders = self._leader_change(target, entry)
             plan, plan_changed = self._plan(row, target, entry, project, project_changed=bool(fields))
             report = self._report(row, target, entry, project, plan)
-            plan_changed = (report is not None and reporting_services.start_from_report(plan, report)) or plan_changed
         except ValidationError as exc:
             self._service_problems(row, exc)
             return None
@@ -611,8 +610,10 @@ class Importer:
         values.update({k: val for k, val in optional.items() if val is not None and val != ""})
         if entry is None:
             self._may_register(target.region)
-            started = v.get("started") or target.nature != Nature.NEW
-            project = NEW_PROJECT(stage=Stage.CONSTRUCTION if started else Stage.PREPARATION, **values)
+            # The stage a ledger cannot state: the project form has a person choose it.
+            building = under_construction(target.nature, bool(v.get("started")))
+            stage = Stage.CONSTRUCTION if building else Stage.PREPARATION
+            project = NEW_PROJECT(stage=stage, **values)
             fields = set(values)
         else:
             project = entry.project
@@ -624,7 +625,7 @@ class Importer:
                 for name in fields:
                     setattr(project, name, values[name])
         if entry is None or fields:  # (what is stored and stays as it is was checked when stored)
-            self._validate(project)
+            validate(project, self.checked)
         holder = self._entries.get(("code", project.code)) if project.code else None
         if holder is not None and holder is not entry:
             raise ValidationError({"code": [project.unique_error_message(Project, ["code"])]})
@@ -642,8 +643,14 @@ class Importer:
 
     def _plan(self, row: LedgerRow, target: _Target, entry: _Entry | None,
               project: Project, project_changed: bool) -> tuple[AnnualPlan, bool]:
-        v, nature = row.values, target.nature
+        v, nature, mapped = row.values, target.nature, row.layout.mapped
         stored = entry.plan if entry else None
+        # The plan's start as the plan form sets it (checked by ``AnnualPlan.clean``); a ledger
+        # without the start columns leaves a stored plan's start as it is, as any other column.
+        if stored is None or "started" in mapped or "started_on" in mapped:
+            started, started_on = bool(v.get("started")), v.get("started_on")
+        else:
+            started, started_on = stored.started, stored.started_on
         prior = ZERO
         if nature != Nature.NEW and v.get("since_start") is not None and v.get("ytd") is not None:
             prior = max(v["since_start"] - v["ytd"], ZERO)
@@ -651,12 +658,14 @@ class Importer:
             "nature": nature,
             "planned_investment": v.get("annual_plan") if v.get("annual_plan") is not None else (
                 stored.planned_investment if stored else ZERO),
-            "prior_completed": prior if stored is None or "since_start" in row.layout.mapped else stored.prior_completed,
+            "prior_completed": prior if stored is None or "since_start" in mapped else (
+                stored.prior_completed),
+            # A batch the ledger cannot state: the plan form has a person choose it.
             "batch": stored.batch if stored and stored.batch else (
-                Batch.CONSTRUCTION if v.get("started") or nature != Nature.NEW else Batch.PREPARATION),
+                Batch.CONSTRUCTION if under_construction(nature, started) else Batch.PREPARATION),
             "planned_start_month": v["planned_start"].month if v.get("planned_start") else (
                 stored.planned_start_month if stored else None),
-            "started": bool(v.get("started")), "started_on": v.get("started_on"),
+            "started": started, "started_on": started_on,
         }
         if stored is None:
             plan, changed = NEW_PLAN(project=project, year=self.year, **data), True
@@ -668,7 +677,7 @@ class Importer:
                     setattr(plan, key, value)
             plan.project = project
         if changed or project_changed:  # a plan's rules look at its project's total too
-            self._validate(plan)
+            validate(plan, self.checked)
         if changed and stored is not None:
             plan.version += 1
         return plan, changed
@@ -680,16 +689,15 @@ class Importer:
             return None
         stored = entry.reports.get(period.pk) if entry else None
         previous = entry.previous.get(period.pk) if entry else None
-        data = {"completed_ytd": v["ytd"], "started": bool(v.get("started")), "started_on": v.get("started_on"),
+        # The report states the plan's start: an approved report's start is the plan's
+        # (``reporting.services.start_from_report``), and here the plan took the row's.
+        data = {"completed_ytd": v["ytd"], "started": plan.started, "started_on": plan.started_on,
                 "completed_since_start": v["since_start"] if v.get("since_start") is not None
                 else plan.prior_completed + v["ytd"]}
         report = reporting_services.ledger_report(self.user, project, period, self._approved_at, data, stored, previous)
         if report is None:
             return None
-        self._validate(report)
-        blockers = [f for f in check_report(report, previous, plan) if f.is_blocker]
-        if blockers:
-            raise ValidationError({f.field: f.message for f in blockers})
+        reporting_services.validate_report(report, previous, plan, self.checked)
         return report
 
     # --- the chunk's writes: a bulk write per model, each with its history rows ------------
@@ -732,43 +740,6 @@ class Importer:
             if e.leaders is not None:
                 e.leader_ids = {leader.pk for leader in e.leaders}
             e.new, e.fields, e.leaders, e.plan_changed, e.changed_reports = False, set(), None, False, []
-
-    def _validate(self, obj: Any) -> None:
-        """The model's own rules, as the edit forms apply them: each field's ``clean`` (its
-        validators) and the model's ``clean``, collected as ``full_clean`` collects them, without
-        its queries: foreign keys were looked up by the importer, uniqueness is checked for the
-        whole file at once. A field's rules depend on its value alone, so a value that passed
-        them once in this import is not checked again: a ledger repeats the same natures,
-        statuses, flags, dates and amounts thousands of times."""
-        fields, getter, blank = _own_fields(type(obj))
-        passed = self._passed[type(obj)]
-        errors: dict[str, list[ValidationError]] = {}
-        for own, value, default in zip(fields, getter(obj), blank, strict=True):  # (inline: a call per field cost more)
-            if value is default:  # still the blank's own value, which passed when the blank was made
-                continue
-            kind = type(value)
-            if kind is Decimal:  # by digits and exponent: 1.0 == 1.00000, but not to the decimal places rule
-                key = own.attname, kind, value.as_tuple()
-            elif isinstance(value, _REMEMBERED):
-                key = own.attname, kind, value
-            else:
-                key = None  # checked every time
-            if key in passed or (own.blank and value in own.empty_values):
-                continue
-            try:
-                cleaned = own.clean(value, obj)
-            except ValidationError as exc:
-                errors[own.name] = exc.error_list
-                continue
-            setattr(obj, own.attname, cleaned)
-            if key is not None and cleaned is value:  # cleaning gave it back as it was
-                passed.add(key)
-        try:
-            obj.clean()
-        except ValidationError as exc:
-            errors = exc.update_error_dict(errors)
-        if errors:
-            raise ValidationError(errors)
 
     def _skip(self, row: LedgerRow) -> None:
         self.result.problems += row.problems
@@ -824,38 +795,6 @@ class _Entry:
     leaders: list[Leader] | None = None
     plan_changed: bool = False
     changed_reports: list[ProgressReport] = field(default_factory=list)
-
-
-_REMEMBERED = (str, int, date)  # the other types' values (None, floats, lazy text) are not remembered
-# The blank each model's new objects are copied from (``core.bulk.Blank``): a new object's
-# fields mostly still hold the blank's own values.
-BLANKS = {Project: NEW_PROJECT, AnnualPlan: NEW_PLAN, ProgressReport: reporting_services.NEW_REPORT}
-_OWN_FIELDS: dict[type, tuple[list[Any], Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]] = {}
-_NOT_A_VALUE = object()
-
-
-def _own_fields(model: type) -> tuple[list[Any], Callable[[Any], tuple[Any, ...]], tuple[Any, ...]]:
-    """A model's own fields (not its relations), a getter of their values, and the values of
-    the model's blank that pass their field's rules (``_NOT_A_VALUE`` where one does not, as
-    a blank name does not), by field: a value that *is* one of them needs no check."""
-    if model not in _OWN_FIELDS:
-        fields = [f for f in model._meta.concrete_fields if not f.is_relation and not f.generated]
-        getter = values_of([f.attname for f in fields])
-        if model in BLANKS:
-            blank = BLANKS[model]()
-            known = tuple(_passes(f, value, blank) for f, value in zip(fields, getter(blank), strict=True))
-        else:
-            known = (_NOT_A_VALUE,) * len(fields)
-        _OWN_FIELDS[model] = fields, getter, known
-    return _OWN_FIELDS[model]
-
-
-def _passes(own: Any, value: Any, obj: Any) -> Any:
-    """``value`` if its field's rules give it back as it is, else ``_NOT_A_VALUE``."""
-    try:
-        return value if own.clean(value, obj) is value else _NOT_A_VALUE
-    except ValidationError:
-        return _NOT_A_VALUE
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +19,7 @@ from keyprojects.core.forms import StyledForm, StyledFormMixin, plain, style_wid
 from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.regions.models import Region
 
-from .models import AnnualPlan, FundingSource, Project, Stage
+from .models import AnnualPlan, FundingSource, Project, Stage, validate_amount
 from .services import PLAN_FIELDS, PROJECT_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -53,7 +52,7 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
         for kind, label in FundingSource.Kind.choices:
             self.fields[f"funding_{kind}"] = forms.DecimalField(
                 label=label, required=False, max_digits=18, decimal_places=4,
-                validators=[MinValueValidator(Decimal(0), _("金额不能为负数"))],
+                validators=[validate_amount],
             )
         if self.instance.pk:
             del self.fields["stage"]  # stage changes go through the stage form, with a date

@@ -32,8 +32,11 @@ validate_project_code = RegexValidator(
 )
 
 
+validate_amount = MinValueValidator(ZERO, _("金额不能为负数"))  # every amount: fields, and the forms' own
+
+
 def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
-    kwargs.setdefault("validators", [MinValueValidator(ZERO, _("金额不能为负数"))])
+    kwargs.setdefault("validators", [validate_amount])
     return models.DecimalField(verbose_name, **MONEY, **kwargs)
 
 
@@ -276,6 +279,15 @@ class Nature(models.TextChoices):
 
 
 CONTINUING_NATURES = (Nature.CONTINUING, Nature.COMPLETING)
+START_WITHOUT_DATE = _("已开复工的项目必须填写开复工日期")  # a plan's start, and a report's
+
+
+def under_construction(nature: str, started: bool) -> bool:
+    """Whether a plan year finds the project being built: started (or resumed) this year, or
+    continuing from an earlier one. Where nobody is asked (the ledger import, the demo), it
+    gives a newly registered project its stage (在建, else 前期) and a new plan its batch
+    (开工建设一批, else 前期推进一批); the project and plan forms let a person choose both."""
+    return started or nature != Nature.NEW
 
 
 class Batch(models.TextChoices):
@@ -345,7 +357,7 @@ class AnnualPlan(OfProject, models.Model):
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.started and not self.started_on:
-            errors["started_on"] = _("已开复工的项目必须填写开复工日期")
+            errors["started_on"] = START_WITHOUT_DATE
         if self.started_on and not self.started:
             errors["started"] = _("填写了开复工日期，请同时勾选“本年已开复工”")
         if self.started_on and self.year and self.started_on.year != self.year:
@@ -355,7 +367,7 @@ class AnnualPlan(OfProject, models.Model):
             remaining = (project.total_investment or ZERO) - self.prior_completed
             if self.prior_completed > (project.total_investment or ZERO):
                 errors["prior_completed"] = _("截至上年底累计完成投资不能超过总投资（%(total)s 万元）") % {
-                    "total": project.total_investment
+                    "total": format_wan(project.total_investment)
                 }
             elif self.planned_investment > remaining:
                 errors["planned_investment"] = _(

@@ -2,8 +2,9 @@
 
 Web views, the admin, the API and commands call these, so there is one way to change a
 project (the ledger importer writes in bulk, by the same rules: ``ledgers/importer.py``).
-Validation of field values lives in the models' validators and ``clean``; these functions
-enforce scope, versions and life-cycle rules.
+Validation of field values lives in the models' validators and ``clean``, applied by
+``core.validation.validate`` here and in the importer alike; these functions enforce scope,
+versions and life-cycle rules.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.bulk import Blank
 from keyprojects.core.permissions import require, require_region
+from keyprojects.core.validation import validate
 
 from .models import (
     STAGE_TRANSITIONS,
@@ -91,7 +93,7 @@ def create_project(
 ) -> Project:
     require_region(user, data["region"])
     project = Project(**{f: data[f] for f in PROJECT_FIELDS if f in data}, stage=stage)
-    project.full_clean()
+    validate(project)
     validate_funding(project.total_investment, funding)
     project.save()
     for field in PROJECT_M2M:
@@ -130,7 +132,7 @@ def update_project(
     for field in PROJECT_FIELDS:
         if field in data:
             setattr(project, field, data[field])
-    project.full_clean()
+    validate(project)
     validate_funding(project.total_investment, funding)
     project.version += 1
     project.save()
@@ -166,7 +168,7 @@ def change_stage(
         project.actual_start = on
     if to_stage == Stage.COMPLETED:
         project.actual_completion = on
-    project.full_clean()
+    validate(project)
     project.version += 1
     project.save()
     return project
@@ -198,6 +200,6 @@ def save_annual_plan(
     for field in PLAN_FIELDS:
         if field in data:
             setattr(plan, field, data[field])
-    plan.full_clean()
+    validate(plan)
     plan.save()
     return plan

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from keyprojects.core.money import format_wan
-from keyprojects.projects.models import AnnualPlan
+from keyprojects.projects.models import START_WITHOUT_DATE, AnnualPlan
 
 from .models import ProgressReport
 
@@ -70,7 +70,7 @@ def check_report(
         add(BLOCKER, "completed_ytd", _("本年累计完成 %(y)s 万元超过年度计划投资 %(p)s 万元；如计划已调整，请先修改年度计划")
             % {"y": _wan(ytd), "p": _wan(plan.planned_investment)})
     if report.started and not report.started_on:
-        add(BLOCKER, "started_on", _("已开复工的项目必须填写开复工日期"))
+        add(BLOCKER, "started_on", str(START_WITHOUT_DATE))
     started = report.started or (plan is not None and plan.started)
     if ytd > 0 and not started:
         add(WARNING, "started", _("项目尚未开复工，却填报了本年完成投资 %(y)s 万元") % {"y": _wan(ytd)})

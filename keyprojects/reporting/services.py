@@ -22,6 +22,7 @@ from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.bulk import Blank
 from keyprojects.core.permissions import require, require_admin, require_filer, restrict
+from keyprojects.core.validation import Checked, validate
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
@@ -70,9 +71,12 @@ def previous_reports(project_ids: list[int], period: ReportingPeriod) -> dict[in
 
 def findings_for(report: ProgressReport, plan: AnnualPlan | None = None) -> list[Finding]:
     """The checks of ``report`` against last month's and its ``plan`` (read if not given)."""
-    if plan is None:
-        plan = AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).first()
-    return check_report(report, previous_report(report.project_id, report.period), plan)
+    previous = previous_report(report.project_id, report.period)
+    return check_report(report, previous, plan or _plan_of(report))
+
+
+def _plan_of(report: ProgressReport) -> AnnualPlan | None:
+    return AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).first()
 
 
 def _check_version(report: ProgressReport, expected: int | None) -> None:
@@ -186,16 +190,27 @@ def save_draft(
     for field in REPORT_FIELDS:
         if field in data:
             setattr(report, field, data[field])
-    report.full_clean()
-    _refuse_blockers(report, plan)  # figures that cannot be true are not kept, not even as a draft
+    validate_report(report, previous_report(project.pk, period), plan)
     if submit:
         _mark_submitted(user, report)
     report.save()
     return report
 
 
-def _refuse_blockers(report: ProgressReport, plan: AnnualPlan | None = None) -> None:
-    blockers = [f for f in findings_for(report, plan) if f.is_blocker]
+def validate_report(
+    report: ProgressReport, previous: ProgressReport | None, plan: AnnualPlan | None,
+    checked: Checked | None = None,
+) -> None:
+    """A report's rules, wherever its figures come from (the filing and correction screens, the
+    API, a ledger): the model's (``core.validation``), then the blockers of ``check_report``
+    against the project's report before it and the year's plan — figures that cannot be true
+    are not kept, not even as a draft."""
+    validate(report, checked)
+    _refuse_blockers(check_report(report, previous, plan))
+
+
+def _refuse_blockers(findings: list[Finding]) -> None:
+    blockers = [f for f in findings if f.is_blocker]
     if blockers:
         raise ValidationError({f.field: f.message for f in blockers})
 
@@ -217,7 +232,7 @@ def submit_report(user: User, report_id: int, expected_version: int | None = Non
     _check_version(report, expected_version)
     if report.status not in (Status.DRAFT, Status.RETURNED):
         raise ValidationError(_("月报已%(status)s，不能重复报送") % {"status": report.get_status_display()})
-    _refuse_blockers(report)
+    _refuse_blockers(findings_for(report))
     _mark_submitted(user, report)
     report.version += 1
     report.save()
@@ -295,8 +310,7 @@ def correct_report(
     for field in REPORT_FIELDS:
         if field in data:
             setattr(report, field, data[field])
-    report.full_clean()
-    _refuse_blockers(report)
+    validate_report(report, previous_report(report.project_id, report.period), _plan_of(report))
     report.version += 1
     report._change_reason = _("更正：%(reason)s") % {"reason": reason.strip()}
     report.save()
@@ -309,7 +323,7 @@ def _record_start(report: ProgressReport) -> None:
         return
     plan = AnnualPlan.objects.select_for_update().filter(project_id=report.project_id, year=report.period.year).first()
     if start_from_report(plan, report):
-        plan.full_clean()
+        validate(plan)
         plan.save()
 
 
@@ -390,7 +404,7 @@ def ledger_report(
     is the stored one for the period (left as it is), ``previous`` the project's report before
     it. Returns None when the stored report already says the same; otherwise the report to
     save (of ``project`` as given: the stored one may be a changed copy), once the caller has
-    validated it like any report: the model's rules and the blockers of ``checks.check_report``."""
+    checked it like any report (``validate_report``)."""
     _refuse_if_locked(period)
     before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
     values = {**data, "completed_month": max(data["completed_ytd"] - before, ZERO)}
