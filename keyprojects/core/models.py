@@ -81,3 +81,18 @@ class Blank:
             else:
                 setattr(obj, name, value)  # another database's object, or the wrong model's: the descriptor's word
         return obj
+
+
+class ScheduledRun(models.Model):
+    """A scheduled job enqueued for one due time (``core.schedule``): written before the job is
+    enqueued, in the same transaction, so several workers' schedulers enqueue it once."""
+
+    name = models.CharField(max_length=100)
+    due_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "due_at"], name="scheduled_run_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.due_at:%Y-%m-%d %H:%M}"
