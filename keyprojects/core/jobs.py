@@ -70,7 +70,7 @@ def fail_dead(now: datetime | None = None) -> int:
     """Mark failed every running job whose worker is gone; returns how many."""
     now = now or timezone.now()
     failed = 0
-    for row in DBTaskResult.objects.running().only("id", "worker_ids", "started_at"):
+    for row in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("id", "worker_ids", "started_at"):
         worker = row.worker_ids[-1] if row.worker_ids else ""
         if _gone(worker, row.started_at, now):
             # Only if still running: the worker may have finished it since it was read.

@@ -65,6 +65,7 @@ def import_upload(context: TaskContext, user: int, stored: str, name: str, optio
         return {"outcome": "refused", "result": None, "error": "上传的文件已不存在，请重新上传"}
     importer = importer_for(User.objects.get(pk=user), options, dry_run=False)
     importer.progress = functools.partial(jobs.set_progress, context.task_result.id)
+    outcome: dict[str, Any]
     try:
         with audit_context(Source.IMPORT, user=importer.user, detail=f"上传台账 {name}"[:200], ip=ip):
             result = importer.run(path, name)

@@ -143,7 +143,7 @@ def _state(result: TaskResult) -> dict:
     kept = upload_path(result.kwargs["stored"]).exists()
     if jobs.died(result):
         error = (_("导入中断：处理任务的后台进程已停止，未导入任何数据，可重试") if kept else
-                 _("导入中断：处理任务的后台进程已停止，未导入任何数据；上传的文件已清理，请重新上传"))
+                 _("导入中断：处理任务的后台进程已停止，这次未导入任何数据；上传的文件已不在（已重试或已过期清理）"))
     else:
         error = _("导入出错：%(error)s") % {"error": jobs.error_line(result)}
     return {**state, "state": "failed", "error": error, "can_retry": kept}
