@@ -17,6 +17,8 @@ $(BIN)/keyprojects: pyproject.toml
 migrate: install
 	$(BIN)/keyprojects migrate --noinput
 
+# The worker runs the background jobs (a confirmed ledger import, the schedule) beside the
+# server; Ctrl-C stops both.
 demo: migrate
 	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects load_demo
 	$(BIN)/keyprojects collectstatic --noinput --verbosity 0
@@ -24,7 +26,8 @@ demo: migrate
 	@echo "  keyprojects 演示环境 / demo: http://$(HOST)/"
 	@echo "  登录账号见上表（密码 demo12345，仅供演示）/ logins above, password demo12345, demo only"
 	@echo ""
-	$(BIN)/keyprojects runserver $(HOST)
+	$(BIN)/keyprojects worker & pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT INT TERM; \
+	  $(BIN)/keyprojects runserver $(HOST)
 
 run: install
 	$(BIN)/keyprojects runserver $(HOST)

@@ -1,6 +1,7 @@
 """Settings, configured from the environment (see README "Configuration")."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "keyprojects.core",
     "keyprojects.regions",
     "keyprojects.accounts",
@@ -88,7 +91,11 @@ TEMPLATES = [
 # Figures are remembered a region at a time (``core.cache``): a province's list alone is some 330
 # entries, past the 300 at which Django's local-memory cache begins to discard them by default.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                      "OPTIONS": {"MAX_ENTRIES": 50_000}}}
+                      "OPTIONS": {"MAX_ENTRIES": 50_000}},
+          # A running job's progress (rows done / total), a hint shared by the worker and the web
+          # processes of one machine: on SQLite the import holds the write lock, so not a row.
+          "jobs": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                   "LOCATION": VAR_DIR / "cache" / "jobs"}}
 FORM_RENDERER = "keyprojects.core.forms.FormRenderer"  # selects, inputs, textareas put together in Python (see there)
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
@@ -186,6 +193,14 @@ SPECTACULAR_SETTINGS = {
         "StageEnum": "keyprojects.projects.models.Stage",
     },
 }
+
+# Background jobs: django-tasks, queued in the database and run by `keyprojects worker`
+# (docs/operations.md); the schedule is keyprojects/core/schedule.py.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A job running this long on a worker of another machine is taken for dead (on this machine the
+# worker's process is asked); finished jobs, and uploads left behind, are deleted after the days.
+KEYPROJECTS_JOB_DEAD_AFTER = timedelta(hours=float(os.environ.get("KEYPROJECTS_JOB_DEAD_AFTER_HOURS", "2")))
+KEYPROJECTS_JOB_KEEP_DAYS = int(os.environ.get("KEYPROJECTS_JOB_KEEP_DAYS", "14"))
 
 # Project-wide product settings.
 # A month's completion above this many times last month's is flagged on the report.

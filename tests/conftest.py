@@ -9,6 +9,9 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django_tasks import TaskResult
+from django_tasks.backends.immediate import ImmediateBackend
+from django_tasks.exceptions import TaskResultDoesNotExist
 from rest_framework.test import APIClient
 
 from keyprojects.accounts import services as account_services
@@ -25,11 +28,32 @@ def pytest_configure(config) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Figures are cached until the next committed write (core.cache.cached), and a test's
     # writes never commit: no caching in tests but tests/test_cache.py's own.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
+                       "jobs": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Background jobs run at once, in the test (tests of the worker use the database's queue).
+    settings.TASKS = {"default": {"BACKEND": "conftest.ImmediateBackendKeepingResults"}}
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+class ImmediateBackendKeepingResults(ImmediateBackend):
+    """django-tasks' ImmediateBackend, which runs a job as it is enqueued, keeping the results so
+    that a page can read a job back as it does from the database's queue (also while it runs)."""
+
+    supports_get_result = True
+    results: dict[str, TaskResult] = {}  # (the backend is made once per thread: the live server's too)
+
+    def _execute_task(self, task_result: TaskResult) -> None:
+        self.results[task_result.id] = task_result
+        super()._execute_task(task_result)
+
+    def get_result(self, result_id: str) -> TaskResult:
+        try:
+            return self.results[result_id]
+        except KeyError:
+            raise TaskResultDoesNotExist(result_id) from None
 
 
 def load_test_regions() -> None:

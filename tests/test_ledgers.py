@@ -1,6 +1,8 @@
 """Importing the ledgers people really keep: messy layouts, formats, encodings, every error."""
 
 import json
+import shutil
+import uuid
 from datetime import date
 from decimal import Decimal
 from urllib.parse import unquote
@@ -9,17 +11,23 @@ import pytest
 import xlsxwriter
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from keyprojects.accounts.models import Leader, Unit
+from keyprojects.core import jobs
 from keyprojects.core.money import format_wan
 from keyprojects.core.validation import validate
-from keyprojects.ledgers import cells, jobs
+from keyprojects.ledgers import cells
 from keyprojects.ledgers.importer import NEW_PROJECT, Importer, ImportFailed, import_ledger
+from keyprojects.ledgers.tasks import import_upload, upload_path
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
 pytestmark = pytest.mark.django_db
+
+DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # the jobs as in production
 
 HEADER_TOP = ["序号", "项目名称", "项目代码", "所在县区", "建设性质", "行业领域", "建设内容及规模", "总投资（亿元）",
               "2023年度", "", "开累完成投资", "是否开复工", "开复工时间", "责任单位", "包抓领导", "业主单位", "备注"]
@@ -358,8 +366,10 @@ def test_export_command_writes_ledger_and_indicator_table(cast, tmp_path):
     assert {r[1] for r in indicators[2:4]} == {"绥中县", "连山区"}
 
 
-def test_upload_page_previews_then_imports(cast, client, tmp_path, settings, monkeypatch):
+def test_upload_page_previews_then_imports(committed_db, cast, client, tmp_path, settings):
+    """Through the database's queue and a real worker (a test whose writes commit)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = DATABASE_QUEUE
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     client.force_login(cast.admin)
     with path.open("rb") as f:
@@ -370,13 +380,13 @@ def test_upload_page_previews_then_imports(cast, client, tmp_path, settings, mon
     shown = f"总投资 {format_wan(total)} 万元"
     assert total >= 1000 and "," in shown and shown in response.content.decode()
     assert not Project.objects.filter(name="连山区钢屯镇老旧小区改造工程").exists()  # a preview writes nothing
-    jobs_run = []
-    monkeypatch.setattr(jobs, "in_background", jobs_run.append)  # run it below, in this test's transaction
     page = client.post("/ledgers/import/", {"confirm": "1"})
     assert "正在导入" in page.content.decode() and 'hx-trigger="every 1s"' in page.content.decode()
     status = f"/ledgers/import/jobs/{page.context['token']}/"
     assert "正在导入" in client.get(status).content.decode()
-    jobs_run[0]()  # started once the response was sent
+    assert "排队中" in client.get(status).content.decode()  # no worker has taken it yet
+    call_command("worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert DBTaskResult.objects.get(id=page.context["token"]).status == TaskResultStatus.SUCCESSFUL
     card = client.get(status, headers={"HX-Request": "true"}).content.decode()
     assert "新增 2 个、更新 1 个" in card and "hx-trigger" not in card  # the result, and no more polling
     assert shown in card
@@ -387,65 +397,73 @@ def test_upload_page_previews_then_imports(cast, client, tmp_path, settings, mon
     assert not list((tmp_path / "media" / "ledger_uploads").iterdir())  # the stashed upload is gone
 
 
+def test_upload_page_imports_through_a_job_and_shows_its_result(cast, client, tmp_path, settings):
+    """Jobs run at once in tests: the confirmed page shows the result, and so does the job's page."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        assert client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk}).context["can_confirm"]
+    page = client.post("/ledgers/import/", {"confirm": "1"})
+    assert "导入结果" in page.content.decode() and "新增 2 个、更新 1 个" in page.content.decode()
+    card = client.get(f"/ledgers/import/jobs/{page.context['token']}/", headers={"HX-Request": "true"}).content.decode()
+    assert "导入结果" in card and "新增 2 个、更新 1 个" in card and "hx-trigger" not in card
+    project = Project.objects.get(name="连山区钢屯镇老旧小区改造工程")
+    assert project.history.get().history_user == cast.admin
+    assert not list((tmp_path / "media" / "ledger_uploads").iterdir())
+
+
+def stored(path):
+    """``path`` stored as the upload page stores a file between preview and import; its name there."""
+    target = upload_path(f"{uuid.uuid4().hex}{path.suffix}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, target)
+    return target.name
+
+
+def enqueue_import(user, stored_name, region, name="ledger.xlsx"):
+    options = {"year": 2023, "region": region.pk, "skip_invalid": False, "fix_encoding": False, "as_of": ""}
+    return import_upload.enqueue(user=user.pk, stored=stored_name, name=name, options=options)
+
+
 def test_import_job_reports_rows_done_then_the_result(cast, client, tmp_path, settings, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
-    jobs_run, seen = [], []
-    monkeypatch.setattr(jobs, "in_background", jobs_run.append)
-    importer = Importer(cast.admin, 2023, cast.city)
-    token = jobs.start(importer, path, "ledger.xlsx")
+    seen = []
     client.force_login(cast.admin)
 
-    def card():
+    def card(token):
         return client.get(f"/ledgers/import/jobs/{token}/", headers={"HX-Request": "true"}).content.decode()
 
-    real_progress = jobs._write
-    monkeypatch.setattr(jobs, "_write", lambda t, state: (seen.append(card()), real_progress(t, state)))
-    jobs_run[0]()
+    real_progress = jobs.set_progress
+    monkeypatch.setattr(jobs, "set_progress", lambda token, done, total: (real_progress(token, done, total),
+                                                                         seen.append(card(token))))
+    token = enqueue_import(cast.admin, stored(path), cast.city).id
     assert any("已处理 0 / 3 行" in c for c in seen)  # a determinate bar while it runs
     assert any("已处理 3 / 3 行（100%）" in c for c in seen)
-    assert "新增 2 个" in card() and "导入结果" in card()
+    assert "新增 2 个" in card(token) and "导入结果" in card(token)
 
 
-def test_a_failed_import_job_lists_the_problems(cast, client, tmp_path, settings, monkeypatch):
+def test_a_failed_import_job_lists_the_problems(cast, client, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     body = ledger_rows(lianshan=rows_with(0, 7, "待定"))
     body[0][7] = body[1][7] = ""
     path = write_xlsx(tmp_path / "bad.xlsx", body)
-    jobs_run = []
-    monkeypatch.setattr(jobs, "in_background", jobs_run.append)
-    token = jobs.start(Importer(cast.admin, 2023, cast.city), path, "bad.xlsx")
-    jobs_run[0]()
+    token = enqueue_import(cast.admin, stored(path), cast.city, name="bad.xlsx").id
     client.force_login(cast.admin)
     card = client.get(f"/ledgers/import/jobs/{token}/", headers={"HX-Request": "true"}).content.decode()
     assert "导入失败，未写入任何数据" in card and "不是金额" in card
+    assert "重试" not in card and not list((tmp_path / "media" / "ledger_uploads").iterdir())  # a refused file is done
 
 
-def test_a_user_cannot_read_another_users_import_job(cast, client, tmp_path, settings, monkeypatch):
+def test_a_user_cannot_read_another_users_import_job(cast, client, tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
-    monkeypatch.setattr(jobs, "in_background", lambda run: None)
-    token = jobs.start(Importer(cast.admin, 2023, cast.city), tmp_path / "ledger.xlsx", "ledger.xlsx")
+    token = enqueue_import(cast.admin, "nosuchfile.xlsx", cast.city).id
     client.force_login(cast.lianshan_clerk)
     assert client.get(f"/ledgers/import/jobs/{token}/").status_code == 404
     client.force_login(cast.admin)
     assert client.get(f"/ledgers/import/jobs/{token}/").status_code == 200
     assert client.get("/ledgers/import/jobs/nosuchjob/").status_code == 404
-
-
-@pytest.mark.django_db(transaction=True)
-def test_import_job_runs_in_a_thread(cast, tmp_path, settings):
-    import time
-
-    settings.MEDIA_ROOT = tmp_path / "media"
-    path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
-    token = jobs.start(Importer(cast.admin, 2023, cast.city), path, "ledger.xlsx")
-    for _ in range(300):
-        state = jobs.read(token, cast.admin)
-        if state["state"] != "running":
-            break
-        time.sleep(0.1)
-    assert state["state"] == "done" and state["result"]["created"] == 2, state
-    assert Project.objects.get(name="连山区钢屯镇老旧小区改造工程").history.get().history_user == cast.admin
 
 
 def test_upload_page_reports_problems_and_offers_no_confirm(cast, client, tmp_path, settings):

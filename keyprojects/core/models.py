@@ -12,3 +12,18 @@ class DataVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope or 'all'}: {self.n}"
+
+
+class ScheduledRun(models.Model):
+    """A scheduled job enqueued for one due time (``core.schedule``): written before the job is
+    enqueued, in the same transaction, so several workers' schedulers enqueue it once."""
+
+    name = models.CharField(max_length=100)
+    due_at = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "due_at"], name="scheduled_run_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.due_at:%Y-%m-%d %H:%M}"

@@ -6,4 +6,5 @@ app_name = "ledgers"
 urlpatterns = [
     path("import/", views.upload, name="upload"),
     path("import/jobs/<str:token>/", views.job, name="job"),
+    path("import/jobs/<str:token>/retry/", views.retry, name="retry"),
 ]

@@ -1,5 +1,6 @@
 """The upload page: choose a ledger, preview what would be imported (nothing is written),
-then confirm: the import runs in the background (``jobs.py``) and the page shows its progress.
+then confirm: the import is a background job (``tasks.import_upload``) and the page shows its
+progress, then its result; a job whose worker stopped may be run again.
 The same importer as `keyprojects import_ledger`, acting as the user."""
 
 from __future__ import annotations
@@ -8,26 +9,26 @@ import uuid
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_tasks import TaskResult, TaskResultStatus
 
+from keyprojects.core import jobs
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.regions.models import Region
 
-from . import jobs
-from .importer import Importer, ImportFailed
+from .importer import ImportFailed
 from .reader import LedgerFileError
-
-UPLOADS = "ledger_uploads"
+from .tasks import import_upload, importer_for, upload_path
 
 
 class UploadForm(StyledForm):
@@ -56,23 +57,17 @@ class UploadForm(StyledForm):
 
 
 def _stash(upload) -> str:
-    folder = Path(settings.MEDIA_ROOT) / UPLOADS
-    folder.mkdir(parents=True, exist_ok=True)
     token = f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
-    with (folder / token).open("wb") as out:
+    path = upload_path(token)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
     return token
 
 
-def _importer(request: HttpRequest, options: dict, dry_run: bool) -> Importer:
-    region = Region.objects.get(pk=options["region"])
-    return Importer(request.user, options["year"], region, as_of=_date(options.get("as_of")),
-                    skip_invalid=options["skip_invalid"], dry_run=dry_run, fix_encoding=options["fix_encoding"])
-
-
 def _preview(request: HttpRequest, path: Path, name: str, options: dict):
-    importer = _importer(request, options, dry_run=True)
+    importer = importer_for(request.user, options, dry_run=True)
     with audit_context(Source.IMPORT, user=request.user, detail=f"上传台账 {name}"[:200],
                        ip=request.META.get("REMOTE_ADDR")):
         try:
@@ -83,12 +78,6 @@ def _preview(request: HttpRequest, path: Path, name: str, options: dict):
             return None, exc
 
 
-def _date(value):
-    from datetime import date
-
-    return date.fromisoformat(value) if value else None
-
-
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
     if not can_create_project(request.user):
@@ -96,28 +85,16 @@ def upload(request: HttpRequest) -> HttpResponse:
     pending = request.session.get("ledger_upload")
     if request.method == "POST" and "confirm" in request.POST and pending:
         del request.session["ledger_upload"]
-        importer = _importer(request, pending["options"], dry_run=False)
-        token, run = jobs.prepare(importer, Path(settings.MEDIA_ROOT) / UPLOADS / pending["token"],
-                                  pending["name"], ip=request.META.get("REMOTE_ADDR"))
-        # The job starts once this response has been sent (the server calls close()): on SQLite
-        # the page's queries and the session's save would otherwise wait for the import's write
-        # lock. The polls that follow read only the job's file.
-        response = _job_page(request, token, "ledgers/upload.html")
-        sent = response.close
-
-        def close() -> None:
-            sent()
-            jobs.in_background(run)
-
-        response.close = close  # type: ignore[method-assign]
-        return response
+        result = import_upload.enqueue(user=request.user.pk, stored=pending["token"], name=pending["name"],
+                                       options=pending["options"], ip=request.META.get("REMOTE_ADDR"))
+        return _job_page(request, result, "ledgers/upload.html")
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         token = _stash(data["file"])
         options = {"year": data["year"], "region": data["region"].pk, "skip_invalid": data["skip_invalid"],
                    "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else ""}
-        result, error = _preview(request, Path(settings.MEDIA_ROOT) / UPLOADS / token, data["file"].name, options)
+        result, error = _preview(request, upload_path(token), data["file"].name, options)
         can_confirm = error is None and result is not None and (result.created or result.updated)
         if can_confirm:
             request.session["ledger_upload"] = {"token": token, "name": data["file"].name, "options": options}
@@ -130,12 +107,49 @@ def upload(request: HttpRequest) -> HttpResponse:
 def job(request: HttpRequest, token: str) -> HttpResponse:
     """A confirmed import's progress, then its result: the whole page, or (polled by htmx)
     just the card, which stops polling once the job has ended."""
-    return _job_page(request, token, "ledgers/_job.html" if request.htmx else "ledgers/upload.html")
+    return _job_page(request, _own_job(request, token), "ledgers/_job.html" if request.htmx else "ledgers/upload.html")
 
 
-def _job_page(request: HttpRequest, token: str, template: str) -> HttpResponse:
-    state = jobs.read(token, request.user)
-    if state is None:
+@require_POST
+@login_required
+def retry(request: HttpRequest, token: str) -> HttpResponse:
+    """Run a failed import again (its worker stopped), from the file it kept."""
+    result = _own_job(request, token)
+    if not _state(result)["can_retry"]:
+        raise Http404(_("这个导入任务不能重试"))
+    return redirect("ledgers:job", jobs.retry(result).id)
+
+
+def _own_job(request: HttpRequest, token: str) -> TaskResult:
+    """The import job ``token``, if the user started it."""
+    result = jobs.find(import_upload, token)
+    if result is None or result.kwargs.get("user") != request.user.pk:
         raise Http404(_("没有这个导入任务"))
+    return result
+
+
+def _state(result: TaskResult) -> dict:
+    """What the job's card shows: state running (queued or not), done or failed; the rows done
+    of the total; the importer's summary; why it failed; whether it may run again."""
+    state = {"name": result.kwargs["name"], "state": "running", "queued": False, "done": 0, "total": 0,
+             "result": None, "error": "", "can_retry": False}
+    if result.status in (TaskResultStatus.READY, TaskResultStatus.RUNNING):
+        done, total = jobs.progress(result.id)
+        return {**state, "queued": result.status == TaskResultStatus.READY, "done": done, "total": total}
+    if result.status == TaskResultStatus.SUCCESSFUL:
+        outcome = result.return_value
+        return {**state, "state": "done" if outcome["outcome"] == "done" else "failed",
+                "result": outcome["result"], "error": outcome["error"]}
+    kept = upload_path(result.kwargs["stored"]).exists()
+    if jobs.died(result):
+        error = (_("导入中断：处理任务的后台进程已停止，未导入任何数据，可重试") if kept else
+                 _("导入中断：处理任务的后台进程已停止，这次未导入任何数据；上传的文件已不在（已重试或已过期清理）"))
+    else:
+        error = _("导入出错：%(error)s") % {"error": jobs.error_line(result)}
+    return {**state, "state": "failed", "error": error, "can_retry": kept}
+
+
+def _job_page(request: HttpRequest, result: TaskResult, template: str) -> HttpResponse:
+    state = _state(result)
     percent = int(100 * state["done"] / state["total"]) if state["total"] else 0
-    return render(request, template, {"form": None, "job": state, "token": token, "percent": percent})
+    return render(request, template, {"form": None, "job": state, "token": result.id, "percent": percent})

@@ -247,7 +247,8 @@ def test_city_admin_uploads_previews_and_imports_a_ledger(visitor, cast, tmp_pat
     admin.shot("preview")
 
     page.get_by_role("button", name="确认导入").click()
-    # the confirm step may run in the background with a progress bar: wait for the summary
+    # a background job: run at once in the tests (tests/conftest.py), by the worker in production,
+    # while the page polls with a progress bar: wait for the summary
     expect(page.get_by_role("heading", name="导入结果")).to_be_visible(timeout=30_000)
     expect(page.get_by_text("新增 3 个、更新 0 个、未变化 0 个、跳过 0 个项目。")).to_be_visible()
     admin.shot("imported")

@@ -1,0 +1,16 @@
+"""Every scheduled job, in one place: enqueued by the worker's scheduler when due (``core.jobs``,
+once per due time however many workers run), as cron says it, in settings.TIME_ZONE.
+A job missed while no worker ran runs once when one starts."""
+
+from __future__ import annotations
+
+from keyprojects.core import tasks as core_tasks
+from keyprojects.ledgers import tasks as ledger_tasks
+
+from .jobs import Scheduled
+
+SCHEDULE = [
+    Scheduled("fail_dead_jobs", "*/10 * * * *", core_tasks.fail_dead_jobs),
+    Scheduled("prune_jobs", "30 3 * * *", core_tasks.prune_jobs),
+    Scheduled("prune_ledger_uploads", "40 3 * * *", ledger_tasks.prune_uploads),
+]
