@@ -114,7 +114,8 @@ else:
             "NAME": VAR_DIR / "keyprojects.sqlite3",
             # IMMEDIATE: a transaction takes the write lock when it begins, so two edits of
             # the same project serialise and the version check in services sees the winner.
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            # WAL: readers (a page polling an import's progress) go on while a write transaction runs.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

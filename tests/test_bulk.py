@@ -16,13 +16,15 @@ from django.utils import timezone
 from keyprojects.accounts.models import Leader
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.bulk import Blank, WritesLater, _kept, insert_rows, save_in_bulk, values_of
-from keyprojects.ledgers.importer import BLANKS
+from keyprojects.ledgers.importer import NEW_PLAN, NEW_PROJECT
 from keyprojects.projects.models import AnnualPlan, Nature, Project, StageTransition
 from keyprojects.projects.services import NEW_TRANSITION
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import PlanProgress, ProgressReport
+from keyprojects.reporting.services import NEW_REPORT
 
 pytestmark = pytest.mark.django_db
+BLANKS = {Project: NEW_PROJECT, AnnualPlan: NEW_PLAN, ProgressReport: NEW_REPORT}  # the importer's
 
 
 @contextlib.contextmanager
