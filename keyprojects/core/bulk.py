@@ -194,7 +194,7 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
     insert = (f"INSERT INTO {quote(history._meta.db_table)} "
               f"({_columns(connection, [history._meta.get_field(f.attname) for f in tracked] + rest)}) "
               f"SELECT {_columns(connection, tracked)}, {', '.join(['%s'] * len(rest))} "
-              f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} IN ")
+              f"FROM {quote(model._meta.db_table)} WHERE {quote(_pk_column(model))} IN ")
     by_reason: defaultdict[Any, list[Any]] = defaultdict(list)
     for obj in objs:
         by_reason[getattr(obj, "_change_reason", None)].append(obj.pk)
@@ -204,8 +204,14 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
             fixed = _db_values(connection, rest, [[given[f.attname] if f.attname in given else f.get_default()
                                                    for f in rest]])[0]
             for part in chunks(pks):
-                cursor.execute(f"{insert}({', '.join(['%s'] * len(part))}) ORDER BY {quote(model._meta.pk.column)}",
+                cursor.execute(f"{insert}({', '.join(['%s'] * len(part))}) ORDER BY {quote(_pk_column(model))}",
                                [*fixed, *part])
+
+
+def _pk_column(model: type[models.Model]) -> str:
+    column = model._meta.pk.column
+    assert column is not None  # (a primary key is a concrete field: it has a column)
+    return column
 
 
 def values_of(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -224,7 +230,8 @@ def insert_rows(model: type[models.Model], fields: list[Any], rows: Sequence[Seq
     its parameter limit allows, else by one prepared single-row INSERT."""
     connection = connections[router.db_for_write(model)]
     changed(connection.alias, touches)
-    table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk
+    quote, pk = connection.ops.quote_name, model._meta.pk
+    table = quote(model._meta.db_table)
     pks: list[Any] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -246,7 +253,7 @@ def insert_rows(model: type[models.Model], fields: list[Any], rows: Sequence[Seq
         size = connection.ops.bulk_batch_size(fields, values)
         for start in range(0, len(values), size):
             part = values[start:start + size]
-            cursor.execute(f"{insert}{', '.join([one] * len(part))} RETURNING {connection.ops.quote_name(pk.column)}",
+            cursor.execute(f"{insert}{', '.join([one] * len(part))} RETURNING {quote(_pk_column(model))}",
                            [value for row in part for value in row])
             pks += [new for (new,) in cursor.fetchall()]
     return pks
@@ -265,7 +272,7 @@ def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], t
     get = values_of([f.attname for f in fields])
     rows = [(*get(obj), obj.pk) for obj in objs]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(pk.column)} = %s",
+        cursor.executemany(f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(_pk_column(model))} = %s",
                            _db_values(connection, [*fields, pk], rows))
 
 
@@ -291,7 +298,7 @@ def _db_values(connection: Any, fields: list[Any], rows: Sequence[Sequence[Any]]
     text) are converted once per distinct value."""
     if not rows:
         return []
-    columns = []
+    columns: list[Sequence[Any]] = []
     for field, column in zip(fields, zip(*rows, strict=True), strict=True):
         types = set(map(type, column))
         kept = {kind for kind in types if _kept(field, kind)}
@@ -388,8 +395,9 @@ class Blank:
         its descriptor, as is an object read from another database."""
         if settings.DATABASE_ROUTERS:
             return {}
-        return {f.name: f for f in self.model._meta.concrete_fields if f.many_to_one and f.target_field.primary_key
-                and f.related_model._meta.concrete_model is f.related_model}
+        return {f.name: f for f in self.model._meta.concrete_fields
+                if isinstance(f, models.ForeignKey) and f.many_to_one and f.target_field.primary_key
+                and f.related_model is not None and f.related_model._meta.concrete_model is f.related_model}
 
     def __call__(self, **values: object) -> models.Model:
         model = self.model

@@ -28,7 +28,7 @@ class FormRenderer(DjangoTemplates):
     time), the filing screen 400 inputs a page."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
-        widget = context.get("widget")
+        widget: dict[str, Any] = context.get("widget", {})  # (the context of a widget's template)
         if template_name in INPUTS:
             return _input(widget)
         if template_name == TEXTAREA:
