@@ -123,6 +123,7 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
     history = audited(excluded_fields=["digest", "last_used_at"])
+    skip_history_when_saving: bool  # set before a save that simple-history should not record
 
     scope_paths = {"region": "user__unit__region", "unit": "user__unit"}
 

@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.permissions import require_admin, restrict
 
 from . import services
@@ -37,7 +38,7 @@ def _querysets(actor: User) -> dict[str, Any]:
 
 
 @login_required
-def people(request: HttpRequest, kind: str = "units") -> HttpResponse:
+def people(request: AuthenticatedRequest, kind: str = "units") -> HttpResponse:
     require_admin(request.user)
     if kind not in KINDS:
         kind = "units"
@@ -47,7 +48,7 @@ def people(request: HttpRequest, kind: str = "units") -> HttpResponse:
 
 
 @login_required
-def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+def edit(request: AuthenticatedRequest, kind: str, pk: int | None = None) -> HttpResponse:
     require_admin(request.user)
     model, form_class, save, label = KINDS[kind]
     instance = get_object_or_404(_querysets(request.user)[kind], pk=pk) if pk else None
@@ -66,7 +67,7 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
 
 
 @login_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthenticatedRequest) -> HttpResponse:
     """A user's own API tokens: create one (its key is shown once, on this response only)."""
     form = TokenForm(request.POST or None)
     new_key = None
@@ -85,7 +86,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_token(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     services.revoke_token(request.user, token.pk)
     messages.success(request, _("接口令牌“%(name)s”已吊销，使用它的程序将无法再访问") % {"name": token.name})

@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
@@ -47,6 +47,7 @@ from .audit import current, recorded, user_of
 from .versions import ALL, Touches, changed, touched
 
 T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 
 
 def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
@@ -365,7 +366,7 @@ def _snapshot_m2m(model: type[models.Model], fields: list[Any], pks: list[int], 
 _DEFAULT_DB = (None, DEFAULT_DB_ALIAS)  # an object not yet saved, or of the default database
 
 
-class Blank:
+class Blank(Generic[M]):
     """New instances of ``model`` as ``model(**values)`` makes them, without ``Model.__init__``:
     a copy of one instance made once, with ``values`` set on it (an object for a foreign key
     straight into its column and the copy's cache: ``foreign_keys``). ``Model.__init__``
@@ -375,7 +376,7 @@ class Blank:
     an image's dimensions) is made by ``__init__`` as usual. The first instance is made at the
     first call: a module may hold a ``Blank`` before the app registry is ready."""
 
-    def __init__(self, model: type[models.Model], **defaults: object) -> None:
+    def __init__(self, model: type[M], **defaults: object) -> None:
         self.model, self.defaults = model, defaults
 
     @cached_property
@@ -397,9 +398,9 @@ class Blank:
             return {}
         return {f.name: f for f in self.model._meta.concrete_fields
                 if isinstance(f, models.ForeignKey) and f.many_to_one and f.target_field.primary_key
-                and f.related_model is not None and f.related_model._meta.concrete_model is f.related_model}
+                and f.related_model._meta.concrete_model is f.related_model}
 
-    def __call__(self, **values: object) -> models.Model:
+    def __call__(self, **values: object) -> M:
         model = self.model
         if not self.constant or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
             return model(**{**self.defaults, **values})

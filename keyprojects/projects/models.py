@@ -336,6 +336,7 @@ class AnnualPlan(OfProject, models.Model):
 
     objects = AnnualPlanQuerySet.as_manager()
     history = audited()
+    _change_reason: str  # set before a save, recorded with it by simple-history
 
     scope_paths = {
         "region": "project__region",

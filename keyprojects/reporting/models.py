@@ -91,6 +91,7 @@ class ProgressReport(OfProject, models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     history = audited()
+    _change_reason: str  # set before a save, recorded with it by simple-history
 
     scope_paths = {
         "region": "project__region",

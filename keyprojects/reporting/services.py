@@ -322,7 +322,7 @@ def _record_start(report: ProgressReport) -> None:
     if not report.started or not report.started_on:
         return
     plan = AnnualPlan.objects.select_for_update().filter(project_id=report.project_id, year=report.period.year).first()
-    if start_from_report(plan, report):
+    if plan is not None and start_from_report(plan, report):
         validate(plan)
         plan.save()
 
@@ -408,8 +408,8 @@ def ledger_report(
     _refuse_if_locked(period)
     before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
     values = {**data, "completed_month": max(data["completed_ytd"] - before, ZERO)}
-    unchanged = report is not None and all(getattr(report, k) == v for k, v in values.items())
-    if unchanged and report.status == Status.APPROVED:
+    if report is not None and all(getattr(report, k) == v for k, v in values.items()) \
+            and report.status == Status.APPROVED:
         return None
     actor = recorded(user)
     values |= {"status": Status.APPROVED, "late": False, "submitted_at": reviewed_at, "submitted_by": actor,
