@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Model
+from django.forms import ModelForm
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -20,10 +22,20 @@ from . import services
 from .forms import LeaderForm, TokenForm, UnitForm, UserForm
 from .models import ApiToken, Leader, Unit, User
 
+
+class Kind(NamedTuple):
+    """What the people pages manage: its model, form, service and name."""
+
+    model: type[Model]
+    form: Callable[..., ModelForm]  # (data, instance=, actor=)
+    save: Callable[..., Model]  # (actor, the form's cleaned data, the instance or None, ...)
+    label: str
+
+
 KINDS = {
-    "units": (Unit, UnitForm, services.save_unit, _("单位")),
-    "users": (User, UserForm, services.save_user, _("用户")),
-    "leaders": (Leader, LeaderForm, services.save_leader, _("包抓领导")),
+    "units": Kind(Unit, UnitForm, services.save_unit, _("单位")),
+    "users": Kind(User, UserForm, services.save_user, _("用户")),
+    "leaders": Kind(Leader, LeaderForm, services.save_leader, _("包抓领导")),
 }
 
 

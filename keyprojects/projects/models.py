@@ -6,7 +6,7 @@ Money is Decimal in 万元 everywhere; conversion to 亿元 happens only on scre
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, TypedDict
 
@@ -204,7 +204,7 @@ class Project(InRegion, models.Model):
             raise ValidationError(errors)
 
 
-def validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) -> None:
+def validate_funding(total: Decimal, funding: Mapping[str, Decimal | None] | None) -> None:
     """The funding sources of a project together cannot exceed its total investment."""
     if not funding:
         return
