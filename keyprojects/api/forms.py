@@ -8,7 +8,7 @@ to the form, whose field, model and cross-field rules are the product's one defi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, TypedDict, TypeVar
 
 from django import forms
@@ -36,7 +36,7 @@ def _api_field(field: forms.Field) -> serializers.Field:
     if isinstance(field, forms.ModelChoiceField):
         return serializers.IntegerField(allow_null=True, **ID, **common)
     if isinstance(field, forms.ChoiceField):
-        made: Iterable[tuple[Any, Any]] = field.choices  # type: ignore[assignment]  # a list once made (django-stubs also allow a callable)
+        made: Iterable[tuple[Any, Any]] = field.choices  # type: ignore[assignment]  # a list by now, not a callable
         choices = [c for c in made if c[0] != ""]
         return serializers.ChoiceField(choices=choices, allow_blank=not field.required, allow_null=True, **common)
     if isinstance(field, forms.DecimalField):
@@ -47,10 +47,14 @@ def _api_field(field: forms.Field) -> serializers.Field:
     if isinstance(field, forms.BooleanField):
         return serializers.BooleanField(**common)
     if isinstance(field, forms.IntegerField):
-        return serializers.IntegerField(allow_null=True, min_value=field.min_value, max_value=field.max_value,  # type: ignore[arg-type]  # our forms' bounds are numbers (Django also takes a callable)
-                                        **common)
+        return serializers.IntegerField(allow_null=True, min_value=_bound(field.min_value),
+                                        max_value=_bound(field.max_value), **common)
     return serializers.CharField(allow_blank=True, allow_null=True, max_length=getattr(field, "max_length", None),
                                  **common)
+
+def _bound(value: int | Callable[[], int] | None) -> int | None:
+    """A form field's bound as DRF takes it: a number (Django also takes a callable giving one)."""
+    return value() if callable(value) else value
 
 def input_serializer(name: str, form: forms.BaseForm, required: tuple[str, ...] = (),
                      extra: dict[str, serializers.Field] | None = None) -> type[serializers.Serializer]:

@@ -110,7 +110,7 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), updated
     if updated:
         history.append(functools.partial(_insert_history, model, list(updated),
                                          {**audit, "history_date": stamp, "history_type": "~"}, touches))
-    history_m2m = model.history.model._history_m2m_fields  # type: ignore[attr-defined]
+    history_m2m = model.history.model._history_m2m_fields  # type: ignore[attr-defined]  # simple-history's manager
     if history_m2m:  # a new object has many-to-many rows only if ``m2m`` gave it some
         given = {obj.pk for wanted in (m2m or {}).values() for obj, _ids in wanted}
         pks = [obj.pk for obj in updated] + [obj.pk for obj in created if obj.pk in given]
@@ -185,7 +185,7 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
     (``INSERT ... SELECT``, in pk order): its tracked columns, then ``values`` (the history
     columns), its ``_change_reason``, and any other column's default. The rows' values do not
     pass through Python a second time, to be bound (or copied) again."""
-    history = model.history.model  # type: ignore[attr-defined]
+    history = model.history.model  # type: ignore[attr-defined]  # simple-history's manager, on audited models
     connection = connections[router.db_for_write(history)]
     changed(connection.alias, touches)
     quote = connection.ops.quote_name
@@ -342,7 +342,7 @@ def _set_m2m(field: Any, wanted: list[tuple[Any, list[int]]]) -> None:
 def _snapshot_m2m(model: type[models.Model], fields: list[Any], pks: list[int], stamp: Any) -> None:
     """What simple-history records beside each history row a ``save()`` writes: the object's
     many-to-many rows as they stand."""
-    history = model.history.model  # type: ignore[attr-defined]
+    history = model.history.model  # type: ignore[attr-defined]  # simple-history's manager, on audited models
     pk_name = model._meta.pk.attname
     for field in fields:
         through = field.remote_field.through

@@ -220,9 +220,11 @@ class OfProject:
     """A model whose rows belong to one project: writing one changes the figures of that
     project's region (``core.versions.changed``), of its ``figures_year`` (None: every year's)."""
 
+    project: Project  # the model's field
+
     def touched(self) -> Touched | None:
         try:
-            regions = self.project.touched()  # type: ignore[attr-defined]
+            regions = self.project.touched()
         except ObjectDoesNotExist:  # the project is gone (a delete of it counts its region)
             return None
         return {(region, self.figures_year()) for region, _every_year in regions}
