@@ -34,7 +34,7 @@ class Paginator(DjangoPaginator):
                  keys: Callable[[QuerySet], list[Any]] | None = None, **kwargs: Any) -> None:
         if isinstance(object_list, QuerySet):
             query = object_list.query
-            ordering = list(query.order_by or (query.get_meta().ordering or [] if query.default_ordering else []))
+            ordering = list(query.order_by or ((query.get_meta().ordering or []) if query.default_ordering else []))
             if "pk" not in ordering and query.get_meta().pk.name not in ordering:
                 object_list = object_list.order_by(*ordering, "pk")
         super().__init__(object_list, per_page, **kwargs)
