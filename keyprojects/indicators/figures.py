@@ -180,11 +180,15 @@ class Listing:
     and filtered), their totals line, the plan years to choose from, and the list's keys in
     order for its deep pages (``core.paging``)."""
 
+    actor: Actor
     filter: ProjectFilter
     projects: QuerySet
     totals: dict[str, Any]
-    years: list[int]
     keys: Callable[[QuerySet], list[Any]]
+
+    @functools.cached_property
+    def years(self) -> list[int]:
+        return plan_years(self.actor)
 
     @property
     def year(self) -> int | None:
@@ -201,12 +205,22 @@ def project_list(actor: Actor, params: Mapping[str, Any], latest_year: bool = Tr
     totals line; with ``latest_year``, the latest plan year when ``params`` name none."""
     visible = Project.objects.visible_to(actor)
     region = region_holding(actor)
-    years = plan_years(actor)
-    params = _with(params, "year", str(years[0])) if latest_year and not params.get("year") and years else params
+    if latest_year and not params.get("year") and (years := plan_years(actor)):
+        params = _with(params, "year", str(years[0]))
     project_filter = ProjectFilter(params, queryset=visible, user=actor)
     projects = project_filter.qs
     totals = cached_within(region, _list_totals, projects, region)  # the same while the user pages
-    return Listing(project_filter, projects, totals, years, functools.partial(_list_keys, region=region))
+    return Listing(actor, project_filter, projects, totals, functools.partial(_list_keys, region=region))
+
+
+def plan_year(actor: Actor, wanted: int | None) -> int | None:
+    """``wanted`` if the actor may view plans of that year, else the latest year they may view
+    (None: they may view none)."""
+    plans = AnnualPlan.objects.visible_to(actor)
+    if wanted is not None and plans.filter(year=wanted).exists():
+        return wanted
+    latest: int | None = plans.aggregate(latest=Max("year"))["latest"]
+    return latest
 
 
 def plan_years(actor: Actor) -> list[int]:

@@ -87,11 +87,9 @@ def _choose_region(request: AuthenticatedRequest) -> Region | None:
 
 
 def _choose_year(request: AuthenticatedRequest) -> int:
-    years = figures.plan_years(request.user)
     wanted = request.GET.get("year", "")
-    if wanted.isdigit() and int(wanted) in years:
-        return int(wanted)
-    return years[0] if years else timezone.localdate().year
+    year = figures.plan_year(request.user, int(wanted) if wanted.isdigit() else None)
+    return year or timezone.localdate().year
 
 
 def _choose_as_of(request: AuthenticatedRequest, year: int) -> date:
