@@ -18,6 +18,7 @@ ledger importer writes), checked by ``core.validation.validate``: it is the larg
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ PACKAGED_BUILDING, PACKAGED_PREPARING = 49, 26  # projects packaged by the 30 ci
 # starts continue in 2022; 40 new projects of 2021 that did not start are new again in 2022;
 # 247 projects completed in 2021; 372 projects are new in 2022. The 2021 plan: 612 projects.
 CONTINUING_BOTH, STARTED_2021, CARRIED_OVER, COMPLETED_2021 = 155, 170, 40, 247
-COMPLETED_2021_TOTAL = 4_126_000
+COMPLETED_2021_TOTAL = 6_318_000
 # Started by 2021-04-20: 380 of the 402 continuing projects resumed and 102 new starts, 482 of
 # 612 (78.8 %). By 2022-04-20: 323 of 325 continuing and 407 of 412 new, 730 of 737 (99.1 %).
 RESUMED_BY_2021_AS_OF, STARTED_BY_2021_AS_OF = 380, 102
@@ -79,7 +80,7 @@ CONTINUING_RESUMED, NEW_STARTED = 323, 407
 BY_FEBRUARY = (276, 180)
 ON_THE_DAY = (20, 120)
 ON_FIVE_YEAR_LIST = (150, 60)  # of the 2022 list and of the 2023 projects
-COMPLETED_BY_MARCH = {2021: 205_000, 2022: 1_186_000}  # reports January–March
+COMPLETED_BY_MARCH = {2021: 722_000, 2022: 1_186_000}  # reports January–March
 COMPLETING_2022 = 60
 
 COUNTIES = {  # name: (weight, towns, rivers, scenic spot)
@@ -144,7 +145,7 @@ SECTORS: dict[str, tuple[str, str, str, bool, list[str], list[str]]] = {
     "文化旅游": ("social", "enterprise", "定西市文体广电和旅游局", False, ["文旅", "旅游开发"], [
         "{county}{scenic}景区提升改造项目", "{county}{place}乡村旅游示范点建设项目", "{co}文旅康养综合体项目"]),
     "社会民生": ("social", "government", "定西市卫生健康委员会", True, [], [
-        "{county}人民医院综合楼建设项目", "{county}中医医院迁建项目", "{county}第{n}中学建设项目",
+        "{county}人民医院综合楼建设项目", "{county}中医医院迁建项目", "{county}第{k}中学建设项目",
         "{county}职业教育中心建设项目", "{county}{place}养老服务中心建设项目", "{county}{place}中心幼儿园建设项目"]),
     "城市建设": ("urban", "government", "定西市住房和城乡建设局", True, [], [
         "{county}{place}老旧小区改造工程", "{county}城区集中供热改造工程", "{county}污水处理厂提标改造工程",
@@ -156,7 +157,8 @@ SECTORS: dict[str, tuple[str, str, str, bool, list[str], list[str]]] = {
         "{county}{place}高标准农田建设项目", "{county}{place}乡村振兴示范村建设项目", "{county}{place}农村人居环境整治项目"]),
 }
 INFRASTRUCTURE = ["交通运输", "水利", "新能源", "产业园区", "城市建设", "生态环保"]  # the "十四五" list's sectors
-MAJOR = {  # the larger projects' templates, beside their sector's own
+BIG = 100_000  # 万元: a project above it takes a name of ``MAJOR``
+MAJOR = {  # the names of projects above ``BIG``
     "交通运输": ["{county}至{county2}高速公路项目", "定西至{county}城际快速通道项目", "{county}{place}至{county2}二级公路项目",
              "{county}{place}铁路物流基地项目", "G{road}线{county}{place}至{place2}段改扩建工程"],
     "水利": ["{county}{river}{place}水库工程", "{county}{river}{place}段防洪治理工程", "{county}{place}{river}引水工程",
@@ -169,6 +171,9 @@ MAJOR = {  # the larger projects' templates, beside their sector's own
     "生态环保": ["{county}{river}流域山水林田湖草沙一体化保护修复工程", "{county}{place}矿山生态修复工程",
              "{county}{place}小流域综合治理工程"],
 }
+# 万元 per unit of the capacity a name gives after "{n}", so that a name fits its amount.
+UNIT_COST = {"万千瓦": 5_000, "兆瓦光伏": 400, "兆瓦储能": 1_500, "万吨": 10_000, "万头": 20_000, "万只": 3_000}
+ROUND_SIZES = [1, 2, 3, 5, 8, 10, 15, 20, 30, 50, 80, 100, 150, 200, 300, 500, 800, 1000]
 CO_WORDS = ["陇原", "祁连", "鸿泰", "金穗", "岐黄", "扶正", "华岳", "瑞丰", "绿洲", "恒盛", "天和", "凯源", "宏达",
             "陇中", "丰源", "兴陇"]
 
@@ -246,9 +251,9 @@ class DingxiDemo:
         rng = self.rng
         count, total, _annual = PLAN
         bond_sectors = [s for s, spec in SECTORS.items() if spec[3]]
-        drafts = [self.invent("plan", rng.choice(bond_sectors), t, big=t > 150_000)
+        drafts = [self.invent("plan", rng.choice(bond_sectors), t, big=t > BIG)
                   for t in split_exact(BONDS[1], BONDS[0], rng, minimum=1_000, sigma=1.0)]
-        drafts += [self.invent("plan", rng.choice(list(SECTORS)), t, big=t > 300_000)
+        drafts += [self.invent("plan", rng.choice(list(SECTORS)), t, big=t > BIG)
                    for t in split_exact(total - BONDS[1], count - BONDS[0], rng, minimum=600, sigma=1.2)]
         for i, d in enumerate(drafts):
             d.lists.append("plan")
@@ -267,7 +272,7 @@ class DingxiDemo:
 
     def completed_drafts(self) -> list[Draft]:
         """Projects of the 2021 plan completed that year (竣工), not on the 2022 list."""
-        return [self.invent("completed_2021", self.rng.choice(list(SECTORS)), t, big=False)
+        return [self.invent("completed_2021", self.rng.choice(list(SECTORS)), t, big=t > BIG)
                 for t in split_exact(COMPLETED_2021_TOTAL, COMPLETED_2021, self.rng, minimum=600, sigma=0.9)]
 
     def library_drafts(self, plan: list[Draft]) -> list[Draft]:
@@ -275,7 +280,7 @@ class DingxiDemo:
         the largest infrastructure projects of the 2022 list and of the 2023 projects are on
         the "十四五" list, and its own projects hold what its total leaves."""
         rng = self.rng
-        next_year = [self.invent("library", rng.choice(list(SECTORS)), t, big=t > 100_000)
+        next_year = [self.invent("library", rng.choice(list(SECTORS)), t, big=t > BIG)
                      for t in split_exact(NEXT_YEAR[1], NEXT_YEAR[0], rng, minimum=1_000, sigma=1.0)]
         for d in next_year:
             d.lists.append("next_year")
@@ -283,7 +288,7 @@ class DingxiDemo:
                    + self.largest_infrastructure(next_year, ON_FIVE_YEAR_LIST[1]))
         own = FIVE_YEAR[0] - len(on_list)
         rest = FIVE_YEAR[1] - sum(d.total for d in on_list)
-        five_year = [self.invent("library", rng.choice(INFRASTRUCTURE), t, big=True)
+        five_year = [self.invent("library", rng.choice(INFRASTRUCTURE), t, big=t > BIG)
                      for t in split_exact(rest, own, rng, minimum=20_000, sigma=1.1)]
         for d in on_list + five_year:
             d.lists.append("five_year")
@@ -304,15 +309,16 @@ class DingxiDemo:
         rng = self.rng
         _type, _nature, _dept, _bond, kinds, templates = SECTORS[sector]
         if big and sector in MAJOR:
-            templates = MAJOR[sector] + templates
+            templates = MAJOR[sector]
         _weight, towns, rivers, scenic = COUNTIES[county]
         for attempt in range(60):
             place, place2 = rng.sample(towns, 2)
-            name = rng.choice(templates).format(
+            template = rng.choice(templates)
+            name = template.format(
                 county=county, county2=rng.choice([c for c in COUNTIES if c != county]), place=place,
                 place2=place2, river=rng.choice(rivers), scenic=scenic, co=self.company(county, kinds),
                 road=rng.choice([212, 310, 316, 247]),
-                n=rng.choice([2, 3, 5, 10]) * (10 if total > 100_000 else 1),
+                n=capacity(template, total), k=rng.randint(2, 9),
             )
             if attempt > 10:  # 二期 … 九期 of a name taken
                 name = re.sub(r"(项目|工程)$", f"（{'二三四五六七八九'[attempt % 8]}期）\\1", name)
@@ -337,7 +343,7 @@ class DingxiDemo:
             t = d.total
             if d.group == "continuing":
                 d.prior[2021] = int(t * rng.uniform(0.15, 0.45))
-                d.annual[2021] = min(t - d.prior[2021], int(t * rng.uniform(0.15, 0.3)))
+                d.annual[2021] = min(t - d.prior[2021], int(t * rng.uniform(0.2, 0.35)))
                 d.prior[2022] = d.prior[2021] + int(d.annual[2021] * rng.uniform(0.8, 1.0))
             elif d.group == "started_2021":
                 d.prior[2021] = 0
@@ -367,7 +373,7 @@ class DingxiDemo:
         resumed_early = set(map(id, rng.sample(continuing_2021, RESUMED_BY_2021_AS_OF)))
         for d in continuing_2021:
             d.actual_start = date(rng.choice([2018, 2019, 2020]), rng.randint(3, 9), rng.randint(1, 28))
-            d.started_on[2021] = (day_between(rng, date(2021, 3, 10), as_of_2021) if id(d) in resumed_early
+            d.started_on[2021] = (day_between(rng, date(2021, 3, 1), as_of_2021) if id(d) in resumed_early
                                   else day_between(rng, date(2021, 4, 21), date(2021, 5, 31)))
             d.nature[2021] = Nature.COMPLETING if d.group == "completed_2021" else Nature.CONTINUING
         started_2021 = [d for d in plan if d.group == "started_2021"]
@@ -392,7 +398,8 @@ class DingxiDemo:
     def starts_2022(self, members: list[Draft], nature: str, started: int, by_february: int,
                     on_the_day: int) -> None:
         """``started`` of ``members`` start by 2022-04-20: ``by_february`` of them by the end of
-        February, ``on_the_day`` at the second concentrated event; the others in May."""
+        February, ``on_the_day`` at the second concentrated event; the others later (continuing
+        projects in May, new ones by September)."""
         members = members[:]
         self.rng.shuffle(members)
         for i, d in enumerate(members):
@@ -404,7 +411,8 @@ class DingxiDemo:
                 on = AS_OF
                 d.lists.append("second_batch")
             else:
-                on = day_between(self.rng, AS_OF + timedelta(days=1), date(2022, 5, 31))
+                last = date(2022, 5, 31) if nature == Nature.CONTINUING else date(2022, 9, 30)
+                on = day_between(self.rng, AS_OF + timedelta(days=1), last)
             d.started_on[2022] = on
             d.nature[2022] = nature
             if d.actual_start is None:
@@ -522,11 +530,12 @@ class DingxiDemo:
             for year in d.annual:
                 started_on = d.started_on.get(year)
                 nature = d.nature[year]
+                # 开工建设一批: what is being built, or starts by the list's date (2021's: that year)
+                begun = started_on is not None and (year < YEAR or started_on <= AS_OF)
                 plan = AnnualPlan(
                     project=project, year=year, nature=nature, planned_investment=Decimal(d.annual[year]),
                     prior_completed=Decimal(d.prior[year]),
-                    batch=(Batch.CONSTRUCTION if under_construction(nature, started_on is not None)
-                           else Batch.PREPARATION),
+                    batch=Batch.CONSTRUCTION if under_construction(nature, begun) else Batch.PREPARATION,
                     started=started_on is not None, started_on=started_on,
                     planned_start_month=(started_on.month if started_on else 6) if nature == Nature.NEW else 3,
                 )
@@ -575,3 +584,13 @@ class DingxiDemo:
 
 CLERKS = {"anding": "安定区", "tongwei": "通渭县", "longxi": "陇西县", "weiyuan": "渭源县", "lintao": "临洮县",
           "zhangxian": "漳县", "minxian": "岷县"}
+
+
+def capacity(template: str, total: int) -> int:
+    """The round capacity a project of ``total`` 万元 has, for a name ``template`` giving one
+    after "{n}" (e.g. "{n}万千瓦风电"); 0 when it gives none."""
+    if "{n}" not in template:
+        return 0
+    after = template.split("{n}", 1)[1]
+    cost = next(c for unit, c in UNIT_COST.items() if after.startswith(unit))
+    return min(ROUND_SIZES, key=lambda size: abs(math.log(size * cost / total)))
