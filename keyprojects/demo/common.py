@@ -80,7 +80,7 @@ def _password_hash() -> str:
     return make_password(DEMO_PASSWORD)
 
 
-def demo_user(username: str, display_name: str, role: str, at: Unit) -> User:
+def demo_user(username: str, display_name: str, role: str, at: Unit | None) -> User:
     user = User.objects.filter(username=username).first() or User(username=username)
     user.display_name, user.role, user.unit = display_name, role, at
     user.password = _password_hash()
