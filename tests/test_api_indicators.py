@@ -41,3 +41,12 @@ def test_indicators_are_scoped_to_the_token(demo):
     assert clerk.get("/api/indicators/", {"year": "x", "as_of": "2022-13-01", "by": "colour"}).status_code == 400
 
 
+
+
+def test_indicators_carry_each_rates_change_on_the_same_day_a_year_before(demo):
+    body = api(User.objects.get(username="dingxi")).get(
+        "/api/indicators/", {"year": 2022, "as_of": "2022-04-20", "by": "batch"}).json()
+    assert body["region"] == "定西市" and body["rates"]["start_or_resume_rate"] == "99.1"
+    assert body["year_on_year"]["start_or_resume_rate"] == "20.3"
+    huludao = api(User.objects.get(username="admin")).get("/api/indicators/", {"year": 2022}).json()
+    assert set(huludao["year_on_year"].values()) == {None}  # no 2021 plan in Huludao

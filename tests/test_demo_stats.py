@@ -99,6 +99,58 @@ def test_stats_reproduces_the_qianan_article(demo, capsys):
     assert 0 < int(earlier["completed_investment"]) < 1572000
 
 
+def test_stats_reproduces_the_dingxi_article(demo, capsys):
+    """定西日报 2022-04-24: 737 projects, 2611.6 亿元, 766.7 亿元 planned; on 2022-04-20 开复工率
+    99 %, 20 points above the same day of 2021."""
+    call_command("stats", region="定西市", year=2022, as_of="2022-04-20", json=True)
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["plan"] == {"count": 737, "total_investment": "26116000", "annual_plan": "7667000"}
+    assert payload["started_or_resumed"]["count"] == 730
+    rate, change = Decimal(payload["rates"]["start_or_resume_rate"]), payload["year_on_year"]["start_or_resume_rate"]
+    assert (rate, round(rate)) == (Decimal("99.1"), 99)
+    assert (change, round(Decimal(change))) == ("20.3", 20)
+    call_command("stats", region="定西市", year=2021, as_of="2021-04-20", json=True)
+    last_year = json.loads(capsys.readouterr().out)
+    assert (last_year["plan"]["count"], last_year["started_or_resumed"]["count"]) == (612, 482)
+    assert last_year["rates"]["start_or_resume_rate"] == "78.8"
+    for key, value in payload["year_on_year"].items():  # each rate's change, in points
+        assert Decimal(value) == Decimal(payload["rates"][key]) - Decimal(last_year["rates"][key]), key
+    assert 0 < Decimal(payload["rates"]["completion_rate"]) < Decimal(payload["rates"]["time_progress"])
+
+
+def test_the_dingxi_lists_of_the_library_hold_the_published_counts_and_totals(demo):
+    from keyprojects.accounts.models import User
+    from keyprojects.projects.models import ProjectList
+
+    dingxi = User.objects.get(username="dingxi")
+    published = {  # (name, year): (projects, total investment 万元)
+        ("投资项目清单", 2022): (737, 26116000),
+        ("地方政府专项债券项目", 2022): (257, 5680000),
+        ("“十四五”重大带动性基础设施项目清单", None): (561, 69860000),
+        ("初步谋划项目", 2023): (163, 10170000),
+    }
+    found = {}
+    for key in published:
+        listing = figures.project_list(dingxi, {"list": ProjectList.objects.get(name=key[0], year=key[1]).pk},
+                                       latest_year=False)
+        found[key] = (listing.totals["count"], listing.totals["total_investment"])
+    assert found == published
+    packaged = figures.project_list(dingxi, {"packaged": "yes"}, latest_year=False).projects
+    assert {stage: packaged.filter(stage=stage).count() for stage in (Stage.CONSTRUCTION, Stage.PREPARATION)} == {
+        Stage.CONSTRUCTION: 49, Stage.PREPARATION: 26}
+
+
+def test_the_dingxi_plans_share_their_projects_from_one_year_to_the_next(demo):
+    city = Region.objects.get(name="定西市")
+    plans = {year: dict(plans_in(year, city).values_list("project_id", "nature")) for year in (2021, 2022)}
+    continuing = {pid for pid, nature in plans[2022].items() if nature != Nature.NEW}
+    assert continuing <= set(plans[2021])  # 2022's continuing projects were in 2021's plan
+    left = set(plans[2021]) - set(plans[2022])  # completed in 2021
+    from keyprojects.projects.models import Project
+
+    assert set(Project.objects.filter(pk__in=left).values_list("stage", flat=True)) == {Stage.COMPLETED}
+
+
 def test_demo_is_safe_to_load_twice_and_audited(demo):
     from keyprojects.projects.models import Project
     from keyprojects.reporting.models import ProgressReport
@@ -167,6 +219,8 @@ def from_reports(region: Region, year: int, as_of: date) -> tuple[Decimal, dict[
 @pytest.mark.parametrize(("name", "year", "dates"), [
     ("迁安市", 2022, ["2022-03-31", "2022-06-08", "2022-07-07", "2022-07-15", "2022-12-31", "2023-06-01"]),
     ("葫芦岛市", 2022, ["2022-02-15", "2022-06-05", "2022-09-30"]),
+    ("定西市", 2022, ["2022-03-07", "2022-04-20", "2022-12-31"]),
+    ("定西市", 2021, ["2021-02-28", "2021-04-20"]),
 ])
 def test_demo_figures_from_the_roll_up_equal_the_reports(demo, name, year, dates):
     region = Region.objects.get(name=name)
@@ -227,12 +281,31 @@ def test_demo_stage_changes_of_each_project_run_forward_in_time(demo):
 
 def test_load_demo_prints_the_dashboards_that_show_the_articles_figures(demo, client, capsys):
     """The dashboard opens on today's figures (a past year's at its end); the demo says which
-    addresses show the articles' own: 开复工率 65.8% in Huludao, 投资完成率 58.7% in Qian'an."""
+    addresses show the articles' own: 开复工率 65.8% in Huludao, 投资完成率 58.7% in Qian'an,
+    开复工率 99.1% in Dingxi."""
     call_command("load_demo")
     out = capsys.readouterr().out
     shown = {}
-    for login, rate in (("admin", "65.8%"), ("qianan", "58.7%")):
+    for login, rate in (("admin", "65.8%"), ("qianan", "58.7%"), ("dingxi", "99.1%")):
         address = re.search(rf"(/dashboard/\?as_of=[\d-]+)（{login}）", out).group(1)
         client.login(username=login, password="demo12345")
         shown[login] = rate in client.get(address).content.decode()
-    assert shown == {"admin": True, "qianan": True}
+    assert shown == {"admin": True, "qianan": True, "dingxi": True}
+
+
+def test_dingxi_dashboard_shows_the_start_rate_twenty_points_above_last_year(demo, client):
+    client.login(username="dingxi", password="demo12345")
+    page = client.get(reverse("dashboard"), {"as_of": "2022-04-20"}).content.decode()
+    assert "99.1%" in page and "同比 20.3 个百分点" in page
+
+
+def test_dingxi_logins_see_their_city_and_their_county(demo):
+    from keyprojects.accounts.models import User
+    from keyprojects.projects.models import Project
+
+    dingxi, anding = User.objects.get(username="dingxi"), User.objects.get(username="anding")
+    assert (dingxi.role, str(dingxi.unit)) == ("city_admin", "定西市发展和改革委员会")
+    city, county = Region.objects.get(name="定西市"), Region.objects.get(name="安定区")
+    assert set(Project.objects.visible_to(dingxi)) == set(Project.objects.filter(region__path__startswith=city.path))
+    mine = Project.objects.visible_to(anding)
+    assert mine.exists() and not mine.exclude(region__path__startswith=county.path).exists()

@@ -190,3 +190,27 @@ def test_every_aggregate_whose_rows_are_added_up_is_a_plain_count_or_sum():
             expression, default = expression.get_source_expressions()
             assert isinstance(default, Value), name
         assert type(expression) in (Count, Sum) and not expression.distinct, f"{name} is not additive"
+
+
+def test_stats_json_gives_each_rates_change_in_points_on_the_same_day_a_year_before(cast, capsys):
+    def plan(name, year, total, started_on=None):
+        project = Project.objects.create(name=name, region=cast.lianshan, total_investment=Decimal(total))
+        AnnualPlan.objects.create(project=project, year=year, nature=Nature.NEW, planned_investment=Decimal("500"),
+                                  started=started_on is not None, started_on=started_on)
+
+    # 2020 on 05-31: 1 of 2 started (50.0 %); 2021: 3 of 4 (75.0 %), one started after 05-31
+    plan("旧甲", 2020, "1000", date(2020, 4, 1))
+    plan("旧乙", 2020, "1000", date(2020, 6, 1))
+    for i, started in enumerate([date(2021, 3, 1), date(2021, 4, 1), date(2021, 5, 31), None]):
+        plan(f"新{i}", 2021, "1000", started)
+    call_command("stats", region="连山区", year=2021, as_of="2021-05-31", json=True)
+    payload = json.loads(capsys.readouterr().out)
+    assert set(payload["year_on_year"]) == {"start_or_resume_rate", "new_start_rate", "continuing_resume_rate",
+                                            "completion_rate"}
+    assert payload["year_on_year"]["start_or_resume_rate"] == "25.0"  # points, with its one decimal
+    assert payload["year_on_year"]["new_start_rate"] == "25.0"
+    assert payload["year_on_year"]["continuing_resume_rate"] is None  # no continuing project either year
+    call_command("stats", region="连山区", year=2021, as_of="2021-05-31")
+    assert "开复工率：75.0%（同比 +25.0 个百分点）" in capsys.readouterr().out
+    call_command("stats", region="连山区", year=2020, as_of="2020-05-31", json=True)
+    assert set(json.loads(capsys.readouterr().out)["year_on_year"].values()) == {None}  # no 2019 plan

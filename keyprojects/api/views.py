@@ -394,7 +394,7 @@ class IndicatorQuery(serializers.Serializer):
 
 class IndicatorView(APIView):
     """The indicators of a region's plan year as of a date: the same JSON as
-    ``keyprojects stats --json``, plus breakdowns by region, sector, batch, nature, level,
+    ``keyprojects stats --json`` (with each rate's change on a year before), plus breakdowns by region, sector, batch, nature, level,
     leader and list. Only the projects the user may see are counted."""
 
     @extend_schema(parameters=[IndicatorQuery], responses=OpenApiTypes.OBJECT)
@@ -407,7 +407,8 @@ class IndicatorView(APIView):
         as_of = params.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
         found = figures.indicators(signed_in(request), year, as_of, region, tuple(params.get("by") or BREAKDOWNS))
         payload = {"region": region.name if region else None, "region_code": region.code if region else None,
-                   "year": year, "as_of": as_of.isoformat(), **to_json(found["stats"])}
+                   "year": year, "as_of": as_of.isoformat(),
+                   **to_json({**found["stats"], "year_on_year": found["year_on_year"]})}
         payload["breakdowns"] = {by: [to_json({k: v for k, v in row.items() if k != "region"}) for row in rows]
                                  for by, rows in found["breakdowns"].items()}
         return Response(payload)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.contrib.auth.hashers import make_password
+
 from keyprojects.accounts.models import Unit, User
+from keyprojects.core.bulk import save_in_bulk
 from keyprojects.regions.models import Region
 
 DEMO_PASSWORD = "demo12345"
@@ -70,10 +74,16 @@ def unit(name: str, region: Region, kind: str, **extra) -> Unit:
     return created
 
 
+@functools.cache
+def _password_hash() -> str:
+    """The demo password hashed once: a strong hasher takes a noticeable time per user."""
+    return make_password(DEMO_PASSWORD)
+
+
 def demo_user(username: str, display_name: str, role: str, at: Unit | None) -> User:
     user = User.objects.filter(username=username).first() or User(username=username)
     user.display_name, user.role, user.unit = display_name, role, at
-    user.set_password(DEMO_PASSWORD)
+    user.password = _password_hash()
     user.full_clean(exclude=["password"])
     user.save()
     return user
@@ -101,25 +111,27 @@ def write_reports(entries, periods: dict, approved_at, filer_of, reviewer) -> in
     """Approved monthly reports for demo projects.
 
     ``entries``: (project, plan, ytd by month, start date or None). Written as rows a county
-    filed and the city approved (``approved_at(month)`` is when), each saved once.
+    filed and the city approved (``approved_at(month)`` is when), in bulk with their history
+    (``core.bulk.save_in_bulk``), and the plans' roll-up rebuilt from them.
     """
+    from keyprojects.reporting import progress
     from keyprojects.reporting.models import ProgressReport
 
-    written = 0
+    reports = []
     for project, plan, path, started_on in entries:
         previous = 0
         for month, period in sorted(periods.items()):
             ytd = path[month]
             started = started_on is not None and started_on.month <= month
-            report = ProgressReport(
+            reports.append(ProgressReport(
                 project=project, period=period, completed_month=Decimal(ytd - previous),
                 completed_ytd=Decimal(ytd), completed_since_start=plan.prior_completed + ytd,
                 progress="按计划推进" if started else "办理前期手续", started=started,
                 started_on=started_on if started else None, status=ProgressReport.Status.APPROVED,
                 submitted_by=filer_of(project), submitted_at=approved_at(month) - timedelta(days=5),
                 reviewed_by=reviewer, reviewed_at=approved_at(month),
-            )
-            report.save()
+            ))
             previous = ytd
-            written += 1
-    return written
+    save_in_bulk(ProgressReport, reports)
+    progress.refresh([plan.pk for _project, plan, _path, _started_on in entries])
+    return len(reports)

@@ -560,13 +560,17 @@ def list_rows(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, A
     return list(projects.order_by().values("region_id").annotate(**LIST_SUMS))
 
 
+# The keys of ``to_json``'s input whose values are rates or changes of rates, in points.
+RATE_KEYS = ("rates", "year_on_year")
+
+
 def to_json(stats: dict[str, Any]) -> dict[str, Any]:
     """Decimals as strings (no float ever touches money): amounts without trailing zeros
-    ("26198000", "1234.56"), rates as rounded ("65.8")."""
+    ("26198000", "1234.56"), rates and their changes as rounded ("65.8", "20.0")."""
 
     def convert(value: Any, in_rates: bool = False) -> Any:
         if isinstance(value, dict):
-            return {k: convert(v, in_rates or k == "rates") for k, v in value.items()}
+            return {k: convert(v, in_rates or k in RATE_KEYS) for k, v in value.items()}
         if isinstance(value, Decimal):
             return str(value) if in_rates else format(value.normalize(), "f")
         return value

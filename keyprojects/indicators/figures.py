@@ -43,6 +43,14 @@ def year_figures(actor: Actor, year: int, as_of: date, region: Region | None = N
     return cached_within(region, _year_figures, year, as_of, region, plans)
 
 
+def year_figures_with_change(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
+    """``year_figures`` and ``year_on_year``: each rate's change in percentage points against
+    the same day a year before (同比; None where either year has no rate), by the rate's key."""
+    plans = _plans(actor, region)
+    now = cached_within(region, _year_figures, year, as_of, region, plans)
+    return {**now, "year_on_year": _rate_changes(now, year, as_of, region, plans)}
+
+
 def breakdown(actor: Actor, year: int, as_of: date, by: str, region: Region | None = None) -> list[dict[str, Any]]:
     """The year's figures by ``by`` (one of ``engine.BREAKDOWNS``), a row per group."""
     plans = _plans(actor, region)
@@ -59,14 +67,16 @@ def overview(actor: Actor, year: int, as_of: date, region: Region | None = None,
 
 def indicators(actor: Actor, year: int, as_of: date, region: Region | None = None,
                by: tuple[str, ...] = BREAKDOWNS) -> dict[str, Any]:
-    """The year's figures and the breakdowns ``by`` (by region only under a region): what the
-    API's indicator endpoint returns. The additive ones come with the totals from one query."""
+    """The year's figures, their rates' changes on a year before (``year_figures_with_change``)
+    and the breakdowns ``by`` (by region only under a region): what the API's indicator
+    endpoint returns. The additive ones come with the totals from one query."""
     plans = _plans(actor, region)
     wanted = [b for b in BREAKDOWNS if b in by and (b != "region" or region is not None)]
     now = cached_within(region, _overview, year, as_of, region, plans, tuple(b for b in OVERVIEW if b in wanted))
-    return {"stats": now["stats"], "breakdowns": {
-        b: now[b] if b in OVERVIEW else cached_within(region, _breakdown, year, as_of, b, region, plans)
-        for b in wanted}}
+    return {"stats": now["stats"], "year_on_year": _rate_changes(now["stats"], year, as_of, region, plans),
+            "breakdowns": {
+                b: now[b] if b in OVERVIEW else cached_within(region, _breakdown, year, as_of, b, region, plans)
+                for b in wanted}}
 
 
 def dashboard(actor: Actor, year: int, as_of: date, region: Region | None) -> dict[str, Any]:
@@ -76,7 +86,7 @@ def dashboard(actor: Actor, year: int, as_of: date, region: Region | None) -> di
     plans = _plans(actor, region)
     by_region = region is not None and region.level != Region.Level.ZONE
     now = cached_within(region, _overview, year, as_of, region, plans, OVERVIEW if by_region else ("sector", "batch"))
-    last_year = cached_within(region, _year_figures, year - 1, engine.same_day_last_year(as_of), region, plans)
+    last_year = _last_year(year, as_of, region, plans)
     return {**now, "region": engine.rank(now["region"]) if by_region else [],
             "leader": cached_within(region, _breakdown, year, as_of, "leader", region, plans),
             "last_year": last_year, "year_on_year": engine.year_on_year(now["stats"], last_year)}
@@ -94,6 +104,20 @@ def _plans(actor: Actor, region: Region | None) -> QuerySet | None:
     if region is not None:
         require_view_region(actor, region)
     return None if sees_all_of(actor, region) else AnnualPlan.objects.visible_to(actor)
+
+
+def _last_year(year: int, as_of: date, region: Region | None, plans: QuerySet | None) -> dict[str, Any]:
+    """The figures of the year before on the same day (同比's base)."""
+    return cached_within(region, _year_figures, year - 1, engine.same_day_last_year(as_of), region, plans)
+
+
+def _rate_changes(stats: dict[str, Any], year: int, as_of: date, region: Region | None,
+                  plans: QuerySet | None) -> dict[str, Any]:
+    """Each rate of the plan (``engine.RATES``) in ``stats`` (the year's figures) less the same
+    rate a year before, by key. (时间进度 is the calendar's, the same on the same day; the gap
+    to it changes as the completion rate does.)"""
+    changes = engine.year_on_year(stats, _last_year(year, as_of, region, plans))["rates"]
+    return {key: changes[key] for key in engine.RATES}
 
 
 def _year_figures(year: int, as_of: date, region: Region | None, plans: QuerySet | None) -> dict[str, Any]:

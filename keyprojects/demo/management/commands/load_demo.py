@@ -1,4 +1,4 @@
-"""keyprojects load_demo: Huludao and Qian'an, 2022 — plans and monthly reports."""
+"""keyprojects load_demo: Huludao, Qian'an and Dingxi, 2022 — plans and monthly reports."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.db import transaction
 
 from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
-from keyprojects.demo import huludao, qianan
+from keyprojects.demo import dingxi, huludao, qianan
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -17,12 +17,13 @@ from keyprojects.reporting import progress
 
 
 class Command(AuditedCommand):
-    help = "导入演示数据（葫芦岛市、迁安市 2022 年重点项目及月报）/ load the demo data"
+    help = "导入演示数据（葫芦岛市、迁安市、定西市 2022 年重点项目及月报）/ load the demo data"
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
-        call_command("load_regions", province=["辽宁省", "河北省"], verbosity=options["verbosity"])
-        for city_name, demo in (("葫芦岛市", huludao.HuludaoDemo), ("迁安市", qianan.QiananDemo)):
+        call_command("load_regions", province=["辽宁省", "河北省", "甘肃省"], verbosity=options["verbosity"])
+        for city_name, demo in (("葫芦岛市", huludao.HuludaoDemo), ("迁安市", qianan.QiananDemo),
+                                ("定西市", dingxi.DingxiDemo)):
             city = Region.objects.find(city_name)
             if Project.objects.filter(region__path__startswith=city.path).exists():
                 self.stdout.write(f"{city_name}：演示数据已存在，跳过。")
@@ -35,7 +36,8 @@ class Command(AuditedCommand):
 
     def print_logins(self) -> None:
         names = ["admin", "lianshan", "suizhong", "fgw", "leader", "owner", "viewer",
-                 "longgang", "nanpiao", "xingcheng", "jianchang", "qianan", "qianan_clerk"]
+                 "longgang", "nanpiao", "xingcheng", "jianchang", "qianan", "qianan_clerk", "dingxi",
+                 *dingxi.CLERKS]
         users = {u.username: u for u in User.objects.filter(username__in=names).select_related("unit")}
         self.stdout.write(f"\n演示账号 / demo logins（密码 / password: {DEMO_PASSWORD}）")
         for name in names:
@@ -46,4 +48,5 @@ class Command(AuditedCommand):
         # The dashboard shows today's figures, or a past year's at its end: the articles' are earlier.
         self.stdout.write("与报道口径一致的统计日期 / the articles' dates:"
                           f" 葫芦岛市 /dashboard/?as_of={huludao.AS_OF.isoformat()}（admin），"
-                          f"迁安市 /dashboard/?as_of={qianan.AS_OF.isoformat()}（qianan）\n")
+                          f"迁安市 /dashboard/?as_of={qianan.AS_OF.isoformat()}（qianan），"
+                          f"定西市 /dashboard/?as_of={dingxi.AS_OF.isoformat()}（dingxi）\n")

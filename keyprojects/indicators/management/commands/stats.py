@@ -1,4 +1,5 @@
-"""keyprojects stats --region 葫芦岛市 --year 2022 --as-of 2022-06-05 [--json]"""
+"""keyprojects stats --region 葫芦岛市 --year 2022 --as-of 2022-06-05 [--json]: the year's
+figures, and each rate's change on the same day a year before (同比, in percentage points)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class Command(BaseCommand):
             as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else timezone.localdate()
         except ValueError as exc:
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
-        stats = figures.year_figures(SYSTEM, options["year"], as_of, region)
+        stats = figures.year_figures_with_change(SYSTEM, options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
                        "as_of": as_of.isoformat(), **to_json(stats)}
@@ -50,4 +51,7 @@ class Command(BaseCommand):
         for key, value in stats["rates"].items():
             unit = "个百分点" if key == "progress_gap" else "%"
             shown = f"{value}{unit}" if value is not None else "—"
+            change = stats["year_on_year"].get(key)
+            if change is not None:
+                shown += f"（同比 {change:+} 个百分点）"
             self.stdout.write(f"{INDICATORS[key].name_zh}：{shown}    口径：{INDICATORS[key].definition_zh}")
