@@ -200,7 +200,8 @@ def test_a_dingtalk_robot_gets_its_markdown_message_on_a_signed_url(cast, robot,
     notified(django_capture_on_commit_callbacks, EVENT, [], SUBJECT, BODY, "/projects/1/", units=[cast.lianshan_fgj])
     [(path, query, body)] = robot.received
     assert body == {"msgtype": "markdown", "markdown": {"title": SUBJECT, "text": (
-        f"**{SUBJECT}**\n\n{BODY}\n\n[查看详情](https://xm.example.gov.cn/projects/1/)\n\n—— 重点项目管理平台")}}
+        f"**{SUBJECT}**\n\n责任单位：连山区发展和改革局  \n  办理时限：2022-07-15\n\n"
+        "[查看详情](https://xm.example.gov.cn/projects/1/)\n\n—— 重点项目管理平台")}}
     assert path == "/robot/send" and query["access_token"] == ["abc123"]
     # 钉钉's check: Base64(HMAC-SHA256(key=secret, "timestamp\nsecret")), within an hour of its clock
     timestamp = query["timestamp"][0]
@@ -212,9 +213,11 @@ def test_a_dingtalk_robot_gets_its_markdown_message_on_a_signed_url(cast, robot,
 
 def test_a_dingtalk_robot_without_a_secret_gets_the_url_as_configured(cast, robot, django_capture_on_commit_callbacks):
     channel(cast, "dingtalk", webhook_url=robot.url("/robot/send?access_token=abc123"))
-    notified(django_capture_on_commit_callbacks, EVENT, [], SUBJECT, units=[cast.lianshan_fgj])
-    [(_path, query, _body)] = robot.received
+    notified(django_capture_on_commit_callbacks, EVENT, [], SUBJECT, "", "/projects/1/", units=[cast.lianshan_fgj])
+    [(_path, query, body)] = robot.received
     assert query == {"access_token": ["abc123"]}
+    # without KEYPROJECTS_SITE_URL a page's path is no link a group chat can follow: left out
+    assert body["markdown"]["text"] == f"**{SUBJECT}**\n\n—— 重点项目管理平台"
 
 
 def test_a_failing_robot_is_retried_with_a_growing_wait_then_given_up_and_the_workflow_goes_on(

@@ -53,10 +53,12 @@ class Undeliverable(DeliveryFailed):
 
 
 def absolute(url: str) -> str:
-    """A link that works outside the site: ``KEYPROJECTS_SITE_URL`` before a path (a path alone
-    when the setting is empty)."""
+    """A link that works outside the site: ``KEYPROJECTS_SITE_URL`` before a path; "" for a path
+    when the setting is empty (a group chat or a mail reader cannot follow a bare path)."""
+    if url.startswith(("http://", "https://")):
+        return url
     site = settings.KEYPROJECTS_SITE_URL
-    return urljoin(site.rstrip("/") + "/", url.lstrip("/")) if site and url.startswith("/") else url
+    return urljoin(site.rstrip("/") + "/", url.lstrip("/")) if site and url.startswith("/") else ""
 
 
 def clipped(text: str, limit: int) -> str:
@@ -97,14 +99,15 @@ class WebhookChannel(BaseChannel):
         raise NotImplementedError
 
     @staticmethod
-    def markdown(delivery: Delivery) -> str:
-        """Subject in bold, the body, a link to the page, and the product's name (a robot with
-        the 关键词 safety setting needs a word it knows: “重点项目” is in every message)."""
+    def markdown(delivery: Delivery, line_break: str = "\n") -> str:
+        """Subject in bold, the body (its lines broken by ``line_break``), a link to the page,
+        and the product's name (a robot with the 关键词 safety setting needs a word it knows:
+        “重点项目” is in every message)."""
         lines = [f"**{delivery.subject}**"]
         if delivery.body:
-            lines.append(delivery.body)
-        if delivery.url:
-            lines.append(f"[{_('查看详情')}]({absolute(delivery.url)})")
+            lines.append(line_break.join(delivery.body.splitlines()))
+        if link := absolute(delivery.url):
+            lines.append(f"[{_('查看详情')}]({link})")
         lines.append(f"—— {settings.PRODUCT_NAME}")
         return "\n\n".join(lines)
 
@@ -116,8 +119,9 @@ class WeComChannel(WebhookChannel):
 
 class DingTalkChannel(WebhookChannel):
     def payload(self, delivery: Delivery) -> dict[str, Any]:
-        return {"msgtype": "markdown", "markdown": {
-            "title": delivery.subject, "text": clipped(self.markdown(delivery), DINGTALK_LIMIT)}}
+        # (钉钉's markdown breaks a line only at a newline with two spaces each side)
+        text = self.markdown(delivery, line_break="  \n  ")
+        return {"msgtype": "markdown", "markdown": {"title": delivery.subject, "text": clipped(text, DINGTALK_LIMIT)}}
 
     def url(self, channel: Channel) -> str:
         if not channel.secret:

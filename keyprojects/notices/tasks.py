@@ -11,7 +11,6 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +24,7 @@ from .models import Delivery, Message
 
 logger = logging.getLogger(__name__)
 
-RETRIED_AT_ONCE = 200  # deliveries a run of retry_deliveries sends at most; the next run goes on
+RETRIED_AT_ONCE = 100  # deliveries a run of retry_deliveries sends at most; the next run goes on
 DIGEST_LISTS = 30  # messages a digest lists by name; the rest are counted
 
 
@@ -103,9 +102,11 @@ def digest_text(name: str, messages: list[Message]) -> str:
     for number, message in enumerate(messages[:DIGEST_LISTS], start=1):
         when = timezone.localtime(message.created_at)
         lines.append(f"{number}. {message.subject}（{when:%m-%d %H:%M}）")
-        lines.append(f"   {absolute(reverse('notices:message', args=[message.pk]))}")
+        if link := absolute(reverse("notices:message", args=[message.pk])):
+            lines.append(f"   {link}")
     if len(messages) > DIGEST_LISTS:
         lines.append(_("……另有 %(n)d 条") % {"n": len(messages) - DIGEST_LISTS})
-    lines += ["", _("全部消息：%(url)s") % {"url": absolute(reverse("notices:list"))},
-              _("本邮件由%(product)s每天发送一次，只列出未读消息。") % {"product": settings.PRODUCT_NAME}]
+    if link := absolute(reverse("notices:list")):
+        lines += ["", _("全部消息：%(url)s") % {"url": link}]
+    lines += ["", _("本邮件每天发送一次，只列出过去一天的未读消息。")]
     return "\n".join(lines)
