@@ -60,10 +60,10 @@ def notify(event: str, recipients: Iterable[User], subject: str, body: str = "",
     unit_ids = {unit.pk for unit in units}
     if unit_ids:
         channels = Channel.objects.filter(unit__in=unit_ids, active=True)
-        had = set(Delivery.objects.filter(event=event, channel__in=channels).values_list("channel_id", flat=True))
+        reached = set(Delivery.objects.filter(event=event, channel__in=channels).values_list("channel_id", flat=True))
         deliveries = []
         for channel in channels:
-            delivery = None if channel.pk in had else Delivery.objects.create_once(
+            delivery = None if channel.pk in reached else Delivery.objects.create_once(
                 event=event, channel=channel, subject=subject, body=body, url=url, created_at=now,
                 next_try_at=now)
             if delivery is not None:
