@@ -32,13 +32,16 @@ demo: migrate
 run: install
 	$(BIN)/keyprojects runserver $(HOST)
 
+# mypy checks the demo and bench apps too: they are installed only with KEYPROJECTS_DEMO=1.
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/keyprojects makemigrations --check --dry-run
+	KEYPROJECTS_DEMO=1 $(BIN)/mypy
+	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects makemigrations --check --dry-run
 
 # pytest exits 5 when it collected no test: that is a failure here, never a pass.
 test: install
 	$(BIN)/ruff check .
+	KEYPROJECTS_DEMO=1 $(BIN)/mypy
 	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects makemigrations --check --dry-run
 	KEYPROJECTS_DEMO=1 $(BIN)/pytest -n 2 -p no:cacheprovider; rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc

@@ -113,7 +113,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "keyprojects.sqlite3",
+            "NAME": str(VAR_DIR / "keyprojects.sqlite3"),
             # IMMEDIATE: a transaction takes the write lock when it begins, so two edits of
             # the same project serialise and the version check in services sees the winner.
             # WAL: readers (a page polling an import's progress) go on while a write transaction runs.

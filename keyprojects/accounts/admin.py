@@ -21,7 +21,7 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
     search_fields = ["username", "display_name", "unit__name"]
     autocomplete_fields = ["unit"]
     fieldsets = [
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("单位与角色"), {"fields": ["display_name", "unit", "role", "phone"]}),
     ]
 

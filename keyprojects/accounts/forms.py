@@ -6,8 +6,8 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.forms import StyledForm, StyledFormMixin
-from keyprojects.core.permissions import regions_for, restrict
+from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of
+from keyprojects.core.permissions import Viewer, regions_for, restrict
 
 from .models import Leader, Unit, User
 
@@ -17,9 +17,9 @@ class UnitForm(StyledFormMixin, forms.ModelForm):
         model = Unit
         fields = ["name", "region", "kind", "credit_code", "contact_person", "contact_phone"]
 
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions_for(actor, "edit")
+        field_of(self, "region", forms.ModelChoiceField).queryset = regions_for(actor, "edit")
 
 
 class UserForm(StyledFormMixin, forms.ModelForm):
@@ -32,9 +32,10 @@ class UserForm(StyledFormMixin, forms.ModelForm):
         model = User
         fields = ["username", "display_name", "unit", "role", "phone", "email", "is_active"]
 
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = restrict(Unit.objects.select_related("region"), actor, "edit")
+        units = field_of(self, "unit", forms.ModelChoiceField)
+        units.queryset = restrict(Unit.objects.select_related("region"), actor, "edit")
         self.fields["unit"].required = True
 
     def clean_password(self) -> str:
@@ -51,10 +52,11 @@ class LeaderForm(StyledFormMixin, forms.ModelForm):
         model = Leader
         fields = ["name", "title", "region", "user", "order"]
 
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions_for(actor, "edit")
-        self.fields["user"].queryset = restrict(User.objects.filter(role=User.Role.LEADER), actor, "edit")
+        field_of(self, "region", forms.ModelChoiceField).queryset = regions_for(actor, "edit")
+        users = field_of(self, "user", forms.ModelChoiceField)
+        users.queryset = restrict(User.objects.filter(role=User.Role.LEADER), actor, "edit")
 
 
 class TokenForm(StyledForm):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +61,6 @@ class User(AbstractUser):
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.VIEWER)
     phone = models.CharField(_("电话"), max_length=32, blank=True)
 
-    objects = UserManager()
     # Passwords are not history: keep the hash out of the audit trail.
     history = audited(excluded_fields=["password", "last_login"])
 
@@ -81,7 +80,8 @@ class User(AbstractUser):
 
     @property
     def region(self) -> Region | None:
-        return self.unit.region if self.unit_id else None
+        unit = self.unit if self.unit_id else None  # (no query for a user without a unit)
+        return unit.region if unit is not None else None
 
 
 class Leader(Label, models.Model):
@@ -123,6 +123,7 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
     history = audited(excluded_fields=["digest", "last_used_at"])
+    skip_history_when_saving: bool  # set before a save that simple-history should not record
 
     scope_paths = {"region": "user__unit__region", "unit": "user__unit"}
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyprojects.core.audit import acting_as
-from keyprojects.core.permissions import require_admin
+from keyprojects.core.permissions import Actor, require_admin
 from keyprojects.core.validation import validate
 
 from .models import ApiToken, Leader, Unit, User
@@ -29,7 +29,7 @@ def _apply(obj: Any, data: dict[str, Any], fields: list[str]) -> None:
 
 @acting_as
 @transaction.atomic
-def save_unit(actor: User, data: dict[str, Any], unit: Unit | None = None) -> Unit:
+def save_unit(actor: Actor, data: dict[str, Any], unit: Unit | None = None) -> Unit:
     if unit is not None:
         unit = Unit.objects.select_for_update().get(pk=unit.pk)
         require_admin(actor, unit.region)
@@ -43,7 +43,7 @@ def save_unit(actor: User, data: dict[str, Any], unit: Unit | None = None) -> Un
 
 @acting_as
 @transaction.atomic
-def save_user(actor: User, data: dict[str, Any], user: User | None = None, password: str | None = None) -> User:
+def save_user(actor: Actor, data: dict[str, Any], user: User | None = None, password: str | None = None) -> User:
     if user is not None:
         user = User.objects.select_for_update().get(pk=user.pk)
         require_admin(actor, user.region)
@@ -61,7 +61,7 @@ def save_user(actor: User, data: dict[str, Any], user: User | None = None, passw
 
 @acting_as
 @transaction.atomic
-def save_leader(actor: User, data: dict[str, Any], leader: Leader | None = None) -> Leader:
+def save_leader(actor: Actor, data: dict[str, Any], leader: Leader | None = None) -> Leader:
     if leader is not None:
         leader = Leader.objects.select_for_update().get(pk=leader.pk)
         require_admin(actor, leader.region)
@@ -77,7 +77,7 @@ def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _require_token_owner(actor: User, user: User) -> None:
+def _require_token_owner(actor: Actor, user: User) -> None:
     """Users manage their own tokens; city admins those of the users they manage."""
     if getattr(actor, "pk", None) != user.pk:
         require_admin(actor, user.region)
@@ -85,7 +85,7 @@ def _require_token_owner(actor: User, user: User) -> None:
 
 @acting_as
 @transaction.atomic
-def create_token(actor: User, user: User, name: str) -> tuple[ApiToken, str]:
+def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns it with the key, which is never shown again."""
     _require_token_owner(actor, user)
     if not user.is_active:
@@ -99,7 +99,7 @@ def create_token(actor: User, user: User, name: str) -> tuple[ApiToken, str]:
 
 @acting_as
 @transaction.atomic
-def revoke_token(actor: User, token_id: int) -> ApiToken:
+def revoke_token(actor: Actor, token_id: int) -> ApiToken:
     token = ApiToken.objects.select_for_update(of=("self",)).select_related("user__unit__region").get(pk=token_id)
     _require_token_owner(actor, token.user)
     if token.revoked_at is None:

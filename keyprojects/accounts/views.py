@@ -2,27 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Model
+from django.forms import ModelForm
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.permissions import require_admin, restrict
 
 from . import services
 from .forms import LeaderForm, TokenForm, UnitForm, UserForm
 from .models import ApiToken, Leader, Unit, User
 
+
+class Kind(NamedTuple):
+    """What the people pages manage: its model, form, service and name."""
+
+    model: type[Model]
+    form: Callable[..., ModelForm]  # (data, instance=, actor=)
+    save: Callable[..., Model]  # (actor, the form's cleaned data, the instance or None, ...)
+    label: str
+
+
 KINDS = {
-    "units": (Unit, UnitForm, services.save_unit, _("单位")),
-    "users": (User, UserForm, services.save_user, _("用户")),
-    "leaders": (Leader, LeaderForm, services.save_leader, _("包抓领导")),
+    "units": Kind(Unit, UnitForm, services.save_unit, _("单位")),
+    "users": Kind(User, UserForm, services.save_user, _("用户")),
+    "leaders": Kind(Leader, LeaderForm, services.save_leader, _("包抓领导")),
 }
 
 
@@ -37,7 +50,7 @@ def _querysets(actor: User) -> dict[str, Any]:
 
 
 @login_required
-def people(request: HttpRequest, kind: str = "units") -> HttpResponse:
+def people(request: AuthenticatedRequest, kind: str = "units") -> HttpResponse:
     require_admin(request.user)
     if kind not in KINDS:
         kind = "units"
@@ -47,7 +60,7 @@ def people(request: HttpRequest, kind: str = "units") -> HttpResponse:
 
 
 @login_required
-def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+def edit(request: AuthenticatedRequest, kind: str, pk: int | None = None) -> HttpResponse:
     require_admin(request.user)
     model, form_class, save, label = KINDS[kind]
     instance = get_object_or_404(_querysets(request.user)[kind], pk=pk) if pk else None
@@ -66,7 +79,7 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
 
 
 @login_required
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthenticatedRequest) -> HttpResponse:
     """A user's own API tokens: create one (its key is shown once, on this response only)."""
     form = TokenForm(request.POST or None)
     new_key = None
@@ -85,7 +98,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def revoke_token(request: HttpRequest, pk: int) -> HttpResponse:
+def revoke_token(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     services.revoke_token(request.user, token.pk)
     messages.success(request, _("接口令牌“%(name)s”已吊销，使用它的程序将无法再访问") % {"name": token.name})

@@ -9,16 +9,26 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
-from keyprojects.accounts.models import ApiToken
+from keyprojects.accounts.models import ApiToken, User
 from keyprojects.accounts.services import token_digest
 
 KEYWORDS = (b"token", b"bearer")
 STAMP_EVERY = timedelta(minutes=10)  # "last used" is refreshed at most this often
 
 
+def signed_in(request: Request) -> User:
+    """The user of an API request: one of ours, whom a token or a session named (every view
+    requires a signed-in user, ``IsAuthenticated``, so none runs for anybody else)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise exceptions.NotAuthenticated
+    return user
+
+
 class TokenAuthentication(authentication.BaseAuthentication):
-    def authenticate(self, request: Any) -> tuple[Any, ApiToken] | None:
+    def authenticate(self, request: Any) -> tuple[User, ApiToken] | None:
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() not in KEYWORDS:
             return None

@@ -33,9 +33,8 @@ def _flatten(detail: Any) -> list[str]:
 
 def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, EditConflict):
-        response = Response({"code": "edit_conflict", "message": str(exc), "current_version": exc.current.version},
-                            status=status.HTTP_409_CONFLICT)
-        return response
+        return Response({"code": "edit_conflict", "message": str(exc), "current_version": exc.current.version},
+                        status=status.HTTP_409_CONFLICT)
     if isinstance(exc, OverflowError):  # a number beyond what the database stores (SQLite: 64 bits)
         exc = exceptions.ValidationError({"non_field_errors": [_("请求中的数值超出允许范围")]})
     elif isinstance(exc, DjangoValidationError):

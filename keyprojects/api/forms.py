@@ -8,7 +8,8 @@ to the form, whose field, model and cross-field rules are the product's one defi
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypedDict, TypeVar
 
 from django import forms
 from django.db.models import Model
@@ -16,7 +17,15 @@ from rest_framework import serializers
 
 from keyprojects.core.forms import post_data
 
-ID = {"min_value": 1, "max_value": 2**63 - 1}  # a database id (64-bit)
+F = TypeVar("F", bound=forms.BaseForm)
+
+
+class Bounds(TypedDict):
+    min_value: int
+    max_value: int
+
+
+ID: Bounds = {"min_value": 1, "max_value": 2**63 - 1}  # a database id (64-bit)
 
 
 def _api_field(field: forms.Field) -> serializers.Field:
@@ -27,7 +36,8 @@ def _api_field(field: forms.Field) -> serializers.Field:
     if isinstance(field, forms.ModelChoiceField):
         return serializers.IntegerField(allow_null=True, **ID, **common)
     if isinstance(field, forms.ChoiceField):
-        choices = [c for c in field.choices if c[0] != ""]
+        made: Iterable[tuple[Any, Any]] = field.choices  # type: ignore[assignment]  # a list by now, not a callable
+        choices = [c for c in made if c[0] != ""]
         return serializers.ChoiceField(choices=choices, allow_blank=not field.required, allow_null=True, **common)
     if isinstance(field, forms.DecimalField):
         return serializers.DecimalField(max_digits=field.max_digits, decimal_places=field.decimal_places,
@@ -37,9 +47,14 @@ def _api_field(field: forms.Field) -> serializers.Field:
     if isinstance(field, forms.BooleanField):
         return serializers.BooleanField(**common)
     if isinstance(field, forms.IntegerField):
-        return serializers.IntegerField(allow_null=True, min_value=field.min_value, max_value=field.max_value, **common)
+        return serializers.IntegerField(allow_null=True, min_value=_bound(field.min_value),
+                                        max_value=_bound(field.max_value), **common)
     return serializers.CharField(allow_blank=True, allow_null=True, max_length=getattr(field, "max_length", None),
                                  **common)
+
+def _bound(value: int | Callable[[], int] | None) -> int | None:
+    """A form field's bound as DRF takes it: a number (Django also takes a callable giving one)."""
+    return value() if callable(value) else value
 
 def input_serializer(name: str, form: forms.BaseForm, required: tuple[str, ...] = (),
                      extra: dict[str, serializers.Field] | None = None) -> type[serializers.Serializer]:
@@ -54,11 +69,11 @@ def current_values(instance: Model, form_class: type[forms.ModelForm]) -> dict[s
     """What the edit page would show for ``instance``: the base a partial update starts from."""
     values = forms.models.model_to_dict(instance, fields=form_class._meta.fields)
     if "version" in getattr(instance, "__dict__", {}):
-        values["version"] = instance.version
+        values["version"] = instance.__dict__["version"]
     return values
 
-def bound_form(form_class: type[forms.BaseForm], serializer_class: type[serializers.Serializer],
-               payload: Any, base: dict[str, Any] | None = None, **form_kwargs: Any) -> forms.BaseForm:
+def bound_form(form_class: type[F], serializer_class: type[serializers.Serializer],
+               payload: Any, base: dict[str, Any] | None = None, **form_kwargs: Any) -> F:
     """Type-check ``payload``, lay it over ``base`` (for a partial update) and validate it with
     the web form; a ValidationError names every field that is wrong."""
     if not isinstance(payload, dict):
@@ -69,6 +84,7 @@ def bound_form(form_class: type[forms.BaseForm], serializer_class: type[serializ
     form = form_class(data=post_data(values), **form_kwargs)
     if not form.is_valid():
         raise serializers.ValidationError(
-            {("non_field_errors" if key == "__all__" else key): errors for key, errors in form.errors.items()})
+            {("non_field_errors" if key == "__all__" else key): [str(e) for e in errors]
+             for key, errors in form.errors.items()})
     return form
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from keyprojects.accounts.models import Unit
+from keyprojects.accounts.models import Unit, User
 from keyprojects.projects.models import MONEY, AnnualPlan, Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
@@ -17,7 +17,9 @@ def money(**kwargs: Any) -> serializers.DecimalField:
 
 
 class RegionSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    # (a declared field, which the serializer's metaclass takes out of the class: no clash with Field.parent)
+    parent: serializers.SlugRelatedField[Region] = serializers.SlugRelatedField(  # type: ignore[assignment]
+        slug_field="code", read_only=True)
 
     class Meta:
         model = Region
@@ -89,8 +91,8 @@ class PeriodSerializer(serializers.ModelSerializer):
 
 class ReportSerializer(serializers.ModelSerializer):
     project_name = serializers.CharField(source="project.name", read_only=True)
-    submitted_by = serializers.StringRelatedField()
-    reviewed_by = serializers.StringRelatedField()
+    submitted_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    reviewed_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
 
     class Meta:
         model = ProgressReport

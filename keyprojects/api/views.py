@@ -43,7 +43,9 @@ from keyprojects.reporting.forms import PeriodForm, ReportForm, ReturnForm
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 from . import serializers as out
+from .authentication import signed_in
 from .forms import bound_form, current_values, input_serializer
+from .pagination import Pagination
 
 NOBODY = AnonymousUser()  # forms built once, unbound, only to read their fields' types
 ProjectInput = input_serializer("ProjectInput", ProjectForm(user=NOBODY), required=("name", "region", "total_investment"),
@@ -100,7 +102,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
     def get_queryset(self):
-        return regions_for(self.request.user, "view").select_related("parent").order_by("code")
+        return regions_for(signed_in(self.request), "view").select_related("parent").order_by("code")
 
 
 class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -111,22 +113,24 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return nearby(self.request.user, Unit.objects.select_related("region")).order_by("region__code", "name")
+        return nearby(signed_in(self.request), Unit.objects.select_related("region")).order_by("region__code", "name")
 
     @extend_schema(request=UnitInput, responses={201: out.UnitSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        require_admin(request.user)  # as on the units page: city admins only
-        form = bound_form(UnitForm, UnitInput, request.data, actor=request.user)
-        unit = account_services.save_unit(request.user, form.cleaned_data)
+        user = signed_in(request)
+        require_admin(user)  # as on the units page: city admins only
+        form = bound_form(UnitForm, UnitInput, request.data, actor=user)
+        unit = account_services.save_unit(user, form.cleaned_data)
         return Response(out.UnitSerializer(unit).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UnitInput, responses=out.UnitSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
         unit = self.get_object()
-        require_admin(request.user, unit.region)
+        require_admin(user, unit.region)
         form = bound_form(UnitForm, UnitInput, request.data, current_values(unit, UnitForm),
-                          instance=unit, actor=request.user)
-        unit = account_services.save_unit(request.user, form.cleaned_data, unit)
+                          instance=unit, actor=user)
+        unit = account_services.save_unit(user, form.cleaned_data, unit)
         return Response(out.UnitSerializer(unit).data)
 
 
@@ -143,7 +147,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
-        return self._joined(Project.objects.visible_to(self.request.user))
+        return self._joined(Project.objects.visible_to(signed_in(self.request)))
 
     @staticmethod
     def _joined(projects: Any) -> Any:
@@ -155,11 +159,13 @@ class ProjectViewSet(viewsets.ModelViewSet):
         return out.ProjectListSerializer if self.action == "list" else out.ProjectSerializer
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        listing = figures.project_list(request.user, request.query_params, latest_year=False)
+        listing = figures.project_list(signed_in(request), request.query_params, latest_year=False)
         if not listing.filter.is_valid():
             raise translate_validation(listing.filter.errors)
         projects = self._joined(listing.projects)
-        self.paginator.known_count, self.paginator.keys = listing.totals["count"], listing.keys
+        paginator = self.paginator
+        assert isinstance(paginator, Pagination)  # (settings.REST_FRAMEWORK's pagination class)
+        paginator.known_count, paginator.keys = listing.totals["count"], listing.keys
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
         response.data["totals"] = to_json(listing.totals)
@@ -170,21 +176,23 @@ class ProjectViewSet(viewsets.ModelViewSet):
 
     @extend_schema(request=ProjectInput, responses={201: out.ProjectSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = bound_form(ProjectForm, ProjectInput, _project_data(request.data), user=request.user)
+        user = signed_in(request)
+        form = bound_form(ProjectForm, ProjectInput, _project_data(request.data), user=user)
         data = form.cleaned_data
-        project = project_services.create_project(request.user, data, form.funding(), stage=data["stage"])
+        project = project_services.create_project(user, data, form.funding(), stage=data["stage"])
         return self._saved(project, status.HTTP_201_CREATED)
 
     @extend_schema(request=ProjectInput, responses=out.ProjectSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
         project = self.get_object()
-        require(request.user, "edit", project)
+        require(user, "edit", project)
         payload = _project_data(request.data)
-        _require_version(payload)
+        version = _require_version(payload)
         base = {**current_values(project, ProjectForm),
                 **{f"funding_{row.kind}": row.amount for row in project.funding.all()}}
-        form = bound_form(ProjectForm, ProjectInput, payload, base, instance=project, user=request.user)
-        project = project_services.update_project(request.user, project.pk, payload["version"], form.cleaned_data,
+        form = bound_form(ProjectForm, ProjectInput, payload, base, instance=project, user=user)
+        project = project_services.update_project(user, project.pk, version, form.cleaned_data,
                                                   form.funding())
         return self._saved(project)
 
@@ -193,17 +201,18 @@ class ProjectViewSet(viewsets.ModelViewSet):
         version = request.query_params.get("version", "")
         if not version.isdigit():
             raise serializers.ValidationError({"version": [_("删除时必须提供当前版本号 version")]})
-        project_services.delete_project(request.user, project.pk, int(version))
+        project_services.delete_project(signed_in(request), project.pk, int(version))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(request=PlanInput, responses={201: out.PlanSerializer})
     @action(detail=True, methods=["post"], url_path="plans")
     def add_plan(self, request: Request, pk: str | None = None) -> Response:
         """Add the project's plan for a year (年度计划)."""
+        user = signed_in(request)
         project = self.get_object()
-        require(request.user, "edit", project)
+        require(user, "edit", project)
         form = bound_form(AnnualPlanForm, PlanInput, request.data, project=project)
-        plan = project_services.save_annual_plan(request.user, project.pk, form.cleaned_data["year"],
+        plan = project_services.save_annual_plan(user, project.pk, form.cleaned_data["year"],
                                                  form.cleaned_data)
         return Response(out.PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
@@ -211,14 +220,14 @@ class ProjectViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["patch"], url_path=r"plans/(?P<year>\d{4})")
     def change_plan(self, request: Request, pk: str | None = None, year: str = "") -> Response:
         """Change the project's plan for ``year``; ``version`` is required."""
+        user = signed_in(request)
         project = self.get_object()
         plan = get_object_or_404(AnnualPlan, project=project, year=int(year))
-        require(request.user, "edit", project)
-        _require_version(request.data)
+        require(user, "edit", project)
+        version = _require_version(request.data)
         form = bound_form(AnnualPlanForm, PlanInput, request.data, current_values(plan, AnnualPlanForm),
                           instance=plan, project=project)
-        plan = project_services.save_annual_plan(request.user, project.pk, plan.year, form.cleaned_data,
-                                                 request.data["version"])
+        plan = project_services.save_annual_plan(user, project.pk, plan.year, form.cleaned_data, version)
         return Response(out.PlanSerializer(plan).data)
 
     @extend_schema(request=StageInput, responses=out.ProjectSerializer)
@@ -227,15 +236,17 @@ class ProjectViewSet(viewsets.ModelViewSet):
         """Change the construction stage (前期 → 在建 …) on a date."""
         project = self.get_object()
         data = bound_form(StageForm, StageInput, request.data).cleaned_data
-        project = project_services.change_stage(request.user, project.pk, data["version"], data["to_stage"],
+        project = project_services.change_stage(signed_in(request), project.pk, data["version"], data["to_stage"],
                                                 data["date"], data["note"])
         return self._saved(project)
 
 
-def _require_version(payload: Any) -> None:
+def _require_version(payload: Any) -> int:
+    """The payload's ``version``, which a change must give."""
     if not isinstance(payload, dict) or not isinstance(payload.get("version"), int) or isinstance(
             payload.get("version"), bool):
         raise serializers.ValidationError({"version": [_("修改时必须提供打开时的版本号 version（整数）")]})
+    return payload["version"]
 
 
 # --- reporting -----------------------------------------------------------------------
@@ -258,18 +269,19 @@ class PeriodViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = PeriodFilter
 
     def get_queryset(self):
-        return nearby(self.request.user, ReportingPeriod.objects.select_related("region")).order_by("-year", "-month", "pk")
+        return nearby(signed_in(self.request), ReportingPeriod.objects.select_related("region")).order_by("-year", "-month", "pk")
 
     @extend_schema(request=PeriodInput, responses={201: out.PeriodSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
         form = bound_form(PeriodForm, PeriodInput, request.data)
         region_id = request.data.get("region") if isinstance(request.data, dict) else None
-        region = (get_object_or_404(regions_for(request.user, "edit"), pk=region_id) if isinstance(region_id, int)
-                  else request.user.region)
+        region = (get_object_or_404(regions_for(user, "edit"), pk=region_id) if isinstance(region_id, int)
+                  else user.region)
         if region is None:
             raise serializers.ValidationError({"region": [_("请指定区划")]})
         data = form.cleaned_data
-        period = reporting_services.create_period(request.user, region, data["year"], data["month"],
+        period = reporting_services.create_period(user, region, data["year"], data["month"],
                                                   data["opens_on"], data["closes_on"])
         return Response(out.PeriodSerializer(period).data, status=status.HTTP_201_CREATED)
 
@@ -280,7 +292,7 @@ class PeriodViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         period = self.get_object()
         typed = out.StateSerializer(data=request.data)
         typed.is_valid(raise_exception=True)
-        period = reporting_services.set_period_state(request.user, period.pk, typed.validated_data["state"])
+        period = reporting_services.set_period_state(signed_in(request), period.pk, typed.validated_data["state"])
         return Response(out.PeriodSerializer(period).data)
 
 
@@ -306,7 +318,7 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
 
     def get_queryset(self):
         return restrict(ProgressReport.objects.select_related("project", "period", "submitted_by", "reviewed_by"),
-                        self.request.user).order_by("-period__year", "-period__month", "project_id", "pk")
+                        signed_in(self.request)).order_by("-period__year", "-period__month", "project_id", "pk")
 
     def _done(self, report: ProgressReport, code: int = status.HTTP_200_OK) -> Response:
         return Response(out.ReportSerializer(self.get_queryset().get(pk=report.pk)).data, status=code)
@@ -314,25 +326,26 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     @extend_schema(request=ReportInput, responses={201: out.ReportSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Draft a project's report for a period (all figures given, as on the filing screen)."""
+        user = signed_in(request)
         ids = {key: request.data.get(key) if isinstance(request.data, dict) else None for key in ("project", "period")}
         errors = {key: [_("新建月报时必填（整数 id）")] for key, value in ids.items() if type(value) is not int}
         if errors:
             raise serializers.ValidationError(errors)
-        project = get_object_or_404(Project.objects.visible_to(request.user), pk=ids["project"])
-        period = get_object_or_404(nearby(request.user, ReportingPeriod.objects.all()), pk=ids["period"])
+        project = get_object_or_404(Project.objects.visible_to(user), pk=ids["project"])
+        period = get_object_or_404(nearby(user, ReportingPeriod.objects.all()), pk=ids["period"])
         if ProgressReport.objects.filter(project=project, period=period).exists():
             raise serializers.ValidationError({"period": [_("该项目本期月报已存在，请用 PATCH 修改")]})
         form = bound_form(ReportForm, ReportInput, request.data)
-        report = reporting_services.save_draft(request.user, project.pk, period.pk, form.cleaned_data)
+        report = reporting_services.save_draft(user, project.pk, period.pk, form.cleaned_data)
         return self._done(report, status.HTTP_201_CREATED)
 
     @extend_schema(request=ReportInput, responses=out.ReportSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         report = self.get_object()
-        _require_version(request.data)
+        version = _require_version(request.data)
         form = bound_form(ReportForm, ReportInput, request.data, current_values(report, ReportForm), instance=report)
-        report = reporting_services.save_draft(request.user, report.project_id, report.period_id, form.cleaned_data,
-                                               request.data["version"])
+        report = reporting_services.save_draft(signed_in(request), report.project_id, report.period_id, form.cleaned_data,
+                                               version)
         return self._done(report)
 
     def _version(self, request: Request) -> int | None:
@@ -345,14 +358,14 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     def submit(self, request: Request, pk: str | None = None) -> Response:
         """报送: a draft or returned report goes to the city for review."""
         report = self.get_object()
-        return self._done(reporting_services.submit_report(request.user, report.pk, self._version(request)))
+        return self._done(reporting_services.submit_report(signed_in(request), report.pk, self._version(request)))
 
     @extend_schema(request=out.VersionSerializer, responses=out.ReportSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str | None = None) -> Response:
         """审核通过 (city admins; not one's own submission)."""
         report = self.get_object()
-        return self._done(reporting_services.approve_report(request.user, report.pk, self._version(request)))
+        return self._done(reporting_services.approve_report(signed_in(request), report.pk, self._version(request)))
 
     @extend_schema(request=ReturnInput, responses=out.ReportSerializer)
     @action(detail=True, methods=["post"], url_path="return")
@@ -361,7 +374,7 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         report = self.get_object()
         form = bound_form(ReturnForm, ReturnInput, request.data)
         return self._done(reporting_services.return_report(
-            request.user, report.pk, form.cleaned_data["return_reason"], self._version(request)))
+            signed_in(request), report.pk, form.cleaned_data["return_reason"], self._version(request)))
 
 
 # --- indicators ----------------------------------------------------------------------
@@ -392,7 +405,7 @@ class IndicatorView(APIView):
         region = self._region(request, params.get("region"))
         year = params.get("year") or timezone.localdate().year
         as_of = params.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
-        found = figures.indicators(request.user, year, as_of, region, tuple(params.get("by") or BREAKDOWNS))
+        found = figures.indicators(signed_in(request), year, as_of, region, tuple(params.get("by") or BREAKDOWNS))
         payload = {"region": region.name if region else None, "region_code": region.code if region else None,
                    "year": year, "as_of": as_of.isoformat(), **to_json(found["stats"])}
         payload["breakdowns"] = {by: [to_json({k: v for k, v in row.items() if k != "region"}) for row in rows]
@@ -400,9 +413,10 @@ class IndicatorView(APIView):
         return Response(payload)
 
     def _region(self, request: Request, wanted: str | None) -> Region | None:
-        allowed = regions_for(request.user, "view")
+        user = signed_in(request)
+        allowed = regions_for(user, "view")
         if not wanted:
-            return request.user.region
+            return user.region
         found = allowed.filter(code=wanted).first() or next(iter(allowed.match(wanted)), None)
         if found is None:
             raise NotFound(_("区划“%(name)s”不存在或不在您的权限范围内") % {"name": wanted})

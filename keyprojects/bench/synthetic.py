@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -47,6 +47,7 @@ from keyprojects.reporting import progress
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 DETAIL = "generate_synthetic"
+M = TypeVar("M", bound=Model)
 BATCH = 5000
 USERNAME_PREFIX = "syn"
 
@@ -197,7 +198,7 @@ class SyntheticProvince:
         self.now = timezone.now()
 
     # --- writing --------------------------------------------------------------------
-    def bulk(self, model: type[Model], objs: list[Model]) -> list[Model]:
+    def bulk(self, model: type[M], objs: list[M]) -> list[M]:
         """Insert with a history row each, attributed like any audited write."""
         if not objs:
             return objs
@@ -205,7 +206,7 @@ class SyntheticProvince:
             objs, model, batch_size=self.o.batch, default_user=self.actor,
             custom_historical_attrs=self.history_attrs,
         )
-        self.counts[model._meta.model_name] += len(objs)
+        self.counts[model.__name__.lower()] += len(objs)  # (its _meta.model_name)
         return created
 
     # --- the whole run --------------------------------------------------------------
@@ -285,8 +286,8 @@ class SyntheticProvince:
             n = max(4, int(self.o.projects * self.county_weight[county.pk] / weight_sum * 0.6 / 3))
             names = []
             for i in range(n):
-                sector = rng.choice(list(SECTORS.values()))
-                base = f"{county.stem}{rng.choice(CO_WORDS)}{rng.choice(CO_WORDS)}{rng.choice(sector[3])}有限公司"
+                profile = rng.choice(list(SECTORS.values()))
+                base = f"{county.stem}{rng.choice(CO_WORDS)}{rng.choice(CO_WORDS)}{rng.choice(profile[3])}有限公司"
                 name = base if (county.pk, base) not in taken else base.replace("有限公司", f"第{i}有限公司")
                 if add_unit(name, county, Unit.Kind.ENTERPRISE):
                     names.append(name)
@@ -480,7 +481,7 @@ class SyntheticProvince:
         wan = total // 100
         level = (Project.Level.PROVINCIAL_MAJOR if wan >= 500_000 else Project.Level.PROVINCIAL if wan >= 100_000
                  else Project.Level.CITY if wan >= 10_000 or rng.random() < 0.3 else Project.Level.COUNTY)
-        city = county.parent
+        city = city_of(county)
         owner = (rng.choice(self.enterprises[county.pk]) if nature == "enterprise"
                  else self.unit(county, f"{county.name}人民政府"))
         if level in (Project.Level.PROVINCIAL_MAJOR, Project.Level.PROVINCIAL):
@@ -525,6 +526,7 @@ class SyntheticProvince:
         )
 
     def transitions(self, project: Project, life: Life | None) -> list[StageTransition]:
+        assert project.planned_start is not None  # (project() sets it)
         first = date(project.planned_start.year - 1, self.rng.randint(1, 12), self.rng.randint(1, 28))
         steps = [StageTransition(project=project, from_stage="", to_stage=Stage.PLANNING, date=first, note="纳入项目库")]
         previous = Stage.PLANNING
@@ -541,7 +543,8 @@ class SyntheticProvince:
                                          date=project.actual_completion))
             previous = Stage.COMPLETED
         if project.stage in (Stage.OPERATING, Stage.SUSPENDED) and project.stage != previous:
-            on = (project.actual_completion + timedelta(days=90) if project.stage == Stage.OPERATING
+            completed = project.actual_completion  # (an operating project's is set: project())
+            on = (completed + timedelta(days=90) if project.stage == Stage.OPERATING and completed is not None
                   else date(self.until_day.year - 1, 12, 1))
             steps.append(StageTransition(project=project, from_stage=previous, to_stage=project.stage,
                                          date=min(on, self.until_day)))
@@ -596,7 +599,7 @@ class SyntheticProvince:
         for project, (county, life, _i) in zip(projects, drafts, strict=True):
             if life is None:
                 continue
-            city = county.parent
+            city = city_of(county)
             clerk, admin = self.clerk[county.pk], self.city_admin[city.pk]
             paths = {y: self.path(life, y) for y in self.years if y in life.planned}
             for year, month in self.months:
@@ -653,7 +656,7 @@ class SyntheticProvince:
                 continue
             big = project.total_investment >= 100_000
             if big or self.rng.random() < 0.005:
-                leaders = self.leaders[county.parent_id]
+                leaders = self.leaders[city_of(county).pk]
                 project.leaders.add(*self.rng.sample(leaders, self.rng.choice([1, 1, 2])))
                 count += 1
             if project.level in (Project.Level.PROVINCIAL_MAJOR, Project.Level.PROVINCIAL):
@@ -681,10 +684,19 @@ class SyntheticProvince:
         return deleted
 
 
-def created_here(model: type[Model]) -> QuerySet:
+def created_here(model: type[M]) -> QuerySet[M]:
     """Rows of ``model`` this generator created (their creation is in the audit trail)."""
-    ids = model.history.filter(history_type="+", history_detail=DETAIL).values(model._meta.pk.attname)
-    return model.objects.filter(pk__in=ids)
+    history = model.history  # type: ignore[attr-defined]  # simple-history's manager, on every audited model
+    ids = history.filter(history_type="+", history_detail=DETAIL).values(model._meta.pk.attname)
+    return model._default_manager.filter(pk__in=ids)
+
+
+def city_of(county: Region) -> Region:
+    """The city a county of the synthetic province lies in (read with it: ``select_related``)."""
+    city = county.parent
+    if city is None:
+        raise ValueError(f"{county.name} lies in no city")
+    return city
 
 
 def synthetic_projects(province: Region) -> QuerySet:

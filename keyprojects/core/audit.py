@@ -17,7 +17,7 @@ import contextvars
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.db import models
 from django.dispatch import receiver
@@ -26,6 +26,8 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 T = TypeVar("T")
+P = ParamSpec("P")
+U = TypeVar("U")  # the acting user
 
 
 class Source(models.TextChoices):
@@ -70,12 +72,12 @@ def recorded(user: Any) -> Any:
     return user if isinstance(user, models.Model) and getattr(user, "is_authenticated", False) else None
 
 
-def acting_as(service: Callable[..., T]) -> Callable[..., T]:
+def acting_as(service: Callable[Concatenate[U, P], T]) -> Callable[Concatenate[U, P], T]:
     """For a service whose first argument is the acting user: its writes are recorded as
     that user's, from wherever the call came (page, API, command, import)."""
 
     @functools.wraps(service)
-    def wrapper(user: Any, *args: Any, **kwargs: Any) -> T:
+    def wrapper(user: U, /, *args: P.args, **kwargs: P.kwargs) -> T:
         ctx = current()
         actor = recorded(user) or ctx.user
         with audit_context(ctx.source, user=actor, detail=ctx.detail, ip=ctx.ip):

@@ -34,7 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
@@ -47,6 +47,7 @@ from .audit import current, recorded, user_of
 from .versions import ALL, Touches, changed, touched
 
 T = TypeVar("T")
+M = TypeVar("M", bound=models.Model)
 
 
 def chunks(items: Sequence[T], size: int = 900) -> Iterator[Sequence[T]]:
@@ -109,7 +110,7 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), updated
     if updated:
         history.append(functools.partial(_insert_history, model, list(updated),
                                          {**audit, "history_date": stamp, "history_type": "~"}, touches))
-    history_m2m = model.history.model._history_m2m_fields  # type: ignore[attr-defined]
+    history_m2m = model.history.model._history_m2m_fields  # type: ignore[attr-defined]  # simple-history's manager
     if history_m2m:  # a new object has many-to-many rows only if ``m2m`` gave it some
         given = {obj.pk for wanted in (m2m or {}).values() for obj, _ids in wanted}
         pks = [obj.pk for obj in updated] + [obj.pk for obj in created if obj.pk in given]
@@ -184,7 +185,7 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
     (``INSERT ... SELECT``, in pk order): its tracked columns, then ``values`` (the history
     columns), its ``_change_reason``, and any other column's default. The rows' values do not
     pass through Python a second time, to be bound (or copied) again."""
-    history = model.history.model  # type: ignore[attr-defined]
+    history = model.history.model  # type: ignore[attr-defined]  # simple-history's manager, on audited models
     connection = connections[router.db_for_write(history)]
     changed(connection.alias, touches)
     quote = connection.ops.quote_name
@@ -194,7 +195,7 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
     insert = (f"INSERT INTO {quote(history._meta.db_table)} "
               f"({_columns(connection, [history._meta.get_field(f.attname) for f in tracked] + rest)}) "
               f"SELECT {_columns(connection, tracked)}, {', '.join(['%s'] * len(rest))} "
-              f"FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} IN ")
+              f"FROM {quote(model._meta.db_table)} WHERE {quote(_pk_column(model))} IN ")
     by_reason: defaultdict[Any, list[Any]] = defaultdict(list)
     for obj in objs:
         by_reason[getattr(obj, "_change_reason", None)].append(obj.pk)
@@ -204,8 +205,14 @@ def _insert_history(model: type[models.Model], objs: Sequence[Any], values: dict
             fixed = _db_values(connection, rest, [[given[f.attname] if f.attname in given else f.get_default()
                                                    for f in rest]])[0]
             for part in chunks(pks):
-                cursor.execute(f"{insert}({', '.join(['%s'] * len(part))}) ORDER BY {quote(model._meta.pk.column)}",
+                cursor.execute(f"{insert}({', '.join(['%s'] * len(part))}) ORDER BY {quote(_pk_column(model))}",
                                [*fixed, *part])
+
+
+def _pk_column(model: type[models.Model]) -> str:
+    column = model._meta.pk.column
+    assert column is not None  # (a primary key is a concrete field: it has a column)
+    return column
 
 
 def values_of(names: list[str]) -> Callable[[Any], tuple[Any, ...]]:
@@ -224,7 +231,8 @@ def insert_rows(model: type[models.Model], fields: list[Any], rows: Sequence[Seq
     its parameter limit allows, else by one prepared single-row INSERT."""
     connection = connections[router.db_for_write(model)]
     changed(connection.alias, touches)
-    table, pk = connection.ops.quote_name(model._meta.db_table), model._meta.pk
+    quote, pk = connection.ops.quote_name, model._meta.pk
+    table = quote(model._meta.db_table)
     pks: list[Any] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -246,7 +254,7 @@ def insert_rows(model: type[models.Model], fields: list[Any], rows: Sequence[Seq
         size = connection.ops.bulk_batch_size(fields, values)
         for start in range(0, len(values), size):
             part = values[start:start + size]
-            cursor.execute(f"{insert}{', '.join([one] * len(part))} RETURNING {connection.ops.quote_name(pk.column)}",
+            cursor.execute(f"{insert}{', '.join([one] * len(part))} RETURNING {quote(_pk_column(model))}",
                            [value for row in part for value in row])
             pks += [new for (new,) in cursor.fetchall()]
     return pks
@@ -265,7 +273,7 @@ def _update(model: type[models.Model], fields: list[Any], objs: Sequence[Any], t
     get = values_of([f.attname for f in fields])
     rows = [(*get(obj), obj.pk) for obj in objs]
     with connection.cursor() as cursor:
-        cursor.executemany(f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(pk.column)} = %s",
+        cursor.executemany(f"UPDATE {quote(model._meta.db_table)} SET {columns} WHERE {quote(_pk_column(model))} = %s",
                            _db_values(connection, [*fields, pk], rows))
 
 
@@ -291,7 +299,7 @@ def _db_values(connection: Any, fields: list[Any], rows: Sequence[Sequence[Any]]
     text) are converted once per distinct value."""
     if not rows:
         return []
-    columns = []
+    columns: list[Sequence[Any]] = []
     for field, column in zip(fields, zip(*rows, strict=True), strict=True):
         types = set(map(type, column))
         kept = {kind for kind in types if _kept(field, kind)}
@@ -334,7 +342,7 @@ def _set_m2m(field: Any, wanted: list[tuple[Any, list[int]]]) -> None:
 def _snapshot_m2m(model: type[models.Model], fields: list[Any], pks: list[int], stamp: Any) -> None:
     """What simple-history records beside each history row a ``save()`` writes: the object's
     many-to-many rows as they stand."""
-    history = model.history.model  # type: ignore[attr-defined]
+    history = model.history.model  # type: ignore[attr-defined]  # simple-history's manager, on audited models
     pk_name = model._meta.pk.attname
     for field in fields:
         through = field.remote_field.through
@@ -358,7 +366,7 @@ def _snapshot_m2m(model: type[models.Model], fields: list[Any], pks: list[int], 
 _DEFAULT_DB = (None, DEFAULT_DB_ALIAS)  # an object not yet saved, or of the default database
 
 
-class Blank:
+class Blank(Generic[M]):
     """New instances of ``model`` as ``model(**values)`` makes them, without ``Model.__init__``:
     a copy of one instance made once, with ``values`` set on it (an object for a foreign key
     straight into its column and the copy's cache: ``foreign_keys``). ``Model.__init__``
@@ -368,7 +376,7 @@ class Blank:
     an image's dimensions) is made by ``__init__`` as usual. The first instance is made at the
     first call: a module may hold a ``Blank`` before the app registry is ready."""
 
-    def __init__(self, model: type[models.Model], **defaults: object) -> None:
+    def __init__(self, model: type[M], **defaults: object) -> None:
         self.model, self.defaults = model, defaults
 
     @cached_property
@@ -388,10 +396,11 @@ class Blank:
         its descriptor, as is an object read from another database."""
         if settings.DATABASE_ROUTERS:
             return {}
-        return {f.name: f for f in self.model._meta.concrete_fields if f.many_to_one and f.target_field.primary_key
+        return {f.name: f for f in self.model._meta.concrete_fields
+                if isinstance(f, models.ForeignKey) and f.many_to_one and f.target_field.primary_key
                 and f.related_model._meta.concrete_model is f.related_model}
 
-    def __call__(self, **values: object) -> models.Model:
+    def __call__(self, **values: object) -> M:
         model = self.model
         if not self.constant or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
             return model(**{**self.defaults, **values})

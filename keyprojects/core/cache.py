@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import get_language
 
 from .versions import VersionScope, data_version, versions
@@ -62,7 +62,7 @@ def _remembered(key: str, compute: Callable[..., T], args: tuple, kwargs: dict[s
     return found
 
 
-def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[Any, tuple[tuple[VersionScope, ...], Q]],
+def cached_in_parts(compute: Callable[..., list[dict[str, Any]]], parts: dict[Any, tuple[tuple[VersionScope, ...], Any]],
                     part_of: Callable[[dict[str, Any]], Any], *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """The rows of ``compute(*args, restrict=..., **kwargs)`` remembered a part at a time, each
     until a write in its part: ``parts`` maps a part's name to its data-version scopes (e.g. a

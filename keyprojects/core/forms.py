@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.forms.renderers import DjangoTemplates
@@ -28,7 +28,7 @@ class FormRenderer(DjangoTemplates):
     time), the filing screen 400 inputs a page."""
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
-        widget = context.get("widget")
+        widget: dict[str, Any] = context.get("widget", {})  # (the context of a widget's template)
         if template_name in INPUTS:
             return _input(widget)
         if template_name == TEXTAREA:
@@ -84,20 +84,40 @@ def plain(value: Decimal) -> Decimal:
     return Decimal(format(value.normalize(), "f"))
 
 
-class StyledFormMixin:
+F = TypeVar("F", bound=forms.Field)
+
+
+def field_of(form: forms.BaseForm, name: str, kind: type[F]) -> F:
+    """``form``'s field ``name``, which is a ``kind`` (to set what only that kind of field has,
+    such as the queryset a model choice is narrowed to)."""
+    field = form.fields[name]
+    if not isinstance(field, kind):
+        raise TypeError(f"{type(form).__name__}.{name} is a {type(field).__name__}, not a {kind.__name__}")
+    return field
+
+
+# The mixin's base: to the type checker a form (whose methods it uses and overrides), at run time
+# nothing (they come from the form class it is mixed into).
+if TYPE_CHECKING:
+    _Form = forms.BaseForm
+else:
+    _Form = object
+
+
+class StyledFormMixin(_Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        style_widgets(self)  # type: ignore[arg-type]
+        style_widgets(self)
         # Amounts are stored with four decimals; show 4500000, not 4500000.0000.
-        for name, value in self.initial.items():  # type: ignore[attr-defined]
+        for name, value in self.initial.items():
             if isinstance(value, Decimal):
-                self.initial[name] = plain(value)  # type: ignore[attr-defined]
+                self.initial[name] = plain(value)
 
     def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        for name in self.errors:  # type: ignore[attr-defined]
-            if name in self.fields:  # type: ignore[attr-defined]
-                widget = self.fields[name].widget  # type: ignore[attr-defined]
+        super().full_clean()
+        for name in self.errors:
+            if name in self.fields:
+                widget = self.fields[name].widget
                 if "is-invalid" not in widget.attrs.get("class", ""):
                     widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 

@@ -19,7 +19,7 @@ import socket
 import threading
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from croniter import croniter
 from django.conf import settings
@@ -33,6 +33,8 @@ from django_tasks.exceptions import TaskResultDoesNotExist, TaskResultMismatch
 from django_tasks_db.models import DBTaskResult
 
 from .models import ScheduledRun
+
+T = TypeVar("T")  # what a task returns
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ def died(result: TaskResult) -> bool:
         e.exception_class_path == WORKER_DIED for e in result.errors)
 
 
-def find(task: Task, result_id: str) -> TaskResult | None:
+def find(task: Task[Any, T], result_id: str) -> TaskResult[T] | None:
     """The job ``result_id`` of ``task``, as it stands (failed if its worker is gone), or None."""
     try:
         result = task.get_result(result_id)

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 WAN_PER_YI = Decimal(10000)
 STORED_PLACES = Decimal("0.0001")  # the 万元 columns' four decimals
@@ -38,7 +42,7 @@ def _rounded(value: Decimal, places: int) -> Decimal:
     return rounded.copy_abs() if rounded.is_zero() else rounded  # never show "-0.00"
 
 
-def _is_missing(value: object) -> bool:
+def _is_missing(value: Amount | None) -> TypeIs[Literal[""] | None]:
     # A template gives "" for a missing variable; the database gives None.
     return value is None or value == ""
 

@@ -34,7 +34,7 @@ class Paginator(DjangoPaginator):
                  keys: Callable[[QuerySet], list[Any]] | None = None, **kwargs: Any) -> None:
         if isinstance(object_list, QuerySet):
             query = object_list.query
-            ordering = list(query.order_by or (query.get_meta().ordering if query.default_ordering else []))
+            ordering = list(query.order_by or ((query.get_meta().ordering or []) if query.default_ordering else []))
             if "pk" not in ordering and query.get_meta().pk.name not in ordering:
                 object_list = object_list.order_by(*ordering, "pk")
         super().__init__(object_list, per_page, **kwargs)
@@ -43,15 +43,17 @@ class Paginator(DjangoPaginator):
             self.count = count  # a cached_property: setting it skips the COUNT query
 
     def _get_page(self, object_list: Any, number: int, paginator: Paginator) -> Page:
-        if isinstance(object_list, QuerySet) and object_list._iterable_class is ModelIterable:
+        every = self.object_list  # (object_list, the page's slice of it, is a QuerySet if it is)
+        if isinstance(object_list, QuerySet) and isinstance(every, QuerySet) \
+                and object_list._iterable_class is ModelIterable:
             if number == 1:
                 keys = list(object_list.values_list("pk", flat=True))
             else:
                 start = (number - 1) * self.per_page
-                keys = self.keys(self.object_list)[start:start + self.per_page]
-            rows = {row.pk: row for row in self.object_list.order_by().filter(pk__in=keys)}
+                keys = self.keys(every)[start:start + self.per_page]
+            rows = {row.pk: row for row in every.order_by().filter(pk__in=keys)}
             object_list = [rows[key] for key in keys if key in rows]  # (one deleted since: gone)
-        return super()._get_page(object_list, number, paginator)
+        return super()._get_page(object_list, number, paginator)  # type: ignore[misc]  # private in Django, not in django-stubs
 
 
 def all_keys(rows: QuerySet) -> list[Any]:

@@ -25,7 +25,7 @@ objects inside the view scope but outside the edit scope answer 403.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
@@ -33,10 +33,18 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from keyprojects.accounts.models import User
-    from keyprojects.regions.models import Region
+    from keyprojects.regions.models import Region, RegionQuerySet
 
 Action = Literal["view", "edit"]
+# Who acts: a signed-in user, or the system itself (a command, a job).
+Actor: TypeAlias = "User | SystemActor"
+# Whose scope a query is narrowed to: an actor, or nobody signed in, who reaches nothing (the
+# API builds its forms once with nobody, only to read their fields).
+Viewer: TypeAlias = "Actor | AnonymousUser"
+QS = TypeVar("QS", bound=QuerySet[Any, Any])
 
 WRITER_ROLES = {"city_admin", "county_clerk", "department_clerk", "owner"}
 ADMIN_ROLES = {"city_admin"}
@@ -72,7 +80,7 @@ class SystemActor:
 SYSTEM = SystemActor()
 
 
-def scope_of(user: User, action: Action = "view") -> Scope:
+def scope_of(user: Viewer, action: Action = "view") -> Scope:
     if not user or not user.is_authenticated or not user.is_active:
         return Scope()
     if user.is_superuser:
@@ -91,7 +99,7 @@ def scope_of(user: User, action: Action = "view") -> Scope:
 
 def _condition(model: type[Model], scope: Scope) -> Q | None:
     """The filter that keeps ``model`` rows inside ``scope``; None means nothing."""
-    paths: dict[str, str] = model.scope_paths  # type: ignore[attr-defined]
+    paths: dict[str, str] = model.scope_paths  # type: ignore[attr-defined]  # each scoped model declares it
     if scope.everything:
         return Q()
     if scope.via == "region" and scope.region is not None:
@@ -105,7 +113,7 @@ def _condition(model: type[Model], scope: Scope) -> Q | None:
     return None
 
 
-def sees_all_of(user: User, region: Region | None) -> bool:
+def sees_all_of(user: Actor, region: Region | None) -> bool:
     """Whether everything in ``region`` (None: everywhere) is in what ``user`` may view, so that
     a query already narrowed to ``region`` needs no second, equal filter for the user's scope
     (the database estimates two path matches as far fewer rows than they are)."""
@@ -116,21 +124,21 @@ def sees_all_of(user: User, region: Region | None) -> bool:
             and region.path.startswith(scope.region.path))
 
 
-def require_view_region(user: User, region: Region) -> None:
+def require_view_region(user: Actor, region: Region) -> None:
     """Raise 404 unless ``region`` lies inside what ``user`` may view (figures of a region)."""
     scope = scope_of(user, "view")
     if not (scope.everything or (scope.region is not None and region.is_within(scope.region))):
         raise Http404(_("区划“%(name)s”不存在或不在您的权限范围内") % {"name": region.name})
 
 
-def region_holding(user: User) -> Region | None:
+def region_holding(user: Actor) -> Region | None:
     """A region that holds everything ``user`` may view: their region when their scope is one
     (None for everything, a unit's projects or nothing)."""
     scope = scope_of(user, "view")
     return scope.region if scope.via == "region" else None
 
 
-def restrict(queryset: QuerySet, user: User, action: Action = "view") -> QuerySet:
+def restrict(queryset: QS, user: Viewer, action: Action = "view") -> QS:
     """``queryset`` narrowed to what ``user`` may ``action``."""
     condition = _condition(queryset.model, scope_of(user, action))
     if condition is None:
@@ -138,7 +146,7 @@ def restrict(queryset: QuerySet, user: User, action: Action = "view") -> QuerySe
     return queryset.filter(condition)
 
 
-def require(user: User, action: Action, obj: Any) -> None:
+def require(user: Actor, action: Action, obj: Any) -> None:
     """Raise 404 if ``obj`` is outside what ``user`` sees, 403 if they may see but not change it."""
     if user.is_superuser and user.is_active:
         return  # everything is in scope: no query needed
@@ -149,7 +157,7 @@ def require(user: User, action: Action, obj: Any) -> None:
         raise PermissionDenied(_("您没有修改此对象的权限"))
 
 
-def refused(user: User, action: Action, objs: list[Any]) -> dict[Any, Exception]:
+def refused(user: Actor, action: Action, objs: list[Any]) -> dict[Any, Exception]:
     """:func:`require` for many objects of one model at once (an import), a couple of queries
     per thousand objects instead of two per object: the error ``require`` would raise, by pk,
     for each object it would refuse."""
@@ -171,11 +179,11 @@ def refused(user: User, action: Action, objs: list[Any]) -> dict[Any, Exception]
     return refusals
 
 
-def can_edit(user: User, obj: Any) -> bool:
+def can_edit(user: Actor, obj: Any) -> bool:
     return restrict(type(obj)._default_manager.filter(pk=obj.pk), user, "edit").exists()
 
 
-def regions_for(user: User, action: Action = "edit") -> QuerySet:
+def regions_for(user: Viewer, action: Action = "edit") -> RegionQuerySet:
     """Regions a user may place a project in (or read, for ``view``)."""
     from keyprojects.regions.models import Region
 
@@ -187,7 +195,7 @@ def regions_for(user: User, action: Action = "edit") -> QuerySet:
     return Region.objects.within(scope.region)
 
 
-def require_region(user: User, region: Region) -> None:
+def require_region(user: Actor, region: Region) -> None:
     """A project may be created or moved only into a region the user may edit, and only by
     roles that hold a region (department clerks and owners create nothing new)."""
     scope = scope_of(user, "edit")
@@ -197,7 +205,7 @@ def require_region(user: User, region: Region) -> None:
         raise PermissionDenied(_("您不能在“%(region)s”登记或调整项目") % {"region": region.name})
 
 
-def require_admin(user: User, region: Region | None = None) -> None:
+def require_admin(user: Actor, region: Region | None = None) -> None:
     """Managing units, users and leaders: superusers, and city admins inside their region."""
     if user.is_superuser:
         return
@@ -207,7 +215,7 @@ def require_admin(user: User, region: Region | None = None) -> None:
         raise PermissionDenied(_("“%(region)s”不在您的管理范围内") % {"region": region.name})
 
 
-def nearby(user: User, queryset: QuerySet) -> QuerySet:
+def nearby(user: Viewer, queryset: QS) -> QS:
     """Units or leaders a user may pick or filter by: those of their own region, below it,
     and above it (a county clerk assigns city departments and city leaders too)."""
     region = user.region if user.is_authenticated else None
@@ -221,14 +229,14 @@ def nearby(user: User, queryset: QuerySet) -> QuerySet:
     return queryset.filter(Q(region__path__startswith=region.path) | Q(region__code__in=ancestors))
 
 
-def can_create_project(user: User) -> bool:
+def can_create_project(user: Actor) -> bool:
     """Registering a project needs a region to put it in: superusers, city admins and
     county clerks (department clerks and owners work on existing projects)."""
     scope = scope_of(user, "edit")
     return scope.everything or (scope.via == "region" and scope.region is not None)
 
 
-def is_reviewer(user: User, region: Region) -> bool:
+def is_reviewer(user: Actor, region: Region) -> bool:
     """May ``user`` review (approve, return, correct) reports of projects in ``region``?"""
     try:
         require_admin(user, region)
@@ -237,7 +245,7 @@ def is_reviewer(user: User, region: Region) -> bool:
     return True
 
 
-def files_report(user: User, report: Any) -> bool:
+def files_report(user: Actor, report: Any) -> bool:
     """Is ``user`` on the filer's side of ``report`` (fills it in, submits it, adds photos),
     given they may change its project? Yes, except a reviewer of its region (a city admin) once
     somebody else has filed it: a report a clerk submitted is the clerk's, and when returned it
@@ -246,7 +254,7 @@ def files_report(user: User, report: Any) -> bool:
     return report.submitted_by_id in (None, user.pk) or not is_reviewer(user, report.project.region)
 
 
-def require_filer(user: User, report: Any) -> None:
+def require_filer(user: Actor, report: Any) -> None:
     if not files_report(user, report):
         raise PermissionDenied(_("该月报由%(who)s报送，应由报送人修改和报送；审核人可以审核、退回或更正")
                                % {"who": report.submitted_by})

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal, Self
 
 from django.apps import apps as django_apps
 from django.db import DatabaseError, connections, models, transaction
@@ -107,12 +107,12 @@ def _region_path(path: str) -> str:
     return path
 
 
-ALL = None  # ``changed(touches=ALL)``: a write that may change any figure
+ALL: Final = None  # ``changed(touches=ALL)``: a write that may change any figure
 # ``changed(touches=LABELS)``: a write that changes only the names and the order of what figures
 # are grouped by (a sector renamed), not which rows are in which group: the sums stand.
-LABELS = "labels"
+LABELS: Final = "labels"
 Touched = set[tuple[int, int | None]]  # (region id, plan year) pairs; year None: every year's figures
-Touches = Touched | str | None  # what a write touches: pairs, LABELS or ALL
+Touches = Touched | Literal["labels"] | None  # what a write touches: pairs, LABELS or ALL
 
 
 class InRegion:
@@ -120,15 +120,19 @@ class InRegion:
     reporting period): writing one moves the data versions of the region it is in, and of the
     one it was read with if it moves (``changed``)."""
 
+    region_id: int  # the model's field
+    _stored_region_id: int | None
+
     @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
-        obj = super().from_db(db, field_names, values)  # type: ignore[misc]
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any],
+                **kwargs: Any) -> Self:
+        obj = super().from_db(db, field_names, values, **kwargs)  # type: ignore[misc]  # a mixin: Model follows in the MRO
         obj._stored_region_id = obj.__dict__.get("region_id")
         return obj
 
     def touched(self) -> Touched:
-        here = {self.region_id, getattr(self, "_stored_region_id", None)}  # type: ignore[attr-defined]
-        return {(region, None) for region in here - {None}}
+        here = {self.region_id, getattr(self, "_stored_region_id", None)}
+        return {(region, None) for region in here if region is not None}
 
 
 class Label:
@@ -136,7 +140,7 @@ class Label:
     sector, a unit, a leader, a list): saving one changes labels, not which rows are in which
     group (``LABELS``); deleting one counts as a write to every figure (``_written``)."""
 
-    def touched(self) -> str:
+    def touched(self) -> Literal["labels"]:
         return LABELS
 
 
@@ -149,7 +153,8 @@ class _Written:
     labels: bool = False
 
 
-def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | str | None = ALL) -> None:
+def changed(using: str = "default",
+            touches: Iterable[tuple[int, int | None]] | Literal["labels"] | None = ALL) -> None:
     """Count a write: once its transaction commits (at once outside one), the data versions go
     up by one: the one of every write, and either those of the figures it touched
     (``touches``: the regions of the projects written, each with the plan year whose figures
@@ -162,18 +167,18 @@ def changed(using: str = "default", touches: Iterable[tuple[int, int | None]] | 
     connection = connections[using]
     # (Django keeps the callbacks of the open transaction in ``run_on_commit``; one of ours is
     # enough. A savepoint rolled back drops its callbacks, and the writes they stood for.)
-    written = next((entry[1].args[1] for entry in connection.run_on_commit
-                    if getattr(entry[1], "func", None) is _bump), None) if connection.in_atomic_block else None
-    new = written is None
-    if new:
-        written = _Written()
+    found: _Written | None = next(
+        (entry[1].args[1] for entry in connection.run_on_commit
+         if isinstance(entry[1], functools.partial) and entry[1].func is _bump), None,
+    ) if connection.in_atomic_block else None
+    written = _Written() if found is None else found
     if touches is ALL:
         written.all = True
-    elif touches is LABELS:
+    elif touches == LABELS:  # (==, not is: so that mypy narrows the type)
         written.labels = True
     else:
         written.touched.update(touches)
-    if new:  # (outside a transaction the callback runs at once)
+    if found is None:  # (outside a transaction the callback runs at once)
         transaction.on_commit(functools.partial(_bump, using, written), using=using)
 
 

@@ -70,7 +70,7 @@ def unit(name: str, region: Region, kind: str, **extra) -> Unit:
     return created
 
 
-def demo_user(username: str, display_name: str, role: str, at: Unit) -> User:
+def demo_user(username: str, display_name: str, role: str, at: Unit | None) -> User:
     user = User.objects.filter(username=username).first() or User(username=username)
     user.display_name, user.role, user.unit = display_name, role, at
     user.set_password(DEMO_PASSWORD)

@@ -79,7 +79,8 @@ LEADERS = [  # fictional names, real titles
     ("蒋立军", "市长助理"),
 ]
 
-SECTORS = {  # sector: (project type, investment nature, department, company kinds, [(template, n choices)], products)
+# sector: (project type, investment nature, department, company kinds, [(template, n choices)], products)
+SECTORS: dict[str, tuple[str, str, str, list[str], list[tuple[str, list[float]]], list[str]]] = {
     "精细化工": ("industry", "enterprise", "葫芦岛市工业和信息化局", ["化工", "化学", "精细化工"], [
         ("{co}年产{n}万吨{p}项目", [0.5, 1, 2, 3, 5]), ("{co}{p}扩能改造项目", [0])],
         ["苯二胺", "农药中间体", "医药中间体", "表面活性剂", "催化剂", "染料中间体", "精细化学品"]),
@@ -191,7 +192,7 @@ class HuludaoDemo:
             period.save()
             periods[month] = period
         plans = {p.project_id: p for p in AnnualPlan.objects.filter(project__in=projects, year=YEAR)}
-        clerks = {u.unit.region_id: u for u in users.values() if u.role == User.Role.COUNTY_CLERK}
+        clerks = {u.unit.region_id: u for u in users.values() if u.role == User.Role.COUNTY_CLERK and u.unit}
         entries = []
         for d, project in zip(drafts, projects, strict=True):
             plan = plans[project.pk]
@@ -206,7 +207,7 @@ class HuludaoDemo:
 
         def filer_of(project: Project) -> User | None:
             county = project.region if project.region.level == Region.Level.COUNTY else project.region.parent
-            return clerks.get(county.pk)
+            return clerks.get(county.pk) if county else None
 
         return write_reports(entries, periods, approved_at, filer_of, users["admin"])
 
@@ -439,7 +440,7 @@ class HuludaoDemo:
         mayor.save()
         return users
 
-    def busiest_owner(self) -> Unit:
+    def busiest_owner(self) -> Unit | None:
         from django.db.models import Count
 
         return (Unit.objects.filter(kind=Unit.Kind.ENTERPRISE, region__path__startswith=self.city.path)

@@ -106,10 +106,10 @@ class QiananDemo:
         start_dates = {i: day_between(rng, date(2022, 2, 15), date(2022, 4, 15)) if i in continuing
                        else day_between(rng, date(2022, 3, 1), date(2022, 6, 30)) for i in started}
         # Completed by mid-July: spread over the started projects, never above their plan.
-        order = sorted(started)
-        done = split_capped(COMPLETED_BY_JULY_15, [annuals[i] for i in order],
-                            [annuals[i] * rng.uniform(0.5, 1.0) for i in order])
-        completed = dict(zip(order, done, strict=True))
+        in_order = sorted(started)
+        done = split_capped(COMPLETED_BY_JULY_15, [annuals[i] for i in in_order],
+                            [annuals[i] * rng.uniform(0.5, 1.0) for i in in_order])
+        completed = dict(zip(in_order, done, strict=True))
 
         sectors = {name: Sector.objects.get_or_create(name=name)[0] for name in SECTORS}
         entries = []
@@ -148,11 +148,13 @@ class QiananDemo:
                 project.lists.add(pre_work)
             if i < 30:
                 project.leaders.add(leaders[i % len(leaders)])
+            start = on or project.planned_start
+            assert start is not None  # (the project's planned start is set above)
             plan = AnnualPlan(
                 project=project, year=YEAR, nature=nature,
                 planned_investment=Decimal(annuals[i]), prior_completed=Decimal(priors[i]),
                 batch=Batch.CONSTRUCTION if building else Batch.PREPARATION,
-                started=on is not None, started_on=on, planned_start_month=(on or project.planned_start).month,
+                started=on is not None, started_on=on, planned_start_month=start.month,
             )
             plan.full_clean()
             plan.save()

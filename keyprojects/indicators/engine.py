@@ -370,12 +370,13 @@ class Dimension:
         """The breakdown's rows from the stats of its groups; each carries ``key`` and ``label``."""
         if self.by == "region":
             region = self.region
+            assert region is not None  # (__init__ refuses a breakdown by region without one)
             # a group named by a path ("/210000/210100/") is the region whose code ends it
             stats = {region_code(k): v for k, v in stats.items()}
-            labels = [(c.code, c.name, c) for c in self.children] + [(region.code, region.name + "（本级）", region)]
-            return [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in labels if code in stats]
+            parts = [(c.code, c.name, c) for c in self.children] + [(region.code, region.name + "（本级）", region)]
+            return [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in parts if code in stats]
         if self.by in ("leader", "list"):
-            model = {"leader": Leader, "list": ProjectList}[self.by]
+            model = Leader if self.by == "leader" else ProjectList
             objects = {o.pk: o for o in model.objects.filter(pk__in=[k for k in stats if k])}
             return [{"key": k, "label": str(objects[k]), **v} for k, v in stats.items() if k in objects]
         labels = _labels(self.by, list(stats))

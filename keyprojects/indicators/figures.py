@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
-from keyprojects.core.permissions import region_holding, require_view_region, sees_all_of
+from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
 from keyprojects.core.versions import VersionScope
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
@@ -34,8 +34,6 @@ from keyprojects.regions.models import Region, path_codes
 
 from . import engine
 from .engine import BREAKDOWNS, OVERVIEW
-
-Actor = Any  # a user, or ``SYSTEM``
 
 
 # --- the figures of a plan year -----------------------------------------------------------
@@ -127,8 +125,9 @@ def _region_parts(region: Region, year: int) -> dict[str, tuple[tuple[VersionSco
     """The parts of ``region`` for ``cached_in_parts``: each region right under it, and the
     region itself (its 本级), by code, with the data versions a write to that year's figures
     there moves, and the region it is (what ``_part_rows`` reads)."""
-    parts = {c.code: (VersionScope.region(c.path).year_figures(year), frozenset([c]))
-             for c in Region.objects.filter(parent=region).order_by("code")}
+    parts: dict[str, tuple[tuple[VersionScope, ...], frozenset[Region]]] = {
+        c.code: (VersionScope.region(c.path).year_figures(year), frozenset([c]))
+        for c in Region.objects.filter(parent=region).order_by("code")}
     parts[region.code] = (VersionScope.region_alone(region.path).year_figures(year), frozenset([region]))
     return parts
 
@@ -221,8 +220,8 @@ class Ledger:
     """The plan rows of a ledger export (scoped and filtered), its year, date and the region
     whose counties its sections are."""
 
-    plans: QuerySet
-    region: Region | None
+    plans: QuerySet[AnnualPlan]
+    region: Region
     year: int
     as_of: date
 
@@ -230,7 +229,8 @@ class Ledger:
 def ledger(actor: Actor, params: Mapping[str, Any], region: Region | None = None) -> Ledger | None:
     """The plan rows of the project list ``params`` ask for (the latest plan year if they name
     none) as a ledger of ``region`` (default: the filter's region, the actor's, or the province
-    holding them); None when the filter is invalid or there is no plan year."""
+    holding them); None when the filter is invalid, or there is no plan year or no region to head
+    the ledger (a database without a province)."""
     listing = project_list(actor, params)
     year = listing.year
     if year is None:
@@ -241,6 +241,8 @@ def ledger(actor: Actor, params: Mapping[str, Any], region: Region | None = None
         plans = plans.filter(project__region__path__startswith=region.path)
     region = region or listing.filter.form.cleaned_data.get("region") or getattr(actor, "region", None) \
         or _province_of(plans)
+    if region is None:
+        return None
     return Ledger(plans, region, year, listing.as_of or min(timezone.localdate(), date(year, 12, 31)))
 
 

@@ -15,12 +15,13 @@ from urllib.parse import quote, urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.money import to_yi
 from keyprojects.core.permissions import regions_for
 from keyprojects.projects.models import Project
@@ -72,7 +73,7 @@ class Links:
         }
 
 
-def _choose_region(request: HttpRequest) -> Region | None:
+def _choose_region(request: AuthenticatedRequest) -> Region | None:
     allowed = regions_for(request.user, "view")
     wanted = request.GET.get("region")
     if wanted:
@@ -85,7 +86,7 @@ def _choose_region(request: HttpRequest) -> Region | None:
         allowed.filter(projects__isnull=False).order_by("depth").first()
 
 
-def _choose_year(request: HttpRequest) -> int:
+def _choose_year(request: AuthenticatedRequest) -> int:
     years = figures.plan_years(request.user)
     wanted = request.GET.get("year", "")
     if wanted.isdigit() and int(wanted) in years:
@@ -93,7 +94,7 @@ def _choose_year(request: HttpRequest) -> int:
     return years[0] if years else timezone.localdate().year
 
 
-def _choose_as_of(request: HttpRequest, year: int) -> date:
+def _choose_as_of(request: AuthenticatedRequest, year: int) -> date:
     try:
         return date.fromisoformat(request.GET["as_of"])
     except (KeyError, ValueError):
@@ -102,7 +103,7 @@ def _choose_as_of(request: HttpRequest, year: int) -> date:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     region = _choose_region(request)
     year = _choose_year(request)
     as_of = _choose_as_of(request, year)
@@ -158,7 +159,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _region_options(request: HttpRequest, current: Region | None) -> list[Region]:
+def _region_options(request: AuthenticatedRequest, current: Region | None) -> list[Region]:
     """The user's own region and the regions under it; for superusers every city with projects."""
     top = request.user.region
     if top is None:
@@ -175,7 +176,7 @@ def _region_options(request: HttpRequest, current: Region | None) -> list[Region
 
 
 @login_required
-def dashboard_export(request: HttpRequest) -> HttpResponse:
+def dashboard_export(request: AuthenticatedRequest) -> HttpResponse:
     """The county table of the dashboard as .xlsx (分县区指标表), same region, year and date."""
     from keyprojects.ledgers.export import indicator_workbook
 
@@ -192,6 +193,6 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def definitions(request: HttpRequest) -> HttpResponse:
+def definitions(request: AuthenticatedRequest) -> HttpResponse:
     """指标口径: every indicator the product shows, with its written definition."""
     return render(request, "indicators/definitions.html", {"indicators": INDICATORS.values()})

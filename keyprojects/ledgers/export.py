@@ -49,7 +49,7 @@ PLAN_FIELDS = ("project_id", "project__region__path", "project__name", "project_
 def _leader_names(plans: QuerySet) -> dict[int, str]:
     """Each project's leaders ("、"-joined, in the leaders' own order), in one query."""
     links = (Project.leaders.through.objects.filter(project__in=plans.values("project_id"))
-             .order_by(*[f"leader__{field}" for field in Leader._meta.ordering])
+             .order_by(*[f"leader__{field}" for field in Leader._meta.ordering or ()])
              .values_list("project_id", "leader__name"))
     names: dict[int, list[str]] = defaultdict(list)
     for project, name in links:
@@ -117,7 +117,7 @@ def ledger_workbook(ledger: Ledger, title: str | None = None) -> bytes:
     sheet.set_row(0, 30)
     sheet.write(1, 0, f"统计日期：{as_of:%Y年%m月%d日}", fmt["note"])
     sheet.write(1, last - 2, "单位：万元", fmt["note"])
-    group_start = None
+    group_start = next(c for c, (_head, sub, _width) in enumerate(COLUMNS) if sub is not None)  # the year's two
     for c, (head, sub, width) in enumerate(COLUMNS):
         sheet.set_column(c, c, width)
         head = head.format(year=year)
@@ -125,7 +125,6 @@ def ledger_workbook(ledger: Ledger, title: str | None = None) -> bytes:
             sheet.merge_range(2, c, 3, c, head, fmt["head"])
         else:
             sheet.write(3, c, sub.format(month=month), fmt["head"])
-            group_start = c if group_start is None else group_start
     sheet.merge_range(2, group_start, 2, group_start + 1, f"{year}年度", fmt["head"])
     sheet.freeze_panes(4, 2)
 

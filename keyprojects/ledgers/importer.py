@@ -14,18 +14,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.http import Http404
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.bulk import Blank, WritesLater, chunks, save_in_bulk
 from keyprojects.core.memory import without_cyclic_gc
-from keyprojects.core.permissions import SYSTEM, nearby, refused, require_region
+from keyprojects.core.permissions import SYSTEM, Actor, nearby, refused, require_region
 from keyprojects.core.validation import Checked, validate
 from keyprojects.projects import services as project_services
 from keyprojects.projects.models import (
@@ -51,6 +51,7 @@ from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, SPACES, Layout, Row, 
 from .reader import read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
+Named = TypeVar("Named", Unit, Leader)  # what a ledger names in its unit and leader columns
 NEW_PROJECT = Blank(Project, project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
                     investment_nature=Project.InvestmentNature.ENTERPRISE)
 NEW_PLAN = Blank(AnnualPlan)
@@ -132,7 +133,7 @@ class LedgerRow:
 
 
 class Importer:
-    def __init__(self, user: Any, year: int, region: Region | None = None, as_of: date | None = None,
+    def __init__(self, user: Actor | None, year: int, region: Region | None = None, as_of: date | None = None,
                  skip_invalid: bool = False, dry_run: bool = False, fix_encoding: bool = False,
                  progress: Callable[[int, int], None] | None = None) -> None:
         self.user = user or SYSTEM
@@ -343,6 +344,7 @@ class Importer:
         if v.get("ytd") is not None:
             period_region = self.region or next(
                 (r for r in self._up(region) if r.level == Region.Level.PREFECTURE), region)
+            assert self.as_of is not None  # (settled by _run before a row is applied)
             month = self.as_of.month if self.as_of.year == self.year else 12
             key = (period_region.pk, month)
             if key not in self._periods:
@@ -406,7 +408,7 @@ class Importer:
                     where = f"“{self.region.name}”下" if self.region else ""
                     row.problem("region", f"在{where}找不到该区划", text)
                     return None
-                if self._region_elsewhere(text):
+                if self.region is not None and self._region_elsewhere(text):
                     row.problem("region", f"分组“{text}”不在“{self.region.name}”范围内", text)
                     return None
         if self.region is not None:
@@ -463,14 +465,17 @@ class Importer:
         """Units and leaders named by the chunk, and which of them this user may assign."""
         units = {n for r in rows for n in (r.values.get("owner"), r.values.get("responsible")) if n} - set(self._named_units)
         leaders = {_bare(n) for r in rows for n in _names(r.values.get("leader", ""))} - set(self._named_leaders)
-        for model, names, named in ((Unit, units, self._named_units), (Leader, leaders, self._named_leaders)):
-            for name in names:
-                named[name] = []
-            for part in chunks(sorted(names)):
-                found = model.objects.filter(name__in=part).select_related("region")
-                self._nearby |= {(model, pk) for pk in nearby(self.user, found).values_list("pk", flat=True)}
-                for obj in found:
-                    named[obj.name].append(obj)
+        self._find_named(Unit, units, self._named_units)
+        self._find_named(Leader, leaders, self._named_leaders)
+
+    def _find_named(self, model: type[Named], names: set[str], named: dict[str, list[Named]]) -> None:
+        for name in names:
+            named[name] = []
+        for part in chunks(sorted(names)):
+            found = model._default_manager.filter(name__in=part).select_related("region")
+            self._nearby |= {(model, pk) for pk in nearby(self.user, found).values_list("pk", flat=True)}
+            for obj in found:
+                named[obj.name].append(obj)
 
     def _unit(self, row: LedgerRow, name: str, region: Region, kind: str, target: _Target) -> Unit | None:
         if not name:
@@ -576,7 +581,7 @@ class Importer:
             row.problem("region", str(exc) or "超出您的权限范围", v.get("region"))
             return None
         created = entry is None
-        if created:
+        if entry is None:
             entry = _Entry(project, new=True)
         entry.project, entry.row = project, row
         entry.fields |= fields
@@ -588,7 +593,7 @@ class Importer:
         entry.plan = plan
         entry.plan_changed |= plan_changed
         if report is not None:
-            entry.reports[target.period.pk] = report
+            entry.reports[report.period_id] = report
             entry.changed_reports.append(report)
         outcome = "created" if created else (
             "updated" if fields or leaders is not None or plan_changed or report is not None else "unchanged")
@@ -719,7 +724,7 @@ class Importer:
         today = timezone.localdate()
         save_in_bulk(StageTransition, project_services.registrations(self.user, [e.project for e in created], today),
                      later=self._later)
-        plans = [e.plan for e in entries if e.plan_changed]
+        plans = [e.plan for e in entries if e.plan_changed and e.plan is not None]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "version"], later=self._later)
         reports = [r for e in entries for r in e.changed_reports]
@@ -734,8 +739,10 @@ class Importer:
         refusals = refused(self.user, "edit", [e.project for e in entries])  # still in scope after the change
         for e in entries:
             if e.project.pk in refusals:
-                e.row.problem("region", str(refusals[e.project.pk]), e.row.values.get("region"))
-                self.result.problems += e.row.problems
+                row = e.row
+                assert row is not None  # (an entry written was applied from a row)
+                row.problem("region", str(refusals[e.project.pk]), row.values.get("region"))
+                self.result.problems += row.problems
                 self._broken = True
             if e.leaders is not None:
                 e.leader_ids = {leader.pk for leader in e.leaders}
@@ -760,7 +767,7 @@ class _New:
 
     obj: Any
     listed_in: str
-    error: Exception | None = None
+    error: PermissionDenied | ValidationError | None = None
     used: bool = False
 
 
@@ -799,7 +806,7 @@ class _Entry:
 
 def _differs(project: Project, name: str, value: Any) -> bool:
     field_ = Project._meta.get_field(name)
-    if field_.is_relation:
+    if isinstance(field_, models.Field) and field_.is_relation:
         return value.pk is None or getattr(project, field_.attname) != value.pk
     return getattr(project, name) != value
 
@@ -811,7 +818,7 @@ def _names(text: str) -> list[str]:
 def _bare(name: str) -> str:
     return IN_BRACKETS.sub("", name)
 
-def import_ledger(user: Any, path: str | Path, year: int, **options: Any) -> ImportResult:
+def import_ledger(user: Actor | None, path: str | Path, year: int, **options: Any) -> ImportResult:
     name = options.pop("name", None)
     return Importer(user, year, **options).run(path, name)
 

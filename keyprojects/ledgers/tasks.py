@@ -33,7 +33,7 @@ def upload_path(stored: str) -> Path:
     return Path(settings.MEDIA_ROOT) / UPLOADS / Path(stored).name
 
 
-def importer_for(user: Any, options: dict[str, Any], dry_run: bool) -> Importer:
+def importer_for(user: User, options: dict[str, Any], dry_run: bool) -> Importer:
     """The importer the upload form's ``options`` ask for (year, region pk, as_of, checkboxes)."""
     region = Region.objects.get(pk=options["region"])
     as_of = date.fromisoformat(options["as_of"]) if options.get("as_of") else None

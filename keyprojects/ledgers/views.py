@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.core.files.uploadedfile import UploadedFile
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,14 +21,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tasks import TaskResult, TaskResultStatus
 
+from keyprojects.accounts.models import User
 from keyprojects.core import jobs
 from keyprojects.core.audit import Source, audit_context
-from keyprojects.core.forms import StyledForm
+from keyprojects.core.forms import StyledForm, field_of
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.regions.models import Region
 
-from .importer import ImportFailed
+from .importer import ImportFailed, ImportResult
 from .reader import LedgerFileError
 from .tasks import import_upload, importer_for, upload_path
 
@@ -40,14 +44,15 @@ class UploadForm(StyledForm):
     skip_invalid = forms.BooleanField(label=gettext_lazy("跳过无效行，导入其余"), required=False)
     fix_encoding = forms.BooleanField(label=gettext_lazy("接受乱码的自动修复"), required=False)
 
-    def __init__(self, *args, user, **kwargs) -> None:
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions_for(user, "edit").exclude(level=Region.Level.PROVINCE)
+        regions = field_of(self, "region", forms.ModelChoiceField)
+        regions.queryset = regions_for(user, "edit").exclude(level=Region.Level.PROVINCE)
         if user.region is not None:
             self.initial.setdefault("region", user.region.pk)
         self.initial.setdefault("year", timezone.localdate().year)  # a ledger is usually this year's
 
-    def clean_file(self):
+    def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
         if Path(upload.name).suffix.lower() not in (".xlsx", ".xlsm", ".xls", ".csv"):
             raise forms.ValidationError(_("只接受 .xlsx、.xls 或 .csv 文件"))
@@ -56,8 +61,8 @@ class UploadForm(StyledForm):
         return upload
 
 
-def _stash(upload) -> str:
-    token = f"{uuid.uuid4().hex}{Path(upload.name).suffix.lower()}"
+def _stash(upload: UploadedFile) -> str:
+    token = f"{uuid.uuid4().hex}{Path(upload.name or '').suffix.lower()}"
     path = upload_path(token)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as out:
@@ -66,7 +71,8 @@ def _stash(upload) -> str:
     return token
 
 
-def _preview(request: HttpRequest, path: Path, name: str, options: dict):
+def _preview(request: AuthenticatedRequest, path: Path, name: str,
+             options: dict[str, Any]) -> tuple[ImportResult | None, Exception | None]:
     importer = importer_for(request.user, options, dry_run=True)
     with audit_context(Source.IMPORT, user=request.user, detail=f"上传台账 {name}"[:200],
                        ip=request.META.get("REMOTE_ADDR")):
@@ -79,15 +85,15 @@ def _preview(request: HttpRequest, path: Path, name: str, options: dict):
 
 
 @login_required
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthenticatedRequest) -> HttpResponse:
     if not can_create_project(request.user):
         raise PermissionDenied(_("您没有导入台账的权限"))
     pending = request.session.get("ledger_upload")
     if request.method == "POST" and "confirm" in request.POST and pending:
         del request.session["ledger_upload"]
-        result = import_upload.enqueue(user=request.user.pk, stored=pending["token"], name=pending["name"],
-                                       options=pending["options"], ip=request.META.get("REMOTE_ADDR"))
-        return _job_page(request, result, "ledgers/upload.html")
+        job = import_upload.enqueue(user=request.user.pk, stored=pending["token"], name=pending["name"],
+                                    options=pending["options"], ip=request.META.get("REMOTE_ADDR"))
+        return _job_page(request, job, "ledgers/upload.html")
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -104,7 +110,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def job(request: HttpRequest, token: str) -> HttpResponse:
+def job(request: AuthenticatedRequest, token: str) -> HttpResponse:
     """A confirmed import's progress, then its result: the whole page, or (polled by htmx)
     just the card, which stops polling once the job has ended."""
     return _job_page(request, _own_job(request, token), "ledgers/_job.html" if request.htmx else "ledgers/upload.html")
@@ -112,7 +118,7 @@ def job(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_POST
 @login_required
-def retry(request: HttpRequest, token: str) -> HttpResponse:
+def retry(request: AuthenticatedRequest, token: str) -> HttpResponse:
     """Run a failed import again (its worker stopped), from the file it kept."""
     result = _own_job(request, token)
     if not _state(result)["can_retry"]:
@@ -120,7 +126,7 @@ def retry(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("ledgers:job", jobs.retry(result).id)
 
 
-def _own_job(request: HttpRequest, token: str) -> TaskResult:
+def _own_job(request: AuthenticatedRequest, token: str) -> TaskResult[dict[str, Any]]:
     """The import job ``token``, if the user started it."""
     result = jobs.find(import_upload, token)
     if result is None or result.kwargs.get("user") != request.user.pk:
@@ -128,7 +134,7 @@ def _own_job(request: HttpRequest, token: str) -> TaskResult:
     return result
 
 
-def _state(result: TaskResult) -> dict:
+def _state(result: TaskResult[dict[str, Any]]) -> dict[str, Any]:
     """What the job's card shows: state running (queued or not), done or failed; the rows done
     of the total; the importer's summary; why it failed; whether it may run again."""
     state = {"name": result.kwargs["name"], "state": "running", "queued": False, "done": 0, "total": 0,
@@ -138,6 +144,7 @@ def _state(result: TaskResult) -> dict:
         return {**state, "queued": result.status == TaskResultStatus.READY, "done": done, "total": total}
     if result.status == TaskResultStatus.SUCCESSFUL:
         outcome = result.return_value
+        assert outcome is not None  # (the import returns a dict)
         return {**state, "state": "done" if outcome["outcome"] == "done" else "failed",
                 "result": outcome["result"], "error": outcome["error"]}
     kept = upload_path(result.kwargs["stored"]).exists()
@@ -149,7 +156,7 @@ def _state(result: TaskResult) -> dict:
     return {**state, "state": "failed", "error": error, "can_retry": kept}
 
 
-def _job_page(request: HttpRequest, result: TaskResult, template: str) -> HttpResponse:
+def _job_page(request: AuthenticatedRequest, result: TaskResult[dict[str, Any]], template: str) -> HttpResponse:
     state = _state(result)
     percent = int(100 * state["done"] / state["total"]) if state["total"] else 0
     return render(request, template, {"form": None, "job": state, "token": result.id, "percent": percent})

@@ -25,9 +25,9 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.accounts.models import Leader, User
+from keyprojects.accounts.models import Leader
 from keyprojects.core.forms import StyledForm
-from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.indicators.engine import completed_ytd, started_q
 from keyprojects.regions.models import Region
 
@@ -91,7 +91,7 @@ class ProjectFilter(filters.FilterSet):
         fields: list[str] = []
         form = StyledForm
 
-    def __init__(self, data: Any = None, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
         self.user = user
         self.filters["region"].queryset = regions_for(user, "view").exclude(level=Region.Level.PROVINCE)

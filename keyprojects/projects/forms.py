@@ -14,9 +14,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.accounts.models import Leader, Unit, User
-from keyprojects.core.forms import StyledForm, StyledFormMixin, plain, style_widgets
-from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.accounts.models import Leader, Unit
+from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of, plain, style_widgets
+from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.regions.models import Region
 
 from .models import AnnualPlan, FundingSource, Project, Stage, validate_amount
@@ -42,13 +42,16 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
             "leaders": forms.CheckboxSelectMultiple,
         }
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["region"].queryset = regions_for(user, "edit").exclude(level=Region.Level.PROVINCE)
+        regions = field_of(self, "region", forms.ModelChoiceField)
+        regions.queryset = regions_for(user, "edit").exclude(level=Region.Level.PROVINCE)
         for name in ("owner", "responsible_unit"):
-            self.fields[name].queryset = nearby(user, Unit.objects.select_related("region"))
-        self.fields["leaders"].queryset = nearby(user, Leader.objects.select_related("region"))
+            units = field_of(self, name, forms.ModelChoiceField)
+            units.queryset = nearby(user, Unit.objects.select_related("region"))
+        leaders = field_of(self, "leaders", forms.ModelChoiceField)
+        leaders.queryset = nearby(user, Leader.objects.select_related("region"))
         for kind, label in FundingSource.Kind.choices:
             self.fields[f"funding_{kind}"] = forms.DecimalField(
                 label=label, required=False, max_digits=18, decimal_places=4,

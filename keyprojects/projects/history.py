@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.related import RelatedField
 from django.utils.translation import gettext as _
 
 from keyprojects.core.audit import Source
@@ -52,7 +53,7 @@ def _display(model: type[models.Model], name: str, value: Any, cache: dict) -> s
         ids = [row[f.m2m_reverse_field_name()] for row in value] if value and isinstance(value[0], dict) else value
         objects = [_lookup(target, pk, cache) for pk in ids]
         return "、".join(str(o) for o in objects) or "—"
-    if f.is_relation:
+    if isinstance(f, RelatedField | models.ForeignObjectRel):
         return str(_lookup(f.related_model, value, cache))
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
@@ -72,14 +73,15 @@ def _lookup(model: type[models.Model], pk: Any, cache: dict) -> Any:
 
 def _label(model: type[models.Model], name: str) -> str:
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        field = model._meta.get_field(name)
     except Exception:
         return name
+    return str(field.verbose_name) if isinstance(field, models.Field) else name  # (a relation's other side has none)
 
 
 def _entries_for(records: list, model: type[models.Model], subject, cache: dict) -> list[Entry]:
     """One entry per historical record, diffed against the record before it."""
-    entries = []
+    entries: list[Entry] = []
     previous: dict[Any, Any] = {}
     for record in sorted(records, key=lambda r: (r.history_date, r.history_id)):
         obj_id = record.id

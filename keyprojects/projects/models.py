@@ -6,7 +6,9 @@ Money is Decimal in 万元 everywhere; conversion to 亿元 happens only on scre
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Self, TypedDict
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -19,8 +21,19 @@ from keyprojects.core.money import format_wan
 from keyprojects.core.versions import InRegion, Label, Touched
 from keyprojects.regions.models import Region
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from keyprojects.core.permissions import Viewer
+
+
+class Digits(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
 ZERO = Decimal("0")
-MONEY = {"max_digits": 18, "decimal_places": 4}  # 万元, to the yuan
+MONEY: Digits = {"max_digits": 18, "decimal_places": 4}  # 万元, to the yuan
 
 # 国家投资项目在线审批监管平台 code: YYYY-AAAAAA-II-TT-NNNNNN
 # (year, 6-digit region code, 2-digit industry, 2-digit type, 6-digit sequence).
@@ -35,7 +48,7 @@ validate_project_code = RegexValidator(
 validate_amount = MinValueValidator(ZERO, _("金额不能为负数"))  # every amount: fields, and the forms' own
 
 
-def money_field(verbose_name: str, **kwargs) -> models.DecimalField:
+def money_field(verbose_name: StrOrPromise, **kwargs: Any) -> models.DecimalField:
     kwargs.setdefault("validators", [validate_amount])
     return models.DecimalField(verbose_name, **MONEY, **kwargs)
 
@@ -94,8 +107,8 @@ STAGE_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class ProjectQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> ProjectQuerySet:
+class ProjectQuerySet(models.QuerySet["Project"]):
+    def visible_to(self, user: Viewer) -> Self:
         from keyprojects.core.permissions import restrict
 
         return restrict(self, user, "view")
@@ -180,7 +193,7 @@ class Project(InRegion, models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.region_id and self.region.level == Region.Level.PROVINCE:
             errors["region"] = _("项目应登记在市或县区，不能直接登记在省级区划")
         if self.planned_start and self.planned_completion and self.planned_completion < self.planned_start:
@@ -191,7 +204,7 @@ class Project(InRegion, models.Model):
             raise ValidationError(errors)
 
 
-def validate_funding(total: Decimal, funding: dict[str, Decimal | None] | None) -> None:
+def validate_funding(total: Decimal, funding: Mapping[str, Decimal | None] | None) -> None:
     """The funding sources of a project together cannot exceed its total investment."""
     if not funding:
         return
@@ -207,9 +220,11 @@ class OfProject:
     """A model whose rows belong to one project: writing one changes the figures of that
     project's region (``core.versions.changed``), of its ``figures_year`` (None: every year's)."""
 
+    project: Project  # the model's field
+
     def touched(self) -> Touched | None:
         try:
-            regions = self.project.touched()  # type: ignore[attr-defined]
+            regions = self.project.touched()
         except ObjectDoesNotExist:  # the project is gone (a delete of it counts its region)
             return None
         return {(region, self.figures_year()) for region, _every_year in regions}
@@ -298,8 +313,8 @@ class Batch(models.TextChoices):
     RESERVE = "reserve", _("谋划储备一批")
 
 
-class AnnualPlanQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> AnnualPlanQuerySet:
+class AnnualPlanQuerySet(models.QuerySet["AnnualPlan"]):
+    def visible_to(self, user: Viewer) -> Self:
         from keyprojects.core.permissions import restrict
 
         return restrict(self, user, "view")
@@ -323,6 +338,7 @@ class AnnualPlan(OfProject, models.Model):
 
     objects = AnnualPlanQuerySet.as_manager()
     history = audited()
+    _change_reason: str  # set before a save, recorded with it by simple-history
 
     scope_paths = {
         "region": "project__region",
@@ -344,9 +360,12 @@ class AnnualPlan(OfProject, models.Model):
     def is_new(self) -> bool:
         return self.nature == Nature.NEW
 
+    _stored_year: int | None  # the year as read: see figures_year
+
     @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
-        plan = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any],
+                **kwargs: Any) -> Self:
+        plan = super().from_db(db, field_names, values, **kwargs)
         plan._stored_year = plan.__dict__.get("year")
         return plan
 
@@ -355,7 +374,7 @@ class AnnualPlan(OfProject, models.Model):
         return self.year if stored in (None, self.year) else None  # moved to another year: say every year
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
         if self.started and not self.started_on:
             errors["started_on"] = START_WITHOUT_DATE
         if self.started_on and not self.started:

@@ -20,10 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.bulk import Blank
-from keyprojects.core.permissions import require, require_region
+from keyprojects.core.permissions import Actor, require, require_region
 from keyprojects.core.validation import validate
 
 from .models import (
@@ -88,7 +87,7 @@ def _set_funding(project: Project, funding: dict[str, Decimal | None] | None) ->
 @acting_as
 @transaction.atomic
 def create_project(
-    user: User, data: dict[str, Any], funding: dict[str, Decimal | None] | None = None,
+    user: Actor, data: dict[str, Any], funding: dict[str, Decimal | None] | None = None,
     stage: str = Stage.PREPARATION, stage_date: date | None = None,
 ) -> Project:
     require_region(user, data["region"])
@@ -105,12 +104,12 @@ def create_project(
     return project
 
 
-def registration(user: User, project: Project, stage_date: date | None = None) -> StageTransition:
+def registration(user: Actor, project: Project, stage_date: date | None = None) -> StageTransition:
     """The first stage transition of a newly registered project (unsaved)."""
     return registrations(user, [project], stage_date)[0]
 
 
-def registrations(user: User, projects: Iterable[Project], stage_date: date | None = None) -> list[StageTransition]:
+def registrations(user: Actor, projects: Iterable[Project], stage_date: date | None = None) -> list[StageTransition]:
     """The first stage transitions of newly registered projects (unsaved): the note translated
     and the user and date settled once for all of them (an import registers thousands)."""
     day, note, actor = stage_date or timezone.localdate(), _("登记入库"), recorded(user)
@@ -121,7 +120,7 @@ def registrations(user: User, projects: Iterable[Project], stage_date: date | No
 @acting_as
 @transaction.atomic
 def update_project(
-    user: User, project_id: int, expected_version: int | None, data: dict[str, Any],
+    user: Actor, project_id: int, expected_version: int | None, data: dict[str, Any],
     funding: dict[str, Decimal | None] | None = None,
 ) -> Project:
     project = Project.objects.select_for_update().get(pk=project_id)
@@ -147,7 +146,7 @@ def update_project(
 @acting_as
 @transaction.atomic
 def change_stage(
-    user: User, project_id: int, expected_version: int | None, to_stage: str, on: date, note: str = ""
+    user: Actor, project_id: int, expected_version: int | None, to_stage: str, on: date, note: str = ""
 ) -> Project:
     project = Project.objects.select_for_update().get(pk=project_id)
     require(user, "edit", project)
@@ -176,7 +175,7 @@ def change_stage(
 
 @acting_as
 @transaction.atomic
-def delete_project(user: User, project_id: int, expected_version: int | None) -> None:
+def delete_project(user: Actor, project_id: int, expected_version: int | None) -> None:
     project = Project.objects.select_for_update().get(pk=project_id)
     require(user, "edit", project)
     _check_version(project, expected_version)
@@ -186,7 +185,7 @@ def delete_project(user: User, project_id: int, expected_version: int | None) ->
 @acting_as
 @transaction.atomic
 def save_annual_plan(
-    user: User, project_id: int, year: int, data: dict[str, Any], expected_version: int | None = None
+    user: Actor, project_id: int, year: int, data: dict[str, Any], expected_version: int | None = None
 ) -> AnnualPlan:
     """Create or update a project's plan for ``year``."""
     project = Project.objects.select_for_update().get(pk=project_id)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.forms import field_of
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, require
 from keyprojects.indicators import figures
@@ -40,7 +43,7 @@ def _form_errors_from(exc: ValidationError, form) -> None:
 
 
 @login_required
-def project_list(request: HttpRequest) -> HttpResponse:
+def project_list(request: AuthenticatedRequest) -> HttpResponse:
     listing = figures.project_list(request.user, request.GET)
     projects = listing.projects.select_related("region", "sector", "owner")
     page = Paginator(projects, PAGE_SIZE, count=listing.totals["count"], keys=listing.keys).get_page(
@@ -63,7 +66,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_export(request: HttpRequest) -> HttpResponse:
+def project_export(request: AuthenticatedRequest) -> HttpResponse:
     """The list as the ledger a commission sends upward (.xlsx), with the list's filters."""
     from keyprojects.ledgers.export import ledger_workbook
 
@@ -79,7 +82,7 @@ def project_export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(
         Project.objects.visible_to(request.user)
         .select_related("region", "sector", "owner", "responsible_unit")
@@ -94,14 +97,14 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stage_form = StageForm(initial={"version": project.version}) if editable else None
     if stage_form is not None:
         allowed = STAGE_TRANSITIONS.get(project.stage, set())
-        stage_form.fields["to_stage"].choices = [(s.value, s.label) for s in Stage if s in allowed]
+        field_of(stage_form, "to_stage", forms.ChoiceField).choices = [(s.value, s.label) for s in Stage if s in allowed]
     return render(request, "projects/project_detail.html", {
         "project": project, "editable": editable, "stage_form": stage_form,
     })
 
 
 @login_required
-def project_create(request: HttpRequest) -> HttpResponse:
+def project_create(request: AuthenticatedRequest) -> HttpResponse:
     if not can_create_project(request.user):
         raise PermissionDenied(_("您没有登记项目的权限"))
     form = ProjectForm(request.POST or None, user=request.user)
@@ -118,7 +121,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def project_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
     require(request.user, "edit", project)
     form = ProjectForm(request.POST or None, instance=project, user=request.user)
@@ -144,12 +147,12 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def project_stage(request: HttpRequest, pk: int) -> HttpResponse:
+def project_stage(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
     form = StageForm(request.POST)
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}：{'；'.join(errors)}")
+            messages.error(request, f"{form.fields[field].label if field in form.fields else ''}：{'；'.join(map(str, errors))}")
         return redirect("projects:detail", pk=pk)
     try:
         services.change_stage(
@@ -166,7 +169,7 @@ def project_stage(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def plan_edit(request: HttpRequest, pk: int, year: int | None = None) -> HttpResponse:
+def plan_edit(request: AuthenticatedRequest, pk: int, year: int | None = None) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
     require(request.user, "edit", project)
     plan = get_object_or_404(AnnualPlan, project=project, year=year) if year else None
@@ -188,7 +191,7 @@ def plan_edit(request: HttpRequest, pk: int, year: int | None = None) -> HttpRes
 
 
 @login_required
-def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def project_delete(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
     require(request.user, "edit", project)
     if request.method == "POST":
@@ -203,7 +206,7 @@ def project_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def project_history_view(request: HttpRequest, pk: int) -> HttpResponse:
+def project_history_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
     return render(request, "projects/project_history.html", {
         "project": project, "entries": project_history(project),

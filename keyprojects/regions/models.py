@@ -40,7 +40,7 @@ def path_codes(path: str) -> list[str]:
     return [code for code in path.split("/") if code]
 
 
-class RegionQuerySet(models.QuerySet):
+class RegionQuerySet(models.QuerySet["Region"]):
     def within(self, region: Region) -> RegionQuerySet:
         """The region and everything under it."""
         return self.filter(path__startswith=region.path)
@@ -111,9 +111,9 @@ class Region(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.name = simplify(self.name)
         self.stem = name_stem(self.name)
-        parent_path = self.parent.path if self.parent_id else "/"
-        self.path = f"{parent_path}{self.code}/"
-        self.depth = self.parent.depth + 1 if self.parent_id else 0
+        parent = self.parent if self.parent_id else None
+        self.path = f"{parent.path if parent else '/'}{self.code}/"
+        self.depth = parent.depth + 1 if parent else 0
         super().save(*args, **kwargs)
 
     @property

@@ -4,7 +4,9 @@ project per period, drafted by a county clerk (or the owner), reviewed by the ci
 from __future__ import annotations
 
 import calendar
+from collections.abc import Collection
 from datetime import date
+from typing import Any, Self
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -89,6 +91,7 @@ class ProgressReport(OfProject, models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     history = audited()
+    _change_reason: str  # set before a save, recorded with it by simple-history
 
     scope_paths = {
         "region": "project__region",
@@ -110,9 +113,14 @@ class ProgressReport(OfProject, models.Model):
         stored = getattr(self, "_stored_period_id", None)
         return self.period.year if stored in (None, self.period_id) else None  # moved: say every year
 
+    # What was read from the database (see from_db).
+    _stored_status: str | None
+    _stored_period_id: int | None
+
     @classmethod
-    def from_db(cls, db, field_names, values):  # type: ignore[no-untyped-def]
-        report = super().from_db(db, field_names, values)
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any],
+                **kwargs: Any) -> Self:
+        report = super().from_db(db, field_names, values, **kwargs)
         # What was stored: a save that takes a report out of "approved" must refresh the roll-up.
         report._stored_status = report.__dict__.get("status")
         report._stored_period_id = report.__dict__.get("period_id")
@@ -131,7 +139,7 @@ class ReportPhoto(models.Model):
         verbose_name_plural = _("现场照片")
 
     def __str__(self) -> str:
-        return self.caption or self.image.name
+        return self.caption or self.image.name or ""
 
     def touched(self) -> Touched | None:
         return self.report.touched()

@@ -35,7 +35,7 @@ def refresh(plan_ids: Iterable[int] | None = None, apps: Any = global_apps) -> i
     a month's ledger is imported."""
     AnnualPlan = apps.get_model("projects", "AnnualPlan")
     everything = plan_ids is None
-    if everything:
+    if plan_ids is None:
         plan_ids = AnnualPlan.objects.order_by("pk").values_list("pk", flat=True).iterator(chunk_size=5000)
     connection = connections[router.db_for_write(apps.get_model("reporting", "PlanProgress"))]
     rebuild = _rebuild(connection, apps)

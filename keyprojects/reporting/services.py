@@ -8,6 +8,7 @@ carry their reason as the history's change reason).
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any
 
@@ -18,10 +19,9 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keyprojects.accounts.models import User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.bulk import Blank
-from keyprojects.core.permissions import require, require_admin, require_filer, restrict
+from keyprojects.core.permissions import Actor, require, require_admin, require_filer, restrict
 from keyprojects.core.validation import Checked, validate
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
@@ -97,7 +97,7 @@ def _refuse_if_locked(period: ReportingPeriod) -> None:
 
 @acting_as
 @transaction.atomic
-def create_period(user: User, region: Region, year: int, month: int, opens_on: date, closes_on: date) -> ReportingPeriod:
+def create_period(user: Actor, region: Region, year: int, month: int, opens_on: date, closes_on: date) -> ReportingPeriod:
     require_admin(user, region)
     period = ReportingPeriod(region=region, year=year, month=month, opens_on=opens_on, closes_on=closes_on)
     if closes_on < opens_on:
@@ -109,7 +109,7 @@ def create_period(user: User, region: Region, year: int, month: int, opens_on: d
 
 @acting_as
 @transaction.atomic
-def set_period_state(user: User, period_id: int, state: str) -> ReportingPeriod:
+def set_period_state(user: Actor, period_id: int, state: str) -> ReportingPeriod:
     period = ReportingPeriod.objects.select_for_update().get(pk=period_id)
     require_admin(user, period.region)
     if period.state == ReportingPeriod.State.LOCKED and not user.is_superuser:
@@ -145,7 +145,7 @@ def _carry_over(project: Project, period: ReportingPeriod, plan: AnnualPlan) -> 
 
 @acting_as
 @transaction.atomic
-def prefill_period(user: User, period_id: int) -> int:
+def prefill_period(user: Actor, period_id: int) -> int:
     """Create a draft, carried over from last month, for every project the user may edit
     that is in the period's year plan and has no report yet. Returns how many."""
     period = ReportingPeriod.objects.get(pk=period_id)
@@ -164,7 +164,7 @@ def prefill_period(user: User, period_id: int) -> int:
 @acting_as
 @transaction.atomic
 def save_draft(
-    user: User, project_id: int, period_id: int, data: dict[str, Any], expected_version: int | None = None,
+    user: Actor, project_id: int, period_id: int, data: dict[str, Any], expected_version: int | None = None,
     submit: bool = False,
 ) -> ProgressReport:
     """Save a project's report for a period (created from last month's if it has none) as a draft,
@@ -215,7 +215,7 @@ def _refuse_blockers(findings: list[Finding]) -> None:
         raise ValidationError({f.field: f.message for f in blockers})
 
 
-def _mark_submitted(user: User, report: ProgressReport) -> None:
+def _mark_submitted(user: Actor, report: ProgressReport) -> None:
     now = timezone.now()
     report.status = Status.SUBMITTED
     report.submitted_at, report.submitted_by = now, recorded(user)
@@ -224,7 +224,7 @@ def _mark_submitted(user: User, report: ProgressReport) -> None:
 
 @acting_as
 @transaction.atomic
-def submit_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
+def submit_report(user: Actor, report_id: int, expected_version: int | None = None) -> ProgressReport:
     report = _locked_report(report_id)
     require(user, "edit", report.project)
     require_filer(user, report)
@@ -239,7 +239,7 @@ def submit_report(user: User, report_id: int, expected_version: int | None = Non
     return report
 
 
-def _review(user: User, report_id: int, expected_version: int | None) -> ProgressReport:
+def _review(user: Actor, report_id: int, expected_version: int | None) -> ProgressReport:
     report = _locked_report(report_id)
     require(user, "view", report.project)
     require_admin(user, report.project.region)
@@ -256,7 +256,7 @@ def _review(user: User, report_id: int, expected_version: int | None) -> Progres
 
 @acting_as
 @transaction.atomic
-def approve_report(user: User, report_id: int, expected_version: int | None = None) -> ProgressReport:
+def approve_report(user: Actor, report_id: int, expected_version: int | None = None) -> ProgressReport:
     report = _review(user, report_id, expected_version)
     report.status = Status.APPROVED
     report.reviewed_at, report.reviewed_by, report.return_reason = timezone.now(), recorded(user), ""
@@ -268,7 +268,7 @@ def approve_report(user: User, report_id: int, expected_version: int | None = No
 
 @acting_as
 @transaction.atomic
-def approve_reports(user: User, period: ReportingPeriod, reports: list[tuple[int, int | None]]) -> int:
+def approve_reports(user: Actor, period: ReportingPeriod, reports: Sequence[tuple[int, int | None]]) -> int:
     """Approve several submitted reports of ``period`` at once, ``(report id, version)`` each
     (the review page's rows without findings), each checked as :func:`approve_report` checks
     one: if any is refused, has changed since or is not of the period, none is approved."""
@@ -282,7 +282,7 @@ def approve_reports(user: User, period: ReportingPeriod, reports: list[tuple[int
 
 @acting_as
 @transaction.atomic
-def return_report(user: User, report_id: int, reason: str, expected_version: int | None = None) -> ProgressReport:
+def return_report(user: Actor, report_id: int, reason: str, expected_version: int | None = None) -> ProgressReport:
     if not reason.strip():
         raise ValidationError({"return_reason": _("退回时必须填写原因")})
     report = _review(user, report_id, expected_version)
@@ -296,7 +296,7 @@ def return_report(user: User, report_id: int, reason: str, expected_version: int
 @acting_as
 @transaction.atomic
 def correct_report(
-    user: User, report_id: int, data: dict[str, Any], reason: str, expected_version: int | None = None
+    user: Actor, report_id: int, data: dict[str, Any], reason: str, expected_version: int | None = None
 ) -> ProgressReport:
     """Change an approved figure (in a locked period too): city admins only, with a reason
     that the audit trail keeps beside the before/after values."""
@@ -322,7 +322,7 @@ def _record_start(report: ProgressReport) -> None:
     if not report.started or not report.started_on:
         return
     plan = AnnualPlan.objects.select_for_update().filter(project_id=report.project_id, year=report.period.year).first()
-    if start_from_report(plan, report):
+    if plan is not None and start_from_report(plan, report):
         validate(plan)
         plan.save()
 
@@ -351,7 +351,7 @@ class RowErrors(ValidationError):
 @acting_as
 @transaction.atomic
 def save_reports(
-    user: User, period_id: int, rows: list[tuple[int, dict[str, Any], int | None]], submit: bool = False
+    user: Actor, period_id: int, rows: list[tuple[int, dict[str, Any], int | None]], submit: bool = False
 ) -> list[ProgressReport]:
     """Save (and optionally submit) many reports of one period at once: all or nothing."""
     saved, errors = [], {}
@@ -370,7 +370,7 @@ def save_reports(
 
 @acting_as
 @transaction.atomic
-def add_photo(user: User, report_id: int, image: Any, caption: str = "") -> ReportPhoto:
+def add_photo(user: Actor, report_id: int, image: Any, caption: str = "") -> ReportPhoto:
     report = _locked_report(report_id)
     require(user, "edit", report.project)
     require_filer(user, report)
@@ -396,7 +396,7 @@ def ledger_moment(as_of: date) -> datetime:
 
 
 def ledger_report(
-    user: User, project: Project, period: ReportingPeriod, reviewed_at: datetime, data: dict[str, Any],
+    user: Actor, project: Project, period: ReportingPeriod, reviewed_at: datetime, data: dict[str, Any],
     report: ProgressReport | None, previous: ProgressReport | None,
 ) -> ProgressReport | None:
     """A ledger's year-to-date figures stand as a report approved at ``reviewed_at`` (the
@@ -408,8 +408,8 @@ def ledger_report(
     _refuse_if_locked(period)
     before = previous.completed_ytd if previous and previous.period.year == period.year else ZERO
     values = {**data, "completed_month": max(data["completed_ytd"] - before, ZERO)}
-    unchanged = report is not None and all(getattr(report, k) == v for k, v in values.items())
-    if unchanged and report.status == Status.APPROVED:
+    if report is not None and all(getattr(report, k) == v for k, v in values.items()) \
+            and report.status == Status.APPROVED:
         return None
     actor = recorded(user)
     values |= {"status": Status.APPROVED, "late": False, "submitted_at": reviewed_at, "submitted_by": actor,

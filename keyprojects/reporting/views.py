@@ -8,8 +8,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,8 +17,11 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.accounts.models import User
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import (
+    Action,
     can_edit,
     files_report,
     is_reviewer,
@@ -46,23 +49,23 @@ PERIOD_COUNTS = {  # a period's reports, as the period list counts them
 }
 
 
-def _visible_periods(user):
+def _visible_periods(user: User) -> QuerySet[ReportingPeriod]:
     """Periods of the user's city (set by the city, filed into by its counties)."""
     return nearby(user, ReportingPeriod.objects.select_related("region"))
 
 
-def _status_counts(reports) -> dict[str, int]:
+def _status_counts(reports: QuerySet[ProgressReport]) -> dict[str, int]:
     """How many of ``reports`` are in each state (every state named, 0 where none)."""
     return {s: 0 for s in Status.values} | dict(reports.order_by().values_list("status").annotate(n=Count("id")))
 
 
-def _reports(user, period: ReportingPeriod, action: str = "view"):
+def _reports(user: User, period: ReportingPeriod, action: Action = "view") -> QuerySet[ProgressReport]:
     return restrict(ProgressReport.objects.filter(period=period), user, action).select_related(
         "project__region", "period", "submitted_by", "reviewed_by")
 
 
 @login_required
-def period_list(request: HttpRequest) -> HttpResponse:
+def period_list(request: AuthenticatedRequest) -> HttpResponse:
     form = None
     if request.user.is_superuser or request.user.role == "city_admin":
         form = PeriodForm(request.POST or None)
@@ -83,7 +86,8 @@ def period_list(request: HttpRequest) -> HttpResponse:
     periods = list(_visible_periods(request.user))
     # The counts of the reports this user sees: a county clerk's are the county's, not the city's.
     seen = restrict(ProgressReport.objects.filter(period__in=periods), request.user)
-    counts = {row.pop("period"): row for row in seen.values("period").order_by().annotate(**PERIOD_COUNTS)}
+    counts = {row["period"]: {name: n for name, n in row.items() if name != "period"}
+              for row in seen.values("period").order_by().annotate(**PERIOD_COUNTS)}
     for period in periods:
         for name, n in counts.get(period.pk, dict.fromkeys(PERIOD_COUNTS, 0)).items():
             setattr(period, name, n)
@@ -92,7 +96,7 @@ def period_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def period_state(request: HttpRequest, pk: int) -> HttpResponse:
+def period_state(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     period = get_object_or_404(_visible_periods(request.user), pk=pk)
     state = request.POST.get("state", "")
     if state not in ReportingPeriod.State.values:
@@ -113,7 +117,7 @@ REVIEW_PAGE = 100  # rows of the review page per page
 
 
 @login_required
-def fill(request: HttpRequest, pk: int) -> HttpResponse:
+def fill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The filing screen: the reports of the user's projects in this period, a page at a time
     (a county may have hundreds); saving saves the rows of the page."""
     period = get_object_or_404(_visible_periods(request.user), pk=pk)
@@ -174,7 +178,7 @@ def fill(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     period = get_object_or_404(_visible_periods(request.user), pk=pk)
     require_admin(request.user, period.region)
     status = request.GET.get("status", Status.SUBMITTED)
@@ -200,7 +204,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def review_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Approve the reports the review page listed as clean (id and version each), all or none."""
     period = get_object_or_404(_visible_periods(request.user), pk=pk)
     try:
@@ -221,7 +225,7 @@ def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def report_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(
         restrict(ProgressReport.objects.select_related("project__region", "period__region"), request.user, "view"), pk=pk)
     editable = can_edit(request.user, report.project) and files_report(request.user, report) \
@@ -241,7 +245,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "reporting/report_detail.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action: Callable[[ProgressReport, int | None], str]) -> HttpResponse:
+def _act(request: AuthenticatedRequest, pk: int, action: Callable[[ProgressReport, int | None], str]) -> HttpResponse:
     """Run one workflow action on a report and go back where the user came from."""
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "view"), pk=pk)
     version = int(request.POST.get("version") or 0) or None
@@ -254,7 +258,7 @@ def _act(request: HttpRequest, pk: int, action: Callable[[ProgressReport, int | 
     return _back(request, "reporting:report", pk=pk)
 
 
-def _back(request: HttpRequest, default: str, **kwargs: Any) -> HttpResponse:
+def _back(request: AuthenticatedRequest, default: str, **kwargs: Any) -> HttpResponse:
     """Back to the page the form came from (its ``next``, if on this site), else ``default``."""
     back = request.POST.get("next", "")
     if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
@@ -264,13 +268,13 @@ def _back(request: HttpRequest, default: str, **kwargs: Any) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_save(request: HttpRequest, pk: int) -> HttpResponse:
+def report_save(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # (a reviewer may not save a clerk's report: the service refuses it, ``permissions.require_filer``)
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
     form = ReportForm(request.POST, instance=report)
     if not form.is_valid():
-        messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(e)}" for f, e in form.errors.items()
-                                         if f in form.fields) or _("填写有误"))
+        messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(map(str, e))}"
+                                         for f, e in form.errors.items() if f in form.fields) or _("填写有误"))
         return redirect("reporting:report", pk=pk)
     submit = "submit" in request.POST
     try:
@@ -285,7 +289,7 @@ def report_save(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
+def report_submit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def submit(report: ProgressReport, version: int | None) -> str:
         services.submit_report(request.user, report.pk, version)
         return _("月报已报送")
@@ -295,7 +299,7 @@ def report_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def report_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def approve(report: ProgressReport, version: int | None) -> str:
         services.approve_report(request.user, report.pk, version)
         return _("月报已审核通过")
@@ -305,7 +309,7 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_return(request: HttpRequest, pk: int) -> HttpResponse:
+def report_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def send_back(report: ProgressReport, version: int | None) -> str:
         services.return_report(request.user, report.pk, request.POST.get("return_reason", ""), version)
         return _("月报已退回")
@@ -315,12 +319,12 @@ def report_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_correct(request: HttpRequest, pk: int) -> HttpResponse:
+def report_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "view"), pk=pk)
     form = CorrectionForm(request.POST, instance=report)
     if not form.is_valid():
-        messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(e)}" for f, e in form.errors.items()
-                                         if f in form.fields))
+        messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(map(str, e))}"
+                                         for f, e in form.errors.items() if f in form.fields))
         return redirect("reporting:report", pk=pk)
     def correct(report: ProgressReport, version: int | None) -> str:
         services.correct_report(request.user, report.pk, form.cleaned_data, form.cleaned_data["reason"], version)
@@ -331,7 +335,7 @@ def report_correct(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
+def report_photo(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
     form = PhotoForm(request.POST, request.FILES)
     if form.is_valid():
@@ -342,5 +346,5 @@ def report_photo(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("照片已上传"))
     else:
-        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("reporting:report", pk=pk)

@@ -14,6 +14,7 @@ KEYPROJECTS_VAR_DIR) after ``keyprojects generate_synthetic``; see ``make bench`
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import socket
@@ -38,7 +39,7 @@ from django.utils import timezone
 
 from keyprojects.accounts.models import Unit, User
 from keyprojects.bench.management.commands import bench_import
-from keyprojects.bench.synthetic import USERNAME_PREFIX
+from keyprojects.bench.synthetic import USERNAME_PREFIX, city_of
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.versions import LABELS, changed
 from keyprojects.demo.common import DEMO_PASSWORD
@@ -119,7 +120,7 @@ def timed(action: Callable[[], Any], runs: int, before: Callable[[], Any] | None
 
 def floor_rows(region: Region, year: int, as_of: date, variant: str = "correlated") -> list[tuple]:
     end = timezone.make_aware(datetime.combine(as_of + timedelta(days=1), clock.min))
-    params = {"year": year, "path": region.path + "%", "as_of": connection.ops.adapt_datefield_value(as_of),
+    params: dict[str, Any] = {"year": year, "path": region.path + "%", "as_of": connection.ops.adapt_datefield_value(as_of),
               "end": connection.ops.adapt_datetimefield_value(end)}
     with connection.cursor() as cursor:
         cursor.execute(FLOOR_SQL[variant], params)
@@ -170,9 +171,12 @@ class Command(BaseCommand):
         self.superuser = self.bench_superuser()
         self.province_reader = self.bench_province_reader()
         self.city_admin = User.objects.get(username=f"{USERNAME_PREFIX}{self.city.code}")
-        self.county = Region.objects.filter(parent=self.city).order_by("code").first()
-        self.elsewhere = (Region.objects.filter(parent__parent=self.province, level=Region.Level.COUNTY)
-                          .exclude(parent=self.city).order_by("code").first())  # a county of another city
+        county = Region.objects.filter(parent=self.city).order_by("code").first()
+        elsewhere = (Region.objects.filter(parent__parent=self.province, level=Region.Level.COUNTY)
+                     .exclude(parent=self.city).order_by("code").first())  # a county of another city
+        if county is None or elsewhere is None:
+            raise CommandError("合成省份应有两个以上地市及其县区：请先运行 keyprojects generate_synthetic")
+        self.county, self.elsewhere = county, elsewhere
         self.stdout.write(f"database: {connection.vendor}; {self.province.name} {self.year}, as of {self.as_of}; "
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
@@ -221,7 +225,7 @@ class Command(BaseCommand):
         client.force_login(user)
         return client
 
-    def get(self, client: Client, url: str, **headers: str) -> Callable[[], None]:
+    def get(self, client: Client, url: str, **headers: Any) -> Callable[[], None]:
         def action() -> None:
             response = client.get(url, **headers)
             assert response.status_code == 200, (url, response.status_code)
@@ -247,7 +251,7 @@ class Command(BaseCommand):
     def bench_dashboard(self) -> None:
         runs, year, as_of = self.options["runs"], self.year, self.as_of
         for label, region, user in (("province", self.province, self.superuser), ("city", self.city, self.city_admin)):
-            floors = {v: timed(lambda r=region, v=v: floor_rows(r, year, as_of, v), runs) for v in FLOOR_SQL}
+            floors = {v: timed(functools.partial(floor_rows, region, year, as_of, v), runs) for v in FLOOR_SQL}
             variant = min(floors, key=lambda v: statistics.median(floors[v]))
             floor = floors[variant]
             self.notes.append(f"floor for {region.name}: the {variant} query "
@@ -265,13 +269,13 @@ class Command(BaseCommand):
                      timed(self.get(client, url), runs, before=self.county_write), floor, "p95 ≤ 300 ms, ≤ 2× floor")
             if not self.elsewhere.is_within(region):  # a city's figures stand through writes in another city
                 self.add(f"dashboard /dashboard/, {label} ({region.name}), after a write in "
-                         f"{self.elsewhere.parent.name}{self.elsewhere.name}",
+                         f"{city_of(self.elsewhere).name}{self.elsewhere.name}",
                          timed(self.get(client, url), runs, before=self.elsewhere_write), floor,
                          "p95 ≤ 300 ms, ≤ 2× floor")
             self.add(f"dashboard /dashboard/, {label} ({region.name}), repeat view",
                      timed(self.get(client, url), runs), floor, "p95 ≤ 300 ms, ≤ 2× floor")
             self.add(f"engine.grouped_rows by county, {label}",
-                     timed(lambda r=region: grouped_rows(year, as_of, r, None, ("region",)), runs), floor,
+                     timed(functools.partial(grouped_rows, year, as_of, region, None, ("region",)), runs), floor,
                      "≤ 2× floor")
             self.check_floor_matches_engine(region)
 
@@ -294,7 +298,7 @@ class Command(BaseCommand):
         stats = plan_stats(plans_in(self.year, region), self.as_of)
         rows = floor_rows(region, self.year, self.as_of)
         floor = (sum(row[1] for row in rows), sum(row[10] for row in rows),
-                 sum(Decimal(str(row[19])) for row in rows).quantize(Decimal("0.01")))
+                 sum((Decimal(str(row[19])) for row in rows), Decimal(0)).quantize(Decimal("0.01")))
         engine = (stats["plan"]["count"], stats["started_or_resumed"]["count"],
                   stats["completed_investment"].quantize(Decimal("0.01")))
         if floor != engine:
@@ -321,7 +325,7 @@ class Command(BaseCommand):
                      None, "p95 ≤ 200 ms")
             self.add(f"{name}, after a write in {self.county.name}",
                      timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
-            self.add(f"{name}, after a write in {self.elsewhere.parent.name}{self.elsewhere.name}",
+            self.add(f"{name}, after a write in {city_of(self.elsewhere).name}{self.elsewhere.name}",
                      timed(self.get(client, url), runs, before=self.elsewhere_write), None, "p95 ≤ 200 ms")
             self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
 
@@ -371,7 +375,7 @@ class Command(BaseCommand):
         with audit_context(Source.COMMAND, detail="bench"):
             _token, key = create_token(self.city_admin, self.city_admin, "bench")
         client = Client(HTTP_HOST="127.0.0.1")
-        headers = {"HTTP_AUTHORIZATION": f"Token {key}"}
+        headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Token {key}"}  # (WSGI environ: extra=)
         runs = self.options["runs"]
         first = f"/api/projects/?year={self.year}&as_of={self.as_of}"
         count = client.get(first, **headers).json().get("count", 0)
@@ -489,7 +493,8 @@ class Command(BaseCommand):
         # Each client gets its own draft reports of its county in the open (last) period;
         # two clients of one county never share a report.
         by_county: dict[int, list[ProgressReport]] = {}
-        county_of = {c.pk: c.unit.region_id for c in User.objects.filter(pk__in=[c.pk for c in clerks]).select_related("unit")}
+        county_of = {c.pk: c.unit.region_id for c in User.objects.filter(pk__in=[c.pk for c in clerks]).select_related("unit")
+                     if c.unit is not None}
         open_periods = list(ReportingPeriod.objects.filter(region__parent=self.province, year=self.period.year,
                                                            month=self.period.month))
         candidates = (ProgressReport.objects.filter(period__in=open_periods, project__region_id__in=set(county_of.values()))
@@ -501,9 +506,9 @@ class Command(BaseCommand):
         taken: dict[int, int] = {}
         for clerk in clerks:
             county = county_of[clerk.pk]
-            start = taken.get(county, 0)
-            work[clerk.pk] = by_county.get(county, [])[start:start + per]
-            taken[county] = start + per
+            first = taken.get(county, 0)
+            work[clerk.pk] = by_county.get(county, [])[first:first + per]
+            taken[county] = first + per
         chosen = [r for reports in work.values() for r in reports]
         self.reset_drafts(chosen)
         clerks = list(User.objects.filter(pk__in=[c.pk for c in clerks]).select_related("unit__region"))
@@ -526,7 +531,7 @@ class Command(BaseCommand):
                 raise CommandError(f"login failed for {clerk.username}: {r.status_code}")
             sessions[clerk.pk] = s
 
-        self.run_threads([lambda c=c: login(c) for c in clerks], limit=8)
+        self.run_threads([functools.partial(login, c) for c in clerks], limit=8)
 
         fill_times: list[float] = []
         submit_times: list[float] = []
@@ -535,7 +540,7 @@ class Command(BaseCommand):
 
         def client(clerk: User) -> None:
             s = sessions[clerk.pk]
-            token = s.cookies.get("csrftoken", "")
+            token = s.cookies.get("csrftoken") or ""
             barrier.wait()
             try:
                 start = time.perf_counter()
@@ -566,7 +571,7 @@ class Command(BaseCommand):
                 errors.append(type(exc).__name__)
 
         start = time.perf_counter()
-        self.run_threads([lambda c=c: client(c) for c in clerks], limit=len(clerks))
+        self.run_threads([functools.partial(client, c) for c in clerks], limit=len(clerks))
         wall = time.perf_counter() - start
         submitted = ProgressReport.objects.filter(pk__in=[r.pk for r in chosen], status=ProgressReport.Status.SUBMITTED).count()
         lost = len(chosen) - submitted
@@ -581,8 +586,9 @@ class Command(BaseCommand):
             self.notes.append(f"burst {n}: errors {sorted(set(errors))[:5]}")
 
     @staticmethod
-    def period_for(clerk: User, periods) -> int:
-        region = clerk.unit.region
+    def period_for(clerk: User, periods: list[ReportingPeriod]) -> int:
+        region = clerk.region
+        assert region is not None  # (a synthetic clerk has a county's unit)
         return next(p.pk for p in periods if p.region_id == region.parent_id)
 
     @staticmethod

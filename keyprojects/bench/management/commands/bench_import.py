@@ -149,8 +149,8 @@ class Command(BaseCommand):
                         timed[found["label"]].append((float(found["seconds"]), found["rest"], read_alone[1]))
             for label, times in timed.items():
                 if times:
-                    seconds, rest, read_alone = sorted(times)[len(times) // 2]
-                    self.stdout.write(f"== {name}: {label}, median of {len(times)}: {seconds} s {rest} ({read_alone} s)")
+                    seconds, rest, alone = sorted(times)[len(times) // 2]
+                    self.stdout.write(f"== {name}: {label}, median of {len(times)}: {seconds} s {rest} ({alone} s)")
 
 
 class DatabaseTime:
