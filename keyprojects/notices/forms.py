@@ -5,9 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.accounts.models import Unit, User
-from keyprojects.core.forms import StyledFormMixin
-from keyprojects.core.permissions import restrict
+from keyprojects.accounts.models import Unit
+from keyprojects.core.forms import StyledFormMixin, field_of
+from keyprojects.core.permissions import Actor, restrict
 
 from .models import Channel
 
@@ -25,9 +25,10 @@ class ChannelForm(StyledFormMixin, forms.ModelForm):
         model = Channel
         fields = ["unit", "name", "kind", "webhook_url", "email"]
 
-    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = restrict(Unit.objects.select_related("region"), actor, "edit")  # type: ignore[attr-defined]
+        field_of(self, "unit", forms.ModelChoiceField).queryset = restrict(Unit.objects.select_related("region"), actor,
+                                                                           "edit")
         self.fields["webhook_url"].help_text = _("企业微信、钉钉群机器人的 Webhook 地址（含 key 或 access_token），内网版填写内网地址")
         self.fields["email"].help_text = _("仅邮件渠道：单位的共用邮箱")
         if self.instance.pk:

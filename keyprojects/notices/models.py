@@ -11,7 +11,7 @@ signing secret kept out of the history.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -22,11 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import audited
-from keyprojects.core.permissions import Action, restrict
+from keyprojects.core.permissions import Action, Viewer, restrict
 from keyprojects.core.versions import Touched
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
 
 
 def validate_webhook_url(value: str) -> None:
@@ -49,7 +46,7 @@ class OnceQuerySet(models.QuerySet[Any]):
 
 
 class ChannelQuerySet(models.QuerySet["Channel"]):
-    def visible_to(self, user: Any, action: Action = "view") -> ChannelQuerySet:
+    def visible_to(self, user: Viewer, action: Action = "view") -> ChannelQuerySet:
         return restrict(self, user, action)
 
 
@@ -116,7 +113,7 @@ class Channel(models.Model):
 
 
 class MessageQuerySet(OnceQuerySet):
-    def visible_to(self, user: User | AnonymousUser) -> MessageQuerySet:
+    def visible_to(self, user: Viewer) -> MessageQuerySet:
         """A message is its recipient's alone, whatever their role: no region reaches it."""
         if not user.is_authenticated:
             return self.none()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
-from keyprojects.core.permissions import require_admin
+from keyprojects.core.permissions import Actor, require_admin
 from keyprojects.core.validation import validate
 from keyprojects.projects.services import EditConflict
 
@@ -105,7 +105,7 @@ def read_all(user: User) -> int:
 
 
 # --- the units' channels (city admins) -------------------------------------------------------
-def _locked_channel(actor: User, channel_id: int) -> Channel:
+def _locked_channel(actor: Actor, channel_id: int) -> Channel:
     require_admin(actor)  # (403 for any other role, as on the channels' pages)
     channel = get_object_or_404(Channel.objects.visible_to(actor, "edit").select_for_update(of=("self",))
                                 .select_related("unit__region"), pk=channel_id)
@@ -115,7 +115,7 @@ def _locked_channel(actor: User, channel_id: int) -> Channel:
 
 @acting_as
 @transaction.atomic
-def save_channel(actor: User, data: dict[str, Any], channel_id: int | None = None,
+def save_channel(actor: Actor, data: dict[str, Any], channel_id: int | None = None,
                  expected_version: int | None = None) -> Channel:
     """Add a channel to a unit of the actor's, or change one. ``data["secret"]`` empty keeps the
     stored secret, ``data["clear_secret"]`` removes it."""
@@ -142,7 +142,7 @@ def save_channel(actor: User, data: dict[str, Any], channel_id: int | None = Non
 
 @acting_as
 @transaction.atomic
-def set_channel_active(actor: User, channel_id: int, active: bool) -> Channel:
+def set_channel_active(actor: Actor, channel_id: int, active: bool) -> Channel:
     """Switch a channel on or off: off, it gets nothing new and its queued deliveries fail."""
     channel = _locked_channel(actor, channel_id)
     if channel.active != active:
@@ -153,7 +153,7 @@ def set_channel_active(actor: User, channel_id: int, active: bool) -> Channel:
 
 
 @acting_as
-def send_test(actor: User, channel_id: int) -> Delivery:
+def send_test(actor: Actor, channel_id: int) -> Delivery:
     """Send a test message through the channel now and return the delivery as it ended (sent, or
     failed with the error: a test is not tried again)."""
     delivery = _queue_test(actor, channel_id)
@@ -161,7 +161,7 @@ def send_test(actor: User, channel_id: int) -> Delivery:
 
 
 @transaction.atomic
-def _queue_test(actor: User, channel_id: int) -> Delivery:
+def _queue_test(actor: Actor, channel_id: int) -> Delivery:
     channel = _locked_channel(actor, channel_id)
     if not channel.active:
         raise ValidationError(_("渠道已停用，请先启用再发送测试消息"))
@@ -176,7 +176,7 @@ def _queue_test(actor: User, channel_id: int) -> Delivery:
 
 @acting_as
 @transaction.atomic
-def resend_failed(actor: User, channel_id: int) -> int:
+def resend_failed(actor: Actor, channel_id: int) -> int:
     """Queue again the channel's deliveries of the last days that were given up (its address
     mended since); returns how many."""
     channel = _locked_channel(actor, channel_id)

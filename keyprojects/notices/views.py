@@ -6,12 +6,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import BooleanField, Count, ExpressionWrapper, Max, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import require_admin
 from keyprojects.projects.services import EditConflict
@@ -25,7 +26,7 @@ RECENT_DELIVERIES = 20
 
 
 @login_required
-def message_list(request: HttpRequest) -> HttpResponse:
+def message_list(request: AuthenticatedRequest) -> HttpResponse:
     """The user's messages, unread first, newest first within each."""
     rows = (Message.objects.visible_to(request.user)
             .annotate(unread_first=ExpressionWrapper(Q(read_at__isnull=True), output_field=BooleanField()))
@@ -35,7 +36,7 @@ def message_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def message(request: HttpRequest, pk: int) -> HttpResponse:
+def message(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Open a message: it is marked read, and its page (the problem, the meeting …) opens; a
     message without one is shown here."""
     opened = services.read_message(request.user, pk)
@@ -47,7 +48,7 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def read_all(request: HttpRequest) -> HttpResponse:
+def read_all(request: AuthenticatedRequest) -> HttpResponse:
     count = services.read_all(request.user)
     messages.success(request, _("已将 %(n)d 条消息标为已读") % {"n": count})
     return redirect("notices:list")
@@ -55,7 +56,7 @@ def read_all(request: HttpRequest) -> HttpResponse:
 
 # --- channels --------------------------------------------------------------------------------
 @login_required
-def channel_list(request: HttpRequest) -> HttpResponse:
+def channel_list(request: AuthenticatedRequest) -> HttpResponse:
     require_admin(request.user)
     channels = (Channel.objects.visible_to(request.user, "edit").select_related("unit__region")
                 .annotate(n_sent=Count("deliveries", filter=Q(deliveries__state=Delivery.State.SENT)),
@@ -66,7 +67,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def channel_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def channel_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResponse:
     require_admin(request.user)
     channel = get_object_or_404(Channel.objects.visible_to(request.user, "edit"), pk=pk) if pk else None
     form = ChannelForm(request.POST or None, instance=channel, actor=request.user)
@@ -93,7 +94,7 @@ def _errors_to(form: ChannelForm, exc: ValidationError) -> None:
 
 @login_required
 @require_POST
-def channel_active(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_active(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     active = request.POST.get("active") == "1"
     channel = services.set_channel_active(request.user, pk, active)
     messages.success(request, (_("推送渠道“%(name)s”已启用") if channel.active
@@ -103,7 +104,7 @@ def channel_active(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_test(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         delivery = services.send_test(request.user, pk)
     except ValidationError as exc:
@@ -118,7 +119,7 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def channel_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_resend(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     count = services.resend_failed(request.user, pk)
     messages.success(request, _("已重新排队 %(n)d 条发送失败的消息") % {"n": count})
     return redirect("notices:channel", pk=pk)
