@@ -552,3 +552,13 @@ def test_failed_deliveries_are_sent_again_once_the_channel_is_mended(cast, clien
     assert "已重新排队 1 条发送失败的消息" in page
     assert Delivery.objects.get().state == "sent"
     assert [path for path, _query, _body in robot.received] == ["/wrong", "/cgi-bin/webhook/send"]
+
+
+def test_the_channel_list_is_a_few_queries_however_many_channels(cast, client, django_assert_max_num_queries):
+    for unit in (cast.fgw, cast.gxj, cast.lianshan_fgj, cast.suizhong_fgj):
+        channel(cast, "wecom", unit=unit, webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=1")
+        channel(cast, "email", unit=unit, email="office@example.gov.cn")
+    client.force_login(cast.admin)
+    with django_assert_max_num_queries(6):
+        page = client.get(reverse("notices:channels")).content.decode()
+    assert page.count("qyapi.weixin.qq.com") == 4 and page.count("office@example.gov.cn") == 4
