@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "keyprojects.reporting",
     "keyprojects.ledgers",
     "keyprojects.indicators",
+    "keyprojects.notices",
     "keyprojects.api",
 ]
 # The demo data (load_demo) and the benchmarks (generate_synthetic, bench, bench_import) are
@@ -84,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "keyprojects.notices.context_processors.unread_notices",
             ],
         },
     },
@@ -202,6 +204,27 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # worker's process is asked); finished jobs, and uploads left behind, are deleted after the days.
 KEYPROJECTS_JOB_DEAD_AFTER = timedelta(hours=float(os.environ.get("KEYPROJECTS_JOB_DEAD_AFTER_HOURS", "2")))
 KEYPROJECTS_JOB_KEEP_DAYS = int(os.environ.get("KEYPROJECTS_JOB_KEEP_DAYS", "14"))
+
+# E-mail (the daily digest, units' shared mailboxes): SMTP when KEYPROJECTS_EMAIL_HOST is set,
+# else each message is written to the console of the process that sends it (development).
+EMAIL_HOST = os.environ.get("KEYPROJECTS_EMAIL_HOST", "")
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = int(os.environ.get("KEYPROJECTS_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("KEYPROJECTS_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KEYPROJECTS_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("KEYPROJECTS_EMAIL_USE_TLS", False)  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("KEYPROJECTS_EMAIL_USE_SSL", False)  # implicit TLS, usually port 465
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("KEYPROJECTS_EMAIL_FROM", "keyprojects@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Notifications: the site's address for links in e-mails and group-robot messages (e.g.
+# https://xm.example.gov.cn; empty: links are paths); a delivery is given up after this many
+# attempts; a robot that has not answered after this many seconds has failed (tried again later).
+KEYPROJECTS_SITE_URL = os.environ.get("KEYPROJECTS_SITE_URL", "")
+KEYPROJECTS_NOTICE_ATTEMPTS = int(os.environ.get("KEYPROJECTS_NOTICE_ATTEMPTS", "6"))
+KEYPROJECTS_NOTICE_TIMEOUT = float(os.environ.get("KEYPROJECTS_NOTICE_TIMEOUT", "10"))
 
 # Project-wide product settings.
 # A month's completion above this many times last month's is flagged on the report.

@@ -23,6 +23,7 @@ from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
 from keyprojects.core.audit import Source, audit_context
+from keyprojects.notices import services as notice_services
 from keyprojects.projects import services as project_services
 from keyprojects.reporting import services as reporting_services
 
@@ -64,6 +65,12 @@ class Setting:
         with audit_context(Source.SYSTEM, detail="test"):
             self.p_lianshan_other = cast.project("连山区城市更新项目", cast.lianshan, Decimal("30000"))
         self.token, _key = account_services.create_token(clerk, clerk, "手机")
+        # a message of the clerk's, read already (the walk opens it: that changes nothing), and a
+        # channel of their unit, which only a city admin manages
+        self.message = notice_services.notify(f"walk:{clerk.pk}", [clerk], "调度会通知", "请按时参会")[0]
+        notice_services.read_message(clerk, self.message.pk)
+        self.channel = notice_services.save_channel(admin, {
+            "unit": clerk.unit, "name": "工作群", "kind": "wecom", "webhook_url": "http://127.0.0.1:9/robot"})
 
     def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
         """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
@@ -77,6 +84,8 @@ class Setting:
                   else report.pk if route.startswith("report") or name.startswith("reporting:")
                   else self.token.pk if "token" in route
                   else self.clerk.unit.pk if route.startswith("unit") or name.startswith("accounts:")
+                  else self.message.pk if name == "notices:message"
+                  else self.channel.pk if name.startswith("notices:channel")
                   else project.pk)
             kinds["pk"] = pk
         return {key: kinds[key] for key in wanted}

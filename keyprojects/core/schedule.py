@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from keyprojects.core import tasks as core_tasks
 from keyprojects.ledgers import tasks as ledger_tasks
+from keyprojects.notices import tasks as notice_tasks
 
 from .jobs import Scheduled
 
@@ -13,4 +14,6 @@ SCHEDULE = [
     Scheduled("fail_dead_jobs", "*/10 * * * *", core_tasks.fail_dead_jobs),
     Scheduled("prune_jobs", "30 3 * * *", core_tasks.prune_jobs),
     Scheduled("prune_ledger_uploads", "40 3 * * *", ledger_tasks.prune_uploads),
+    Scheduled("retry_deliveries", "*/5 * * * *", notice_tasks.retry_deliveries),
+    Scheduled("send_digests", "0 8 * * *", notice_tasks.send_digests),
 ]
