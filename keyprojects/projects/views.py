@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.forms import add_service_errors
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, require
 from keyprojects.indicators import figures
@@ -28,15 +29,6 @@ from .history import project_history
 from .models import STAGE_TRANSITIONS, AnnualPlan, Project, Stage
 
 PAGE_SIZE = 50
-
-
-def _form_errors_from(exc: ValidationError, form) -> None:
-    """Put a service's ValidationError on the form, on the field it names when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 @login_required
@@ -110,7 +102,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             project = services.create_project(request.user, data, form.funding(), stage=data["stage"])
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("项目“%(name)s”已登记") % {"name": project.name})
             return redirect("projects:detail", pk=project.pk)
@@ -132,7 +124,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
             conflict = exc
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("项目已保存"))
             return redirect("projects:detail", pk=project.pk)
@@ -180,7 +172,7 @@ def plan_edit(request: HttpRequest, pk: int, year: int | None = None) -> HttpRes
         except services.EditConflict as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("年度计划已保存"))
             return redirect("projects:detail", pk=project.pk)
