@@ -29,6 +29,7 @@ urlpatterns = [
     path("tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("reporting/", include("keyprojects.reporting.urls")),
     path("ledgers/", include("keyprojects.ledgers.urls")),
+    path("dispatch/", include("keyprojects.dispatch.urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("keyprojects.api.urls")),

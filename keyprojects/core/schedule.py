@@ -5,6 +5,7 @@ A job missed while no worker ran runs once when one starts."""
 from __future__ import annotations
 
 from keyprojects.core import tasks as core_tasks
+from keyprojects.dispatch import tasks as dispatch_tasks
 from keyprojects.ledgers import tasks as ledger_tasks
 
 from .jobs import Scheduled
@@ -13,4 +14,5 @@ SCHEDULE = [
     Scheduled("fail_dead_jobs", "*/10 * * * *", core_tasks.fail_dead_jobs),
     Scheduled("prune_jobs", "30 3 * * *", core_tasks.prune_jobs),
     Scheduled("prune_ledger_uploads", "40 3 * * *", ledger_tasks.prune_uploads),
+    Scheduled("chase_overdue_problems", "30 6 * * *", dispatch_tasks.chase_overdue),
 ]
