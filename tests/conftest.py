@@ -203,7 +203,7 @@ class Notices:
         self.sent.append((event, unit))
         return []
 
-    def keys(self) -> list[str]:
+    def events(self) -> list[str]:
         return [key for key, _to in self.sent]
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import django_filters as filters
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from keyprojects.accounts import services as account_services
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
 from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
+from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.filters import MeetingFilter, ProblemFilter
 from keyprojects.dispatch.forms import (
@@ -457,6 +459,8 @@ class ProblemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     @extend_schema(request=ProblemInput, responses={201: out.ProblemDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not dispatch_rules.writes(request.user):  # as on the page: readers are refused before their input
+            raise PermissionDenied(_("您的角色只能查看，不能提出问题"))
         form = bound_form(ProblemForm, ProblemInput, request.data, user=request.user)
         return self._done(dispatch_services.raise_problem(request.user, form.cleaned_data), status.HTTP_201_CREATED)
 

@@ -1,5 +1,5 @@
 """What other pages read of the ledger: a unit's to-do (我的待办), and the problems of a project
-or of a project's reporting month (the next report shows what became of them). Always within
+or standing in a project's reporting month (the next report shows what became of them). Always within
 what the user may see (``Problem.objects.visible_to``)."""
 
 from __future__ import annotations
@@ -61,12 +61,11 @@ def of_project(user: User, project_id: int, today: date) -> QuerySet:
     return by_urgency(Problem.objects.visible_to(user).filter(project_id=project_id), today).select_related(*SHOWN)
 
 
-def in_month(user: User, project_ids: Iterable[int], period: ReportingPeriod) -> dict[int, list[Problem]]:
-    """By project, its problems that stood during ``period``'s month: raised by its last day and
-    not signed off before its first — with the state each is in now."""
+def standing(user: User, project_ids: Iterable[int], period: ReportingPeriod) -> dict[int, list[Problem]]:
+    """By project, its problems not signed off before ``period``'s month began — those raised
+    from last month's report among them — with the state each is in now."""
     first = date(period.year, period.month, 1)
-    problems = (Problem.objects.visible_to(user)
-                .filter(project_id__in=list(project_ids), raised_on__lte=period.last_day)
+    problems = (Problem.objects.visible_to(user).filter(project_id__in=list(project_ids))
                 .exclude(state=State.CLOSED, signed_off_at__date__lt=first)
                 .select_related("lead_unit", "report__period").order_by("raised_on", "pk"))
     found: dict[int, list[Problem]] = defaultdict(list)

@@ -157,6 +157,8 @@ def raise_from_report(user: User, report_id: int, *, on: date | None = None) -> 
     """A monthly report's 存在问题 as a problem of its project, in one step: linked to the
     report, its text the description, its first line the summary, its category guessed from
     the words (to be checked while it awaits assignment)."""
+    if not rules.writes(user):
+        raise PermissionDenied(_("您的角色只能查看，不能提出问题"))
     report = ProgressReport.objects.select_related("project", "period").get(pk=report_id)
     require(user, "view", report)
     text = report.problems.strip()

@@ -238,7 +238,11 @@ def _prefilled(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     problem = _visible_problem(request, pk)
-    rules.require_may(request.user, problem, "edit")
+    try:
+        rules.require_may(request.user, problem, "edit")
+    except ValidationError as exc:  # (no longer awaiting assignment)
+        messages.error(request, "；".join(exc.messages))
+        return redirect("dispatch:problem", pk=problem.pk)
     form = ProblemEditForm(request.POST or None, instance=problem, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,12 +14,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, require
+from keyprojects.dispatch import queries as dispatch_queries
+from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
 
@@ -29,6 +32,7 @@ from .history import project_history
 from .models import STAGE_TRANSITIONS, AnnualPlan, Project, Stage
 
 PAGE_SIZE = 50
+PROBLEMS_SHOWN = 10  # on a project's page; the ledger filtered to the project lists them all
 
 
 @login_required
@@ -87,8 +91,11 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if stage_form is not None:
         allowed = STAGE_TRANSITIONS.get(project.stage, set())
         stage_form.fields["to_stage"].choices = [(s.value, s.label) for s in Stage if s in allowed]
+    problems = dispatch_queries.of_project(request.user, project.pk, timezone.localdate())
     return render(request, "projects/project_detail.html", {
         "project": project, "editable": editable, "stage_form": stage_form,
+        "problems": problems[:PROBLEMS_SHOWN], "problem_count": problems.count(),
+        "can_raise": editable and dispatch_rules.writes(request.user),
     })
 
 
