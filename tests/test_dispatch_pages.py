@@ -286,12 +286,12 @@ def test_a_reply_carries_attachments_checked_by_content_and_seen_within_the_prob
     client.force_login(cast.dept_clerk)
     refused = client.post(reverse("dispatch:problem_reply", args=[problem.pk]), {
         "version": problem.version, "text": "已办结",
-        "files": [SimpleUploadedFile("批复.pdf", PDF), SimpleUploadedFile("病毒.pdf", b"MZ\x90\x00")]})
-    assert refused.status_code == 200 and "files" in refused.context["forms"]["reply"].errors
+        "attachments": [SimpleUploadedFile("批复.pdf", PDF), SimpleUploadedFile("病毒.pdf", b"MZ\x90\x00")]})
+    assert refused.status_code == 200 and "attachments" in refused.context["forms"]["reply"].errors
     assert Problem.objects.get(pk=problem.pk).state == State.IN_PROGRESS and not ProblemAttachment.objects.exists()
     client.post(reverse("dispatch:problem_reply", args=[problem.pk]), {
         "version": problem.version, "text": "已办结",
-        "files": [SimpleUploadedFile("批复.pdf", PDF), SimpleUploadedFile("现场.png", PNG)]})
+        "attachments": [SimpleUploadedFile("批复.pdf", PDF), SimpleUploadedFile("现场.png", PNG)]})
     assert sorted(ProblemAttachment.objects.values_list("name", flat=True)) == ["批复.pdf", "现场.png"]
     attachment = ProblemAttachment.objects.get(name="批复.pdf")
     assert attachment.event.kind == "replied" and Problem.objects.get(pk=problem.pk).state == State.REPLIED

@@ -146,7 +146,7 @@ def _many(model: type[Model], path: str) -> bool:
             return True
         if field.related_model is None:
             return False
-        model = field.related_model  # type: ignore[assignment]
+        model = field.related_model
     return False
 
 

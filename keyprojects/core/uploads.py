@@ -46,7 +46,7 @@ def require_kind(upload: Any, kinds: Collection[str], max_mb: int, field: str = 
     if upload.size > max_mb * 1024 * 1024:
         raise ValidationError({field: _("文件不能超过 %(mb)s MB") % {"mb": max_mb}})
     kind = sniff(upload)
-    if kind not in kinds:
+    if kind is None or kind not in kinds:
         accepted = "、".join(LABELS[k] for k in kinds)
         raise ValidationError({field: _("只接受 %(kinds)s 文件（按文件内容判断，不看扩展名）") % {"kinds": accepted}})
     return kind

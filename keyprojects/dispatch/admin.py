@@ -31,8 +31,8 @@ class MeetingAdmin(VersionedAdmin):
 class ProblemEventInline(admin.TabularInline):
     model = ProblemEvent
     extra = 0
-    fields = ["date", "kind", "state", "actor", "unit", "text"]
-    readonly_fields = fields
+    fields = ("date", "kind", "state", "actor", "unit", "text")
+    readonly_fields = ("date", "kind", "state", "actor", "unit", "text")
     can_delete = False
 
 

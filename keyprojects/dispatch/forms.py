@@ -21,6 +21,7 @@ from keyprojects.reporting.models import ProgressReport
 from .models import CadenceRule, Decision, Meeting, MeetingAttachment, Problem
 from .services import ATTACHMENT_KINDS, ATTACHMENT_MB, MEETING_FIELDS
 
+MANY = _("按住 Ctrl（苹果电脑为 ⌘）可选多个")
 ATTACHMENT_HINT = _("Word（.docx）、PDF、JPG 或 PNG，每个不超过 %(mb)s MB") % {"mb": ATTACHMENT_MB}
 
 
@@ -48,7 +49,7 @@ class ProblemEditForm(StyledFormMixin, forms.ModelForm):
     class Meta:
         model = Problem
         fields = ["project", "region", "source", "category", "title", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+        widgets: dict[str, Any] = {"description": forms.Textarea(attrs={"rows": 4})}
         help_texts = {"region": _("不属于具体项目的问题须选择区划；属于项目的问题取项目所在区划")}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -61,7 +62,8 @@ class ProblemEditForm(StyledFormMixin, forms.ModelForm):
             self.initial["version"] = self.instance.version
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("project") and not data.get("region") and "region" not in self.errors:
             self.add_error("region", _("不属于项目的问题须选择所属区划"))
         return data
@@ -74,7 +76,7 @@ class ProblemForm(ProblemEditForm):
         fields = [*ProblemEditForm.Meta.fields, "lead_unit", "co_units", "leader", "deadline", "report", "decision"]
         widgets = {**ProblemEditForm.Meta.widgets, "deadline": DATE_INPUT, "report": forms.HiddenInput,
                    "decision": forms.HiddenInput}
-        help_texts = {**ProblemEditForm.Meta.help_texts,
+        help_texts = {**ProblemEditForm.Meta.help_texts, "co_units": MANY,
                       "lead_unit": _("选择牵头单位并填写办理时限即直接交办；都不填则为“待交办”")}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -96,7 +98,8 @@ class ProblemForm(ProblemEditForm):
 class AssignForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     lead_unit = forms.ModelChoiceField(label=_("牵头单位"), queryset=Unit.objects.none())
-    co_units = forms.ModelMultipleChoiceField(label=_("配合单位"), queryset=Unit.objects.none(), required=False)
+    co_units = forms.ModelMultipleChoiceField(label=_("配合单位"), queryset=Unit.objects.none(), required=False,
+                                              help_text=MANY)
     leader = forms.ModelChoiceField(label=_("包抓领导"), queryset=Leader.objects.none(), required=False)
     deadline = forms.DateField(label=_("办理时限"), widget=DATE_INPUT)
     text = forms.CharField(label=_("交办意见"), max_length=2000, required=False,
@@ -132,10 +135,10 @@ class MultipleFileField(forms.FileField):
 
 
 class ReplyWithFilesForm(ReplyForm):
-    files = MultipleFileField(label=_("附件"), required=False, help_text=ATTACHMENT_HINT)
+    attachments = MultipleFileField(label=_("附件"), required=False, help_text=ATTACHMENT_HINT)
 
-    def clean_files(self) -> list[Any]:
-        return [_checked(upload) for upload in self.cleaned_data.get("files") or []]
+    def clean_attachments(self) -> list[Any]:
+        return [_checked(upload) for upload in self.cleaned_data.get("attachments") or []]
 
 
 class SignOffForm(StyledForm):
@@ -166,6 +169,7 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
         widgets = {"date": DATE_INPUT, "minutes": forms.Textarea(attrs={"rows": 6}),
                    "units": forms.SelectMultiple(attrs={"size": 8}),
                    "projects": forms.SelectMultiple(attrs={"size": 8})}
+        help_texts = {"units": MANY, "projects": MANY}
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -176,8 +180,10 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
         self.fields["cadence_rule"].queryset = nearby(user, CadenceRule.objects.select_related("region"))
         if self.instance.pk:
             self.initial["version"] = self.instance.version
-        elif getattr(user, "region", None) is not None:
-            self.initial.setdefault("region", user.region.pk)
+        else:
+            region = getattr(user, "region", None)  # (none for the schema's anonymous form)
+            if region is not None:
+                self.initial.setdefault("region", region.pk)
 
 
 class DecisionForm(StyledForm):

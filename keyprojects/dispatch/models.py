@@ -10,6 +10,7 @@ pages and the API find those through ``visible_to`` first); they declare no scop
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -51,7 +52,7 @@ class OfParent:
 
     def touched(self) -> Touched | None:
         try:
-            return getattr(self, self.parent_name).touched()  # type: ignore[no-any-return]
+            return getattr(self, self.parent_name).touched()
         except ObjectDoesNotExist:
             return None
 
@@ -96,7 +97,7 @@ class CadenceRule(InRegion, models.Model):
         return self.name
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.interval == self.Interval.WEEKS and self.weekday is None:
             errors["weekday"] = _("按周调度请选择星期几")
         if self.interval == self.Interval.DAYS and self.weekday is not None:
@@ -315,7 +316,7 @@ class Problem(InRegion, models.Model):
         return self.state in CHASED and due is not None and due < (today or timezone.localdate())
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.state in (self.State.IN_PROGRESS, self.State.REPLIED, self.State.CLOSED):
             if self.lead_unit_id is None:
                 errors["lead_unit"] = _("交办时必须指定牵头单位")
@@ -325,7 +326,7 @@ class Problem(InRegion, models.Model):
             errors["deadline"] = _("办理时限不能早于提出日期（%(date)s）") % {"date": self.raised_on}
         if self.escalated_to_id and self.escalation_deadline is None:
             errors["escalation_deadline"] = _("提级时必须填写提级后的办理时限")
-        if self.report_id and self.project_id and self.report.project_id != self.project_id:
+        if self.report is not None and self.project_id and self.report.project_id != self.project_id:
             errors["report"] = _("来源月报不是该项目的月报")
         if errors:
             raise ValidationError(errors)

@@ -16,7 +16,7 @@ from keyprojects.accounts.models import Unit, User
 def _notices() -> ModuleType | None:
     if not apps.is_installed("keyprojects.notices"):
         return None
-    from keyprojects.notices import services  # type: ignore[import-not-found,unused-ignore]
+    from keyprojects.notices import services  # type: ignore[import-not-found,import-untyped,unused-ignore]
 
     return services  # type: ignore[no-any-return,unused-ignore]
 

@@ -70,5 +70,6 @@ def standing(user: User, project_ids: Iterable[int], period: ReportingPeriod) ->
                 .select_related("lead_unit", "report__period").order_by("raised_on", "pk"))
     found: dict[int, list[Problem]] = defaultdict(list)
     for problem in problems:
-        found[problem.project_id].append(problem)  # type: ignore[index]
+        if problem.project_id is not None:
+            found[problem.project_id].append(problem)
     return found

@@ -73,11 +73,12 @@ def raiser_side(user: User, problem: Problem) -> bool:
 def assigned(user: User, problem: Problem, lead_only: bool = False) -> bool:
     if user.is_superuser:
         return True
-    if not writes(user) or problem.lead_unit_id is None:
+    unit = user.unit_id
+    if unit is None or not writes(user) or problem.lead_unit_id is None:
         return False
-    if user.unit_id == problem.lead_unit_id:
+    if unit == problem.lead_unit_id:
         return True
-    return not lead_only and problem.co_units.filter(pk=user.unit_id).exists()
+    return not lead_only and problem.co_units.filter(pk=unit).exists()
 
 
 def on_side(user: User, problem: Problem, action: str) -> bool:

@@ -304,7 +304,7 @@ def reply(user: User, problem_id: int, expected_version: int | None, text: str, 
     if not text.strip():
         raise ValidationError({"text": _("请填写答复内容")})
     for upload in files:
-        require_kind(upload, ATTACHMENT_KINDS, ATTACHMENT_MB, "files")
+        require_kind(upload, ATTACHMENT_KINDS, ATTACHMENT_MB, "attachments")
     if done:
         problem.state = State.REPLIED
     problem.version += 1
@@ -419,7 +419,7 @@ def chase_overdue(today: date) -> dict[str, int]:
     for pk, category, since in Problem.objects.filter(overdue_q(today), overdue_since__isnull=False).order_by(
             "pk").values_list("pk", "category", "overdue_since"):
         rule = thresholds.get(category) or thresholds.get("")
-        if rule is not None and working_days_between(since, today) >= rule.after_days:
+        if rule is not None and since is not None and working_days_between(since, today) >= rule.after_days:
             escalated += escalate_overdue(SYSTEM, pk, today, rule.after_days, rule.deadline_days)
     return {"supervised": supervised, "escalated": escalated}
 
@@ -458,9 +458,10 @@ def escalate_overdue(user: Any, problem_id: int, today: date, after_days: int, d
     ``deadline_days`` working days; False if it is no longer so, or there is no level above."""
     problem = _locked(problem_id)
     require(user, "edit", problem)
-    if not problem.is_overdue(today) or problem.overdue_since is None or problem.level.parent is None:
+    since = problem.overdue_since
+    if since is None or not problem.is_overdue(today) or problem.level.parent is None:
         return False
-    if working_days_between(problem.overdue_since, today) < after_days:
+    if working_days_between(since, today) < after_days:
         return False
     reason = _("逾期 %(days)s 个工作日未办结，按提级规则自动提级") % {"days": after_days}
     _escalate(user, problem, reason, add_working_days(today, deadline_days), today)

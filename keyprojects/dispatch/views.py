@@ -156,7 +156,7 @@ def problem_reply(request: HttpRequest, pk: int) -> HttpResponse:
     def run(problem: Problem, data: dict[str, Any]) -> str:
         done = not data.get("progress_only")
         services.reply(request.user, problem.pk, data.get("version"), data["text"], done=done,
-                       files=data.get("files") or [])
+                       files=data.get("attachments") or [])
         return _("已办结答复，等待提出方销号") if done else _("已反馈办理进展")
 
     return _act(request, pk, "reply", run)
@@ -366,7 +366,7 @@ def meeting_attachment(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("附件已上传"))
     else:
-        messages.error(request, "；".join(f"{form.fields[name].label}：{'，'.join(errors)}"
+        messages.error(request, "；".join(f"{form.fields[name].label}：{'，'.join(str(e) for e in errors)}"
                                          for name, errors in form.errors.items() if name in form.fields))
     return redirect("dispatch:meeting", pk=meeting.pk)
 
