@@ -151,6 +151,10 @@ def test_raising_from_a_project_page_fills_in_the_project_and_its_leader(cast, c
         "lead_unit": cast.gxj.pk})
     assert response.status_code == 200
     assert response.context["form"].errors == {"deadline": ["交办须同时指定牵头单位和办理时限"]}
+    response = client.post(reverse("dispatch:problem_create"), {
+        "project": cast.p_lianshan.pk, "source": "site_visit", "category": "funding", "title": "配套资金未到位",
+        "co_units": [cast.fgw.pk]})
+    assert response.context["form"].errors == {"co_units": ["配合单位随交办一并指定，请同时选择牵头单位和办理时限"]}
     assert not Problem.objects.exists()
     response = client.post(reverse("dispatch:problem_create"), {
         "project": cast.p_lianshan.pk, "source": "site_visit", "category": "funding", "title": "配套资金未到位",

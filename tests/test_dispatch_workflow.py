@@ -251,3 +251,20 @@ def test_the_category_is_guessed_from_the_words_of_a_blocker():
     assert guess("施工许可未办理") == Problem.Category.APPROVAL
     assert guess("业主方内部调整") == Problem.Category.OTHER
     assert services.summary("\n1. 用地指标紧张；\n2. 资金不足") == "用地指标紧张；"
+
+
+def test_an_owners_problem_is_assigned_by_the_citys_dispatchers_and_keeps_its_leader(cast):
+    data = {"project": cast.p_lianshan, "source": "site_visit", "category": "utilities", "title": "供电接入慢",
+            "leader": cast.leader}
+    with pytest.raises(PermissionDenied, match="只有提出方或调度部门可以交办问题"):
+        services.raise_problem(cast.owner, {**data, "lead_unit": cast.gxj, "deadline": date(2022, 7, 15)}, on=DAY)
+    assert not Problem.objects.exists()
+    problem = services.raise_problem(cast.owner, data, on=DAY)
+    assert (problem.state, problem.leader, problem.raiser_unit) == (State.NEW, cast.leader, cast.company)
+    with pytest.raises(PermissionDenied):
+        services.escalate(cast.owner, problem.pk, None, "无法解决", date(2022, 7, 30), on=DAY)
+    services.update_problem(cast.owner, problem.pk, None, {"title": "110千伏供电接入慢"}, on=DAY)  # its own words
+    services.assign(cast.admin, problem.pk, None, {"lead_unit": cast.gxj, "deadline": date(2022, 7, 15)}, on=DAY)
+    services.reply(cast.dept_clerk, problem.pk, None, "已接入", on=DAY)
+    services.sign_off(cast.owner, problem.pk, None, on=DAY)  # the raiser signs it off
+    assert Problem.objects.get(pk=problem.pk).state == State.CLOSED

@@ -92,6 +92,8 @@ class ProblemForm(ProblemEditForm):
             missing = "deadline" if data.get("lead_unit") else "lead_unit"
             if missing not in self.errors:
                 self.add_error(missing, _("交办须同时指定牵头单位和办理时限"))
+        if data.get("co_units") and not data.get("lead_unit") and "lead_unit" not in self.errors:
+            self.add_error("co_units", _("配合单位随交办一并指定，请同时选择牵头单位和办理时限"))
         return data
 
 

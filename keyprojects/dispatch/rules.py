@@ -5,9 +5,11 @@ problem and the states each action starts from.
   (销号) and returns (退回) a reply; only it, as the issue says ("only the raiser's side signs
   off"). A problem raised by an account without a unit has the dispatchers as its raiser's side.
 - The dispatchers of its level: the city admins over the region handling it (its own, or the
-  one it was escalated to). With the raiser's side they edit a problem awaiting assignment,
-  assign it (交办) and escalate it (提级); an escalated problem is assigned (or escalated
-  further) by the dispatchers of the level it went to, among their units, and continues there.
+  one it was escalated to). With the raiser's side they edit a problem awaiting assignment; they
+  assign it (交办) and escalate it (提级), and so does the raiser's side when it holds a region (a
+  county's clerk, a city's admin) — a problem an owner or a department raised is assigned by the
+  dispatchers. An escalated problem is assigned (or escalated further) by the dispatchers of the
+  level it went to, among their units, and continues there.
 - The units assigned: the lead unit replies (办结答复, which asks the raiser to sign off); the lead
   unit and the co-units report progress (进展反馈). A unit replies only to what it is assigned.
 Leaders and viewers read and never act. Each refusal says, in Chinese, who may do it instead.
@@ -20,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keyprojects.accounts.models import User
-from keyprojects.core.permissions import WRITER_ROLES, is_reviewer
+from keyprojects.core.permissions import WRITER_ROLES, holds_region, is_reviewer
 
 from .models import Problem
 
@@ -85,8 +87,10 @@ def on_side(user: User, problem: Problem, action: str) -> bool:
     """Whether ``user`` is on a side that may take ``action``, whatever the problem's state."""
     if action in ("assign", "escalate") and problem.escalated_to_id is not None:
         return dispatches(user, problem)  # the level it went to handles it from then on
-    if action in ("edit", "assign", "escalate"):
+    if action == "edit":
         return raiser_side(user, problem) or dispatches(user, problem)
+    if action in ("assign", "escalate"):
+        return (raiser_side(user, problem) and holds_region(user)) or dispatches(user, problem)
     if action in ("sign_off", "return"):
         return raiser_side(user, problem)
     if action == "reply":

@@ -46,7 +46,7 @@ from .models import (
 State, Event = Problem.State, ProblemEvent.Kind
 ATTACHMENT_KINDS = ("docx", "pdf", "jpg", "png")
 ATTACHMENT_MB = 20
-RAISE_FIELDS = ["project", "region", "source", "category", "title", "description", "report", "decision"]
+RAISE_FIELDS = ["project", "region", "source", "category", "title", "description", "report", "decision", "leader"]
 ASSIGN_FIELDS = ["lead_unit", "leader", "deadline"]
 MEETING_FIELDS = ["kind", "title", "region", "chair", "date", "place", "minutes", "cadence_rule"]
 GENERAL_PROBLEM_REGION = _("您不能在“%(region)s”提出不属于项目的问题")
@@ -149,6 +149,7 @@ def raise_problem(user: User, data: dict[str, Any], *, on: date | None = None) -
     _event(user, problem, Event.RAISED, day, problem.description)
     require(user, "view", problem)
     if data.get("lead_unit") is not None or data.get("deadline") is not None:
+        rules.require_may(user, problem, "assign")
         _assign(user, problem, data, day)
     return problem
 
