@@ -232,7 +232,7 @@ def regions_for(user: User, action: Action = "edit") -> QuerySet:
     return Region.objects.within(scope.region)
 
 
-def require_region(user: User, region: Region, refusal: str = "") -> None:
+def require_region(user: User, region: Region, refusal: Any = "") -> None:
     """A project may be created or moved only into a region the user may edit, and only by
     roles that hold a region (department clerks and owners create nothing new); the same for
     what else belongs to a region rather than to a project (a meeting, a general problem),

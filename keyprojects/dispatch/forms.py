@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
@@ -22,7 +23,7 @@ from .models import CadenceRule, Decision, Meeting, MeetingAttachment, Problem
 from .services import ATTACHMENT_KINDS, ATTACHMENT_MB, MEETING_FIELDS
 
 MANY = _("按住 Ctrl（苹果电脑为 ⌘）可选多个")
-ATTACHMENT_HINT = _("Word（.docx）、PDF、JPG 或 PNG，每个不超过 %(mb)s MB") % {"mb": ATTACHMENT_MB}
+ATTACHMENT_HINT = format_lazy(_("Word（.docx）、PDF、JPG 或 PNG，每个不超过 {mb} MB"), mb=ATTACHMENT_MB)
 
 
 def _units(user: User) -> Any:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
@@ -49,7 +50,7 @@ ATTACHMENT_MB = 20
 RAISE_FIELDS = ["project", "region", "source", "category", "title", "description", "report", "decision", "leader"]
 ASSIGN_FIELDS = ["lead_unit", "leader", "deadline"]
 MEETING_FIELDS = ["kind", "title", "region", "chair", "date", "place", "minutes", "cadence_rule"]
-GENERAL_PROBLEM_REGION = _("您不能在“%(region)s”提出不属于项目的问题")
+GENERAL_PROBLEM_REGION = gettext_lazy("您不能在“%(region)s”提出不属于项目的问题")
 
 
 def _day(on: date | None) -> date:
@@ -471,7 +472,7 @@ def escalate_overdue(user: Any, problem_id: int, today: date, after_days: int, d
 
 # --- meetings -----------------------------------------------------------------------------
 
-MEETING_REGION = _("您不能记录“%(region)s”的调度会")
+MEETING_REGION = gettext_lazy("您不能记录“%(region)s”的调度会")
 
 
 @acting_as
