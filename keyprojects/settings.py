@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "keyprojects.projects",
     "keyprojects.reporting",
     "keyprojects.ledgers",
+    "keyprojects.dispatch",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.api",
@@ -182,7 +183,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "keyprojects API",
-    "DESCRIPTION": "重点项目管理平台接口：区划、单位、项目与年度计划、填报期、月报（报送/审核/退回）、指标。"
+    "DESCRIPTION": "重点项目管理平台接口：区划、单位、项目与年度计划、填报期、月报（报送/审核/退回）、指标、"
+                   "调度会与问题台账（交办/答复/销号/退回/提级）。"
                    "金额均为万元，以十进制字符串表示。认证：浏览器会话，或请求头 `Authorization: Token <key>`。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -194,6 +196,12 @@ SPECTACULAR_SETTINGS = {
         "RegionLevelEnum": "keyprojects.regions.models.Region.Level",
         "ProjectLevelEnum": "keyprojects.projects.models.Project.Level",
         "StageEnum": "keyprojects.projects.models.Stage",
+        "KindEnum": "keyprojects.accounts.models.Unit.Kind",  # (its name before other models had a kind)
+        "MeetingKindEnum": "keyprojects.dispatch.models.MeetingKind",
+        "MeetingAttachmentKindEnum": "keyprojects.dispatch.models.MeetingAttachment.Kind",
+        "ProblemEventKindEnum": "keyprojects.dispatch.models.ProblemEvent.Kind",
+        "ProblemStateEnum": "keyprojects.dispatch.models.Problem.State",
+        "StateEnum": "keyprojects.reporting.models.ReportingPeriod.State",
     },
 }
 

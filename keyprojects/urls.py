@@ -30,6 +30,7 @@ urlpatterns = [
     path("reporting/", include("keyprojects.reporting.urls")),
     path("ledgers/", include("keyprojects.ledgers.urls")),
     path("notices/", include("keyprojects.notices.urls")),
+    path("dispatch/", include("keyprojects.dispatch.urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("keyprojects.api.urls")),

@@ -187,3 +187,32 @@ def api(user: User | None = None, key: str | None = None) -> APIClient:
     if key is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
+
+
+class Notices:
+    """What the notifications interface was asked to send: (event key, unit or users)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, object]] = []
+
+    def notify(self, event, recipients, subject, body="", url="", *, units=()):
+        self.sent.append((event, frozenset(recipients)))
+        return []
+
+    def notify_unit(self, event, unit, subject, body="", url=""):
+        self.sent.append((event, unit))
+        return []
+
+    def events(self) -> list[str]:
+        return [key for key, _to in self.sent]
+
+
+@pytest.fixture
+def notices(monkeypatch) -> Notices:
+    """What the dispatch services ask the notifications interface to send, recorded."""
+    from keyprojects.dispatch import services
+
+    recorder = Notices()
+    monkeypatch.setattr(services.notices, "notify", recorder.notify)
+    monkeypatch.setattr(services.notices, "notify_unit", recorder.notify_unit)
+    return recorder

@@ -18,11 +18,14 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
 from keyprojects.core.audit import Source, audit_context
+from keyprojects.dispatch import services as dispatch_services
+from keyprojects.dispatch.models import ProblemAttachment
 from keyprojects.notices import services as notice_services
 from keyprojects.projects import services as project_services
 from keyprojects.reporting import services as reporting_services
@@ -71,6 +74,20 @@ class Setting:
         notice_services.read_message(clerk, self.message.pk)
         self.channel = notice_services.save_channel(admin, {
             "unit": clerk.unit, "name": "工作群", "kind": "wecom", "webhook_url": "http://127.0.0.1:9/robot"})
+        # dispatch: a city meeting both clerks' units attend, with a decision and minutes; a problem of
+        # 连山区's project assigned to the department, replied to with a file
+        self.meeting = dispatch_services.save_meeting(admin, None, None, {
+            "kind": "concentrated", "title": "重点项目集中调度会", "region": cast.city, "date": date(YEAR, 6, 1),
+            "chair": cast.leader, "units": [cast.lianshan_fgj, cast.gxj], "projects": [cast.p_lianshan]},
+            [(None, "加快供电接入")])
+        self.meeting_file = dispatch_services.add_meeting_attachment(
+            admin, self.meeting.pk, SimpleUploadedFile("纪要.pdf", b"%PDF-1.4 minutes"), "minutes")
+        self.problem = dispatch_services.raise_problem(cast.lianshan_clerk, {
+            "project": cast.p_lianshan, "source": "meeting", "category": "utilities", "title": "供电接入未完成",
+            "lead_unit": cast.gxj, "deadline": date(YEAR, 6, 30)}, on=date(YEAR, 6, 1))
+        dispatch_services.reply(cast.dept_clerk, self.problem.pk, None, "已接入", on=date(YEAR, 6, 20),
+                                files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 report")])
+        self.problem_file = ProblemAttachment.objects.get(event__problem=self.problem)
 
     def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
         """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
@@ -78,7 +95,12 @@ class Setting:
             return None  # the same views as without the suffix
         project, report = self.cast.p_lianshan, self.reports[self.cast.p_lianshan.pk]
         kinds = {"kind": "units", "year": YEAR, "token": "0" * 32, "code": self.clerk.region.code}
-        if "pk" in wanted:
+        if "pk" in wanted and name.startswith(("dispatch:", "api:problem-", "api:meeting-")):
+            route = name.split(":")[-1]
+            kinds["pk"] = (self.meeting_file.pk if route == "meeting_file" else self.problem_file.pk
+                           if route == "problem_file" else report.pk if route == "problem_from_report"
+                           else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
+        elif "pk" in wanted:
             route = name.split(":")[-1]
             pk = (self.period.pk if "period" in route or route in ("fill", "review", "review_approve")
                   else report.pk if route.startswith("report") or name.startswith("reporting:")
@@ -106,8 +128,23 @@ class Setting:
         reporting_services.correct_report(admin, report.pk, {
             "completed_month": Decimal("4321"), "completed_ytd": Decimal("4321"),
             "completed_since_start": Decimal("4321")}, "更正", report.version)
+        # dispatch: 绥中县's problem and meeting, worked through
+        suizhong = cast.suizhong_clerk
+        problem = dispatch_services.raise_problem(suizhong, {
+            "project": p, "source": "report", "category": "land", "title": "用地指标不足",
+            "lead_unit": cast.suizhong_fgj, "deadline": date(YEAR, 7, 30)}, on=date(YEAR, 6, 1))
+        dispatch_services.reply(suizhong, problem.pk, None, "已解决", on=date(YEAR, 6, 2))
+        dispatch_services.sign_off(suizhong, problem.pk, None, on=date(YEAR, 6, 3))
+        dispatch_services.raise_problem(suizhong, {"region": cast.suizhong, "source": "public", "category": "other",
+                                                   "title": "群众反映施工噪声"}, on=date(YEAR, 6, 1))
+        dispatch_services.save_meeting(suizhong, None, None, {
+            "kind": "on_site", "title": "绥中风电现场调度", "region": cast.suizhong, "date": date(YEAR, 6, 5),
+            "units": [cast.suizhong_fgj], "projects": [p]}, [(None, "加快环评")])
         if self.clerk.role == "department_clerk":  # 连山区, but not the department's project
             other = self.p_lianshan_other
+            dispatch_services.raise_problem(cast.lianshan_clerk, {
+                "project": other, "source": "meeting", "category": "funding", "title": "资金未到位",
+                "lead_unit": cast.lianshan_fgj, "deadline": date(YEAR, 7, 30)}, on=date(YEAR, 6, 1))
             project_services.update_project(admin, other.pk, other.version, {"total_investment": Decimal("444444")})
             project_services.save_annual_plan(admin, other.pk, YEAR, {
                 "planned_investment": Decimal("1111"), "started": True, "started_on": date(YEAR, 3, 1)})
@@ -144,6 +181,11 @@ def everything(client, setting: Setting) -> dict[str, object]:
     return results
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the dispatch files of the setting
+
+
 @pytest.mark.parametrize("who", ["lianshan_clerk", "dept_clerk"])
 def test_no_page_or_api_route_shows_a_clerk_anything_from_outside_their_scope(cast, client, who):
     clerk = getattr(cast, who)
@@ -165,6 +207,10 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
     before = everything(client, setting)
     p = cast.p_lianshan
     project_services.update_project(cast.admin, p.pk, p.version, {"total_investment": Decimal("987654")})
+    dispatch_services.raise_problem(cast.suizhong_clerk, {  # 绥中's problem, assigned to 连山区发改局
+        "project": cast.p_suizhong, "source": "meeting", "category": "land", "title": "跨县区用地协调",
+        "lead_unit": cast.lianshan_fgj, "deadline": date(YEAR, 7, 30)}, on=date(YEAR, 6, 1))
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
-    assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$"} <= changed
+    assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
+            "dispatch/problems/", "dispatch/todo/", "api/^problems/$"} <= changed

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from keyprojects.core.permissions import SYSTEM
+from keyprojects.dispatch.models import Meeting, Problem
 from keyprojects.indicators import figures
 from keyprojects.projects.models import AnnualPlan, Nature, Project, StageTransition
 from keyprojects.regions.models import Region
@@ -133,16 +134,46 @@ def test_stats_add_up_from_the_rows_and_by_county(liaoning):
     assert sum(r["completed_investment"] for r in cities) == stats["completed_investment"]
 
 
+def test_every_city_holds_a_meeting_a_week_and_problems_come_at_a_realistic_rate(liaoning):
+    cities = Region.objects.filter(parent=liaoning, level=Region.Level.PREFECTURE)
+    meetings = in_province(Meeting, "region", liaoning)
+    weeks = len({(day - timedelta(days=day.weekday())) for day in meetings.values_list("date", flat=True)})
+    assert 13 <= weeks <= 14 and meetings.count() == cities.count() * weeks
+    assert set(meetings.values_list("kind", flat=True)) == set(Meeting.Kind.values)
+    assert meetings.filter(projects__isnull=False).exists() and not meetings.filter(decisions__isnull=True).exists()
+    problems = in_province(Problem, "project__region", liaoning)
+    projects = in_province(AnnualPlan, "project__region", liaoning).values("project").distinct().count()
+    assert 0.02 <= problems.count() / projects <= 0.2  # ~0.3 a project a year, over three months
+    states = set(problems.values_list("state", flat=True))
+    assert {"closed", "in_progress"} <= states
+    for problem in problems.select_related("report__project"):
+        problem.full_clean()
+        events = list(problem.events.order_by("date", "pk").values_list("kind", "state"))
+        assert events[0] == ("raised", "new") and events[-1][1] == problem.state
+        assert problem.region.level == Region.Level.COUNTY and problem.raiser_unit_id is not None
+    closed = problems.filter(state="closed")
+    assert not closed.filter(signed_off_at__isnull=True).exists()
+    assert not problems.filter(overdue_since__isnull=False).exclude(deadline__lt=AS_OF).exists()
+    created = Problem.history.filter(id__in=problems.values("pk"), history_type="+")
+    assert created.count() == problems.count()
+    assert set(created.values_list("history_source", "history_detail")) == {("command", "generate_synthetic")}
+
+
 def test_a_second_run_is_refused_unless_replace(liaoning):
     with pytest.raises(CommandError, match="已有合成数据"):
         call_command("generate_synthetic", province="辽宁省", projects=300, months=3, until=UNTIL, verbosity=0)
     before = set(in_province(Project, "region", liaoning).values_list("pk", flat=True))
+    meetings = set(in_province(Meeting, "region", liaoning).values_list("pk", flat=True))
+    problems = set(in_province(Problem, "region", liaoning).values_list("pk", flat=True))
     call_command("generate_synthetic", province="辽宁省", projects=300, months=3, until=UNTIL, seed=7,
                  replace=True, verbosity=0)
     after = set(in_province(Project, "region", liaoning).values_list("pk", flat=True))
     assert len(after) == 300 and not before & after
     deleted = Project.history.filter(id__in=before, history_type="-")
     assert deleted.count() == len(before)
+    for model, path, first in ((Meeting, "region", meetings), (Problem, "region", problems)):
+        now = set(in_province(model, path, liaoning).values_list("pk", flat=True))
+        assert len(now) == len(first) and not now & first, model  # the first run's rows deleted, as many made
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from keyprojects.accounts.models import Unit, User
+from keyprojects.dispatch.models import Decision, Meeting, MeetingAttachment, Problem, ProblemEvent
 from keyprojects.projects.models import MONEY, AnnualPlan, Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
@@ -109,3 +110,80 @@ class VersionSerializer(serializers.Serializer):
 
 class StateSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=ReportingPeriod.State.choices)
+
+
+# --- dispatch ------------------------------------------------------------------------
+
+class DecisionSerializer(serializers.ModelSerializer):
+    problem = serializers.SerializerMethodField(help_text="转为问题后的问题 id")
+
+    class Meta:
+        model = Decision
+        fields = ["id", "order", "text", "problem"]
+
+    def get_problem(self, decision: Decision) -> int | None:
+        problem = getattr(decision, "problem", None)
+        return problem.pk if problem is not None else None
+
+
+class MeetingAttachmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeetingAttachment
+        fields = ["id", "name", "kind", "caption", "uploaded_at"]
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    chair_name = serializers.CharField(source="chair.name", read_only=True, default=None)
+    decisions = DecisionSerializer(many=True, read_only=True)
+    attachments = MeetingAttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "kind", "title", "region", "chair", "chair_name", "date", "place", "units", "projects",
+                  "minutes", "cadence_rule", "decisions", "attachments", "version", "created_at", "updated_at"]
+
+
+class ProblemEventSerializer(serializers.ModelSerializer):
+    actor = serializers.StringRelatedField()
+    unit = serializers.StringRelatedField()
+    attachments = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = ProblemEvent
+        fields = ["id", "kind", "state", "date", "actor", "unit", "text", "attachments"]
+
+
+class ProblemSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    escalated_to = RegionRefSerializer(read_only=True, allow_null=True)
+    project_name = serializers.CharField(source="project.name", read_only=True, default=None)
+    lead_unit_name = serializers.CharField(source="lead_unit.name", read_only=True, default=None)
+    raiser_unit_name = serializers.CharField(source="raiser_unit.name", read_only=True, default=None)
+    raised_by = serializers.StringRelatedField()
+    signed_off_by = serializers.StringRelatedField()
+    due = serializers.DateField(read_only=True, allow_null=True, help_text="当前办理时限（提级后为上级时限）")
+    overdue = serializers.SerializerMethodField(help_text="是否逾期（办理中或已提级且超过当前办理时限）")
+
+    class Meta:
+        model = Problem
+        fields = ["id", "project", "project_name", "region", "source", "category", "title", "description", "report",
+                  "meeting", "decision", "lead_unit", "lead_unit_name", "co_units", "leader", "deadline", "state",
+                  "due", "overdue", "raised_on", "raised_by", "raiser_unit", "raiser_unit_name", "escalated_to",
+                  "escalation_deadline", "overdue_since", "signed_off_at", "signed_off_by", "version", "updated_at"]
+
+    def get_overdue(self, problem: Problem) -> bool:
+        return problem.is_overdue()
+
+
+class ProblemDetailSerializer(ProblemSerializer):
+    events = ProblemEventSerializer(many=True, read_only=True)
+
+    class Meta(ProblemSerializer.Meta):
+        fields = [*ProblemSerializer.Meta.fields, "events"]
+
+
+class DecisionInput(serializers.Serializer):
+    id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
+                                  help_text="已有议定事项的 id；新增时不填")
+    text = serializers.CharField(max_length=5000, help_text="议定事项")

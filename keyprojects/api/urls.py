@@ -10,6 +10,8 @@ router.register("units", views.UnitViewSet, basename="unit")
 router.register("projects", views.ProjectViewSet, basename="project")
 router.register("periods", views.PeriodViewSet, basename="period")
 router.register("reports", views.ReportViewSet, basename="report")
+router.register("meetings", views.MeetingViewSet, basename="meeting")
+router.register("problems", views.ProblemViewSet, basename="problem")
 
 app_name = "api"
 urlpatterns = [

@@ -13,6 +13,7 @@ from typing import Any
 
 import django_filters as filters
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,6 +32,20 @@ from keyprojects.accounts import services as account_services
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
 from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
+from keyprojects.dispatch import rules as dispatch_rules
+from keyprojects.dispatch import services as dispatch_services
+from keyprojects.dispatch.filters import MeetingFilter, ProblemFilter
+from keyprojects.dispatch.forms import (
+    AssignForm,
+    EscalateForm,
+    MeetingForm,
+    ProblemEditForm,
+    ProblemForm,
+    ReplyForm,
+    SignOffForm,
+)
+from keyprojects.dispatch.forms import ReturnForm as ProblemReturnForm
+from keyprojects.dispatch.models import Meeting, Problem
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import BREAKDOWNS, to_json
 from keyprojects.projects import services as project_services
@@ -63,6 +78,17 @@ ReportInput = input_serializer("ReportInput", ReportForm(), extra={
     "period": serializers.IntegerField(min_value=1, required=False, help_text="新建时必填")})
 ReturnInput = input_serializer("ReturnInput", ReturnForm(), required=("return_reason",),
                                extra={"version": serializers.IntegerField(min_value=1, required=False)})
+ProblemInput = input_serializer("ProblemInput", ProblemForm(user=NOBODY), required=("source", "category", "title"))
+ProblemEditInput = input_serializer("ProblemEditInput", ProblemEditForm(user=NOBODY))
+AssignInput = input_serializer("AssignInput", AssignForm(user=NOBODY), required=("lead_unit", "deadline"))
+ProblemReplyInput = input_serializer("ProblemReplyInput", ReplyForm(), required=("text",))
+SignOffInput = input_serializer("SignOffInput", SignOffForm())
+ProblemReturnInput = input_serializer("ProblemReturnInput", ProblemReturnForm(), required=("reason",))
+EscalateInput = input_serializer("EscalateInput", EscalateForm(), required=("reason", "deadline"))
+MeetingInput = input_serializer("MeetingInput", MeetingForm(user=NOBODY), required=("kind", "title", "region", "date"),
+                                extra={"decisions": serializers.ListField(
+                                    child=out.DecisionInput(), required=False, max_length=200,
+                                    help_text="议定事项，按顺序；修改时给出全部（已有的带 id），未列出的删除（已转为问题的不能删除）")})
 
 
 def _project_data(payload: Any) -> Any:
@@ -375,6 +401,135 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         form = bound_form(ReturnForm, ReturnInput, request.data)
         return self._done(reporting_services.return_report(
             signed_in(request), report.pk, form.cleaned_data["return_reason"], self._version(request)))
+
+
+# --- dispatch: meetings and the problem ledger -----------------------------------------
+
+class MeetingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Dispatch meetings (调度会) with their decisions (议定事项): recorded by who holds their
+    region; read by its users and the units attending."""
+
+    serializer_class = out.MeetingSerializer
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = MeetingFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (Meeting.objects.visible_to(self.request.user).select_related("region", "chair")
+                .prefetch_related("units", "projects", "decisions__problem", "attachments").order_by("-date", "-pk"))
+
+    def _saved(self, meeting: Meeting, code: int = status.HTTP_200_OK) -> Response:
+        return Response(out.MeetingSerializer(self.get_queryset().get(pk=meeting.pk)).data, status=code)
+
+    @staticmethod
+    def _decisions(payload: Any) -> list[tuple[int | None, str]] | None:
+        if not isinstance(payload, dict) or "decisions" not in payload:
+            return None
+        typed = serializers.ListField(child=out.DecisionInput(), max_length=200)
+        rows = typed.run_validation(payload["decisions"])
+        return [(row.get("id"), row["text"]) for row in rows]
+
+    @extend_schema(request=MeetingInput, responses={201: out.MeetingSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = bound_form(MeetingForm, MeetingInput, request.data, user=request.user)
+        meeting = dispatch_services.save_meeting(request.user, None, None, form.cleaned_data,
+                                                 self._decisions(request.data) or [])
+        return self._saved(meeting, status.HTTP_201_CREATED)
+
+    @extend_schema(request=MeetingInput, responses=out.MeetingSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        meeting = self.get_object()
+        require(request.user, "edit", meeting)
+        _require_version(request.data)
+        form = bound_form(MeetingForm, MeetingInput, request.data, current_values(meeting, MeetingForm),
+                          instance=meeting, user=request.user)
+        meeting = dispatch_services.save_meeting(request.user, meeting.pk, request.data["version"], form.cleaned_data,
+                                                 self._decisions(request.data))
+        return self._saved(meeting)
+
+
+@extend_schema_view(list=extend_schema(description="问题台账，筛选条件与网页相同，按紧急程度排序（逾期在前）。"))
+class ProblemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The problem ledger (问题台账): raise (with a lead unit and a deadline, assigned at once),
+    change while awaiting assignment, and the workflow's actions — assign, reply, sign off,
+    return, escalate — with the pages' forms, services, sides and versions (409)."""
+
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = ProblemFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (Problem.objects.visible_to(self.request.user)
+                .select_related("region", "escalated_to", "project", "lead_unit", "raiser_unit", "raised_by",
+                                "signed_off_by").prefetch_related("co_units"))
+
+    def get_serializer_class(self):
+        return out.ProblemSerializer if self.action == "list" else out.ProblemDetailSerializer
+
+    def _done(self, problem: Problem, code: int = status.HTTP_200_OK) -> Response:
+        found = self.get_queryset().prefetch_related("events__actor", "events__unit", "events__attachments")
+        return Response(out.ProblemDetailSerializer(found.get(pk=problem.pk)).data, status=code)
+
+    @extend_schema(request=ProblemInput, responses={201: out.ProblemDetailSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not dispatch_rules.writes(request.user):  # as on the page: readers are refused before their input
+            raise PermissionDenied(_("您的角色只能查看，不能提出问题"))
+        form = bound_form(ProblemForm, ProblemInput, request.data, user=request.user)
+        return self._done(dispatch_services.raise_problem(request.user, form.cleaned_data), status.HTTP_201_CREATED)
+
+    @extend_schema(request=ProblemEditInput, responses=out.ProblemDetailSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Change a problem awaiting assignment (待交办); ``version`` is required."""
+        problem = self.get_object()
+        _require_version(request.data)
+        form = bound_form(ProblemEditForm, ProblemEditInput, request.data, current_values(problem, ProblemEditForm),
+                          instance=problem, user=request.user)
+        return self._done(dispatch_services.update_problem(request.user, problem.pk, request.data["version"],
+                                                           form.cleaned_data))
+
+    @extend_schema(request=AssignInput, responses=out.ProblemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, pk: str | None = None) -> Response:
+        """交办: lead unit, co-units, leader and deadline (an escalated problem: by the level above)."""
+        problem = self.get_object()
+        data = bound_form(AssignForm, AssignInput, request.data, user=request.user).cleaned_data
+        return self._done(dispatch_services.assign(request.user, problem.pk, data.get("version"), data))
+
+    @extend_schema(request=ProblemReplyInput, responses=out.ProblemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reply(self, request: Request, pk: str | None = None) -> Response:
+        """答复: the lead unit's reply that it is solved (awaiting sign-off), or with
+        ``progress_only`` a unit's progress."""
+        problem = self.get_object()
+        data = bound_form(ReplyForm, ProblemReplyInput, request.data).cleaned_data
+        return self._done(dispatch_services.reply(request.user, problem.pk, data.get("version"), data["text"],
+                                                  done=not data.get("progress_only")))
+
+    @extend_schema(request=SignOffInput, responses=out.ProblemDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="sign-off")
+    def sign_off(self, request: Request, pk: str | None = None) -> Response:
+        """销号 (the raiser's side)."""
+        problem = self.get_object()
+        data = bound_form(SignOffForm, SignOffInput, request.data).cleaned_data
+        return self._done(dispatch_services.sign_off(request.user, problem.pk, data.get("version"), data["text"]))
+
+    @extend_schema(request=ProblemReturnInput, responses=out.ProblemDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="return")
+    def send_back(self, request: Request, pk: str | None = None) -> Response:
+        """退回 a reply, with its reason (the raiser's side)."""
+        problem = self.get_object()
+        data = bound_form(ProblemReturnForm, ProblemReturnInput, request.data).cleaned_data
+        return self._done(dispatch_services.return_problem(request.user, problem.pk, data.get("version"),
+                                                           data["reason"]))
+
+    @extend_schema(request=EscalateInput, responses=out.ProblemDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, pk: str | None = None) -> Response:
+        """提级 to the level above, with a reason and that level's deadline."""
+        problem = self.get_object()
+        data = bound_form(EscalateForm, EscalateInput, request.data).cleaned_data
+        return self._done(dispatch_services.escalate(request.user, problem.pk, data.get("version"), data["reason"],
+                                                     data["deadline"]))
 
 
 # --- indicators ----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A synthetic province for load and benchmark work: every city and county of a province,
 their commissions, departments, enterprises and leaders, N projects with annual plans and
-monthly reports over M months — plausible figures, written fast.
+monthly reports over M months, a dispatch meeting per city a week and the problems they and
+the reports raise — plausible figures, written fast.
 
 Every row is written with ``bulk_create_with_history`` (django-simple-history), so each one
 has its history row like any other write. That utility does not send
@@ -13,6 +14,7 @@ Randomness is seeded: the same arguments give the same province.
 from __future__ import annotations
 
 import calendar
+import math
 import random
 import time
 from collections import defaultdict
@@ -32,6 +34,7 @@ from simple_history.utils import bulk_create_with_history
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.audit import Source, current
 from keyprojects.demo.common import DEMO_PASSWORD
+from keyprojects.dispatch.models import Decision, Meeting, MeetingKind, Problem, ProblemEvent
 from keyprojects.projects.models import (
     AnnualPlan,
     Batch,
@@ -98,6 +101,25 @@ LEADER_TITLES = ["市委书记", "市长", "常务副市长", "副市长", "副�
                  "市人大常委会副主任", "市政协副主席"]
 SEASON = [0.3, 0.4, 0.8, 1.2, 1.4, 1.5, 1.4, 1.4, 1.3, 1.1, 0.7, 0.4]  # share of work by month
 INDUSTRY_CODES = ["13", "26", "34", "38", "44", "48", "54", "78", "87"]
+
+MEETING_KINDS = [MeetingKind.CONCENTRATED, MeetingKind.SINGLE_PROJECT, MeetingKind.ON_SITE, MeetingKind.CLOUD]
+DECISIONS = ["加快办理前期手续，确保按期开工", "协调解决项目用地指标", "督促业主单位加快施工进度",
+             "协调供电部门加快电力接入", "加快专项债券资金拨付", "推进征地拆迁和场地平整"]
+PROBLEMS_PER_PROJECT_YEAR = 0.3
+# category: (summaries, the city department that leads it; None: the county's government)
+PROBLEMS: dict[str, tuple[list[str], str | None]] = {
+    "land": (["用地指标紧张", "用地预审未批复", "土地报批进度慢"], "自然资源局"),
+    "energy": (["能耗指标不足", "用能审查未通过"], "发展和改革委员会"),
+    "funding": (["资金到位滞后", "专项债券资金未拨付", "融资未落实"], "发展和改革委员会"),
+    "approval": (["施工许可未办理", "规划许可办理慢", "可研批复滞后"], "项目发展服务中心"),
+    "demolition": (["征地拆迁进度慢", "拆迁补偿未谈妥"], None),
+    "environment": (["环评手续待批复", "能评未完成"], "生态环境局"),
+    "utilities": (["电力接入待协调", "供水管网未接通", "进场道路未修通"], "能源局"),
+    "construction": (["施工用工紧张", "建材价格上涨影响进度"], "住房和城乡建设局"),
+    "other": (["业主内部决策慢", "设计方案调整"], None),
+}
+RAISER_STEPS = {"raised", "assigned", "returned", "signed_off"}
+PROBLEM_SOURCES = {"report": 40, "meeting": 30, "on_site": 15, "site_visit": 10, "public": 3, "province": 2}
 
 PROGRESS_TEXT = {
     "waiting": ["办理前期手续", "正在开展可研编制", "用地手续办理中", "施工图设计中"],
@@ -196,6 +218,8 @@ class SyntheticProvince:
         self.until_day = date(options.until[0], options.until[1],
                               calendar.monthrange(*options.until)[1])
         self.now = timezone.now()
+        self.made: list[tuple[int, Region, Life | None]] = []  # (project id, county, life) of each project written
+        self.first_day = date(self.months[0][0], self.months[0][1], 1)
 
     # --- writing --------------------------------------------------------------------
     def bulk(self, model: type[M], objs: list[M]) -> list[M]:
@@ -224,6 +248,8 @@ class SyntheticProvince:
             self.timed("填报期", self.write_periods)
             self.write_projects()
             self.timed("月报汇总", progress.refresh)
+            self.timed("调度会", self.write_meetings)
+            self.timed("问题台账", self.write_problems)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
         return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
@@ -429,6 +455,7 @@ class SyntheticProvince:
                 drafts.append((county, self.life(), i))
             projects = [self.project(county, life, i) for county, life, i in drafts]
             projects = self.bulk(Project, projects)
+            self.made += [(p.pk, county, life) for p, (county, life, _i) in zip(projects, drafts, strict=True)]
             transitions = [t for p, (_c, life, _i) in zip(projects, drafts, strict=True) for t in self.transitions(p, life)]
             self.bulk(StageTransition, transitions)
             counters["projects"] += len(projects)
@@ -666,6 +693,129 @@ class SyntheticProvince:
                     count += 1
         return count
 
+    # --- dispatch: meetings and the problem ledger ------------------------------------------
+    def write_meetings(self) -> int:
+        """A dispatch meeting per city every week of the span (集中, 单体项目, 现场 or 云调度), chaired by
+        one of its leaders, with a few decisions and of its projects on the agenda."""
+        rng = self.rng
+        by_city: dict[int, list[int]] = defaultdict(list)
+        for pk, county, life in self.made:
+            if life is not None:
+                by_city[county.parent_id].append(pk)  # type: ignore[index]
+        meetings: list[Meeting] = []
+        agendas: list[list[int]] = []
+        monday = self.first_day - timedelta(days=self.first_day.weekday())
+        for city in self.cities:
+            week, n = monday, 0
+            while week <= self.until_day:
+                day = week + timedelta(days=rng.choice([1, 2, 3, 4]))
+                week += timedelta(days=7)
+                if not self.first_day <= day <= self.until_day:
+                    continue
+                n += 1
+                kind = rng.choices(MEETING_KINDS, weights=[2, 3, 4.5, 0.5])[0]
+                meetings.append(Meeting(
+                    kind=kind, title=f"{city.name}{day.year}年第{n}次重点项目{MeetingKind(kind).label}会",
+                    region=city, chair=rng.choice(self.leaders[city.pk][:4]), date=day,
+                    place=rng.choice(["市政府第一会议室", "项目现场", "市发改委会议室", "视频会议"]),
+                    minutes="听取重点项目推进情况汇报，研究解决项目建设中的困难和问题。",
+                    created_by=self.city_admin[city.pk]))
+                projects = by_city.get(city.pk, [])
+                agendas.append(rng.sample(projects, min(len(projects), 1 if kind == "single_project" else 5)))
+        meetings = self.bulk(Meeting, meetings)
+        decisions = [Decision(meeting=meeting, order=i, text=rng.choice(DECISIONS))
+                     for meeting in meetings for i in range(1, rng.randint(2, 5) + 1)]
+        self.bulk(Decision, decisions)
+        for meeting, agenda in zip(meetings, agendas, strict=True):
+            meeting.projects.add(*agenda)  # (recorded in the meeting's history, as on its page)
+        self.meetings = defaultdict(list)
+        for meeting in meetings:
+            self.meetings[meeting.region_id].append(meeting)
+        return len(meetings) + len(decisions)
+
+    def write_problems(self) -> int:
+        """About 0.3 problems per project a year, raised by the county, assigned to the unit its
+        category calls for; most signed off after a reply, some in hand, overdue or escalated."""
+        rng = self.rng
+        days = (self.until_day - self.first_day).days + 1
+        per_project = PROBLEMS_PER_PROJECT_YEAR * days / 365
+        problems: list[Problem] = []
+        timelines: list[list[tuple[str, str, date, str]]] = []
+        for pk, county, life in self.made:
+            if life is None:
+                continue
+            for _n in range(self.poisson(per_project)):
+                problem, timeline = self.problem(pk, county, self.first_day + timedelta(days=rng.randrange(days)))
+                problems.append(problem)
+                timelines.append(timeline)
+        written = 0
+        for start in range(0, len(problems), self.o.batch):
+            batch = self.bulk(Problem, problems[start:start + self.o.batch])
+            events = [ProblemEvent(problem=problem, kind=kind, state=state, date=day, text=text,
+                                   # the county's steps are its clerk's; the lead unit's and the job's, unnamed
+                                   actor_id=problem.raised_by_id if kind in RAISER_STEPS else None,
+                                   unit_id=problem.raiser_unit_id if kind in RAISER_STEPS else problem.lead_unit_id)
+                      for problem, timeline in zip(batch, timelines[start:start + self.o.batch], strict=True)
+                      for kind, state, day, text in timeline]
+            self.bulk(ProblemEvent, events)
+            written += len(batch) + len(events)
+        return written
+
+    def poisson(self, mean: float) -> int:
+        """A count drawn from a Poisson distribution (Knuth's method, for the small means here)."""
+        limit, n, product = math.exp(-mean), 0, self.rng.random()
+        while product > limit:
+            n += 1
+            product *= self.rng.random()
+        return n
+
+    def problem(self, project_id: int, county: Region, raised: date) -> tuple[Problem, list[tuple[str, str, date, str]]]:
+        """One problem and its timeline ((kind, state after, date, text)), as it stands at the span's end."""
+        rng, end = self.rng, self.until_day
+        city = county.parent
+        assert city is not None  # (a county lies in a city: ``write_frame``)
+        category, (title, department) = rng.choice(list(PROBLEMS.items()))
+        clerk = self.clerk[county.pk]
+        lead = (self.unit(county, f"{county.name}人民政府") if department is None
+                else self.unit(city, f"{city.name}{department}"))
+        source = rng.choices(list(PROBLEM_SOURCES), weights=list(PROBLEM_SOURCES.values()))[0]
+        meetings = [m for m in self.meetings.get(city.pk, []) if m.date <= raised][-1:]
+        problem = Problem(project_id=project_id, region=county, source=source, category=category,
+                          title=rng.choice(title), description="", raised_on=raised, raised_by=clerk,
+                          raiser_unit_id=clerk.unit_id, meeting=meetings[0] if source == "meeting" and meetings else None,
+                          state=Problem.State.NEW)
+        timeline = [("raised", "new", raised, "")]
+        if raised > end - timedelta(days=3) and rng.random() < 0.5:
+            return problem, timeline  # raised days ago: still awaiting assignment
+        deadline = raised + timedelta(days=rng.choice([10, 15, 20, 30, 45, 60]))
+        problem.lead_unit, problem.deadline, problem.state, problem.version = lead, deadline, "in_progress", 2
+        timeline.append(("assigned", "in_progress", raised, f"牵头单位：{lead.name}；办理时限：{deadline}"))
+        replied = raised + timedelta(days=max(1, int((deadline - raised).days * rng.uniform(0.3, 1.4))))
+        if replied <= end:
+            problem.state, problem.version = "replied", 3
+            timeline.append(("replied", "replied", replied, "已协调解决"))
+            if rng.random() < 0.1 and replied + timedelta(days=3) <= end:  # returned once, replied again
+                timeline += [("returned", "in_progress", replied + timedelta(days=2), "问题未彻底解决，请继续办理"),
+                             ("replied", "replied", replied + timedelta(days=3), "已彻底解决")]
+                replied += timedelta(days=3)
+                problem.version += 2
+            signed = replied + timedelta(days=rng.randint(1, 10))
+            if signed <= end:
+                problem.state, problem.version = "closed", problem.version + 1
+                problem.signed_off_by = clerk
+                problem.signed_off_at = timezone.make_aware(datetime.combine(signed, clock(10, 0)))
+                timeline.append(("signed_off", "closed", signed, ""))
+            return problem, timeline
+        if deadline < end:  # not replied, past its deadline: chased, and some escalated to the city
+            problem.overdue_since, problem.version = deadline + timedelta(days=1), problem.version + 1
+            timeline.append(("supervised", "in_progress", deadline + timedelta(days=1), "已超过办理时限，请抓紧办理"))
+            escalation = deadline + timedelta(days=15)
+            if escalation <= end and rng.random() < 0.2:
+                problem.state, problem.escalated_to, problem.overdue_since = "escalated", city, None
+                problem.escalation_deadline, problem.version = escalation + timedelta(days=21), problem.version + 1
+                timeline.append(("escalated", "escalated", escalation, f"提级至{city.name}"))
+        return problem, timeline
+
     # --- replace --------------------------------------------------------------------------
     def delete_existing(self) -> int:
         """Delete the province's synthetic rows through the ORM (each deletion recorded)."""
@@ -674,7 +824,8 @@ class SyntheticProvince:
         ids = list(projects.values_list("pk", flat=True))
         for start in range(0, len(ids), 2000):
             deleted += Project.objects.filter(pk__in=ids[start:start + 2000]).delete()[0]
-        for model, path in ((ReportingPeriod, "region"), (User, "unit__region"), (Leader, "region"), (Unit, "region")):
+        for model, path in ((Problem, "region"), (Meeting, "region"), (ReportingPeriod, "region"),
+                            (User, "unit__region"), (Leader, "region"), (Unit, "region")):
             rows = created_here(model).filter(**{f"{path}__path__startswith": self.province.path})
             if model is Unit:
                 rows = rows.filter(owned_projects__isnull=True, responsible_projects__isnull=True, users__isnull=True)

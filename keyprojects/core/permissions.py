@@ -18,6 +18,11 @@ project owner      projects their unit owns         the same
 leader, viewer     their unit's region              nothing
 =================  ===============================  ==============================
 
+A model may also name the units that reach its rows whatever their users' role scope
+(``scope_paths["units"]``, by action): a problem reaches the users of the units it is assigned
+to and of the unit that raised it (to see it and to act on it), a meeting those of the units
+attending (to see it).
+
 Objects outside a user's view scope answer 404 (their existence is not disclosed);
 objects inside the view scope but outside the edit scope answer 403.
 """
@@ -27,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -52,7 +57,8 @@ ADMIN_ROLES = {"city_admin"}
 
 @dataclass(frozen=True)
 class Scope:
-    """What a user may reach: everything, a region subtree, or one unit's projects."""
+    """What a user may reach: everything, a region subtree, or one unit's projects; and, by
+    the rows' ``scope_paths["units"]``, what their unit (``unit_id``) is linked to."""
 
     everything: bool = False
     region: Region | None = None
@@ -94,14 +100,22 @@ def scope_of(user: Viewer, action: Action = "view") -> Scope:
         return Scope(via="responsible_unit", unit_id=unit.pk, region=unit.region)
     if user.role == "owner":
         return Scope(via="owner", unit_id=unit.pk, region=unit.region)
-    return Scope(via="region", region=unit.region)
+    return Scope(via="region", region=unit.region, unit_id=unit.pk)
 
 
-def _condition(model: type[Model], scope: Scope) -> Q | None:
+def _condition(model: type[Model], scope: Scope, action: Action = "view") -> Q | None:
     """The filter that keeps ``model`` rows inside ``scope``; None means nothing."""
-    paths: dict[str, str] = model.scope_paths  # type: ignore[attr-defined]  # each scoped model declares it
     if scope.everything:
         return Q()
+    own = _role_condition(model.scope_paths, scope)  # type: ignore[attr-defined]
+    linked = _unit_condition(model, scope, action)
+    if own is None or linked is None:
+        return own if linked is None else linked
+    return own | linked
+
+
+def _role_condition(paths: dict[str, Any], scope: Scope) -> Q | None:
+    """The rows the user's role scope reaches: a region's, or a unit's projects'."""
     if scope.via == "region" and scope.region is not None:
         return Q(**{f"{paths['region']}__path__startswith": scope.region.path})
     if scope.via in ("responsible_unit", "owner"):
@@ -111,6 +125,37 @@ def _condition(model: type[Model], scope: Scope) -> Q | None:
         if "unit" in paths:
             return Q(**{paths["unit"]: scope.unit_id})
     return None
+
+
+def _unit_condition(model: type[Model], scope: Scope, action: Action) -> Q | None:
+    """The rows linked to the user's unit by the model's ``scope_paths["units"][action]``
+    (a problem's lead unit, co-units and raiser): None when it names none. A path through a
+    many-to-many relation is matched in a subquery, so a row is never listed twice."""
+    units: tuple[str, ...] = model.scope_paths.get("units", {}).get(action, ())  # type: ignore[attr-defined]
+    if not units or scope.unit_id is None:
+        return None
+    condition = Q()
+    for path in units:
+        match = Q(**{path: scope.unit_id})
+        if _many(model, path):
+            match = Q(pk__in=model._default_manager.filter(match).values("pk"))
+        condition |= match
+    return condition
+
+
+def _many(model: type[Model], path: str) -> bool:
+    """Whether ``path`` from ``model`` crosses a relation to many rows."""
+    for name in path.split("__"):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return False
+        if field.many_to_many or field.one_to_many:
+            return True
+        if field.related_model is None:
+            return False
+        model = field.related_model
+    return False
 
 
 def sees_all_of(user: Actor, region: Region | None) -> bool:
@@ -140,7 +185,7 @@ def region_holding(user: Actor) -> Region | None:
 
 def restrict(queryset: QS, user: Viewer, action: Action = "view") -> QS:
     """``queryset`` narrowed to what ``user`` may ``action``."""
-    condition = _condition(queryset.model, scope_of(user, action))
+    condition = _condition(queryset.model, scope_of(user, action), action)
     if condition is None:
         return queryset.none()
     return queryset.filter(condition)
@@ -195,14 +240,16 @@ def regions_for(user: Viewer, action: Action = "edit") -> RegionQuerySet:
     return Region.objects.within(scope.region)
 
 
-def require_region(user: Actor, region: Region) -> None:
+def require_region(user: Actor, region: Region, refusal: Any = "") -> None:
     """A project may be created or moved only into a region the user may edit, and only by
-    roles that hold a region (department clerks and owners create nothing new)."""
+    roles that hold a region (department clerks and owners create nothing new); the same for
+    what else belongs to a region rather than to a project (a meeting, a general problem),
+    refused with ``refusal`` (its ``%(region)s`` the region's name)."""
     scope = scope_of(user, "edit")
     if scope.everything:
         return
     if scope.via != "region" or scope.region is None or not region.is_within(scope.region):
-        raise PermissionDenied(_("您不能在“%(region)s”登记或调整项目") % {"region": region.name})
+        raise PermissionDenied((refusal or _("您不能在“%(region)s”登记或调整项目")) % {"region": region.name})
 
 
 def require_admin(user: Actor, region: Region | None = None) -> None:
@@ -229,11 +276,17 @@ def nearby(user: Viewer, queryset: QS) -> QS:
     return queryset.filter(Q(region__path__startswith=region.path) | Q(region__code__in=ancestors))
 
 
-def can_create_project(user: Actor) -> bool:
-    """Registering a project needs a region to put it in: superusers, city admins and
-    county clerks (department clerks and owners work on existing projects)."""
+def holds_region(user: Actor) -> bool:
+    """Whether ``user`` may change what belongs to a region as a whole (registers its projects,
+    records its dispatch meetings): superusers, city admins and county clerks — not department
+    clerks and owners, who work on the projects of their unit."""
     scope = scope_of(user, "edit")
     return scope.everything or (scope.via == "region" and scope.region is not None)
+
+
+def can_create_project(user: Actor) -> bool:
+    """Registering a project needs a region to put it in (``holds_region``)."""
+    return holds_region(user)
 
 
 def is_reviewer(user: Actor, region: Region) -> bool:

@@ -5,6 +5,7 @@ A job missed while no worker ran runs once when one starts."""
 from __future__ import annotations
 
 from keyprojects.core import tasks as core_tasks
+from keyprojects.dispatch import tasks as dispatch_tasks
 from keyprojects.ledgers import tasks as ledger_tasks
 from keyprojects.notices import tasks as notice_tasks
 
@@ -16,4 +17,5 @@ SCHEDULE = [
     Scheduled("prune_ledger_uploads", "40 3 * * *", ledger_tasks.prune_uploads),
     Scheduled("retry_deliveries", "*/5 * * * *", notice_tasks.retry_deliveries),
     Scheduled("send_digests", "0 8 * * *", notice_tasks.send_digests),
+    Scheduled("chase_overdue_problems", "30 6 * * *", dispatch_tasks.chase_overdue),
 ]

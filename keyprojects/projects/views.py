@@ -15,13 +15,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import field_of
+from keyprojects.core.forms import add_service_errors, field_of
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, require
+from keyprojects.dispatch import queries as dispatch_queries
+from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
 
@@ -31,15 +34,7 @@ from .history import project_history
 from .models import STAGE_TRANSITIONS, AnnualPlan, Project, Stage
 
 PAGE_SIZE = 50
-
-
-def _form_errors_from(exc: ValidationError, form) -> None:
-    """Put a service's ValidationError on the form, on the field it names when the form has it."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+PROBLEMS_SHOWN = 10  # on a project's page; the ledger filtered to the project lists them all
 
 
 @login_required
@@ -98,8 +93,11 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if stage_form is not None:
         allowed = STAGE_TRANSITIONS.get(project.stage, set())
         field_of(stage_form, "to_stage", forms.ChoiceField).choices = [(s.value, s.label) for s in Stage if s in allowed]
+    problems = dispatch_queries.of_project(request.user, project.pk, timezone.localdate())
     return render(request, "projects/project_detail.html", {
         "project": project, "editable": editable, "stage_form": stage_form,
+        "problems": problems[:PROBLEMS_SHOWN], "problem_count": problems.count(),
+        "can_raise": editable and dispatch_rules.writes(request.user),
     })
 
 
@@ -113,7 +111,7 @@ def project_create(request: AuthenticatedRequest) -> HttpResponse:
             data = form.cleaned_data
             project = services.create_project(request.user, data, form.funding(), stage=data["stage"])
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("项目“%(name)s”已登记") % {"name": project.name})
             return redirect("projects:detail", pk=project.pk)
@@ -135,7 +133,7 @@ def project_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             conflict = exc
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("项目已保存"))
             return redirect("projects:detail", pk=project.pk)
@@ -183,7 +181,7 @@ def plan_edit(request: AuthenticatedRequest, pk: int, year: int | None = None) -
         except services.EditConflict as exc:
             form.add_error(None, str(exc))
         except ValidationError as exc:
-            _form_errors_from(exc, form)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("年度计划已保存"))
             return redirect("projects:detail", pk=project.pk)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.core.forms import StyledForm, StyledFormMixin
+from keyprojects.core.uploads import sniff
 from keyprojects.projects.forms import DATE_INPUT
 
 from .models import ProgressReport, ReportingPeriod
@@ -61,8 +62,6 @@ class PhotoForm(StyledForm):
         image = self.cleaned_data["image"]
         if image.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("照片不能超过 5 MB"))
-        head = image.read(8)
-        image.seek(0)
-        if not (head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG")):
+        if sniff(image) not in ("jpg", "png"):
             raise forms.ValidationError(_("只接受 JPG 或 PNG 格式的照片"))
         return image

@@ -29,6 +29,8 @@ from keyprojects.core.permissions import (
     require_admin,
     restrict,
 )
+from keyprojects.dispatch import queries as dispatch_queries
+from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.projects.models import AnnualPlan
 from keyprojects.projects.services import EditConflict
 
@@ -138,6 +140,7 @@ def fill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         year=period.year, project_id__in=[r.project_id for r in reports])}
     previous = services.previous_reports([r.project_id for r in reports], period)
     data = request.POST if request.method == "POST" else None
+    problems = dispatch_queries.standing(request.user, [r.project_id for r in reports], period)
     rows = []
     for report in reports:  # (in the edit scope already: whether the user files it is left to decide)
         editable = report.status in EDITABLE and period.state != ReportingPeriod.State.LOCKED \
@@ -145,6 +148,7 @@ def fill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         form = ReportForm(data, instance=report, prefix=f"r{report.pk}") if editable else None
         plan, before = plans.get(report.project_id), previous.get(report.project_id)
         rows.append({"report": report, "form": form, "plan": plan, "previous": before, "errors": [],
+                     "problems": problems.get(report.project_id, []),
                      "findings": check_report(report, before, plan),
                      "reviewer": is_reviewer(request.user, report.project.region)})
     if request.method == "POST":
@@ -232,7 +236,12 @@ def report_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         and report.status in EDITABLE \
         and report.period.state != ReportingPeriod.State.LOCKED
     reviewer = is_reviewer(request.user, report.project.region)
+    problems = dispatch_queries.standing(request.user, [report.project_id], report.period).get(report.project_id, [])
     context = {
+        "problems": problems,
+        # the report's 存在问题 as a problem, in one click: by who may raise one for the project, once
+        "raise_problem": bool(report.problems.strip()) and can_edit(request.user, report.project)
+        and dispatch_rules.writes(request.user) and not report.raised_problems.exists(),
         "report": report, "findings": services.findings_for(report), "editable": editable, "reviewer": reviewer,
         "plan": AnnualPlan.objects.filter(project=report.project, year=report.period.year).first(),
         "previous": services.previous_report(report.project_id, report.period),

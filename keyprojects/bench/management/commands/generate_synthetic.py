@@ -12,7 +12,8 @@ from keyprojects.bench.synthetic import Options, SyntheticDataExists, generate, 
 from keyprojects.core.commands import AuditedCommand
 
 NAMES = {"project": "项目", "stagetransition": "阶段变更", "annualplan": "年度计划", "progressreport": "月报",
-         "reportingperiod": "填报期", "unit": "单位", "leader": "包抓领导", "user": "账号"}
+         "reportingperiod": "填报期", "unit": "单位", "leader": "包抓领导", "user": "账号",
+         "meeting": "调度会", "decision": "议定事项", "problem": "问题", "problemevent": "办理记录"}
 
 
 def parse_month(text: str) -> tuple[int, int]:

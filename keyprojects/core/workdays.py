@@ -1,0 +1,30 @@
+"""Working days (工作日), for deadlines counted the way offices count them.
+
+Monday to Friday; public holidays and the weekend days worked in their place (调休) are not
+known here — the ``chinese-calendar`` package has them and is not installed yet."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+
+def is_working_day(day: date) -> bool:
+    return day.isoweekday() <= 5
+
+
+def working_days_between(start: date, end: date) -> int:
+    """The working days after ``start`` up to and including ``end`` (0 when ``end`` is not later)."""
+    days, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        days += is_working_day(day)
+    return days
+
+
+def add_working_days(start: date, n: int) -> date:
+    """The ``n``-th working day after ``start``."""
+    day = start
+    while n > 0:
+        day += timedelta(days=1)
+        n -= is_working_day(day)
+    return day

@@ -1,0 +1,114 @@
+"""The one filter definition of the problem ledger and of the meeting list, used by the web
+lists and the API, and the ledger's order (most urgent first) and totals line."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.core.forms import StyledForm
+from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.regions.models import Region
+
+from .models import CHASED, Meeting, MeetingKind, Problem, overdue_q
+
+ALL = _("全部")
+YES_NO = [("yes", _("是")), ("no", _("否"))]
+DATE = forms.DateInput(attrs={"type": "date"})
+ID = {"min_value": 1, "max_value": 2**63 - 1}
+State = Problem.State
+
+
+def by_urgency(problems: QuerySet, today: date) -> QuerySet:
+    """Most urgent first: overdue, then in hand by the nearest deadline, then replies awaiting
+    sign-off, problems awaiting assignment, and the closed ones last, newest first."""
+    return problems.annotate(
+        urgency=Case(When(overdue_q(today), then=Value(0)), When(state__in=CHASED, then=Value(1)),
+                     When(state=State.REPLIED, then=Value(2)), When(state=State.NEW, then=Value(3)),
+                     default=Value(4), output_field=IntegerField()),
+        due_on=Coalesce("escalation_deadline", "deadline"),
+    ).order_by("urgency", F("due_on").asc(nulls_last=True), "-raised_on", "-pk")
+
+
+def totals(problems: QuerySet, today: date) -> dict[str, int]:
+    """The ledger's totals line: how many problems, by state, and how many overdue (one query)."""
+    counts = {state: Count("pk", filter=Q(state=state)) for state in State.values}
+    found = problems.order_by().aggregate(count=Count("pk"), overdue=Count("pk", filter=overdue_q(today)), **counts)
+    return {key: found[key] or 0 for key in found}
+
+
+class ProblemFilter(filters.FilterSet):
+    q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
+    state = filters.ChoiceFilter(label=_("状态"), empty_label=ALL, choices=State.choices)
+    overdue = filters.ChoiceFilter(label=_("逾期"), empty_label=ALL, choices=YES_NO, method="filter_overdue")
+    category = filters.ChoiceFilter(label=_("问题类别"), empty_label=ALL, choices=Problem.Category.choices)
+    source = filters.ChoiceFilter(label=_("问题来源"), empty_label=ALL, choices=Problem.Source.choices)
+    region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(),
+                                       method="filter_region")
+    lead_unit = filters.ModelChoiceFilter(label=_("牵头单位"), empty_label=ALL, queryset=Unit.objects.none())
+    leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none())
+    deadline_from = filters.DateFilter(label=_("时限起"), field_name="due_on", lookup_expr="gte", widget=DATE)
+    deadline_to = filters.DateFilter(label=_("时限止"), field_name="due_on", lookup_expr="lte", widget=DATE)
+    project = filters.NumberFilter(label=_("项目"), field_name="project_id", widget=forms.HiddenInput, **ID)
+
+    class Meta:
+        model = Problem
+        fields: list[str] = []
+        form = StyledForm
+
+    def __init__(self, data: Any = None, *args: Any, user: User, today: date | None = None, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.user, self.today = user, today or timezone.localdate()
+        self.filters["region"].queryset = regions_for(user, "view")
+        self.filters["lead_unit"].queryset = nearby(user, Unit.objects.select_related("region"))
+        self.filters["leader"].queryset = nearby(user, Leader.objects.select_related("region"))
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        return super().filter_queryset(by_urgency(queryset, self.today))
+
+    def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value)
+                               | Q(project__name__icontains=value) | Q(project__code__icontains=value))
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        late = overdue_q(self.today)
+        return queryset.filter(late) if value == "yes" else queryset.exclude(late)
+
+    def filter_region(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(region__path__startswith=value.path)
+
+
+class MeetingFilter(filters.FilterSet):
+    q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
+    kind = filters.ChoiceFilter(label=_("调度类型"), empty_label=ALL, choices=MeetingKind.choices)
+    chair = filters.ModelChoiceFilter(label=_("主持领导"), empty_label=ALL, queryset=Leader.objects.none())
+    date_from = filters.DateFilter(label=_("日期起"), field_name="date", lookup_expr="gte", widget=DATE)
+    date_to = filters.DateFilter(label=_("日期止"), field_name="date", lookup_expr="lte", widget=DATE)
+    project = filters.NumberFilter(label=_("项目"), method="filter_project", widget=forms.HiddenInput, **ID)
+
+    class Meta:
+        model = Meeting
+        fields: list[str] = []
+        form = StyledForm
+
+    def __init__(self, data: Any = None, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+        self.filters["chair"].queryset = nearby(user, Leader.objects.select_related("region"))
+
+    def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        return queryset.filter(Q(title__icontains=value) | Q(place__icontains=value)) if value else queryset
+
+    def filter_project(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset.filter(pk__in=Meeting.objects.filter(projects=value).values("pk"))

@@ -1,0 +1,214 @@
+"""Forms of the problem ledger and the meetings: the pages and the API (``api.forms.bound_form``)
+validate with these. Choices are the user's: projects they may change, units and leaders
+nearby (``core.permissions.nearby``), regions they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.core.forms import StyledForm, StyledFormMixin
+from keyprojects.core.permissions import nearby, regions_for, restrict
+from keyprojects.core.uploads import require_kind
+from keyprojects.projects.forms import DATE_INPUT
+from keyprojects.projects.models import Project
+from keyprojects.reporting.models import ProgressReport
+
+from .models import CadenceRule, Decision, Meeting, MeetingAttachment, Problem
+from .services import ATTACHMENT_KINDS, ATTACHMENT_MB, MEETING_FIELDS
+
+MANY = _("按住 Ctrl（苹果电脑为 ⌘）可选多个")
+ATTACHMENT_HINT = format_lazy(_("Word（.docx）、PDF、JPG 或 PNG，每个不超过 {mb} MB"), mb=ATTACHMENT_MB)
+
+
+def _units(user: User) -> Any:
+    return nearby(user, Unit.objects.select_related("region"))
+
+
+def _leaders(user: User) -> Any:
+    return nearby(user, Leader.objects.select_related("region"))
+
+
+def _checked(upload: Any) -> Any:
+    try:
+        require_kind(upload, ATTACHMENT_KINDS, ATTACHMENT_MB)
+    except ValidationError as exc:
+        raise forms.ValidationError(exc.messages) from None
+    return upload
+
+
+class ProblemEditForm(StyledFormMixin, forms.ModelForm):
+    """What a problem is: its project (or region), source, category, summary and description."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Problem
+        fields = ["project", "region", "source", "category", "title", "description"]
+        widgets: dict[str, Any] = {"description": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {"region": _("不属于具体项目的问题须选择区划；属于项目的问题取项目所在区划")}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["project"].queryset = restrict(Project.objects.select_related("region"), user, "edit")
+        self.fields["region"].queryset = regions_for(user, "edit")
+        self.fields["region"].required = False
+        if self.instance.pk:
+            self.initial["version"] = self.instance.version
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if not data.get("project") and not data.get("region") and "region" not in self.errors:
+            self.add_error("region", _("不属于项目的问题须选择所属区划"))
+        return data
+
+
+class ProblemForm(ProblemEditForm):
+    """Raising a problem; with a lead unit and a deadline it is assigned at once."""
+
+    class Meta(ProblemEditForm.Meta):
+        fields = [*ProblemEditForm.Meta.fields, "lead_unit", "co_units", "leader", "deadline", "report", "decision"]
+        widgets = {**ProblemEditForm.Meta.widgets, "deadline": DATE_INPUT, "report": forms.HiddenInput,
+                   "decision": forms.HiddenInput}
+        help_texts = {**ProblemEditForm.Meta.help_texts, "co_units": MANY,
+                      "lead_unit": _("选择牵头单位并填写办理时限即直接交办；都不填则为“待交办”")}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["lead_unit"].queryset = self.fields["co_units"].queryset = _units(user)
+        self.fields["leader"].queryset = _leaders(user)
+        self.fields["report"].queryset = restrict(ProgressReport.objects.all(), user)
+        self.fields["decision"].queryset = Decision.objects.filter(meeting__in=Meeting.objects.visible_to(user))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("lead_unit")) != bool(data.get("deadline")):
+            missing = "deadline" if data.get("lead_unit") else "lead_unit"
+            if missing not in self.errors:
+                self.add_error(missing, _("交办须同时指定牵头单位和办理时限"))
+        if data.get("co_units") and not data.get("lead_unit") and "lead_unit" not in self.errors:
+            self.add_error("co_units", _("配合单位随交办一并指定，请同时选择牵头单位和办理时限"))
+        return data
+
+
+class AssignForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    lead_unit = forms.ModelChoiceField(label=_("牵头单位"), queryset=Unit.objects.none())
+    co_units = forms.ModelMultipleChoiceField(label=_("配合单位"), queryset=Unit.objects.none(), required=False,
+                                              help_text=MANY)
+    leader = forms.ModelChoiceField(label=_("包抓领导"), queryset=Leader.objects.none(), required=False)
+    deadline = forms.DateField(label=_("办理时限"), widget=DATE_INPUT)
+    text = forms.CharField(label=_("交办意见"), max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead_unit"].queryset = self.fields["co_units"].queryset = _units(user)
+        self.fields["leader"].queryset = _leaders(user)
+
+
+class ReplyForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    text = forms.CharField(label=_("答复内容"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    progress_only = forms.BooleanField(label=_("仅反馈办理进展"), required=False,
+                                       help_text=_("不勾选即为办结答复，提请提出方销号"))
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern): a list of uploads."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        uploads = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(upload, initial) for upload in uploads if upload]
+
+
+class ReplyWithFilesForm(ReplyForm):
+    attachments = MultipleFileField(label=_("附件"), required=False, help_text=ATTACHMENT_HINT)
+
+    def clean_attachments(self) -> list[Any]:
+        return [_checked(upload) for upload in self.cleaned_data.get("attachments") or []]
+
+
+class SignOffForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    text = forms.CharField(label=_("销号意见"), max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReturnForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label=_("退回原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class EscalateForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label=_("提级原因"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    deadline = forms.DateField(label=_("上级办理时限"), widget=DATE_INPUT)
+
+
+# --- meetings -----------------------------------------------------------------------------
+
+class MeetingForm(StyledFormMixin, forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Meeting
+        fields = [*MEETING_FIELDS, "units", "projects"]
+        widgets = {"date": DATE_INPUT, "minutes": forms.Textarea(attrs={"rows": 6}),
+                   "units": forms.SelectMultiple(attrs={"size": 8}),
+                   "projects": forms.SelectMultiple(attrs={"size": 8})}
+        help_texts = {"units": MANY, "projects": MANY}
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = regions_for(user, "edit")
+        self.fields["chair"].queryset = _leaders(user)
+        self.fields["units"].queryset = _units(user)
+        self.fields["projects"].queryset = Project.objects.visible_to(user).select_related("region")
+        self.fields["cadence_rule"].queryset = nearby(user, CadenceRule.objects.select_related("region"))
+        if self.instance.pk:
+            self.initial["version"] = self.instance.version
+        else:
+            region = getattr(user, "region", None)  # (none for the schema's anonymous form)
+            if region is not None:
+                self.initial.setdefault("region", region.pk)
+
+
+class DecisionForm(StyledForm):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    text = forms.CharField(label=_("议定事项"), max_length=5000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+
+DecisionFormSet = forms.formset_factory(DecisionForm, extra=3, can_delete=True, max_num=200, absolute_max=200)
+
+
+def decisions_of(formset: Any) -> list[tuple[int | None, str]]:
+    """The decisions a formset keeps, in order: (id or None, text); blank and deleted rows dropped."""
+    return [(form.cleaned_data.get("id"), form.cleaned_data["text"]) for form in formset.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("text", "").strip()]
+
+
+class MeetingAttachmentForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = MeetingAttachment
+        fields = ["file", "kind", "caption"]
+        help_texts = {"file": ATTACHMENT_HINT}
+
+    def clean_file(self) -> Any:
+        return _checked(self.cleaned_data["file"])

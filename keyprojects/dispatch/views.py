@@ -1,0 +1,378 @@
+"""Dispatch pages: the problem ledger, a problem with its timeline and actions, raising one (from
+nothing, a project, a report's 存在问题 or a meeting's decision), a unit's to-do, and the
+meetings. Views parse the request, call one service, render; scope comes from ``visible_to``
+and the services check it again, with the sides (``rules``), inside their transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from keyprojects.core.forms import add_service_errors
+from keyprojects.core.paging import Paginator
+from keyprojects.core.permissions import holds_region, restrict
+from keyprojects.projects.models import Project
+from keyprojects.projects.services import EditConflict
+from keyprojects.reporting.models import ProgressReport
+
+from . import queries, rules, services
+from .filters import MeetingFilter, ProblemFilter, totals
+from .forms import (
+    AssignForm,
+    DecisionFormSet,
+    EscalateForm,
+    MeetingAttachmentForm,
+    MeetingForm,
+    ProblemEditForm,
+    ProblemForm,
+    ReplyWithFilesForm,
+    ReturnForm,
+    SignOffForm,
+    decisions_of,
+)
+from .models import Decision, Meeting, MeetingAttachment, Problem, ProblemAttachment
+
+PAGE_SIZE = 50
+State = Problem.State
+
+
+def _query(params: Any) -> str:
+    query = params.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+# --- the ledger -------------------------------------------------------------------------------
+
+@login_required
+def problem_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    ledger = ProblemFilter(request.GET, queryset=Problem.objects.visible_to(request.user), user=request.user,
+                           today=today)
+    found = ledger.qs
+    counts = totals(found, today)
+    page = Paginator(found.select_related(*queries.SHOWN), PAGE_SIZE, count=counts["count"]).get_page(
+        request.GET.get("page"))
+    project_id = ledger.form.cleaned_data.get("project") if ledger.is_valid() else None
+    context = {
+        "filter": ledger, "page": page, "totals": counts, "today": today,
+        "state_counts": [(value, label, counts[value]) for value, label in State.choices],
+        "query": _query(ledger.data),
+        "project": Project.objects.visible_to(request.user).filter(pk=project_id).first() if project_id else None,
+        "can_raise": rules.writes(request.user),
+    }
+    template = "dispatch/_problem_table.html" if request.htmx else "dispatch/problem_list.html"
+    return render(request, template, context)
+
+
+def _visible_problem(request: HttpRequest, pk: int) -> Problem:
+    return get_object_or_404(Problem.objects.visible_to(request.user).select_related(
+        *queries.SHOWN, "report__period", "meeting", "decision", "raised_by", "signed_off_by"), pk=pk)
+
+
+@login_required
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _problem_page(request, _visible_problem(request, pk))
+
+
+ACTION_FORMS: dict[str, Callable[..., Any]] = {
+    "assign": AssignForm, "reply": ReplyWithFilesForm, "sign_off": SignOffForm, "return": ReturnForm,
+    "escalate": EscalateForm,
+}
+
+
+def _problem_page(request: HttpRequest, problem: Problem, bound: dict[str, Any] | None = None,
+                  status: int = 200) -> HttpResponse:
+    """The problem's page with the forms of the actions the user may take (``bound``: one that
+    came back with errors)."""
+    user, bound = request.user, bound or {}
+    allowed = rules.actions(user, problem)
+    forms: dict[str, Any] = {}
+    for action, form_class in ACTION_FORMS.items():
+        offered = allowed & ({"reply", "progress"} if action == "reply" else {action})
+        if offered:
+            kwargs = {"user": user} if action == "assign" else {}
+            initial: dict[str, Any] = {"version": problem.version}
+            if action == "assign":
+                initial |= {"lead_unit": problem.lead_unit_id, "leader": problem.leader_id,
+                            "co_units": list(problem.co_units.values_list("pk", flat=True)),
+                            "deadline": problem.escalation_deadline if problem.state == State.ESCALATED
+                            else problem.deadline}
+            if action == "reply" and "reply" not in allowed:
+                initial["progress_only"] = True
+            forms[action] = bound.get(action) or form_class(initial=initial, **kwargs)
+    if "reply" in forms and "reply" not in allowed:
+        forms["reply"].fields["progress_only"].disabled = True  # a co-unit reports progress only
+    events = problem.events.select_related("actor", "unit").prefetch_related("attachments")
+    return render(request, "dispatch/problem_detail.html", {
+        "problem": problem, "events": events, "forms": forms, "allowed": allowed,
+        "co_units": problem.co_units.all(), "today": timezone.localdate(),
+        "overdue": problem.is_overdue(),
+    }, status=status)
+
+
+def _act(request: HttpRequest, pk: int, action: str, run: Callable[[Problem, dict[str, Any]], str]) -> HttpResponse:
+    """One workflow action from the problem's page: its form, then its service; errors come back
+    on the page with what the user typed, nothing saved."""
+    problem = _visible_problem(request, pk)
+    kwargs = {"user": request.user} if action == "assign" else {}
+    form = ACTION_FORMS[action](request.POST, request.FILES, **kwargs)
+    if form.is_valid():
+        try:
+            message = run(problem, form.cleaned_data)
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, message)
+            return redirect("dispatch:problem", pk=problem.pk)
+    return _problem_page(request, problem, {action: form})
+
+
+@login_required
+@require_POST
+def problem_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(problem: Problem, data: dict[str, Any]) -> str:
+        services.assign(request.user, problem.pk, data.get("version"), data)
+        return _("已交办")
+
+    return _act(request, pk, "assign", run)
+
+
+@login_required
+@require_POST
+def problem_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(problem: Problem, data: dict[str, Any]) -> str:
+        done = not data.get("progress_only")
+        services.reply(request.user, problem.pk, data.get("version"), data["text"], done=done,
+                       files=data.get("attachments") or [])
+        return _("已办结答复，等待提出方销号") if done else _("已反馈办理进展")
+
+    return _act(request, pk, "reply", run)
+
+
+@login_required
+@require_POST
+def problem_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(problem: Problem, data: dict[str, Any]) -> str:
+        services.sign_off(request.user, problem.pk, data.get("version"), data.get("text", ""))
+        return _("已销号")
+
+    return _act(request, pk, "sign_off", run)
+
+
+@login_required
+@require_POST
+def problem_return(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(problem: Problem, data: dict[str, Any]) -> str:
+        services.return_problem(request.user, problem.pk, data.get("version"), data["reason"])
+        return _("已退回承办单位")
+
+    return _act(request, pk, "return", run)
+
+
+@login_required
+@require_POST
+def problem_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    def run(problem: Problem, data: dict[str, Any]) -> str:
+        problem = services.escalate(request.user, problem.pk, data.get("version"), data["reason"], data["deadline"])
+        return _("已提级至%(region)s") % {"region": problem.level.name}
+
+    return _act(request, pk, "escalate", run)
+
+
+@login_required
+def problem_create(request: HttpRequest) -> HttpResponse:
+    """Raise a problem; ``?project=`` (from a project's page) or ``?decision=`` (from a meeting's
+    decision) fill the form in."""
+    if not rules.writes(request.user):
+        raise PermissionDenied(_("您的角色只能查看，不能提出问题"))
+    initial: dict[str, Any] = {}
+    if request.method == "GET":
+        initial = _prefilled(request)
+    form = ProblemForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            problem = services.raise_problem(request.user, form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("问题已提出（%(state)s）") % {"state": problem.get_state_display()})
+            return redirect("dispatch:problem", pk=problem.pk)
+    decision = form["decision"].value()
+    return render(request, "dispatch/problem_form.html", {
+        "form": form, "creating": True,
+        "decision": Decision.objects.filter(pk=decision).select_related("meeting").first()
+        if str(decision or "").isdigit() else None,
+    })
+
+
+def _prefilled(request: HttpRequest) -> dict[str, Any]:
+    project, decision = request.GET.get("project", ""), request.GET.get("decision", "")
+    if decision.isdigit():
+        found = get_object_or_404(Decision.objects.filter(meeting__in=Meeting.objects.visible_to(request.user))
+                                  .select_related("meeting__region", "meeting__chair"), pk=decision)
+        data = services.decision_data(found)
+        project_id = data["project"].pk if data["project"] else None
+        if project_id and not restrict(Project.objects.filter(pk=project_id), request.user, "edit").exists():
+            data["project"] = None
+        return {key: getattr(value, "pk", value) for key, value in data.items()}
+    if project.isdigit():
+        found_project = get_object_or_404(restrict(Project.objects.all(), request.user, "edit"), pk=project)
+        leader = found_project.leaders.first()
+        return {"project": found_project.pk, "leader": leader.pk if leader else None}
+    return {}
+
+
+@login_required
+def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = _visible_problem(request, pk)
+    try:
+        rules.require_may(request.user, problem, "edit")
+    except ValidationError as exc:  # (no longer awaiting assignment)
+        messages.error(request, "；".join(exc.messages))
+        return redirect("dispatch:problem", pk=problem.pk)
+    form = ProblemEditForm(request.POST or None, instance=problem, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_problem(request.user, problem.pk, form.cleaned_data.get("version"), form.cleaned_data)
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("问题已保存"))
+            return redirect("dispatch:problem", pk=problem.pk)
+    return render(request, "dispatch/problem_form.html", {"form": form, "problem": problem})
+
+
+@login_required
+@require_POST
+def problem_from_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """A report's 存在问题 as a problem, in one click."""
+    report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user), pk=pk)
+    try:
+        problem = services.raise_from_report(request.user, report.pk)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return redirect("reporting:report", pk=report.pk)
+    messages.success(request, _("已将月报的存在问题转为问题（待交办），请核对类别后交办"))
+    return redirect("dispatch:problem", pk=problem.pk)
+
+
+@login_required
+def problem_file(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_object_or_404(ProblemAttachment.objects.filter(
+        event__problem__in=Problem.objects.visible_to(request.user)), pk=pk)
+    return _download(attachment.file, attachment.name)
+
+
+def _download(stored: Any, name: str) -> FileResponse:
+    response = FileResponse(stored.open("rb"), as_attachment=True)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+@login_required
+def todo(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(request, "dispatch/todo.html", {"todo": queries.todo(request.user, today), "today": today})
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+@login_required
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    meetings = MeetingFilter(request.GET, queryset=Meeting.objects.visible_to(request.user), user=request.user)
+    page = Paginator(meetings.qs.select_related("region", "chair"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "dispatch/meeting_list.html", {
+        "filter": meetings, "page": page, "query": _query(meetings.data), "can_record": holds_region(request.user),
+    })
+
+
+@login_required
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.visible_to(request.user).select_related("region", "chair",
+                                                                                         "cadence_rule"), pk=pk)
+    editable = holds_region(request.user) and restrict(Meeting.objects.filter(pk=pk), request.user, "edit").exists()
+    visible = Problem.objects.visible_to(request.user)
+    decisions = list(meeting.decisions.all())
+    problems = {p.decision_id: p for p in visible.filter(decision__in=decisions).select_related("lead_unit")}
+    return render(request, "dispatch/meeting_detail.html", {
+        "meeting": meeting, "editable": editable, "can_raise": rules.writes(request.user),
+        "decisions": [(d, problems.get(d.pk)) for d in decisions],
+        "other_problems": visible.filter(meeting=meeting, decision__isnull=True).select_related("lead_unit"),
+        "attachment_form": MeetingAttachmentForm() if editable else None,
+        "units": meeting.units.all(), "projects": meeting.projects.select_related("region"),
+    })
+
+
+@login_required
+def meeting_create(request: HttpRequest) -> HttpResponse:
+    if not holds_region(request.user):
+        raise PermissionDenied(_("调度会由市、县区的调度部门记录"))
+    return _meeting_form(request, None)
+
+
+@login_required
+def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
+    if not restrict(Meeting.objects.filter(pk=pk), request.user, "edit").exists() or not holds_region(request.user):
+        raise PermissionDenied(_("您没有修改该调度会的权限"))
+    return _meeting_form(request, meeting)
+
+
+def _meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpResponse:
+    form = MeetingForm(request.POST or None, instance=meeting, user=request.user)
+    initial = [{"id": d.pk, "text": d.text} for d in meeting.decisions.all()] if meeting else []
+    decisions = DecisionFormSet(request.POST or None, initial=initial, prefix="decisions")
+    if request.method == "POST" and form.is_valid() and decisions.is_valid():
+        try:
+            saved = services.save_meeting(request.user, meeting.pk if meeting else None,
+                                          form.cleaned_data.get("version"), form.cleaned_data,
+                                          decisions_of(decisions))
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("调度会已保存"))
+            return redirect("dispatch:meeting", pk=saved.pk)
+    return render(request, "dispatch/meeting_form.html", {"form": form, "decisions": decisions, "meeting": meeting})
+
+
+@login_required
+@require_POST
+def meeting_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
+    form = MeetingAttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.add_meeting_attachment(request.user, meeting.pk, data["file"], data["kind"], data["caption"])
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, _("附件已上传"))
+    else:
+        messages.error(request, "；".join(f"{form.fields[name].label}：{'，'.join(str(e) for e in errors)}"
+                                         for name, errors in form.errors.items() if name in form.fields))
+    return redirect("dispatch:meeting", pk=meeting.pk)
+
+
+@login_required
+def meeting_file(request: HttpRequest, pk: int) -> FileResponse:
+    attachment = get_object_or_404(MeetingAttachment.objects.filter(
+        meeting__in=Meeting.objects.visible_to(request.user)), pk=pk)
+    return _download(attachment.file, attachment.name)
