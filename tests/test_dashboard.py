@@ -72,10 +72,10 @@ def test_dashboard_query_count_is_bounded(demo, client, django_assert_max_num_qu
 
 def test_list_query_count_is_bounded(demo, client, django_assert_max_num_queries):
     client.force_login(User.objects.get(username="admin"))
-    # (18: the page's keys and then its rows are two queries; the cached plan years and totals
+    # (19: the page's keys and then its rows are two queries; the cached plan years and totals
     # each ask the data version; the totals, summed a county at a time, the versions of the
-    # counties and the city's counties, twice)
-    with django_assert_max_num_queries(18):
+    # counties and the city's counties, twice; the header's unread messages, one)
+    with django_assert_max_num_queries(19):
         client.get(reverse("projects:list"), {"year": 2022, "as_of": "2022-06-05", "started": "yes"})
 
 

@@ -7,7 +7,14 @@ from typing import Any
 from rest_framework import serializers
 
 from keyprojects.accounts.models import Unit, User
-from keyprojects.dispatch.models import Decision, Meeting, MeetingAttachment, Problem, ProblemEvent
+from keyprojects.dispatch.models import (
+    Decision,
+    Meeting,
+    MeetingAttachment,
+    Problem,
+    ProblemAttachment,
+    ProblemEvent,
+)
 from keyprojects.projects.models import MONEY, AnnualPlan, Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
@@ -145,9 +152,10 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 
 class ProblemEventSerializer(serializers.ModelSerializer):
-    actor = serializers.StringRelatedField()
-    unit = serializers.StringRelatedField()
-    attachments = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    actor: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    unit: serializers.StringRelatedField[Unit] = serializers.StringRelatedField()
+    attachments: serializers.SlugRelatedField[ProblemAttachment] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True)
 
     class Meta:
         model = ProblemEvent
@@ -160,8 +168,8 @@ class ProblemSerializer(serializers.ModelSerializer):
     project_name = serializers.CharField(source="project.name", read_only=True, default=None)
     lead_unit_name = serializers.CharField(source="lead_unit.name", read_only=True, default=None)
     raiser_unit_name = serializers.CharField(source="raiser_unit.name", read_only=True, default=None)
-    raised_by = serializers.StringRelatedField()
-    signed_off_by = serializers.StringRelatedField()
+    raised_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    signed_off_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
     due = serializers.DateField(read_only=True, allow_null=True, help_text="当前办理时限（提级后为上级时限）")
     overdue = serializers.SerializerMethodField(help_text="是否逾期（办理中或已提级且超过当前办理时限）")
 

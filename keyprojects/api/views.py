@@ -415,7 +415,7 @@ class MeetingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return (Meeting.objects.visible_to(self.request.user).select_related("region", "chair")
+        return (Meeting.objects.visible_to(signed_in(self.request)).select_related("region", "chair")
                 .prefetch_related("units", "projects", "decisions__problem", "attachments").order_by("-date", "-pk"))
 
     def _saved(self, meeting: Meeting, code: int = status.HTTP_200_OK) -> Response:
@@ -431,19 +431,21 @@ class MeetingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     @extend_schema(request=MeetingInput, responses={201: out.MeetingSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        form = bound_form(MeetingForm, MeetingInput, request.data, user=request.user)
-        meeting = dispatch_services.save_meeting(request.user, None, None, form.cleaned_data,
+        user = signed_in(request)
+        form = bound_form(MeetingForm, MeetingInput, request.data, user=user)
+        meeting = dispatch_services.save_meeting(user, None, None, form.cleaned_data,
                                                  self._decisions(request.data) or [])
         return self._saved(meeting, status.HTTP_201_CREATED)
 
     @extend_schema(request=MeetingInput, responses=out.MeetingSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
         meeting = self.get_object()
-        require(request.user, "edit", meeting)
-        _require_version(request.data)
+        require(user, "edit", meeting)
+        version = _require_version(request.data)
         form = bound_form(MeetingForm, MeetingInput, request.data, current_values(meeting, MeetingForm),
-                          instance=meeting, user=request.user)
-        meeting = dispatch_services.save_meeting(request.user, meeting.pk, request.data["version"], form.cleaned_data,
+                          instance=meeting, user=user)
+        meeting = dispatch_services.save_meeting(user, meeting.pk, version, form.cleaned_data,
                                                  self._decisions(request.data))
         return self._saved(meeting)
 
@@ -459,7 +461,7 @@ class ProblemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
-        return (Problem.objects.visible_to(self.request.user)
+        return (Problem.objects.visible_to(signed_in(self.request))
                 .select_related("region", "escalated_to", "project", "lead_unit", "raiser_unit", "raised_by",
                                 "signed_off_by").prefetch_related("co_units"))
 
@@ -472,63 +474,70 @@ class ProblemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
 
     @extend_schema(request=ProblemInput, responses={201: out.ProblemDetailSerializer})
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        if not dispatch_rules.writes(request.user):  # as on the page: readers are refused before their input
+        user = signed_in(request)
+        if not dispatch_rules.writes(user):  # as on the page: readers are refused before their input
             raise PermissionDenied(_("您的角色只能查看，不能提出问题"))
-        form = bound_form(ProblemForm, ProblemInput, request.data, user=request.user)
-        return self._done(dispatch_services.raise_problem(request.user, form.cleaned_data), status.HTTP_201_CREATED)
+        form = bound_form(ProblemForm, ProblemInput, request.data, user=user)
+        return self._done(dispatch_services.raise_problem(user, form.cleaned_data), status.HTTP_201_CREATED)
 
     @extend_schema(request=ProblemEditInput, responses=out.ProblemDetailSerializer)
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """Change a problem awaiting assignment (待交办); ``version`` is required."""
+        user = signed_in(request)
         problem = self.get_object()
-        _require_version(request.data)
+        version = _require_version(request.data)
         form = bound_form(ProblemEditForm, ProblemEditInput, request.data, current_values(problem, ProblemEditForm),
-                          instance=problem, user=request.user)
-        return self._done(dispatch_services.update_problem(request.user, problem.pk, request.data["version"],
+                          instance=problem, user=user)
+        return self._done(dispatch_services.update_problem(user, problem.pk, version,
                                                            form.cleaned_data))
 
     @extend_schema(request=AssignInput, responses=out.ProblemDetailSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request: Request, pk: str | None = None) -> Response:
         """交办: lead unit, co-units, leader and deadline (an escalated problem: by the level above)."""
+        user = signed_in(request)
         problem = self.get_object()
-        data = bound_form(AssignForm, AssignInput, request.data, user=request.user).cleaned_data
-        return self._done(dispatch_services.assign(request.user, problem.pk, data.get("version"), data))
+        data = bound_form(AssignForm, AssignInput, request.data, user=user).cleaned_data
+        return self._done(dispatch_services.assign(user, problem.pk, data.get("version"), data))
 
     @extend_schema(request=ProblemReplyInput, responses=out.ProblemDetailSerializer)
     @action(detail=True, methods=["post"])
     def reply(self, request: Request, pk: str | None = None) -> Response:
         """答复: the lead unit's reply that it is solved (awaiting sign-off), or with
         ``progress_only`` a unit's progress."""
+        user = signed_in(request)
         problem = self.get_object()
         data = bound_form(ReplyForm, ProblemReplyInput, request.data).cleaned_data
-        return self._done(dispatch_services.reply(request.user, problem.pk, data.get("version"), data["text"],
+        return self._done(dispatch_services.reply(user, problem.pk, data.get("version"), data["text"],
                                                   done=not data.get("progress_only")))
 
     @extend_schema(request=SignOffInput, responses=out.ProblemDetailSerializer)
     @action(detail=True, methods=["post"], url_path="sign-off")
     def sign_off(self, request: Request, pk: str | None = None) -> Response:
         """销号 (the raiser's side)."""
+        user = signed_in(request)
         problem = self.get_object()
         data = bound_form(SignOffForm, SignOffInput, request.data).cleaned_data
-        return self._done(dispatch_services.sign_off(request.user, problem.pk, data.get("version"), data["text"]))
+        return self._done(dispatch_services.sign_off(user, problem.pk, data.get("version"), data["text"]))
 
     @extend_schema(request=ProblemReturnInput, responses=out.ProblemDetailSerializer)
     @action(detail=True, methods=["post"], url_path="return")
     def send_back(self, request: Request, pk: str | None = None) -> Response:
         """退回 a reply, with its reason (the raiser's side)."""
+        user = signed_in(request)
         problem = self.get_object()
         data = bound_form(ProblemReturnForm, ProblemReturnInput, request.data).cleaned_data
-        return self._done(dispatch_services.return_problem(request.user, problem.pk, data.get("version"),
+        return self._done(dispatch_services.return_problem(user, problem.pk, data.get("version"),
                                                            data["reason"]))
 
     @extend_schema(request=EscalateInput, responses=out.ProblemDetailSerializer)
     @action(detail=True, methods=["post"])
     def escalate(self, request: Request, pk: str | None = None) -> Response:
         """提级 to the level above, with a reason and that level's deadline."""
+        user = signed_in(request)
         problem = self.get_object()
         data = bound_form(EscalateForm, EscalateInput, request.data).cleaned_data
-        return self._done(dispatch_services.escalate(request.user, problem.pk, data.get("version"), data["reason"],
+        return self._done(dispatch_services.escalate(user, problem.pk, data.get("version"), data["reason"],
                                                      data["deadline"]))
 
 

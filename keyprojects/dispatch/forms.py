@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.accounts.models import Leader, Unit, User
-from keyprojects.core.forms import StyledForm, StyledFormMixin
-from keyprojects.core.permissions import nearby, regions_for, restrict
+from keyprojects.accounts.models import Leader, Unit
+from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of
+from keyprojects.core.permissions import Viewer, nearby, regions_for, restrict
 from keyprojects.core.uploads import require_kind
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.projects.models import Project
@@ -26,12 +26,18 @@ MANY = _("按住 Ctrl（苹果电脑为 ⌘）可选多个")
 ATTACHMENT_HINT = format_lazy(_("Word（.docx）、PDF、JPG 或 PNG，每个不超过 {mb} MB"), mb=ATTACHMENT_MB)
 
 
-def _units(user: User) -> Any:
+def _units(user: Viewer) -> Any:
     return nearby(user, Unit.objects.select_related("region"))
 
 
-def _leaders(user: User) -> Any:
+def _leaders(user: Viewer) -> Any:
     return nearby(user, Leader.objects.select_related("region"))
+
+
+def _narrow(form: forms.BaseForm, **querysets: Any) -> None:
+    """Narrow ``form``'s model choices to what its user may pick."""
+    for name, queryset in querysets.items():
+        field_of(form, name, forms.ModelChoiceField).queryset = queryset
 
 
 def _checked(upload: Any) -> Any:
@@ -53,11 +59,11 @@ class ProblemEditForm(StyledFormMixin, forms.ModelForm):
         widgets: dict[str, Any] = {"description": forms.Textarea(attrs={"rows": 4})}
         help_texts = {"region": _("不属于具体项目的问题须选择区划；属于项目的问题取项目所在区划")}
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["project"].queryset = restrict(Project.objects.select_related("region"), user, "edit")
-        self.fields["region"].queryset = regions_for(user, "edit")
+        _narrow(self, project=restrict(Project.objects.select_related("region"), user, "edit"))
+        _narrow(self, region=regions_for(user, "edit"))
         self.fields["region"].required = False
         if self.instance.pk:
             self.initial["version"] = self.instance.version
@@ -80,12 +86,12 @@ class ProblemForm(ProblemEditForm):
         help_texts = {**ProblemEditForm.Meta.help_texts, "co_units": MANY,
                       "lead_unit": _("选择牵头单位并填写办理时限即直接交办；都不填则为“待交办”")}
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, user=user, **kwargs)
-        self.fields["lead_unit"].queryset = self.fields["co_units"].queryset = _units(user)
-        self.fields["leader"].queryset = _leaders(user)
-        self.fields["report"].queryset = restrict(ProgressReport.objects.all(), user)
-        self.fields["decision"].queryset = Decision.objects.filter(meeting__in=Meeting.objects.visible_to(user))
+        _narrow(self, lead_unit=_units(user), co_units=_units(user))
+        _narrow(self, leader=_leaders(user))
+        _narrow(self, report=restrict(ProgressReport.objects.all(), user))
+        _narrow(self, decision=Decision.objects.filter(meeting__in=Meeting.objects.visible_to(user)))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -108,10 +114,10 @@ class AssignForm(StyledForm):
     text = forms.CharField(label=_("交办意见"), max_length=2000, required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["lead_unit"].queryset = self.fields["co_units"].queryset = _units(user)
-        self.fields["leader"].queryset = _leaders(user)
+        _narrow(self, lead_unit=_units(user), co_units=_units(user))
+        _narrow(self, leader=_leaders(user))
 
 
 class ReplyForm(StyledForm):
@@ -174,13 +180,13 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
                    "projects": forms.SelectMultiple(attrs={"size": 8})}
         help_texts = {"units": MANY, "projects": MANY}
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = regions_for(user, "edit")
-        self.fields["chair"].queryset = _leaders(user)
-        self.fields["units"].queryset = _units(user)
-        self.fields["projects"].queryset = Project.objects.visible_to(user).select_related("region")
-        self.fields["cadence_rule"].queryset = nearby(user, CadenceRule.objects.select_related("region"))
+        _narrow(self, region=regions_for(user, "edit"))
+        _narrow(self, chair=_leaders(user))
+        _narrow(self, units=_units(user))
+        _narrow(self, projects=Project.objects.visible_to(user).select_related("region"))
+        _narrow(self, cadence_rule=nearby(user, CadenceRule.objects.select_related("region")))
         if self.instance.pk:
             self.initial["version"] = self.instance.version
         else:

@@ -10,7 +10,7 @@ pages and the API find those through ``visible_to`` first); they declare no scop
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -25,6 +25,9 @@ from keyprojects.core.versions import InRegion, Touched
 from keyprojects.projects.models import Project, ProjectList
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
+
+if TYPE_CHECKING:
+    from keyprojects.core.permissions import Viewer
 
 
 class MeetingKind(models.TextChoices):
@@ -109,7 +112,7 @@ class CadenceRule(InRegion, models.Model):
 
 
 class MeetingQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> MeetingQuerySet:
+    def visible_to(self, user: Viewer) -> MeetingQuerySet:
         from keyprojects.core.permissions import restrict
 
         return restrict(self, user, "view")
@@ -205,7 +208,7 @@ class MeetingAttachment(models.Model):
 
 
 class ProblemQuerySet(models.QuerySet):
-    def visible_to(self, user: User) -> ProblemQuerySet:
+    def visible_to(self, user: Viewer) -> ProblemQuerySet:
         from keyprojects.core.permissions import restrict
 
         return restrict(self, user, "view")

@@ -12,13 +12,14 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.forms import add_service_errors
+from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import holds_region, restrict
 from keyprojects.projects.models import Project
@@ -55,7 +56,7 @@ def _query(params: Any) -> str:
 # --- the ledger -------------------------------------------------------------------------------
 
 @login_required
-def problem_list(request: HttpRequest) -> HttpResponse:
+def problem_list(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     ledger = ProblemFilter(request.GET, queryset=Problem.objects.visible_to(request.user), user=request.user,
                            today=today)
@@ -75,13 +76,13 @@ def problem_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def _visible_problem(request: HttpRequest, pk: int) -> Problem:
+def _visible_problem(request: AuthenticatedRequest, pk: int) -> Problem:
     return get_object_or_404(Problem.objects.visible_to(request.user).select_related(
         *queries.SHOWN, "report__period", "meeting", "decision", "raised_by", "signed_off_by"), pk=pk)
 
 
 @login_required
-def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return _problem_page(request, _visible_problem(request, pk))
 
 
@@ -91,7 +92,7 @@ ACTION_FORMS: dict[str, Callable[..., Any]] = {
 }
 
 
-def _problem_page(request: HttpRequest, problem: Problem, bound: dict[str, Any] | None = None,
+def _problem_page(request: AuthenticatedRequest, problem: Problem, bound: dict[str, Any] | None = None,
                   status: int = 200) -> HttpResponse:
     """The problem's page with the forms of the actions the user may take (``bound``: one that
     came back with errors)."""
@@ -121,7 +122,7 @@ def _problem_page(request: HttpRequest, problem: Problem, bound: dict[str, Any] 
     }, status=status)
 
 
-def _act(request: HttpRequest, pk: int, action: str, run: Callable[[Problem, dict[str, Any]], str]) -> HttpResponse:
+def _act(request: AuthenticatedRequest, pk: int, action: str, run: Callable[[Problem, dict[str, Any]], str]) -> HttpResponse:
     """One workflow action from the problem's page: its form, then its service; errors come back
     on the page with what the user typed, nothing saved."""
     problem = _visible_problem(request, pk)
@@ -142,7 +143,7 @@ def _act(request: HttpRequest, pk: int, action: str, run: Callable[[Problem, dic
 
 @login_required
 @require_POST
-def problem_assign(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_assign(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def run(problem: Problem, data: dict[str, Any]) -> str:
         services.assign(request.user, problem.pk, data.get("version"), data)
         return _("已交办")
@@ -152,7 +153,7 @@ def problem_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def problem_reply(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_reply(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def run(problem: Problem, data: dict[str, Any]) -> str:
         done = not data.get("progress_only")
         services.reply(request.user, problem.pk, data.get("version"), data["text"], done=done,
@@ -164,7 +165,7 @@ def problem_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def problem_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_sign_off(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def run(problem: Problem, data: dict[str, Any]) -> str:
         services.sign_off(request.user, problem.pk, data.get("version"), data.get("text", ""))
         return _("已销号")
@@ -174,7 +175,7 @@ def problem_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def problem_return(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_return(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def run(problem: Problem, data: dict[str, Any]) -> str:
         services.return_problem(request.user, problem.pk, data.get("version"), data["reason"])
         return _("已退回承办单位")
@@ -184,7 +185,7 @@ def problem_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def problem_escalate(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_escalate(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     def run(problem: Problem, data: dict[str, Any]) -> str:
         problem = services.escalate(request.user, problem.pk, data.get("version"), data["reason"], data["deadline"])
         return _("已提级至%(region)s") % {"region": problem.level.name}
@@ -193,7 +194,7 @@ def problem_escalate(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def problem_create(request: HttpRequest) -> HttpResponse:
+def problem_create(request: AuthenticatedRequest) -> HttpResponse:
     """Raise a problem; ``?project=`` (from a project's page) or ``?decision=`` (from a meeting's
     decision) fill the form in."""
     if not rules.writes(request.user):
@@ -218,7 +219,7 @@ def problem_create(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _prefilled(request: HttpRequest) -> dict[str, Any]:
+def _prefilled(request: AuthenticatedRequest) -> dict[str, Any]:
     project, decision = request.GET.get("project", ""), request.GET.get("decision", "")
     if decision.isdigit():
         found = get_object_or_404(Decision.objects.filter(meeting__in=Meeting.objects.visible_to(request.user))
@@ -236,7 +237,7 @@ def _prefilled(request: HttpRequest) -> dict[str, Any]:
 
 
 @login_required
-def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     problem = _visible_problem(request, pk)
     try:
         rules.require_may(request.user, problem, "edit")
@@ -259,7 +260,7 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def problem_from_report(request: HttpRequest, pk: int) -> HttpResponse:
+def problem_from_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """A report's 存在问题 as a problem, in one click."""
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user), pk=pk)
     try:
@@ -272,7 +273,7 @@ def problem_from_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def problem_file(request: HttpRequest, pk: int) -> FileResponse:
+def problem_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(ProblemAttachment.objects.filter(
         event__problem__in=Problem.objects.visible_to(request.user)), pk=pk)
     return _download(attachment.file, attachment.name)
@@ -285,7 +286,7 @@ def _download(stored: Any, name: str) -> FileResponse:
 
 
 @login_required
-def todo(request: HttpRequest) -> HttpResponse:
+def todo(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     return render(request, "dispatch/todo.html", {"todo": queries.todo(request.user, today), "today": today})
 
@@ -293,7 +294,7 @@ def todo(request: HttpRequest) -> HttpResponse:
 # --- meetings ---------------------------------------------------------------------------------
 
 @login_required
-def meeting_list(request: HttpRequest) -> HttpResponse:
+def meeting_list(request: AuthenticatedRequest) -> HttpResponse:
     meetings = MeetingFilter(request.GET, queryset=Meeting.objects.visible_to(request.user), user=request.user)
     page = Paginator(meetings.qs.select_related("region", "chair"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "dispatch/meeting_list.html", {
@@ -302,7 +303,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.visible_to(request.user).select_related("region", "chair",
                                                                                          "cadence_rule"), pk=pk)
     editable = holds_region(request.user) and restrict(Meeting.objects.filter(pk=pk), request.user, "edit").exists()
@@ -319,21 +320,21 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def meeting_create(request: HttpRequest) -> HttpResponse:
+def meeting_create(request: AuthenticatedRequest) -> HttpResponse:
     if not holds_region(request.user):
         raise PermissionDenied(_("调度会由市、县区的调度部门记录"))
     return _meeting_form(request, None)
 
 
 @login_required
-def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
     if not restrict(Meeting.objects.filter(pk=pk), request.user, "edit").exists() or not holds_region(request.user):
         raise PermissionDenied(_("您没有修改该调度会的权限"))
     return _meeting_form(request, meeting)
 
 
-def _meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpResponse:
+def _meeting_form(request: AuthenticatedRequest, meeting: Meeting | None) -> HttpResponse:
     form = MeetingForm(request.POST or None, instance=meeting, user=request.user)
     initial = [{"id": d.pk, "text": d.text} for d in meeting.decisions.all()] if meeting else []
     decisions = DecisionFormSet(request.POST or None, initial=initial, prefix="decisions")
@@ -354,7 +355,7 @@ def _meeting_form(request: HttpRequest, meeting: Meeting | None) -> HttpResponse
 
 @login_required
 @require_POST
-def meeting_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def meeting_attachment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
     form = MeetingAttachmentForm(request.POST, request.FILES)
     if form.is_valid():
@@ -372,7 +373,7 @@ def meeting_attachment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def meeting_file(request: HttpRequest, pk: int) -> FileResponse:
+def meeting_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(MeetingAttachment.objects.filter(
         meeting__in=Meeting.objects.visible_to(request.user)), pk=pk)
     return _download(attachment.file, attachment.name)
