@@ -112,3 +112,11 @@ def test_working_days_skip_weekends():
     assert working_days_between(date(2022, 7, 15), date(2022, 7, 18)) == 1  # Friday to Monday
     assert add_working_days(date(2022, 7, 15), 1) == date(2022, 7, 18)
     assert working_days_between(date(2022, 7, 18), date(2022, 7, 18)) == 0
+
+
+def test_working_days_know_the_public_holidays_and_the_weekends_worked_in_their_place():
+    # 2022's National Day: 1–7 October off; Saturday 8 and Sunday 9 October worked (调休).
+    assert add_working_days(date(2022, 9, 30), 1) == date(2022, 10, 8)
+    assert working_days_between(date(2022, 9, 30), date(2022, 10, 10)) == 3
+    # A year the calendar does not know yet: Monday to Friday.
+    assert add_working_days(date(2031, 1, 3), 1) == date(2031, 1, 6)

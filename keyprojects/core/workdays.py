@@ -1,15 +1,20 @@
-"""Working days (工作日), for deadlines counted the way offices count them.
-
-Monday to Friday; public holidays and the weekend days worked in their place (调休) are not
-known here — the ``chinese-calendar`` package has them and is not installed yet."""
+"""Working days (工作日), for deadlines counted the way offices count them: the State Council's
+public holidays are off and the weekend days worked in their place (调休) are on, as the
+``chinese-calendar`` package publishes them. For a year it does not know yet (a new year's
+holidays are announced in November), Monday to Friday."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
+import chinese_calendar
+
 
 def is_working_day(day: date) -> bool:
-    return day.isoweekday() <= 5
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        return day.isoweekday() <= 5
 
 
 def working_days_between(start: date, end: date) -> int:
