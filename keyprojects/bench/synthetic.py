@@ -701,7 +701,7 @@ class SyntheticProvince:
         by_city: dict[int, list[int]] = defaultdict(list)
         for pk, county, life in self.made:
             if life is not None:
-                by_city[county.parent_id].append(pk)  # type: ignore[index]
+                by_city[county.parent_id].append(pk)  # type: ignore[index]  # a county always has its city
         meetings: list[Meeting] = []
         agendas: list[list[int]] = []
         monday = self.first_day - timedelta(days=self.first_day.weekday())

@@ -107,7 +107,7 @@ def _condition(model: type[Model], scope: Scope, action: Action = "view") -> Q |
     """The filter that keeps ``model`` rows inside ``scope``; None means nothing."""
     if scope.everything:
         return Q()
-    own = _role_condition(model.scope_paths, scope)  # type: ignore[attr-defined]
+    own = _role_condition(model.scope_paths, scope)  # type: ignore[attr-defined]  # each scoped model declares it
     linked = _unit_condition(model, scope, action)
     if own is None or linked is None:
         return own if linked is None else linked
@@ -131,7 +131,7 @@ def _unit_condition(model: type[Model], scope: Scope, action: Action) -> Q | Non
     """The rows linked to the user's unit by the model's ``scope_paths["units"][action]``
     (a problem's lead unit, co-units and raiser): None when it names none. A path through a
     many-to-many relation is matched in a subquery, so a row is never listed twice."""
-    units: tuple[str, ...] = model.scope_paths.get("units", {}).get(action, ())  # type: ignore[attr-defined]
+    units: tuple[str, ...] = model.scope_paths.get("units", {}).get(action, ())  # type: ignore[attr-defined]  # as above
     if not units or scope.unit_id is None:
         return None
     condition = Q()

@@ -307,7 +307,7 @@ class Problem(InRegion, models.Model):
     def level(self) -> Region:
         """The region whose dispatch handles the problem now: the one it was escalated to, else
         its own."""
-        return self.escalated_to if self.escalated_to_id else self.region  # type: ignore[return-value]
+        return self.escalated_to or self.region
 
     @property
     def due(self) -> date | None:

@@ -106,7 +106,8 @@ def _assigned_units(problem: Problem) -> list[Unit | None]:
 
 
 def _leader_user(problem: Problem) -> User | None:
-    return problem.leader.user if problem.leader_id and problem.leader.user_id else None  # type: ignore[union-attr]
+    leader = problem.leader
+    return leader.user if leader is not None and leader.user_id else None
 
 
 def _tell_raiser(key: str, problem: Problem, subject: str, body: str) -> None:

@@ -16,7 +16,8 @@ def unread_notices(request: HttpRequest) -> dict[str, Callable[[], int]]:
 
     def count() -> int:
         if not hasattr(request, "_unread_notices"):
-            request._unread_notices = unread_count(user)  # type: ignore[attr-defined]
-        return int(request._unread_notices)  # type: ignore[attr-defined]
+            # kept on the request: every render of the request (a page and its fragments) asks
+            request._unread_notices = unread_count(user)  # type: ignore[attr-defined]  # an attribute of ours
+        return int(request._unread_notices)  # type: ignore[attr-defined]  # as above
 
     return {"unread_notices": count}
