@@ -23,6 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
+from keyprojects.accounts.models import Leader
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
@@ -88,6 +89,10 @@ class Setting:
         dispatch_services.reply(cast.dept_clerk, self.problem.pk, None, "已接入", on=date(YEAR, 6, 20),
                                 files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 report")])
         self.problem_file = ProblemAttachment.objects.get(event__problem=self.problem)
+        # a leader of 连山区 packaging its two projects (the leaders' pages)
+        with audit_context(Source.SYSTEM, detail="test"):
+            self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
+            self.leader.projects.add(cast.p_lianshan, self.p_lianshan_other)
 
     def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
         """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
@@ -108,6 +113,7 @@ class Setting:
                   else self.clerk.unit.pk if route.startswith("unit") or name.startswith("accounts:")
                   else self.message.pk if name == "notices:message"
                   else self.channel.pk if name.startswith("notices:channel")
+                  else self.leader.pk if name.startswith("leaders:")
                   else project.pk)
             kinds["pk"] = pk
         return {key: kinds[key] for key in wanted}
@@ -124,6 +130,7 @@ class Setting:
         with audit_context(Source.SYSTEM, detail="test"):
             cast.project("绥中县滨海新区项目", cast.suizhong, Decimal("777777"))
             cast.leader.projects.add(cast.p_suizhong)
+            self.leader.projects.add(cast.p_suizhong)  # a project outside the leader's county
         report = self.reports[p.pk]
         reporting_services.correct_report(admin, report.pk, {
             "completed_month": Decimal("4321"), "completed_ytd": Decimal("4321"),

@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
+from keyprojects.accounts.models import Leader
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
@@ -345,3 +346,50 @@ def _province_of(plans: QuerySet) -> Region | None:
             return province
     return provinces.first()
 
+
+
+# --- leaders (包抓) ----------------------------------------------------------------------------
+def leader_package(actor: Actor, leader: Leader, year: int, as_of: date, today: date | None = None) -> dict[str, Any]:
+    """A leader's package (我的包抓) in a plan year as of a date: a line per project the leader
+    packages in the leader's region (and the actor's view) with its annual plan, completed
+    investment, completion rate, gap to time progress, standing (``engine.on_time_q``) and its
+    problems open and overdue ``today``; and the totals, the sums of the lines
+    (``engine.package_from``)."""
+    require_view_region(actor, leader.region)
+    today = today or timezone.localdate()
+    return cached_within(leader.region, _leader_package, leader.pk, year, as_of, today, leader.region,
+                         _plans(actor, leader.region), _problems(actor))
+
+
+def leader_ranking(actor: Actor, region: Region, year: int, as_of: date,
+                   today: date | None = None) -> list[dict[str, Any]]:
+    """Every leader of ``region`` (and the regions under it) with the totals of their package in
+    it, as ``leader_package`` counts them, ranked by the share of projects on time."""
+    require_view_region(actor, region)
+    today = today or timezone.localdate()
+    return cached_within(region, _leader_ranking, year, as_of, today, region, _plans(actor, region),
+                         _problems(actor))
+
+
+def _problems(actor: Actor) -> QuerySet:
+    from keyprojects.dispatch.models import Problem
+
+    return Problem.objects.visible_to(actor)
+
+
+def _leader_package(leader_id: int, year: int, as_of: date, today: date, region: Region, plans: QuerySet | None,
+                    problems: QuerySet) -> dict[str, Any]:
+    package = engine.plans_in(year, region, plans).filter(project__leaders=leader_id)
+    rows = engine.package_rows(package, year, as_of)
+    counts = engine.problem_counts(problems.filter(project__in=package.values("project_id")), today)
+    return engine.package_from(rows, counts, year, as_of)
+
+
+def _leader_ranking(year: int, as_of: date, today: date, region: Region, plans: QuerySet | None,
+                    problems: QuerySet) -> list[dict[str, Any]]:
+    leaders = list(Leader.objects.filter(region__path__startswith=region.path).select_related("region"))
+    packaged = engine.plans_in(year, region, plans).filter(project__leaders__in=leaders)
+    rows = engine.package_rows(packaged, year, as_of, by_leader=True)
+    counts = engine.problem_counts(problems.filter(project__in=packaged.values("project_id")), today)
+    return engine.ranking_from([r for r in rows if r["key_leader"] in {leader.pk for leader in leaders}], counts,
+                               leaders, year, as_of)
