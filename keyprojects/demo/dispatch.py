@@ -176,7 +176,7 @@ DIRECTIONS = [
     "各有关部门要强化要素保障，对项目手续实行并联审批、容缺受理。",
     "要做好项目入库纳统工作，确保应统尽统。",
 ]
-MINUTES = {
+MINUTES: dict[str, list[str]] = {
     MeetingKind.CONCENTRATED: [
         "会议听取了各责任单位关于重点项目推进情况的汇报，逐一研究了项目建设中存在的困难和问题。会议强调，"
         "要坚持“项目为王”，紧盯年度目标任务，以超常规举措推进项目建设。现将议定事项纪要如下：",
@@ -328,8 +328,8 @@ class DispatchDemo:
         rng, as_of = self.rng, self.cast.as_of
         for plan in plans:
             if not plan.projects:
-                size = {MeetingKind.CONCENTRATED: 5, MeetingKind.CLOUD: 4, MeetingKind.SINGLE_PROJECT: 1,
-                        MeetingKind.ON_SITE: 1}[plan.kind]
+                size: int = {MeetingKind.CONCENTRATED: 5, MeetingKind.CLOUD: 4, MeetingKind.SINGLE_PROJECT: 1,
+                        MeetingKind.ON_SITE: 1}[MeetingKind(plan.kind)]
                 plan.projects = rng.sample(self.cast.projects, size)
         planned = []
         for index, plan in enumerate(plans):
@@ -409,9 +409,9 @@ class DispatchDemo:
                 "cadence_rule": plan.rule, "units": [u for u in units if u is not None], "projects": plan.projects,
             }, [(None, text) for _problem, text in texts])
             decisions = list(meeting.decisions.all())
-            for (problem, _text), decision in zip(texts, decisions, strict=True):
-                if problem is not None:
-                    found[id(problem)] = decision
+            for (decided, _text), decision in zip(texts, decisions, strict=True):
+                if decided is not None:
+                    found[id(decided)] = decision
             self.meetings.append(meeting)
         return found
 
