@@ -398,7 +398,7 @@ class DispatchDemo:
                 self.describe(problem)
                 who = ("责任单位会后研究确定。" if problem.fate == "new" else
                        f"由{problem.lead}牵头，{problem.deadline.month}月{problem.deadline.day}日前办结。")
-                texts.append((problem, f"{problem.title}。{problem.description}{who}"))
+                texts.append((problem, f"{problem.project.name}：{problem.title}。{problem.description}{who}"))
             for direction in rng.sample(DIRECTIONS, rng.randint(1, 2) if plan.kind != MeetingKind.ON_SITE else
                                         rng.randint(0, 1)):
                 texts.append((None, direction.format(project=rng.choice(plan.projects).name)))
@@ -417,7 +417,7 @@ class DispatchDemo:
 
     def describe(self, problem: Planned) -> None:
         summary, problem.description = self.issue(problem)
-        problem.title = f"{problem.project.name}：{summary}"[:200]
+        problem.title = summary  # (the project is beside it on every page and in the decision)
         problem.lead, problem.deadline = self.lead(problem), self.deadline(problem)
 
     def lead(self, problem: Planned) -> Unit:
