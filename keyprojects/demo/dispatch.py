@@ -159,12 +159,19 @@ PROGRESS = [
     "主要工作已完成，剩余事项正在推进，将于时限前办结。",
     "已函请上级主管部门支持，正在跟进办理进度。",
 ]
+# A first reply the raiser returns, and why (the reasons any problem can have, and a category's own).
+FIRST_REPLIES = ["问题已基本解决。", "已协调相关单位，正在收尾。", "已按要求办理完毕。"]
 RETURNS = [
-    "答复未附批复文件，请补充上传后再报销号。",
     "经现场核实，问题尚未彻底解决，请继续办理。",
-    "资金仅到位一部分，请明确剩余资金到位时间后再答复。",
     "答复内容过于简单，请说明具体办理情况和完成时间。",
+    "答复未附相关证明材料，请补充上传后再报销号。",
 ]
+CATEGORY_RETURNS: dict[str, str] = {
+    Category.FUNDING: "资金仅到位一部分，请明确剩余资金到位时间后再答复。",
+    Category.APPROVAL: "答复未附批复文件，请补充上传后再报销号。",
+    Category.LAND: "答复未说明用地批复文号，请补充后再报。",
+    Category.DEMOLITION: "经现场核实，仍有个别户未签订协议，请继续做好群众工作。",
+}
 SIGN_OFFS = ["经核实，问题已解决，同意销号。", "经现场核查，项目已正常施工，予以销号。", "核实无误，销号。", ""]
 ASSIGN_NOTES = ["请按时限办结并反馈。", "请主动对接项目单位，倒排时间节点。", "", "请配合单位积极支持，形成工作合力。", ""]
 # Decisions that stay directions and become no problem.
@@ -402,7 +409,8 @@ class DispatchDemo:
             for direction in rng.sample(DIRECTIONS, rng.randint(1, 2) if plan.kind != MeetingKind.ON_SITE else
                                         rng.randint(0, 1)):
                 texts.append((None, direction.format(project=rng.choice(plan.projects).name)))
-            units = {cast.dispatcher.unit, *(p.lead for p in mine)}
+            # the secretariat, the units leading on its problems, and the counties whose projects it looks at
+            units = {cast.dispatcher.unit, *(p.lead for p in mine), *(self.county_unit(p) for p in plan.projects)}
             meeting = services.save_meeting(cast.dispatcher, None, None, {
                 "kind": plan.kind, "title": title[:200], "region": cast.city, "chair": plan.chair, "date": plan.day,
                 "place": place, "minutes": rng.choice(MINUTES[plan.kind]),
@@ -420,10 +428,14 @@ class DispatchDemo:
         problem.title = summary  # (the project is beside it on every page and in the decision)
         problem.lead, problem.deadline = self.lead(problem), self.deadline(problem)
 
+    def county_unit(self, project: Project) -> Unit | None:
+        county = self.cast.county_units.get(project.region_id)
+        if county is None and project.region.parent_id in self.cast.county_units:
+            county = self.cast.county_units[project.region.parent_id]  # a zone's county
+        return county
+
     def lead(self, problem: Planned) -> Unit:
-        county = self.cast.county_units.get(problem.project.region_id)
-        if county is None and problem.project.region.parent_id in self.cast.county_units:
-            county = self.cast.county_units[problem.project.region.parent_id]  # a zone's county
+        county = self.county_unit(problem.project)
         if county is not None and problem.category in (Category.DEMOLITION, Category.CONSTRUCTION):
             return county
         return self.rng.choice(self.cast.leads[problem.category])
@@ -490,9 +502,10 @@ class DispatchDemo:
         if p.deadline < first_reply:
             services.supervise(SYSTEM, problem.pk, p.deadline + timedelta(days=1))
         if returned:
-            services.reply(clerk, problem.pk, None, "问题已基本解决。" if rng.random() < 0.5 else text, on=first_reply)
+            services.reply(clerk, problem.pk, None, rng.choice(FIRST_REPLIES), on=first_reply)
             returned_on = first_reply + timedelta(days=rng.randint(1, 2))
-            services.return_problem(cast.dispatcher, problem.pk, None, rng.choice(RETURNS), on=returned_on)
+            reasons = RETURNS + ([CATEGORY_RETURNS[p.category]] * 2 if p.category in CATEGORY_RETURNS else [])
+            services.return_problem(cast.dispatcher, problem.pk, None, rng.choice(reasons), on=returned_on)
         services.reply(clerk, problem.pk, None, text, on=reply_on)
         if p.fate == "closed":
             sign_on = min(reply_on + timedelta(days=rng.randint(1, 6)), as_of)
