@@ -88,7 +88,7 @@ def test_the_ledger_export_has_the_official_title_unit_date_columns_and_sections
     soon = next(row for row in found if row[5] == "供电接入未完成，影响施工。")
     assert soon[12].endswith("进展反馈：已与供电公司对接")
     closed = next(row for row in found if row[5] == "征地拆迁进度慢，影响施工。")
-    assert closed[11] == "已销号" and closed[12].endswith("销号：同意销号")
+    assert closed[11] == "已销号" and closed[12] == f"{TODAY:%Y-%m-%d} 办结答复：已办结"  # the reply that solved it
 
 
 def test_the_ledger_export_groups_by_lead_unit_with_the_unassigned_last(cast, client, login, ledger):

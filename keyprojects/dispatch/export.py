@@ -26,8 +26,9 @@ COLUMNS = [  # (header, width)
     ("牵头单位", 20), ("配合单位", 20), ("包抓领导", 14), ("交办日期", 12), ("办理时限", 12), ("状态", 11),
     ("最新进展", 44),
 ]
-# The events that say how a problem is going, for the 最新进展 column (not raised, assigned, edited).
-PROGRESS_KINDS = (Event.PROGRESS, Event.REPLIED, Event.RETURNED, Event.SIGNED_OFF, Event.ESCALATED, Event.SUPERVISED)
+# The events that say how a problem is going, for the 最新进展 column: not raised, assigned or
+# edited, and not the sign-off either — a closed problem shows the reply that solved it.
+PROGRESS_KINDS = (Event.PROGRESS, Event.REPLIED, Event.RETURNED, Event.ESCALATED, Event.SUPERVISED)
 UNASSIGNED = "未交办"
 
 
@@ -148,7 +149,7 @@ def problem_workbook(problems: QuerySet, *, title: str, unit: str, as_of: date, 
         late = sum(row.overdue for row in members)
         line(r, f"小计：{len(members)}个问题" + (f"（其中逾期 {late}）" if late else ""), fmt["subtotal"])
     r += 2
-    sheet.write(r, 0, "注：状态为统计日期的状态；“逾期”指已超过办理时限仍未办结；最新进展为最近一次进展反馈、答复、退回、督办或销号。",
+    sheet.write(r, 0, "注：状态为统计日期的状态；“逾期”指已超过办理时限仍未办结；最新进展为最近一次进展反馈、办结答复、退回、督办或提级。",
                 fmt["note"])
     book.close()
     return buffer.getvalue()
