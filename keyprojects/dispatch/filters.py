@@ -76,7 +76,9 @@ class ProblemFilter(filters.FilterSet):
         super().__init__(data, *args, **kwargs)
         self.user, self.today = user, today or timezone.localdate()
         self.filters["region"].queryset = regions_for(user, "view")
-        self.filters["lead_unit"].queryset = nearby(user, Unit.objects.select_related("region"))
+        # only the units leading a problem the user sees: a province holds some 20,000 units
+        leading = Problem.objects.visible_to(user).values("lead_unit_id")
+        self.filters["lead_unit"].queryset = nearby(user, Unit.objects.select_related("region")).filter(pk__in=leading)
         self.filters["leader"].queryset = nearby(user, Leader.objects.select_related("region"))
         self.filters["package"].queryset = nearby(user, Leader.objects.all())
 
