@@ -27,8 +27,9 @@ without a meeting — flagged from the window's end, the day after its last day)
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
+
 from django.db.models import Q, QuerySet, TextChoices
 from django.utils.translation import gettext_lazy as _
 
@@ -129,14 +130,10 @@ def matched(items: list[Occurrence], meetings: Iterable[Meeting], today: date) -
     if not items:
         return []
     by_index: dict[int, Meeting] = {}
-    for meeting in sorted(meetings, key=lambda m: (m.date, m.pk or 0)):
-        by_index.setdefault(index_of(items[0].rule, meeting.date), meeting)
-    result = []
-    for item in items:
-        meeting = by_index.get(item.index)
-        result.append(Occurrence(item.rule, item.index, item.due, item.scheduled, item.opens, item.closes,
-                                 meeting, state_of(item, meeting, today)))
-    return result
+    for held in sorted(meetings, key=lambda m: (m.date, m.pk or 0)):
+        by_index.setdefault(index_of(items[0].rule, held.date), held)
+    return [replace(item, meeting=by_index.get(item.index), state=state_of(item, by_index.get(item.index), today))
+            for item in items]
 
 
 def state_of(item: Occurrence, meeting: Meeting | None, today: date) -> str:

@@ -17,8 +17,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -566,7 +566,7 @@ def secretariat(region: Region) -> list[User]:
 
 def record_url(item: cadence.Occurrence) -> str:
     """The form that records the meeting of ``item``, prefilled with its rule and day."""
-    return reverse("dispatch:meeting_create") + "?" + urlencode({"rule": item.rule.pk,
+    return reverse("dispatch:meeting_create") + "?" + urlencode({"rule": str(item.rule.pk),
                                                                  "date": item.scheduled.isoformat()})
 
 
