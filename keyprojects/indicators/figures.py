@@ -28,6 +28,8 @@ from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
 from keyprojects.core.versions import VersionScope
+from keyprojects.dispatch import cadence
+from keyprojects.dispatch.models import CadenceRule, Meeting
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
@@ -345,3 +347,38 @@ def _province_of(plans: QuerySet) -> Region | None:
             return province
     return provinces.first()
 
+
+
+# --- the dispatch cadence: the calendar of meetings due and the year's tally ----------------
+def cadence_calendar(actor: Actor, start: date, end: date, today: date,
+                     region: Region | None = None) -> list[cadence.Occurrence]:
+    """The occurrences of the active cadence rules the actor may view (within ``region``) due
+    from ``start`` to ``end``, matched to the meetings the actor may view, on ``today``."""
+    if region is not None:
+        require_view_region(actor, region)
+    rules = _cadence_rules(actor, region)
+    return cached_within(region or region_holding(actor), _cadence_calendar, rules,
+                         Meeting.objects.visible_to(actor), start, end, today)
+
+
+def cadence_year(actor: Actor, today: date, region: Region | None = None) -> list[tuple[CadenceRule, cadence.Tally]]:
+    """Each active rule the actor may view (within ``region``) with its 本年应调度/已调度/缺: the
+    tally of its occurrences of ``today``'s year (``cadence.tally``); the calendar of that year
+    filtered by the rule and a state lists each count's rows."""
+    items = cadence_calendar(actor, date(today.year, 1, 1), date(today.year, 12, 31), today, region)
+    by_rule: dict[int, list[cadence.Occurrence]] = {}
+    for item in items:
+        by_rule.setdefault(item.rule.pk, []).append(item)
+    return [(rule, cadence.tally(by_rule.get(rule.pk, []))) for rule in _cadence_rules(actor, region)]
+
+
+def _cadence_rules(actor: Actor, region: Region | None) -> QuerySet[CadenceRule]:
+    rules = CadenceRule.objects.visible_to(actor).filter(active=True)
+    if region is not None:
+        rules = rules.filter(region__path__startswith=region.path)
+    return rules.select_related("region", "chair").prefetch_related("lists")
+
+
+def _cadence_calendar(rules: QuerySet[CadenceRule], meetings: QuerySet[Meeting], start: date, end: date,
+                      today: date) -> list[cadence.Occurrence]:
+    return cadence.calendar(rules, meetings, start, end, today)
