@@ -188,7 +188,7 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
         _narrow(self, chair=_leaders(user))
         _narrow(self, units=_units(user))
         _narrow(self, projects=Project.objects.visible_to(user).select_related("region"))
-        _narrow(self, cadence_rule=nearby(user, CadenceRule.objects.select_related("region")))
+        _narrow(self, cadence_rule=CadenceRule.objects.visible_to(user).select_related("region"))
         if self.instance.pk:
             self.initial["version"] = self.instance.version
         else:

@@ -499,6 +499,10 @@ def save_meeting(user: User, meeting_id: int | None, expected_version: int | Non
     if meeting.region_id is None:
         raise ValidationError({"region": _("请选择调度会所属区划")})
     require_region(user, meeting.region, MEETING_REGION)
+    rule = meeting.cadence_rule
+    if rule is not None and rule.region_id != meeting.region_id:
+        raise ValidationError({"cadence_rule": _("调度规则“%(rule)s”属于%(region)s，与调度会所属区划不一致") % {
+            "rule": rule.name, "region": rule.region.name}})
     validate(meeting)
     meeting.save()
     for field in ("units", "projects"):
