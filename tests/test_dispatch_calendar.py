@@ -94,7 +94,7 @@ def test_a_missed_meeting_is_red_with_a_link_recording_it_prefilled(cast, login,
     form = client.get(url).context["form"]
     assert {name: form[name].value() for name in ("cadence_rule", "region", "chair", "kind", "title", "date")} == {
         "cadence_rule": rules["city"].pk, "region": cast.city.pk, "chair": cast.leader.pk, "kind": "concentrated",
-        "title": "常务副市长调度会", "date": item.scheduled.isoformat()}
+        "title": "常务副市长调度会", "date": item.scheduled}
 
 
 def test_recording_for_a_rule_one_cannot_see_is_not_found(cast, login, rules):

@@ -5,7 +5,7 @@ and the services check it again, with the sides (``rules``), inside their transa
 
 from __future__ import annotations
 
-import re
+import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -32,7 +32,7 @@ from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
-from . import cadence, queries, rules, services
+from . import agenda, cadence, queries, rules, services
 from .filters import MeetingFilter, ProblemFilter, totals
 from .forms import (
     AssignForm,
@@ -345,6 +345,7 @@ def meeting_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _meeting_form(request: AuthenticatedRequest, meeting: Meeting | None) -> HttpResponse:
     initial = _for_rule(request) if meeting is None and request.method == "GET" else {}
     form = MeetingForm(request.POST or None, instance=meeting, user=request.user, initial=initial)
+    suggestions = _suggested(request, initial) if meeting is None and request.method == "GET" else []
     decisions = DecisionFormSet(request.POST or None, prefix="decisions",
                                 initial=[{"id": d.pk, "text": d.text} for d in meeting.decisions.all()] if meeting else [])
     if request.method == "POST" and form.is_valid() and decisions.is_valid():
@@ -359,7 +360,21 @@ def _meeting_form(request: AuthenticatedRequest, meeting: Meeting | None) -> Htt
         else:
             messages.success(request, _("调度会已保存"))
             return redirect("dispatch:meeting", pk=saved.pk)
-    return render(request, "dispatch/meeting_form.html", {"form": form, "decisions": decisions, "meeting": meeting})
+    return render(request, "dispatch/meeting_form.html", {
+        "form": form, "decisions": decisions, "meeting": meeting, "suggestions": suggestions[:agenda.LIMIT],
+        "suggested": len(suggestions), "limit": agenda.LIMIT})
+
+
+def _suggested(request: AuthenticatedRequest, initial: dict[str, Any]) -> list[agenda.Suggestion]:
+    """The agenda suggested for a new meeting: over the rule's lists and region when it is
+    recorded for a rule, else the user's region's key projects; on its day, else today."""
+    rule = CadenceRule.objects.filter(pk=initial["cadence_rule"]).select_related("region").first() \
+        if initial.get("cadence_rule") else None
+    region = rule.region if rule is not None else request.user.region
+    if region is None:
+        return []  # (a superuser without a unit: no region to look at)
+    day = initial.get("date") or timezone.localdate()
+    return agenda.suggest(request.user, region, day, rule.lists.all() if rule is not None else ())
 
 
 def _for_rule(request: AuthenticatedRequest) -> dict[str, Any]:
@@ -371,8 +386,8 @@ def _for_rule(request: AuthenticatedRequest) -> dict[str, Any]:
     rule = get_object_or_404(CadenceRule.objects.visible_to(request.user), pk=pk)
     initial: dict[str, Any] = {"cadence_rule": rule.pk, "region": rule.region_id, "chair": rule.chair_id,
                                "kind": rule.kind, "title": rule.name}
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):  # (else the secretariat fills the day in)
-        initial["date"] = day
+    with contextlib.suppress(ValueError):  # (no day, or not one: the secretariat fills it in)
+        initial["date"] = date.fromisoformat(day)
     return initial
 
 

@@ -18,10 +18,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
+    BooleanField,
     Case,
     CharField,
     Count,
     DecimalField,
+    ExpressionWrapper,
     F,
     Q,
     QuerySet,
@@ -511,6 +513,24 @@ def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> D
     if completion_rate is None or progress is None:
         return None
     return completion_rate - progress
+
+
+def project_progress_from(annual_plan: Decimal, completed: Decimal, year: int, as_of: date) -> dict[str, Any]:
+    """One project's 投资完成率 (its 本年完成 ÷ its 年度计划) beside 时间进度 and the gap, by the
+    definitions the region's figures use."""
+    rate = percent(completed, annual_plan)
+    progress = time_progress(year, as_of)["time_progress"]
+    return {"completion_rate": rate, "time_progress": progress, "progress_gap": progress_gap(rate, progress)}
+
+
+def plan_progress_rows(plans: QuerySet, as_of: date) -> list[dict[str, Any]]:
+    """A row per plan of ``plans``: its project, 年度计划, 本年完成 and whether it had started (or
+    resumed) by ``as_of`` (``completed_ytd``, ``started_q``), and its planned start month. One query."""
+    return list(plans.annotate(
+        completed_ytd=completed_ytd(as_of),
+        started_by=ExpressionWrapper(started_q(as_of), output_field=BooleanField()),
+    ).order_by().values("project_id", "year", "planned_investment", "planned_start_month", "completed_ytd",
+                        "started_by"))
 
 
 def year_stats_from(rows: list[dict[str, Any]], year: int, as_of: date) -> dict[str, Any]:

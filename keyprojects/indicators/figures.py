@@ -382,3 +382,23 @@ def _cadence_rules(actor: Actor, region: Region | None) -> QuerySet[CadenceRule]
 def _cadence_calendar(rules: QuerySet[CadenceRule], meetings: QuerySet[Meeting], start: date, end: date,
                       today: date) -> list[cadence.Occurrence]:
     return cadence.calendar(rules, meetings, start, end, today)
+
+
+# --- each project's progress (the self-suggesting agenda of a dispatch meeting) -------------
+def plan_progress(actor: Actor, year: int, as_of: date, region: Region,
+                  projects: QuerySet[Project] | None = None) -> list[dict[str, Any]]:
+    """A row per plan of ``year`` the actor may view in ``region`` (of ``projects`` if given):
+    the project, its 年度计划, 本年完成 as of the date, 投资完成率, 时间进度 and the gap
+    (``engine.project_progress_from``), whether it had started by then and its planned start month."""
+    require_view_region(actor, region)
+    plans = engine.plans_in(year, region, AnnualPlan.objects.visible_to(actor))
+    if projects is not None:
+        plans = plans.filter(project__in=projects)
+    return cached_within(region, _plan_progress, plans, year, as_of)
+
+
+def _plan_progress(plans: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
+    rows = engine.plan_progress_rows(plans, as_of)
+    for row in rows:
+        row |= engine.project_progress_from(row["planned_investment"], row["completed_ytd"], year, as_of)
+    return rows
