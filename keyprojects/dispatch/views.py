@@ -378,16 +378,16 @@ def _suggested(request: AuthenticatedRequest, initial: dict[str, Any]) -> list[a
 
 
 def _for_rule(request: AuthenticatedRequest) -> dict[str, Any]:
-    """A meeting recorded for a cadence rule (``?rule=&date=``, from the calendar or a reminder)
-    starts with the rule's region, chair, kind and name, and the day it was due."""
+    """A new meeting's day (``?date=``) and, recorded for a cadence rule (``?rule=``, from the
+    calendar or a reminder), the rule's region, chair, kind and name."""
     pk, day = request.GET.get("rule", ""), request.GET.get("date", "")
-    if not pk.isdigit():
-        return {}
-    rule = get_object_or_404(CadenceRule.objects.visible_to(request.user), pk=pk)
-    initial: dict[str, Any] = {"cadence_rule": rule.pk, "region": rule.region_id, "chair": rule.chair_id,
-                               "kind": rule.kind, "title": rule.name}
+    initial: dict[str, Any] = {}
     with contextlib.suppress(ValueError):  # (no day, or not one: the secretariat fills it in)
         initial["date"] = date.fromisoformat(day)
+    if pk.isdigit():
+        rule = get_object_or_404(CadenceRule.objects.visible_to(request.user), pk=pk)
+        initial |= {"cadence_rule": rule.pk, "region": rule.region_id, "chair": rule.chair_id, "kind": rule.kind,
+                    "title": rule.name}
     return initial
 
 
