@@ -2,8 +2,8 @@
 their states on a day, the year's tally, and the daily job that reminds the secretariat before
 each meeting and flags the missed ones, once.
 
-Dates are July–August 2022, away from public holidays and from the weekend days worked in their
-place, so that they hold whether ``core.workdays`` knows the holidays or only the weekends."""
+Dates are July–September 2022, away from public holidays but in the test of the National Day
+holiday (``core.workdays`` knows them, and the weekend days worked in their place)."""
 
 from __future__ import annotations
 
@@ -196,3 +196,10 @@ def test_the_job_runs_as_the_system_and_the_schedule_runs_it_every_morning(cast,
     assert tasks.chase_cadence.enqueue("2022-07-15").return_value == {"reminded": 1, "missed": 0}
     job = next(job for job in SCHEDULE if job.name == "cadence_reminders")
     assert job.cron == "0 7 * * *" and job.task is tasks.chase_cadence
+
+
+def test_a_meeting_due_in_the_national_day_holiday_is_held_on_the_weekend_day_worked_in_its_place():
+    rule = rule_of(starts_on=date(2022, 9, 19))
+    item = cadence.occurrences(rule, date(2022, 10, 3), date(2022, 10, 3))[0]  # Monday of the 1–7 October holiday
+    assert item.scheduled == date(2022, 10, 8)  # Saturday, a working day (调休)
+    assert item.remind_on == date(2022, 9, 30)  # two days before is the holiday: the last working day before it
