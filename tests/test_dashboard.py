@@ -61,7 +61,7 @@ def test_qianan_dashboard_shows_the_completion_rate(demo, client):
 def test_leader_sees_own_packages(demo, client):
     client.force_login(User.objects.get(username="leader"))
     response = client.get(reverse("dashboard"), {"as_of": "2022-06-05"})
-    assert response.context["my_packages"] and "我包抓的项目" in response.content.decode()
+    assert response.context["my_package"]["projects"] and "我包抓的项目" in response.content.decode()
 
 
 def test_dashboard_query_count_is_bounded(demo, client, django_assert_max_num_queries):

@@ -309,3 +309,104 @@ def test_dingxi_logins_see_their_city_and_their_county(demo):
     assert set(Project.objects.visible_to(dingxi)) == set(Project.objects.filter(region__path__startswith=city.path))
     mine = Project.objects.visible_to(anding)
     assert mine.exists() and not mine.exclude(region__path__startswith=county.path).exists()
+
+
+# --- dispatch ---------------------------------------------------------------------------------
+
+def _city(name):
+    return Region.objects.get(name=name)
+
+
+def test_qianan_held_7_concentrated_10_single_project_and_23_on_site_dispatches_by_july_15(demo):
+    from django.db.models import Count
+
+    from keyprojects.dispatch.models import Meeting
+
+    meetings = Meeting.objects.filter(region__path__startswith=_city("迁安市").path,
+                                      date__range=(date(2022, 1, 1), date(2022, 7, 15)))
+    by_kind = dict(meetings.values_list("kind").annotate(n=Count("pk")).order_by())
+    assert by_kind == {"concentrated": 7, "single_project": 10, "on_site": 23}
+
+
+def test_qianan_signed_off_54_problems_in_2022_by_july_15_and_keeps_open_and_overdue_ones(demo):
+    from keyprojects.dispatch.models import OPEN, Problem, ProblemEvent, overdue_q
+
+    city = _city("迁安市")
+    problems = Problem.objects.filter(region__path__startswith=city.path)
+    signed_off = ProblemEvent.objects.filter(problem__in=problems, kind=ProblemEvent.Kind.SIGNED_OFF,
+                                             date__range=(date(2022, 1, 1), date(2022, 7, 15)))
+    assert signed_off.count() == 54
+    assert problems.filter(state=Problem.State.CLOSED).count() == 54
+    assert 6 <= problems.filter(state__in=OPEN).count() <= 9
+    assert 2 <= problems.filter(overdue_q(date(2022, 7, 15))).count() <= 3
+    # a plausible spread: several categories, sources and lead units, replies that differ
+    assert problems.values("category").distinct().count() >= 6
+    assert problems.values("source").distinct().count() >= 3
+    assert problems.values("lead_unit").distinct().count() >= 6
+    replies = ProblemEvent.objects.filter(problem__in=problems, kind=ProblemEvent.Kind.REPLIED)
+    assert replies.values("text").distinct().count() >= 20
+
+
+@pytest.mark.parametrize("city_name, as_of", [("迁安市", date(2022, 7, 15)), ("定西市", date(2022, 4, 20)),
+                                              ("葫芦岛市", date(2022, 6, 5))])
+def test_every_demo_city_has_dispatch_and_nothing_is_dated_after_its_as_of_date(demo, city_name, as_of):
+    from keyprojects.dispatch.models import Meeting, Problem, ProblemEvent
+
+    city = _city(city_name)
+    meetings = Meeting.objects.filter(region__path__startswith=city.path)
+    problems = Problem.objects.filter(region__path__startswith=city.path)
+    assert meetings.count() >= 10 and problems.count() >= 20
+    assert not meetings.filter(date__gt=as_of).exists()
+    assert not problems.filter(raised_on__gt=as_of).exists()
+    assert not ProblemEvent.objects.filter(problem__in=problems, date__gt=as_of).exists()
+    assert not problems.filter(signed_off_at__date__gt=as_of).exists()
+    assert problems.filter(state=Problem.State.CLOSED).exists() and problems.filter(
+        state=Problem.State.IN_PROGRESS).exists()
+
+
+def test_every_demo_problems_timeline_is_in_order(demo):
+    """Raised first, then assigned the same day; each event no earlier than the one written
+    before it; a reply only after assignment, a sign-off only after a reply; a decision's
+    problem raised on its meeting's day."""
+    from keyprojects.dispatch.models import Problem, ProblemEvent
+
+    Kind = ProblemEvent.Kind
+    for problem in Problem.objects.prefetch_related("events").select_related("meeting"):
+        events = sorted(problem.events.all(), key=lambda e: e.pk)
+        kinds = [e.kind for e in events]
+        assert kinds[0] == Kind.RAISED and events[0].date == problem.raised_on, problem
+        assert [e.date for e in events] == sorted(e.date for e in events), problem
+        if Kind.REPLIED in kinds:
+            assert Kind.ASSIGNED in kinds[:kinds.index(Kind.REPLIED)], problem
+        if problem.state == Problem.State.CLOSED:
+            assert kinds[-1] == Kind.SIGNED_OFF and kinds[-2] == Kind.REPLIED, problem
+            assert problem.signed_off_at.date() == events[-1].date
+        if problem.meeting_id:
+            assert problem.raised_on == problem.meeting.date, problem
+        if problem.deadline:
+            assert problem.deadline >= problem.raised_on
+
+
+def test_dingxi_runs_its_3246_cadence_from_january(demo):
+    from keyprojects.dispatch.models import CadenceRule
+
+    rules = CadenceRule.objects.filter(region=_city("定西市")).select_related("chair")
+    assert sorted((r.chair.title, r.every, r.interval) for r in rules) == [
+        ("市委书记", 6, "weeks"), ("市长", 4, "weeks"), ("常务副市长", 2, "weeks")]
+    as_of = date(2022, 4, 20)
+    for rule in rules:
+        assert rule.chair.region.name == "定西市"
+        assert rule.starts_on.year == 2022 and rule.starts_on.month == 1
+        days = list(rule.meetings.order_by("date").values_list("date", flat=True))
+        expected = []
+        day = rule.starts_on
+        while day <= as_of:
+            expected.append(day)
+            day += timedelta(weeks=rule.every)
+        assert days == expected, rule.name
+        assert all(m.chair_id == rule.chair_id for m in rule.meetings.all())
+    # decisions of the cadence meetings became problems, the others stayed directions
+    from keyprojects.dispatch.models import Decision
+
+    decisions = Decision.objects.filter(meeting__cadence_rule__in=rules)
+    assert decisions.filter(problem__isnull=False).exists() and decisions.filter(problem__isnull=True).exists()

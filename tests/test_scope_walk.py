@@ -24,6 +24,7 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
+from keyprojects.accounts.models import Leader
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
@@ -94,6 +95,10 @@ class Setting:
         self.rule = dispatch_services.save_cadence_rule(admin, None, {
             "name": "连山区项目调度会", "region": cast.lianshan, "chair": cast.leader, "kind": "concentrated",
             "every": 1, "interval": "weeks", "weekday": 1, "starts_on": MONDAY})
+        # a leader of 连山区 packaging its two projects (the leaders' pages)
+        with audit_context(Source.SYSTEM, detail="test"):
+            self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
+            self.leader.projects.add(cast.p_lianshan, self.p_lianshan_other)
 
     def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
         """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
@@ -115,6 +120,7 @@ class Setting:
                   else self.clerk.unit.pk if route.startswith("unit") or name.startswith("accounts:")
                   else self.message.pk if name == "notices:message"
                   else self.channel.pk if name.startswith("notices:channel")
+                  else self.leader.pk if name.startswith("leaders:")
                   else project.pk)
             kinds["pk"] = pk
         return {key: kinds[key] for key in wanted}
@@ -131,6 +137,7 @@ class Setting:
         with audit_context(Source.SYSTEM, detail="test"):
             cast.project("绥中县滨海新区项目", cast.suizhong, Decimal("777777"))
             cast.leader.projects.add(cast.p_suizhong)
+            self.leader.projects.add(cast.p_suizhong)  # a project outside the leader's county
         report = self.reports[p.pk]
         reporting_services.correct_report(admin, report.pk, {
             "completed_month": Decimal("4321"), "completed_ytd": Decimal("4321"),

@@ -284,6 +284,14 @@ def holds_region(user: Actor) -> bool:
     return scope.everything or (scope.via == "region" and scope.region is not None)
 
 
+def reads_region(user: Actor) -> bool:
+    """Whether ``user`` reads a region as a whole (the figures of everything in it, a ranking of
+    its leaders): superusers and every role whose scope is a region — city admins, county clerks,
+    leaders, viewers — not department clerks and owners, who see their unit's projects."""
+    scope = scope_of(user, "view")
+    return scope.everything or (scope.via == "region" and scope.region is not None)
+
+
 def can_create_project(user: Actor) -> bool:
     """Registering a project needs a region to put it in (``holds_region``)."""
     return holds_region(user)

@@ -31,6 +31,7 @@ from django.utils import timezone
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.bulk import save_in_bulk
 from keyprojects.core.validation import Checked, validate
+from keyprojects.dispatch.models import MeetingKind
 from keyprojects.projects.models import (
     AnnualPlan,
     Batch,
@@ -54,6 +55,16 @@ from .common import (
     split_exact,
     unit,
     write_reports,
+)
+from .dispatch import (
+    Cast,
+    DispatchDemo,
+    Ledger,
+    MeetingPlan,
+    answering_units,
+    cadence_days,
+    cadence_rule,
+    weekdays_between,
 )
 
 YEAR = 2022
@@ -106,6 +117,27 @@ DEPARTMENTS = [
     "定西市交通运输局", "定西市水务局", "定西市农业农村局", "定西市生态环境局", "定西市文体广电和旅游局",
     "定西市卫生健康委员会", "定西市中医药产业发展局", "定西市商务局",
 ]
+# "3246": (rule, chair's title, every so many weeks, first meeting, the list it dispatches).
+CADENCE = [
+    ("常务副市长双周调度", "常务副市长", 2, date(2022, 1, 13), "plan"),
+    ("市长四周调度", "市长", 4, date(2022, 1, 21), "bonds"),
+    ("市委书记六周调度", "市委书记", 6, date(2022, 1, 25), "five_year"),
+]
+# The units answering problems besides the departments (their clerks' logins), who leads on what
+# (a county's 发展和改革局 on its projects' demolition and site problems), the ledger at AS_OF.
+DISPATCH_UNITS = {
+    "定西市自然资源局": "dx_zrj", "定西市住房和城乡建设局": "dx_zjj", "定西市财政局": "dx_czj",
+    "国网定西供电公司": "dx_gdj", "定西市交通运输局": "dx_jtj", "定西市生态环境局": "dx_hbj",
+    "定西市工业和信息化局": "dx_gxj", "定西市水务局": "dx_swj",
+}
+DISPATCH_LEADS = {
+    "land": ["定西市自然资源局"], "approval": ["定西市住房和城乡建设局", "定西市自然资源局"],
+    "demolition": ["定西市自然资源局"], "funding": ["定西市财政局"],
+    "utilities": ["国网定西供电公司", "定西市交通运输局", "定西市水务局"], "environment": ["定西市生态环境局"],
+    "energy": ["定西市工业和信息化局"], "construction": ["定西市住房和城乡建设局"], "other": ["定西市工业和信息化局"],
+}
+DISPATCH_CO_UNITS = ["定西市自然资源局", "定西市住房和城乡建设局", "定西市水务局", "定西市农业农村局"]
+DISPATCH_LEDGER = Ledger(closed=17, overdue=2, in_progress=3, replied=2, new=1)
 LEADER_TITLES = [  # 30 city leaders (包抓 "1+1托4"): real titles, invented names
     "市委书记", "市长", "市委副书记", "常务副市长", "市人大常委会主任", "市政协主席", "市委常委、纪委书记",
     "市委常委、组织部部长", "市委常委、宣传部部长", "市委常委、政法委书记", "市委常委、统战部部长",
@@ -219,7 +251,39 @@ class DingxiDemo:
         plans = self.write_plans(drafts, projects)
         users = self.users()
         reports = self.reports(drafts, projects, plans, users)
-        return {"projects": PLAN[0], "reports": reports}
+        dispatched = self.dispatch(users["admin"], projects[:len(plan)])
+        return {"projects": PLAN[0], "reports": reports, **dispatched}
+
+    # --- dispatch: the "3246" cadence ------------------------------------------------------
+    def dispatch(self, admin: User, projects: list[Project]) -> dict[str, int]:
+        """The "3246" cadence as rules (the executive deputy mayor every 2 weeks over the year's
+        list, the mayor every 4 over the special-bond projects, the party secretary every 6 over
+        the "十四五" major projects), the meetings each produced from January up to AS_OF, a few
+        on-site dispatches, and the problems their decisions became."""
+        rng = random.Random(SEED + 1)
+        units = answering_units(self.city, DISPATCH_UNITS)
+        everyone = {**self.departments, **units}
+        by_title = {leader.title: leader for leader in reversed(self.leaders)}  # the first of each title
+        rules = [cadence_rule(self.city, name, by_title[title], weeks, first, [self.lists[key]])
+                 for name, title, weeks, first, key in CADENCE]
+        on_lists = {key: set(Project.lists.through.objects.filter(projectlist=self.lists[key])
+                             .values_list("project_id", flat=True)) for _n, _t, _w, _f, key in CADENCE}
+        plans = []
+        for rule, (_name, title, _weeks, _first, key) in zip(rules, CADENCE, strict=True):
+            members = [p for p in projects if p.pk in on_lists[key]]
+            for n, day in enumerate(cadence_days(rule, AS_OF), start=1):
+                plans.append(MeetingPlan(MeetingKind.CONCENTRATED, day, rule.chair, f"{title}重点项目调度会（第{n}次）",
+                                         rule=rule, problems=rng.randint(1, 2), projects=rng.sample(members, 5)))
+        chairs = [leader for leader in self.leaders if leader.title in ("常务副市长", "副市长")]
+        plans += [MeetingPlan(MeetingKind.ON_SITE, day, rng.choice(chairs), "{project}现场调度会", problems=1)
+                  for day in weekdays_between(rng, date(2022, 3, 7), AS_OF - timedelta(days=5), 4)]
+        plans.sort(key=lambda plan: plan.day)
+        cast = Cast(city=self.city, as_of=AS_OF, dispatcher=admin, leaders=self.leaders[:17],
+                    projects=projects[:200], leads={c: [everyone[n] for n in names] for c, names in DISPATCH_LEADS.items()},
+                    co_units=[self.departments[name] for name in DISPATCH_CO_UNITS],
+                    places=["市政府第一会议室", "市政府常务会议室", "市委小会议室"],
+                    county_units={self.counties[name].pk: fgj for name, fgj in self.county_fgj.items()})
+        return {"cadence_rules": len(rules), **DispatchDemo(cast, rng).write(plans, DISPATCH_LEDGER)}
 
     # --- the frame: regions, units, leaders, lists -----------------------------------------
     def frame(self) -> None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.dispatch.models import MeetingKind
 from keyprojects.projects.models import (
     AnnualPlan,
     Batch,
@@ -42,6 +43,7 @@ from .common import (
     unit,
     write_reports,
 )
+from .dispatch import Cast, DispatchDemo, Ledger, MeetingPlan, answering_units, weekdays_between
 
 YEAR = 2022
 AS_OF = date(2022, 6, 5)
@@ -72,6 +74,22 @@ DEPARTMENTS = [
     "葫芦岛市农业农村局", "葫芦岛市商务局", "葫芦岛市文化旅游和广播电视局", "葫芦岛市卫生健康委员会",
     "葫芦岛市教育局", "葫芦岛市能源局", "葫芦岛市营商环境建设局",
 ]
+# The units answering problems besides the departments above (with their clerks' logins), who
+# leads on what (a county's own 发展和改革局 on its projects' demolition and site problems), the ledger at AS_OF.
+DISPATCH_UNITS = {
+    "葫芦岛市自然资源局": "hld_zrj", "葫芦岛市住房和城乡建设局": "hld_zjj", "葫芦岛市营商环境建设局": "hld_yshj",
+    "葫芦岛市财政局": "hld_czj", "国网葫芦岛供电公司": "hld_gdj", "葫芦岛市交通运输局": "hld_jtj",
+    "葫芦岛市生态环境局": "hld_hbj", "葫芦岛市能源局": "hld_nyj", "葫芦岛市工业和信息化局": "hld_gxj",
+}
+DISPATCH_LEADS = {
+    "land": ["葫芦岛市自然资源局"], "approval": ["葫芦岛市营商环境建设局", "葫芦岛市住房和城乡建设局"],
+    "demolition": ["葫芦岛市自然资源局"], "funding": ["葫芦岛市财政局"],
+    "utilities": ["国网葫芦岛供电公司", "葫芦岛市交通运输局"], "environment": ["葫芦岛市生态环境局"],
+    "energy": ["葫芦岛市能源局"], "construction": ["葫芦岛市住房和城乡建设局"], "other": ["葫芦岛市工业和信息化局"],
+}
+DISPATCH_CO_UNITS = ["葫芦岛市项目发展服务中心", "葫芦岛市自然资源局", "葫芦岛市住房和城乡建设局", "葫芦岛市水利局",
+                     "葫芦岛市营商环境建设局"]
+DISPATCH_LEDGER = Ledger(closed=18, overdue=2, in_progress=3, replied=2, new=1)
 LEADERS = [  # fictional names, real titles
     ("李振华", "市委书记"), ("王建国", "市长"), ("赵立新", "常务副市长"), ("孙志强", "副市长"),
     ("周海涛", "副市长"), ("吴晓光", "副市长"), ("郑红梅", "副市长"), ("冯德胜", "副市长"),
@@ -180,7 +198,37 @@ class HuludaoDemo:
         self.write_reserve()
         users = self.users(projects)
         reports = self.reports(drafts, projects, {u.username: u for u in users})
-        return {"projects": len(projects), "users": users, "reports": reports}
+        dispatched = self.dispatch({u.username: u for u in users}["admin"], projects)
+        return {"projects": len(projects), "users": users, "reports": reports, **dispatched}
+
+    # --- dispatch March – early June 2022 ------------------------------------------
+    def dispatch(self, admin: User, projects: list[Project]) -> dict[str, int]:
+        """A few months of meetings (concentrated, single-project, on-site and one by video in
+        April's lockdown) and the problems they assigned, the counties answering their own."""
+        rng = random.Random(SEED + 1)
+        units = answering_units(self.city, DISPATCH_UNITS)
+        everyone = {**self.departments, **units}
+        leads = {category: [everyone[name] for name in names] for category, names in DISPATCH_LEADS.items()}
+        secretary, mayor, executive, *deputies = self.leaders[:8]
+        building = [p for p in projects if p.stage == Stage.CONSTRUCTION]
+        cast = Cast(city=self.city, as_of=AS_OF, dispatcher=admin, leaders=self.leaders[:8],
+                    projects=list(dict.fromkeys(projects[:10] + building[:120])), leads=leads,
+                    co_units=[self.departments[name] for name in DISPATCH_CO_UNITS],
+                    places=["市政府第一会议室", "市政府常务会议室", "市发改委四楼会议室"],
+                    county_units={self.counties[name].pk: fgj for name, fgj in self.county_fgj.items()})
+        plans = [MeetingPlan(MeetingKind.CONCENTRATED, day, chair, f"全市重点项目集中调度会（{day.month}月）",
+                             problems=problems)
+                 for day, chair, problems in [(date(2022, 3, 15), mayor, 3), (date(2022, 5, 17), secretary, 3)]]
+        plans.append(MeetingPlan(MeetingKind.CLOUD, date(2022, 4, 14), mayor, "全市重点项目视频调度会",
+                                 place="市政府视频会议室（各县区设分会场）", problems=2))
+        plans += [MeetingPlan(MeetingKind.SINGLE_PROJECT, day, rng.choice([executive, *deputies]),
+                              "{project}专题调度会", problems=rng.randint(1, 2))
+                  for day in weekdays_between(rng, date(2022, 3, 7), date(2022, 6, 3), 4)]
+        plans += [MeetingPlan(MeetingKind.ON_SITE, day, rng.choice([mayor, executive, *deputies]), "{project}现场调度会",
+                              problems=int(rng.random() < 0.7))
+                  for day in weekdays_between(rng, date(2022, 3, 21), date(2022, 6, 3), 6)]
+        plans.sort(key=lambda plan: plan.day)
+        return DispatchDemo(cast, rng).write(plans, DISPATCH_LEDGER)
 
     # --- monthly reports January–May 2022 ----------------------------------------
     def reports(self, drafts: list[Draft], projects: list[Project], users: dict[str, User]) -> int:

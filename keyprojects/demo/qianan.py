@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.dispatch.models import MeetingKind
 from keyprojects.projects.models import (
     AnnualPlan,
     Batch,
@@ -39,6 +40,7 @@ from .common import (
     unit,
     write_reports,
 )
+from .dispatch import Cast, DispatchDemo, Ledger, MeetingPlan, answering_units, weekdays_between
 
 YEAR = 2022
 AS_OF = date(2022, 7, 15)  # the article's date
@@ -68,6 +70,19 @@ SECTORS = {
 PLACES = ["迁安镇", "夏官营镇", "杨各庄镇", "建昌营镇", "赵店子镇", "野鸡坨镇", "大崔庄镇", "杨店子镇", "彭店子镇",
           "沙河驿镇", "木厂口镇", "五重安乡", "蔡园镇", "马兰庄镇", "太平庄乡", "上射雁庄乡"]
 CO_WORDS = ["首钢", "燕山", "九江", "轧一", "鑫达", "燕阳", "金岭", "聚鑫", "华兴", "宏泰", "迁钢", "中溶", "冀东", "晟达"]
+# Who answers which kind of problem (each unit's clerk: its login), and the ledger at AS_OF.
+DISPATCH_UNITS = {
+    "迁安市自然资源和规划局": "qianan_zrj", "迁安市住房和城乡建设局": "qianan_zjj", "迁安市行政审批局": "qianan_spj",
+    "迁安市财政局": "qianan_czj", "国网迁安市供电公司": "qianan_gdj", "迁安市水务局": "qianan_swj",
+    "迁安市交通运输局": "qianan_jtj", "唐山市生态环境局迁安市分局": "qianan_hbj", "迁安市工业和信息化局": "qianan_gxj",
+}
+DISPATCH_LEADS = {
+    "land": ["迁安市自然资源和规划局"], "approval": ["迁安市行政审批局", "迁安市住房和城乡建设局"],
+    "demolition": ["迁安市住房和城乡建设局", "迁安市自然资源和规划局"], "funding": ["迁安市财政局"],
+    "utilities": ["国网迁安市供电公司", "迁安市水务局", "迁安市交通运输局"], "environment": ["唐山市生态环境局迁安市分局"],
+    "energy": ["迁安市工业和信息化局"], "construction": ["迁安市住房和城乡建设局"], "other": ["迁安市工业和信息化局"],
+}
+DISPATCH_LEDGER = Ledger(closed=54, overdue=2, in_progress=3, replied=2, new=1)
 LEADERS = [("高建军", "市委书记"), ("刘志勇", "市长"), ("张海峰", "常务副市长"), ("杨立华", "副市长"), ("马文涛", "副市长")]
 
 
@@ -173,7 +188,33 @@ class QiananDemo:
             return timezone.make_aware(datetime.combine(date(YEAR, month + 1, 8), time(10, 0)))
 
         reports = write_reports(entries, periods, approved_at, lambda project: clerk, admin)
-        return {"projects": PROJECTS, "reports": reports}
+        dispatched = self.dispatch(admin, leaders, center, [e[0] for e in entries])
+        return {"projects": PROJECTS, "reports": reports, **dispatched}
+
+    def dispatch(self, admin: User, leaders: list[Leader], center: Unit, projects: list[Project]) -> dict[str, int]:
+        """The article's dispatch by mid-July: 7 concentrated, 10 single-project and 23 on-site
+        meetings, 54 problems solved (signed off), and the ledger's open ones beside them."""
+        rng = random.Random(SEED + 1)
+        units = answering_units(self.city, DISPATCH_UNITS)
+        leads = {category: [units[name] for name in names] for category, names in DISPATCH_LEADS.items()}
+        secretary, mayor, executive, deputy_1, deputy_2 = leaders
+        cast = Cast(city=self.city, as_of=AS_OF, dispatcher=admin, leaders=leaders,
+                    projects=list(dict.fromkeys(projects[:20] + [p for p in projects if p.stage == Stage.CONSTRUCTION][:150])),
+                    leads=leads,
+                    co_units=[center, *units.values()], places=["市政府第一会议室", "市政府三楼会议室", "市发改局会议室"])
+        spring_festival = (date(2022, 1, 29), date(2022, 2, 6))
+        plans = [MeetingPlan(MeetingKind.CONCENTRATED, day, secretary if n in (0, 6) else mayor,
+                             f"迁安市2022年第{n + 1}次重点项目集中调度会", problems=rng.randint(2, 3))
+                 for n, day in enumerate([date(2022, 1, 18), date(2022, 2, 22), date(2022, 3, 24), date(2022, 4, 21),
+                                          date(2022, 5, 19), date(2022, 6, 16), date(2022, 7, 12)])]
+        plans += [MeetingPlan(MeetingKind.SINGLE_PROJECT, day, rng.choice([executive, deputy_1, deputy_2]),
+                              "{project}专题调度会", problems=rng.randint(1, 2))
+                  for day in weekdays_between(rng, date(2022, 2, 14), date(2022, 7, 14), 10, spring_festival)]
+        plans += [MeetingPlan(MeetingKind.ON_SITE, day, rng.choice(leaders), "{project}现场调度会",
+                              problems=int(rng.random() < 0.7))
+                  for day in weekdays_between(rng, date(2022, 3, 1), date(2022, 7, 14), 23)]
+        plans.sort(key=lambda plan: plan.day)
+        return DispatchDemo(cast, rng).write(plans, DISPATCH_LEDGER)
 
     def name_for(self, sector: str, total: int) -> str:
         for _ in range(50):

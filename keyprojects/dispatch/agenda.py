@@ -1,14 +1,13 @@
 """The agenda that suggests itself (议题建议): the projects a dispatch meeting should look at, each
 with its reasons, among the key projects of the meeting's region in the year's plan (those on
-the cadence rule's lists, when it names some):
+the cadence rule's lists, when it names some), as of the meeting's day:
 
-- behind time progress (慢于时间进度): this year's investment completion rate below the time
-  progress on the meeting's day, as the indicators define both (``figures.plan_progress``);
-- not started past its planned month (逾期未开工): not started (or resumed) by the day, the month
-  its plan names for the start already over;
+- behind time progress (慢于时间进度) and not started past its planned month (未按期开工): the
+  project's standing as the indicator 按期推进 defines it (``engine.on_time_q``; the leaders'
+  packages show the same standing), through ``figures.project_standings``;
 - with problems not signed off (有未销号问题), among them overdue ones (有逾期问题).
 
-A red warning (预警) would be a fourth reason: warnings do not exist yet. When they do, their
+A red warning (预警) would be one more reason: warnings do not exist yet. When they do, their
 projects join here, in ``suggest``, as one more ``Reason`` — nothing stands in for them now.
 
 The secretariat edits the suggestion: the form preselects the first ``LIMIT`` and they untick
@@ -22,15 +21,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Count, TextChoices
+from django.db.models import TextChoices
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.core.permissions import Actor
 from keyprojects.indicators import figures
 from keyprojects.projects.models import Project, ProjectList
 from keyprojects.regions.models import Region
-
-from .models import OPEN, Problem, overdue_q
 
 LIMIT = 30  # preselected at most: a meeting looks at a few dozen projects, not a county's hundreds
 
@@ -65,26 +63,24 @@ def suggest(actor: Actor, region: Region, day: date, lists: Iterable[ProjectList
     found: dict[int, list[tuple[str, str]]] = {}
     gaps: dict[int, Decimal | None] = {}
     plans: dict[int, Decimal] = {}
-    for row in figures.plan_progress(actor, day.year, day, region, projects):
-        pk, reasons = row["project_id"], list[tuple[str, str]]()
-        month = row["planned_start_month"]
-        if not row["started_by"] and month and month < day.month:
-            reasons.append((Reason.NOT_STARTED, _("计划%(month)s月开工，尚未开工") % {"month": month}))
-        rate, progress = row["completion_rate"], row["time_progress"]
-        if rate is not None and progress and rate < progress:
-            reasons.append((Reason.BEHIND, _("完成%(rate)s%%，时间进度%(progress)s%%") % {
-                "rate": rate, "progress": progress}))
-        gaps[pk], plans[pk] = row["progress_gap"], row["planned_investment"]
+    for line in figures.project_standings(actor, day.year, day, region, projects):
+        pk, reasons = line["project_id"], list[tuple[str, str]]()
+        if line["overdue"]:
+            reasons.append((Reason.OVERDUE_PROBLEMS, gettext("%(n)s个问题逾期") % {"n": line["overdue"]}))
+        if line["standing"] == "late_start":
+            month = line["planned_start_month"]
+            reasons.append((Reason.NOT_STARTED, gettext("计划%(month)s月开工，尚未开工") % {"month": month} if month
+                            else gettext("尚未开复工")))
+        elif line["standing"] == "behind":
+            rate, gap = line["completion_rate"], line["progress_gap"]
+            reasons.append((Reason.BEHIND, gettext("完成%(rate)s%%，时间进度%(progress)s%%") % {
+                "rate": rate, "progress": rate - gap} if rate is not None and gap is not None
+                else gettext("慢于时间进度")))
+        if line["open"]:
+            reasons.append((Reason.OPEN_PROBLEMS, gettext("%(n)s个问题未销号") % {"n": line["open"]}))
+        gaps[pk], plans[pk] = line["progress_gap"], line["annual_plan"]
         if reasons:
             found[pk] = reasons
-    problems = (Problem.objects.visible_to(actor).filter(project_id__in=list(gaps), state__in=OPEN)
-                .order_by().values("project_id")
-                .annotate(open=Count("pk"), overdue=Count("pk", filter=overdue_q(day))))
-    for row in problems:
-        reasons = found.setdefault(row["project_id"], [])
-        if row["overdue"]:
-            reasons.append((Reason.OVERDUE_PROBLEMS, _("%(n)s个问题逾期") % {"n": row["overdue"]}))
-        reasons.append((Reason.OPEN_PROBLEMS, _("%(n)s个问题未销号") % {"n": row["open"]}))
     shown = Project.objects.filter(pk__in=list(found)).select_related("region")
     suggestions = [Suggestion(project, found[project.pk], gaps.get(project.pk), plans.get(project.pk, Decimal(0)))
                    for project in shown]

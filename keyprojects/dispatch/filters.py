@@ -16,9 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
 
-from .models import CHASED, Meeting, MeetingKind, Problem, overdue_q
+from .models import CHASED, OPEN, Meeting, MeetingKind, Problem, overdue_q
 
 ALL = _("全部")
 YES_NO = [("yes", _("是")), ("no", _("否"))]
@@ -49,6 +50,7 @@ class ProblemFilter(filters.FilterSet):
     q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
     state = filters.ChoiceFilter(label=_("状态"), empty_label=ALL, choices=State.choices)
     overdue = filters.ChoiceFilter(label=_("逾期"), empty_label=ALL, choices=YES_NO, method="filter_overdue")
+    open = filters.ChoiceFilter(label=_("未销号"), empty_label=ALL, choices=YES_NO, method="filter_open")
     category = filters.ChoiceFilter(label=_("问题类别"), empty_label=ALL, choices=Problem.Category.choices)
     source = filters.ChoiceFilter(label=_("问题来源"), empty_label=ALL, choices=Problem.Source.choices)
     region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(),
@@ -58,6 +60,12 @@ class ProblemFilter(filters.FilterSet):
     deadline_from = filters.DateFilter(label=_("时限起"), field_name="due_on", lookup_expr="gte", widget=DATE)
     deadline_to = filters.DateFilter(label=_("时限止"), field_name="due_on", lookup_expr="lte", widget=DATE)
     project = filters.NumberFilter(label=_("项目"), field_name="project_id", widget=forms.HiddenInput, **ID)
+    # a leader's package (the leaders' pages link here): problems of the projects the leader
+    # packages, of those in the plan of ``plan_year`` when it is given
+    package = filters.ModelChoiceFilter(label=_("包抓项目"), queryset=Leader.objects.none(), method="filter_package",
+                                        widget=forms.HiddenInput)
+    plan_year = filters.NumberFilter(label=_("计划年度"), method="filter_noop", widget=forms.HiddenInput,
+                                     min_value=2000, max_value=2100)
 
     class Meta:
         model = Problem
@@ -70,9 +78,22 @@ class ProblemFilter(filters.FilterSet):
         self.filters["region"].queryset = regions_for(user, "view")
         self.filters["lead_unit"].queryset = nearby(user, Unit.objects.select_related("region"))
         self.filters["leader"].queryset = nearby(user, Leader.objects.select_related("region"))
+        self.filters["package"].queryset = nearby(user, Leader.objects.all())
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         return super().filter_queryset(by_urgency(queryset, self.today))
+
+    def filter_noop(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        return queryset
+
+    def filter_open(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(state__in=OPEN) if value == "yes" else queryset.exclude(state__in=OPEN)
+
+    def filter_package(self, queryset: QuerySet, name: str, value: Leader) -> QuerySet:
+        projects = Project.objects.filter(leaders=value)
+        if year := self.form.cleaned_data.get("plan_year"):
+            projects = projects.filter(plans__year=int(year))
+        return queryset.filter(project__in=projects.values("pk"))
 
     def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

@@ -5,8 +5,11 @@ from . import views
 app_name = "dispatch"
 urlpatterns = [
     path("problems/", views.problem_list, name="problems"),
+    path("problems/export/", views.problem_export, name="problem_export"),
+    path("problems/sheets/", views.problem_sheets, name="problem_sheets"),
     path("problems/new/", views.problem_create, name="problem_create"),
     path("problems/<int:pk>/", views.problem_detail, name="problem"),
+    path("problems/<int:pk>/sheet/", views.problem_sheet, name="problem_sheet"),
     path("problems/<int:pk>/edit/", views.problem_edit, name="problem_edit"),
     path("problems/<int:pk>/assign/", views.problem_assign, name="problem_assign"),
     path("problems/<int:pk>/reply/", views.problem_reply, name="problem_reply"),

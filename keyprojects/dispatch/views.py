@@ -14,8 +14,10 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Min
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from keyprojects.accounts.models import User
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
-from keyprojects.core.permissions import holds_region, require_admin, restrict
+from keyprojects.core.permissions import holds_region, region_holding, require_admin, restrict
 from keyprojects.indicators import figures
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import EditConflict
@@ -33,6 +35,7 @@ from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
 from . import agenda, cadence, queries, rules, services
+from .export import GROUPINGS, problem_workbook
 from .filters import MeetingFilter, ProblemFilter, totals
 from .forms import (
     AssignForm,
@@ -49,7 +52,15 @@ from .forms import (
     SignOffForm,
     decisions_of,
 )
-from .models import CadenceRule, Decision, Meeting, MeetingAttachment, Problem, ProblemAttachment
+from .models import (
+    CadenceRule,
+    Decision,
+    Meeting,
+    MeetingAttachment,
+    Problem,
+    ProblemAttachment,
+    ProblemEvent,
+)
 
 PAGE_SIZE = 50
 State = Problem.State
@@ -82,6 +93,59 @@ def problem_list(request: AuthenticatedRequest) -> HttpResponse:
     }
     template = "dispatch/_problem_table.html" if request.htmx else "dispatch/problem_list.html"
     return render(request, template, context)
+
+
+def _ledger_title(request: AuthenticatedRequest, ledger: ProblemFilter) -> tuple[str, str]:
+    """The export's title (the region chosen in the filter, else the user's own) and unit."""
+    user = request.user
+    chosen = ledger.form.cleaned_data.get("region") if ledger.is_valid() else None
+    region = chosen or region_holding(user) or (user.unit.region if user.unit else None)
+    return f"{region.name if region else ''}重点项目问题台账", str(user.unit or user.get_role_display())
+
+
+@login_required
+def problem_export(request: AuthenticatedRequest) -> HttpResponse:
+    """The ledger as the official .xlsx, with the list's filter (``?group=unit``: by lead unit)."""
+    today = timezone.localdate()
+    ledger = ProblemFilter(request.GET, queryset=Problem.objects.visible_to(request.user), user=request.user,
+                           today=today)
+    group_by = request.GET.get("group") or "state"
+    group_by = group_by if group_by in GROUPINGS else "state"
+    title, unit = _ledger_title(request, ledger)
+    content = problem_workbook(ledger.qs, title=title, unit=unit, as_of=today, group_by=group_by)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    filename = f"{title}（{today:%Y%m%d}）.xlsx"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+SHEETS_AT_MOST = 200  # one printout; more is a filter to narrow
+
+
+@login_required
+def problem_sheet(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """The 交办单 of one problem, an A4 page to print."""
+    return _sheets(request, [_visible_problem(request, pk)])
+
+
+@login_required
+def problem_sheets(request: AuthenticatedRequest) -> HttpResponse:
+    """The 交办单 of the list's problems (a unit's: ``?lead_unit=``), one A4 page each."""
+    ledger = ProblemFilter(request.GET, queryset=Problem.objects.visible_to(request.user), user=request.user)
+    found = list(ledger.qs.exclude(state=State.NEW).select_related(
+        *queries.SHOWN, "meeting", "raised_by").prefetch_related("co_units")[:SHEETS_AT_MOST + 1])
+    if len(found) > SHEETS_AT_MOST:
+        messages.error(request, _("一次最多打印 %(n)s 张交办单，请先按牵头单位等条件筛选") % {"n": SHEETS_AT_MOST})
+        return redirect(f"{reverse('dispatch:problems')}?{_query(ledger.data)}")
+    return _sheets(request, found)
+
+
+def _sheets(request: AuthenticatedRequest, problems: list[Problem]) -> HttpResponse:
+    assigned_on = dict(ProblemEvent.objects.filter(problem__in=problems, kind=ProblemEvent.Kind.ASSIGNED).order_by()
+                       .values("problem_id").annotate(first=Min("date")).values_list("problem_id", "first"))
+    return render(request, "dispatch/problem_sheet.html", {
+        "sheets": [(p, assigned_on.get(p.pk)) for p in problems], "today": timezone.localdate(),
+    })
 
 
 def _visible_problem(request: AuthenticatedRequest, pk: int) -> Problem:

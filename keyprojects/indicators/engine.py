@@ -23,7 +23,6 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
-    ExpressionWrapper,
     F,
     Q,
     QuerySet,
@@ -32,6 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Left
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import get_language
 
@@ -148,6 +148,20 @@ INDICATORS: dict[str, Indicator] = {
             "continuing projects resumed / continuing projects in the plan × 100, rounded half-up to one decimal.",
             "%",
         ),
+        Indicator(
+            "on_time", "按期推进项目", "Projects on time",
+            "截至统计日期：已开复工的项目，本年完成投资不低于“年度计划投资 × 时间进度”（即投资完成率不低于时间进度，按未取整的值比较）；"
+            "未开复工的项目，其计划开工月份尚未过完（未填计划开工月份的按1月计）。其余为未按期：已开复工而慢于时间进度，或计划开工月份已过仍未开复工。",
+            "As of the date: a started (or resumed) project whose completed investment this year is at least its annual plan × time progress "
+            "(its completion rate not below time progress, compared unrounded); a project not started whose planned start month has not "
+            "yet ended (January when none is set). The rest are behind: started but behind time progress, or not started past their planned month.",
+        ),
+        Indicator(
+            "on_time_share", "按期推进率", "Share of projects on time",
+            "按期推进率 = 按期推进项目数 ÷ 年度计划项目数 × 100%，四舍五入保留一位小数。",
+            "projects on time / projects in the year's plan × 100, rounded half-up to one decimal.",
+            "%",
+        ),
     ]
 }
 
@@ -161,6 +175,31 @@ def started_q(as_of: date | None, prefix: str = "") -> Q:
     if as_of is not None:
         condition &= Q(**{f"{prefix}started_on__lte": as_of})
     return condition
+
+
+def start_due_q(year: int, as_of: date, prefix: str = "") -> Q:
+    """Plans whose planned start month has ended by the date (``months_elapsed``): their start
+    is due. A plan without a planned month (a continuing project, mostly) is due from January."""
+    months = months_elapsed(year, as_of)
+    due = Q(**{f"{prefix}planned_start_month__lte": months})
+    if months >= 1:
+        due |= Q(**{f"{prefix}planned_start_month__isnull": True})
+    return due
+
+
+def on_pace_q(year: int, as_of: date, prefix: str = "", completed: str = "completed") -> Q:
+    """Plans whose completed investment this year (the ``completed`` annotation, ``completed_ytd``
+    as of the date) is at least the annual plan × time progress: compared as completed × 12 ≥
+    plan × months elapsed, so that no rounding decides it."""
+    months = months_elapsed(year, as_of)
+    return Q(GreaterThanOrEqual(F(completed) * 12, F(f"{prefix}planned_investment") * months))
+
+
+def on_time_q(year: int, as_of: date, prefix: str = "", completed: str = "completed") -> Q:
+    """按期推进 (indicator "on_time"): started and on pace, or not started before its planned start
+    month has ended. The dashboard's leader figures and the project list's 按期 filter both use it."""
+    started = started_q(as_of, prefix)
+    return (started & on_pace_q(year, as_of, prefix, completed)) | (~started & ~start_due_q(year, as_of, prefix))
 
 
 # The groups ``plan_stats`` counts, each a filter on AnnualPlan rows: a group's count, and the
@@ -515,24 +554,6 @@ def progress_gap(completion_rate: Decimal | None, progress: Decimal | None) -> D
     return completion_rate - progress
 
 
-def project_progress_from(annual_plan: Decimal, completed: Decimal, year: int, as_of: date) -> dict[str, Any]:
-    """One project's 投资完成率 (its 本年完成 ÷ its 年度计划) beside 时间进度 and the gap, by the
-    definitions the region's figures use."""
-    rate = percent(completed, annual_plan)
-    progress = time_progress(year, as_of)["time_progress"]
-    return {"completion_rate": rate, "time_progress": progress, "progress_gap": progress_gap(rate, progress)}
-
-
-def plan_progress_rows(plans: QuerySet, as_of: date) -> list[dict[str, Any]]:
-    """A row per plan of ``plans``: its project, 年度计划, 本年完成 and whether it had started (or
-    resumed) by ``as_of`` (``completed_ytd``, ``started_q``), and its planned start month. One query."""
-    return list(plans.annotate(
-        completed_ytd=completed_ytd(as_of),
-        started_by=ExpressionWrapper(started_q(as_of), output_field=BooleanField()),
-    ).order_by().values("project_id", "year", "planned_investment", "planned_start_month", "completed_ytd",
-                        "started_by"))
-
-
 def year_stats_from(rows: list[dict[str, Any]], year: int, as_of: date) -> dict[str, Any]:
     """Everything about a plan year as of a date, from ``grouped_rows`` (by anything additive):
     ``plan_stats`` plus 时间进度 and the gap."""
@@ -596,3 +617,92 @@ def to_json(stats: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return convert(stats)
+
+
+# --- leaders' packages (包抓) --------------------------------------------------------------
+# A project's standing in its leader's package, by (on time, started): on time and started
+# (正常推进), on time before its start is due (未到计划开工月份), started but behind time progress
+# (慢于时间进度), not started past its planned month (未按期开工). Pages label the keys.
+STANDING = {(True, True): "on_pace", (True, False): "not_due", (False, True): "behind", (False, False): "late_start"}
+
+
+def package_rows(plans: QuerySet, year: int, as_of: date, by_leader: bool = False) -> list[dict[str, Any]]:
+    """One row per plan row of ``plans`` (with ``by_leader``, per plan and each of its project's
+    leaders, ``key_leader``): the project, its annual plan and completed investment this year
+    (``completed_ytd``), and whether it has started, is due to start and is on time
+    (``on_time_q``), as of the date. One query."""
+    def flag(condition: Q) -> Case:
+        return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+    fields = ["project_id", "project__name", "project__region__name", "project__stage", "nature",
+              "planned_investment", "planned_start_month", "completed", "is_started", "is_due", "is_on_time"]
+    if by_leader:
+        plans = plans.annotate(key_leader=F("project__leaders"))
+        fields.append("key_leader")
+    return list(plans.annotate(
+        completed=completed_ytd(as_of), is_started=flag(started_q(as_of)), is_due=flag(start_due_q(year, as_of)),
+        is_on_time=flag(on_time_q(year, as_of)),
+    ).order_by("project__region__code", "-planned_investment", "project_id").values(*fields))
+
+
+def problem_counts(problems: QuerySet, today: date) -> dict[int, dict[str, int]]:
+    """By project, its problems not signed off (``dispatch.models.OPEN``) and overdue
+    (``overdue_q``) today. One query."""
+    from keyprojects.dispatch.models import OPEN, overdue_q
+
+    found = (problems.filter(project__isnull=False).order_by().values("project_id")
+             .annotate(open=Count("pk", filter=Q(state__in=OPEN)), overdue=Count("pk", filter=overdue_q(today))))
+    return {row["project_id"]: {"open": row["open"], "overdue": row["overdue"]} for row in found}
+
+
+def package_from(rows: list[dict[str, Any]], problems: dict[int, dict[str, int]], year: int,
+                 as_of: date) -> dict[str, Any]:
+    """A leader's package: a line per project (``package_rows``) with its completion rate, the
+    gap to time progress, its standing and its problems; and the totals, which are the sums of
+    the lines (rates computed from the sums, as everywhere)."""
+    progress = time_progress(year, as_of)["time_progress"]
+    projects = []
+    for row in rows:
+        rate = percent(row["completed"], row["planned_investment"])
+        counts = problems.get(row["project_id"], {"open": 0, "overdue": 0})
+        projects.append({
+            "project_id": row["project_id"], "name": row["project__name"], "region": row["project__region__name"],
+            "stage": row["project__stage"], "nature": row["nature"], "planned_start_month": row["planned_start_month"],
+            "annual_plan": Decimal(row["planned_investment"]), "completed": Decimal(row["completed"]),
+            "completion_rate": rate, "progress_gap": progress_gap(rate, progress),
+            "started": row["is_started"], "start_due": row["is_due"], "on_time": row["is_on_time"],
+            "standing": STANDING[(row["is_on_time"], row["is_started"])], **counts,
+        })
+    return {"projects": projects, "totals": package_totals(projects, progress)}
+
+
+def package_totals(projects: list[dict[str, Any]], progress: Decimal | None) -> dict[str, Any]:
+    """The sums of a package's lines: projects, on time, started, annual plan, completed,
+    problems open and overdue; the completion rate, gap and share on time from them."""
+    annual_plan = sum((p["annual_plan"] for p in projects), ZERO)
+    completed = sum((p["completed"] for p in projects), ZERO)
+    count, on_time = len(projects), sum(p["on_time"] for p in projects)
+    rate = percent(completed, annual_plan)
+    return {
+        "count": count, "on_time": on_time, "behind": count - on_time, "started": sum(p["started"] for p in projects),
+        "annual_plan": annual_plan, "completed": completed, "completion_rate": rate, "time_progress": progress,
+        "progress_gap": progress_gap(rate, progress), "on_time_share": percent(on_time, count),
+        "open": sum(p["open"] for p in projects), "overdue": sum(p["overdue"] for p in projects),
+    }
+
+
+def ranking_from(rows: list[dict[str, Any]], problems: dict[int, dict[str, int]], leaders: list[Leader],
+                 year: int, as_of: date) -> list[dict[str, Any]]:
+    """Each leader's package totals (``package_from`` over their rows of ``package_rows`` by
+    leader), ranked by the share of projects on time, then the completion rate (leaders
+    without a project in the plan last, unranked)."""
+    by_leader: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_leader.setdefault(row["key_leader"], []).append(row)
+    ranking = [{"leader": leader, **package_from(by_leader.get(leader.pk, []), problems, year, as_of)["totals"]}
+               for leader in leaders]
+    ranking.sort(key=lambda r: (r["on_time_share"] is None, -(r["on_time_share"] or 0),
+                                -(r["completion_rate"] or 0), r["leader"].order, r["leader"].name))
+    for position, row in enumerate(ranking, start=1):
+        row["rank"] = position if row["on_time_share"] is not None else None
+    return ranking

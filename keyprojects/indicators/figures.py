@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
+from keyprojects.accounts.models import Leader
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
@@ -384,21 +385,69 @@ def _cadence_calendar(rules: QuerySet[CadenceRule], meetings: QuerySet[Meeting],
     return cadence.calendar(rules, meetings, start, end, today)
 
 
-# --- each project's progress (the self-suggesting agenda of a dispatch meeting) -------------
-def plan_progress(actor: Actor, year: int, as_of: date, region: Region,
-                  projects: QuerySet[Project] | None = None) -> list[dict[str, Any]]:
-    """A row per plan of ``year`` the actor may view in ``region`` (of ``projects`` if given):
-    the project, its 年度计划, 本年完成 as of the date, 投资完成率, 时间进度 and the gap
-    (``engine.project_progress_from``), whether it had started by then and its planned start month."""
+# --- each project's standing (the self-suggesting agenda of a dispatch meeting) ------------
+def project_standings(actor: Actor, year: int, as_of: date, region: Region,
+                      projects: QuerySet[Project] | None = None) -> list[dict[str, Any]]:
+    """A line per plan of ``year`` the actor may view in ``region`` (of ``projects`` if given), as
+    a leader's package has them (``engine.package_from``): the project, its annual plan and
+    completed investment, completion rate and gap to time progress, its standing (正常推进,
+    未到计划开工月份, 慢于时间进度, 未按期开工: ``engine.on_time_q``) and its problems open and
+    overdue, as of the date."""
     require_view_region(actor, region)
     plans = engine.plans_in(year, region, AnnualPlan.objects.visible_to(actor))
     if projects is not None:
         plans = plans.filter(project__in=projects)
-    return cached_within(region, _plan_progress, plans, year, as_of)
+    return cached_within(region, _project_standings, plans, _problems(actor), year, as_of)
 
 
-def _plan_progress(plans: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
-    rows = engine.plan_progress_rows(plans, as_of)
-    for row in rows:
-        row |= engine.project_progress_from(row["planned_investment"], row["completed_ytd"], year, as_of)
-    return rows
+def _project_standings(plans: QuerySet, problems: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
+    rows = engine.package_rows(plans, year, as_of)
+    counts = engine.problem_counts(problems.filter(project__in=plans.values("project_id")), as_of)
+    return engine.package_from(rows, counts, year, as_of)["projects"]
+
+
+# --- leaders (包抓) ----------------------------------------------------------------------------
+def leader_package(actor: Actor, leader: Leader, year: int, as_of: date, today: date | None = None) -> dict[str, Any]:
+    """A leader's package (我的包抓) in a plan year as of a date: a line per project the leader
+    packages in the leader's region (and the actor's view) with its annual plan, completed
+    investment, completion rate, gap to time progress, standing (``engine.on_time_q``) and its
+    problems open and overdue ``today``; and the totals, the sums of the lines
+    (``engine.package_from``)."""
+    require_view_region(actor, leader.region)
+    today = today or timezone.localdate()
+    return cached_within(leader.region, _leader_package, leader.pk, year, as_of, today, leader.region,
+                         _plans(actor, leader.region), _problems(actor))
+
+
+def leader_ranking(actor: Actor, region: Region, year: int, as_of: date,
+                   today: date | None = None) -> list[dict[str, Any]]:
+    """Every leader of ``region`` (and the regions under it) with the totals of their package in
+    it, as ``leader_package`` counts them, ranked by the share of projects on time."""
+    require_view_region(actor, region)
+    today = today or timezone.localdate()
+    return cached_within(region, _leader_ranking, year, as_of, today, region, _plans(actor, region),
+                         _problems(actor))
+
+
+def _problems(actor: Actor) -> QuerySet:
+    from keyprojects.dispatch.models import Problem
+
+    return Problem.objects.visible_to(actor)
+
+
+def _leader_package(leader_id: int, year: int, as_of: date, today: date, region: Region, plans: QuerySet | None,
+                    problems: QuerySet) -> dict[str, Any]:
+    package = engine.plans_in(year, region, plans).filter(project__leaders=leader_id)
+    rows = engine.package_rows(package, year, as_of)
+    counts = engine.problem_counts(problems.filter(project__in=package.values("project_id")), today)
+    return engine.package_from(rows, counts, year, as_of)
+
+
+def _leader_ranking(year: int, as_of: date, today: date, region: Region, plans: QuerySet | None,
+                    problems: QuerySet) -> list[dict[str, Any]]:
+    leaders = list(Leader.objects.filter(region__path__startswith=region.path).select_related("region"))
+    packaged = engine.plans_in(year, region, plans).filter(project__leaders__in=leaders)
+    rows = engine.package_rows(packaged, year, as_of, by_leader=True)
+    counts = engine.problem_counts(problems.filter(project__in=packaged.values("project_id")), today)
+    return engine.ranking_from([r for r in rows if r["key_leader"] in {leader.pk for leader in leaders}], counts,
+                               leaders, year, as_of)

@@ -20,11 +20,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.money import to_yi
-from keyprojects.core.permissions import regions_for
-from keyprojects.projects.models import Project
+from keyprojects.core.permissions import reads_region, regions_for
+from keyprojects.projects.models import Project, Stage
 from keyprojects.regions.models import Region, path_codes
 
 from . import figures
@@ -133,10 +134,15 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         row["links"] = links.group(row, leader=row["key"])
 
     my_leader = getattr(request.user, "leader", None) if request.user.role == "leader" else None
-    my_packages = None
+    my_package = None
     if my_leader is not None:
-        my_packages = (Project.objects.visible_to(request.user).filter(leaders=my_leader, plans__year=year)
-                       .select_related("region").order_by("-total_investment")[:20])
+        try:
+            my_package = figures.leader_package(request.user, my_leader, year, as_of)
+        except Http404:  # a leader of a region outside the account's view: no card
+            my_leader = None
+        else:  # the card shows the largest; the leader's page all of them
+            labelled(my_package["projects"])
+            my_package["largest"] = sorted(my_package["projects"], key=lambda p: -p["annual_plan"])[:8]
 
     series = now["series"]
     chart = {
@@ -152,9 +158,23 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "has_last_year": now["last_year"]["plan"]["count"] > 0,
         "gap_behind": abs(stats["rates"]["progress_gap"]) if stats["rates"]["progress_gap"] is not None else None,
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
-        "leader_rows": leader_rows, "my_leader": my_leader, "my_packages": my_packages, "chart": chart,
+        "leader_rows": leader_rows, "my_leader": my_leader, "my_package": my_package, "can_rank": reads_region(request.user), "chart": chart,
         "figures": links.figures, "indicators": INDICATORS, "regions": _region_options(request, region),
     })
+
+
+STANDING_LABELS = {"on_pace": gettext_lazy("正常推进"), "not_due": gettext_lazy("未到计划开工月份"),
+                   "behind": gettext_lazy("慢于时间进度"), "late_start": gettext_lazy("未按期开工")}
+
+
+def labelled(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A package's lines (``figures.leader_package``) with the labels of their stage and standing,
+    and whether their gap to time progress is no failing (not due to start yet: shown muted)."""
+    for line in lines:
+        line["stage_label"] = Stage(line["stage"]).label
+        line["standing_label"] = STANDING_LABELS[line["standing"]]
+        line["gap_muted"] = line["standing"] == "not_due"
+    return lines
 
 
 def _region_options(request: AuthenticatedRequest, current: Region | None) -> list[Region]:

@@ -7,6 +7,7 @@ plan's figures (annual plan, nature, batch, start), or the whole library for "al
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import django_filters as filters
@@ -23,12 +24,13 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import Viewer, nearby, regions_for
-from keyprojects.indicators.engine import completed_ytd, started_q
+from keyprojects.indicators.engine import completed_ytd, on_time_q, started_q
 from keyprojects.regions.models import Region
 
 from .models import (
@@ -58,6 +60,7 @@ class ProjectFilter(filters.FilterSet):
     nature = filters.ChoiceFilter(label=_("建设性质"), empty_label=ALL, choices=NATURE_CHOICES, method="filter_nature")
     batch = filters.ChoiceFilter(label=_("三个一批"), empty_label=ALL, choices=Batch.choices, method="filter_batch")
     started = filters.ChoiceFilter(label=_("已开复工"), empty_label=ALL, choices=YES_NO, method="filter_started")
+    on_time = filters.ChoiceFilter(label=_("按期推进"), empty_label=ALL, choices=YES_NO, method="filter_on_time")
     sector = filters.ModelChoiceFilter(label=_("行业领域"), empty_label=ALL, queryset=Sector.objects.all())
     level = filters.ChoiceFilter(label=_("项目级别"), empty_label=ALL, choices=Project.Level.choices)
     list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
@@ -114,6 +117,8 @@ class ProjectFilter(filters.FilterSet):
                 # plan once more for each filter (a reverse relation's joins are not reused)
                 plan_nature=F("plan__nature"), plan_batch=F("plan__batch"),
                 plan_started=F("plan__started"), plan_started_on=F("plan__started_on"),
+                plan_planned_start_month=F("plan__planned_start_month"),
+                plan_planned_investment=F("plan__planned_investment"),
             )
         else:  # the whole library: no plan figures to show or sort by
             # Typed NULLs: PostgreSQL cannot SUM an untyped NULL in the totals line.
@@ -159,6 +164,17 @@ class ProjectFilter(filters.FilterSet):
         if not self._needs_year(queryset):
             return queryset
         condition = started_q(self.form.cleaned_data.get("as_of"), prefix="plan_")
+        return queryset.filter(condition) if value == "yes" else queryset.exclude(condition)
+
+    def filter_on_time(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """按期推进 as the leaders' figures count it (``on_time_q``), as of the list's date (today,
+        within the plan year, when it names none)."""
+        year = self.form.cleaned_data.get("year")
+        if not year:
+            return queryset
+        year = int(year)
+        as_of = self.form.cleaned_data.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
+        condition = on_time_q(year, as_of, prefix="plan_")
         return queryset.filter(condition) if value == "yes" else queryset.exclude(condition)
 
     # Many-to-many filters go through a subquery so a project never appears twice (and is

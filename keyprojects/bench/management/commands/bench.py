@@ -33,11 +33,12 @@ from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from keyprojects.accounts.models import Unit, User
+from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.bench.management.commands import bench_import
 from keyprojects.bench.synthetic import USERNAME_PREFIX, city_of
 from keyprojects.core.audit import Source, audit_context
@@ -142,7 +143,8 @@ class Command(BaseCommand):
         parser.add_argument("--year", type=int, help="plan year (default: the latest with plans)")
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
-        parser.add_argument("--only", default="", help="comma list: dashboard,list,export,import,api,burst,demo")
+        parser.add_argument("--only", default="",
+                            help="comma list: dashboard,list,export,dispatch,import,api,burst,demo")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -181,7 +183,7 @@ class Command(BaseCommand):
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
-                 ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("dispatch", self.bench_dispatch), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("burst", self.bench_burst)]
         for name, step in steps:
             if wanted(name):
@@ -396,6 +398,30 @@ class Command(BaseCommand):
                  timed(self.get(client, indicators, **headers), runs, before=self.county_write), None, "p95 ≤ 300 ms")
         self.add("API /api/indicators/, city, repeat call", timed(self.get(client, indicators, **headers), runs),
                  None, "p95 ≤ 300 ms")
+
+    # --- dispatch: the problem ledger, the to-do, the meetings, leaders' packages ----------------
+    def bench_dispatch(self) -> None:
+        runs = self.options["runs"]
+        admin, reader = self.client(self.city_admin), self.client(self.province_reader)
+        clerk = self.client(User.objects.get(username=f"{USERNAME_PREFIX}{self.county.code}"))
+        leader = Leader.objects.filter(region=self.city).annotate(n=Count("projects")).order_by("-n", "pk").first()
+        dated = f"year={self.year}&as_of={self.as_of}"
+        pages = [
+            ("problem ledger, city admin, page 1", admin, "/dispatch/problems/"),
+            ("problem ledger, city admin, overdue", admin, "/dispatch/problems/?overdue=yes"),
+            ("problem ledger, province (province reader), page 1", reader, "/dispatch/problems/"),
+            (f"problem ledger, {self.county.name} clerk, page 1", clerk, "/dispatch/problems/"),
+            (f"to-do, {self.county.name} clerk", clerk, "/dispatch/todo/"),
+            ("meetings, city admin, page 1", admin, "/dispatch/meetings/"),
+            ("leaders' packages ranked, city admin", admin, f"/leaders/?{dated}"),
+        ]
+        if leader is not None:
+            pages.append((f"a leader's package ({leader.n} projects), city admin", admin,
+                          f"/leaders/{leader.pk}/?{dated}"))
+        for name, client, url in pages:
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
 
     # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
     def bench_demo(self) -> None:

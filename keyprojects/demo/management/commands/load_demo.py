@@ -36,7 +36,8 @@ class Command(AuditedCommand):
 
     def print_logins(self) -> None:
         names = ["admin", "lianshan", "suizhong", "fgw", "leader", "owner", "viewer",
-                 "longgang", "nanpiao", "xingcheng", "jianchang", "qianan", "qianan_clerk", "dingxi",
+                 "longgang", "nanpiao", "xingcheng", "jianchang", "hld_zrj", "qianan", "qianan_clerk", "qianan_zrj", "dingxi",
+                 "dx_zrj",
                  *dingxi.CLERKS]
         users = {u.username: u for u in User.objects.filter(username__in=names).select_related("unit")}
         self.stdout.write(f"\n演示账号 / demo logins（密码 / password: {DEMO_PASSWORD}）")
