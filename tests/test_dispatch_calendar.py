@@ -175,3 +175,15 @@ def test_a_meeting_is_held_for_a_rule_of_its_own_region_only(cast, rules):
 def test_the_meeting_form_offers_the_rules_the_user_sees(cast, login, rules):
     form = login(cast.lianshan_clerk).get(reverse("dispatch:meeting_create")).context["form"]
     assert list(form.fields["cadence_rule"].queryset) == [rules["lianshan"]]
+
+
+def test_the_tally_is_of_the_year_the_calendar_shows(cast, login):
+    rule = add_rule(cast, cast.city, "市长调度会", starts_on=date(2022, 7, 4))  # every 2 weeks: 13 Mondays in 2022
+    services.save_meeting(cast.admin, None, None, {
+        "kind": "concentrated", "title": "市长调度会", "region": cast.city, "date": date(2022, 7, 5),
+        "chair": cast.leader, "cadence_rule": rule})
+    client = login(cast.admin)
+    (shown, tally, links), = calendar(client, start="2022-07").context["rules"]
+    assert tally == cadence.Tally(due=13, held=1, missed=12)
+    assert links["missed"] == f"?rule={rule.pk}&start=2022-01&end=2022-12&state=missed"
+    assert len(calendar(client, **dict(re.findall(r"(\w+)=([\w-]+)", links["missed"]))).context["items"]) == 12

@@ -518,7 +518,9 @@ def calendar(request: AuthenticatedRequest) -> HttpResponse:
     if state:
         wanted = cadence.DUE_STATES if state == "due" else (state,)
         items = [item for item in items if item.state in wanted]
-    year = [(r, tally, _tally_links(r, today, region)) for r, tally in figures.cadence_year(user, today, region)]
+    # the tally of the year the calendar shows (the current one by default), by today
+    year = [(r, tally, _tally_links(r, start.year, region))
+            for r, tally in figures.cadence_year(user, today, region, start.year)]
     return render(request, "dispatch/calendar.html", {
         "form": form, "items": [(item, services.record_url(item)) for item in items], "start": start, "end": end,
         "today": today, "rules": year, "several_regions": len(regions) > 1, "can_record": holds_region(user),
@@ -527,9 +529,9 @@ def calendar(request: AuthenticatedRequest) -> HttpResponse:
     })
 
 
-def _tally_links(rule: CadenceRule, today: date, region: Region | None) -> dict[str, str]:
-    """The calendar of the rule's year filtered to each count's rows."""
-    base = {"rule": str(rule.pk), "start": f"{today.year}-01", "end": f"{today.year}-12"}
+def _tally_links(rule: CadenceRule, year: int, region: Region | None) -> dict[str, str]:
+    """The calendar of the rule's ``year`` filtered to each count's rows."""
+    base = {"rule": str(rule.pk), "start": f"{year}-01", "end": f"{year}-12"}
     if region is not None:
         base["region"] = str(region.pk)
     return {state: "?" + urlencode(base | {"state": state}) for state in ("due", "held", "missed")}

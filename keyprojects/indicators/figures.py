@@ -362,11 +362,13 @@ def cadence_calendar(actor: Actor, start: date, end: date, today: date,
                          Meeting.objects.visible_to(actor), start, end, today)
 
 
-def cadence_year(actor: Actor, today: date, region: Region | None = None) -> list[tuple[CadenceRule, cadence.Tally]]:
-    """Each active rule the actor may view (within ``region``) with its 本年应调度/已调度/缺: the
-    tally of its occurrences of ``today``'s year (``cadence.tally``); the calendar of that year
-    filtered by the rule and a state lists each count's rows."""
-    items = cadence_calendar(actor, date(today.year, 1, 1), date(today.year, 12, 31), today, region)
+def cadence_year(actor: Actor, today: date, region: Region | None = None,
+                 year: int | None = None) -> list[tuple[CadenceRule, cadence.Tally]]:
+    """Each active rule the actor may view (within ``region``) with its 应调度/已调度/缺 in
+    ``year`` (default: ``today``'s) by ``today``: the tally of its occurrences (``cadence.tally``);
+    the calendar of that year filtered by the rule and a state lists each count's rows."""
+    year = year or today.year
+    items = cadence_calendar(actor, date(year, 1, 1), date(year, 12, 31), today, region)
     by_rule: dict[int, list[cadence.Occurrence]] = {}
     for item in items:
         by_rule.setdefault(item.rule.pk, []).append(item)
