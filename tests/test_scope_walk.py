@@ -14,12 +14,13 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
@@ -34,6 +35,7 @@ from keyprojects.reporting import services as reporting_services
 pytestmark = pytest.mark.django_db
 
 YEAR = 2022
+MONDAY = timezone.localdate() - timedelta(days=timezone.localdate().weekday())  # this week's
 QUERIES = ["", f"?year={YEAR}&as_of={YEAR}-12-31", f"?year={YEAR}&as_of={YEAR}-06-05&by=region,sector,leader,list"]
 
 
@@ -89,6 +91,10 @@ class Setting:
         dispatch_services.reply(cast.dept_clerk, self.problem.pk, None, "已接入", on=date(YEAR, 6, 20),
                                 files=[SimpleUploadedFile("验收.pdf", b"%PDF-1.4 report")])
         self.problem_file = ProblemAttachment.objects.get(event__problem=self.problem)
+        # a cadence rule of 连山区, due weekly from this week's Monday (the calendar's months are today's)
+        self.rule = dispatch_services.save_cadence_rule(admin, None, {
+            "name": "连山区项目调度会", "region": cast.lianshan, "chair": cast.leader, "kind": "concentrated",
+            "every": 1, "interval": "weeks", "weekday": 1, "starts_on": MONDAY})
         # a leader of 连山区 packaging its two projects (the leaders' pages)
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
@@ -102,7 +108,8 @@ class Setting:
         kinds = {"kind": "units", "year": YEAR, "token": "0" * 32, "code": self.clerk.region.code}
         if "pk" in wanted and name.startswith(("dispatch:", "api:problem-", "api:meeting-")):
             route = name.split(":")[-1]
-            kinds["pk"] = (self.meeting_file.pk if route == "meeting_file" else self.problem_file.pk
+            kinds["pk"] = (self.meeting_file.pk if route == "meeting_file" else self.rule.pk
+                           if route.startswith("cadence_rule") else self.problem_file.pk
                            if route == "problem_file" else report.pk if route == "problem_from_report"
                            else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
         elif "pk" in wanted:
@@ -147,6 +154,13 @@ class Setting:
         dispatch_services.save_meeting(suizhong, None, None, {
             "kind": "on_site", "title": "绥中风电现场调度", "region": cast.suizhong, "date": date(YEAR, 6, 5),
             "units": [cast.suizhong_fgj], "projects": [p]}, [(None, "加快环评")])
+        # the cadence rules of 绥中县 and of the city, and a meeting held for each
+        for where, name in ((cast.suizhong, "绥中县项目调度会"), (cast.city, "常务副市长调度会")):
+            rule = dispatch_services.save_cadence_rule(admin, None, {
+                "name": name, "region": where, "chair": cast.leader, "kind": "concentrated", "every": 1,
+                "interval": "weeks", "weekday": 1, "starts_on": MONDAY - timedelta(days=28)})
+            dispatch_services.save_meeting(admin, None, None, {
+                "kind": "concentrated", "title": name, "region": where, "date": MONDAY, "cadence_rule": rule})
         if self.clerk.role == "department_clerk":  # 连山区, but not the department's project
             other = self.p_lianshan_other
             dispatch_services.raise_problem(cast.lianshan_clerk, {
@@ -217,7 +231,10 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
     dispatch_services.raise_problem(cast.suizhong_clerk, {  # 绥中's problem, assigned to 连山区发改局
         "project": cast.p_suizhong, "source": "meeting", "category": "land", "title": "跨县区用地协调",
         "lead_unit": cast.lianshan_fgj, "deadline": date(YEAR, 7, 30)}, on=date(YEAR, 6, 1))
+    dispatch_services.save_meeting(cast.lianshan_clerk, None, None, {  # held for 连山区's rule
+        "kind": "concentrated", "title": "连山区项目调度会", "region": cast.lianshan, "date": MONDAY,
+        "cadence_rule": setting.rule})
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
     assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
-            "dispatch/problems/", "dispatch/todo/", "api/^problems/$"} <= changed
+            "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/"} <= changed

@@ -18,4 +18,5 @@ SCHEDULE = [
     Scheduled("retry_deliveries", "*/5 * * * *", notice_tasks.retry_deliveries),
     Scheduled("send_digests", "0 8 * * *", notice_tasks.send_digests),
     Scheduled("chase_overdue_problems", "30 6 * * *", dispatch_tasks.chase_overdue),
+    Scheduled("cadence_reminders", "0 7 * * *", dispatch_tasks.chase_cadence),
 ]

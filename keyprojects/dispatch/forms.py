@@ -17,10 +17,12 @@ from keyprojects.core.permissions import Viewer, nearby, regions_for, restrict
 from keyprojects.core.uploads import require_kind
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.projects.models import Project
+from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
+from .cadence import State
 from .models import CadenceRule, Decision, Meeting, MeetingAttachment, Problem
-from .services import ATTACHMENT_KINDS, ATTACHMENT_MB, MEETING_FIELDS
+from .services import ATTACHMENT_KINDS, ATTACHMENT_MB, CADENCE_FIELDS, MEETING_FIELDS
 
 MANY = _("按住 Ctrl（苹果电脑为 ⌘）可选多个")
 ATTACHMENT_HINT = format_lazy(_("Word（.docx）、PDF、JPG 或 PNG，每个不超过 {mb} MB"), mb=ATTACHMENT_MB)
@@ -186,7 +188,7 @@ class MeetingForm(StyledFormMixin, forms.ModelForm):
         _narrow(self, chair=_leaders(user))
         _narrow(self, units=_units(user))
         _narrow(self, projects=Project.objects.visible_to(user).select_related("region"))
-        _narrow(self, cadence_rule=nearby(user, CadenceRule.objects.select_related("region")))
+        _narrow(self, cadence_rule=CadenceRule.objects.visible_to(user).select_related("region"))
         if self.instance.pk:
             self.initial["version"] = self.instance.version
         else:
@@ -218,3 +220,59 @@ class MeetingAttachmentForm(StyledFormMixin, forms.ModelForm):
 
     def clean_file(self) -> Any:
         return _checked(self.cleaned_data["file"])
+
+
+# --- the cadence ------------------------------------------------------------------------------
+
+MONTH = forms.TextInput(attrs={"type": "month"})
+CALENDAR_STATES = [("due", _("应调度（截至今日）")), *State.choices]
+
+
+class CalendarForm(StyledForm):
+    """The calendar's months (from, to: this month and next by default), region and state."""
+
+    start = forms.RegexField(label=_("起始月份"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False, widget=MONTH,
+                             error_messages={"invalid": _("请按“2022-07”的格式填写月份")})
+    end = forms.RegexField(label=_("截止月份"), regex=r"^\d{4}-(0[1-9]|1[0-2])$", required=False, widget=MONTH,
+                           error_messages={"invalid": _("请按“2022-07”的格式填写月份")})
+    region = forms.ModelChoiceField(label=_("区划"), queryset=Region.objects.none(), required=False,
+                                    empty_label=_("全部"))
+    state = forms.ChoiceField(label=_("状态"), choices=[("", _("全部")), *CALENDAR_STATES], required=False)
+    rule = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1, max_value=2**63 - 1)
+
+    MAX_MONTHS = 24
+
+    def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field_of(self, "region", forms.ModelChoiceField).queryset = regions
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("截止月份不能早于起始月份"))
+        elif start and end and _months(start, end) > self.MAX_MONTHS:
+            self.add_error("end", _("一次最多查看 %(n)s 个月") % {"n": self.MAX_MONTHS})
+        return data
+
+
+def _months(start: str, end: str) -> int:
+    (y1, m1), (y2, m2) = (map(int, start.split("-")), map(int, end.split("-")))
+    return (y2 - y1) * 12 + m2 - m1 + 1
+
+
+class CadenceRuleForm(StyledFormMixin, forms.ModelForm):
+    class Meta:
+        model = CadenceRule
+        fields = [*CADENCE_FIELDS, "lists"]
+        widgets = {"starts_on": DATE_INPUT, "lists": forms.SelectMultiple(attrs={"size": 6})}
+        help_texts = {"lists": format_lazy("{}；{}", _("不选则为本区划全部重点项目"), MANY),
+                      "starts_on": _("按周调度时应是所选的星期几"),
+                      "reminder_days": _("在应调度日期前几天提醒调度部门（遇节假日提前到工作日）")}
+
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _narrow(self, region=regions_for(user, "edit"), chair=_leaders(user))
+        region = getattr(user, "region", None)
+        if not self.instance.pk and region is not None:
+            self.initial.setdefault("region", region.pk)

@@ -60,6 +60,13 @@ class OfParent:
             return None
 
 
+class CadenceRuleQuerySet(models.QuerySet):
+    def visible_to(self, user: Viewer) -> CadenceRuleQuerySet:
+        from keyprojects.core.permissions import restrict
+
+        return restrict(self, user, "view")
+
+
 class CadenceRule(InRegion, models.Model):
     """A dispatch cadence as data (Dingxi's "3246": the executive deputy mayor every 2 weeks,
     the mayor every 4, the party secretary every 6): who chairs, how often from a first date,
@@ -87,6 +94,7 @@ class CadenceRule(InRegion, models.Model):
                                                      validators=[MaxValueValidator(60)])
     active = models.BooleanField(_("启用"), default=True)
 
+    objects = CadenceRuleQuerySet.as_manager()
     history = audited(m2m_fields=[lists])
 
     scope_paths = {"region": "region"}

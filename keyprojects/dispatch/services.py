@@ -18,12 +18,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
-from keyprojects.core.permissions import SYSTEM, require, require_region
+from keyprojects.core.permissions import SYSTEM, require, require_admin, require_region
 from keyprojects.core.uploads import require_kind
 from keyprojects.core.validation import validate
 from keyprojects.core.workdays import add_working_days, working_days_between
@@ -32,8 +33,9 @@ from keyprojects.projects.services import _check_version
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
-from . import rules
+from . import cadence, rules
 from .models import (
+    CadenceRule,
     Decision,
     EscalationRule,
     Meeting,
@@ -497,6 +499,10 @@ def save_meeting(user: User, meeting_id: int | None, expected_version: int | Non
     if meeting.region_id is None:
         raise ValidationError({"region": _("请选择调度会所属区划")})
     require_region(user, meeting.region, MEETING_REGION)
+    rule = meeting.cadence_rule
+    if rule is not None and rule.region_id != meeting.region_id:
+        raise ValidationError({"cadence_rule": _("调度规则“%(rule)s”属于%(region)s，与调度会所属区划不一致") % {
+            "rule": rule.name, "region": rule.region.name}})
     validate(meeting)
     meeting.save()
     for field in ("units", "projects"):
@@ -545,3 +551,113 @@ def add_meeting_attachment(user: User, meeting_id: int, upload: Any, kind: str, 
     validate(attachment)
     attachment.save()
     return attachment
+
+
+# --- the cadence: reminders before each meeting due, flags of the missed ----------------------
+
+CADENCE_FIELDS = ["name", "region", "chair", "kind", "every", "interval", "weekday", "starts_on", "reminder_days",
+                  "active"]
+CATCH_UP = timedelta(days=7)  # a missed meeting is still flagged when the job ran not for days, not later
+CADENCE_REGION = gettext_lazy("您不能设置“%(region)s”的调度规则")
+
+
+def secretariat(region: Region) -> list[User]:
+    """The dispatch secretariat of ``region``: who records its meetings (``holds_region``: the
+    city admins of a city, the clerks of a county) in a unit of the region itself."""
+    return list(User.objects.filter(role__in=[User.Role.CITY_ADMIN, User.Role.COUNTY_CLERK], is_active=True,
+                                    unit__region=region).select_related("unit"))
+
+
+def record_url(item: cadence.Occurrence) -> str:
+    """The form that records the meeting of ``item``, prefilled with its rule and day."""
+    return reverse("dispatch:meeting_create") + "?" + urlencode({"rule": str(item.rule.pk),
+                                                                 "date": item.scheduled.isoformat()})
+
+
+def chase_cadence(today: date) -> dict[str, int]:
+    """The daily job (``tasks.chase_cadence``): for each active rule, remind its region's
+    secretariat of each meeting due within the rule's ``reminder_days`` and not held yet, and
+    flag each meeting whose window ended without one (to the secretariat and the chair's unit).
+    Each rule in its own transaction; the notices are keyed by the occurrence, so running again
+    sends nothing twice."""
+    totals = {"reminded": 0, "missed": 0}
+    for pk in CadenceRule.objects.filter(active=True).order_by("pk").values_list("pk", flat=True):
+        for key, count in chase_rule(SYSTEM, pk, today).items():
+            totals[key] += count
+    return totals
+
+
+@acting_as
+@transaction.atomic
+def chase_rule(user: Any, rule_id: int, today: date) -> dict[str, int]:
+    """The reminders and flags of one rule on ``today`` (``chase_cadence``): how many occurrences
+    it told of (already told or not: the notices themselves are sent once)."""
+    rule = CadenceRule.objects.select_related("region", "chair__user__unit").get(pk=rule_id)
+    require(user, "view", rule)
+    n = cadence.period_days(rule)
+    items = cadence.occurrences(rule, today - CATCH_UP - timedelta(days=n), today + timedelta(days=n + 70))
+    if not items:
+        return {"reminded": 0, "missed": 0}
+    opens, closes = cadence.window_span(items) or (today, today)
+    items = cadence.matched(items, rule.meetings.filter(date__gte=opens, date__lt=closes), today)
+    due = [i for i in items if i.state in (cadence.State.UPCOMING, cadence.State.DUE_TODAY) and i.remind_on <= today]
+    missed = [i for i in items if i.state == cadence.State.MISSED and today - CATCH_UP < i.closes <= today]
+    people = secretariat(rule.region)
+    units = {u.unit for u in people if u.unit is not None}
+    for item in due:
+        subject = _("【调度提醒】%(day)s %(rule)s") % {"day": _month_day(item.scheduled), "rule": cadence.label(rule)}
+        notices.notify(f"cadence:{rule.pk}:{item.due.isoformat()}:remind", people, subject,
+                       _cadence_body(item, _("请做好会议准备，会后在系统中记录调度会。")), record_url(item), units=units)
+    chair = rule.chair.user
+    for item in missed:
+        subject = _("【未按期调度】%(day)s %(rule)s 未召开") % {"day": _month_day(item.scheduled),
+                                                             "rule": cadence.label(rule)}
+        body = _cadence_body(item, _("%(opens)s至%(last)s之间没有记录该规则的调度会。") % {
+            "opens": item.opens, "last": item.closes - timedelta(days=1)})
+        key = f"cadence:{rule.pk}:{item.due.isoformat()}:missed"
+        notices.notify(key, people, subject, body, record_url(item), units=units)
+        if chair is not None and chair.unit is not None:
+            notices.notify_unit(key, chair.unit, subject, body, record_url(item))
+        elif chair is not None:
+            notices.notify(key, [chair], subject, body, record_url(item))
+    return {"reminded": len(due), "missed": len(missed)}
+
+
+def _month_day(day: date) -> str:
+    return _("%(month)s月%(day)s日") % {"month": day.month, "day": day.day}
+
+
+def _cadence_body(item: cadence.Occurrence, ending: str) -> str:
+    rule = item.rule
+    lists = "、".join(str(x) for x in rule.lists.all()) or _("本区划全部重点项目")
+    return _("%(region)s%(kind)s，主持：%(chair)s，调度清单：%(lists)s，应调度日期：%(day)s。%(ending)s") % {
+        "region": rule.region.name, "kind": rule.get_kind_display(), "chair": rule.chair, "lists": lists,
+        "day": item.scheduled, "ending": ending}
+
+
+@acting_as
+@transaction.atomic
+def save_cadence_rule(user: User, rule_id: int | None, data: dict[str, Any]) -> CadenceRule:
+    """Add a cadence rule (``rule_id`` None) or change one: the city admins of its region (and
+    above) set them, as they manage the region's leaders and units."""
+    if rule_id is None:
+        rule = CadenceRule()
+    else:
+        rule = CadenceRule.objects.select_for_update().select_related("region").get(pk=rule_id)
+        require(user, "edit", rule)
+        require_admin(user, rule.region)
+    for field in CADENCE_FIELDS:
+        if field in data:
+            setattr(rule, field, data[field])
+    if rule.region_id is None:
+        raise ValidationError({"region": _("请选择调度规则所属区划")})
+    require_admin(user, rule.region)
+    require_region(user, rule.region, CADENCE_REGION)
+    if rule.chair_id is not None and not rule.region.is_within(rule.chair.region):
+        raise ValidationError({"chair": _("主持领导应是“%(region)s”或其上级的领导") % {"region": rule.region.name}})
+    validate(rule)
+    rule.save()
+    if "lists" in data:
+        rule.lists.set(data["lists"])
+    require(user, "edit", rule)
+    return rule

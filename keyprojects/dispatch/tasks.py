@@ -1,5 +1,6 @@
-"""The daily 督办 job (``core.schedule``): overdue problems marked, their units and leaders
-notified, the long-overdue escalated (``services.chase_overdue``)."""
+"""The daily jobs of dispatch (``core.schedule``): the 督办 of overdue problems (marked, their
+units and leaders notified, the long-overdue escalated: ``services.chase_overdue``), and the
+cadence's reminders and flags of missed meetings (``services.chase_cadence``)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,12 @@ def chase_overdue(day: str = "") -> dict[str, int]:
     today = date.fromisoformat(day) if day else timezone.localdate()
     with audit_context(Source.SYSTEM, detail="chase_overdue"):
         return services.chase_overdue(today)
+
+
+@task
+def chase_cadence(day: str = "") -> dict[str, int]:
+    """Remind the secretariats of the meetings due soon and flag those missed, on ``day`` (ISO
+    date; default today). Running it again the same day sends nothing more."""
+    today = date.fromisoformat(day) if day else timezone.localdate()
+    with audit_context(Source.SYSTEM, detail="chase_cadence"):
+        return services.chase_cadence(today)

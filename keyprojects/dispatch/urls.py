@@ -25,4 +25,8 @@ urlpatterns = [
     path("meetings/<int:pk>/edit/", views.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/attachments/", views.meeting_attachment, name="meeting_attachment"),
     path("meetings/files/<int:pk>/", views.meeting_file, name="meeting_file"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("cadence/", views.cadence_rules, name="cadence_rules"),
+    path("cadence/new/", views.cadence_rule_create, name="cadence_rule_create"),
+    path("cadence/<int:pk>/edit/", views.cadence_rule_edit, name="cadence_rule_edit"),
 ]

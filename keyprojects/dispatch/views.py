@@ -5,7 +5,9 @@ and the services check it again, with the sides (``rules``), inside their transa
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -17,22 +19,28 @@ from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.accounts.models import User
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
-from keyprojects.core.permissions import holds_region, region_holding, restrict
+from keyprojects.core.permissions import holds_region, region_holding, require_admin, restrict
+from keyprojects.indicators import figures
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import EditConflict
+from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
-from . import queries, rules, services
+from . import agenda, cadence, queries, rules, services
 from .export import GROUPINGS, problem_workbook
 from .filters import MeetingFilter, ProblemFilter, totals
 from .forms import (
     AssignForm,
+    CadenceRuleForm,
+    CalendarForm,
     DecisionFormSet,
     EscalateForm,
     MeetingAttachmentForm,
@@ -44,7 +52,15 @@ from .forms import (
     SignOffForm,
     decisions_of,
 )
-from .models import Decision, Meeting, MeetingAttachment, Problem, ProblemAttachment, ProblemEvent
+from .models import (
+    CadenceRule,
+    Decision,
+    Meeting,
+    MeetingAttachment,
+    Problem,
+    ProblemAttachment,
+    ProblemEvent,
+)
 
 PAGE_SIZE = 50
 State = Problem.State
@@ -391,9 +407,11 @@ def meeting_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 def _meeting_form(request: AuthenticatedRequest, meeting: Meeting | None) -> HttpResponse:
-    form = MeetingForm(request.POST or None, instance=meeting, user=request.user)
-    initial = [{"id": d.pk, "text": d.text} for d in meeting.decisions.all()] if meeting else []
-    decisions = DecisionFormSet(request.POST or None, initial=initial, prefix="decisions")
+    initial = _for_rule(request) if meeting is None and request.method == "GET" else {}
+    form = MeetingForm(request.POST or None, instance=meeting, user=request.user, initial=initial)
+    suggestions = _suggested(request, initial) if meeting is None and request.method == "GET" else []
+    decisions = DecisionFormSet(request.POST or None, prefix="decisions",
+                                initial=[{"id": d.pk, "text": d.text} for d in meeting.decisions.all()] if meeting else [])
     if request.method == "POST" and form.is_valid() and decisions.is_valid():
         try:
             saved = services.save_meeting(request.user, meeting.pk if meeting else None,
@@ -406,7 +424,35 @@ def _meeting_form(request: AuthenticatedRequest, meeting: Meeting | None) -> Htt
         else:
             messages.success(request, _("调度会已保存"))
             return redirect("dispatch:meeting", pk=saved.pk)
-    return render(request, "dispatch/meeting_form.html", {"form": form, "decisions": decisions, "meeting": meeting})
+    return render(request, "dispatch/meeting_form.html", {
+        "form": form, "decisions": decisions, "meeting": meeting, "suggestions": suggestions[:agenda.LIMIT],
+        "suggested": len(suggestions), "limit": agenda.LIMIT})
+
+
+def _suggested(request: AuthenticatedRequest, initial: dict[str, Any]) -> list[agenda.Suggestion]:
+    """The agenda suggested for a new meeting: over the rule's lists and region when it is
+    recorded for a rule, else the user's region's key projects; on its day, else today."""
+    rule = CadenceRule.objects.filter(pk=initial["cadence_rule"]).select_related("region").first() \
+        if initial.get("cadence_rule") else None
+    region = rule.region if rule is not None else request.user.region
+    if region is None:
+        return []  # (a superuser without a unit: no region to look at)
+    day = initial.get("date") or timezone.localdate()
+    return agenda.suggest(request.user, region, day, rule.lists.all() if rule is not None else ())
+
+
+def _for_rule(request: AuthenticatedRequest) -> dict[str, Any]:
+    """A new meeting's day (``?date=``) and, recorded for a cadence rule (``?rule=``, from the
+    calendar or a reminder), the rule's region, chair, kind and name."""
+    pk, day = request.GET.get("rule", ""), request.GET.get("date", "")
+    initial: dict[str, Any] = {}
+    with contextlib.suppress(ValueError):  # (no day, or not one: the secretariat fills it in)
+        initial["date"] = date.fromisoformat(day)
+    if pk.isdigit():
+        rule = get_object_or_404(CadenceRule.objects.visible_to(request.user), pk=pk)
+        initial |= {"cadence_rule": rule.pk, "region": rule.region_id, "chair": rule.chair_id, "kind": rule.kind,
+                    "title": rule.name}
+    return initial
 
 
 @login_required
@@ -433,3 +479,93 @@ def meeting_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(MeetingAttachment.objects.filter(
         meeting__in=Meeting.objects.visible_to(request.user)), pk=pk)
     return _download(attachment.file, attachment.name)
+
+
+# --- the cadence ------------------------------------------------------------------------------
+
+def _first_of(month: str | None) -> date | None:
+    return date(int(month[:4]), int(month[5:7]), 1) if month else None
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+@login_required
+def calendar(request: AuthenticatedRequest) -> HttpResponse:
+    """调度日历: the meetings the active cadence rules make due in the chosen months (this month
+    and the next by default), with their states; each rule with its tally of the year."""
+    today, user = timezone.localdate(), request.user
+    visible = CadenceRule.objects.visible_to(user).filter(active=True)
+    regions = Region.objects.filter(pk__in=visible.values("region")).order_by("code")
+    form = CalendarForm(request.GET, regions=regions)
+    form.is_valid()
+    data = form.cleaned_data
+    start = _first_of(data.get("start")) or date(today.year, today.month, 1)
+    end_month = _first_of(data.get("end")) or _next_month(start)
+    if end_month < start or "end" in form.errors:
+        end_month = _next_month(start)
+    end = _next_month(end_month) - timedelta(days=1)
+    if not form.errors:  # (shown with the months it shows; or as asked, with its errors)
+        shown = request.GET.copy()
+        shown["start"], shown["end"] = f"{start:%Y-%m}", f"{end:%Y-%m}"
+        form = CalendarForm(shown, regions=regions)
+        form.is_valid()
+    region, state, rule = data.get("region"), data.get("state"), data.get("rule")
+    items = figures.cadence_calendar(user, start, end, today, region)
+    if rule:
+        items = [item for item in items if item.rule.pk == rule]
+    if state:
+        wanted = cadence.DUE_STATES if state == "due" else (state,)
+        items = [item for item in items if item.state in wanted]
+    # the tally of the year the calendar shows (the current one by default), by today
+    year = [(r, tally, _tally_links(r, start.year, region))
+            for r, tally in figures.cadence_year(user, today, region, start.year)]
+    return render(request, "dispatch/calendar.html", {
+        "form": form, "items": [(item, services.record_url(item)) for item in items], "start": start, "end": end,
+        "today": today, "rules": year, "several_regions": len(regions) > 1, "can_record": holds_region(user),
+        "can_manage": user.is_superuser or user.role == User.Role.CITY_ADMIN,
+        "rule": next((r for r, _t, _l in year if r.pk == rule), None) if rule else None,
+    })
+
+
+def _tally_links(rule: CadenceRule, year: int, region: Region | None) -> dict[str, str]:
+    """The calendar of the rule's ``year`` filtered to each count's rows."""
+    base = {"rule": str(rule.pk), "start": f"{year}-01", "end": f"{year}-12"}
+    if region is not None:
+        base["region"] = str(region.pk)
+    return {state: "?" + urlencode(base | {"state": state}) for state in ("due", "held", "missed")}
+
+
+@login_required
+def cadence_rules(request: AuthenticatedRequest) -> HttpResponse:
+    rules = CadenceRule.objects.visible_to(request.user).select_related("region", "chair").prefetch_related("lists")
+    return render(request, "dispatch/cadence_rules.html", {
+        "rules": rules, "can_manage": request.user.is_superuser or request.user.role == User.Role.CITY_ADMIN,
+        "label": cadence.label})
+
+
+@login_required
+def cadence_rule_create(request: AuthenticatedRequest) -> HttpResponse:
+    require_admin(request.user)
+    return _cadence_rule_form(request, None)
+
+
+@login_required
+def cadence_rule_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    rule = get_object_or_404(CadenceRule.objects.visible_to(request.user).select_related("region"), pk=pk)
+    require_admin(request.user, rule.region)
+    return _cadence_rule_form(request, rule)
+
+
+def _cadence_rule_form(request: AuthenticatedRequest, rule: CadenceRule | None) -> HttpResponse:
+    form = CadenceRuleForm(request.POST or None, instance=rule, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_cadence_rule(request.user, rule.pk if rule else None, form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("调度规则已保存"))
+            return redirect("dispatch:cadence_rules")
+    return render(request, "dispatch/cadence_rule_form.html", {"form": form, "rule": rule})

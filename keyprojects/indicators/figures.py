@@ -29,6 +29,8 @@ from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
 from keyprojects.core.versions import VersionScope
+from keyprojects.dispatch import cadence
+from keyprojects.dispatch.models import CadenceRule, Meeting
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
@@ -346,6 +348,64 @@ def _province_of(plans: QuerySet) -> Region | None:
             return province
     return provinces.first()
 
+
+
+# --- the dispatch cadence: the calendar of meetings due and the year's tally ----------------
+def cadence_calendar(actor: Actor, start: date, end: date, today: date,
+                     region: Region | None = None) -> list[cadence.Occurrence]:
+    """The occurrences of the active cadence rules the actor may view (within ``region``) due
+    from ``start`` to ``end``, matched to the meetings the actor may view, on ``today``."""
+    if region is not None:
+        require_view_region(actor, region)
+    rules = _cadence_rules(actor, region)
+    return cached_within(region or region_holding(actor), _cadence_calendar, rules,
+                         Meeting.objects.visible_to(actor), start, end, today)
+
+
+def cadence_year(actor: Actor, today: date, region: Region | None = None,
+                 year: int | None = None) -> list[tuple[CadenceRule, cadence.Tally]]:
+    """Each active rule the actor may view (within ``region``) with its 应调度/已调度/缺 in
+    ``year`` (default: ``today``'s) by ``today``: the tally of its occurrences (``cadence.tally``);
+    the calendar of that year filtered by the rule and a state lists each count's rows."""
+    year = year or today.year
+    items = cadence_calendar(actor, date(year, 1, 1), date(year, 12, 31), today, region)
+    by_rule: dict[int, list[cadence.Occurrence]] = {}
+    for item in items:
+        by_rule.setdefault(item.rule.pk, []).append(item)
+    return [(rule, cadence.tally(by_rule.get(rule.pk, []))) for rule in _cadence_rules(actor, region)]
+
+
+def _cadence_rules(actor: Actor, region: Region | None) -> QuerySet[CadenceRule]:
+    rules = CadenceRule.objects.visible_to(actor).filter(active=True)
+    if region is not None:
+        rules = rules.filter(region__path__startswith=region.path)
+    return rules.select_related("region", "chair").prefetch_related("lists")
+
+
+def _cadence_calendar(rules: QuerySet[CadenceRule], meetings: QuerySet[Meeting], start: date, end: date,
+                      today: date) -> list[cadence.Occurrence]:
+    return cadence.calendar(rules, meetings, start, end, today)
+
+
+# --- each project's standing (the self-suggesting agenda of a dispatch meeting) ------------
+def project_standings(actor: Actor, year: int, as_of: date, region: Region,
+                      projects: QuerySet[Project] | None = None) -> list[dict[str, Any]]:
+    """A line per plan of ``year`` the actor may view in ``region`` (of ``projects`` if given), as
+    a leader's package has them (``engine.package_from``): the project, its annual plan and
+    completed investment, completion rate and gap to time progress, its standing (正常推进,
+    未到计划开工月份, 慢于时间进度, 未按期开工: ``engine.on_time_q``) and its problems open and
+    overdue, as of the date."""
+    require_view_region(actor, region)
+    plans = engine.plans_in(year, region, AnnualPlan.objects.visible_to(actor))
+    if projects is not None:
+        plans = plans.filter(project__in=projects)
+    return cached_within(region, _project_standings, plans, _problems(actor), year, as_of)
+
+
+def _project_standings(plans: QuerySet, problems: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
+    rows = engine.package_rows(plans, year, as_of)
+    counts = engine.problem_counts(problems.filter(project__in=plans.values("project_id")), as_of)
+    return engine.package_from(rows, counts, year, as_of)["projects"]
 
 
 # --- leaders (包抓) ----------------------------------------------------------------------------
