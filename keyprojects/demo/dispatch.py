@@ -18,7 +18,7 @@ from typing import Any
 
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.permissions import SYSTEM
-from keyprojects.dispatch import services
+from keyprojects.dispatch import cadence, services
 from keyprojects.dispatch.models import CadenceRule, Meeting, MeetingKind, Problem
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -295,13 +295,9 @@ def cadence_rule(city: Region, name: str, chair: Leader, every_weeks: int, start
 
 
 def cadence_days(rule: CadenceRule, last: date) -> list[date]:
-    """The days a rule's meetings fall on, from its first, up to ``last``."""
-    step = timedelta(weeks=rule.every)
-    days, day = [], rule.starts_on
-    while day <= last:
-        days.append(day)
-        day += step
-    return days
+    """The days a rule's meetings are held on, from its first, up to ``last`` (a day due in a
+    holiday put off to the next working day, as the calendar does)."""
+    return [item.scheduled for item in cadence.occurrences(rule, rule.starts_on, last) if item.scheduled <= last]
 
 
 def weekdays_between(rng: random.Random, first: date, last: date, count: int, skip: tuple[date, date] | None = None,
