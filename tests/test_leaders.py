@@ -193,6 +193,22 @@ def test_the_package_page_shows_the_week_and_the_meetings_ahead(package, client)
     assert "按期推进口径" in page
 
 
+def test_the_package_page_lists_the_meetings_the_leaders_cadence_makes_due(package, client):
+    cast, today = package.cast, timezone.localdate()
+    rule = dispatch_services.save_cadence_rule(cast.admin, None, {
+        "name": "常务副市长调度会", "region": cast.city, "chair": cast.leader, "kind": "concentrated", "every": 14,
+        "interval": "days", "weekday": None, "starts_on": today - timedelta(days=3), "reminder_days": 2})
+    dispatch_services.save_cadence_rule(cast.admin, None, {  # another leader's rule is not theirs
+        "name": "市长调度会", "region": cast.city, "chair": Leader.objects.create(name="李市长", title="市长",
+                                                                               region=cast.city),
+        "kind": "concentrated", "every": 7, "interval": "days", "weekday": None, "starts_on": today,
+        "reminder_days": 2})
+    client.force_login(cast.leader_user)
+    due = client.get(reverse("leaders:me"), QUERY).context["due"]
+    assert [item.rule for item, _url in due] == [rule] * 3  # in 11, 25 and 39 days
+    assert all(f"rule={rule.pk}" in url for _item, url in due)
+
+
 def test_the_dashboard_card_shows_amounts_with_units_rate_and_gap(package, client):
     client.force_login(package.cast.leader_user)
     response = client.get(reverse("dashboard"), QUERY)
@@ -235,16 +251,17 @@ def queries_of(client, url: str) -> int:
 
 
 def test_the_pages_take_a_bounded_number_of_queries(package, client):
-    """(17 on the package page: the session, the user, the leader, the user's unit and region, the
+    """(19 on the package page: the session, the user, the leader, the user's unit and region, the
     plan year, the data versions and the plan years (3) for the cache, the package's rows and
-    problem counts, the meetings, the week's three lists, the header's unread messages; the
+    problem counts, the meetings, the cadence's rules and their meetings, the week's three lists,
+    the header's unread messages; the
     ranking takes the leaders, their rows and problem counts instead of the week.)"""
     cast = package.cast
     client.force_login(cast.leader_user)
     package_page = queries_of(client, reverse("leaders:me"))
     client.force_login(cast.admin)
     ranking_page = queries_of(client, reverse("leaders:ranking"))
-    assert package_page <= 17 and ranking_page <= 12, (package_page, ranking_page)
+    assert package_page <= 19 and ranking_page <= 12, (package_page, ranking_page)
     # more projects, leaders and problems cost no more queries
     with audit_context(Source.SYSTEM, detail="test"):
         for n in range(5):

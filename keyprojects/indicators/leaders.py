@@ -21,7 +21,9 @@ from django.utils.translation import gettext as _
 from keyprojects.accounts.models import Leader
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.permissions import Actor, reads_region, restrict
+from keyprojects.dispatch import cadence
 from keyprojects.dispatch.models import Meeting, Problem, ProblemEvent
+from keyprojects.dispatch.services import record_url
 from keyprojects.projects.models import StageTransition
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
@@ -97,6 +99,7 @@ def _package_page(request: AuthenticatedRequest, leader: Leader) -> HttpResponse
         "leader": leader, "year": year, "as_of": as_of, "today": today, "totals": found["totals"],
         "projects": found["projects"], "links": links.totals(found["totals"]),
         "meetings": _next_meetings(request.user, leader, today),
+        "due": _due_by_cadence(request.user, leader, today),
         "week": _week(request.user, project_ids, week_start, as_of), "week_start": week_start,
         "gap_behind": abs(gap) if (gap := found["totals"]["progress_gap"]) is not None else None,
         "indicators": INDICATORS, "years": figures.plan_years(request.user),
@@ -107,6 +110,14 @@ def _package_page(request: AuthenticatedRequest, leader: Leader) -> HttpResponse
 def _next_meetings(user: Actor, leader: Leader, today: date) -> list[Meeting]:
     return list(Meeting.objects.visible_to(user).filter(chair=leader, date__gte=today)
                 .select_related("region").order_by("date", "pk")[:SHOWN_MEETINGS])
+
+
+def _due_by_cadence(user: Actor, leader: Leader, today: date) -> list[tuple[cadence.Occurrence, str]]:
+    """The meetings the leader's cadence rules make due in the next six weeks and not held yet,
+    each with the form that records it."""
+    items = figures.cadence_calendar(user, today, today + timedelta(weeks=6), today)
+    return [(item, record_url(item)) for item in items
+            if item.rule.chair_id == leader.pk and item.meeting is None][:SHOWN_MEETINGS]
 
 
 def _week(user: Actor, project_ids: list[int], start: date, end: date) -> dict[str, list[Any]]:
