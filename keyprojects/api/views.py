@@ -47,7 +47,7 @@ from keyprojects.dispatch.forms import (
 from keyprojects.dispatch.forms import ReturnForm as ProblemReturnForm
 from keyprojects.dispatch.models import Meeting, Problem
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import BREAKDOWNS, to_json
+from keyprojects.indicators.engine import BREAKDOWNS, dispatch_json, to_json
 from keyprojects.projects import services as project_services
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm
@@ -558,8 +558,9 @@ class IndicatorQuery(serializers.Serializer):
 
 class IndicatorView(APIView):
     """The indicators of a region's plan year as of a date: the same JSON as
-    ``keyprojects stats --json`` (with each rate's change on a year before), plus breakdowns by region, sector, batch, nature, level,
-    leader and list. Only the projects the user may see are counted."""
+    ``keyprojects stats --json`` (with each rate's change on a year before and the dispatch
+    figures), plus breakdowns by region, sector, batch, nature, level, leader and list. Only
+    the projects, meetings and problems the user may see are counted."""
 
     @extend_schema(parameters=[IndicatorQuery], responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
@@ -575,6 +576,7 @@ class IndicatorView(APIView):
                    **to_json({**found["stats"], "year_on_year": found["year_on_year"]})}
         payload["breakdowns"] = {by: [to_json({k: v for k, v in row.items() if k != "region"}) for row in rows]
                                  for by, rows in found["breakdowns"].items()}
+        payload["dispatch"] = dispatch_json(figures.dispatch(signed_in(request), year, as_of, region))
         return Response(payload)
 
     def _region(self, request: Request, wanted: str | None) -> Region | None:

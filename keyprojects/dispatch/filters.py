@@ -16,14 +16,16 @@ from django.utils.translation import gettext_lazy as _
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.indicators.engine import ON_TIME_Q, open_q, signed_off_q
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
 
-from .models import CHASED, OPEN, Meeting, MeetingKind, Problem, overdue_q
+from .models import CHASED, OPEN, Meeting, MeetingKind, Problem, overdue_on_q, overdue_q
 
 ALL = _("全部")
 YES_NO = [("yes", _("是")), ("no", _("否"))]
 DATE = forms.DateInput(attrs={"type": "date"})
+HIDDEN = forms.HiddenInput
 ID = {"min_value": 1, "max_value": 2**63 - 1}
 State = Problem.State
 
@@ -55,8 +57,10 @@ class ProblemFilter(filters.FilterSet):
     source = filters.ChoiceFilter(label=_("问题来源"), empty_label=ALL, choices=Problem.Source.choices)
     region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(),
                                        method="filter_region")
-    lead_unit = filters.ModelChoiceFilter(label=_("牵头单位"), empty_label=ALL, queryset=Unit.objects.none())
-    leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none())
+    lead_unit = filters.ModelChoiceFilter(label=_("牵头单位"), empty_label=ALL, queryset=Unit.objects.none(),
+                                          null_label=_("未指定"), null_value="none")
+    leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(),
+                                       null_label=_("未指定"), null_value="none")
     deadline_from = filters.DateFilter(label=_("时限起"), field_name="due_on", lookup_expr="gte", widget=DATE)
     deadline_to = filters.DateFilter(label=_("时限止"), field_name="due_on", lookup_expr="lte", widget=DATE)
     project = filters.NumberFilter(label=_("项目"), field_name="project_id", widget=forms.HiddenInput, **ID)
@@ -66,6 +70,18 @@ class ProblemFilter(filters.FilterSet):
                                         widget=forms.HiddenInput)
     plan_year = filters.NumberFilter(label=_("计划年度"), method="filter_noop", widget=forms.HiddenInput,
                                      min_value=2000, max_value=2100)
+    # What the dispatch figures link to (``indicators.engine``'s predicates): kept as hidden
+    # fields while other filters change, and named above the list (``figure_filters``).
+    raised_from = filters.DateFilter(label=_("提出日期起"), field_name="raised_on", lookup_expr="gte", widget=HIDDEN)
+    raised_to = filters.DateFilter(label=_("提出日期止"), field_name="raised_on", lookup_expr="lte", widget=HIDDEN)
+    signed_off_from = filters.DateFilter(label=_("销号日期起"), method="filter_signed_off", widget=HIDDEN)
+    signed_off_to = filters.DateFilter(label=_("销号日期止"), method="filter_signed_off", widget=HIDDEN)
+    on_time = filters.ChoiceFilter(label=_("按期销号"), choices=YES_NO, method="filter_on_time", widget=HIDDEN)
+    open_on = filters.DateFilter(label=_("截至该日未销号"), method="filter_open_on", widget=HIDDEN)
+    overdue_on = filters.DateFilter(label=_("截至该日逾期"), method="filter_overdue_on", widget=HIDDEN)
+
+    FIGURE_FILTERS = ("raised_from", "raised_to", "signed_off_from", "signed_off_to", "on_time", "open_on",
+                      "overdue_on")
 
     class Meta:
         model = Problem
@@ -111,10 +127,33 @@ class ProblemFilter(filters.FilterSet):
     def filter_region(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         return queryset.filter(region__path__startswith=value.path)
 
+    def filter_signed_off(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(signed_off_q(value, None) if name == "signed_off_from" else signed_off_q(None, value))
+
+    def filter_on_time(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        on_time = signed_off_q(None, None) & ON_TIME_Q
+        return queryset.filter(on_time) if value == "yes" else queryset.filter(signed_off_q(None, None)).exclude(on_time)
+
+    def filter_open_on(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(open_q(value))
+
+    def filter_overdue_on(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(overdue_on_q(value))
+
+    def figure_filters(self) -> list[tuple[str, Any]]:
+        """The figure filters in force, as (label, value) for the line above the list."""
+        if not self.is_valid():
+            return []
+        data = self.form.cleaned_data
+        return [(self.filters[name].label, dict(YES_NO)[data[name]] if name == "on_time" else data[name])
+                for name in self.FIGURE_FILTERS if data.get(name)]
+
 
 class MeetingFilter(filters.FilterSet):
     q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
     kind = filters.ChoiceFilter(label=_("调度类型"), empty_label=ALL, choices=MeetingKind.choices)
+    region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(),
+                                       method="filter_region")
     chair = filters.ModelChoiceFilter(label=_("主持领导"), empty_label=ALL, queryset=Leader.objects.none())
     date_from = filters.DateFilter(label=_("日期起"), field_name="date", lookup_expr="gte", widget=DATE)
     date_to = filters.DateFilter(label=_("日期止"), field_name="date", lookup_expr="lte", widget=DATE)
@@ -128,6 +167,11 @@ class MeetingFilter(filters.FilterSet):
     def __init__(self, data: Any = None, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
         self.filters["chair"].queryset = nearby(user, Leader.objects.select_related("region"))
+        self.filters["region"].queryset = regions_for(user, "view")
+
+    def filter_region(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
+        """The meetings of a region and of the regions under it (the dispatch figures' count)."""
+        return queryset.filter(region__path__startswith=value.path)
 
     def filter_keyword(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

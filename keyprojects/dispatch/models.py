@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.db.models.lookups import In, IsNull, LessThan
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -347,12 +349,37 @@ CHASED = (Problem.State.IN_PROGRESS, Problem.State.ESCALATED)  # states whose de
 OPEN = (Problem.State.NEW, Problem.State.IN_PROGRESS, Problem.State.REPLIED, Problem.State.ESCALATED)
 
 
+def past_due(day: date, state: Any, escalation_deadline: Any, deadline: Any) -> Q:
+    """The one definition of 逾期: in hand (办理中, 已提级) and past the deadline running on
+    ``day`` (the escalation's once there is one). Over expressions of the three fields: the
+    fields as they are (``overdue_q``) or as they stood on a past day (``overdue_on_q``)."""
+    return Q(In(state, CHASED)) & (Q(LessThan(escalation_deadline, day))
+                                   | (Q(IsNull(escalation_deadline, True)) & Q(LessThan(deadline, day))))
+
+
 def overdue_q(today: date, prefix: str = "") -> Q:
-    """Problems past the deadline running now and not replied to: the one definition of 逾期 for
-    the ledger's filter, the to-do and the daily job."""
-    return Q(**{f"{prefix}state__in": CHASED}) & (
-        Q(**{f"{prefix}escalation_deadline__lt": today})
-        | Q(**{f"{prefix}escalation_deadline__isnull": True, f"{prefix}deadline__lt": today}))
+    """Problems past the deadline running now and not replied to: 逾期 for the ledger's filter,
+    the to-do and the daily job."""
+    return past_due(today, F(f"{prefix}state"), F(f"{prefix}escalation_deadline"), F(f"{prefix}deadline"))
+
+
+def state_on(day: date) -> Coalesce:
+    """The state a problem was in at the end of ``day``: that of its timeline's last entry by
+    then (every change of state writes one); the state now for a problem without a timeline."""
+    last = ProblemEvent.objects.filter(problem=OuterRef("pk"), date__lte=day).order_by("-date", "-pk")
+    return Coalesce(Subquery(last.values("state")[:1]), F("state"))
+
+
+def overdue_on_q(day: date) -> Q:
+    """逾期 as things stood at the end of ``day`` (``past_due`` over the state then, and over the
+    escalation's deadline only if it had been escalated by then), for figures as of a date.
+    The deadlines are read as stored: one the level above set after ``day`` in place of the
+    escalation's first counts from the start of the escalation."""
+    escalations = ProblemEvent.objects.filter(problem=OuterRef("pk"), kind=ProblemEvent.Kind.ESCALATED)
+    escalated_later = ~Exists(escalations.filter(date__lte=day)) & Exists(escalations.filter(date__gt=day))
+    escalation_deadline = Case(When(escalated_later, then=Value(None)), default=F("escalation_deadline"),
+                               output_field=models.DateField())
+    return Q(raised_on__lte=day) & past_due(day, state_on(day), escalation_deadline, F("deadline"))
 
 
 class ProblemEvent(OfParent, models.Model):

@@ -89,7 +89,7 @@ def problem_list(request: AuthenticatedRequest) -> HttpResponse:
         "state_counts": [(value, label, counts[value]) for value, label in State.choices],
         "query": _query(ledger.data),
         "project": Project.objects.visible_to(request.user).filter(pk=project_id).first() if project_id else None,
-        "can_raise": rules.writes(request.user),
+        "can_raise": rules.writes(request.user), "figure_filters": ledger.figure_filters(),
     }
     template = "dispatch/_problem_table.html" if request.htmx else "dispatch/problem_list.html"
     return render(request, template, context)
@@ -371,6 +371,7 @@ def meeting_list(request: AuthenticatedRequest) -> HttpResponse:
     page = Paginator(meetings.qs.select_related("region", "chair"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "dispatch/meeting_list.html", {
         "filter": meetings, "page": page, "query": _query(meetings.data), "can_record": holds_region(request.user),
+        "totals": {"count": page.paginator.count},  # what a dispatch figure linking here equals
     })
 
 

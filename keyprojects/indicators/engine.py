@@ -30,12 +30,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Left
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.functions import Coalesce, Left, TruncDate
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from keyprojects.accounts.models import Leader
+from keyprojects.accounts.models import Leader, Unit
+from keyprojects.dispatch.models import MeetingKind, Problem, overdue_on_q
 from keyprojects.projects.models import (
     CONTINUING_NATURES,
     ZERO,
@@ -161,6 +162,60 @@ INDICATORS: dict[str, Indicator] = {
             "按期推进率 = 按期推进项目数 ÷ 年度计划项目数 × 100%，四舍五入保留一位小数。",
             "projects on time / projects in the year's plan × 100, rounded half-up to one decimal.",
             "%",
+        ),
+        # 调度 · 问题 (dispatch): counted over the meetings and problems of the region and the
+        # regions under it, within the plan year up to the as-of date (``dispatch_window``).
+        Indicator(
+            "dispatch_meetings", "调度会次数", "Dispatch meetings",
+            "本区划及下辖区划召开的调度会中，会议日期在统计年度1月1日至统计日期（统计日期晚于年底时至12月31日，下同）之间的次数，"
+            "按调度类型（集中调度、单体项目调度、现场调度、云调度）分别计数。",
+            "Dispatch meetings of the region and the regions under it dated from 1 January of the year to the as-of date "
+            "(31 December once the year is over; likewise below), counted by kind (concentrated, single-project, on-site, cloud).",
+            "次",
+        ),
+        Indicator(
+            "problems_raised", "提出问题", "Problems raised",
+            "本区划及下辖区划的问题中，提出日期在统计年度1月1日至统计日期之间的个数（含已提级的问题，计入提出地）。",
+            "Problems of the region and the regions under it raised from 1 January of the year to the as-of date "
+            "(escalated ones included, counted where they were raised).",
+            "个",
+        ),
+        Indicator(
+            "problems_solved", "已销号", "Problems signed off",
+            "销号日期在统计年度1月1日至统计日期之间的问题个数（不论何时提出）。",
+            "Problems signed off from 1 January of the year to the as-of date, whenever they were raised.",
+            "个",
+        ),
+        Indicator(
+            "problems_open", "未销号", "Problems open",
+            "统计日期当天及以前提出、截至统计日期尚未销号的问题个数（含往年提出的，含待交办、办理中、已办结待销号和已提级的；"
+            "统计日期后才销号的计为未销号）。",
+            "Problems raised on or before the as-of date and not signed off by it, whatever year they were raised in "
+            "(awaiting assignment, in hand, replied and escalated ones; one signed off after the as-of date counts as open).",
+            "个",
+        ),
+        Indicator(
+            "problems_overdue", "逾期", "Problems overdue",
+            "截至统计日期未销号、当日处于办理中或已提级状态（以办理记录为准），且已超过当时的办理时限（已提级的为提级后时限）的问题个数；"
+            "已办结待销号的不计为逾期。",
+            "Open problems that at the as-of date were in hand or escalated (as their timeline says) and past the deadline "
+            "running then (the escalation's once escalated); replied ones awaiting sign-off are not overdue.",
+            "个",
+        ),
+        Indicator(
+            "on_time_rate", "按期办结率", "Signed off on time",
+            "按期办结率 = 已销号问题中销号日期不晚于办理时限（已提级的为提级后时限）的个数 ÷ 已销号问题数 × 100%，"
+            "四舍五入保留一位小数。",
+            "problems signed off by their deadline (the escalation's once escalated) / problems signed off × 100, "
+            "rounded half-up to one decimal.",
+            "%",
+        ),
+        Indicator(
+            "median_days_to_sign_off", "办结用时中位数", "Median days to sign-off",
+            "已销号问题从提出日期到销号日期的天数的中位数（个数为偶数时取中间两数的平均），保留一位小数。",
+            "The median of the days from raising to sign-off of the problems signed off (the mean of the middle two "
+            "for an even number), to one decimal.",
+            "天",
         ),
     ]
 }
@@ -599,6 +654,132 @@ def list_rows(projects: QuerySet, restrict: Q | None = None) -> list[dict[str, A
     if restrict is not None:
         projects = projects.filter(restrict)
     return list(projects.order_by().values("region_id").annotate(**LIST_SUMS))
+
+
+# --- dispatch (调度 · 问题): meetings and problems as of a date --------------------------------
+# The predicates selecting the rows behind each figure, shared with the ledger's and the meeting
+# list's filters (``dispatch.filters``) so that a figure and its list agree.
+
+def dispatch_window(year: int, as_of: date) -> tuple[date, date]:
+    """The days a dispatch figure of ``year`` counts: 1 January to the as-of date, or to
+    31 December once the year is over."""
+    return date(year, 1, 1), min(as_of, date(year, 12, 31))
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def raised_q(start: date, end: date) -> Q:
+    return Q(raised_on__gte=start, raised_on__lte=end)
+
+
+def signed_off_q(start: date | None, end: date | None) -> Q:
+    """Signed off on a day from ``start`` to ``end`` (local days; either end open if None)."""
+    condition = Q(signed_off_at__isnull=False)
+    if start is not None:
+        condition &= Q(signed_off_at__gte=_start_of(start))
+    if end is not None:
+        condition &= Q(signed_off_at__lt=_end_of(end))
+    return condition
+
+
+# Signed off by the deadline running then (``Problem.due``: the escalation's once escalated).
+ON_TIME_Q = Q(LessThanOrEqual(TruncDate("signed_off_at"), Coalesce("escalation_deadline", "deadline")))
+
+
+def open_q(day: date) -> Q:
+    """Raised by the end of ``day`` and not signed off by then (signed off later: open then)."""
+    return Q(raised_on__lte=day) & (Q(signed_off_at__isnull=True) | Q(signed_off_at__gte=_end_of(day)))
+
+
+# The problem figures, each a COUNT (the additivity rule above: rows grouped by category, lead
+# unit and leader are added up into the totals and each breakdown).
+PROBLEM_COUNTS = ("raised", "solved", "on_time", "open", "overdue")
+PROBLEM_GROUPS = {"category": "category", "lead_unit": "lead_unit_id", "leader": "leader_id"}
+
+
+def _problem_aggregates(start: date, end: date) -> dict[str, Any]:
+    solved = signed_off_q(start, end)
+    return {"raised": Count("id", filter=raised_q(start, end)), "solved": Count("id", filter=solved),
+            "on_time": Count("id", filter=solved & ON_TIME_Q), "open": Count("id", filter=open_q(end)),
+            "overdue": Count("id", filter=overdue_on_q(end))}
+
+
+def problem_rows(problems: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
+    """The problem counts of ``problems`` grouped by category, lead unit and leader at once
+    (``key_<group>``), one query; only problems that count for some figure are read."""
+    start, end = dispatch_window(year, as_of)
+    counted = problems.filter(raised_q(start, end) | signed_off_q(start, end) | open_q(end))
+    return list(counted.order_by().values(**{f"key_{g}": F(field) for g, field in PROBLEM_GROUPS.items()})
+                .annotate(**_problem_aggregates(start, end)))
+
+
+def sign_off_days(problems: QuerySet, year: int, as_of: date) -> list[int]:
+    """Days from raising to sign-off of each problem signed off in the window (one query): what
+    the median is taken of. A median is not additive: always over the whole scope's rows."""
+    start, end = dispatch_window(year, as_of)
+    pairs = problems.filter(signed_off_q(start, end)).order_by().values_list("raised_on", "signed_off_at")
+    return [(timezone.localdate(signed) - raised).days for raised, signed in pairs]
+
+
+def meeting_rows(meetings: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
+    """Meetings in the window by kind (``kind``, ``count``), one query."""
+    start, end = dispatch_window(year, as_of)
+    return list(meetings.filter(date__gte=start, date__lte=end).order_by().values("kind").annotate(count=Count("id")))
+
+
+def median(values: list[int]) -> Decimal | None:
+    """The median to one decimal (the mean of the middle two for an even number); None for none."""
+    if not values:
+        return None
+    ordered, middle = sorted(values), len(values) // 2
+    found = Decimal(ordered[middle]) if len(ordered) % 2 else Decimal(ordered[middle - 1] + ordered[middle]) / 2
+    return found.quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _problem_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {key: sum(row[key] for row in rows) for key in PROBLEM_COUNTS}
+    return {**counts, "on_time_rate": percent(counts["on_time"], counts["solved"])}
+
+
+def dispatch_from(problem_rows: list[dict[str, Any]], meeting_rows: list[dict[str, Any]], days: list[int],
+                  year: int, as_of: date) -> dict[str, Any]:
+    """The dispatch figures from ``problem_rows``, ``meeting_rows`` and ``sign_off_days``: meetings
+    by kind, the problem counts with 按期办结率 and the median days to sign-off, and the counts by
+    category, lead unit and leader (largest first; a unit's or a leader's row keyed None holds the
+    problems without one)."""
+    start, end = dispatch_window(year, as_of)
+    found = {row["kind"]: row["count"] for row in meeting_rows}
+    meetings = {kind: found.get(kind, 0) for kind in MeetingKind.values}
+    problems = {**_problem_figures(problem_rows), "median_days": median(days)}
+    labels: dict[str, dict[Any, str]] = {
+        "category": {value: str(label) for value, label in Problem.Category.choices},
+        "lead_unit": {u.pk: u.name for u in Unit.objects.filter(
+            pk__in={r["key_lead_unit"] for r in problem_rows} - {None})},
+        "leader": {leader.pk: str(leader) for leader in Leader.objects.filter(
+            pk__in={r["key_leader"] for r in problem_rows} - {None})},
+    }
+    breakdowns: dict[str, list[dict[str, Any]]] = {}
+    for group in PROBLEM_GROUPS:
+        members: dict[Any, list[dict[str, Any]]] = {}
+        for row in problem_rows:
+            members.setdefault(row[f"key_{group}"], []).append(row)
+        rows = [{"key": key, "label": labels[group].get(key, "—") if key is not None else None,
+                 **_problem_figures(part)} for key, part in members.items()]
+        breakdowns[group] = sorted(rows, key=lambda r: (-r["raised"], -r["open"], str(r["key"])))
+    return {"year": year, "start": start, "end": end, "meetings": meetings,
+            "meetings_total": sum(meetings.values()), "problems": problems, "by": breakdowns}
+
+
+def dispatch_json(figures: dict[str, Any]) -> dict[str, Any]:
+    """The ``"dispatch"`` object of ``stats --json`` and the indicators API: meetings by kind and
+    the problem counts with 按期办结率 as a string ("88.9"; null with nothing signed off)."""
+    problems = figures["problems"]
+    rate = problems["on_time_rate"]
+    return {"meetings": dict(figures["meetings"]),
+            "problems": {"raised": problems["raised"], "solved": problems["solved"], "open": problems["open"],
+                         "overdue": problems["overdue"], "on_time_rate": str(rate) if rate is not None else None}}
 
 
 # The keys of ``to_json``'s input whose values are rates or changes of rates, in points.

@@ -30,7 +30,7 @@ from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
 from keyprojects.core.versions import VersionScope
 from keyprojects.dispatch import cadence
-from keyprojects.dispatch.models import CadenceRule, Meeting
+from keyprojects.dispatch.models import CadenceRule, Meeting, Problem
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
@@ -134,6 +134,36 @@ def _breakdown(year: int, as_of: date, by: str, region: Region | None, plans: Qu
 def _overview(year: int, as_of: date, region: Region | None, plans: QuerySet | None,
               by: tuple[str, ...]) -> dict[str, Any]:
     return engine.overview_from(_region_rows(year, as_of, region, plans, by, series=True), year, as_of, region, by)
+
+
+# --- dispatch (调度 · 问题) ------------------------------------------------------------------
+def dispatch(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
+    """The dispatch figures of ``region`` (None: all the actor may view) in ``year`` as of a date
+    (``engine.dispatch_from``): meetings by kind; problems raised, signed off, open, overdue,
+    按期办结率 and the median days to sign-off; the problem counts by category, lead unit and
+    leader. Only the meetings and problems the actor may view count. Remembered until a write
+    in the region (a problem's writes and its timeline's move its region's versions)."""
+    problems, meetings = _dispatch_rows(actor, region)
+    return cached_within(region, _dispatch, year, as_of, problems, meetings)
+
+
+def _dispatch_rows(actor: Actor, region: Region | None) -> tuple[QuerySet, QuerySet]:
+    """The problems and meetings the actor's dispatch figures count: those of ``region`` and the
+    regions under it, within what the actor may view (no second filter when that is all of it)."""
+    if region is not None:
+        require_view_region(actor, region)
+    everything = sees_all_of(actor, region)
+    problems = Problem.objects.all() if everything else Problem.objects.visible_to(actor)
+    meetings = Meeting.objects.all() if everything else Meeting.objects.visible_to(actor)
+    if region is not None:
+        problems = problems.filter(region__path__startswith=region.path)
+        meetings = meetings.filter(region__path__startswith=region.path)
+    return problems, meetings
+
+
+def _dispatch(year: int, as_of: date, problems: QuerySet, meetings: QuerySet) -> dict[str, Any]:
+    return engine.dispatch_from(engine.problem_rows(problems, year, as_of), engine.meeting_rows(meetings, year, as_of),
+                                engine.sign_off_days(problems, year, as_of), year, as_of)
 
 
 # --- grouped sums, remembered a part of the region at a time --------------------------------

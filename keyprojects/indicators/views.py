@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.money import to_yi
 from keyprojects.core.permissions import reads_region, regions_for
+from keyprojects.dispatch.models import Meeting
 from keyprojects.projects.models import Project, Stage
 from keyprojects.regions.models import Region, path_codes
 
@@ -59,6 +60,13 @@ class Links:
     def figure(self, value: Decimal | int, total: str, indicator: str, **filters: Any) -> Figure:
         query = {**self.base, **filters}
         figure = Figure(value, f"{self.list_url}?{urlencode(query)}", total, indicator)
+        self.figures.append(figure)
+        return figure
+
+    def at(self, list_url: str, value: Decimal | int, indicator: str, **query: Any) -> Figure:
+        """A count that links to another list (the problem ledger, the meetings), whose totals
+        line's ``count`` equals it."""
+        figure = Figure(value, f"{list_url}?{urlencode(query)}", "count", indicator)
         self.figures.append(figure)
         return figure
 
@@ -144,6 +152,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             labelled(my_package["projects"])
             my_package["largest"] = sorted(my_package["projects"], key=lambda p: -p["annual_plan"])[:8]
 
+    dispatch = _dispatch_card(request, year, as_of, region, links)
+
     series = now["series"]
     chart = {
         "months": [f"{s['month']}月" for s in series],
@@ -160,6 +170,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
         "leader_rows": leader_rows, "my_leader": my_leader, "my_package": my_package, "can_rank": reads_region(request.user), "chart": chart,
         "figures": links.figures, "indicators": INDICATORS, "regions": _region_options(request, region),
+        "dispatch": dispatch,
     })
 
 
@@ -175,6 +186,44 @@ def labelled(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         line["standing_label"] = STANDING_LABELS[line["standing"]]
         line["gap_muted"] = line["standing"] == "not_due"
     return lines
+CARD_CATEGORIES = 5  # the categories the card lists, most problems raised first
+
+
+def _dispatch_card(request: AuthenticatedRequest, year: int, as_of: date, region: Region | None,
+                   links: Links) -> dict[str, Any]:
+    """The card 问题协调: the dispatch figures, each count linked to the meetings or problems
+    behind it (the same region, window and date)."""
+    found = figures.dispatch(request.user, year, as_of, region)
+    start, end = found["start"].isoformat(), found["end"].isoformat()
+    here = {"region": region.pk} if region is not None else {}
+    meetings, problems = reverse("dispatch:meetings"), reverse("dispatch:problems")
+
+    def meeting_count(value: int, **query: Any) -> Figure:
+        return links.at(meetings, value, "dispatch_meetings", **here, date_from=start, date_to=end, **query)
+
+    def problem_counts(row: dict[str, Any], **query: Any) -> dict[str, Figure]:
+        return {
+            "raised": links.at(problems, row["raised"], "problems_raised", **here, raised_from=start, raised_to=end,
+                               **query),
+            "solved": links.at(problems, row["solved"], "problems_solved", **here, signed_off_from=start,
+                               signed_off_to=end, **query),
+            "on_time": links.at(problems, row["on_time"], "on_time_rate", **here, signed_off_from=start,
+                                signed_off_to=end, on_time="yes", **query),
+            "open": links.at(problems, row["open"], "problems_open", **here, open_on=end, **query),
+            "overdue": links.at(problems, row["overdue"], "problems_overdue", **here, overdue_on=end, **query),
+        }
+
+    kinds = dict(Meeting.Kind.choices)
+    categories = [dict(row) for row in found["by"]["category"][:CARD_CATEGORIES]]
+    for row in categories:
+        row["links"] = problem_counts(row, category=row["key"])
+    return {
+        **found,
+        "meeting_total": meeting_count(found["meetings_total"]),
+        "meeting_kinds": [(kinds[kind], meeting_count(n, kind=kind)) for kind, n in found["meetings"].items()],
+        "counts": problem_counts(found["problems"]),
+        "categories": categories,
+    }
 
 
 def _region_options(request: AuthenticatedRequest, current: Region | None) -> list[Region]:

@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from keyprojects.core.commands import find_region
 from keyprojects.core.permissions import SYSTEM
+from keyprojects.dispatch.models import MeetingKind
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import INDICATORS, to_json
+from keyprojects.indicators.engine import INDICATORS, dispatch_json, to_json
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
 
@@ -33,9 +34,10 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
         stats = figures.year_figures_with_change(SYSTEM, options["year"], as_of, region)
+        dispatch = figures.dispatch(SYSTEM, options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
-                       "as_of": as_of.isoformat(), **to_json(stats)}
+                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch)}
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{region.full_name} {options['year']}年重点项目 截至 {as_of:%Y年%m月%d日}")
@@ -55,3 +57,14 @@ class Command(BaseCommand):
             if change is not None:
                 shown += f"（同比 {change:+} 个百分点）"
             self.stdout.write(f"{INDICATORS[key].name_zh}：{shown}    口径：{INDICATORS[key].definition_zh}")
+        self._dispatch(dispatch)
+
+    def _dispatch(self, dispatch: dict) -> None:
+        kinds = dict(MeetingKind.choices)
+        meetings = "，".join(f"{kinds[kind]} {n} 次" for kind, n in dispatch["meetings"].items())
+        self.stdout.write(f"{INDICATORS['dispatch_meetings'].name_zh}：{dispatch['meetings_total']} 次（{meetings}）")
+        problems = dispatch["problems"]
+        rate = f"{problems['on_time_rate']}%" if problems["on_time_rate"] is not None else "—"
+        days = f"{problems['median_days']} 天" if problems["median_days"] is not None else "—"
+        self.stdout.write(f"问题：提出 {problems['raised']}，已销号 {problems['solved']}，未销号 {problems['open']}，"
+                          f"逾期 {problems['overdue']}；按期办结率 {rate}；办结用时中位数 {days}")
