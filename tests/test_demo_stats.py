@@ -94,6 +94,10 @@ def test_stats_reproduces_the_qianan_article(demo, capsys):
     assert payload["completed_investment"] == "1572000"
     assert payload["rates"]["completion_rate"] == "58.7"
     assert payload["rates"]["time_progress"] == "50.0"
+    # "集中调度会7次、单体项目调度会10次、现场调度数23次，协调解决各类问题54个"
+    assert payload["dispatch"] == {
+        "meetings": {"concentrated": 7, "single_project": 10, "on_site": 23, "cloud": 0},
+        "problems": {"raised": 62, "solved": 54, "open": 8, "overdue": 2, "on_time_rate": "77.8"}}
     # a week earlier the June reports were not yet approved: May's figures count
     call_command("stats", region="迁安市", year=2022, as_of="2022-07-07", json=True)
     earlier = json.loads(capsys.readouterr().out)
