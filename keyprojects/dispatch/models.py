@@ -379,7 +379,11 @@ def overdue_on_q(day: date) -> Q:
     escalated_later = ~Exists(escalations.filter(date__lte=day)) & Exists(escalations.filter(date__gt=day))
     escalation_deadline = Case(When(escalated_later, then=Value(None)), default=F("escalation_deadline"),
                                output_field=models.DateField())
-    return Q(raised_on__lte=day) & past_due(day, state_on(day), escalation_deadline, F("deadline"))
+    # (what past_due needs, on the stored fields first: the timeline's subqueries then run only
+    # for the problems still open with a deadline gone by — the province's figures read 55,000)
+    could_be = (Q(raised_on__lte=day) & (Q(signed_off_at__isnull=True) | Q(signed_off_at__date__gt=day))
+                & (Q(deadline__lt=day) | Q(escalation_deadline__lt=day)))
+    return could_be & past_due(day, state_on(day), escalation_deadline, F("deadline"))
 
 
 class ProblemEvent(OfParent, models.Model):
