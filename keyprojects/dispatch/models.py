@@ -420,6 +420,8 @@ class ProblemEvent(OfParent, models.Model):
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
         ordering = ["problem", "date", "pk"]
+        # figures as of a date ask whether and when a problem was escalated (overdue_on_q)
+        indexes = [models.Index(fields=["problem", "kind", "date"], name="dispatch_event_problem_kind")]
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()}"
