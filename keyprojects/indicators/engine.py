@@ -424,13 +424,12 @@ def _stats_by(rows: list[dict[str, Any]], by: str, as_of: date | None) -> dict[A
     return {key: _stats_from(add_up(members), as_of) for key, members in groups.items()}
 
 
-def child_region_group(region: Region) -> tuple[list[Region], Any]:
+def child_region_group(region: Region, path: str = "project__region__path") -> tuple[list[Region], Any]:
     """The regions right under ``region`` and an expression naming, for each plan row, the
     child its project lies in (projects placed on ``region`` itself get its own path or code).
     When the children's codes are of one length (GB/T 2260 codes are) that is the start of the
     project's region path, the child's path: a third of the cost of a CASE of prefix matches,
-    which a development zone's code ("…K01") still needs."""
-    path = "project__region__path"
+    which a development zone's code ("…K01") still needs. ``path``: the rows' region path."""
     children = list(Region.objects.filter(parent=region).order_by("code"))
     lengths = {len(c.path) for c in children}
     if len(lengths) == 1:
@@ -708,29 +707,34 @@ def _problem_aggregates(start: date, end: date) -> dict[str, Any]:
             "overdue": Count("id", filter=overdue_on_q(end))}
 
 
-def problem_rows(problems: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
+def problem_rows(problems: QuerySet, year: int, as_of: date, part: Any = None) -> list[dict[str, Any]]:
     """The problem counts of ``problems`` grouped by category, lead unit and leader at once
-    (``key_<group>``), one query; only problems that count for some figure are read."""
+    (``key_<group>``) and by ``part`` (``key_region``) when given, one query; only problems that
+    count for some figure are read."""
     start, end = dispatch_window(year, as_of)
     counted = problems.filter(raised_q(start, end) | signed_off_q(start, end) | open_q(end))
-    return list(counted.order_by().values(**{f"key_{g}": F(field) for g, field in PROBLEM_GROUPS.items()})
-                .annotate(**_problem_aggregates(start, end)))
+    keys = {f"key_{g}": F(field) for g, field in PROBLEM_GROUPS.items()} | _part_key(part)
+    return list(counted.order_by().values(**keys).annotate(**_problem_aggregates(start, end)))
 
 
-def sign_off_days(problems: QuerySet, year: int, as_of: date) -> list[int]:
-    """Days from raising to sign-off of each problem signed off in the window (one query): what
-    the median is taken of. A median is not additive: always over the whole scope's rows."""
+def sign_off_days(problems: QuerySet, year: int, as_of: date, part: Any = None) -> list[dict[str, Any]]:
+    """How many problems signed off in the window took how many days from raising (``days``,
+    ``count``; by ``part`` when given), one query: a histogram, which adds up, for the median."""
     start, end = dispatch_window(year, as_of)
-    # counted in SQL by the number of days (a few hundred rows, not a row a problem)
     took = ExpressionWrapper(TruncDate("signed_off_at") - F("raised_on"), output_field=DurationField())
-    counts = problems.filter(signed_off_q(start, end)).order_by().values_list(took).annotate(n=Count("id"))
-    return [days.days for days, n in counts for _ in range(n)]
+    rows = problems.filter(signed_off_q(start, end)).order_by().values(took=took, **_part_key(part))
+    return [{**row, "days": row.pop("took").days} for row in rows.annotate(count=Count("id"))]
 
 
-def meeting_rows(meetings: QuerySet, year: int, as_of: date) -> list[dict[str, Any]]:
-    """Meetings in the window by kind (``kind``, ``count``), one query."""
+def _part_key(part: Any) -> dict[str, Any]:
+    return {} if part is None else {"key_region": part}
+
+
+def meeting_rows(meetings: QuerySet, year: int, as_of: date, part: Any = None) -> list[dict[str, Any]]:
+    """Meetings in the window by kind (``kind``, ``count``; by ``part`` when given), one query."""
     start, end = dispatch_window(year, as_of)
-    return list(meetings.filter(date__gte=start, date__lte=end).order_by().values("kind").annotate(count=Count("id")))
+    return list(meetings.filter(date__gte=start, date__lte=end).order_by().values("kind", **_part_key(part))
+                .annotate(count=Count("id")))
 
 
 def median(values: list[int]) -> Decimal | None:
@@ -747,15 +751,16 @@ def _problem_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {**counts, "on_time_rate": percent(counts["on_time"], counts["solved"])}
 
 
-def dispatch_from(problem_rows: list[dict[str, Any]], meeting_rows: list[dict[str, Any]], days: list[int],
-                  year: int, as_of: date) -> dict[str, Any]:
-    """The dispatch figures from ``problem_rows``, ``meeting_rows`` and ``sign_off_days``: meetings
+def dispatch_from(problem_rows: list[dict[str, Any]], meeting_rows: list[dict[str, Any]],
+                  day_rows: list[dict[str, Any]], year: int, as_of: date) -> dict[str, Any]:
+    """The dispatch figures from ``problem_rows``, ``meeting_rows`` and ``sign_off_days`` (rows of
+    parts of the scope added up here): meetings
     by kind, the problem counts with 按期办结率 and the median days to sign-off, and the counts by
     category, lead unit and leader (largest first; a unit's or a leader's row keyed None holds the
     problems without one)."""
     start, end = dispatch_window(year, as_of)
-    found = {row["kind"]: row["count"] for row in meeting_rows}
-    meetings = {kind: found.get(kind, 0) for kind in MeetingKind.values}
+    meetings = {kind: sum(row["count"] for row in meeting_rows if row["kind"] == kind) for kind in MeetingKind.values}
+    days = [row["days"] for row in day_rows for _ in range(row["count"])]
     problems = {**_problem_figures(problem_rows), "median_days": median(days)}
     labels: dict[str, dict[Any, str]] = {
         "category": {value: str(label) for value, label in Problem.Category.choices},

@@ -144,7 +144,17 @@ def dispatch(actor: Actor, year: int, as_of: date, region: Region | None = None)
     leader. Only the meetings and problems the actor may view count. Remembered until a write
     in the region (a problem's writes and its timeline's move its region's versions)."""
     problems, meetings = _dispatch_rows(actor, region)
-    return cached_within(region, _dispatch, year, as_of, problems, meetings)
+    return cached_within(region, _dispatch, year, as_of, region, problems, meetings)
+
+
+def _dispatch(year: int, as_of: date, region: Region | None, problems: QuerySet, meetings: QuerySet) -> dict[str, Any]:
+    if region is None:
+        rows = _dispatch_part_rows(year, as_of, None, problems, meetings)
+    else:  # a county at a time, as the plan figures: after a write in one, only its rows are read again
+        rows = cached_in_parts(_dispatch_part_rows, _region_parts(region, year), _part_of_row, year, as_of, region,
+                               problems, meetings)
+    of = {name: [row for row in rows if row["of"] == name] for name in ("problems", "meetings", "days")}
+    return engine.dispatch_from(of["problems"], of["meetings"], of["days"], year, as_of)
 
 
 def _dispatch_rows(actor: Actor, region: Region | None) -> tuple[QuerySet, QuerySet]:
@@ -161,9 +171,20 @@ def _dispatch_rows(actor: Actor, region: Region | None) -> tuple[QuerySet, Query
     return problems, meetings
 
 
-def _dispatch(year: int, as_of: date, problems: QuerySet, meetings: QuerySet) -> dict[str, Any]:
-    return engine.dispatch_from(engine.problem_rows(problems, year, as_of), engine.meeting_rows(meetings, year, as_of),
-                                engine.sign_off_days(problems, year, as_of), year, as_of)
+def _dispatch_part_rows(year: int, as_of: date, region: Region | None, problems: QuerySet, meetings: QuerySet,
+                        restrict: frozenset[Region] | None = None) -> list[dict[str, Any]]:
+    """The rows the dispatch figures add up (``of``: problems, meetings, days), grouped by the
+    part of ``region`` (``_region_parts``) each lies in; of the parts ``restrict`` names only."""
+    part = None
+    if region is not None:
+        part = engine.child_region_group(region, "region__path")[1]
+    if restrict is not None:
+        where = functools.reduce(operator.or_, [Q(region=r) if r == region else Q(region__path__startswith=r.path)
+                                                for r in restrict])
+        problems, meetings = problems.filter(where), meetings.filter(where)
+    return ([{"of": "problems", **row} for row in engine.problem_rows(problems, year, as_of, part)]
+            + [{"of": "meetings", **row} for row in engine.meeting_rows(meetings, year, as_of, part)]
+            + [{"of": "days", **row} for row in engine.sign_off_days(problems, year, as_of, part)])
 
 
 # --- grouped sums, remembered a part of the region at a time --------------------------------
