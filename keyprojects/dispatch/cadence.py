@@ -186,6 +186,6 @@ def calendar(rules: Iterable[CadenceRule], meetings: QuerySet[Meeting], start: d
     for pk, (opens, closes) in spans.items():
         wanted |= Q(cadence_rule_id=pk, date__gte=opens, date__lt=closes)
     for meeting in meetings.filter(wanted).order_by():
-        held[meeting.cadence_rule_id].append(meeting)  # type: ignore[index]
+        held[meeting.cadence_rule_id].append(meeting)  # type: ignore[index]  # filtered by rule: never None
     found = [item for pk in spans for item in matched(due[pk], held[pk], today)]
     return sorted(found, key=lambda item: (item.scheduled, item.rule.region.code, item.rule.name))
