@@ -1,10 +1,12 @@
-"""The request the project's pages receive, as the type checker should see it."""
+"""The request the project's pages receive, as the type checker should see it; a workbook as a
+download."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
@@ -18,3 +20,13 @@ class AuthenticatedRequest(HttpRequest):
 
     user: User
     htmx: HtmxDetails
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_download(content: bytes, filename: str) -> HttpResponse:
+    """An .xlsx workbook as a download named ``filename`` (Chinese names kept, RFC 5987)."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response

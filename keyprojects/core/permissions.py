@@ -252,6 +252,15 @@ def require_region(user: Actor, region: Region, refusal: Any = "") -> None:
         raise PermissionDenied((refusal or _("您不能在“%(region)s”登记或调整项目")) % {"region": region.name})
 
 
+def administers(user: Actor, region: Region | None = None) -> bool:
+    """Whether ``user`` may manage units, users, leaders and cadence rules (``require_admin``)."""
+    try:
+        require_admin(user, region)
+    except PermissionDenied:
+        return False
+    return True
+
+
 def require_admin(user: Actor, region: Region | None = None) -> None:
     """Managing units, users and leaders: superusers, and city admins inside their region."""
     if user.is_superuser:

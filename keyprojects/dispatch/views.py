@@ -23,11 +23,16 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.accounts.models import User
 from keyprojects.core.forms import add_service_errors
-from keyprojects.core.http import AuthenticatedRequest
+from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
-from keyprojects.core.permissions import holds_region, region_holding, require_admin, restrict
+from keyprojects.core.permissions import (
+    administers,
+    holds_region,
+    region_holding,
+    require_admin,
+    restrict,
+)
 from keyprojects.indicators import figures
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import EditConflict
@@ -113,10 +118,7 @@ def problem_export(request: AuthenticatedRequest) -> HttpResponse:
     group_by = group_by if group_by in GROUPINGS else "state"
     title, unit = _ledger_title(request, ledger)
     content = problem_workbook(ledger.qs, title=title, unit=unit, as_of=today, group_by=group_by)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"{title}（{today:%Y%m%d}）.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return xlsx_download(content, f"{title}（{today:%Y%m%d}）.xlsx")
 
 
 SHEETS_AT_MOST = 200  # one printout; more is a filter to narrow
@@ -525,7 +527,7 @@ def calendar(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "dispatch/calendar.html", {
         "form": form, "items": [(item, services.record_url(item)) for item in items], "start": start, "end": end,
         "today": today, "rules": year, "several_regions": len(regions) > 1, "can_record": holds_region(user),
-        "can_manage": user.is_superuser or user.role == User.Role.CITY_ADMIN,
+        "can_manage": administers(user),
         "rule": next((r for r, _t, _l in year if r.pk == rule), None) if rule else None,
     })
 
@@ -542,7 +544,7 @@ def _tally_links(rule: CadenceRule, year: int, region: Region | None) -> dict[st
 def cadence_rules(request: AuthenticatedRequest) -> HttpResponse:
     rules = CadenceRule.objects.visible_to(request.user).select_related("region", "chair").prefetch_related("lists")
     return render(request, "dispatch/cadence_rules.html", {
-        "rules": rules, "can_manage": request.user.is_superuser or request.user.role == User.Role.CITY_ADMIN,
+        "rules": rules, "can_manage": administers(request.user),
         "label": cadence.label})
 
 

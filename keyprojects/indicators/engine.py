@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.dispatch.models import MeetingKind, Problem, overdue_on_q
+from keyprojects.dispatch.models import OPEN, MeetingKind, Problem, overdue_on_q, overdue_q
 from keyprojects.projects.models import (
     CONTINUING_NATURES,
     ZERO,
@@ -838,8 +838,6 @@ def package_rows(plans: QuerySet, year: int, as_of: date, by_leader: bool = Fals
 def problem_counts(problems: QuerySet, today: date) -> dict[int, dict[str, int]]:
     """By project, its problems not signed off (``dispatch.models.OPEN``) and overdue
     (``overdue_q``) today. One query."""
-    from keyprojects.dispatch.models import OPEN, overdue_q
-
     found = (problems.filter(project__isnull=False).order_by().values("project_id")
              .annotate(open=Count("pk", filter=Q(state__in=OPEN)), overdue=Count("pk", filter=overdue_q(today))))
     return {row["project_id"]: {"open": row["open"], "overdue": row["overdue"]} for row in found}

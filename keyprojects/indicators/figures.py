@@ -409,7 +409,7 @@ def cadence_calendar(actor: Actor, start: date, end: date, today: date,
     if region is not None:
         require_view_region(actor, region)
     rules = _cadence_rules(actor, region)
-    return cached_within(region or region_holding(actor), _cadence_calendar, rules,
+    return cached_within(region or region_holding(actor), cadence.calendar, rules,
                          Meeting.objects.visible_to(actor), start, end, today)
 
 
@@ -431,11 +431,6 @@ def _cadence_rules(actor: Actor, region: Region | None) -> QuerySet[CadenceRule]
     if region is not None:
         rules = rules.filter(region__path__startswith=region.path)
     return rules.select_related("region", "chair").prefetch_related("lists")
-
-
-def _cadence_calendar(rules: QuerySet[CadenceRule], meetings: QuerySet[Meeting], start: date, end: date,
-                      today: date) -> list[cadence.Occurrence]:
-    return cadence.calendar(rules, meetings, start, end, today)
 
 
 # --- each project's standing (the self-suggesting agenda of a dispatch meeting) ------------
@@ -483,8 +478,6 @@ def leader_ranking(actor: Actor, region: Region, year: int, as_of: date,
 
 
 def _problems(actor: Actor) -> QuerySet:
-    from keyprojects.dispatch.models import Problem
-
     return Problem.objects.visible_to(actor)
 
 
@@ -502,5 +495,5 @@ def _leader_ranking(year: int, as_of: date, today: date, region: Region, plans: 
     packaged = engine.plans_in(year, region, plans).filter(project__leaders__in=leaders)
     rows = engine.package_rows(packaged, year, as_of, by_leader=True)
     counts = engine.problem_counts(problems.filter(project__in=packaged.values("project_id")), today)
-    return engine.ranking_from([r for r in rows if r["key_leader"] in {leader.pk for leader in leaders}], counts,
-                               leaders, year, as_of)
+    ids = {leader.pk for leader in leaders}
+    return engine.ranking_from([r for r in rows if r["key_leader"] in ids], counts, leaders, year, as_of)

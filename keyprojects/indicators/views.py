@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Exists, OuterRef
@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from keyprojects.core.http import AuthenticatedRequest
+from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.money import to_yi
 from keyprojects.core.permissions import reads_region, regions_for
 from keyprojects.dispatch.models import Meeting
@@ -253,10 +253,7 @@ def dashboard_export(request: AuthenticatedRequest) -> HttpResponse:
     year = _choose_year(request)
     as_of = _choose_as_of(request, year)
     content = indicator_workbook(figures.region_table(request.user, year, as_of, region), region, year, as_of)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"{region.name}{year}年分{region.parts_noun}指标（截至{as_of:%Y%m%d}）.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return xlsx_download(content, f"{region.name}{year}年分{region.parts_noun}指标（截至{as_of:%Y%m%d}）.xlsx")
 
 
 @login_required

@@ -6,8 +6,6 @@ Views parse the request, call one service, render. Scope comes from the chokepoi
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.forms import add_service_errors, field_of
-from keyprojects.core.http import AuthenticatedRequest
+from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, require
 from keyprojects.dispatch import queries as dispatch_queries
@@ -70,10 +68,7 @@ def project_export(request: AuthenticatedRequest) -> HttpResponse:
         messages.error(request, _("请先选择计划年度再导出"))
         return redirect("projects:list")
     content = ledger_workbook(ledger)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    filename = f"{ledger.region.name}{ledger.year}年重点项目台账.xlsx"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
+    return xlsx_download(content, f"{ledger.region.name}{ledger.year}年重点项目台账.xlsx")
 
 
 @login_required
