@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "keyprojects.reporting",
     "keyprojects.ledgers",
     "keyprojects.dispatch",
+    "keyprojects.approvals",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.api",
