@@ -76,6 +76,7 @@ class ApprovalItem(models.Model):
     min_investment = money_field(_("适用最低总投资"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=100)
     active = models.BooleanField(_("启用"), default=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = ApprovalItemQuerySet.as_manager()
     history = audited(m2m_fields=[depends_on])

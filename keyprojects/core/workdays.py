@@ -33,3 +33,21 @@ def add_working_days(start: date, n: int) -> date:
         day += timedelta(days=1)
         n -= is_working_day(day)
     return day
+
+
+def subtract_working_days(end: date, n: int) -> date:
+    """The ``n``-th working day before ``end``: the day after which ``n`` working days run up
+    to ``end`` (``working_days_between(result, end) == n`` when ``end`` is a working day)."""
+    day = end
+    while n > 0:
+        day -= timedelta(days=1)
+        n -= is_working_day(day)
+    return day
+
+
+def working_day_before(day: date) -> date:
+    """The last working day strictly before ``day``."""
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day

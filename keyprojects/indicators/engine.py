@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader, Unit
+from keyprojects.approvals.models import late_q, obtained_q
 from keyprojects.dispatch.models import OPEN, MeetingKind, Problem, overdue_on_q, overdue_q
 from keyprojects.projects.models import (
     CONTINUING_NATURES,
@@ -218,6 +219,36 @@ INDICATORS: dict[str, Indicator] = {
             "The median of the days from raising to sign-off of the problems signed off (the mean of the middle two "
             "for an even number), to one decimal.",
             "天",
+        ),
+        # 前期手续 (approvals): the items required of the year's new projects (新开工项目), the
+        # projects whose approvals are the year's work (``approvals_population``).
+        Indicator(
+            "approvals_required", "应办前期手续", "Approvals required",
+            "本年度计划中新开工项目应办理的前期手续事项数（按前期手续目录及项目调整确定，已说明理由免办的不计）。",
+            "The approval items required of the new projects (新开工) in the year's plan (by the catalogue and the "
+            "project's adjustments; items waived with a reason are not counted).",
+            "项",
+        ),
+        Indicator(
+            "approvals_obtained", "已办结前期手续", "Approvals obtained",
+            "应办前期手续中实际办结日期不晚于统计日期的事项数。",
+            "Required approval items obtained on or before the as-of date.",
+            "项",
+        ),
+        Indicator(
+            "approvals_completion_rate", "前期手续审批完成率", "Approvals completion rate",
+            "前期手续审批完成率 = 已办结前期手续 ÷ 应办前期手续 × 100%，四舍五入保留一位小数；"
+            "同比为与上年同日上年度计划新开工项目的完成率之差（百分点）。",
+            "approval items obtained / approval items required × 100, rounded half-up to one decimal; its year-on-year "
+            "change is the difference, in points, from the same day of the previous year over that year's new projects.",
+            "%",
+        ),
+        Indicator(
+            "approvals_late", "逾期未办结前期手续", "Approvals late",
+            "应办前期手续中，按倒排计划的计划办结日期早于统计日期、截至统计日期仍未办结的事项数。",
+            "Required approval items whose planned date (from the backward schedule) is before the as-of date and "
+            "not obtained by it.",
+            "项",
         ),
     ]
 }
@@ -894,3 +925,33 @@ def ranking_from(rows: list[dict[str, Any]], problems: dict[int, dict[str, int]]
     for position, row in enumerate(ranking, start=1):
         row["rank"] = position if row["on_time_share"] is not None else None
     return ranking
+
+
+# --- 前期手续 (approvals) ---------------------------------------------------------------------
+# Counted over the required items of the year's new projects; each figure a COUNT (additive:
+# rows of parts of the scope are added up).
+APPROVAL_COUNTS = ("required", "obtained", "late")
+
+
+def approvals_population(approvals: QuerySet, year: int) -> QuerySet:
+    """The required items the approvals figures of ``year`` count: those of the projects new
+    (新开工) in that year's plan."""
+    return approvals.filter(required=True, project__in=AnnualPlan.objects.filter(year=year, nature=Nature.NEW)
+                            .values("project_id"))
+
+
+def approval_rows(approvals: QuerySet, year: int, as_of: date, part: Any = None) -> list[dict[str, Any]]:
+    """The approval counts of ``approvals`` (by ``part`` when given), one query."""
+    counted = approvals_population(approvals, year).order_by()
+    # (named apart from the model's ``required`` field, which the filters read)
+    counts = {"n_required": Count("id"), "n_obtained": Count("id", filter=obtained_q(as_of)),
+              "n_late": Count("id", filter=late_q(as_of))}
+    if part is None:
+        return [counted.aggregate(**counts)]
+    return list(counted.values(**_part_key(part)).annotate(**counts))
+
+
+def approvals_from(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {key: sum(row[f"n_{key}"] for row in rows) for key in APPROVAL_COUNTS}
+    return {**counts, "pending": counts["required"] - counts["obtained"],
+            "completion_rate": percent(counts["obtained"], counts["required"])}

@@ -25,6 +25,7 @@ from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader
+from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
@@ -185,6 +186,40 @@ def _dispatch_part_rows(year: int, as_of: date, region: Region | None, problems:
     return ([{"of": "problems", **row} for row in engine.problem_rows(problems, year, as_of, part)]
             + [{"of": "meetings", **row} for row in engine.meeting_rows(meetings, year, as_of, part)]
             + [{"of": "days", **row} for row in engine.sign_off_days(problems, year, as_of, part)])
+
+
+# --- 前期手续 (approvals) ---------------------------------------------------------------------
+def approvals(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
+    """前期手续审批完成率 of ``region`` (None: all the actor may view) in ``year`` as of a date, with
+    the counts behind it (``engine.approvals_from``), the same figures a year before on the same
+    day (``previous``) and the change in points (``change``), and the figures of each region right
+    under ``region`` (``by_region``). Only the items the actor may view count."""
+    items = _approval_rows(actor, region)
+    return cached_within(region, _approvals, year, as_of, region, items)
+
+
+def _approval_rows(actor: Actor, region: Region | None) -> QuerySet:
+    if region is not None:
+        require_view_region(actor, region)
+    items = ProjectApproval.objects.all() if sees_all_of(actor, region) else ProjectApproval.objects.visible_to(actor)
+    return items.filter(project__region__path__startswith=region.path) if region is not None else items
+
+
+def _approvals(year: int, as_of: date, region: Region | None, items: QuerySet) -> dict[str, Any]:
+    children, part = engine.child_region_group(region) if region is not None else ([], None)
+    rows = engine.approval_rows(items, year, as_of, part)
+    now = engine.approvals_from(rows)
+    before = engine.approvals_from(engine.approval_rows(items, year - 1, engine.same_day_last_year(as_of)))
+    by_region = []
+    for child in children:
+        mine = [row for row in rows if engine.region_code(row["key_region"]) == child.code]
+        if mine:
+            by_region.append({"region": child, **engine.approvals_from(mine)})
+    change = None
+    if now["completion_rate"] is not None and before["completion_rate"] is not None:
+        change = now["completion_rate"] - before["completion_rate"]
+    return {**now, "year": year, "as_of": as_of, "previous": before, "change": change,
+            "by_region": sorted(by_region, key=lambda r: (r["completion_rate"] is None, -(r["completion_rate"] or 0)))}
 
 
 # --- grouped sums, remembered a part of the region at a time --------------------------------
