@@ -78,6 +78,24 @@ def install_catalogue(user: Actor, region: Region) -> list[ApprovalItem]:
     return list(items.values())
 
 
+@acting_as
+@transaction.atomic
+def save_catalogue_item(user: Actor, item: ApprovalItem, depends_on: Any) -> ApprovalItem:
+    """Add or change an item of a region's catalogue and what it waits for; a wait that would
+    close a circle is refused. Projects already scheduled keep their dates until rescheduled."""
+    require_admin(user, item.region)
+    validate(item)
+    item.save()
+    item.depends_on.set(depends_on)
+    nodes = {i.pk: backward.Node(i.duration, frozenset(d.pk for d in i.depends_on.all()))
+             for i in ApprovalItem.objects.filter(region=item.region).prefetch_related("depends_on")}
+    try:
+        backward.schedule(nodes, set(nodes), date(2100, 1, 4))
+    except ValidationError:
+        raise ValidationError({"depends_on": _("前置事项形成了循环，请调整")}) from None
+    return item
+
+
 def catalogue_changed(schedule: ApprovalSchedule) -> bool:
     """Whether the catalogue changed after the project was last scheduled from it."""
     home = catalogue_region(schedule.project.region)
@@ -113,10 +131,18 @@ def plan(project: Project, target_start: date, path: str) -> list[Planned]:
     """The items ``project`` needs on ``path`` and their dates counted back from ``target_start``:
     the catalogue's items that apply, plus those the user added; less those the user waived
     (they keep their row, unscheduled). Nothing is written."""
-    items = {item.pk: item for item in catalogue_of(project.region)}
     existing = {a.item_id: a for a in project.approvals.select_related("item")}
+    return plan_from(project, target_start, path, catalogue_of(project.region), existing)
+
+
+def plan_from(project: Project, target_start: date, path: str, catalogue: list[ApprovalItem],
+              existing: dict[int, ProjectApproval]) -> list[Planned]:
+    """``plan`` from a catalogue (its items with ``depends_on`` prefetched) and the project's
+    items by catalogue id, already read."""
+    items = {item.pk: item for item in catalogue}
     for approval in existing.values():  # an item added by hand, or one the catalogue since dropped
         items.setdefault(approval.item_id, approval.item)
+
     def wants(pk: int) -> bool:
         mine = existing.get(pk)
         if mine is None:

@@ -47,6 +47,7 @@ from keyprojects.regions.models import Region
 from keyprojects.regions.services import add_zone
 from keyprojects.reporting.models import ReportingPeriod
 
+from . import approvals
 from .common import (
     cumulative_path,
     day_between,
@@ -76,6 +77,8 @@ BONDS = (257, 5_680_000)  # 地方政府专项债券项目 of 2022
 FIVE_YEAR = (561, 69_860_000)  # "十四五"重大带动性基础设施项目清单
 NEXT_YEAR = (163, 10_170_000)  # 2023年初步谋划项目
 PACKAGED_BUILDING, PACKAGED_PREPARING = 49, 26  # projects packaged by the 30 city leaders
+# 前期手续审批完成率 on 2022-04-20 and on the same day of 2021 (99 %, "比去年同期提高42个百分点")
+APPROVALS_RATE = {2021: Decimal("57.0"), 2022: Decimal("99.0")}
 
 # How the two plans share their projects (our choice). 2021's continuing projects and its new
 # starts continue in 2022; 40 new projects of 2021 that did not start are new again in 2022;
@@ -252,7 +255,32 @@ class DingxiDemo:
         users = self.users()
         reports = self.reports(drafts, projects, plans, users)
         dispatched = self.dispatch(users["admin"], projects[:len(plan)])
+        self.approvals(drafts, projects)
         return {"projects": PLAN[0], "reports": reports, **dispatched}
+
+    # --- approvals: 前期手续审批完成率 99 %, 42 points above 2021 --------------------------------
+    def approvals(self, drafts: list[Draft], projects: list[Project]) -> int:
+        """The new projects of both plans scheduled back from their starts, 99.0 % of the 2022
+        plan's items obtained by 2022-04-20 and 57.0 % of 2021's by 2021-04-20; the 2023
+        projects scheduled back from a start next spring, their first items under way."""
+        rng = random.Random(SEED + 19)
+        starts: dict[int, date] = {}
+        populations = {2021: approvals.Population(date(2021, 4, 20), {}, APPROVALS_RATE[2021]),
+                       2022: approvals.Population(AS_OF, {}, APPROVALS_RATE[2022])}
+        chosen = []
+        for d, project in zip(drafts, projects, strict=True):
+            new_in = [year for year in (2021, 2022) if d.nature.get(year) == Nature.NEW]
+            if new_in:
+                for year in new_in:
+                    populations[year].starts[project.pk] = d.started_on.get(year)
+                starts[project.pk] = d.started_on[max(new_in)] if max(new_in) in d.started_on else d.started_on[2022]
+            elif "next_year" in d.lists:
+                starts[project.pk] = day_between(rng, date(2023, 3, 1), date(2023, 6, 30))
+            else:
+                continue
+            chosen.append(project)
+        return approvals.write(self.city, chosen, starts, list(populations.values()), rng,
+                               helpers=list(self.county_fgj.values()))
 
     # --- dispatch: the "3246" cadence ------------------------------------------------------
     def dispatch(self, admin: User, projects: list[Project]) -> dict[str, int]:

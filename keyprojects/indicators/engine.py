@@ -955,3 +955,10 @@ def approvals_from(rows: list[dict[str, Any]]) -> dict[str, Any]:
     counts = {key: sum(row[f"n_{key}"] for row in rows) for key in APPROVAL_COUNTS}
     return {**counts, "pending": counts["required"] - counts["obtained"],
             "completion_rate": percent(counts["obtained"], counts["required"])}
+
+
+def approvals_json(figures: dict[str, Any]) -> dict[str, Any]:
+    """The ``"approvals"`` object of ``stats --json`` and the indicators API."""
+    rate = figures["completion_rate"]
+    return {"required": figures["required"], "obtained": figures["obtained"], "late": figures["late"],
+            "completion_rate": str(rate) if rate is not None else None}

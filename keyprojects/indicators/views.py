@@ -153,6 +153,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
             my_package["largest"] = sorted(my_package["projects"], key=lambda p: -p["annual_plan"])[:8]
 
     dispatch = _dispatch_card(request, year, as_of, region, links)
+    approvals = _approvals_card(request, year, as_of, region, links)
 
     series = now["series"]
     chart = {
@@ -170,7 +171,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
         "leader_rows": leader_rows, "my_leader": my_leader, "my_package": my_package, "can_rank": reads_region(request.user), "chart": chart,
         "figures": links.figures, "indicators": INDICATORS, "regions": _region_options(request, region),
-        "dispatch": dispatch,
+        "dispatch": dispatch, "approvals": approvals,
     })
 
 
@@ -224,6 +225,24 @@ def _dispatch_card(request: AuthenticatedRequest, year: int, as_of: date, region
         "counts": problem_counts(found["problems"]),
         "categories": categories,
     }
+
+
+def _approvals_card(request: AuthenticatedRequest, year: int, as_of: date, region: Region | None,
+                    links: Links) -> dict[str, Any]:
+    """The card 前期手续: 前期手续审批完成率 with its change, each count linked to the approvals
+    list of the year's new projects on the day."""
+    found = figures.approvals(request.user, year, as_of, region)
+    url = reverse("approvals:list")
+    here = {"year": year, "as_of": as_of.isoformat(), **({"region": region.pk} if region is not None else {})}
+
+    def counts(row: dict[str, Any], **query: Any) -> dict[str, Figure]:
+        where = {**here, **query}
+        return {"required": links.at(url, row["required"], "approvals_required", **where),
+                "obtained": links.at(url, row["obtained"], "approvals_obtained", **where, state="obtained"),
+                "late": links.at(url, row["late"], "approvals_late", **where, state="late")}
+
+    by_region = [{**row, "links": counts(row, region=row["region"].pk)} for row in found["by_region"]]
+    return {**found, "counts": counts(found), "regions": by_region}
 
 
 def _region_options(request: AuthenticatedRequest, current: Region | None) -> list[Region]:

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.approvals.filters import totals as approval_totals
+from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.forms import add_service_errors, field_of
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
@@ -89,8 +91,10 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         allowed = STAGE_TRANSITIONS.get(project.stage, set())
         field_of(stage_form, "to_stage", forms.ChoiceField).choices = [(s.value, s.label) for s in Stage if s in allowed]
     problems = dispatch_queries.of_project(request.user, project.pk, timezone.localdate())
+    approvals = approval_totals(ProjectApproval.objects.visible_to(request.user).filter(project=project),
+                                timezone.localdate())
     return render(request, "projects/project_detail.html", {
-        "project": project, "editable": editable, "stage_form": stage_form,
+        "project": project, "editable": editable, "stage_form": stage_form, "approvals": approvals,
         "problems": problems[:PROBLEMS_SHOWN], "problem_count": problems.count(),
         "can_raise": editable and dispatch_rules.writes(request.user),
     })

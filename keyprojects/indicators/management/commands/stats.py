@@ -13,7 +13,7 @@ from keyprojects.core.commands import find_region
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.dispatch.models import MeetingKind
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import INDICATORS, dispatch_json, to_json
+from keyprojects.indicators.engine import INDICATORS, approvals_json, dispatch_json, to_json
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
 
@@ -35,9 +35,12 @@ class Command(BaseCommand):
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
         stats = figures.year_figures_with_change(SYSTEM, options["year"], as_of, region)
         dispatch = figures.dispatch(SYSTEM, options["year"], as_of, region)
+        approvals = figures.approvals(SYSTEM, options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
-                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch)}
+                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch),
+                       "approvals": approvals_json(approvals)}
+            payload["year_on_year"]["approvals_completion_rate"] = _text(approvals["change"])
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{region.full_name} {options['year']}年重点项目 截至 {as_of:%Y年%m月%d日}")
@@ -58,6 +61,11 @@ class Command(BaseCommand):
                 shown += f"（同比 {change:+} 个百分点）"
             self.stdout.write(f"{INDICATORS[key].name_zh}：{shown}    口径：{INDICATORS[key].definition_zh}")
         self._dispatch(dispatch)
+        rate = f"{approvals['completion_rate']}%" if approvals["completion_rate"] is not None else "—"
+        change = f"（同比 {approvals['change']:+} 个百分点）" if approvals["change"] is not None else ""
+        self.stdout.write(f"{INDICATORS['approvals_completion_rate'].name_zh}：{rate}{change}，"
+                          f"应办 {approvals['required']} 项，已办结 {approvals['obtained']} 项，"
+                          f"逾期未办结 {approvals['late']} 项")
 
     def _dispatch(self, dispatch: dict) -> None:
         kinds = dict(MeetingKind.choices)
@@ -68,3 +76,7 @@ class Command(BaseCommand):
         days = f"{problems['median_days']} 天" if problems["median_days"] is not None else "—"
         self.stdout.write(f"问题：提出 {problems['raised']}，已销号 {problems['solved']}，未销号 {problems['open']}，"
                           f"逾期 {problems['overdue']}；按期办结率 {rate}；办结用时中位数 {days}")
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value is not None else None
