@@ -181,3 +181,11 @@ def test_an_item_needs_the_catalogue_of_its_city(cast):
     with pytest.raises(ValidationError, match="尚无前期手续目录"):
         services.schedule_project(cast.admin, cast.p_lianshan.pk, date(2022, 6, 1))
     assert not ApprovalItem.objects.exists()
+
+
+def test_a_validity_in_months_ends_on_the_month_s_last_day_when_it_has_no_such_day():
+    from keyprojects.core.workdays import add_months
+
+    assert add_months(date(2023, 11, 30), 3) == date(2024, 2, 29)
+    assert add_months(date(2022, 5, 31), 3) == date(2022, 8, 31)
+    assert add_months(date(2022, 12, 15), 60) == date(2027, 12, 15)

@@ -226,7 +226,11 @@ def test_export_then_import_into_an_empty_library_reproduces_the_figures(demo, t
     result = import_ledger(None, path, 2022, region=city, as_of=date(2022, 6, 5))
     assert (result.created, result.units_created) == (500, [])
     call_command("stats", region="葫芦岛市", year=2022, as_of="2022-06-05", json=True)
-    assert json.loads(capsys.readouterr().out) == before
+    after = json.loads(capsys.readouterr().out)
+    for figures_of in (before, after):  # a ledger carries no approvals: they went with the projects
+        figures_of.pop("approvals")
+        figures_of["year_on_year"].pop("approvals_completion_rate")
+    assert after == before
 
 
 def from_reports(region: Region, year: int, as_of: date) -> tuple[Decimal, dict[int, Decimal]]:

@@ -25,6 +25,7 @@ from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
 from keyprojects.accounts.models import Leader
+from keyprojects.approvals import services as approval_services
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
@@ -95,6 +96,14 @@ class Setting:
         self.rule = dispatch_services.save_cadence_rule(admin, None, {
             "name": "连山区项目调度会", "region": cast.lianshan, "chair": cast.leader, "kind": "concentrated",
             "every": 1, "interval": "weeks", "weekday": 1, "starts_on": MONDAY})
+        # approvals: the city's catalogue, 连山区's project scheduled, one item obtained with its document
+        catalogue = approval_services.install_catalogue(admin, cast.city)
+        self.catalogue_item = catalogue[0]
+        approval_services.schedule_project(admin, cast.p_lianshan.pk, date(YEAR, 7, 1))
+        filing = cast.p_lianshan.approvals.get(item__code="filing")
+        self.approval = approval_services.record(admin, filing.pk, filing.version, {
+            "obtained_on": date(YEAR, 3, 1), "number": "连发改备〔2022〕1号",
+            "document": SimpleUploadedFile("备案.pdf", b"%PDF-1.4 filing")})
         # a leader of 连山区 packaging its two projects (the leaders' pages)
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
@@ -106,7 +115,11 @@ class Setting:
             return None  # the same views as without the suffix
         project, report = self.cast.p_lianshan, self.reports[self.cast.p_lianshan.pk]
         kinds = {"kind": "units", "year": YEAR, "token": "0" * 32, "code": self.clerk.region.code}
-        if "pk" in wanted and name.startswith(("dispatch:", "api:problem-", "api:meeting-")):
+        if "pk" in wanted and name.startswith("approvals:"):
+            route = name.split(":")[-1]
+            kinds["pk"] = (project.pk if route.startswith("project") else self.catalogue_item.pk
+                           if route.startswith("catalogue") else self.approval.pk)
+        elif "pk" in wanted and name.startswith(("dispatch:", "api:problem-", "api:meeting-")):
             route = name.split(":")[-1]
             kinds["pk"] = (self.meeting_file.pk if route == "meeting_file" else self.rule.pk
                            if route.startswith("cadence_rule") else self.problem_file.pk
@@ -161,8 +174,12 @@ class Setting:
                 "interval": "weeks", "weekday": 1, "starts_on": MONDAY - timedelta(days=28)})
             dispatch_services.save_meeting(admin, None, None, {
                 "kind": "concentrated", "title": name, "region": where, "date": MONDAY, "cadence_rule": rule})
+        approval_services.schedule_project(admin, p.pk, date(YEAR, 8, 1))
+        permit = p.approvals.get(item__code="filing")
+        approval_services.record(admin, permit.pk, permit.version, {"obtained_on": date(YEAR, 5, 1)})
         if self.clerk.role == "department_clerk":  # 连山区, but not the department's project
             other = self.p_lianshan_other
+            approval_services.schedule_project(admin, other.pk, date(YEAR, 9, 1))
             dispatch_services.raise_problem(cast.lianshan_clerk, {
                 "project": other, "source": "meeting", "category": "funding", "title": "资金未到位",
                 "lead_unit": cast.lianshan_fgj, "deadline": date(YEAR, 7, 30)}, on=date(YEAR, 6, 1))

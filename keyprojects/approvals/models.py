@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -25,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import audited
 from keyprojects.core.versions import Touched
+from keyprojects.core.workdays import add_months
 from keyprojects.projects.models import OfProject, Project, money_field
 from keyprojects.regions.models import Region
 
@@ -224,5 +224,5 @@ class ProjectApproval(OfProject, models.Model):
     def lapses_on(self) -> date | None:
         """The day the item lapses if works have not started (its validity from the day obtained)."""
         months = self.item.validity_months
-        return self.obtained_on + relativedelta(months=months) if self.obtained_on and months else None
+        return add_months(self.obtained_on, months) if self.obtained_on and months else None
 

@@ -11,7 +11,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -251,7 +251,7 @@ def item_document(request: AuthenticatedRequest, pk: int) -> FileResponse:
     approval = _item(request, pk)
     if not approval.document:
         raise Http404
-    name = f"{approval.project.name}_{approval.item.name}.{approval.document.name.rsplit('.', 1)[-1]}"
+    name = f"{approval.project.name}_{approval.item.name}.{str(approval.document.name).rsplit('.', 1)[-1]}"
     response = FileResponse(approval.document.open("rb"), as_attachment=True)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
     return response
@@ -281,8 +281,12 @@ def catalogue(request: AuthenticatedRequest) -> HttpResponse:
         else:
             messages.success(request, _("已建立默认前期手续目录，可逐项修改"))
         return redirect("approvals:catalogue")
-    items = (ApprovalItem.objects.filter(region=home).select_related("issuer").prefetch_related("depends_on")
-             .annotate(projects=Count("uses", filter=Q(uses__required=True))) if home else [])
+    items = list(ApprovalItem.objects.filter(region=home).select_related("issuer").prefetch_related("depends_on")
+                 if home else [])
+    uses = dict(ProjectApproval.objects.visible_to(request.user).filter(item__region=home, required=True)
+                .order_by().values_list("item").annotate(n=Count("pk")))  # the projects the user may see
+    for item in items:
+        item.projects = uses.get(item.pk, 0)  # type: ignore[attr-defined]  # shown beside the item
     return render(request, "approvals/catalogue.html", {
         "region": region, "home": home, "items": items, "admin": administers(request.user, home or region),
         "own": home == region,

@@ -5,6 +5,7 @@ holidays are announced in November), Monday to Friday."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 import chinese_calendar
@@ -51,3 +52,11 @@ def working_day_before(day: date) -> date:
     while not is_working_day(day):
         day -= timedelta(days=1)
     return day
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it has no such day: 31 May + 3
+    months is 31 August, 30 November + 3 is 28 or 29 February)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))

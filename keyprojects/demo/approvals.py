@@ -28,7 +28,7 @@ from keyprojects.approvals.models import (
 from keyprojects.core.bulk import save_in_bulk
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.indicators.engine import percent
-from keyprojects.projects.models import Project
+from keyprojects.projects.models import AnnualPlan, Nature, Project
 from keyprojects.regions.models import Region
 
 
@@ -74,6 +74,21 @@ def write(city: Region, projects: Sequence[Project], starts: dict[int, date], po
     save_in_bulk(ApprovalSchedule, schedules)
     save_in_bulk(ProjectApproval, items)
     return len(items)
+
+
+def for_plan(city: Region, year: int, as_of: date, rng: random.Random, helpers: Sequence[Unit] = ()) -> int:
+    """The new projects of ``city``'s plan of ``year``, scheduled back from their start (or their
+    planned start month, the 15th, for those not started), dated as of ``as_of`` with no rate to
+    meet: those not started keep some items late."""
+    plans = (AnnualPlan.objects.filter(year=year, nature=Nature.NEW, project__region__path__startswith=city.path)
+             .select_related("project__region").order_by("project_id"))
+    projects, targets, started = [], {}, {}
+    for plan in plans:
+        projects.append(plan.project)
+        month = plan.planned_start_month or 9
+        targets[plan.project_id] = plan.started_on or date(year, month, 15)
+        started[plan.project_id] = plan.started_on
+    return write(city, projects, targets, [Population(as_of, started)], rng, helpers)
 
 
 def _date(population: Population, by_project: dict[int, list[ProjectApproval]], rng: random.Random) -> None:

@@ -34,6 +34,7 @@ from keyprojects.regions.models import Region
 from keyprojects.regions.services import add_zone
 from keyprojects.reporting.models import ReportingPeriod
 
+from . import approvals
 from .common import (
     cumulative_path,
     day_between,
@@ -199,6 +200,7 @@ class HuludaoDemo:
         users = self.users(projects)
         reports = self.reports(drafts, projects, {u.username: u for u in users})
         dispatched = self.dispatch({u.username: u for u in users}["admin"], projects)
+        approvals.for_plan(self.city, YEAR, AS_OF, random.Random(SEED + 19), list(self.county_fgj.values()))
         return {"projects": len(projects), "users": users, "reports": reports, **dispatched}
 
     # --- dispatch March – early June 2022 ------------------------------------------

@@ -31,6 +31,7 @@ from keyprojects.projects.models import (
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ReportingPeriod
 
+from . import approvals
 from .common import (
     cumulative_path,
     day_between,
@@ -189,6 +190,7 @@ class QiananDemo:
 
         reports = write_reports(entries, periods, approved_at, lambda project: clerk, admin)
         dispatched = self.dispatch(admin, leaders, center, [e[0] for e in entries])
+        approvals.for_plan(self.city, YEAR, AS_OF, random.Random(SEED + 19))
         return {"projects": PROJECTS, "reports": reports, **dispatched}
 
     def dispatch(self, admin: User, leaders: list[Leader], center: Unit, projects: list[Project]) -> dict[str, int]:
