@@ -90,8 +90,12 @@ def _project(request: AuthenticatedRequest, pk: int) -> Project:
 
 
 def _timeline(approvals: list[ProjectApproval], start: date | None, today: date) -> dict[str, Any] | None:
-    """Bars of planned against actual on a common axis, as percentages of its width."""
-    days = [d for a in approvals for d in (a.planned_from, a.planned_on, a.obtained_on) if d is not None]
+    """Bars of planned against actual (as known on ``today``) on a common axis, as percentages
+    of its width."""
+    def obtained(a: ProjectApproval) -> date | None:
+        return a.obtained_on if a.obtained_on and a.obtained_on <= today else None
+
+    days = [d for a in approvals for d in (a.planned_from, a.planned_on, obtained(a)) if d is not None]
     if start is not None:
         days.append(start)
     if not days:
@@ -106,14 +110,17 @@ def _timeline(approvals: list[ProjectApproval], start: date | None, today: date)
     for a in approvals:
         planned = (at(a.planned_from), max(at(a.planned_on + timedelta(days=1)) - at(a.planned_from), 0.6)) \
             if a.planned_from and a.planned_on else None
-        bars.append({"approval": a, "planned": planned, "actual": at(a.obtained_on) if a.obtained_on else None})
+        done = obtained(a)
+        bars.append({"approval": a, "planned": planned, "actual": at(done) if done else None,
+                     "late": done is not None and a.planned_on is not None and done > a.planned_on})
     months = []
     month = date(first.year, first.month, 1)
     while month <= last:
         if month >= first:
-            months.append((at(month), f"{month.month}月" if month.month != 1 else f"{month.year}年1月"))
+            months.append((at(month), f"{month.month}月"))
         month = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-    return {"bars": bars, "months": months, "start": at(start) if start else None,
+    return {"bars": bars, "months": months, "first": first, "last": last - timedelta(days=1),
+            "start": at(start) if start else None,
             "today": at(today) if first <= today <= last else None}
 
 
