@@ -207,11 +207,11 @@ def test_stats_json_gives_each_rates_change_in_points_on_the_same_day_a_year_bef
     call_command("stats", region="连山区", year=2021, as_of="2021-05-31", json=True)
     payload = json.loads(capsys.readouterr().out)
     assert set(payload["year_on_year"]) == {"start_or_resume_rate", "new_start_rate", "continuing_resume_rate",
-                                            "completion_rate"}
+                                            "completion_rate", "approvals_completion_rate"}
     assert payload["year_on_year"]["start_or_resume_rate"] == "25.0"  # points, with its one decimal
     assert payload["year_on_year"]["new_start_rate"] == "25.0"
     assert payload["year_on_year"]["continuing_resume_rate"] is None  # no continuing project either year
     call_command("stats", region="连山区", year=2021, as_of="2021-05-31")
     assert "开复工率：75.0%（同比 +25.0 个百分点）" in capsys.readouterr().out
     call_command("stats", region="连山区", year=2020, as_of="2020-05-31", json=True)
-    assert set(json.loads(capsys.readouterr().out)["year_on_year"].values()) == {None}  # no 2019 plan
+    assert set(json.loads(capsys.readouterr().out)["year_on_year"].values()) == {None}  # no 2019 plan (nor approvals)

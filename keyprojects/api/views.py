@@ -47,7 +47,7 @@ from keyprojects.dispatch.forms import (
 from keyprojects.dispatch.forms import ReturnForm as ProblemReturnForm
 from keyprojects.dispatch.models import Meeting, Problem
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import BREAKDOWNS, dispatch_json, to_json
+from keyprojects.indicators.engine import BREAKDOWNS, dispatch_json, to_json, with_approvals
 from keyprojects.projects import services as project_services
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm
@@ -577,7 +577,7 @@ class IndicatorView(APIView):
         payload["breakdowns"] = {by: [to_json({k: v for k, v in row.items() if k != "region"}) for row in rows]
                                  for by, rows in found["breakdowns"].items()}
         payload["dispatch"] = dispatch_json(figures.dispatch(signed_in(request), year, as_of, region))
-        return Response(payload)
+        return Response(with_approvals(payload, figures.approvals(signed_in(request), year, as_of, region)))
 
     def _region(self, request: Request, wanted: str | None) -> Region | None:
         user = signed_in(request)

@@ -957,8 +957,11 @@ def approvals_from(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "completion_rate": percent(counts["obtained"], counts["required"])}
 
 
-def approvals_json(figures: dict[str, Any]) -> dict[str, Any]:
-    """The ``"approvals"`` object of ``stats --json`` and the indicators API."""
-    rate = figures["completion_rate"]
-    return {"required": figures["required"], "obtained": figures["obtained"], "late": figures["late"],
-            "completion_rate": str(rate) if rate is not None else None}
+def with_approvals(payload: dict[str, Any], figures: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` (``stats --json``'s, the indicators API's) with the ``"approvals"`` object and
+    ``year_on_year.approvals_completion_rate`` (its change in points), as strings."""
+    rate, change = figures["completion_rate"], figures["change"]
+    payload["approvals"] = {"required": figures["required"], "obtained": figures["obtained"], "late": figures["late"],
+                            "completion_rate": str(rate) if rate is not None else None}
+    payload["year_on_year"]["approvals_completion_rate"] = str(change) if change is not None else None
+    return payload

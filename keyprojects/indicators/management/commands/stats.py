@@ -13,7 +13,7 @@ from keyprojects.core.commands import find_region
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.dispatch.models import MeetingKind
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import INDICATORS, approvals_json, dispatch_json, to_json
+from keyprojects.indicators.engine import INDICATORS, dispatch_json, to_json, with_approvals
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
 
@@ -38,9 +38,8 @@ class Command(BaseCommand):
         approvals = figures.approvals(SYSTEM, options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
-                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch),
-                       "approvals": approvals_json(approvals)}
-            payload["year_on_year"]["approvals_completion_rate"] = _text(approvals["change"])
+                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch)}
+            with_approvals(payload, approvals)
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{region.full_name} {options['year']}年重点项目 截至 {as_of:%Y年%m月%d日}")
@@ -76,7 +75,3 @@ class Command(BaseCommand):
         days = f"{problems['median_days']} 天" if problems["median_days"] is not None else "—"
         self.stdout.write(f"问题：提出 {problems['raised']}，已销号 {problems['solved']}，未销号 {problems['open']}，"
                           f"逾期 {problems['overdue']}；按期办结率 {rate}；办结用时中位数 {days}")
-
-
-def _text(value: object) -> str | None:
-    return str(value) if value is not None else None
