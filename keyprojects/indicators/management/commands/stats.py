@@ -13,7 +13,7 @@ from keyprojects.core.commands import find_region
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.dispatch.models import MeetingKind
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import INDICATORS, dispatch_json, to_json
+from keyprojects.indicators.engine import INDICATORS, dispatch_json, to_json, warnings_json
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
 
@@ -35,9 +35,11 @@ class Command(BaseCommand):
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
         stats = figures.year_figures_with_change(SYSTEM, options["year"], as_of, region)
         dispatch = figures.dispatch(SYSTEM, options["year"], as_of, region)
+        warnings = figures.warnings(SYSTEM, as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
-                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch)}
+                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch),
+                       "warnings": warnings_json(warnings)}
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{region.full_name} {options['year']}年重点项目 截至 {as_of:%Y年%m月%d日}")
@@ -58,6 +60,7 @@ class Command(BaseCommand):
                 shown += f"（同比 {change:+} 个百分点）"
             self.stdout.write(f"{INDICATORS[key].name_zh}：{shown}    口径：{INDICATORS[key].definition_zh}")
         self._dispatch(dispatch)
+        self.stdout.write(f"预警：红色 {warnings['red']}，黄色 {warnings['yellow']}（截至统计日期未解除）")
 
     def _dispatch(self, dispatch: dict) -> None:
         kinds = dict(MeetingKind.choices)
