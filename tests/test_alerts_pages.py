@@ -139,3 +139,23 @@ def test_the_api_lists_filters_and_acknowledges_within_scope(warned):
 def test_regions_of_the_other_province_see_nothing(warned):
     assert not Warning.objects.visible_to(warned.outsider).exists()
     assert Region.objects.filter(pk=warned.city.pk).exists()
+
+
+def test_my_warnings_on_the_leaders_page_count_the_packaged_projects_and_link_to_them(warned, client):
+    client.force_login(warned.leader_user)
+    page = client.get(reverse("leaders:me"), {"as_of": "2022-04-20", "year": YEAR})
+    found = page.context["warnings"]
+    assert (found["red"], found["yellow"]) == (0, 1)  # 连山 is packaged, 绥中 is not
+    url = urlparse(found["links"]["yellow"])
+    listed = client.get(url.path, {k: v[0] for k, v in parse_qs(url.query).items()})
+    assert listed.context["totals"]["count"] == 1 and "我的预警" in page.content.decode()
+
+
+def test_projects_carry_a_badge_of_their_open_warnings(warned, client):
+    client.force_login(warned.admin)
+    listed = client.get(reverse("projects:list"), {"year": YEAR})
+    badges = {p.pk: p.warning_badge for p in listed.context["page"]}
+    assert badges[warned.p_suizhong.pk] == {"red": 1, "yellow": 0}
+    assert f'/alerts/?project={warned.p_suizhong.pk}' in listed.content.decode()
+    detail = client.get(reverse("projects:detail", args=[warned.p_lianshan.pk]))
+    assert detail.context["warning_badge"] == {"red": 0, "yellow": 1}

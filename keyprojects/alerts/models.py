@@ -9,7 +9,7 @@ warning but an acknowledgement.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -44,7 +44,7 @@ class Colour(models.TextChoices):
 
 
 # What the thresholds of each kind mean, and the defaults of a city's rule set (yellow, red).
-THRESHOLDS: dict[str, tuple[str, int, int]] = {
+THRESHOLDS: dict[str, tuple[Any, int, int]] = {
     Kind.LATE_START: (_("计划开工月份结束后的天数：达到黄色值为黄色预警，达到红色值为红色预警"), 0, 30),
     Kind.APPROVAL_LATE: (_("超过倒排计划办结日期的天数"), 1, 30),
     Kind.APPROVAL_LAPSING: (_("距有效期届满的天数：不超过黄色值为黄色，不超过红色值（或已届满）为红色"), 30, 7),
@@ -207,6 +207,7 @@ class Warning(InRegion, models.Model):
 
     objects = WarningQuerySet.as_manager()
     history = audited()
+    _change_reason: str  # set before a bulk write, recorded with it in the history
 
     scope_paths = {"region": "region", "responsible_unit": "project__responsible_unit", "owner": "project__owner"}
 

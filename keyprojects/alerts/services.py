@@ -116,7 +116,7 @@ def late_starts(rule: WarningRule, day: date) -> list[Finding]:
     """计划开工月已过未开工: plans whose start is due (``engine.start_due_q``: the planned month has
     ended; January for a plan without one) and not started by the day (``engine.started_q``)."""
     year = day.year
-    rows = (_plans(rule, year).filter(engine.start_due_q(year, day)).exclude(engine.started_q(day))
+    rows: Any = (_plans(rule, year).filter(engine.start_due_q(year, day)).exclude(engine.started_q(day))
             .values("project_id", "project__region_id", "planned_start_month", "nature"))
     found = []
     for row in rows:
@@ -137,7 +137,7 @@ def late_starts(rule: WarningRule, day: date) -> list[Finding]:
 def late_approvals(rule: WarningRule, day: date) -> list[Finding]:
     """前期手续滞后: required items of the city's projects not obtained by the day whose planned
     date (倒排) has passed (``approvals.models.late_q``)."""
-    rows = (ProjectApproval.objects.filter(late_q(day), project__region__path__startswith=rule.region.path)
+    rows: Any = (ProjectApproval.objects.filter(late_q(day), project__region__path__startswith=rule.region.path)
             .values("pk", "project_id", "project__region_id", "item__name", "planned_on"))
     found = []
     for row in rows:
@@ -156,7 +156,7 @@ def lapsing_approvals(rule: WarningRule, day: date) -> list[Finding]:
     (or has ended) while the project has not started this year."""
     horizon = day.toordinal() + math.floor(rule.yellow)
     started = _plans(rule, day.year).filter(engine.started_q(day)).values("project_id")
-    rows = (ProjectApproval.objects.filter(obtained_q(day), required=True, valid_until__isnull=False,
+    rows: Any = (ProjectApproval.objects.filter(obtained_q(day), required=True, valid_until__isnull=False,
                                            valid_until__lte=date.fromordinal(horizon),
                                            project__region__path__startswith=rule.region.path)
             .exclude(project_id__in=started)
@@ -190,7 +190,7 @@ def behind_progress(rule: WarningRule, day: date) -> list[Finding]:
         return []
     money = DecimalField(max_digits=24, decimal_places=4)
     bound = Value(Decimal(months * 100) - 12 * rule.yellow, output_field=money)
-    rows = (_plans(rule, year).filter(engine.started_q(day), planned_investment__gt=0)
+    rows: Any = (_plans(rule, year).filter(engine.started_q(day), planned_investment__gt=0)
             .annotate(completed=engine.completed_ytd(day))
             .filter(LessThanOrEqual(ExpressionWrapper(F("completed") * 1200, output_field=money),
                                     ExpressionWrapper(F("planned_investment") * bound, output_field=money)))
@@ -233,7 +233,7 @@ def no_progress(rule: WarningRule, day: date) -> list[Finding]:
                                                 period__month__lte=through, status__in=FILED,
                                                 completed_month__gt=0)
                   .order_by("-period__month").values("period__month")[:1])
-    rows = (engine.plans_in(year, rule.region).filter(engine.started_q(day), started_on__month__lte=last_month + 1)
+    rows: Any = (engine.plans_in(year, rule.region).filter(engine.started_q(day), started_on__month__lte=last_month + 1)
             .annotate(last=Coalesce(Subquery(progressed), Value(0)))
             .filter(last__lte=last_month)
             .values("project_id", "project__region_id", "last", "started_on"))
@@ -256,7 +256,7 @@ def no_progress(rule: WarningRule, day: date) -> list[Finding]:
 def overdue_problems(rule: WarningRule, day: date) -> list[Finding]:
     """问题逾期: problems of the city past the deadline running on the day, not replied to
     (``dispatch.models.overdue_q``); a general problem's warning is its region's."""
-    rows = (Problem.objects.filter(overdue_q(day), region__path__startswith=rule.region.path)
+    rows: Any = (Problem.objects.filter(overdue_q(day), region__path__startswith=rule.region.path)
             .values("pk", "project_id", "region_id", "title", "deadline", "escalation_deadline"))
     found = []
     for row in rows:
@@ -282,7 +282,7 @@ def missing_reports(rule: WarningRule, day: date) -> list[Finding]:
     if colour is None:
         return []
     filed = ProgressReport.objects.filter(period=period, status__in=FILED).values("project_id")
-    rows = (engine.plans_in(period.year, period.region).exclude(project_id__in=filed)
+    rows: Any = (engine.plans_in(period.year, period.region).exclude(project_id__in=filed)
             .values("project_id", "project__region_id"))
     reason = _("%(period)s月报应于%(closes)s前报送，截至%(day)s未报送") % {
         "period": period.label, "closes": _md(period.closes_on), "day": _md(day)}
@@ -346,14 +346,15 @@ def _evaluate(day: date, region: Region | None) -> Outcome:
     found: dict[tuple[int, int | None, str], Finding] = {}
     for rule in by_pk.values():
         if rule.active:
-            for finding in FINDERS[rule.kind](rule, day):
-                found[(rule.pk, finding.project_id, finding.key)] = finding
+            for each in FINDERS[rule.kind](rule, day):
+                found[(rule.pk, each.project_id, each.key)] = each
     outcome = Outcome()
     for warning in Warning.objects.filter(rule__in=list(by_pk), closed_on__isnull=True).order_by("pk"):
-        finding = found.pop((warning.rule_id, warning.project_id, warning.key), None)
+        cause = (warning.rule_id, warning.project_id, warning.key)
+        finding = found.pop(cause) if cause in found else None
         if finding is None:
             warning.closed_on = day
-            warning._change_reason = _("原因消除，预警解除")  # type: ignore[attr-defined]  # read by the history
+            warning._change_reason = _("原因消除，预警解除")
             outcome.closed.append(warning)
         elif warning.colour != finding.colour or _facts(warning.figures) != _facts(finding.figures):
             if finding.colour == Colour.RED and warning.colour != Colour.RED:
@@ -362,7 +363,7 @@ def _evaluate(day: date, region: Region | None) -> Outcome:
                 warning.red_since = day if finding.colour == Colour.RED else None
             warning.colour, warning.reason, warning.figures = finding.colour, finding.reason, finding.figures
             warning.region_id = finding.region_id
-            warning._change_reason = _("预警更新")  # type: ignore[attr-defined]
+            warning._change_reason = _("预警更新")
             outcome.changed.append(warning)
         else:
             continue
@@ -371,7 +372,7 @@ def _evaluate(day: date, region: Region | None) -> Outcome:
         warning = Warning(rule_id=rule_id, kind=by_pk[rule_id].kind, colour=finding.colour, project_id=project_id,
                           region_id=finding.region_id, key=key, reason=finding.reason, figures=finding.figures,
                           opened_on=day, red_since=day if finding.colour == Colour.RED else None)
-        warning._change_reason = _("预警发出")  # type: ignore[attr-defined]
+        warning._change_reason = _("预警发出")
         outcome.opened.append(warning)
     save_in_bulk(Warning, created=outcome.opened, updated=outcome.changed + outcome.closed,
                  fields=["colour", "red_since", "reason", "figures", "region", "closed_on", "version"])
@@ -399,7 +400,8 @@ def _tell(items: list[tuple[Warning, str]], rules: dict[int, WarningRule]) -> No
     leader_users: defaultdict[int, set[int]] = defaultdict(set)
     ids = sorted({w.project_id for w, _event in items if w.project_id})
     for part in chunks(ids):
-        for row in Project.objects.filter(pk__in=part).values("pk", "name", "responsible_unit_id", "region_id"):
+        found: Any = Project.objects.filter(pk__in=part).values("pk", "name", "responsible_unit_id", "region_id")
+        for row in found:
             projects[row["pk"]] = row
         for project_id, user_id in (Project.leaders.through.objects.filter(
                 project_id__in=part, leader__user__isnull=False).values_list("project_id", "leader__user_id")):
@@ -415,12 +417,13 @@ def _tell(items: list[tuple[Warning, str]], rules: dict[int, WarningRule]) -> No
     admins: defaultdict[int, list[User]] = defaultdict(list)
     by_pk = {user.pk: user for user in people}
     for user in people:
-        if user.unit_id is not None:
-            by_unit[user.unit_id].append(user)
+        unit = user.unit
+        if unit is not None:
+            by_unit[unit.pk].append(user)
             if user.role == User.Role.COUNTY_CLERK:
-                clerks[user.unit.region_id].append(user)
+                clerks[unit.region_id].append(user)
             elif user.role == User.Role.CITY_ADMIN:
-                admins[user.unit.region_id].append(user)
+                admins[unit.region_id].append(user)
     for warning, event in items:
         rule = rules[warning.rule_id]
         project = projects.get(warning.project_id) if warning.project_id else None
