@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "keyprojects.ledgers",
     "keyprojects.dispatch",
     "keyprojects.approvals",
+    "keyprojects.alerts",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.api",

@@ -230,6 +230,9 @@ def test_export_then_import_into_an_empty_library_reproduces_the_figures(demo, t
     for figures_of in (before, after):  # a ledger carries no approvals: they went with the projects
         figures_of.pop("approvals")
         figures_of["year_on_year"].pop("approvals_completion_rate")
+    # (the warnings went with the projects; the ledger carries no filing windows or reports' states
+    # for the daily job to find them again from)
+    assert after.pop("warnings") == {"red": 0, "yellow": 0} and before.pop("warnings")["red"] > 0
     assert after == before
 
 
@@ -441,3 +444,10 @@ def test_dingxi_runs_its_3246_cadence_from_january(demo):
 
     decisions = Decision.objects.filter(meeting__cadence_rule__in=rules)
     assert decisions.filter(problem__isnull=False).exists() and decisions.filter(problem__isnull=True).exists()
+
+
+def test_stats_counts_the_warnings_of_qianan_on_its_date(demo, capsys):
+    """The default rules evaluated on Qian'an's date (load_demo): red 35 late starts, 50 approval
+    items late, 17 about to lapse, 2 overdue problems; yellow 8, 50 and 11 of the first three."""
+    call_command("stats", region="迁安市", year=2022, as_of="2022-07-15", json=True)
+    assert json.loads(capsys.readouterr().out)["warnings"] == {"red": 104, "yellow": 69}

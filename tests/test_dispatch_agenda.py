@@ -138,3 +138,17 @@ def test_the_suggestion_costs_as_many_queries_for_many_projects_as_for_a_few(cas
         response = client.get(url)
     assert len(response.context["suggestions"]) == 23
     assert len(many) == len(few) <= 20
+
+
+def test_a_red_warning_is_a_reason_and_comes_first(cast, projects):
+    from keyprojects.alerts import services as alert_services
+
+    alert_services.create_default_rules(cast.admin, cast.city)
+    alert_services.evaluate(date(2022, 5, 1))  # 绥中: planned for March, 31 days late: red
+    found = agenda.suggest(cast.admin, cast.city, DAY)
+    red = [Reason.RED_WARNING in s.codes for s in found]
+    assert red == sorted(red, reverse=True) and red[0]  # those with a red warning first
+    by_name = {s.project.name: s for s in found}
+    assert by_name["绥中四方台风电项目"].reasons[0] == (Reason.RED_WARNING, "计划3月开工，截至5月1日未开工")
+    assert Reason.RED_WARNING not in reasons(agenda.suggest(cast.admin, cast.city, date(2022, 4, 30)))[
+        "绥中四方台风电项目"]

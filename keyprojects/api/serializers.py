@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from keyprojects.accounts.models import Unit, User
+from keyprojects.alerts.models import Warning
 from keyprojects.dispatch.models import (
     Decision,
     Meeting,
@@ -195,3 +196,14 @@ class DecisionInput(serializers.Serializer):
     id = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False, allow_null=True,
                                   help_text="已有议定事项的 id；新增时不填")
     text = serializers.CharField(max_length=5000, help_text="议定事项")
+
+
+class WarningSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    project_name = serializers.CharField(source="project.name", read_only=True, default=None)
+    acknowledged_by: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+
+    class Meta:
+        model = Warning
+        fields = ["id", "kind", "colour", "project", "project_name", "region", "key", "reason", "figures", "opened_on",
+                  "closed_on", "acknowledged_by", "acknowledged_at", "acknowledged_note", "version"]

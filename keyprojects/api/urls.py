@@ -12,6 +12,7 @@ router.register("periods", views.PeriodViewSet, basename="period")
 router.register("reports", views.ReportViewSet, basename="report")
 router.register("meetings", views.MeetingViewSet, basename="meeting")
 router.register("problems", views.ProblemViewSet, basename="problem")
+router.register("warnings", views.WarningViewSet, basename="warning")
 
 app_name = "api"
 urlpatterns = [

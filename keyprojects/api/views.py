@@ -31,6 +31,9 @@ from rest_framework.views import APIView
 from keyprojects.accounts import services as account_services
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
+from keyprojects.alerts import services as alert_services
+from keyprojects.alerts.filters import WarningFilter
+from keyprojects.alerts.models import Warning
 from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
 from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.dispatch import services as dispatch_services
@@ -539,6 +542,39 @@ class ProblemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
         data = bound_form(EscalateForm, EscalateInput, request.data).cleaned_data
         return self._done(dispatch_services.escalate(user, problem.pk, data.get("version"), data["reason"],
                                                      data["deadline"]))
+
+
+# --- warnings (预警) -------------------------------------------------------------------
+
+class AcknowledgeInput(serializers.Serializer):
+    note = serializers.CharField(max_length=300, help_text="确认说明（已采取或将采取的措施）")
+    version = serializers.IntegerField(min_value=1, required=False, help_text="预警的版本；不一致时返回 409")
+
+
+@extend_schema_view(list=extend_schema(description="预警，筛选条件与网页相同（不带 state 与 open_on 时为全部）；"
+                                                   "预警中的在前，红色在前，新发出的在前。"))
+class WarningViewSet(viewsets.ReadOnlyModelViewSet):
+    """Warnings (预警) the user may see, with the list page's filter; ``acknowledge`` records a
+    note (who may change the project), the warning staying open until its cause is gone."""
+
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = WarningFilter
+    serializer_class = out.WarningSerializer
+
+    def get_queryset(self):
+        return (Warning.objects.visible_to(signed_in(self.request))
+                .select_related("region", "project", "acknowledged_by"))
+
+    @extend_schema(request=AcknowledgeInput, responses=out.WarningSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, pk: str | None = None) -> Response:
+        user = signed_in(request)
+        warning = self.get_object()
+        data = AcknowledgeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = alert_services.acknowledge(user, warning.pk, data.validated_data["note"],
+                                          data.validated_data.get("version"))
+        return Response(out.WarningSerializer(self.get_queryset().get(pk=done.pk)).data)
 
 
 # --- indicators ----------------------------------------------------------------------

@@ -4,6 +4,7 @@ A job missed while no worker ran runs once when one starts."""
 
 from __future__ import annotations
 
+from keyprojects.alerts import tasks as alert_tasks
 from keyprojects.core import tasks as core_tasks
 from keyprojects.dispatch import tasks as dispatch_tasks
 from keyprojects.ledgers import tasks as ledger_tasks
@@ -19,4 +20,5 @@ SCHEDULE = [
     Scheduled("send_digests", "0 8 * * *", notice_tasks.send_digests),
     Scheduled("chase_overdue_problems", "30 6 * * *", dispatch_tasks.chase_overdue),
     Scheduled("cadence_reminders", "0 7 * * *", dispatch_tasks.chase_cadence),
+    Scheduled("evaluate_warnings", "45 6 * * *", alert_tasks.evaluate_warnings),
 ]

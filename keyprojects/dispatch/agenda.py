@@ -7,8 +7,7 @@ the cadence rule's lists, when it names some), as of the meeting's day:
   packages show the same standing), through ``figures.project_standings``;
 - with problems not signed off (有未销号问题), among them overdue ones (有逾期问题).
 
-A red warning (预警) would be one more reason: warnings do not exist yet. When they do, their
-projects join here, in ``suggest``, as one more ``Reason`` — nothing stands in for them now.
+- with a red warning open on the day (有红色预警), each warning's reason its text.
 
 The secretariat edits the suggestion: the form preselects the first ``LIMIT`` and they untick
 or add projects.
@@ -25,6 +24,7 @@ from django.db.models import TextChoices
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from keyprojects.alerts.models import Warning, open_on_q, red_on_q
 from keyprojects.core.permissions import Actor
 from keyprojects.indicators import figures
 from keyprojects.projects.models import Project, ProjectList
@@ -34,6 +34,7 @@ LIMIT = 30  # preselected at most: a meeting looks at a few dozen projects, not 
 
 
 class Reason(TextChoices):
+    RED_WARNING = "red_warning", _("有红色预警")
     OVERDUE_PROBLEMS = "overdue_problems", _("有逾期问题")
     NOT_STARTED = "not_started", _("逾期未开工")
     BEHIND = "behind", _("慢于时间进度")
@@ -63,8 +64,10 @@ def suggest(actor: Actor, region: Region, day: date, lists: Iterable[ProjectList
     found: dict[int, list[tuple[str, str]]] = {}
     gaps: dict[int, Decimal | None] = {}
     plans: dict[int, Decimal] = {}
+    red = _red_warnings(actor, region, day)
     for line in figures.project_standings(actor, day.year, day, region, projects):
         pk, reasons = line["project_id"], list[tuple[str, str]]()
+        reasons += [(Reason.RED_WARNING, text) for text in red.get(pk, [])]
         if line["overdue"]:
             reasons.append((Reason.OVERDUE_PROBLEMS, gettext("%(n)s个问题逾期") % {"n": line["overdue"]}))
         if line["standing"] == "late_start":
@@ -87,8 +90,20 @@ def suggest(actor: Actor, region: Region, day: date, lists: Iterable[ProjectList
     return sorted(suggestions, key=_urgency)
 
 
+def _red_warnings(actor: Actor, region: Region, day: date) -> dict[int, list[str]]:
+    """The reasons of the red warnings open on ``day`` by project, of those the actor may view in
+    ``region`` (one query)."""
+    found: dict[int, list[str]] = {}
+    rows = (Warning.objects.visible_to(actor).filter(open_on_q(day), red_on_q(day), project__isnull=False,
+                                                     region__path__startswith=region.path)
+            .order_by("opened_on", "pk").values_list("project_id", "reason"))
+    for project_id, reason in rows:
+        found.setdefault(project_id, []).append(reason)
+    return found
+
+
 def _urgency(suggestion: Suggestion) -> tuple:
     codes = suggestion.codes
-    return (Reason.OVERDUE_PROBLEMS not in codes, Reason.NOT_STARTED not in codes, Reason.BEHIND not in codes,
+    return (Reason.RED_WARNING not in codes, Reason.OVERDUE_PROBLEMS not in codes, Reason.NOT_STARTED not in codes, Reason.BEHIND not in codes,
             suggestion.gap if suggestion.gap is not None else Decimal("1000"), -suggestion.annual_plan,
             suggestion.project.name)

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader, Unit
+from keyprojects.alerts.models import Colour, Kind, colour_on, open_on_q
 from keyprojects.approvals.models import late_q, obtained_q
 from keyprojects.dispatch.models import OPEN, MeetingKind, Problem, overdue_on_q, overdue_q
 from keyprojects.projects.models import (
@@ -249,6 +250,23 @@ INDICATORS: dict[str, Indicator] = {
             "Required approval items whose planned date (from the backward schedule) is before the as-of date and "
             "not obtained by it.",
             "项",
+        ),
+        # 预警 (early warnings): the warnings the daily job wrote from the city's rules, counted
+        # over the region and the regions under it as they stood on the as-of date.
+        Indicator(
+            "warnings_red", "红色预警", "Red warnings",
+            "本区划及下辖区划在统计日期当天处于发出状态且已转为红色（转为红色日期不晚于统计日期）的预警个数：发出日期不晚于统计日期，且未解除或解除日期晚于统计日期；"
+            "一个原因（项目的计划年度、前期手续事项、问题、填报期或开复工目标）计一个预警。已确认的预警在解除前仍计入。",
+            "Red warnings of the region and the regions under it open on the as-of date: opened on or before it and not closed "
+            "by it (closed later: open then); one cause (a project's plan year, approval item, problem, reporting period or "
+            "start target) is one warning. Acknowledged warnings count until they close.",
+            "个",
+        ),
+        Indicator(
+            "warnings_yellow", "黄色预警", "Yellow warnings",
+            "同红色预警，统计日期当天为黄色的预警个数（转为红色日期晚于统计日期的计为黄色；转回黄色的预警按黄色计）。",
+            "As red warnings, those yellow on the as-of date (turned red after it: yellow then; a warning back to yellow counts yellow).",
+            "个",
         ),
     ]
 }
@@ -820,6 +838,40 @@ def dispatch_json(figures: dict[str, Any]) -> dict[str, Any]:
     return {"meetings": dict(figures["meetings"]),
             "problems": {"raised": problems["raised"], "solved": problems["solved"], "open": problems["open"],
                          "overdue": problems["overdue"], "on_time_rate": str(rate) if rate is not None else None}}
+
+
+# --- warnings (预警): the open ones on a date, by colour, kind and part of the region ------------
+
+def warning_rows(warnings: QuerySet, as_of: date, part: Any = None) -> list[dict[str, Any]]:
+    """The warnings of ``warnings`` open on the date (``alerts.models.open_on_q``) counted by kind
+    and colour on the date (``colour_on``) (and by ``part``, ``key_region``, when given), one query of COUNTs."""
+    return list(warnings.filter(open_on_q(as_of)).order_by()
+                .values("kind", colour_of=colour_on(as_of), **_part_key(part)).annotate(count=Count("id")))
+
+
+def warnings_from(rows: list[dict[str, Any]], region: Region | None) -> dict[str, Any]:
+    """The warning figures from ``warning_rows``: red and yellow (the colour on the date), the same by rule kind (in the
+    kinds' order) and, under a region, by the regions right under it (its 本级 last)."""
+    def colours(members: list[dict[str, Any]]) -> dict[str, int]:
+        return {colour: sum(r["count"] for r in members if r["colour_of"] == colour) for colour in Colour.values}
+
+    by_kind = [{"key": kind, "label": str(label), **colours([r for r in rows if r["kind"] == kind])}
+               for kind, label in Kind.choices]
+    by_region: list[dict[str, Any]] = []
+    if region is not None and rows and "key_region" in rows[0]:
+        parts: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            parts.setdefault(region_code(row["key_region"]), []).append(row)
+        children = [(c.code, c.name, c) for c in Region.objects.filter(parent=region).order_by("code")]
+        for code, label, where in [*children, (region.code, region.name + "（本级）", region)]:
+            if code in parts:
+                by_region.append({"key": code, "label": label, "region": where, **colours(parts[code])})
+    return {**colours(rows), "by_kind": [k for k in by_kind if k["red"] or k["yellow"]], "by_region": by_region}
+
+
+def warnings_json(figures: dict[str, Any]) -> dict[str, int]:
+    """The ``"warnings"`` object of ``stats --json``."""
+    return {"red": figures["red"], "yellow": figures["yellow"]}
 
 
 # The keys of ``to_json``'s input whose values are rates or changes of rates, in points.

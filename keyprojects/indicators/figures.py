@@ -25,6 +25,7 @@ from django.db.models import Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader
+from keyprojects.alerts.models import Warning
 from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
@@ -220,6 +221,39 @@ def _approvals(year: int, as_of: date, region: Region | None, items: QuerySet) -
         change = now["completion_rate"] - before["completion_rate"]
     return {**now, "year": year, "as_of": as_of, "previous": before, "change": change,
             "by_region": sorted(by_region, key=lambda r: (r["completion_rate"] is None, -(r["completion_rate"] or 0)))}
+# --- warnings (预警) ------------------------------------------------------------------------------
+def warnings(actor: Actor, as_of: date, region: Region | None = None, leader: Leader | None = None) -> dict[str, Any]:
+    """The warnings open on ``as_of`` in ``region`` (None: all the actor may view) by colour, rule
+    kind and the regions right under it (``engine.warnings_from``); with ``leader``, of the
+    projects the leader packages only (我的预警). Only the warnings the actor may view count.
+    Remembered until a write in the region, a part of it at a time."""
+    if region is not None:
+        require_view_region(actor, region)
+    rows = Warning.objects.all() if sees_all_of(actor, region) else Warning.objects.visible_to(actor)
+    if region is not None:
+        rows = rows.filter(region__path__startswith=region.path)
+    if leader is not None:
+        rows = rows.filter(project__in=Project.objects.filter(leaders=leader).values("pk"))
+    return cached_within(region, _warnings, as_of, region, rows)
+
+
+def _warnings(as_of: date, region: Region | None, rows: QuerySet) -> dict[str, Any]:
+    if region is None:
+        counted = engine.warning_rows(rows, as_of)
+    else:
+        counted = cached_in_parts(_warning_part_rows, _region_parts(region, as_of.year), _part_of_row, as_of, region,
+                                  rows)
+    return engine.warnings_from(counted, region)
+
+
+def _warning_part_rows(as_of: date, region: Region, rows: QuerySet,
+                       restrict: frozenset[Region] | None = None) -> list[dict[str, Any]]:
+    """``engine.warning_rows`` by the part of ``region`` each warning lies in; of the parts
+    ``restrict`` names only."""
+    if restrict is not None:
+        rows = rows.filter(functools.reduce(operator.or_, [
+            Q(region=r) if r == region else Q(region__path__startswith=r.path) for r in restrict]))
+    return engine.warning_rows(rows, as_of, engine.child_region_group(region, "region__path")[1])
 
 
 # --- grouped sums, remembered a part of the region at a time --------------------------------

@@ -96,6 +96,7 @@ def _package_page(request: AuthenticatedRequest, leader: Leader) -> HttpResponse
     week_start = as_of - timedelta(days=6)
     project_ids = [line["project_id"] for line in found["projects"]]
     return render(request, "indicators/leader_package.html", {
+        "warnings": _my_warnings(request, leader, as_of),
         "leader": leader, "year": year, "as_of": as_of, "today": today, "totals": found["totals"],
         "projects": found["projects"], "links": links.totals(found["totals"]),
         "meetings": _next_meetings(request.user, leader, today),
@@ -105,6 +106,15 @@ def _package_page(request: AuthenticatedRequest, leader: Leader) -> HttpResponse
         "indicators": INDICATORS, "years": figures.plan_years(request.user),
         "can_rank": reads_region(request.user),
     })
+
+
+def _my_warnings(request: AuthenticatedRequest, leader: Leader, as_of: date) -> dict[str, Any]:
+    """我的预警: the warnings of the leader's packaged projects open on the date, by colour, each
+    count linked to the warnings list (whose totals equal it)."""
+    found = figures.warnings(request.user, as_of, leader.region, leader=leader)
+    base = {"package": leader.pk, "region": leader.region.pk, "open_on": as_of.isoformat()}
+    url = reverse("alerts:list")
+    return {**found, "links": {c: f"{url}?{urlencode({**base, 'colour': c})}" for c in ("red", "yellow")}}
 
 
 def _next_meetings(user: Actor, leader: Leader, today: date) -> list[Meeting]:

@@ -154,6 +154,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
     dispatch = _dispatch_card(request, year, as_of, region, links)
     approvals = _approvals_card(request, year, as_of, region, links)
+    warnings = _warnings_card(request, as_of, region, links)
 
     series = now["series"]
     chart = {
@@ -171,7 +172,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
         "leader_rows": leader_rows, "my_leader": my_leader, "my_package": my_package, "can_rank": reads_region(request.user), "chart": chart,
         "figures": links.figures, "indicators": INDICATORS, "regions": _region_options(request, region),
-        "dispatch": dispatch, "approvals": approvals,
+        "dispatch": dispatch, "approvals": approvals, "warnings": warnings,
     })
 
 
@@ -243,6 +244,23 @@ def _approvals_card(request: AuthenticatedRequest, year: int, as_of: date, regio
 
     by_region = [{**row, "links": counts(row, region=row["region"].pk)} for row in found["by_region"]]
     return {**found, "counts": counts(found), "regions": by_region}
+def _warnings_card(request: AuthenticatedRequest, as_of: date, region: Region | None,
+                   links: Links) -> dict[str, Any]:
+    """The card 预警: the warnings open on the date by colour, by rule and by county, each count
+    linked to the warnings list filtered to the same region and date (its totals equal it)."""
+    found = figures.warnings(request.user, as_of, region)
+    here = {"region": region.pk} if region is not None else {}
+    url = reverse("alerts:list")
+
+    def counts(row: dict[str, Any], **query: Any) -> dict[str, Figure]:
+        return {colour: links.at(url, row[colour], f"warnings_{colour}", **{**here, **query}, open_on=as_of.isoformat(),
+                                 colour=colour) for colour in ("red", "yellow")}
+
+    for row in found["by_kind"]:
+        row["links"] = counts(row, kind=row["key"])
+    for row in found["by_region"]:  # (the 本级 row: warnings placed on the region itself)
+        row["links"] = counts(row, region=row["region"].pk, **({"own": "yes"} if row["region"] == region else {}))
+    return {**found, "counts": counts(found)}
 
 
 def _region_options(request: AuthenticatedRequest, current: Region | None) -> list[Region]:

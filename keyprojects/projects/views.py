@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.alerts import queries as alert_queries
 from keyprojects.approvals.filters import totals as approval_totals
 from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.forms import add_service_errors, field_of
@@ -43,6 +44,7 @@ def project_list(request: AuthenticatedRequest) -> HttpResponse:
     projects = listing.projects.select_related("region", "sector", "owner")
     page = Paginator(projects, PAGE_SIZE, count=listing.totals["count"], keys=listing.keys).get_page(
         request.GET.get("page"))
+    alert_queries.attach(request.user, page)
     query = listing.filter.data.copy()
     query.pop("page", None)
     context = {
@@ -97,6 +99,7 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "project": project, "editable": editable, "stage_form": stage_form, "approvals": approvals,
         "problems": problems[:PROBLEMS_SHOWN], "problem_count": problems.count(),
         "can_raise": editable and dispatch_rules.writes(request.user),
+        "warning_badge": alert_queries.badges(request.user, [project.pk]).get(project.pk),
     })
 
 

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
-from keyprojects.demo import dingxi, huludao, qianan
+from keyprojects.demo import alerts, dingxi, huludao, qianan
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -22,15 +22,18 @@ class Command(AuditedCommand):
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
         call_command("load_regions", province=["辽宁省", "河北省", "甘肃省"], verbosity=options["verbosity"])
-        for city_name, demo in (("葫芦岛市", huludao.HuludaoDemo), ("迁安市", qianan.QiananDemo),
-                                ("定西市", dingxi.DingxiDemo)):
+        for city_name, demo, module in (("葫芦岛市", huludao.HuludaoDemo, huludao), ("迁安市", qianan.QiananDemo, qianan),
+                                        ("定西市", dingxi.DingxiDemo, dingxi)):
             city = Region.objects.find(city_name)
             if Project.objects.filter(region__path__startswith=city.path).exists():
                 self.stdout.write(f"{city_name}：演示数据已存在，跳过。")
                 continue
             with transaction.atomic(), progress.deferred():
                 result = demo().load()
-            self.stdout.write(f"{city_name}：{result['projects']} 个年度计划项目，{result['reports']} 份已审核月报"
+            # (after the roll-up of the reports, which the block above refreshes as it ends)
+            warned = alerts.warn(city, module.AS_OF, alerts.DINGXI_TARGETS if module is dingxi else None)
+            self.stdout.write(f"{city_name}：{result['projects']} 个年度计划项目，{result['reports']} 份已审核月报，"
+                              f"{warned['opened']} 个预警（截至 {module.AS_OF:%Y-%m-%d}）"
                               f"（累计用时 {time.perf_counter() - started:.1f} 秒）")
         self.print_logins()
 

@@ -13,7 +13,13 @@ from keyprojects.core.commands import find_region
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.dispatch.models import MeetingKind
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import INDICATORS, dispatch_json, to_json, with_approvals
+from keyprojects.indicators.engine import (
+    INDICATORS,
+    dispatch_json,
+    to_json,
+    warnings_json,
+    with_approvals,
+)
 
 ROWS = ["plan", "new_planned", "continuing_planned", "started_or_resumed", "new_started", "continuing_resumed"]
 
@@ -36,9 +42,11 @@ class Command(BaseCommand):
         stats = figures.year_figures_with_change(SYSTEM, options["year"], as_of, region)
         dispatch = figures.dispatch(SYSTEM, options["year"], as_of, region)
         approvals = figures.approvals(SYSTEM, options["year"], as_of, region)
+        warnings = figures.warnings(SYSTEM, as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
-                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch)}
+                       "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch),
+                       "warnings": warnings_json(warnings)}
             with_approvals(payload, approvals)
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
@@ -65,6 +73,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{INDICATORS['approvals_completion_rate'].name_zh}：{rate}{change}，"
                           f"应办 {approvals['required']} 项，已办结 {approvals['obtained']} 项，"
                           f"逾期未办结 {approvals['late']} 项")
+        self.stdout.write(f"预警：红色 {warnings['red']}，黄色 {warnings['yellow']}（截至统计日期未解除）")
 
     def _dispatch(self, dispatch: dict) -> None:
         kinds = dict(MeetingKind.choices)
