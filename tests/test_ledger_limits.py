@@ -8,14 +8,21 @@ import zipfile
 import pytest
 import xlsxwriter
 from django.core.management import CommandError, call_command
+from django_tasks import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
+from test_jobs import claimed, dead_pid, this_host
+from test_ledgers import DATABASE_QUEUE, ledger_rows, write_xlsx
 
 from keyprojects.ledgers import extent
+from keyprojects.ledgers.importer import Importer
 from keyprojects.ledgers.reader import LedgerFileError, read
+from keyprojects.projects.models import Project
 
 pytestmark = pytest.mark.django_db
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 FAR = "1,048,576 行 × 16,384 列"
+HOUSING = "连山区钢屯镇老旧小区改造工程"  # a project the test ledger creates
 
 
 def workbook(path, sheet_xml, sheet_target="worksheets/sheet1.xml"):
@@ -137,3 +144,105 @@ def test_the_command_line_refuses_a_hostile_file_with_the_same_message(cast, tmp
     path = workbook(tmp_path / "far.xlsx", sheet(TITLE + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'))
     with pytest.raises(CommandError, match=FAR):
         call_command("import_ledger", str(path), year=2023, region="葫芦岛市")
+
+
+def test_the_upload_page_refuses_a_hostile_file_with_the_same_message(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = workbook(tmp_path / "far.xlsx", sheet(TITLE + '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'))
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        response = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk})
+    page = response.content.decode()
+    assert "无法预览" in page and f"工作表“台账”的范围达 {FAR}" in page and not response.context["can_confirm"]
+    assert not list((tmp_path / "media" / "ledger_uploads").iterdir())  # a refused upload is deleted at once
+
+
+# --- the preview as a job; the uploads deleted ---------------------------------------------------
+def uploads(tmp_path):
+    return sorted(p.name for p in (tmp_path / "media" / "ledger_uploads").iterdir())
+
+
+def preview(client, path, region):
+    with path.open("rb") as f:
+        return client.post("/ledgers/import/", {"file": f, "year": 2023, "region": region.pk})
+
+
+def test_an_upload_is_kept_from_its_preview_to_its_import_and_deleted_after(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(cast.admin)
+    response = preview(client, write_xlsx(tmp_path / "ledger.xlsx", ledger_rows()), cast.city)
+    assert response.context["can_confirm"] and len(uploads(tmp_path)) == 1  # kept for the import
+    page = client.post("/ledgers/import/", {"confirm": response.context["token"]})
+    assert "新增 2 个、更新 1 个" in page.content.decode() and uploads(tmp_path) == []
+
+
+def test_an_upload_whose_job_fails_is_deleted_too(cast, client, tmp_path, settings, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(cast.admin)
+    ledger = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+
+    def broken(self, path, name=None):
+        raise RuntimeError("磁盘已满")
+
+    monkeypatch.setattr(Importer, "run", broken)
+    response = preview(client, ledger, cast.city)
+    assert "预览出错：磁盘已满" in response.content.decode() and not response.context["can_confirm"]
+    assert uploads(tmp_path) == []
+    monkeypatch.undo()
+
+    response = preview(client, ledger, cast.city)
+    monkeypatch.setattr(Importer, "run", broken)
+    page = client.post("/ledgers/import/", {"confirm": response.context["token"]})
+    assert "导入出错：磁盘已满" in page.content.decode() and ">重试</button>" not in page.content.decode()
+    assert uploads(tmp_path) == [] and not Project.objects.filter(name=HOUSING).exists()
+
+
+def test_only_the_latest_preview_may_be_confirmed_and_only_once(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(cast.admin)
+    ledger = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
+    older, newer = preview(client, ledger, cast.city), preview(client, ledger, cast.city)
+    stale = client.post("/ledgers/import/", {"confirm": older.context["token"]}).content.decode()
+    assert "已有更新的预览" in stale and not Project.objects.filter(name=HOUSING).exists()
+    assert "新增 2 个" in client.post("/ledgers/import/", {"confirm": newer.context["token"]}).content.decode()
+    again = client.post("/ledgers/import/", {"confirm": newer.context["token"]}).content.decode()
+    assert "已确认过" in again
+    client.force_login(cast.lianshan_clerk)
+    assert client.post("/ledgers/import/", {"confirm": newer.context["token"]}).status_code == 404  # not theirs
+    assert client.get(f"/ledgers/import/previews/{newer.context['token']}/").status_code == 404
+
+
+def test_a_preview_waits_for_the_worker_and_its_page_polls_until_it_ends(committed_db, cast, client, tmp_path,
+                                                                      settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = DATABASE_QUEUE
+    client.force_login(cast.admin)
+    response = preview(client, write_xlsx(tmp_path / "ledger.xlsx", ledger_rows()), cast.city)
+    token = response.context["token"]
+    assert DBTaskResult.objects.get(id=token).status == TaskResultStatus.READY  # the request only enqueued
+    card = client.get(f"/ledgers/import/previews/{token}/", headers={"HX-Request": "true"}).content.decode()
+    assert "正在预览" in card and 'hx-trigger="every 1s"' in card and "确认导入" not in card
+    call_command("worker", "--batch", "--no-startup-delay", verbosity=0)
+    card = client.get(f"/ledgers/import/previews/{token}/", headers={"HX-Request": "true"}).content.decode()
+    assert "预览结果（尚未写入）" in card and "hx-trigger" not in card and f'value="{token}"' in card
+    assert not Project.objects.filter(name=HOUSING).exists()
+
+
+def test_a_preview_whose_worker_died_may_be_run_again_and_then_confirmed(committed_db, cast, client, tmp_path,
+                                                                        settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TASKS = DATABASE_QUEUE
+    client.force_login(cast.admin)
+    dead = preview(client, write_xlsx(tmp_path / "ledger.xlsx", ledger_rows()), cast.city).context["token"]
+    claimed(dead, this_host(dead_pid()))  # a worker took it, then was killed: its file is kept
+    card = client.get(f"/ledgers/import/previews/{dead}/", headers={"HX-Request": "true"}).content.decode()
+    assert "预览中断：处理任务的后台进程已停止，可重试" in card and ">重试</button>" in card
+    response = client.post(f"/ledgers/import/jobs/{dead}/retry/")
+    again = DBTaskResult.objects.exclude(id=dead).get()
+    assert response["Location"] == f"/ledgers/import/previews/{again.id}/"
+    call_command("worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert client.get(response["Location"]).context["can_confirm"]
+    assert "已有更新的预览" in client.post("/ledgers/import/", {"confirm": dead}).content.decode()
+    client.post("/ledgers/import/", {"confirm": str(again.id)})
+    call_command("worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert Project.objects.filter(name=HOUSING).exists() and uploads(tmp_path) == []
