@@ -7,7 +7,9 @@ import zipfile
 
 import pytest
 import xlsxwriter
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import ConnectionHandler
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from test_jobs import claimed, dead_pid, this_host
@@ -246,3 +248,31 @@ def test_a_preview_whose_worker_died_may_be_run_again_and_then_confirmed(committ
     client.post("/ledgers/import/", {"confirm": str(again.id)})
     call_command("worker", "--batch", "--no-startup-delay", verbosity=0)
     assert Project.objects.filter(name=HOUSING).exists() and uploads(tmp_path) == []
+
+
+# --- SQLite: readers go on while a long import writes -------------------------------------------
+@pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3", reason="SQLite only")
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_a_writer_blocks_no_reader(tmp_path):
+    """The settings' SQLite options, on a database file (the tests' own database is in memory,
+    where there is no write-ahead log): two connections as Django opens them, one writing in a
+    transaction begun as the settings begin it while the other reads."""
+    handler = ConnectionHandler({"default": {**settings.DATABASES["default"], "NAME": str(tmp_path / "kp.sqlite3")}})
+    backend = handler["default"]
+    writer, reader = (backend.get_new_connection(backend.get_connection_params()) for _ in range(2))
+    try:
+        assert writer.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert writer.execute("PRAGMA busy_timeout").fetchone() == (20_000,)
+        writer.execute("CREATE TABLE ledger (name TEXT)")
+        writer.execute("INSERT INTO ledger VALUES ('葫芦岛连石化工')")
+        writer.commit()
+        reader.execute("BEGIN")
+        assert reader.execute("SELECT name FROM ledger").fetchall() == [("葫芦岛连石化工",)]  # (a page, reading)
+        writer.execute(f"BEGIN {backend.transaction_mode}")  # IMMEDIATE: the write lock, from the start
+        writer.execute("INSERT INTO ledger VALUES ('绥中四方台风电')")
+        writer.commit()  # without the log, this would wait for the reader, then fail: "database is locked"
+        assert reader.execute("SELECT count(*) FROM ledger").fetchone() == (1,)  # the reader's snapshot
+        reader.commit()
+        assert reader.execute("SELECT count(*) FROM ledger").fetchone() == (2,)
+    finally:
+        writer.close()
+        reader.close()
