@@ -13,10 +13,11 @@ from django.db import ConnectionHandler
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 from test_jobs import claimed, dead_pid, this_host
-from test_ledgers import DATABASE_QUEUE, ledger_rows, write_xlsx
+from test_ledgers import DATABASE_QUEUE, ledger_rows, write_csv, write_xlsx
 
+from keyprojects.accounts.models import Leader
 from keyprojects.ledgers import extent
-from keyprojects.ledgers.importer import Importer
+from keyprojects.ledgers.importer import Importer, import_ledger
 from keyprojects.ledgers.reader import LedgerFileError, read
 from keyprojects.projects.models import Project
 
@@ -276,3 +277,14 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout_and_a_writer_blocks_no_read
     finally:
         writer.close()
         reader.close()
+
+
+def test_a_new_leader_named_in_two_counties_is_created_once(cast, tmp_path):
+    """(Found measuring a 300,000-row ledger: the second county's made a second leader of the
+    same name in the city, and the import crashed on the unique name.)"""
+    body = [[1, "连山区新官测试项目", "", "连山区", "新建", "新能源", "", 1, 100, 0, "", "否", "", "", "孙新官", "", ""],
+            [2, "绥中县新官测试项目", "", "绥中县", "新建", "新能源", "", 1, 100, 0, "", "否", "", "", "孙新官", "", ""]]
+    result = import_ledger(None, write_csv(tmp_path / "leaders.csv", body, "utf-8"), 2023, region=cast.city)
+    assert result.created == 2 and result.leaders_created == ["孙新官"]
+    leader = Leader.objects.get(name="孙新官")
+    assert set(Project.objects.filter(leaders=leader).values_list("name", flat=True)) == {"连山区新官测试项目", "绥中县新官测试项目"}

@@ -153,6 +153,7 @@ class Importer:
         self._nearby: set[tuple[type, int]] = set()  # units and leaders this user may assign
         self._units: dict[tuple[str, int], Unit | _New] = {}
         self._leader_cache: dict[tuple[str, int], Leader | _New] = {}
+        self._new_leaders: dict[tuple[str, int], _New] = {}  # by name and the region they are created in
         self._sectors: dict[str, Sector | _New] | None = None
         self._created: list[_New] = []
         self._broken = False  # a written project fell out of the user's scope: undo everything
@@ -507,12 +508,19 @@ class Importer:
                 up = {r.pk for r in self._up(region)}
                 found = sorted((leader for leader in self._named_leaders.get(bare, []) if leader.region_id in up),
                                key=lambda leader: (leader.region.code, leader.order, leader.name))
-                self._leader_cache[key] = found[0] if found else self._new(
-                    Leader(name=bare, region=self.region or region), "leaders_created")
+                self._leader_cache[key] = found[0] if found else self._new_leader(bare, self.region or region)
             leader = self._claim(row, "leader", name, self._leader_cache[key], target)
             if leader is not None:
                 leaders.append(leader)
         return leaders
+
+    def _new_leader(self, name: str, region: Region) -> _New:
+        """One new leader per name in the region they are created in, however many counties
+        of the ledger name them (a second would break the unique name in a region)."""
+        key = (name, region.pk)
+        if key not in self._new_leaders:
+            self._new_leaders[key] = self._new(Leader(name=name, region=region), "leaders_created")
+        return self._new_leaders[key]
 
     def _sector(self, row: LedgerRow, name: str, target: _Target) -> Sector | None:
         if not name:
