@@ -15,7 +15,8 @@ from django_tasks_db.models import DBTaskResult
 from test_jobs import claimed, dead_pid, this_host
 from test_ledgers import DATABASE_QUEUE, ledger_rows, write_csv, write_xlsx
 
-from keyprojects.accounts.models import Leader
+from keyprojects.accounts.models import Leader, Unit
+from keyprojects.core.audit import Source, audit_context
 from keyprojects.ledgers import extent
 from keyprojects.ledgers.importer import Importer, import_ledger
 from keyprojects.ledgers.reader import LedgerFileError, read
@@ -288,3 +289,16 @@ def test_a_new_leader_named_in_two_counties_is_created_once(cast, tmp_path):
     assert result.created == 2 and result.leaders_created == ["孙新官"]
     leader = Leader.objects.get(name="孙新官")
     assert set(Project.objects.filter(leaders=leader).values_list("name", flat=True)) == {"连山区新官测试项目", "绥中县新官测试项目"}
+
+
+def test_new_units_and_leaders_are_written_in_bulk_each_with_its_history_row(cast, tmp_path):
+    body = [[1, "連山區新廠測試項目", "", "连山区", "新建", "新能源", "", 1, 100, 0, "", "否", "", "", "孙新官", "葫芦岛新廠實業有限公司", ""],
+            [2, "绥中县新厂测试项目", "", "绥中县", "新建", "新能源", "", 1, 100, 0, "", "否", "", "", "孙新官", "绥中新厂有限公司", ""]]
+    with audit_context(Source.IMPORT, user=cast.admin, detail="台账"):
+        result = import_ledger(cast.admin, write_csv(tmp_path / "units.csv", body, "utf-8"), 2023, region=cast.city)
+    assert result.units_created == ["葫芦岛新厂实业有限公司", "绥中新厂有限公司"]  # simplified, as Unit.save does
+    for obj in [*Unit.objects.filter(name__in=result.units_created), Leader.objects.get(name="孙新官")]:
+        record = obj.history.get()
+        assert (record.history_type, record.history_source, record.history_user) == ("+", "import", cast.admin)
+    owner = Project.objects.get(name="绥中县新厂测试项目").owner
+    assert (owner.name, owner.region) == ("绥中新厂有限公司", cast.suizhong)
