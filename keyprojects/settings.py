@@ -211,9 +211,12 @@ SPECTACULAR_SETTINGS = {
 # (docs/operations.md); the schedule is keyprojects/core/schedule.py.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # A job running this long on a worker of another machine is taken for dead (on this machine the
-# worker's process is asked); finished jobs, and uploads left behind, are deleted after the days.
+# worker's process is asked); finished jobs are deleted after the days.
 KEYPROJECTS_JOB_DEAD_AFTER = timedelta(hours=float(os.environ.get("KEYPROJECTS_JOB_DEAD_AFTER_HOURS", "2")))
 KEYPROJECTS_JOB_KEEP_DAYS = int(os.environ.get("KEYPROJECTS_JOB_KEEP_DAYS", "14"))
+# An uploaded ledger is deleted when its job ends; one left behind (a preview never confirmed, an
+# import whose worker was killed and never retried) is deleted by the schedule after these hours.
+KEYPROJECTS_UPLOAD_KEEP_HOURS = float(os.environ.get("KEYPROJECTS_UPLOAD_KEEP_HOURS", "24"))
 
 # E-mail (the daily digest, units' shared mailboxes): SMTP when KEYPROJECTS_EMAIL_HOST is set,
 # else each message is written to the console of the process that sends it (development).

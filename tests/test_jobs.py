@@ -210,14 +210,15 @@ def test_pruning_deletes_old_results_and_schedule_records_but_each_jobs_latest(c
     assert left == {("monthly", 30), ("daily", 1)}
 
 
-def test_uploads_left_behind_are_deleted_after_the_days_kept(settings, tmp_path):
+def test_uploads_left_behind_are_deleted_after_a_day(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.KEYPROJECTS_JOB_KEEP_DAYS = 14
+    settings.KEYPROJECTS_UPLOAD_KEEP_HOURS = 24
     old, recent = ledger_tasks.upload_path("old.xlsx"), ledger_tasks.upload_path("recent.xlsx")
     old.parent.mkdir(parents=True)
-    for path, days in [(old, 15), (recent, 13)]:
+    for path, hours in [(old, 24.1), (recent, 23.9)]:
         path.write_bytes(b"x")
-        stamp = time.time() - days * 86400
+        stamp = time.time() - hours * 3600
         os.utime(path, (stamp, stamp))
     assert ledger_tasks.prune_uploads.call() == 1
     assert not old.exists() and recent.exists()
+    assert next(job for job in SCHEDULE if job.task is ledger_tasks.prune_uploads).cron == "40 * * * *"  # hourly

@@ -367,20 +367,26 @@ def test_export_command_writes_ledger_and_indicator_table(cast, tmp_path):
 
 
 def test_upload_page_previews_then_imports(committed_db, cast, client, tmp_path, settings):
-    """Through the database's queue and a real worker (a test whose writes commit)."""
+    """Through the database's queue and a real worker (a test whose writes commit): the preview
+    is a job too, and the request that uploads only stores the file and enqueues."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.TASKS = DATABASE_QUEUE
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     client.force_login(cast.admin)
     with path.open("rb") as f:
         response = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk})
+    assert response.status_code == 200 and not response.context["can_confirm"]
+    assert "排队中，等待后台任务进程开始预览" in response.content.decode()
+    preview = f"/ledgers/import/previews/{response.context['token']}/"
+    call_command("worker", "--batch", "--no-startup-delay", verbosity=0)
+    response = client.get(preview)
     assert response.status_code == 200 and response.context["can_confirm"]
     assert "预览结果" in response.content.decode()
-    total = response.context["result"].total_investment  # 万元, shown with thousands separators
+    total = Decimal(response.context["result"]["total_investment"])  # 万元, shown with thousands separators
     shown = f"总投资 {format_wan(total)} 万元"
     assert total >= 1000 and "," in shown and shown in response.content.decode()
     assert not Project.objects.filter(name="连山区钢屯镇老旧小区改造工程").exists()  # a preview writes nothing
-    page = client.post("/ledgers/import/", {"confirm": "1"})
+    page = client.post("/ledgers/import/", {"confirm": response.context["token"]})
     assert "正在导入" in page.content.decode() and 'hx-trigger="every 1s"' in page.content.decode()
     status = f"/ledgers/import/jobs/{page.context['token']}/"
     assert "正在导入" in client.get(status).content.decode()
@@ -403,8 +409,9 @@ def test_upload_page_imports_through_a_job_and_shows_its_result(cast, client, tm
     path = write_xlsx(tmp_path / "ledger.xlsx", ledger_rows())
     client.force_login(cast.admin)
     with path.open("rb") as f:
-        assert client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk}).context["can_confirm"]
-    page = client.post("/ledgers/import/", {"confirm": "1"})
+        preview = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk})
+    assert preview.context["can_confirm"]
+    page = client.post("/ledgers/import/", {"confirm": preview.context["token"]})
     assert "导入结果" in page.content.decode() and "新增 2 个、更新 1 个" in page.content.decode()
     card = client.get(f"/ledgers/import/jobs/{page.context['token']}/", headers={"HX-Request": "true"}).content.decode()
     assert "导入结果" in card and "新增 2 个、更新 1 个" in card and "hx-trigger" not in card

@@ -15,7 +15,7 @@ from .jobs import Scheduled
 SCHEDULE = [
     Scheduled("fail_dead_jobs", "*/10 * * * *", core_tasks.fail_dead_jobs),
     Scheduled("prune_jobs", "30 3 * * *", core_tasks.prune_jobs),
-    Scheduled("prune_ledger_uploads", "40 3 * * *", ledger_tasks.prune_uploads),
+    Scheduled("prune_ledger_uploads", "40 * * * *", ledger_tasks.prune_uploads),
     Scheduled("retry_deliveries", "*/5 * * * *", notice_tasks.retry_deliveries),
     Scheduled("send_digests", "0 8 * * *", notice_tasks.send_digests),
     Scheduled("chase_overdue_problems", "30 6 * * *", dispatch_tasks.chase_overdue),

@@ -11,6 +11,8 @@ from typing import Any
 
 from python_calamine import CalamineWorkbook
 
+from . import extent
+
 
 class LedgerFileError(ValueError):
     """The file cannot be read at all."""
@@ -46,9 +48,11 @@ def read(path: str | Path, name: str | None = None) -> list[Sheet]:
     suffix = Path(name or path.name).suffix.lower()
     if suffix == ".csv":
         content, encoding = decode_csv(path.read_bytes())
+        extent.check_csv(content, Path(name or path.name).stem)
         return [Sheet(Path(name or path.name).stem, list(csv.reader(io.StringIO(content))), encoding=encoding)]
     if suffix not in (".xlsx", ".xlsm", ".xls", ".ods"):
         raise LedgerFileError(f"不支持的文件类型“{suffix or path.name}”：请使用 .xlsx、.xls 或 .csv")
+    extent.check(path, suffix)  # before calamine loads a sheet: its extent is what calamine allocates
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files

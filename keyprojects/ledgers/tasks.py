@@ -1,10 +1,12 @@
-"""A confirmed upload is imported by a background job (a django-tasks task run by
-``keyprojects worker``, ``core.jobs``), so the page can show how far it got.
+"""An upload is previewed, then imported, by background jobs (django-tasks tasks run by
+``keyprojects worker``, ``core.jobs``): the page's request only stores the file and enqueues, and
+the page shows how far the job got, then its result.
 
-The job is given ids and the stored file's name, never objects: it reads the user again and
-runs the same importer as the preview, as that user, in the import's audit context. A refused
-file is a finished job whose result lists the problems; the stored file is deleted when the
-job finishes, and kept if it is killed, so that it can run again.
+A job is given ids and the stored file's name, never objects: it reads the user again and runs
+the importer, as that user, in the import's audit context. The stored file is deleted when a job
+ends, whatever its outcome (a refused file, an error), but for two cases: a preview that may be
+confirmed keeps it for the import, and a job whose worker is killed keeps it, so that it can run
+again; ``prune_uploads`` deletes what is left after ``KEYPROJECTS_UPLOAD_KEEP_HOURS``.
 """
 
 from __future__ import annotations
@@ -51,38 +53,61 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "annual_plan": f"{result.annual_plan.normalize():f}", "completed": f"{result.completed.normalize():f}",
         "units_created": result.units_created, "leaders_created": result.leaders_created,
         "sectors_created": result.sectors_created, "problems": [str(p) for p in result.problems],
+        "mapping": result.mapping, "ignored_columns": result.ignored_columns,
     }
+
+
+def _run(context: TaskContext, user: int, stored: str, name: str, options: dict[str, Any], ip: str | None,
+         dry_run: bool) -> dict[str, Any]:
+    """Run the importer over the stored upload: ``{"outcome": "done" | "refused", "result":
+    summary or None, "error": why a file was refused or ""}``."""
+    path = upload_path(stored)
+    if not path.exists():  # imported already by an earlier run, or pruned
+        return {"outcome": "refused", "result": None, "error": "上传的文件已不存在，请重新上传"}
+    importer = importer_for(User.objects.get(pk=user), options, dry_run=dry_run)
+    importer.progress = functools.partial(jobs.set_progress, context.task_result.id)
+    try:
+        with audit_context(Source.IMPORT, user=importer.user, detail=f"上传台账 {name}"[:200], ip=ip):
+            result = importer.run(path, name)
+    except ImportFailed as failed:
+        return {"outcome": "refused", "result": summary(failed.result), "error": ""}
+    except LedgerFileError as exc:
+        return {"outcome": "refused", "result": None, "error": str(exc)}
+    return {"outcome": "done", "result": summary(result), "error": ""}
+
+
+@task(takes_context=True)
+def preview_upload(context: TaskContext, user: int, stored: str, name: str, options: dict[str, Any],
+                   ip: str | None = None) -> dict[str, Any]:
+    """What importing the stored upload ``stored`` (its original name ``name``) as user ``user``
+    with the upload form's ``options`` would do, written and rolled back: as :func:`_run` says,
+    and ``"can_confirm"``, whether it may be imported (its file is then kept for the import)."""
+    confirmable = False
+    try:
+        outcome = _run(context, user, stored, name, options, ip, dry_run=True)
+        confirmable = outcome["outcome"] == "done" and bool(outcome["result"]["created"] or outcome["result"]["updated"])
+        return {**outcome, "can_confirm": confirmable}
+    finally:
+        if not confirmable:
+            upload_path(stored).unlink(missing_ok=True)
 
 
 @task(takes_context=True)
 def import_upload(context: TaskContext, user: int, stored: str, name: str, options: dict[str, Any],
                   ip: str | None = None) -> dict[str, Any]:
     """Import the stored upload ``stored`` (its original name ``name``) as user ``user`` with the
-    upload form's ``options``. Returns ``{"outcome": "done" | "refused", "result": summary or
-    None, "error": why a file was refused or ""}``."""
-    path = upload_path(stored)
-    if not path.exists():  # imported already by an earlier run, or pruned
-        return {"outcome": "refused", "result": None, "error": "上传的文件已不存在，请重新上传"}
-    importer = importer_for(User.objects.get(pk=user), options, dry_run=False)
-    importer.progress = functools.partial(jobs.set_progress, context.task_result.id)
-    outcome: dict[str, Any]
+    upload form's ``options``; returns what :func:`_run` says."""
     try:
-        with audit_context(Source.IMPORT, user=importer.user, detail=f"上传台账 {name}"[:200], ip=ip):
-            result = importer.run(path, name)
-        outcome = {"outcome": "done", "result": summary(result), "error": ""}
-    except ImportFailed as failed:
-        outcome = {"outcome": "refused", "result": summary(failed.result), "error": ""}
-    except LedgerFileError as exc:
-        outcome = {"outcome": "refused", "result": None, "error": str(exc)}
-    path.unlink(missing_ok=True)
-    return outcome
+        return _run(context, user, stored, name, options, ip, dry_run=False)
+    finally:
+        upload_path(stored).unlink(missing_ok=True)
 
 
 @task
 def prune_uploads() -> int:
-    """Delete the stored uploads older than ``KEYPROJECTS_JOB_KEEP_DAYS`` (previewed and never
+    """Delete the stored uploads older than ``KEYPROJECTS_UPLOAD_KEEP_HOURS`` (previewed and never
     confirmed, or kept for a retry that never came); returns how many."""
-    cutoff = time.time() - settings.KEYPROJECTS_JOB_KEEP_DAYS * 86400
+    cutoff = time.time() - settings.KEYPROJECTS_UPLOAD_KEEP_HOURS * 3600
     pruned = 0
     folder = Path(settings.MEDIA_ROOT) / UPLOADS
     for path in folder.iterdir() if folder.is_dir() else ():

@@ -7,4 +7,5 @@ urlpatterns = [
     path("import/", views.upload, name="upload"),
     path("import/jobs/<str:token>/", views.job, name="job"),
     path("import/jobs/<str:token>/retry/", views.retry, name="retry"),
+    path("import/previews/<str:token>/", views.preview, name="preview"),
 ]

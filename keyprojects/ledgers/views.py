@@ -1,7 +1,8 @@
 """The upload page: choose a ledger, preview what would be imported (nothing is written),
-then confirm: the import is a background job (``tasks.import_upload``) and the page shows its
-progress, then its result; a job whose worker stopped may be run again.
-The same importer as `keyprojects import_ledger`, acting as the user."""
+then confirm. The preview and the import are background jobs (``tasks.preview_upload``,
+``tasks.import_upload``): a request only stores the file or enqueues, never holds the database
+for the file's length; the page shows each job's progress, then its result; a job whose worker
+stopped may be run again. The same importer as `keyprojects import_ledger`, acting as the user."""
 
 from __future__ import annotations
 
@@ -23,16 +24,15 @@ from django_tasks import TaskResult, TaskResultStatus
 
 from keyprojects.accounts.models import User
 from keyprojects.core import jobs
-from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.forms import StyledForm, field_of
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.regions.models import Region
 
-from .importer import ImportFailed, ImportResult
-from .reader import LedgerFileError
-from .tasks import import_upload, importer_for, upload_path
+from .tasks import import_upload, preview_upload, upload_path
+
+STEPS = {"import": import_upload, "preview": preview_upload}  # the upload's jobs, by step
 
 
 class UploadForm(StyledForm):
@@ -71,42 +71,36 @@ def _stash(upload: UploadedFile) -> str:
     return token
 
 
-def _preview(request: AuthenticatedRequest, path: Path, name: str,
-             options: dict[str, Any]) -> tuple[ImportResult | None, Exception | None]:
-    importer = importer_for(request.user, options, dry_run=True)
-    with audit_context(Source.IMPORT, user=request.user, detail=f"上传台账 {name}"[:200],
-                       ip=request.META.get("REMOTE_ADDR")):
-        try:
-            return importer.run(path, name), None
-        except ImportFailed as failed:
-            return failed.result, failed
-        except LedgerFileError as exc:
-            return None, exc
-
-
 @login_required
 def upload(request: AuthenticatedRequest) -> HttpResponse:
     if not can_create_project(request.user):
         raise PermissionDenied(_("您没有导入台账的权限"))
-    pending = request.session.get("ledger_upload")
-    if request.method == "POST" and "confirm" in request.POST and pending:
-        del request.session["ledger_upload"]
-        job = import_upload.enqueue(user=request.user.pk, stored=pending["token"], name=pending["name"],
-                                    options=pending["options"], ip=request.META.get("REMOTE_ADDR"))
-        return _job_page(request, job, "ledgers/upload.html")
+    if request.method == "POST" and "confirm" in request.POST:
+        return _confirm(request)
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        token = _stash(data["file"])
         options = {"year": data["year"], "region": data["region"].pk, "skip_invalid": data["skip_invalid"],
                    "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else ""}
-        result, error = _preview(request, upload_path(token), data["file"].name, options)
-        can_confirm = error is None and result is not None and (result.created or result.updated)
-        if can_confirm:
-            request.session["ledger_upload"] = {"token": token, "name": data["file"].name, "options": options}
-        return render(request, "ledgers/upload.html", {"form": form, "result": result, "error": error,
-                                                       "preview": True, "can_confirm": can_confirm})
+        preview = preview_upload.enqueue(user=request.user.pk, stored=_stash(data["file"]), name=data["file"].name,
+                                         options=options, ip=request.META.get("REMOTE_ADDR"))
+        request.session["ledger_upload"] = {"preview": preview.id}  # the one preview a confirmation may import
+        return _job_page(request, preview, "ledgers/upload.html", form)
     return render(request, "ledgers/upload.html", {"form": form})
+
+
+def _confirm(request: AuthenticatedRequest) -> HttpResponse:
+    """Import what the user's latest preview read (a confirmation from an older page is refused)."""
+    preview = _own_job(request, request.POST["confirm"], "preview")
+    pending = request.session.get("ledger_upload") or {}
+    if pending.get("preview") != preview.id or not _state(preview)["can_confirm"]:
+        form = UploadForm(user=request.user)
+        return render(request, "ledgers/upload.html", {"form": form, "error": _(
+            "这次预览已确认过，或已有更新的预览：请按最新的预览确认，或重新上传")})
+    del request.session["ledger_upload"]
+    job = import_upload.enqueue(**{k: preview.kwargs[k] for k in ("user", "stored", "name", "options")},
+                                ip=request.META.get("REMOTE_ADDR"))
+    return _job_page(request, job, "ledgers/upload.html")
 
 
 @login_required
@@ -116,39 +110,65 @@ def job(request: AuthenticatedRequest, token: str) -> HttpResponse:
     return _job_page(request, _own_job(request, token), "ledgers/_job.html" if request.htmx else "ledgers/upload.html")
 
 
+@login_required
+def preview(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """A preview's progress, then what the import would do, with the button that confirms it."""
+    result = _own_job(request, token, "preview")
+    if request.htmx:
+        return _job_page(request, result, "ledgers/_preview.html")
+    return _job_page(request, result, "ledgers/upload.html", UploadForm(user=request.user))
+
+
 @require_POST
 @login_required
 def retry(request: AuthenticatedRequest, token: str) -> HttpResponse:
-    """Run a failed import again (its worker stopped), from the file it kept."""
-    result = _own_job(request, token)
+    """Run a failed preview or import again (its worker stopped), from the file it kept."""
+    step = next((step for step, task in STEPS.items() if jobs.find(task, token) is not None), "import")
+    result = _own_job(request, token, step)
     if not _state(result)["can_retry"]:
-        raise Http404(_("这个导入任务不能重试"))
-    return redirect("ledgers:job", jobs.retry(result).id)
+        raise Http404(_("这个任务不能重试"))
+    again = jobs.retry(result)
+    if step == "preview":
+        request.session["ledger_upload"] = {"preview": again.id}
+        return redirect("ledgers:preview", again.id)
+    return redirect("ledgers:job", again.id)
 
 
-def _own_job(request: AuthenticatedRequest, token: str) -> TaskResult[dict[str, Any]]:
-    """The import job ``token``, if the user started it."""
-    result = jobs.find(import_upload, token)
+def _own_job(request: AuthenticatedRequest, token: str, step: str = "import") -> TaskResult[dict[str, Any]]:
+    """The import (or preview) job ``token``, if the user started it."""
+    result = jobs.find(STEPS[step], token)
     if result is None or result.kwargs.get("user") != request.user.pk:
         raise Http404(_("没有这个导入任务"))
     return result
 
 
+def _is_preview(result: TaskResult[dict[str, Any]]) -> bool:
+    return result.task.module_path == preview_upload.module_path
+
+
 def _state(result: TaskResult[dict[str, Any]]) -> dict[str, Any]:
     """What the job's card shows: state running (queued or not), done or failed; the rows done
-    of the total; the importer's summary; why it failed; whether it may run again."""
+    of the total; the importer's summary; why it failed; whether it may run again; for a
+    preview, whether it may be confirmed."""
     state = {"name": result.kwargs["name"], "state": "running", "queued": False, "done": 0, "total": 0,
-             "result": None, "error": "", "can_retry": False}
+             "result": None, "error": "", "can_retry": False, "can_confirm": False}
     if result.status in (TaskResultStatus.READY, TaskResultStatus.RUNNING):
         done, total = jobs.progress(result.id)
         return {**state, "queued": result.status == TaskResultStatus.READY, "done": done, "total": total}
     if result.status == TaskResultStatus.SUCCESSFUL:
         outcome = result.return_value
-        assert outcome is not None  # (the import returns a dict)
+        assert outcome is not None  # (the jobs return a dict)
         return {**state, "state": "done" if outcome["outcome"] == "done" else "failed",
-                "result": outcome["result"], "error": outcome["error"]}
+                "result": outcome["result"], "error": outcome["error"],
+                "can_confirm": outcome.get("can_confirm", False) and upload_path(result.kwargs["stored"]).exists()}
     kept = upload_path(result.kwargs["stored"]).exists()
-    if jobs.died(result):
+    if _is_preview(result):
+        if jobs.died(result):
+            error = (_("预览中断：处理任务的后台进程已停止，可重试") if kept else
+                     _("预览中断：处理任务的后台进程已停止；上传的文件已不在（已重试或已过期清理），请重新上传"))
+        else:
+            error = _("预览出错：%(error)s") % {"error": jobs.error_line(result)}
+    elif jobs.died(result):
         error = (_("导入中断：处理任务的后台进程已停止，未导入任何数据，可重试") if kept else
                  _("导入中断：处理任务的后台进程已停止，这次未导入任何数据；上传的文件已不在（已重试或已过期清理）"))
     else:
@@ -156,7 +176,14 @@ def _state(result: TaskResult[dict[str, Any]]) -> dict[str, Any]:
     return {**state, "state": "failed", "error": error, "can_retry": kept}
 
 
-def _job_page(request: AuthenticatedRequest, result: TaskResult[dict[str, Any]], template: str) -> HttpResponse:
+def _job_page(request: AuthenticatedRequest, result: TaskResult[dict[str, Any]], template: str,
+              form: UploadForm | None = None) -> HttpResponse:
     state = _state(result)
     percent = int(100 * state["done"] / state["total"]) if state["total"] else 0
-    return render(request, template, {"form": None, "job": state, "token": result.id, "percent": percent})
+    preview = _is_preview(result)
+    return render(request, template, {
+        "form": form, "job": None if preview else state, "preview_job": state if preview else None,
+        "token": result.id, "percent": percent,
+        # (as the page was read before previews were jobs)
+        "result": state["result"] if preview else None, "can_confirm": state["can_confirm"],
+    })
