@@ -114,3 +114,63 @@ def repaired(value: str) -> str | None:
         if fixed != value and any("\u4e00" <= ch <= "\u9fff" for ch in fixed):
             return fixed
     return None
+
+
+# Several people or units in one cell: newlines, 、，,;；/ between them (and, for people, spaces).
+HARD_SEPARATORS = re.compile(r"[\n\r、，,;；/／]+")
+IN_BRACKETS = re.compile(r"[（(].*?[)）]")  # "王建国（副市长）": the title is not the name
+WHITESPACE = re.compile(r"\s+")  # after NFKC: NBSP and the full-width space are plain spaces
+PADDING = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")  # a space beside a Chinese character
+
+
+def person_names(value: Any) -> list[str]:
+    """The people a cell names, each once and whole. Spaces pad a two-character name to the
+    width of three (``李  明``, ``周\\u00a0\\u00a0强``, ``陈　静``) or separate two people
+    (``王建国    刘志华``): a one-character piece is never a person, so it joins the pieces
+    beside it (``周   强    王建国`` is 周强 and 王建国)."""
+    names: list[str] = []
+    for part in HARD_SEPARATORS.split(IN_BRACKETS.sub("", text(value))):
+        for name in _joined(part.split()):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _joined(pieces: list[str]) -> list[str]:
+    """Runs of one-character pieces made one name; a lone one joins the next piece (or the
+    last, at the end)."""
+    names: list[str] = []
+    run = ""
+    for piece in pieces:
+        if len(piece) == 1:
+            run += piece
+            continue
+        names.append(run + piece if len(run) == 1 else piece)
+        if len(run) > 1:
+            names.insert(len(names) - 1, run)
+        run = ""
+    if len(run) == 1 and names:
+        names[-1] += run
+    elif run:
+        names.append(run)
+    return names
+
+
+def unit_names(value: Any) -> list[str]:
+    """The units a cell names, each once: spaces inside a unit's name are padding."""
+    names: list[str] = []
+    for part in HARD_SEPARATORS.split(text(value)):
+        name = _unpadded(part)
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def name_key(name: str) -> str:
+    """A stored name as the ledger's names are compared with it: width and spaces ignored."""
+    return _unpadded(text(name))
+
+
+def _unpadded(name: str) -> str:
+    """Spaces out of a name, except one between Latin words ("ABC Energy")."""
+    return PADDING.sub("", WHITESPACE.sub(" ", name.strip()))

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import F, Func, Value
+from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
 
@@ -60,8 +62,6 @@ REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "s
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
 NATURES = {"新建": Nature.NEW, "新开工": Nature.NEW, "新开": Nature.NEW, "新": Nature.NEW, "续建": Nature.CONTINUING,
            "续": Nature.CONTINUING, "竣工": Nature.COMPLETING, "建成": Nature.COMPLETING, "投产": Nature.COMPLETING}
-NAME_SEPARATORS = re.compile(r"[、，,;；/\s]+")  # between the leaders named in one cell
-IN_BRACKETS = re.compile(r"[（(].*?[)）]")  # "王建国（副市长）"
 TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", "nature"]
 # Form field -> ledger column, to point a validation error at the column it came from.
 FORM_TO_COLUMN = {"name": "name", "code": "code", "region": "region", "total_investment": "total",
@@ -110,6 +110,7 @@ class ImportResult:
     mapping: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # imported as shown, but worth a look
     as_of: date | None = None
     dry_run: bool = False
 
@@ -127,9 +128,12 @@ class LedgerRow:
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, column_field: str, message: str, value: Any = "") -> None:
+        self.problems.append(self.problem_for(column_field, message, value))
+
+    def problem_for(self, column_field: str, message: str, value: Any = "") -> Problem:
         column = self.layout.mapped.get(column_field)
         label = f"{column.letter}列（{column.header}）" if column else LABELS.get(column_field, column_field)
-        self.problems.append(Problem(self.sheet, self.number, label, cells.text(value), message))
+        return Problem(self.sheet, self.number, label, cells.text(value), message)
 
 
 class Importer:
@@ -337,9 +341,9 @@ class Importer:
             return None
         target = _Target(region=region, nature=self._nature(row))
         target.sector = self._sector(row, v.get("sector", ""), target)
-        target.owner = self._unit(row, v.get("owner", ""), region, Unit.Kind.ENTERPRISE, target)
-        target.responsible = self._unit(row, v.get("responsible", ""), self.region or region, Unit.Kind.DEPARTMENT,
-                                        target)
+        target.owner = self._unit(row, self._one_unit(row, "owner"), region, Unit.Kind.ENTERPRISE, target)
+        target.responsible = self._unit(row, self._one_unit(row, "responsible"), self.region or region,
+                                        Unit.Kind.DEPARTMENT, target)
         target.leaders = self._leaders(row, v.get("leader", ""), region, target)
         if v.get("ytd") is not None:
             period_region = self.region or next(
@@ -463,19 +467,40 @@ class Importer:
 
     def _prefetch_names(self, rows: list[LedgerRow]) -> None:
         """Units and leaders named by the chunk, and which of them this user may assign."""
-        units = {n for r in rows for n in (r.values.get("owner"), r.values.get("responsible")) if n} - set(self._named_units)
-        leaders = {_bare(n) for r in rows for n in _names(r.values.get("leader", ""))} - set(self._named_leaders)
+        units = {n for r in rows for cell in (r.values.get("owner"), r.values.get("responsible"))
+                 for n in cells.unit_names(cell)} - set(self._named_units)
+        leaders = {n for r in rows for n in cells.person_names(r.values.get("leader", ""))} - set(self._named_leaders)
         self._find_named(Unit, units, self._named_units)
         self._find_named(Leader, leaders, self._named_leaders)
 
     def _find_named(self, model: type[Named], names: set[str], named: dict[str, list[Named]]) -> None:
+        """Stored objects by the ledger's names, ignoring spaces and width: the exact name first
+        (indexed), then, for the names still missing, the stored names without their spaces."""
         for name in names:
             named[name] = []
+        manager = model._default_manager
         for part in chunks(sorted(names)):
-            found = model._default_manager.filter(name__in=part).select_related("region")
-            self._nearby |= {(model, pk) for pk in nearby(self.user, found).values_list("pk", flat=True)}
-            for obj in found:
-                named[obj.name].append(obj)
+            self._named(model, manager.filter(name__in=part), named)
+        missing = {name.replace(" ", ""): name for name in names if not named[name]}
+        for part in chunks(sorted(missing)):
+            self._named(model, manager.alias(spaceless=_spaceless("name")).filter(spaceless__in=part), named)
+
+    def _named(self, model: type[Named], found: models.QuerySet[Named], named: dict[str, list[Named]]) -> None:
+        found = found.select_related("region")
+        self._nearby |= {(model, pk) for pk in nearby(self.user, found).values_list("pk", flat=True)}
+        for obj in found:
+            key = cells.name_key(obj.name)
+            if key in named and obj not in named[key]:
+                named[key].append(obj)
+
+    def _one_unit(self, row: LedgerRow, column: str) -> str:
+        """A project has one owner and one responsible unit: of several named, the first (the
+        lead, as ledgers list them), said in a warning."""
+        names = cells.unit_names(row.values.get(column, ""))
+        if len(names) > 1:
+            self.result.warnings.append(row.problem_for(
+                column, f"列出了 {len(names)} 个单位，取第一个“{names[0]}”，其余未导入", row.values.get(column)))
+        return names[0] if names else ""
 
     def _unit(self, row: LedgerRow, name: str, region: Region, kind: str, target: _Target) -> Unit | None:
         if not name:
@@ -499,9 +524,9 @@ class Importer:
         return self._claim(row, column, name, self._units[key], target)
 
     def _leaders(self, row: LedgerRow, names: str, region: Region, target: _Target) -> list[Leader]:
-        leaders = []
-        for name in _names(names):
-            bare = _bare(name)
+        leaders: list[Leader] = []
+        for bare in cells.person_names(names):
+            name = bare
             key = (bare, region.pk)
             if key not in self._leader_cache:
                 up = {r.pk for r in self._up(region)}
@@ -510,7 +535,7 @@ class Importer:
                 self._leader_cache[key] = found[0] if found else self._new(
                     Leader(name=bare, region=self.region or region), "leaders_created")
             leader = self._claim(row, "leader", name, self._leader_cache[key], target)
-            if leader is not None:
+            if leader is not None and leader not in leaders:  # one person named twice, or two ways
                 leaders.append(leader)
         return leaders
 
@@ -811,12 +836,12 @@ def _differs(project: Project, name: str, value: Any) -> bool:
     return getattr(project, name) != value
 
 
-def _names(text: str) -> list[str]:
-    return [n for n in NAME_SEPARATORS.split(text or "") if n]
-
-
-def _bare(name: str) -> str:
-    return IN_BRACKETS.sub("", name)
+def _spaceless(name: str) -> Func:
+    """The column ``name`` without its spaces (ASCII, full-width, no-break), in SQL."""
+    expression: Any = F(name)
+    for space in (" ", "\u3000", "\u00a0"):
+        expression = Replace(expression, Value(space), Value(""))
+    return expression
 
 def import_ledger(user: Actor | None, path: str | Path, year: int, **options: Any) -> ImportResult:
     name = options.pop("name", None)

@@ -120,6 +120,25 @@ def _merged_fill(rows: list[list[Any]], merged: list, row_index: int) -> list[st
     return values
 
 
+NUMBER = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?$")
+
+
+def _is_sub_header(headers: list[str], below: list[str], raw: list[Any]) -> bool:
+    """Whether the row under the header holds sub-headers ("计划投资" under "2023年度") rather
+    than the first project. A CSV gives only text, so numbers written as text count as data, and
+    a sub-header never sits under a column the top row already names as the project's name (a
+    project's scope "6月完成路基" must not pass for a "N月完成" header)."""
+    if not any(v and field_for(v) for v in below):
+        return False
+    if any(isinstance(v, int | float) or NUMBER.match(text(v).replace(" ", "")) for v in raw if v != ""):
+        return False
+    for c, value in enumerate(below):
+        top = headers[c] if c < len(headers) else ""
+        if value and value != top and field_for(top) == "name":
+            return False
+    return True
+
+
 def detect(sheet: Sheet) -> Layout | None:
     """The layout of a sheet, or None when it has no recognisable header."""
     rows = sheet.rows
@@ -137,9 +156,7 @@ def detect(sheet: Sheet) -> Layout | None:
     # A second header row: sub-headers under group headers ("2023年度" over "计划投资").
     if top + 1 < len(rows):
         below = [normalise_header(v) for v in rows[top + 1]]
-        known_below = [v for v in below if v and field_for(v)]
-        data_like = any(isinstance(v, int | float) for v in rows[top + 1])
-        if known_below and not data_like:
+        if _is_sub_header(headers, below, rows[top + 1]):
             header_rows.append(top + 1)
             if not sheet.merged:  # no merge information (CSV): carry group headers rightwards
                 for c in range(1, len(headers)):

@@ -51,6 +51,7 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "annual_plan": f"{result.annual_plan.normalize():f}", "completed": f"{result.completed.normalize():f}",
         "units_created": result.units_created, "leaders_created": result.leaders_created,
         "sectors_created": result.sectors_created, "problems": [str(p) for p in result.problems],
+        "warnings": [str(w) for w in result.warnings],
     }
 
 

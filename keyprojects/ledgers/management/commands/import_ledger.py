@@ -82,6 +82,10 @@ class Command(AuditedCommand):
             w("新建行业领域：" + "、".join(r.sectors_created))
         w(f"导入合计：{r.count:,} 个项目，总投资 {r.total_investment.normalize():,f} 万元，"  # exact, to the yuan
           f"年度计划 {r.annual_plan.normalize():,f} 万元，本年完成 {r.completed.normalize():,f} 万元")
+        if r.warnings:
+            w(f"提示 {len(r.warnings)} 处（已导入，请核对）：")
+            for warning in r.warnings:
+                w(f"  {warning}")
         if r.problems:
             w(f"问题 {len(r.problems)} 处：")
             for problem in r.problems:

@@ -1,0 +1,111 @@
+"""Ledgers as counties really keep them (issue 17): each quirk in a workbook of our own."""
+
+import csv
+from decimal import Decimal
+
+import pytest
+import xlsxwriter
+
+from keyprojects.accounts.models import Leader, Unit
+from keyprojects.ledgers import cells
+from keyprojects.ledgers.importer import ImportFailed, import_ledger
+from keyprojects.projects.models import AnnualPlan, Project
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["序号", "项目名称", "所在县区", "建设内容", "总投资", "年度计划投资", "是否开工", "包抓领导", "责任单位"]
+
+
+def workbook(path, *sheets):
+    """An .xlsx of ``(title, rows, merges)`` sheets, written cell by cell as a county would (a
+    merge is ``"A5:B5"``: its first cell keeps the value, the others are blank, as in Excel)."""
+    book = xlsxwriter.Workbook(str(path))
+    for title, rows, merges in sheets:
+        sheet = book.add_worksheet(title)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value not in ("", None):
+                    sheet.write(r, c, value)
+        for merge in merges:
+            first = merge.split(":")[0]
+            row, col = xlsxwriter.utility.xl_cell_to_rowcol(first)
+            sheet.merge_range(merge, rows[row][col] if col < len(rows[row]) else "")
+    book.close()
+    return path
+
+
+def import_rows(tmp_path, rows, city, header=HEADER, **options):
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [header, *rows], []))
+    return import_ledger(None, path, 2023, region=city, **options)
+
+
+def refused(tmp_path, rows, city, header=HEADER, **options):
+    with pytest.raises(ImportFailed) as failed:
+        import_rows(tmp_path, rows, city, header=header, **options)
+    return failed.value.result
+
+
+# --- 11. a CSV with a one-row header ------------------------------------------------------
+
+def test_a_csv_with_a_one_row_header_loses_no_data_row(cast, tmp_path):
+    """The first project's scope ("6月完成路基") reads like a "N月完成" header and its figures
+    are text: it is still a project, not a second header row."""
+    path = tmp_path / "ledger.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER[:7])
+        writer.writerow(["1", "连山区兴工街道路工程", "连山区", "6月完成路基", "5000", "1000", "否"])
+        writer.writerow(["2", "连山区供水管网工程", "连山区", "管网 3 公里", "3000", "800", "否"])
+    result = import_ledger(None, path, 2023, region=cast.city)
+    assert result.data_rows == 2 and result.created == 2
+    assert Project.objects.get(name="连山区兴工街道路工程").total_investment == Decimal("5000")
+
+
+def test_a_sub_header_row_under_a_group_header_is_still_a_header(cast, tmp_path):
+    path = tmp_path / "ledger.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["序号", "项目名称", "所在县区", "总投资", "2023年", ""])
+        writer.writerow(["", "", "", "", "计划投资", "1-5月完成投资"])
+        writer.writerow(["1", "连山区兴工街道路工程", "连山区", "5000", "1000", "300"])
+    result = import_ledger(None, path, 2023, region=cast.city)
+    assert result.data_rows == 1 and result.completed == Decimal("300")
+
+
+# --- 1. names padded and stacked --------------------------------------------------------
+
+@pytest.mark.parametrize(("cell", "names"), [
+    ("李  明", ["李明"]),
+    ("周\u00a0\u00a0\u00a0强", ["周强"]),
+    ("陈\u3000静", ["陈静"]),
+    ("王建国    刘志华", ["王建国", "刘志华"]),
+    ("赵德胜\n刘志华", ["赵德胜", "刘志华"]),
+    ("周   强    王建国", ["周强", "王建国"]),
+    ("王建国（副市长）、李  明，王建国/陈　静", ["王建国", "李明", "陈静"]),
+])
+def test_each_person_in_a_cell_comes_out_once_and_whole(cell, names):
+    assert cells.person_names(cell) == names
+
+
+def test_padded_and_stacked_leaders_and_units_are_matched_whole(cast, tmp_path):
+    Leader.objects.create(name="李 明", region=cast.city)  # stored with a space of its own
+    rows = [
+        [1, "连山区兴工街道路工程", "连山区", "", 5000, 1000, "否", "李  明\n王建国", "葫芦岛市　工业和信息化局"],
+        [2, "连山区供水管网工程", "连山区", "", 3000, 800, "否", "周\u00a0\u00a0\u00a0强    王建国（副市长）",
+         "连山区 发展和改革局、连山区住建局"],
+    ]
+    result = import_rows(tmp_path, rows, cast.city, dry_run=True)
+    assert result.leaders_created == ["周强"]  # the preview lists who would be created
+    assert result.units_created == []
+    assert any("取第一个“连山区发展和改革局”" in str(w) and "第3行" in str(w) for w in result.warnings)
+
+    import_rows(tmp_path, rows, cast.city)
+    road = Project.objects.get(name="连山区兴工街道路工程")
+    assert sorted(leader.name for leader in road.leaders.all()) == ["李 明", "王建国"]
+    assert road.responsible_unit == cast.gxj
+    pipes = Project.objects.get(name="连山区供水管网工程")
+    assert sorted(leader.name for leader in pipes.leaders.all()) == ["周强", "王建国"]
+    assert pipes.responsible_unit == cast.lianshan_fgj
+    assert not Leader.objects.filter(name__in=["李", "明", "周", "强"]).exists()
+    assert Leader.objects.filter(name__contains="王建国").count() == 1
+    assert not Unit.objects.filter(name__contains="住建局").exists()
