@@ -109,3 +109,32 @@ def test_padded_and_stacked_leaders_and_units_are_matched_whole(cast, tmp_path):
     assert not Leader.objects.filter(name__in=["李", "明", "周", "强"]).exists()
     assert Leader.objects.filter(name__contains="王建国").count() == 1
     assert not Unit.objects.filter(name__contains="住建局").exists()
+
+
+# --- 3. totals anywhere -------------------------------------------------------------------
+
+ROAD = [1, "连山区兴工街道路工程", "连山区", "", 5000, 1000, "否", "", ""]
+PIPES = [2, "连山区供水管网工程", "连山区", "", 3000, 800, "否", "", ""]
+
+
+@pytest.mark.parametrize(("total_row", "merges"), [
+    (["合计（2个）", "", "", "", 8000, 1800], ["A2:B2"]),  # in 序号, merged across 项目名称
+    (["", "", "", "总  计", 8000, 1800], []),  # in 建设内容, spaced out
+    (["全县合计：2个项目", "", "", "", 8000, 1800], []),
+])
+def test_a_total_row_is_recognised_wherever_its_label_sits(cast, tmp_path, total_row, merges):
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [HEADER, total_row, ROAD, PIPES], merges))
+    result = import_ledger(None, path, 2023, region=cast.city)
+    assert result.created == 2 and result.data_rows == 2 and not result.warnings
+
+
+def test_a_total_that_disagrees_is_checked_not_taken_for_a_nameless_row(cast, tmp_path):
+    path = workbook(tmp_path / "ledger.xlsx",
+                    ("项目", [HEADER, ROAD, PIPES, ["合计（3个）", "", "", "", 9000, 1800]], ["A4:B4"]))
+    with pytest.raises(ImportFailed) as failed:
+        import_ledger(None, path, 2023, region=cast.city)
+    problems = [str(p) for p in failed.value.result.problems]
+    assert len(problems) == 1 and "第4行" in problems[0] and "相差 1000 万元" in problems[0], problems
+    assert not any("没有项目名称" in p for p in problems)
+    warnings = [str(w) for w in failed.value.result.warnings]
+    assert any("写明 3 个项目，明细有 2 个" in w for w in warnings), warnings

@@ -273,6 +273,11 @@ class Importer:
                 self._compare(layout, row, by_section.get(row.section, []), f"“{row.section}”小计")
 
     def _compare(self, layout: Layout, row: Row, members: list[LedgerRow], what: str) -> None:
+        projects = [r for r in members if not r.values.get("_empty")]
+        if row.count is not None and row.count != len(projects):
+            self.result.warnings.append(Problem(
+                layout.sheet, row.number, "", row.label,
+                f"{what}写明 {row.count} 个项目，明细有 {len(projects)} 个"))
         for name in AMOUNT_FIELDS:
             column = layout.mapped.get(name)
             if column is None:

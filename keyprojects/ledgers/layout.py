@@ -42,8 +42,10 @@ AMOUNT_LABELS = {"total": "总投资", "annual_plan": "年度计划投资", "ytd
 SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十]+\s*[)）])\s*(.+?)\s*$")
 COUNT_SUFFIX = re.compile(r"[（(]\s*\d+\s*个?(?:项目)?\s*[)）]\s*$")
 FOOTNOTE = re.compile(r"^(注|备注|说明|附注|填报人|填表人|审核人|制表|联系人|单位负责人)\s*[:：]?")
-TOTAL = re.compile(r"^(合\s*计|总\s*计|全市合计|全县合计)$")
+# A total's label, spaces removed: 合计, 总计, 全县合计, 合计（43个）, 总计：43个项目.
+TOTAL = re.compile(r"^(?:全[市县区]|本[市县区])?(?:合计|总计)(?:[:：]?[（(]?(?P<count>\d+)\s*(?:个|项)?(?:项目)?[)）]?)?[:：]?$")
 SUBTOTAL = re.compile(r"小\s*计")
+SUBTOTAL_COUNT = re.compile(r"小计[:：]?[（(]?(?P<count>\d+)\s*(?:个|项)?(?:项目)?[)）]?")
 UNIT_NOTE = re.compile(r"单位\s*[:：]\s*(亿元|万元|元)")
 UNIT_IN_HEADER = re.compile(r"[（(]\s*(亿元|万元|元)\s*[)）]")
 UNIT_FACTORS = {"亿元": WAN_PER_YI, "万元": Decimal(1), "元": Decimal("0.0001")}
@@ -84,6 +86,8 @@ class Row:
     kind: str  # data, section, subtotal, total, blank, footnote
     cells: dict[str, Any]
     section: str = ""
+    label: str = ""  # a total's or subtotal's label, as written
+    count: int | None = None  # the number of projects a total or subtotal says it sums
 
 
 @dataclass
@@ -181,14 +185,20 @@ def detect(sheet: Sheet) -> Layout | None:
     return layout
 
 
+def _count(found: re.Match[str] | None) -> int | None:
+    return int(found.group("count")) if found and found.group("count") else None
+
+
 def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
     mapped = layout.mapped
     out: list[Row] = []
     section = ""
+    # A total's label may sit in any column before the amounts (序号, 项目名称, 所在县区 …).
+    lead = max(3, min((c.index for name, c in mapped.items() if name in AMOUNT_FIELDS), default=3))
     for i in range(start, len(rows)):
         raw = rows[i]
         cells = {name: (raw[c.index] if c.index < len(raw) else "") for name, c in mapped.items()}
-        texts = list(map(text, raw[:3]))  # the rest only as far as the first filled cell
+        texts = list(map(text, raw[:lead]))  # the rest only as far as the first filled cell
         first = next((t for t in chain(texts, map(text, raw[3:])) if t), None)
         number = i + 1
         if first is None:
@@ -198,12 +208,14 @@ def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
         if FOOTNOTE.match(first) and not name.startswith(first):
             out.append(Row(number, "footnote", cells, section))
             continue
-        leading = [t for t in texts if t]
-        if any(TOTAL.match(SPACES.sub("", t)) for t in leading) or TOTAL.match(SPACES.sub("", name)):
-            out.append(Row(number, "total", cells, section))
+        leading = [SPACES.sub("", t) for t in texts if t] + ([SPACES.sub("", name)] if name else [])
+        total = next((found for t in leading if (found := TOTAL.match(t))), None)
+        if total:
+            out.append(Row(number, "total", cells, section, total.group(0), _count(total)))
             continue
-        if any(SUBTOTAL.search(t) for t in leading) or SUBTOTAL.search(name):
-            out.append(Row(number, "subtotal", cells, section))
+        subtotal = next((t for t in leading if SUBTOTAL.search(t)), None)
+        if subtotal:
+            out.append(Row(number, "subtotal", cells, section, subtotal, _count(SUBTOTAL_COUNT.search(subtotal))))
             continue
         heading = SECTION.match(first) or SECTION.match(name)
         if heading and (not text(cells.get("seq", "")).isdigit()):
