@@ -1,6 +1,7 @@
 """Ledgers as counties really keep them (issue 17): each quirk in a workbook of our own."""
 
 import csv
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -138,3 +139,62 @@ def test_a_total_that_disagrees_is_checked_not_taken_for_a_nameless_row(cast, tm
     assert not any("没有项目名称" in p for p in problems)
     warnings = [str(w) for w in failed.value.result.warnings]
     assert any("写明 3 个项目，明细有 2 个" in w for w in warnings), warnings
+
+
+# --- 2. started, but no date -----------------------------------------------------------------
+
+START_HEADER = ["序号", "项目名称", "所在县区", "总投资", "年度计划投资", "是否开工", "开工时间"]
+MAY_31 = date(2023, 5, 31)
+
+
+def test_started_without_a_date_column_counts_as_started_by_the_ledgers_date(cast, tmp_path):
+    rows = [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "是"]]
+    result = import_rows(tmp_path, rows, cast.city, header=START_HEADER[:6], as_of=MAY_31)
+    plan = AnnualPlan.objects.get(project__name="连山区兴工街道路工程", year=2023)
+    assert plan.started and plan.started_on == MAY_31 and plan.start_date_unknown
+    assert [w.row for w in result.warnings if "开工日期未填" in w.message] == [2]
+
+
+def test_words_in_the_date_cell_are_understood(cast, tmp_path):
+    rows = [
+        [1, "连山区兴工街道路工程", "连山区", 5000, 1000, "是", "已开工"],
+        [2, "连山区供水管网工程", "连山区", 3000, 800, "否", "未开工"],
+        [3, "连山区污水处理厂", "连山区", 3000, 800, "否", "计划6月开工"],
+        [4, "连山区垃圾转运站", "连山区", 3000, 800, "否", "待定"],
+        [5, "连山区体育馆", "连山区", 3000, 800, "是", "2023年4月2日"],
+    ]
+    result = import_rows(tmp_path, rows, cast.city, header=START_HEADER, as_of=MAY_31)
+    plans = {p.project.name[3:]: p for p in AnnualPlan.objects.filter(year=2023).select_related("project")}
+    assert (plans["兴工街道路工程"].started_on, plans["兴工街道路工程"].start_date_unknown) == (MAY_31, True)
+    assert not plans["供水管网工程"].started and not plans["垃圾转运站"].started
+    assert plans["污水处理厂"].planned_start_month == 6 and not plans["污水处理厂"].started
+    assert (plans["体育馆"].started_on, plans["体育馆"].start_date_unknown) == (date(2023, 4, 2), False)
+    assert [w.row for w in result.warnings] == [2]
+
+
+def test_a_date_column_alone_says_started_when_it_says_so_in_words(cast, tmp_path):
+    rows = [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "已开工"], [2, "连山区供水管网工程", "连山区", 3000, 800, "未开工"]]
+    import_rows(tmp_path, rows, cast.city, header=[*START_HEADER[:5], "开工时间"], as_of=MAY_31)
+    assert list(AnnualPlan.objects.filter(year=2023).order_by("project__name").values_list(
+        "project__name", "started", "start_date_unknown")) == [("连山区供水管网工程", False, False),
+                                                              ("连山区兴工街道路工程", True, True)]
+
+
+@pytest.mark.parametrize(("started", "cell", "message"), [
+    ("是", "未开工", "开复工时间却写“未开工”"),
+    ("否", "已开工", "开复工时间却写“已开工”"),
+    ("是", "2023年7月1日", "晚于台账统计日期 2023-05-31"),
+])
+def test_a_start_that_contradicts_itself_stops_the_row(cast, tmp_path, started, cell, message):
+    rows = [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, started, cell]]
+    result = refused(tmp_path, rows, cast.city, header=START_HEADER, as_of=MAY_31)
+    assert [p.row for p in result.problems if message in p.message] == [2], [str(p) for p in result.problems]
+    assert not Project.objects.filter(name="连山区兴工街道路工程").exists()
+
+
+def test_a_later_ledger_without_the_date_keeps_the_day_already_known(cast, tmp_path):
+    rows = [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "是", "2023年4月2日"]]
+    import_rows(tmp_path, rows, cast.city, header=START_HEADER, as_of=MAY_31)
+    result = import_rows(tmp_path, [rows[0][:6]], cast.city, header=START_HEADER[:6], as_of=date(2023, 6, 30))
+    plan = AnnualPlan.objects.get(project__name="连山区兴工街道路工程", year=2023)
+    assert (plan.started_on, plan.start_date_unknown) == (date(2023, 4, 2), False) and not result.warnings

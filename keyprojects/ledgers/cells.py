@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -174,3 +175,37 @@ def name_key(name: str) -> str:
 def _unpadded(name: str) -> str:
     """Spaces out of a name, except one between Latin words ("ABC Energy")."""
     return PADDING.sub("", WHITESPACE.sub(" ", name.strip()))
+
+
+@dataclass
+class Start:
+    """What a start-date cell says: a day, that the project started (or not) without a day, or
+    the month it is planned to start in ("计划6月开工"); ``started`` None when it does not say."""
+
+    on: date | None = None
+    started: bool | None = None
+    planned_month: int | None = None
+
+
+PLANNED = re.compile(r"^(?:计划|拟|预计|力争)(?:于)?\s*(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月(?:份)?(?:底|初|中旬|上旬|下旬|前)?\s*"
+                     r"(?:开工|开复工|复工|建设)$")
+UNDECIDED = {"待定", "暂定", "未定", "不详", "-", "—", "/", "无"}
+
+
+def start(value: Any, year: int) -> Start:
+    """A start-date cell, which often holds words instead of a day."""
+    raw = text(value)
+    if raw in UNDECIDED:
+        return Start()
+    planned = PLANNED.match(raw.replace(" ", ""))
+    if planned:
+        month = int(planned.group(2))
+        if not 1 <= month <= 12:
+            raise CellError(f"“{raw}”不是有效月份")
+        return Start(started=False, planned_month=month)
+    if raw.lower() in YES - {"1", "y", "yes", "true"}:
+        return Start(started=True)
+    if raw.lower() in NO - {"", "0", "n", "no", "false", "x", "×", "✗"}:
+        return Start(started=False)
+    day_ = day(value, year)
+    return Start(on=day_, started=True if day_ else None)

@@ -237,25 +237,43 @@ class Importer:
                 except cells.CellError as exc:
                     row.problem(name, str(exc), row.raw.get(name))
                     row.values[name] = None
-        for name in ("started_on", "planned_start"):
-            if name in mapped:
-                try:
-                    row.values[name] = cells.day(row.raw.get(name), self.year)
-                except cells.CellError as exc:
-                    row.problem(name, str(exc), row.raw.get(name))
-        if "started" in mapped:
+        if "planned_start" in mapped:
             try:
-                row.values["started"] = cells.yes_no(row.raw.get("started"))
+                row.values["planned_start"] = cells.day(row.raw.get("planned_start"), self.year)
             except cells.CellError as exc:
-                row.problem("started", str(exc), row.raw.get("started"))
-        else:
-            row.values["started"] = row.values.get("started_on") is not None
+                row.problem("planned_start", str(exc), row.raw.get("planned_start"))
+        self._read_start(row)
         has_amount = any(row.values.get(n) for n in AMOUNT_FIELDS)
         if not row.values["name"]:
             if has_amount:
                 row.problem("name", "有金额但没有项目名称")
             else:
                 row.values["_empty"] = True
+
+    def _read_start(self, row: LedgerRow) -> None:
+        """Whether and when the project started, from 是否开工 and the date cell, which may hold
+        words ("已开工", "未开工", "计划6月开工", "待定"). A start without a day is settled once the
+        ledger's date is known (``_start_date``); words that contradict 是否开工 stop the row."""
+        mapped, raw = row.layout.mapped, row.raw.get("started_on")
+        start = cells.Start()
+        if "started_on" in mapped:
+            try:
+                start = cells.start(raw, self.year)
+            except cells.CellError as exc:
+                row.problem("started_on", str(exc), raw)
+        row.values["started_on"] = start.on
+        row.values["planned_month"] = start.planned_month
+        started = bool(start.started)
+        if "started" in mapped:
+            try:
+                started = cells.yes_no(row.raw.get("started"))
+            except cells.CellError as exc:
+                row.problem("started", str(exc), row.raw.get("started"))
+            if start.started is (not started) and start.planned_month is None and start.on is None:
+                row.problem("started_on", f"是否开复工为“{cells.text(row.raw.get('started'))}”，开复工时间却写“{cells.text(raw)}”",
+                            raw)
+        row.values["started"] = started
+        row.values["start_unknown"] = started and start.on is None
 
     def _check_sums(self, layout: Layout, rows: list[LedgerRow]) -> None:
         """合计 and 小计 rows must equal the rows they sum: otherwise the file contradicts itself."""
@@ -350,10 +368,13 @@ class Importer:
         target.responsible = self._unit(row, self._one_unit(row, "responsible"), self.region or region,
                                         Unit.Kind.DEPARTMENT, target)
         target.leaders = self._leaders(row, v.get("leader", ""), region, target)
+        assert self.as_of is not None  # (settled by _run before a row is applied)
+        if v.get("started") and v.get("started_on") and v["started_on"] > self.as_of:
+            row.problem("started_on", f"开复工时间晚于台账统计日期 {self.as_of:%Y-%m-%d}，不能算作已开复工",
+                        row.raw.get("started_on"))
         if v.get("ytd") is not None:
             period_region = self.region or next(
                 (r for r in self._up(region) if r.level == Region.Level.PREFECTURE), region)
-            assert self.as_of is not None  # (settled by _run before a row is applied)
             month = self.as_of.month if self.as_of.year == self.year else 12
             key = (period_region.pk, month)
             if key not in self._periods:
@@ -682,10 +703,13 @@ class Importer:
         stored = entry.plan if entry else None
         # The plan's start as the plan form sets it (checked by ``AnnualPlan.clean``); a ledger
         # without the start columns leaves a stored plan's start as it is, as any other column.
+        unknown = False
         if stored is None or "started" in mapped or "started_on" in mapped:
             started, started_on = bool(v.get("started")), v.get("started_on")
+            if v.get("start_unknown"):
+                started_on, unknown = self._start_date(row, stored)
         else:
-            started, started_on = stored.started, stored.started_on
+            started, started_on, unknown = stored.started, stored.started_on, stored.start_date_unknown
         prior = ZERO
         if nature != Nature.NEW and v.get("since_start") is not None and v.get("ytd") is not None:
             prior = max(v["since_start"] - v["ytd"], ZERO)
@@ -699,8 +723,8 @@ class Importer:
             "batch": stored.batch if stored and stored.batch else (
                 Batch.CONSTRUCTION if under_construction(nature, started) else Batch.PREPARATION),
             "planned_start_month": v["planned_start"].month if v.get("planned_start") else (
-                stored.planned_start_month if stored else None),
-            "started": started, "started_on": started_on,
+                v.get("planned_month") or (stored.planned_start_month if stored else None)),
+            "started": started, "started_on": started_on, "start_date_unknown": unknown,
         }
         if stored is None:
             plan, changed = NEW_PLAN(project=project, year=self.year, **data), True
@@ -716,6 +740,17 @@ class Importer:
         if changed and stored is not None:
             plan.version += 1
         return plan, changed
+
+    def _start_date(self, row: LedgerRow, stored: AnnualPlan | None) -> tuple[date, bool]:
+        """The start of a project the ledger says started, without a day: the day already
+        stored if it is no later than the ledger's date, else the ledger's date ("on or before"),
+        marked unknown and said in a warning."""
+        assert self.as_of is not None
+        if stored is not None and stored.started and stored.started_on and stored.started_on <= self.as_of:
+            return stored.started_on, stored.start_date_unknown
+        self.result.warnings.append(row.problem_for(
+            "started_on", f"开工日期未填：已开复工，记为统计日期 {self.as_of:%Y-%m-%d} 前开工", row.raw.get("started_on")))
+        return self.as_of, True
 
     def _report(self, row: LedgerRow, target: _Target, entry: _Entry | None, project: Project,
                 plan: AnnualPlan) -> ProgressReport | None:
@@ -756,7 +791,7 @@ class Importer:
                      later=self._later)
         plans = [e.plan for e in entries if e.plan_changed and e.plan is not None]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
-                     [*project_services.PLAN_FIELDS, "version"], later=self._later)
+                     [*project_services.PLAN_FIELDS, "start_date_unknown", "version"], later=self._later)
         reports = [r for e in entries for r in e.changed_reports]
         for report in reports:
             report.updated_at = now

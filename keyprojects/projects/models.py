@@ -334,6 +334,11 @@ class AnnualPlan(OfProject, models.Model):
     batch = models.CharField(_("三个一批"), max_length=16, choices=Batch.choices, blank=True)
     started = models.BooleanField(_("本年已开复工"), default=False)
     started_on = models.DateField(_("开复工日期"), null=True, blank=True)
+    # A ledger that says "已开工" without a date: the start is recorded as its as-of date (started
+    # then or before), so figures as of that date count it, and this says the day is not known.
+    start_date_unknown = models.BooleanField(
+        _("开复工日期未填"), default=False, editable=False,
+        help_text=_("台账只写明已开复工：开复工日期记为台账统计日期，实际在此之前"))
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     objects = AnnualPlanQuerySet.as_manager()
