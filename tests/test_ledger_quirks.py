@@ -1,15 +1,18 @@
 """Ledgers as counties really keep them (issue 17): each quirk in a workbook of our own."""
 
 import csv
+import io
 from datetime import date
 from decimal import Decimal
+from urllib.parse import unquote
 
 import pytest
 import xlsxwriter
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.ledgers import cells
+from keyprojects.ledgers import cells, messages
 from keyprojects.ledgers.importer import ImportFailed, import_ledger
+from keyprojects.ledgers.tasks import import_upload, upload_path
 from keyprojects.projects.models import AnnualPlan, Project
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +201,63 @@ def test_a_later_ledger_without_the_date_keeps_the_day_already_known(cast, tmp_p
     result = import_rows(tmp_path, [rows[0][:6]], cast.city, header=START_HEADER[:6], as_of=date(2023, 6, 30))
     plan = AnnualPlan.objects.get(project__name="连山区兴工街道路工程", year=2023)
     assert (plan.started_on, plan.start_date_unknown) == (date(2023, 4, 2), False) and not result.warnings
+
+
+# --- 10. messages grouped -------------------------------------------------------------------
+
+def test_row_lists_are_written_as_runs():
+    assert messages.row_ranges([7, *range(8, 42), *range(43, 119)]) == "第7–41、43–118行"
+    assert messages.row_ranges([5]) == "第5行" and messages.row_ranges([0]) == ""
+
+
+def many_bad_rows():
+    """48 rows whose 总投资 is "待定" (rows 2–41 and 43–50) and one good row between them."""
+    rows = [[i, f"连山区道路工程{i}", "连山区", "", "待定", 100, "否"] for i in range(1, 50)]
+    rows[40][4] = 5000
+    return rows
+
+
+def test_a_hundred_rows_with_one_problem_are_one_message(cast, tmp_path):
+    result = refused(tmp_path, many_bad_rows(), cast.city)
+    assert len(result.problems) == 48
+    [group] = result.groups()
+    assert group["count"] == 48 and "第2–41、43–50行" in group["text"] and "不是金额" in group["text"]
+    assert len(group["first"]) == messages.FIRST and "第2行" in group["first"][0]
+
+
+def test_the_page_shows_the_first_rows_of_each_group_and_downloads_them_all(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = workbook(tmp_path / "bad.xlsx", ("项目", [HEADER, *many_bad_rows()], []))
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        page = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk}).content.decode()
+    assert "第2–41、43–50行" in page and "共 48 处" in page
+    assert "第6行" in page and "第7行" not in page  # the first five rows of the group, not all
+    download = client.get("/ledgers/import/problems.xlsx")
+    assert download.status_code == 200 and "bad_" in unquote(download["Content-Disposition"])
+    rows = xlsx_rows(download.content)
+    assert rows[0] == messages.TABLE_HEADER and len(rows) == 49
+    assert rows[1][:3] == ["错误", "项目", 2] and "不是金额" in rows[1][5]
+
+
+def test_a_finished_job_groups_its_problems_and_downloads_them(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = workbook(tmp_path / "bad.xlsx", ("项目", [HEADER, *many_bad_rows()], []))
+    stored = upload_path(f"job{path.suffix}")
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(path.read_bytes())
+    options = {"year": 2023, "region": cast.city.pk, "skip_invalid": False, "fix_encoding": False, "as_of": ""}
+    token = import_upload.enqueue(user=cast.admin.pk, stored=stored.name, name="bad.xlsx", options=options).id
+    client.force_login(cast.admin)
+    card = client.get(f"/ledgers/import/jobs/{token}/", headers={"HX-Request": "true"}).content.decode()
+    assert "第2–41、43–50行" in card and card.count("不是金额") == 1 + messages.FIRST
+    assert len(xlsx_rows(client.get(f"/ledgers/import/jobs/{token}/problems.xlsx").content)) == 49
+    client.force_login(cast.lianshan_clerk)  # another user's job: nothing to download
+    assert client.get(f"/ledgers/import/jobs/{token}/problems.xlsx").status_code == 404
+
+
+def xlsx_rows(content):
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
+    return [[int(v) if isinstance(v, float) else v for v in row] for row in sheet.to_python()]

@@ -48,7 +48,7 @@ from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
-from . import cells
+from . import cells, messages
 from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, SPACES, Layout, Row, detect
 from .reader import read
 
@@ -113,6 +113,13 @@ class ImportResult:
     warnings: list[Problem] = field(default_factory=list)  # imported as shown, but worth a look
     as_of: date | None = None
     dry_run: bool = False
+
+    def groups(self) -> list[dict[str, Any]]:
+        """The problems, then the warnings, each kind grouped by sheet, column and message."""
+        return messages.grouped(self.problems) + messages.grouped(self.warnings, messages.WARNING)
+
+    def table(self) -> list[list[Any]]:
+        return messages.table(self.problems, self.warnings)
 
 
 @dataclass

@@ -52,6 +52,7 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "units_created": result.units_created, "leaders_created": result.leaders_created,
         "sectors_created": result.sectors_created, "problems": [str(p) for p in result.problems],
         "warnings": [str(w) for w in result.warnings],
+        "groups": result.groups(), "table": result.table(),
     }
 
 

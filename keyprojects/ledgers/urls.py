@@ -7,4 +7,6 @@ urlpatterns = [
     path("import/", views.upload, name="upload"),
     path("import/jobs/<str:token>/", views.job, name="job"),
     path("import/jobs/<str:token>/retry/", views.retry, name="retry"),
+    path("import/jobs/<str:token>/problems.xlsx", views.job_problems, name="job_problems"),
+    path("import/problems.xlsx", views.preview_problems, name="preview_problems"),
 ]

@@ -5,6 +5,7 @@ The same importer as `keyprojects import_ledger`, acting as the user."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,12 @@ from keyprojects.accounts.models import User
 from keyprojects.core import jobs
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.forms import StyledForm, field_of
-from keyprojects.core.http import AuthenticatedRequest
+from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.regions.models import Region
 
+from . import messages
 from .importer import ImportFailed, ImportResult
 from .reader import LedgerFileError
 from .tasks import import_upload, importer_for, upload_path
@@ -101,12 +103,43 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
         options = {"year": data["year"], "region": data["region"].pk, "skip_invalid": data["skip_invalid"],
                    "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else ""}
         result, error = _preview(request, upload_path(token), data["file"].name, options)
+        if result is not None and (result.problems or result.warnings):
+            _keep_problems(request, token, data["file"].name, result)
         can_confirm = error is None and result is not None and (result.created or result.updated)
         if can_confirm:
             request.session["ledger_upload"] = {"token": token, "name": data["file"].name, "options": options}
         return render(request, "ledgers/upload.html", {"form": form, "result": result, "error": error,
                                                        "preview": True, "can_confirm": can_confirm})
     return render(request, "ledgers/upload.html", {"form": form})
+
+
+def _keep_problems(request: AuthenticatedRequest, token: str, name: str, result: ImportResult) -> None:
+    """The preview's problems, kept beside the stored upload (and pruned with it) for the download."""
+    path = upload_path(f"{Path(token).stem}.problems.json")
+    path.write_text(json.dumps(result.table(), ensure_ascii=False), encoding="utf-8")
+    request.session["ledger_problems"] = {"file": path.name, "name": Path(name).stem}
+
+
+@login_required
+def preview_problems(request: AuthenticatedRequest) -> HttpResponse:
+    """Every problem and warning of the user's last preview, as an .xlsx."""
+    kept = request.session.get("ledger_problems")
+    path = upload_path(kept["file"]) if kept else None
+    if path is None or not path.exists():
+        raise Http404(_("没有可下载的导入问题"))
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return xlsx_download(messages.workbook(rows), f"{kept['name']}_导入问题.xlsx")
+
+
+@login_required
+def job_problems(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """Every problem and warning of an import job the user started, as an .xlsx."""
+    result = _own_job(request, token)
+    outcome = result.return_value if result.status == TaskResultStatus.SUCCESSFUL else None
+    if not outcome or not outcome.get("result"):
+        raise Http404(_("没有可下载的导入问题"))
+    name = Path(result.kwargs["name"]).stem
+    return xlsx_download(messages.workbook(outcome["result"].get("table", [])), f"{name}_导入问题.xlsx")
 
 
 @login_required

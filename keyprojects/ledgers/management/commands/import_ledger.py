@@ -12,6 +12,7 @@ from django.utils import translation
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.commands import AuditedCommand
 from keyprojects.core.permissions import SYSTEM
+from keyprojects.ledgers import messages
 from keyprojects.ledgers.importer import Importer, ImportFailed, ImportResult
 from keyprojects.ledgers.reader import LedgerFileError
 from keyprojects.regions.models import Region, RegionNotFound
@@ -82,13 +83,16 @@ class Command(AuditedCommand):
             w("新建行业领域：" + "、".join(r.sectors_created))
         w(f"导入合计：{r.count:,} 个项目，总投资 {r.total_investment.normalize():,f} 万元，"  # exact, to the yuan
           f"年度计划 {r.annual_plan.normalize():,f} 万元，本年完成 {r.completed.normalize():,f} 万元")
+        groups = r.groups()
         if r.warnings:
             w(f"提示 {len(r.warnings)} 处（已导入，请核对）：")
-            for warning in r.warnings:
-                w(f"  {warning}")
+            for group in groups:
+                if group["level"] == messages.WARNING:
+                    w(f"  {group['text']}")
         if r.problems:
             w(f"问题 {len(r.problems)} 处：")
-            for problem in r.problems:
-                w(f"  {problem}")
+            for group in groups:
+                if group["level"] == messages.ERROR:
+                    w(f"  {group['text']}")
         if r.dry_run:
             w("（试运行：未写入任何数据）")
