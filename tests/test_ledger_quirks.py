@@ -8,6 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 import xlsxwriter
+from django.core.management import CommandError, call_command
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.ledgers import cells, messages
@@ -261,3 +262,56 @@ def xlsx_rows(content):
 
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0)
     return [[int(v) if isinstance(v, float) else v for v in row] for row in sheet.to_python()]
+
+
+# --- 5. classes the file leaves out: defaults chosen, counted ----------------------------------
+
+def test_missing_classes_take_the_chosen_default_and_are_counted(cast, tmp_path):
+    rows = [ROAD[:7], PIPES[:7]]
+    result = import_rows(tmp_path, rows, cast.city, header=HEADER[:7], defaults={"level": "provincial"})
+    assert result.defaults_taken == {
+        "项目级别取“省重点”（所选默认值）": 2,
+        "项目类型取“产业项目”（台账未写明，系统默认；可在预览中选择或用 --default 指定）": 2,
+        "建设性质取“新开工”（台账未写明，系统默认；可在预览中选择或用 --default 指定）": 2,
+        "建设阶段取“前期”（台账未写明，按建设性质和是否开工推断）": 2,
+    }
+    assert set(Project.objects.filter(name__in=[ROAD[1], PIPES[1]]).values_list("level", flat=True)) == {"provincial"}
+
+
+def test_the_usual_headers_for_level_type_nature_and_stage_are_read(cast, tmp_path):
+    header = [*HEADER[:7], "层次", "项目类型", "建设性质", "建设阶段"]
+    rows = [[*ROAD[:7], "省重点", "基础设施", "续建", "在建"], [*PIPES[:7], "", "社会民生", "新建", "前期"]]
+    result = import_rows(tmp_path, rows, cast.city, header=header)
+    road, pipes = (Project.objects.get(name=r[1]) for r in rows)
+    assert (road.level, road.project_type, road.stage) == ("provincial", "infrastructure", "construction")
+    assert (pipes.level, pipes.project_type, pipes.stage) == ("county", "social", "preparation")  # blank 层次
+    assert AnnualPlan.objects.get(project=road, year=2023).nature == "continuing"
+    assert result.defaults_taken == {"项目级别取“县重点”（空白视为县区重点）": 1}
+
+
+def test_command_line_default(cast, tmp_path, capsys):
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [HEADER[:7], ROAD[:7]], []))
+    call_command("import_ledger", str(path), year=2023, region="葫芦岛市", default=["级别=市重点", "性质=续建"])
+    out = capsys.readouterr().out
+    assert "项目级别取“市重点”（所选默认值）：1 行" in out and "建设性质取“续建”（所选默认值）：1 行" in out
+    assert AnnualPlan.objects.get(project__name=ROAD[1], year=2023).nature == "continuing"
+    with pytest.raises(CommandError, match="可设默认值的是"):
+        call_command("import_ledger", str(path), year=2023, region="葫芦岛市", default=["颜色=红"])
+
+
+def test_a_reimport_without_the_nature_column_keeps_the_plans_nature(cast, tmp_path):
+    header = [*HEADER[:7], "建设性质"]
+    import_rows(tmp_path, [[*ROAD[:7], "续建"]], cast.city, header=header)
+    result = import_rows(tmp_path, [ROAD[:7]], cast.city, header=HEADER[:7])
+    assert AnnualPlan.objects.get(project__name=ROAD[1], year=2023).nature == "continuing"
+    assert result.unchanged == 1 and not result.defaults_taken
+
+
+def test_the_preview_form_passes_the_chosen_defaults(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [HEADER[:7], ROAD[:7]], []))
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        page = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk,
+                                                "default_level": "county"}).content.decode()
+    assert "项目级别取“县重点”（所选默认值）：1" in page

@@ -48,8 +48,8 @@ from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
-from . import cells, messages
-from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, SPACES, Layout, Row, detect
+from . import cells, choices, messages
+from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, Layout, Row, detect
 from .reader import read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
@@ -60,9 +60,10 @@ NEW_PLAN = Blank(AnnualPlan)
 CHUNK = 900  # rows looked up, validated and written together: each lookup one IN (...) (``chunks``)
 REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
-NATURES = {"新建": Nature.NEW, "新开工": Nature.NEW, "新开": Nature.NEW, "新": Nature.NEW, "续建": Nature.CONTINUING,
-           "续": Nature.CONTINUING, "竣工": Nature.COMPLETING, "建成": Nature.COMPLETING, "投产": Nature.COMPLETING}
-TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", "nature"]
+# What a new project or plan takes for a class the ledger leaves out and the user chose no default for.
+MODEL_DEFAULTS: dict[str, str] = {"level": Project.Level.CITY, "project_type": Project.Type.INDUSTRY,
+                                  "nature": Nature.NEW}  # (NEW_PROJECT's)
+TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", *choices.FIELDS]
 # Form field -> ledger column, to point a validation error at the column it came from.
 FORM_TO_COLUMN = {"name": "name", "code": "code", "region": "region", "total_investment": "total",
                   "scope": "scope", "planned_investment": "annual_plan", "prior_completed": "since_start",
@@ -111,6 +112,7 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # imported as shown, but worth a look
+    defaults_taken: dict[str, int] = field(default_factory=dict)  # "项目级别取“市重点”（…）" -> rows
     as_of: date | None = None
     dry_run: bool = False
 
@@ -146,11 +148,12 @@ class LedgerRow:
 class Importer:
     def __init__(self, user: Actor | None, year: int, region: Region | None = None, as_of: date | None = None,
                  skip_invalid: bool = False, dry_run: bool = False, fix_encoding: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None) -> None:
         self.user = user or SYSTEM
         self.year, self.region, self.as_of = year, region, as_of
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
+        self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
         self.result = ImportResult(dry_run=dry_run)
         self._regions: dict[str, Region | RegionNotFound] = {}
         self._ancestors: dict[int, list[Region]] = {}
@@ -369,7 +372,7 @@ class Importer:
         if region is None:
             self._skip(row)
             return None
-        target = _Target(region=region, nature=self._nature(row))
+        target = _Target(region=region, classes={name: self._class_of(row, name) for name in choices.FIELDS})
         target.sector = self._sector(row, v.get("sector", ""), target)
         target.owner = self._unit(row, self._one_unit(row, "owner"), region, Unit.Kind.ENTERPRISE, target)
         target.responsible = self._unit(row, self._one_unit(row, "responsible"), self.region or region,
@@ -611,14 +614,28 @@ class Importer:
             self._ancestors[region.pk] = [*region.ancestors(), region]
         return self._ancestors[region.pk]
 
-    def _nature(self, row: LedgerRow) -> str:
-        text = SPACES.sub("", row.values.get("nature") or "")
-        for word, nature in NATURES.items():
-            if text.startswith(word):
-                return nature
-        if text:
-            row.problem("nature", "建设性质应为 新建/新开工、续建 或 竣工", text)
-        return Nature.NEW
+    def _class_of(self, row: LedgerRow, name: str) -> str | None:
+        """The level, type, 建设性质 or stage the row states; None when it states none."""
+        try:
+            return choices.value_of(name, row.values.get(name))
+        except ValueError as exc:
+            row.problem(name, str(exc), row.values.get(name))
+            return None
+
+    def _class(self, row: LedgerRow, target: _Target, name: str) -> str:
+        """A new project's (or plan's) class where the row states none: the user's default, else
+        the model's — a level column's blank cell is a county's project — counted by field."""
+        stated = target.classes[name]
+        if stated is not None:
+            return stated
+        if name in self.defaults:
+            value, how = self.defaults[name], "所选默认值"
+        elif name == "level" and name in row.layout.mapped:
+            value, how = Project.Level.COUNTY, "空白视为县区重点"
+        else:
+            value, how = MODEL_DEFAULTS[name], "台账未写明，系统默认；可在预览中选择或用 --default 指定"
+        target.defaults.append(f"{choices.FIELDS[name][0]}取“{choices.label_of(name, value)}”（{how}）")
+        return value
 
     # --- a row against what is stored: validated, not yet written -------------------------
     def _apply(self, row: LedgerRow, target: _Target) -> _Entry | None:
@@ -628,6 +645,9 @@ class Importer:
         try:
             if entry is not None and entry.refused is not None:
                 raise entry.refused
+            stored_plan = entry.plan if entry else None
+            target.nature = target.classes["nature"] or (
+                stored_plan.nature if stored_plan else self._class(row, target, "nature"))
             project, fields = self._project(row, target, entry)
             leaders = self._leader_change(target, entry)
             plan, plan_changed = self._plan(row, target, entry, project, project_changed=bool(fields))
@@ -639,6 +659,8 @@ class Importer:
             row.problem("region", str(exc) or "超出您的权限范围", v.get("region"))
             return None
         created = entry is None
+        for taken in target.defaults:
+            self.result.defaults_taken[taken] = self.result.defaults_taken.get(taken, 0) + 1
         if entry is None:
             entry = _Entry(project, new=True)
         entry.project, entry.row = project, row
@@ -673,13 +695,15 @@ class Importer:
         values.update({k: val for k, val in optional.items() if val is not None and val != ""})
         if entry is None:
             self._may_register(target.region)
-            # The stage a ledger cannot state: the project form has a person choose it.
-            building = under_construction(target.nature, bool(v.get("started")))
-            stage = Stage.CONSTRUCTION if building else Stage.PREPARATION
-            project = NEW_PROJECT(stage=stage, **values)
+            values["level"] = self._class(row, target, "level")
+            values["project_type"] = self._class(row, target, "project_type")
+            project = NEW_PROJECT(stage=self._stage(row, target), **values)
             fields = set(values)
         else:
             project = entry.project
+            # A stated level or type changes a stored project; its stage changes only with a
+            # dated transition (the project's page), so a ledger does not move it.
+            values |= {name: target.classes[name] for name in ("level", "project_type") if target.classes[name]}
             if target.region.pk != project.region_id:
                 self._may_register(target.region)
             fields = {name for name, value in values.items() if _differs(project, name, value)}
@@ -695,6 +719,17 @@ class Importer:
         validate_funding(project.total_investment, entry.funding if entry else None)
         return project, fields
 
+    def _stage(self, row: LedgerRow, target: _Target) -> str:
+        """A new project's stage: stated, chosen, or — the one a ledger implies — 在建 when it is
+        being built this year and 前期 otherwise, counted as such."""
+        if target.classes["stage"] or "stage" in self.defaults:
+            return self._class(row, target, "stage")
+        assert target.nature is not None
+        stage = Stage.CONSTRUCTION if under_construction(target.nature, bool(row.values.get("started"))) \
+            else Stage.PREPARATION
+        target.defaults.append(f"建设阶段取“{stage.label}”（台账未写明，按建设性质和是否开工推断）")
+        return stage
+
     def _leader_change(self, target: _Target, entry: _Entry | None) -> list[Leader] | None:
         """The project's leaders when the row changes them (a row without leaders keeps them)."""
         if entry is None:
@@ -706,7 +741,9 @@ class Importer:
 
     def _plan(self, row: LedgerRow, target: _Target, entry: _Entry | None,
               project: Project, project_changed: bool) -> tuple[AnnualPlan, bool]:
-        v, nature, mapped = row.values, target.nature, row.layout.mapped
+        v, mapped = row.values, row.layout.mapped
+        nature = target.nature
+        assert nature is not None
         stored = entry.plan if entry else None
         # The plan's start as the plan form sets it (checked by ``AnnualPlan.clean``); a ledger
         # without the start columns leaves a stored plan's start as it is, as any other column.
@@ -848,7 +885,9 @@ class _Target:
     """What a row points at, resolved before it is compared with the library."""
 
     region: Region
-    nature: str
+    classes: dict[str, str | None]  # level, type, 建设性质, stage as the row states them
+    nature: str | None = None  # the plan's, once the stored plan is known (``_apply``)
+    defaults: list[str] = field(default_factory=list)  # the classes the row took by default
     sector: Sector | None = None
     owner: Unit | None = None
     responsible: Unit | None = None

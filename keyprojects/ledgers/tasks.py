@@ -38,7 +38,7 @@ def importer_for(user: User, options: dict[str, Any], dry_run: bool) -> Importer
     region = Region.objects.get(pk=options["region"])
     as_of = date.fromisoformat(options["as_of"]) if options.get("as_of") else None
     return Importer(user, options["year"], region, as_of=as_of, skip_invalid=options["skip_invalid"],
-                    dry_run=dry_run, fix_encoding=options["fix_encoding"])
+                    dry_run=dry_run, fix_encoding=options["fix_encoding"], defaults=options.get("defaults") or {})
 
 
 def summary(result: ImportResult) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "units_created": result.units_created, "leaders_created": result.leaders_created,
         "sectors_created": result.sectors_created, "problems": [str(p) for p in result.problems],
         "warnings": [str(w) for w in result.warnings],
-        "groups": result.groups(), "table": result.table(),
+        "groups": result.groups(), "table": result.table(), "defaults_taken": result.defaults_taken,
     }
 
 

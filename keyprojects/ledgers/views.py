@@ -29,9 +29,10 @@ from keyprojects.core.forms import StyledForm, field_of
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
+from keyprojects.projects.models import Nature, Project, Stage
 from keyprojects.regions.models import Region
 
-from . import messages
+from . import choices, messages
 from .importer import ImportFailed, ImportResult
 from .reader import LedgerFileError
 from .tasks import import_upload, importer_for, upload_path
@@ -45,6 +46,15 @@ class UploadForm(StyledForm):
                             help_text=gettext_lazy("留空则按表头“1-N月”推断"))
     skip_invalid = forms.BooleanField(label=gettext_lazy("跳过无效行，导入其余"), required=False)
     fix_encoding = forms.BooleanField(label=gettext_lazy("接受乱码的自动修复"), required=False)
+    # What a row takes when the ledger has no column for it (or leaves the cell blank).
+    default_level = forms.ChoiceField(label=gettext_lazy("缺“项目级别”时取"), required=False,
+                                      choices=[("", gettext_lazy("未选择：市重点，并在结果中列出")), *Project.Level.choices])
+    default_project_type = forms.ChoiceField(label=gettext_lazy("缺“项目类型”时取"), required=False,
+                                             choices=[("", gettext_lazy("未选择：产业项目，并在结果中列出")), *Project.Type.choices])
+    default_nature = forms.ChoiceField(label=gettext_lazy("缺“建设性质”时取"), required=False,
+                                       choices=[("", gettext_lazy("未选择：新开工，并在结果中列出")), *Nature.choices])
+    default_stage = forms.ChoiceField(label=gettext_lazy("缺“建设阶段”时取"), required=False,
+                                      choices=[("", gettext_lazy("未选择：按是否开工推断")), *Stage.choices])
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,7 +111,8 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
         data = form.cleaned_data
         token = _stash(data["file"])
         options = {"year": data["year"], "region": data["region"].pk, "skip_invalid": data["skip_invalid"],
-                   "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else ""}
+                   "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else "",
+                   "defaults": {name: data[f"default_{name}"] for name in choices.FIELDS if data[f"default_{name}"]}}
         result, error = _preview(request, upload_path(token), data["file"].name, options)
         if result is not None and (result.problems or result.warnings):
             _keep_problems(request, token, data["file"].name, result)
@@ -125,7 +136,7 @@ def preview_problems(request: AuthenticatedRequest) -> HttpResponse:
     """Every problem and warning of the user's last preview, as an .xlsx."""
     kept = request.session.get("ledger_problems")
     path = upload_path(kept["file"]) if kept else None
-    if path is None or not path.exists():
+    if kept is None or path is None or not path.exists():
         raise Http404(_("没有可下载的导入问题"))
     rows = json.loads(path.read_text(encoding="utf-8"))
     return xlsx_download(messages.workbook(rows), f"{kept['name']}_导入问题.xlsx")

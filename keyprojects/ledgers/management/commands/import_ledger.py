@@ -1,5 +1,5 @@
 """keyprojects import_ledger FILE --year Y [--region R] [--as-of DATE] [--dry-run] [--skip-invalid]
-[--fix-encoding] [--lang en]"""
+[--fix-encoding] [--default 级别=市重点 ...] [--lang en]"""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.utils import translation
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.commands import AuditedCommand
 from keyprojects.core.permissions import SYSTEM
-from keyprojects.ledgers import messages
+from keyprojects.ledgers import choices, messages
 from keyprojects.ledgers.importer import Importer, ImportFailed, ImportResult
 from keyprojects.ledgers.reader import LedgerFileError
 from keyprojects.regions.models import Region, RegionNotFound
@@ -31,6 +31,8 @@ class Command(AuditedCommand):
         parser.add_argument("--dry-run", action="store_true", help="只校验、报告，不写入")
         parser.add_argument("--skip-invalid", action="store_true", help="导入有效行，报告无效行")
         parser.add_argument("--fix-encoding", action="store_true", help="接受乱码的自动修复")
+        parser.add_argument("--default", action="append", default=[], metavar="字段=值",
+                            help="台账缺少该列（或单元格空白）时的取值，可重复：级别=市重点、类型=产业项目、性质=续建、阶段=在建")
         parser.add_argument("--lang", default="zh-hans", help="消息语言：zh-hans（默认）或 en")
 
     def handle(self, *args, **options) -> None:
@@ -45,9 +47,16 @@ class Command(AuditedCommand):
                 as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else None
             except ValueError as exc:
                 raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
+            defaults = {}
+            for spec in options["default"]:
+                try:
+                    field, value = choices.parse_default(spec)
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from exc
+                defaults[field] = value
             importer = Importer(self.acting_user or SYSTEM, options["year"], region, as_of,
                                 skip_invalid=options["skip_invalid"], dry_run=options["dry_run"],
-                                fix_encoding=options["fix_encoding"], progress=self._progress)
+                                fix_encoding=options["fix_encoding"], progress=self._progress, defaults=defaults)
             try:
                 with audit_context(Source.IMPORT, user=self.acting_user, detail=f"import_ledger {options['file']}"):
                     result = importer.run(options["file"])
@@ -81,6 +90,8 @@ class Command(AuditedCommand):
             w(f"新建包抓领导 {len(r.leaders_created)} 位：" + "、".join(r.leaders_created))
         if r.sectors_created:
             w("新建行业领域：" + "、".join(r.sectors_created))
+        for taken, rows in r.defaults_taken.items():
+            w(f"{taken}：{rows} 行")
         w(f"导入合计：{r.count:,} 个项目，总投资 {r.total_investment.normalize():,f} 万元，"  # exact, to the yuan
           f"年度计划 {r.annual_plan.normalize():,f} 万元，本年完成 {r.completed.normalize():,f} 万元")
         groups = r.groups()
