@@ -315,3 +315,28 @@ def test_the_preview_form_passes_the_chosen_defaults(cast, client, tmp_path, set
         page = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk,
                                                 "default_level": "county"}).content.decode()
     assert "项目级别取“县重点”（所选默认值）：1" in page
+
+
+# --- 4. copies and scratch sheets -----------------------------------------------------------
+
+def test_a_copy_sheet_is_imported_once_and_a_sheet_without_header_is_named(cast, tmp_path):
+    title = ["某某区2023年重点项目推进表"]
+    path = workbook(
+        tmp_path / "ledger.xlsx",
+        ("项目表", [title, HEADER, ROAD, PIPES], []),
+        ("项目表 (2)", [HEADER, [*PIPES[:1], "连山区  供水管网工程", *PIPES[2:]], ROAD], []),  # a copy, reordered
+        ("草稿", [[1200, 3400], ["", 55.5]], []),
+        ("Sheet3", [], []),
+    )
+    result = import_ledger(None, path, 2023, region=cast.city)
+    assert (result.created, result.count, result.data_rows) == (2, 2, 2)
+    assert result.total_investment == Decimal("8000")
+    skipped = {w.sheet: w.message for w in result.warnings}
+    assert "与工作表“项目表”的项目相同（2 个）" in skipped["项目表 (2)"]
+    assert "没有找到表头" in skipped["草稿"] and "空表" in skipped["Sheet3"]
+
+
+def test_sheets_with_different_projects_are_all_imported(cast, tmp_path):
+    path = workbook(tmp_path / "ledger.xlsx", ("连山区", [HEADER, ROAD], []), ("绥中县", [HEADER, PIPES], []))
+    result = import_ledger(None, path, 2023, region=cast.city)
+    assert result.created == 2 and not result.warnings

@@ -182,9 +182,13 @@ class Importer:
 
     def _run(self, path: str | Path, name: str | None) -> ImportResult:
         rows: list[LedgerRow] = []
+        projects_of: dict[str, set[str]] = {}  # sheet -> its projects, to tell a copy sheet
         for sheet in read(path, name):
             layout = detect(sheet)
             if layout is None:
+                empty = not any(cells.text(v) for row in sheet.rows for v in row)
+                self.result.warnings.append(Problem(sheet.name, 0, "", "", "空表，已跳过" if empty else
+                                                    "没有找到表头（含“项目名称”的行），整张表已跳过"))
                 continue
             self.result.rows_read += len(sheet.rows)
             self.result.mapping += [f"{sheet.name} {c.letter}列“{c.header}” → {LABELS[c.field]}"
@@ -193,9 +197,17 @@ class Importer:
             self.result.ignored_columns += [f"{sheet.name} {c.letter}列“{c.header}”" for c in layout.unknown]
             if "name" not in layout.mapped:
                 continue
+            sheet_rows = self._read_rows(layout)
+            keys = {_project_key(r) for r in sheet_rows if not r.values.get("_empty")}
+            copied = next((other for other, theirs in projects_of.items() if keys and keys <= theirs), None)
+            if copied is not None:
+                self.result.warnings.append(Problem(sheet.name, 0, "", "", (
+                    f"与工作表“{copied}”的项目相同（{len(keys)} 个），整张表已跳过，不重复导入或计数")))
+                continue
+            projects_of[sheet.name] = keys
             if self.as_of is None:
                 self.as_of = self._as_of_from(layout)
-            rows += self._read_rows(layout)
+            rows += sheet_rows
             self._check_sums(layout, rows)
         self.result.as_of = self.as_of = self.as_of or min(date.today(), date(self.year, 12, 31))
         self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
@@ -920,6 +932,11 @@ def _differs(project: Project, name: str, value: Any) -> bool:
     if isinstance(field_, models.Field) and field_.is_relation:
         return value.pk is None or getattr(project, field_.attname) != value.pk
     return getattr(project, name) != value
+
+
+def _project_key(row: LedgerRow) -> str:
+    """A row's project as sheets are compared: its code, else its name without spaces."""
+    return row.values.get("code") or cells.name_key(row.values.get("name", ""))
 
 
 def _spaceless(name: str) -> Func:
