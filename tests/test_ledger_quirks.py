@@ -340,3 +340,49 @@ def test_sheets_with_different_projects_are_all_imported(cast, tmp_path):
     path = workbook(tmp_path / "ledger.xlsx", ("连山区", [HEADER, ROAD], []), ("绥中县", [HEADER, PIPES], []))
     result = import_ledger(None, path, 2023, region=cast.city)
     assert result.created == 2 and not result.warnings
+
+
+# --- 8. context from the title ----------------------------------------------------------------
+
+def test_year_region_and_date_come_from_the_title_and_say_so(cast, tmp_path):
+    title = [["葫芦岛市连山区2023年重点项目投资路线图及6月进展情况表"], ["截至5月31日"]]
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [*title, HEADER[:7], [*ROAD[:2], "", *ROAD[3:7]]], []))
+    result = import_ledger(None, path, None)
+    assert result.as_of == date(2023, 5, 31)
+    project = Project.objects.get(name=ROAD[1])
+    assert project.region == cast.lianshan and AnnualPlan.objects.filter(project=project, year=2023).exists()
+    assert result.context == [
+        "计划年度 2023：来自标题“葫芦岛市连山区2023年重点项目投资路线图及6月进展情况表”",
+        "区划 连山区：来自标题“葫芦岛市连山区2023年重点项目投资路线图及6月进展情况表”",
+        "统计日期 2023-05-31：来自标题“截至5月31日”",
+    ]
+
+
+def test_a_month_in_the_title_is_the_date_when_nothing_else_says(cast, tmp_path):
+    title = [["某某区2023年重点项目6月进展情况表"]]
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [*title, HEADER[:7], ROAD[:7]], []))
+    result = import_ledger(None, path, None, region=cast.city)
+    assert result.as_of == date(2023, 6, 30) and "统计日期 2023-06-30：来自标题“某某区2023年重点项目6月进展情况表”" in result.context
+    assert "区划 葫芦岛市：命令行或表单" in result.context
+
+
+def test_the_options_win_over_the_title_which_is_still_noted(cast, tmp_path):
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [["连山区2021年重点项目"], HEADER[:7], ROAD[:7]], []))
+    result = import_ledger(None, path, 2023, region=cast.city, as_of=date(2023, 4, 30))
+    assert result.as_of == date(2023, 4, 30) and AnnualPlan.objects.filter(year=2023).exists()
+    assert any("写的是2021年，按指定的2023年导入" in w.message for w in result.warnings)
+
+
+def test_without_a_year_anywhere_one_problem_says_so(cast, tmp_path):
+    rows = [[*r[:7]] for r in (ROAD, PIPES)]
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [HEADER[:7], *rows], []))
+    with pytest.raises(ImportFailed) as failed:
+        import_ledger(None, path, None, region=cast.city)
+    assert [p.message for p in failed.value.result.problems] == [
+        "无法确定计划年度：标题中没有写“20XX年”，请在表单中填写或用 --year 指定"]
+
+
+def test_the_command_line_takes_the_year_from_the_title(cast, tmp_path, capsys):
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [["连山区2023年重点项目"], HEADER[:7], ROAD[:7]], []))
+    call_command("import_ledger", str(path), region="葫芦岛市", as_of="2023-05-31")
+    assert "计划年度 2023：来自标题“连山区2023年重点项目”" in capsys.readouterr().out

@@ -48,9 +48,9 @@ from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
-from . import cells, choices, messages
+from . import cells, choices, context, messages
 from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, Layout, Row, detect
-from .reader import read
+from .reader import Sheet, read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
 Named = TypeVar("Named", Unit, Leader)  # what a ledger names in its unit and leader columns
@@ -112,7 +112,8 @@ class ImportResult:
     ignored_columns: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # imported as shown, but worth a look
-    defaults_taken: dict[str, int] = field(default_factory=dict)  # "项目级别取“市重点”（…）" -> rows
+    defaults_taken: dict[str, int] = field(default_factory=dict)
+    context: list[str] = field(default_factory=list)  # year, region, as-of date and where each came from  # "项目级别取“市重点”（…）" -> rows
     as_of: date | None = None
     dry_run: bool = False
 
@@ -146,11 +147,13 @@ class LedgerRow:
 
 
 class Importer:
-    def __init__(self, user: Actor | None, year: int, region: Region | None = None, as_of: date | None = None,
+    def __init__(self, user: Actor | None, year: int | None, region: Region | None = None, as_of: date | None = None,
                  skip_invalid: bool = False, dry_run: bool = False, fix_encoding: bool = False,
                  progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None) -> None:
         self.user = user or SYSTEM
-        self.year, self.region, self.as_of = year, region, as_of
+        self.year = year or 0  # 0: from the title (``_settle_context``)
+        self.region, self.as_of = region, as_of
+        self._titles: list[str] = []
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
         self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
@@ -183,6 +186,7 @@ class Importer:
     def _run(self, path: str | Path, name: str | None) -> ImportResult:
         rows: list[LedgerRow] = []
         projects_of: dict[str, set[str]] = {}  # sheet -> its projects, to tell a copy sheet
+        sheets = []
         for sheet in read(path, name):
             layout = detect(sheet)
             if layout is None:
@@ -190,6 +194,9 @@ class Importer:
                 self.result.warnings.append(Problem(sheet.name, 0, "", "", "空表，已跳过" if empty else
                                                     "没有找到表头（含“项目名称”的行），整张表已跳过"))
                 continue
+            sheets.append((sheet, layout))
+        self._settle_context(sheets, Path(name or path).name)
+        for sheet, layout in sheets:
             self.result.rows_read += len(sheet.rows)
             self.result.mapping += [f"{sheet.name} {c.letter}列“{c.header}” → {LABELS[c.field]}"
                                     + (f"（×{format(c.multiplier.normalize(), 'f')} 折算为万元）" if c.multiplier != 1 else "")
@@ -207,15 +214,65 @@ class Importer:
             projects_of[sheet.name] = keys
             if self.as_of is None:
                 self.as_of = self._as_of_from(layout)
+                if self.as_of is not None:
+                    self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：来自表头“{layout.mapped['ytd'].header}”")
             rows += sheet_rows
             self._check_sums(layout, rows)
-        self.result.as_of = self.as_of = self.as_of or min(date.today(), date(self.year, 12, 31))
+        if self.as_of is None:
+            found = context.as_of_month(self._titles, self.year)
+            self.as_of = found[0] if found else min(date.today(), date(self.year, 12, 31))
+            self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：" + (
+                f"来自标题“{found[1]}”" if found else "台账未写明，取今天（往年台账取年末）"))
+        self.result.as_of = self.as_of
         self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
         self.result.data_rows = len(rows)
         if not rows and not self.result.problems:
             self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
         self._write(rows)
         return self.result
+
+    def _settle_context(self, sheets: list[tuple[Sheet, Layout]], file_name: str) -> None:
+        """The year, region and date the options leave open, from the first sheet's title;
+        each noted with where it came from. No year at all: one problem, nothing read."""
+        self._titles = context.titles(sheets[0][0].rows[:sheets[0][1].header_rows[0] - 1]) if sheets else []
+        found_year = context.year_in(self._titles)
+        given = "命令行或表单"
+        if self.year:
+            self.result.context.append(f"计划年度 {self.year}：{given}")
+            if found_year and found_year[0] != self.year:
+                self.result.warnings.append(Problem(sheets[0][0].name, 0, "", "", (
+                    f"标题“{found_year[1]}”写的是{found_year[0]}年，按指定的{self.year}年导入")))
+        elif found_year:
+            self.year = found_year[0]
+            self.result.context.append(f"计划年度 {self.year}：来自标题“{found_year[1]}”")
+        else:
+            self.result.problems.append(Problem(file_name, 0, "", "", (
+                "无法确定计划年度：标题中没有写“20XX年”，请在表单中填写或用 --year 指定")))
+            raise ImportFailed(self.result)
+        if self.region is not None:
+            self.result.context.append(f"区划 {self.region.name}：{given}")
+        else:
+            self._region_from_title()
+        if self.as_of is not None:
+            self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：{given}")
+        elif stated := context.as_of_stated(self._titles, self.year):
+            self.as_of = stated[0]
+            self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：来自标题“{stated[1]}”")
+
+    def _region_from_title(self) -> None:
+        names = context.region_names_in(self._titles)
+        if names is None:
+            return
+        region = None
+        for part in names[0]:
+            try:
+                region = Region.objects.find(part, within=region)
+            except RegionNotFound:
+                self.result.context.append(f"区划：标题“{names[1]}”中的“{part}”不是已知区划，未采用")
+                return
+        self.region = region
+        assert region is not None
+        self.result.context.append(f"区划 {region.name}：来自标题“{names[1]}”")
 
     def _as_of_from(self, layout: Layout) -> date | None:
         """"1-5月完成投资" means the figures stand as of the end of May."""
@@ -946,7 +1003,7 @@ def _spaceless(name: str) -> Func:
         expression = Replace(expression, Value(space), Value(""))
     return expression
 
-def import_ledger(user: Actor | None, path: str | Path, year: int, **options: Any) -> ImportResult:
+def import_ledger(user: Actor | None, path: str | Path, year: int | None, **options: Any) -> ImportResult:
     name = options.pop("name", None)
     return Importer(user, year, **options).run(path, name)
 

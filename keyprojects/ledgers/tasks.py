@@ -37,7 +37,7 @@ def importer_for(user: User, options: dict[str, Any], dry_run: bool) -> Importer
     """The importer the upload form's ``options`` ask for (year, region pk, as_of, checkboxes)."""
     region = Region.objects.get(pk=options["region"])
     as_of = date.fromisoformat(options["as_of"]) if options.get("as_of") else None
-    return Importer(user, options["year"], region, as_of=as_of, skip_invalid=options["skip_invalid"],
+    return Importer(user, options.get("year"), region, as_of=as_of, skip_invalid=options["skip_invalid"],
                     dry_run=dry_run, fix_encoding=options["fix_encoding"], defaults=options.get("defaults") or {})
 
 
@@ -53,6 +53,7 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "sectors_created": result.sectors_created, "problems": [str(p) for p in result.problems],
         "warnings": [str(w) for w in result.warnings],
         "groups": result.groups(), "table": result.table(), "defaults_taken": result.defaults_taken,
+        "context": result.context,
     }
 
 

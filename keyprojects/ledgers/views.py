@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -40,10 +39,11 @@ from .tasks import import_upload, importer_for, upload_path
 
 class UploadForm(StyledForm):
     file = forms.FileField(label=gettext_lazy("台账文件"), help_text=gettext_lazy(".xlsx、.xls 或 .csv（UTF-8/GBK/GB18030）"))
-    year = forms.IntegerField(label=gettext_lazy("计划年度"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=gettext_lazy("计划年度"), min_value=2000, max_value=2100, required=False,
+                              help_text=gettext_lazy("留空则取标题中的“20XX年”"))
     region = forms.ModelChoiceField(label=gettext_lazy("所属区划"), queryset=Region.objects.none())
     as_of = forms.DateField(label=gettext_lazy("统计日期"), required=False, widget=DATE_INPUT,
-                            help_text=gettext_lazy("留空则按表头“1-N月”推断"))
+                            help_text=gettext_lazy("留空则按标题“截至N月N日”或表头“1-N月”推断"))
     skip_invalid = forms.BooleanField(label=gettext_lazy("跳过无效行，导入其余"), required=False)
     fix_encoding = forms.BooleanField(label=gettext_lazy("接受乱码的自动修复"), required=False)
     # What a row takes when the ledger has no column for it (or leaves the cell blank).
@@ -62,7 +62,6 @@ class UploadForm(StyledForm):
         regions.queryset = regions_for(user, "edit").exclude(level=Region.Level.PROVINCE)
         if user.region is not None:
             self.initial.setdefault("region", user.region.pk)
-        self.initial.setdefault("year", timezone.localdate().year)  # a ledger is usually this year's
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]

@@ -1,4 +1,4 @@
-"""keyprojects import_ledger FILE --year Y [--region R] [--as-of DATE] [--dry-run] [--skip-invalid]
+"""keyprojects import_ledger FILE [--year Y] [--region R] [--as-of DATE] [--dry-run] [--skip-invalid]
 [--fix-encoding] [--default 级别=市重点 ...] [--lang en]"""
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ class Command(AuditedCommand):
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
         parser.add_argument("file")
-        parser.add_argument("--year", type=int, required=True, help="计划年度")
-        parser.add_argument("--region", help="台账所属区划（名称或代码）；分组行和“所在县区”列在其下查找")
+        parser.add_argument("--year", type=int, help="计划年度（默认取标题中的“20XX年”）")
+        parser.add_argument("--region", help="台账所属区划（名称或代码）；分组行和“所在县区”列在其下查找（默认取标题开头的区划）")
         parser.add_argument("--as-of", dest="as_of", help="完成投资的统计日期 YYYY-MM-DD（默认按表头“1-N月”推断）")
         parser.add_argument("--dry-run", action="store_true", help="只校验、报告，不写入")
         parser.add_argument("--skip-invalid", action="store_true", help="导入有效行，报告无效行")
@@ -77,6 +77,8 @@ class Command(AuditedCommand):
 
     def _summary(self, r: ImportResult) -> None:
         w = self.stdout.write
+        for line in r.context:
+            w(line)
         w("列对应关系：")
         for line in r.mapping:
             w(f"  {line}")
