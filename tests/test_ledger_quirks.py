@@ -15,6 +15,7 @@ from keyprojects.ledgers import cells, messages
 from keyprojects.ledgers.importer import ImportFailed, import_ledger
 from keyprojects.ledgers.tasks import import_upload, upload_path
 from keyprojects.projects.models import AnnualPlan, Project
+from keyprojects.reporting.models import ProgressReport
 
 pytestmark = pytest.mark.django_db
 
@@ -386,3 +387,47 @@ def test_the_command_line_takes_the_year_from_the_title(cast, tmp_path, capsys):
     path = workbook(tmp_path / "ledger.xlsx", ("项目", [["连山区2023年重点项目"], HEADER[:7], ROAD[:7]], []))
     call_command("import_ledger", str(path), region="葫芦岛市", as_of="2023-05-31")
     assert "计划年度 2023：来自标题“连山区2023年重点项目”" in capsys.readouterr().out
+
+
+# --- 6. nothing dropped -------------------------------------------------------------------------
+
+SIX_HEADER = ["序号", "项目名称", "所在县区", "总投资", "年度计划投资", "建设性质", "累计完成投资", "年度建设任务",
+              "5月进展情况", "手续代办单位", "备注"]
+
+
+def test_since_start_without_this_year_and_the_text_columns_are_all_kept(cast, tmp_path):
+    rows = [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "新建", 600, "完成路基 3 公里", "路基施工中", "连山区政务服务中心", "重点"]]
+    result = import_rows(tmp_path, rows, cast.city, header=SIX_HEADER, as_of=MAY_31)
+    plan = AnnualPlan.objects.get(project__name="连山区兴工街道路工程", year=2023)
+    assert plan.annual_task == "完成路基 3 公里" and plan.project.facilitator.name == "连山区政务服务中心"
+    report = ProgressReport.objects.get(project=plan.project)
+    assert (report.completed_ytd, report.completed_since_start, report.progress) == (600, 600, "路基施工中")
+    assert report.period.month == 5 and result.completed == 600
+    assert any("备注" in m and "未导入" in m for m in result.mapping)
+
+
+def test_since_start_of_a_continuing_project_is_split_with_the_stored_previous_years(cast, tmp_path):
+    header = ["序号", "项目名称", "所在县区", "总投资", "年度计划投资", "建设性质", "开累完成投资", "1-4月完成投资"]
+    import_rows(tmp_path, [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "续建", 2500, 300]], cast.city, header=header,
+                as_of=date(2023, 4, 30))
+    assert AnnualPlan.objects.get(year=2023).prior_completed == 2200
+    result = import_rows(tmp_path, [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "续建", 2900]], cast.city,
+                         header=header[:7], as_of=MAY_31)
+    assert AnnualPlan.objects.get(year=2023).prior_completed == 2200  # kept: this file cannot tell it
+    may = ProgressReport.objects.get(period__month=5)
+    assert (may.completed_ytd, may.completed_since_start, may.completed_month) == (700, 2900, 400)
+    assert not result.warnings
+
+
+def test_since_start_that_cannot_be_split_is_a_warning_not_silence(cast, tmp_path):
+    rows = [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "续建", 2900, "", "路基施工中"]]
+    result = import_rows(tmp_path, rows, cast.city, header=SIX_HEADER[:9], as_of=MAY_31)
+    assert not ProgressReport.objects.exists() and result.completed == 0
+    assert [w.message for w in result.warnings if "无法拆出本年完成" in w.message]
+
+
+def test_progress_of_another_month_is_said_not_stored(cast, tmp_path):
+    rows = [[1, "连山区兴工街道路工程", "连山区", 5000, 1000, "新建", 600, "", "路基施工中"]]
+    result = import_rows(tmp_path, rows, cast.city, header=SIX_HEADER[:9], as_of=date(2023, 6, 30))
+    assert ProgressReport.objects.get().progress == ""
+    assert any("5月进展情况不是统计月份（6月）的进展" in w.message for w in result.warnings)

@@ -58,12 +58,15 @@ NEW_PROJECT = Blank(Project, project_type=Project.Type.INDUSTRY, level=Project.L
                     investment_nature=Project.InvestmentNature.ENTERPRISE)
 NEW_PLAN = Blank(AnnualPlan)
 CHUNK = 900  # rows looked up, validated and written together: each lookup one IN (...) (``chunks``)
-REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
+REPORT_WRITES = ["progress", "completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
 # What a new project or plan takes for a class the ledger leaves out and the user chose no default for.
 MODEL_DEFAULTS: dict[str, str] = {"level": Project.Level.CITY, "project_type": Project.Type.INDUSTRY,
                                   "nature": Nature.NEW}  # (NEW_PROJECT's)
-TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", *choices.FIELDS]
+TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", "annual_task", "progress",
+               "facilitator", *choices.FIELDS]
+NOT_STORED = {"note": "未导入：项目没有“备注”字段", "seq": "仅用于定位行"}  # recognised columns kept nowhere
+PROGRESS_MONTH = re.compile(r"^(\d{1,2})月")
 # Form field -> ledger column, to point a validation error at the column it came from.
 FORM_TO_COLUMN = {"name": "name", "code": "code", "region": "region", "total_investment": "total",
                   "scope": "scope", "planned_investment": "annual_plan", "prior_completed": "since_start",
@@ -200,6 +203,7 @@ class Importer:
             self.result.rows_read += len(sheet.rows)
             self.result.mapping += [f"{sheet.name} {c.letter}列“{c.header}” → {LABELS[c.field]}"
                                     + (f"（×{format(c.multiplier.normalize(), 'f')} 折算为万元）" if c.multiplier != 1 else "")
+                                    + (f"（{NOT_STORED[c.field]}）" if c.field in NOT_STORED else "")
                                     for c in layout.columns if c.field]
             self.result.ignored_columns += [f"{sheet.name} {c.letter}列“{c.header}”" for c in layout.unknown]
             if "name" not in layout.mapped:
@@ -443,15 +447,15 @@ class Importer:
             return None
         target = _Target(region=region, classes={name: self._class_of(row, name) for name in choices.FIELDS})
         target.sector = self._sector(row, v.get("sector", ""), target)
-        target.owner = self._unit(row, self._one_unit(row, "owner"), region, Unit.Kind.ENTERPRISE, target)
-        target.responsible = self._unit(row, self._one_unit(row, "responsible"), self.region or region,
-                                        Unit.Kind.DEPARTMENT, target)
+        target.owner = self._unit(row, "owner", region, Unit.Kind.ENTERPRISE, target)
+        target.responsible = self._unit(row, "responsible", self.region or region, Unit.Kind.DEPARTMENT, target)
+        target.facilitator = self._unit(row, "facilitator", self.region or region, Unit.Kind.DEPARTMENT, target)
         target.leaders = self._leaders(row, v.get("leader", ""), region, target)
         assert self.as_of is not None  # (settled by _run before a row is applied)
         if v.get("started") and v.get("started_on") and v["started_on"] > self.as_of:
             row.problem("started_on", f"开复工时间晚于台账统计日期 {self.as_of:%Y-%m-%d}，不能算作已开复工",
                         row.raw.get("started_on"))
-        if v.get("ytd") is not None:
+        if v.get("ytd") is not None or v.get("since_start") is not None:
             period_region = self.region or next(
                 (r for r in self._up(region) if r.level == Region.Level.PREFECTURE), region)
             month = self.as_of.month if self.as_of.year == self.year else 12
@@ -572,7 +576,7 @@ class Importer:
 
     def _prefetch_names(self, rows: list[LedgerRow]) -> None:
         """Units and leaders named by the chunk, and which of them this user may assign."""
-        units = {n for r in rows for cell in (r.values.get("owner"), r.values.get("responsible"))
+        units = {n for r in rows for cell in (r.values.get("owner"), r.values.get("responsible"), r.values.get("facilitator"))
                  for n in cells.unit_names(cell)} - set(self._named_units)
         leaders = {n for r in rows for n in cells.person_names(r.values.get("leader", ""))} - set(self._named_leaders)
         self._find_named(Unit, units, self._named_units)
@@ -607,7 +611,9 @@ class Importer:
                 column, f"列出了 {len(names)} 个单位，取第一个“{names[0]}”，其余未导入", row.values.get(column)))
         return names[0] if names else ""
 
-    def _unit(self, row: LedgerRow, name: str, region: Region, kind: str, target: _Target) -> Unit | None:
+    def _unit(self, row: LedgerRow, column: str, region: Region, kind: str, target: _Target) -> Unit | None:
+        """The unit the row names in ``column`` (owner, responsible or facilitator)."""
+        name = self._one_unit(row, column)
         if not name:
             return None
         key = (name, region.pk)
@@ -625,7 +631,6 @@ class Importer:
                 self._units[key] = within[0]
             else:
                 self._units[key] = self._new(Unit(name=name, region=region, kind=kind), "units_created")
-        column = "owner" if kind == Unit.Kind.ENTERPRISE else "responsible"
         return self._claim(row, column, name, self._units[key], target)
 
     def _leaders(self, row: LedgerRow, names: str, region: Region, target: _Target) -> list[Leader]:
@@ -759,7 +764,7 @@ class Importer:
         optional = {
             "code": v.get("code") or None, "scope": v.get("scope"), "sector": target.sector,
             "total_investment": v.get("total"), "planned_start": v.get("planned_start"),
-            "owner": target.owner, "responsible_unit": target.responsible,
+            "owner": target.owner, "responsible_unit": target.responsible, "facilitator": target.facilitator,
         }
         values.update({k: val for k, val in optional.items() if val is not None and val != ""})
         if entry is None:
@@ -826,12 +831,15 @@ class Importer:
         prior = ZERO
         if nature != Nature.NEW and v.get("since_start") is not None and v.get("ytd") is not None:
             prior = max(v["since_start"] - v["ytd"], ZERO)
+        # Only both columns tell the previous years' part; without 本年完成 the stored one stands.
+        prior_told = stored is None or ("since_start" in mapped and "ytd" in mapped)
         data = {
             "nature": nature,
             "planned_investment": v.get("annual_plan") if v.get("annual_plan") is not None else (
                 stored.planned_investment if stored else ZERO),
-            "prior_completed": prior if stored is None or "since_start" in mapped else (
-                stored.prior_completed),
+            "prior_completed": prior if prior_told else stored.prior_completed,
+            "annual_task": v.get("annual_task", "") if "annual_task" in mapped else (
+                stored.annual_task if stored else ""),
             # A batch the ledger cannot state: the plan form has a person choose it.
             "batch": stored.batch if stored and stored.batch else (
                 Batch.CONSTRUCTION if under_construction(nature, started) else Batch.PREPARATION),
@@ -869,19 +877,61 @@ class Importer:
                 plan: AnnualPlan) -> ProgressReport | None:
         v, period = row.values, target.period
         if period is None:
+            if v.get("progress"):  # a narrative belongs to a month's report, which needs its figures
+                self.result.warnings.append(row.problem_for(
+                    "progress", "没有本年或开累完成投资，无法形成当月报告：进展情况未导入", v["progress"]))
             return None
         stored = entry.reports.get(period.pk) if entry else None
         previous = entry.previous.get(period.pk) if entry else None
+        if v.get("ytd") is None and not self._ytd_from_since_start(row, plan):
+            return None
         # The report states the plan's start: an approved report's start is the plan's
         # (``reporting.services.start_from_report``), and here the plan took the row's.
         data = {"completed_ytd": v["ytd"], "started": plan.started, "started_on": plan.started_on,
                 "completed_since_start": v["since_start"] if v.get("since_start") is not None
                 else plan.prior_completed + v["ytd"]}
+        progress = self._progress_text(row, period)
+        if progress is not None:
+            data["progress"] = progress
         report = reporting_services.ledger_report(self.user, project, period, self._approved_at, data, stored, previous)
         if report is None:
             return None
         reporting_services.validate_report(report, previous, plan, self.checked)
         return report
+
+    def _ytd_from_since_start(self, row: LedgerRow, plan: AnnualPlan) -> bool:
+        """开累完成 without 本年完成: this year's part is what the previous years' leaves — all of
+        it for a project new this year, the rest over the stored plan's 截至上年底. A continuing
+        project the library does not know yet cannot be split: a warning, no year's figure."""
+        since = row.values["since_start"]
+        if plan.nature == Nature.NEW:
+            prior = ZERO
+        elif plan.pk is not None:
+            prior = plan.prior_completed
+        else:
+            self.result.warnings.append(row.problem_for("since_start", (
+                f"只有开累完成 {since.normalize():f} 万元，没有本年完成，且库中没有该项目往年的完成额："
+                "无法拆出本年完成，未计入"), row.raw.get("since_start")))
+            return False
+        if since < prior:
+            self.result.warnings.append(row.problem_for("since_start", (
+                f"开累完成 {since.normalize():f} 万元少于截至上年底已完成 {prior.normalize():f} 万元：未计入本年完成"),
+                row.raw.get("since_start")))
+            return False
+        row.values["ytd"] = since - prior
+        return True
+
+    def _progress_text(self, row: LedgerRow, period: ReportingPeriod) -> str | None:
+        """"5月进展情况" is May's narrative: kept in the report of the ledger's month when it is May's."""
+        column = row.layout.mapped.get("progress")
+        if column is None:
+            return None
+        month = PROGRESS_MONTH.match(column.header)
+        if month and int(month.group(1)) != period.month:
+            self.result.warnings.append(row.problem_for("progress", (
+                f"{column.header}不是统计月份（{period.month}月）的进展，未导入"), row.raw.get("progress")))
+            return None
+        return row.values.get("progress", "")
 
     # --- the chunk's writes: a bulk write per model, each with its history rows ------------
     def _save(self, entries: list[_Entry]) -> None:
@@ -904,7 +954,7 @@ class Importer:
                      later=self._later)
         plans = [e.plan for e in entries if e.plan_changed and e.plan is not None]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
-                     [*project_services.PLAN_FIELDS, "start_date_unknown", "version"], later=self._later)
+                     [*project_services.PLAN_FIELDS, "annual_task", "start_date_unknown", "version"], later=self._later)
         reports = [r for e in entries for r in e.changed_reports]
         for report in reports:
             report.updated_at = now
@@ -960,6 +1010,7 @@ class _Target:
     sector: Sector | None = None
     owner: Unit | None = None
     responsible: Unit | None = None
+    facilitator: Unit | None = None
     leaders: list[Leader] = field(default_factory=list)
     period: ReportingPeriod | None = None
     pending: list[_New] = field(default_factory=list)
