@@ -832,12 +832,12 @@ class Importer:
         if nature != Nature.NEW and v.get("since_start") is not None and v.get("ytd") is not None:
             prior = max(v["since_start"] - v["ytd"], ZERO)
         # Only both columns tell the previous years' part; without 本年完成 the stored one stands.
-        prior_told = stored is None or ("since_start" in mapped and "ytd" in mapped)
+        prior_told = "since_start" in mapped and "ytd" in mapped
         data = {
             "nature": nature,
             "planned_investment": v.get("annual_plan") if v.get("annual_plan") is not None else (
                 stored.planned_investment if stored else ZERO),
-            "prior_completed": prior if prior_told else stored.prior_completed,
+            "prior_completed": stored.prior_completed if stored is not None and not prior_told else prior,
             "annual_task": v.get("annual_task", "") if "annual_task" in mapped else (
                 stored.annual_task if stored else ""),
             # A batch the ledger cannot state: the plan form has a person choose it.
