@@ -431,3 +431,16 @@ def test_progress_of_another_month_is_said_not_stored(cast, tmp_path):
     result = import_rows(tmp_path, rows, cast.city, header=SIX_HEADER[:9], as_of=date(2023, 6, 30))
     assert ProgressReport.objects.get().progress == ""
     assert any("5月进展情况不是统计月份（6月）的进展" in w.message for w in result.warnings)
+
+
+def test_the_preview_form_left_without_a_year_takes_the_titles(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client.force_login(cast.admin)
+    titled = workbook(tmp_path / "titled.xlsx", ("项目", [["连山区2023年重点项目"], HEADER[:7], ROAD[:7]], []))
+    with titled.open("rb") as f:
+        response = client.post("/ledgers/import/", {"file": f, "region": cast.city.pk})
+    assert response.context["can_confirm"] and "计划年度 2023：来自标题“连山区2023年重点项目”" in response.content.decode()
+    bare = workbook(tmp_path / "bare.xlsx", ("项目", [HEADER[:7], ROAD[:7], PIPES[:7]], []))
+    with bare.open("rb") as f:
+        page = client.post("/ledgers/import/", {"file": f, "region": cast.city.pk}).content.decode()
+    assert page.count("无法确定计划年度") == 1

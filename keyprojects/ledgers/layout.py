@@ -205,7 +205,7 @@ def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
         raw = rows[i]
         cells = {name: (raw[c.index] if c.index < len(raw) else "") for name, c in mapped.items()}
         texts = list(map(text, raw[:lead]))  # the rest only as far as the first filled cell
-        first = next((t for t in chain(texts, map(text, raw[3:])) if t), None)
+        first = next((t for t in chain(texts, map(text, raw[lead:])) if t), None)
         number = i + 1
         if first is None:
             out.append(Row(number, "blank", cells, section))
