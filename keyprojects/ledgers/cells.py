@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -125,6 +126,11 @@ PADDING = re.compile(r"(?<![A-Za-z0-9]) | (?![A-Za-z0-9])")  # a space beside a 
 
 
 def person_names(value: Any) -> list[str]:
+    return list(_person_names(value if isinstance(value, str) else text(value)))  # (the cached tuple stays)
+
+
+@functools.lru_cache(maxsize=4096)  # a ledger names the same few people on many rows
+def _person_names(value: str) -> tuple[str, ...]:
     """The people a cell names, each once and whole. Spaces pad a two-character name to the
     width of three (``李  明``, ``周\\u00a0\\u00a0强``, ``陈　静``) or separate two people
     (``王建国    刘志华``): a one-character piece is never a person, so it joins the pieces
@@ -134,7 +140,7 @@ def person_names(value: Any) -> list[str]:
         for name in _joined(part.split()):
             if name not in names:
                 names.append(name)
-    return names
+    return tuple(names)
 
 
 def _joined(pieces: list[str]) -> list[str]:
@@ -158,13 +164,18 @@ def _joined(pieces: list[str]) -> list[str]:
 
 
 def unit_names(value: Any) -> list[str]:
+    return list(_unit_names(value if isinstance(value, str) else text(value)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _unit_names(value: str) -> tuple[str, ...]:
     """The units a cell names, each once: spaces inside a unit's name are padding."""
     names: list[str] = []
     for part in HARD_SEPARATORS.split(text(value)):
         name = _unpadded(part)
         if name and name not in names:
             names.append(name)
-    return names
+    return tuple(names)
 
 
 def name_key(name: str) -> str:

@@ -3,6 +3,7 @@ and stage — read from the words ledgers use, and the defaults a user chooses f
 
 from __future__ import annotations
 
+import functools
 import re
 
 from keyprojects.projects.models import Nature, Project, Stage
@@ -36,18 +37,26 @@ FIELD_NAMES = {"级别": "level", "项目级别": "level", "层次": "level", "�
                "项目类型": "project_type", "性质": "nature", "建设性质": "nature", "阶段": "stage",
                "建设阶段": "stage"}
 SPACES = re.compile(r"\s+")
+# Longest words first: 县区重点 before 县, 停缓建 before 停建.
+WORDS = {name: sorted(known.items(), key=lambda item: -len(item[0])) for name, (_label, known) in FIELDS.items()}
 
 
 def value_of(field: str, cell: object) -> str | None:
     """The field's value a cell names, None for a blank cell; ValueError for words not known."""
+    if not cell:
+        return None
+    return _value_of(field, cell if isinstance(cell, str) else text(cell))
+
+
+@functools.lru_cache(maxsize=256)  # a few words, on every row
+def _value_of(field: str, cell: str) -> str | None:
     words = SPACES.sub("", text(cell))
     if not words:
         return None
-    label, known = FIELDS[field]
-    for word in sorted(known, key=len, reverse=True):  # 县区重点 before 县, 停缓建 before 停建
+    for word, value in WORDS[field]:
         if words.startswith(word):
-            return known[word]
-    raise ValueError(f"{label}应为 " + "、".join(dict.fromkeys(_labels(field))))
+            return value
+    raise ValueError(f"{FIELDS[field][0]}应为 " + "、".join(_labels(field)))
 
 
 def _labels(field: str) -> list[str]:
@@ -58,6 +67,12 @@ def _labels(field: str) -> list[str]:
 def label_of(field: str, value: str) -> str:
     choices = {"level": Project.Level, "project_type": Project.Type, "nature": Nature, "stage": Stage}[field]
     return str(choices(value).label)
+
+
+@functools.lru_cache(maxsize=64)  # built for every row that takes a default: a few distinct ones
+def taken(field: str, value: str, how: str) -> str:
+    """How the result counts a class taken by default: 项目级别取“市重点”（所选默认值）."""
+    return f"{FIELDS[field][0]}取“{label_of(field, value)}”（{how}）"
 
 
 def parse_default(spec: str) -> tuple[str, str]:

@@ -708,7 +708,7 @@ class Importer:
             value, how = Project.Level.COUNTY, "空白视为县区重点"
         else:
             value, how = MODEL_DEFAULTS[name], "台账未写明，系统默认；可在预览中选择或用 --default 指定"
-        target.defaults.append(f"{choices.FIELDS[name][0]}取“{choices.label_of(name, value)}”（{how}）")
+        target.defaults.append(choices.taken(name, value, how))
         return value
 
     # --- a row against what is stored: validated, not yet written -------------------------
@@ -801,7 +801,7 @@ class Importer:
         assert target.nature is not None
         stage = Stage.CONSTRUCTION if under_construction(target.nature, bool(row.values.get("started"))) \
             else Stage.PREPARATION
-        target.defaults.append(f"建设阶段取“{stage.label}”（台账未写明，按建设性质和是否开工推断）")
+        target.defaults.append(choices.taken("stage", stage, "台账未写明，按建设性质和是否开工推断"))
         return stage
 
     def _leader_change(self, target: _Target, entry: _Entry | None) -> list[Leader] | None:

@@ -204,13 +204,15 @@ def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
     for i in range(start, len(rows)):
         raw = rows[i]
         cells = {name: (raw[c.index] if c.index < len(raw) else "") for name, c in mapped.items()}
-        texts = list(map(text, raw[:lead]))  # the rest only as far as the first filled cell
-        first = next((t for t in chain(texts, map(text, raw[lead:])) if t), None)
+        texts = list(map(text, raw[:3]))  # the rest only as far as the first filled cell
+        first = next((t for t in chain(texts, map(text, raw[3:])) if t), None)
         number = i + 1
         if first is None:
             out.append(Row(number, "blank", cells, section))
             continue
         name = text(cells.get("name", ""))
+        if not name:  # a total's label elsewhere before the amounts (a project's row has a name)
+            texts += map(text, raw[3:lead])
         if FOOTNOTE.match(first) and not name.startswith(first):
             out.append(Row(number, "footnote", cells, section))
             continue
