@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import F, Func, Value
+from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
 
@@ -46,9 +48,9 @@ from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
-from . import cells
-from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, SPACES, Layout, Row, detect
-from .reader import read
+from . import cells, choices, context, messages
+from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, Layout, Row, detect
+from .reader import Sheet, read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
 Named = TypeVar("Named", Unit, Leader)  # what a ledger names in its unit and leader columns
@@ -56,13 +58,15 @@ NEW_PROJECT = Blank(Project, project_type=Project.Type.INDUSTRY, level=Project.L
                     investment_nature=Project.InvestmentNature.ENTERPRISE)
 NEW_PLAN = Blank(AnnualPlan)
 CHUNK = 900  # rows looked up, validated and written together: each lookup one IN (...) (``chunks``)
-REPORT_WRITES = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
+REPORT_WRITES = ["progress", "completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
-NATURES = {"新建": Nature.NEW, "新开工": Nature.NEW, "新开": Nature.NEW, "新": Nature.NEW, "续建": Nature.CONTINUING,
-           "续": Nature.CONTINUING, "竣工": Nature.COMPLETING, "建成": Nature.COMPLETING, "投产": Nature.COMPLETING}
-NAME_SEPARATORS = re.compile(r"[、，,;；/\s]+")  # between the leaders named in one cell
-IN_BRACKETS = re.compile(r"[（(].*?[)）]")  # "王建国（副市长）"
-TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", "nature"]
+# What a new project or plan takes for a class the ledger leaves out and the user chose no default for.
+MODEL_DEFAULTS: dict[str, str] = {"level": Project.Level.CITY, "project_type": Project.Type.INDUSTRY,
+                                  "nature": Nature.NEW}  # (NEW_PROJECT's)
+TEXT_FIELDS = ["name", "region", "sector", "scope", "responsible", "leader", "owner", "note", "annual_task", "progress",
+               "facilitator", *choices.FIELDS]
+NOT_STORED = {"note": "未导入：项目没有“备注”字段", "seq": "仅用于定位行"}  # recognised columns kept nowhere
+PROGRESS_MONTH = re.compile(r"^(\d{1,2})月")
 # Form field -> ledger column, to point a validation error at the column it came from.
 FORM_TO_COLUMN = {"name": "name", "code": "code", "region": "region", "total_investment": "total",
                   "scope": "scope", "planned_investment": "annual_plan", "prior_completed": "since_start",
@@ -110,8 +114,18 @@ class ImportResult:
     mapping: list[str] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # imported as shown, but worth a look
+    defaults_taken: dict[str, int] = field(default_factory=dict)
+    context: list[str] = field(default_factory=list)  # year, region, as-of date and where each came from  # "项目级别取“市重点”（…）" -> rows
     as_of: date | None = None
     dry_run: bool = False
+
+    def groups(self) -> list[dict[str, Any]]:
+        """The problems, then the warnings, each kind grouped by sheet, column and message."""
+        return messages.grouped(self.problems) + messages.grouped(self.warnings, messages.WARNING)
+
+    def table(self) -> list[list[Any]]:
+        return messages.table(self.problems, self.warnings)
 
 
 @dataclass
@@ -127,19 +141,25 @@ class LedgerRow:
     problems: list[Problem] = field(default_factory=list)
 
     def problem(self, column_field: str, message: str, value: Any = "") -> None:
+        self.problems.append(self.problem_for(column_field, message, value))
+
+    def problem_for(self, column_field: str, message: str, value: Any = "") -> Problem:
         column = self.layout.mapped.get(column_field)
         label = f"{column.letter}列（{column.header}）" if column else LABELS.get(column_field, column_field)
-        self.problems.append(Problem(self.sheet, self.number, label, cells.text(value), message))
+        return Problem(self.sheet, self.number, label, cells.text(value), message)
 
 
 class Importer:
-    def __init__(self, user: Actor | None, year: int, region: Region | None = None, as_of: date | None = None,
+    def __init__(self, user: Actor | None, year: int | None, region: Region | None = None, as_of: date | None = None,
                  skip_invalid: bool = False, dry_run: bool = False, fix_encoding: bool = False,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None) -> None:
         self.user = user or SYSTEM
-        self.year, self.region, self.as_of = year, region, as_of
+        self.year = year or 0  # 0: from the title (``_settle_context``)
+        self.region, self.as_of = region, as_of
+        self._titles: list[str] = []
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
+        self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
         self.result = ImportResult(dry_run=dry_run)
         self._regions: dict[str, Region | RegionNotFound] = {}
         self._ancestors: dict[int, list[Region]] = {}
@@ -169,28 +189,95 @@ class Importer:
 
     def _run(self, path: str | Path, name: str | None) -> ImportResult:
         rows: list[LedgerRow] = []
+        projects_of: dict[str, set[str]] = {}  # sheet -> its projects, to tell a copy sheet
+        sheets = []
         for sheet in read(path, name):
             layout = detect(sheet)
             if layout is None:
+                empty = not any(cells.text(v) for row in sheet.rows for v in row)
+                self.result.warnings.append(Problem(sheet.name, 0, "", "", "空表，已跳过" if empty else
+                                                    "没有找到表头（含“项目名称”的行），整张表已跳过"))
                 continue
+            sheets.append((sheet, layout))
+        self._settle_context(sheets, Path(name or path).name)
+        for sheet, layout in sheets:
             self.result.rows_read += len(sheet.rows)
             self.result.mapping += [f"{sheet.name} {c.letter}列“{c.header}” → {LABELS[c.field]}"
                                     + (f"（×{format(c.multiplier.normalize(), 'f')} 折算为万元）" if c.multiplier != 1 else "")
+                                    + (f"（{NOT_STORED[c.field]}）" if c.field in NOT_STORED else "")
                                     for c in layout.columns if c.field]
             self.result.ignored_columns += [f"{sheet.name} {c.letter}列“{c.header}”" for c in layout.unknown]
             if "name" not in layout.mapped:
                 continue
+            sheet_rows = self._read_rows(layout)
+            keys = {_project_key(r) for r in sheet_rows if not r.values.get("_empty")}
+            copied = next((other for other, theirs in projects_of.items() if keys and keys <= theirs), None)
+            if copied is not None:
+                self.result.warnings.append(Problem(sheet.name, 0, "", "", (
+                    f"与工作表“{copied}”的项目相同（{len(keys)} 个），整张表已跳过，不重复导入或计数")))
+                continue
+            projects_of[sheet.name] = keys
             if self.as_of is None:
                 self.as_of = self._as_of_from(layout)
-            rows += self._read_rows(layout)
+                if self.as_of is not None:
+                    self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：来自表头“{layout.mapped['ytd'].header}”")
+            rows += sheet_rows
             self._check_sums(layout, rows)
-        self.result.as_of = self.as_of = self.as_of or min(date.today(), date(self.year, 12, 31))
+        if self.as_of is None:
+            found = context.as_of_month(self._titles, self.year)
+            self.as_of = found[0] if found else min(date.today(), date(self.year, 12, 31))
+            self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：" + (
+                f"来自标题“{found[1]}”" if found else "台账未写明，取今天（往年台账取年末）"))
+        self.result.as_of = self.as_of
         self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
         self.result.data_rows = len(rows)
         if not rows and not self.result.problems:
             self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
         self._write(rows)
         return self.result
+
+    def _settle_context(self, sheets: list[tuple[Sheet, Layout]], file_name: str) -> None:
+        """The year, region and date the options leave open, from the first sheet's title;
+        each noted with where it came from. No year at all: one problem, nothing read."""
+        self._titles = context.titles(sheets[0][0].rows[:sheets[0][1].header_rows[0] - 1]) if sheets else []
+        found_year = context.year_in(self._titles)
+        given = "命令行或表单"
+        if self.year:
+            self.result.context.append(f"计划年度 {self.year}：{given}")
+            if found_year and found_year[0] != self.year:
+                self.result.warnings.append(Problem(sheets[0][0].name, 0, "", "", (
+                    f"标题“{found_year[1]}”写的是{found_year[0]}年，按指定的{self.year}年导入")))
+        elif found_year:
+            self.year = found_year[0]
+            self.result.context.append(f"计划年度 {self.year}：来自标题“{found_year[1]}”")
+        else:
+            self.result.problems.append(Problem(file_name, 0, "", "", (
+                "无法确定计划年度：标题中没有写“20XX年”，请在表单中填写或用 --year 指定")))
+            raise ImportFailed(self.result)
+        if self.region is not None:
+            self.result.context.append(f"区划 {self.region.name}：{given}")
+        else:
+            self._region_from_title()
+        if self.as_of is not None:
+            self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：{given}")
+        elif stated := context.as_of_stated(self._titles, self.year):
+            self.as_of = stated[0]
+            self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：来自标题“{stated[1]}”")
+
+    def _region_from_title(self) -> None:
+        names = context.region_names_in(self._titles)
+        if names is None:
+            return
+        region = None
+        for part in names[0]:
+            try:
+                region = Region.objects.find(part, within=region)
+            except RegionNotFound:
+                self.result.context.append(f"区划：标题“{names[1]}”中的“{part}”不是已知区划，未采用")
+                return
+        self.region = region
+        assert region is not None
+        self.result.context.append(f"区划 {region.name}：来自标题“{names[1]}”")
 
     def _as_of_from(self, layout: Layout) -> date | None:
         """"1-5月完成投资" means the figures stand as of the end of May."""
@@ -234,25 +321,43 @@ class Importer:
                 except cells.CellError as exc:
                     row.problem(name, str(exc), row.raw.get(name))
                     row.values[name] = None
-        for name in ("started_on", "planned_start"):
-            if name in mapped:
-                try:
-                    row.values[name] = cells.day(row.raw.get(name), self.year)
-                except cells.CellError as exc:
-                    row.problem(name, str(exc), row.raw.get(name))
-        if "started" in mapped:
+        if "planned_start" in mapped:
             try:
-                row.values["started"] = cells.yes_no(row.raw.get("started"))
+                row.values["planned_start"] = cells.day(row.raw.get("planned_start"), self.year)
             except cells.CellError as exc:
-                row.problem("started", str(exc), row.raw.get("started"))
-        else:
-            row.values["started"] = row.values.get("started_on") is not None
+                row.problem("planned_start", str(exc), row.raw.get("planned_start"))
+        self._read_start(row)
         has_amount = any(row.values.get(n) for n in AMOUNT_FIELDS)
         if not row.values["name"]:
             if has_amount:
                 row.problem("name", "有金额但没有项目名称")
             else:
                 row.values["_empty"] = True
+
+    def _read_start(self, row: LedgerRow) -> None:
+        """Whether and when the project started, from 是否开工 and the date cell, which may hold
+        words ("已开工", "未开工", "计划6月开工", "待定"). A start without a day is settled once the
+        ledger's date is known (``_start_date``); words that contradict 是否开工 stop the row."""
+        mapped, raw = row.layout.mapped, row.raw.get("started_on")
+        start = cells.Start()
+        if "started_on" in mapped:
+            try:
+                start = cells.start(raw, self.year)
+            except cells.CellError as exc:
+                row.problem("started_on", str(exc), raw)
+        row.values["started_on"] = start.on
+        row.values["planned_month"] = start.planned_month
+        started = bool(start.started)
+        if "started" in mapped:
+            try:
+                started = cells.yes_no(row.raw.get("started"))
+            except cells.CellError as exc:
+                row.problem("started", str(exc), row.raw.get("started"))
+            if start.started is (not started) and start.planned_month is None and start.on is None:
+                row.problem("started_on", f"是否开复工为“{cells.text(row.raw.get('started'))}”，开复工时间却写“{cells.text(raw)}”",
+                            raw)
+        row.values["started"] = started
+        row.values["start_unknown"] = started and start.on is None
 
     def _check_sums(self, layout: Layout, rows: list[LedgerRow]) -> None:
         """合计 and 小计 rows must equal the rows they sum: otherwise the file contradicts itself."""
@@ -270,6 +375,11 @@ class Importer:
                 self._compare(layout, row, by_section.get(row.section, []), f"“{row.section}”小计")
 
     def _compare(self, layout: Layout, row: Row, members: list[LedgerRow], what: str) -> None:
+        projects = [r for r in members if not r.values.get("_empty")]
+        if row.count is not None and row.count != len(projects):
+            self.result.warnings.append(Problem(
+                layout.sheet, row.number, "", row.label,
+                f"{what}写明 {row.count} 个项目，明细有 {len(projects)} 个"))
         for name in AMOUNT_FIELDS:
             column = layout.mapped.get(name)
             if column is None:
@@ -336,16 +446,19 @@ class Importer:
         if region is None:
             self._skip(row)
             return None
-        target = _Target(region=region, nature=self._nature(row))
+        target = _Target(region=region, classes={name: self._class_of(row, name) for name in choices.FIELDS})
         target.sector = self._sector(row, v.get("sector", ""), target)
-        target.owner = self._unit(row, v.get("owner", ""), region, Unit.Kind.ENTERPRISE, target)
-        target.responsible = self._unit(row, v.get("responsible", ""), self.region or region, Unit.Kind.DEPARTMENT,
-                                        target)
+        target.owner = self._unit(row, "owner", region, Unit.Kind.ENTERPRISE, target)
+        target.responsible = self._unit(row, "responsible", self.region or region, Unit.Kind.DEPARTMENT, target)
+        target.facilitator = self._unit(row, "facilitator", self.region or region, Unit.Kind.DEPARTMENT, target)
         target.leaders = self._leaders(row, v.get("leader", ""), region, target)
-        if v.get("ytd") is not None:
+        assert self.as_of is not None  # (settled by _run before a row is applied)
+        if v.get("started") and v.get("started_on") and v["started_on"] > self.as_of:
+            row.problem("started_on", f"开复工时间晚于台账统计日期 {self.as_of:%Y-%m-%d}，不能算作已开复工",
+                        row.raw.get("started_on"))
+        if v.get("ytd") is not None or v.get("since_start") is not None:
             period_region = self.region or next(
                 (r for r in self._up(region) if r.level == Region.Level.PREFECTURE), region)
-            assert self.as_of is not None  # (settled by _run before a row is applied)
             month = self.as_of.month if self.as_of.year == self.year else 12
             key = (period_region.pk, month)
             if key not in self._periods:
@@ -464,21 +577,44 @@ class Importer:
 
     def _prefetch_names(self, rows: list[LedgerRow]) -> None:
         """Units and leaders named by the chunk, and which of them this user may assign."""
-        units = {n for r in rows for n in (r.values.get("owner"), r.values.get("responsible")) if n} - set(self._named_units)
-        leaders = {_bare(n) for r in rows for n in _names(r.values.get("leader", ""))} - set(self._named_leaders)
+        units = {n for r in rows for cell in (r.values.get("owner"), r.values.get("responsible"), r.values.get("facilitator"))
+                 for n in cells.unit_names(cell)} - set(self._named_units)
+        leaders = {n for r in rows for n in cells.person_names(r.values.get("leader", ""))} - set(self._named_leaders)
         self._find_named(Unit, units, self._named_units)
         self._find_named(Leader, leaders, self._named_leaders)
 
     def _find_named(self, model: type[Named], names: set[str], named: dict[str, list[Named]]) -> None:
+        """Stored objects by the ledger's names, ignoring spaces and width: the exact name first
+        (indexed), then, for the names still missing, the stored names without their spaces."""
         for name in names:
             named[name] = []
+        manager = model._default_manager
         for part in chunks(sorted(names)):
-            found = model._default_manager.filter(name__in=part).select_related("region")
-            self._nearby |= {(model, pk) for pk in nearby(self.user, found).values_list("pk", flat=True)}
-            for obj in found:
-                named[obj.name].append(obj)
+            self._named(model, manager.filter(name__in=part), named)
+        missing = {name.replace(" ", ""): name for name in names if not named[name]}
+        for part in chunks(sorted(missing)):
+            self._named(model, manager.alias(spaceless=_spaceless("name")).filter(spaceless__in=part), named)
 
-    def _unit(self, row: LedgerRow, name: str, region: Region, kind: str, target: _Target) -> Unit | None:
+    def _named(self, model: type[Named], found: models.QuerySet[Named], named: dict[str, list[Named]]) -> None:
+        found = found.select_related("region")
+        self._nearby |= {(model, pk) for pk in nearby(self.user, found).values_list("pk", flat=True)}
+        for obj in found:
+            key = cells.name_key(obj.name)
+            if key in named and obj not in named[key]:
+                named[key].append(obj)
+
+    def _one_unit(self, row: LedgerRow, column: str) -> str:
+        """A project has one owner and one responsible unit: of several named, the first (the
+        lead, as ledgers list them), said in a warning."""
+        names = cells.unit_names(row.values.get(column, ""))
+        if len(names) > 1:
+            self.result.warnings.append(row.problem_for(
+                column, f"列出了 {len(names)} 个单位，取第一个“{names[0]}”，其余未导入", row.values.get(column)))
+        return names[0] if names else ""
+
+    def _unit(self, row: LedgerRow, column: str, region: Region, kind: str, target: _Target) -> Unit | None:
+        """The unit the row names in ``column`` (owner, responsible or facilitator)."""
+        name = self._one_unit(row, column)
         if not name:
             return None
         key = (name, region.pk)
@@ -496,13 +632,12 @@ class Importer:
                 self._units[key] = within[0]
             else:
                 self._units[key] = self._new(Unit(name=name, region=region, kind=kind), "units_created")
-        column = "owner" if kind == Unit.Kind.ENTERPRISE else "responsible"
         return self._claim(row, column, name, self._units[key], target)
 
     def _leaders(self, row: LedgerRow, names: str, region: Region, target: _Target) -> list[Leader]:
-        leaders = []
-        for name in _names(names):
-            bare = _bare(name)
+        leaders: list[Leader] = []
+        for bare in cells.person_names(names):
+            name = bare
             key = (bare, region.pk)
             if key not in self._leader_cache:
                 up = {r.pk for r in self._up(region)}
@@ -510,7 +645,7 @@ class Importer:
                                key=lambda leader: (leader.region.code, leader.order, leader.name))
                 self._leader_cache[key] = found[0] if found else self._new_leader(bare, self.region or region)
             leader = self._claim(row, "leader", name, self._leader_cache[key], target)
-            if leader is not None:
+            if leader is not None and leader not in leaders:  # one person named twice, or two ways
                 leaders.append(leader)
         return leaders
 
@@ -561,14 +696,28 @@ class Importer:
             self._ancestors[region.pk] = [*region.ancestors(), region]
         return self._ancestors[region.pk]
 
-    def _nature(self, row: LedgerRow) -> str:
-        text = SPACES.sub("", row.values.get("nature") or "")
-        for word, nature in NATURES.items():
-            if text.startswith(word):
-                return nature
-        if text:
-            row.problem("nature", "建设性质应为 新建/新开工、续建 或 竣工", text)
-        return Nature.NEW
+    def _class_of(self, row: LedgerRow, name: str) -> str | None:
+        """The level, type, 建设性质 or stage the row states; None when it states none."""
+        try:
+            return choices.value_of(name, row.values.get(name))
+        except ValueError as exc:
+            row.problem(name, str(exc), row.values.get(name))
+            return None
+
+    def _class(self, row: LedgerRow, target: _Target, name: str) -> str:
+        """A new project's (or plan's) class where the row states none: the user's default, else
+        the model's — a level column's blank cell is a county's project — counted by field."""
+        stated = target.classes[name]
+        if stated is not None:
+            return stated
+        if name in self.defaults:
+            value, how = self.defaults[name], "所选默认值"
+        elif name == "level" and name in row.layout.mapped:
+            value, how = Project.Level.COUNTY, "空白视为县区重点"
+        else:
+            value, how = MODEL_DEFAULTS[name], "台账未写明，系统默认；可在预览中选择或用 --default 指定"
+        target.defaults.append(choices.taken(name, value, how))
+        return value
 
     # --- a row against what is stored: validated, not yet written -------------------------
     def _apply(self, row: LedgerRow, target: _Target) -> _Entry | None:
@@ -578,6 +727,9 @@ class Importer:
         try:
             if entry is not None and entry.refused is not None:
                 raise entry.refused
+            stored_plan = entry.plan if entry else None
+            target.nature = target.classes["nature"] or (
+                stored_plan.nature if stored_plan else self._class(row, target, "nature"))
             project, fields = self._project(row, target, entry)
             leaders = self._leader_change(target, entry)
             plan, plan_changed = self._plan(row, target, entry, project, project_changed=bool(fields))
@@ -589,6 +741,8 @@ class Importer:
             row.problem("region", str(exc) or "超出您的权限范围", v.get("region"))
             return None
         created = entry is None
+        for taken in target.defaults:
+            self.result.defaults_taken[taken] = self.result.defaults_taken.get(taken, 0) + 1
         if entry is None:
             entry = _Entry(project, new=True)
         entry.project, entry.row = project, row
@@ -618,18 +772,20 @@ class Importer:
         optional = {
             "code": v.get("code") or None, "scope": v.get("scope"), "sector": target.sector,
             "total_investment": v.get("total"), "planned_start": v.get("planned_start"),
-            "owner": target.owner, "responsible_unit": target.responsible,
+            "owner": target.owner, "responsible_unit": target.responsible, "facilitator": target.facilitator,
         }
         values.update({k: val for k, val in optional.items() if val is not None and val != ""})
         if entry is None:
             self._may_register(target.region)
-            # The stage a ledger cannot state: the project form has a person choose it.
-            building = under_construction(target.nature, bool(v.get("started")))
-            stage = Stage.CONSTRUCTION if building else Stage.PREPARATION
-            project = NEW_PROJECT(stage=stage, **values)
+            values["level"] = self._class(row, target, "level")
+            values["project_type"] = self._class(row, target, "project_type")
+            project = NEW_PROJECT(stage=self._stage(row, target), **values)
             fields = set(values)
         else:
             project = entry.project
+            # A stated level or type changes a stored project; its stage changes only with a
+            # dated transition (the project's page), so a ledger does not move it.
+            values |= {name: target.classes[name] for name in ("level", "project_type") if target.classes[name]}
             if target.region.pk != project.region_id:
                 self._may_register(target.region)
             fields = {name for name, value in values.items() if _differs(project, name, value)}
@@ -645,6 +801,17 @@ class Importer:
         validate_funding(project.total_investment, entry.funding if entry else None)
         return project, fields
 
+    def _stage(self, row: LedgerRow, target: _Target) -> str:
+        """A new project's stage: stated, chosen, or — the one a ledger implies — 在建 when it is
+        being built this year and 前期 otherwise, counted as such."""
+        if target.classes["stage"] or "stage" in self.defaults:
+            return self._class(row, target, "stage")
+        assert target.nature is not None
+        stage = Stage.CONSTRUCTION if under_construction(target.nature, bool(row.values.get("started"))) \
+            else Stage.PREPARATION
+        target.defaults.append(choices.taken("stage", stage, "台账未写明，按建设性质和是否开工推断"))
+        return stage
+
     def _leader_change(self, target: _Target, entry: _Entry | None) -> list[Leader] | None:
         """The project's leaders when the row changes them (a row without leaders keeps them)."""
         if entry is None:
@@ -656,29 +823,37 @@ class Importer:
 
     def _plan(self, row: LedgerRow, target: _Target, entry: _Entry | None,
               project: Project, project_changed: bool) -> tuple[AnnualPlan, bool]:
-        v, nature, mapped = row.values, target.nature, row.layout.mapped
+        v, mapped = row.values, row.layout.mapped
+        nature = target.nature
+        assert nature is not None
         stored = entry.plan if entry else None
         # The plan's start as the plan form sets it (checked by ``AnnualPlan.clean``); a ledger
         # without the start columns leaves a stored plan's start as it is, as any other column.
+        unknown = False
         if stored is None or "started" in mapped or "started_on" in mapped:
             started, started_on = bool(v.get("started")), v.get("started_on")
+            if v.get("start_unknown"):
+                started_on, unknown = self._start_date(row, stored)
         else:
-            started, started_on = stored.started, stored.started_on
+            started, started_on, unknown = stored.started, stored.started_on, stored.start_date_unknown
         prior = ZERO
         if nature != Nature.NEW and v.get("since_start") is not None and v.get("ytd") is not None:
             prior = max(v["since_start"] - v["ytd"], ZERO)
+        # Only both columns tell the previous years' part; without 本年完成 the stored one stands.
+        prior_told = "since_start" in mapped and "ytd" in mapped
         data = {
             "nature": nature,
             "planned_investment": v.get("annual_plan") if v.get("annual_plan") is not None else (
                 stored.planned_investment if stored else ZERO),
-            "prior_completed": prior if stored is None or "since_start" in mapped else (
-                stored.prior_completed),
+            "prior_completed": stored.prior_completed if stored is not None and not prior_told else prior,
+            "annual_task": v.get("annual_task", "") if "annual_task" in mapped else (
+                stored.annual_task if stored else ""),
             # A batch the ledger cannot state: the plan form has a person choose it.
             "batch": stored.batch if stored and stored.batch else (
                 Batch.CONSTRUCTION if under_construction(nature, started) else Batch.PREPARATION),
             "planned_start_month": v["planned_start"].month if v.get("planned_start") else (
-                stored.planned_start_month if stored else None),
-            "started": started, "started_on": started_on,
+                v.get("planned_month") or (stored.planned_start_month if stored else None)),
+            "started": started, "started_on": started_on, "start_date_unknown": unknown,
         }
         if stored is None:
             plan, changed = NEW_PLAN(project=project, year=self.year, **data), True
@@ -695,23 +870,76 @@ class Importer:
             plan.version += 1
         return plan, changed
 
+    def _start_date(self, row: LedgerRow, stored: AnnualPlan | None) -> tuple[date, bool]:
+        """The start of a project the ledger says started, without a day: the day already
+        stored if it is no later than the ledger's date, else the ledger's date ("on or before"),
+        marked unknown and said in a warning."""
+        assert self.as_of is not None
+        if stored is not None and stored.started and stored.started_on and stored.started_on <= self.as_of:
+            return stored.started_on, stored.start_date_unknown
+        self.result.warnings.append(row.problem_for(
+            "started_on", f"开工日期未填：已开复工，记为统计日期 {self.as_of:%Y-%m-%d} 前开工", row.raw.get("started_on")))
+        return self.as_of, True
+
     def _report(self, row: LedgerRow, target: _Target, entry: _Entry | None, project: Project,
                 plan: AnnualPlan) -> ProgressReport | None:
         v, period = row.values, target.period
         if period is None:
+            if v.get("progress"):  # a narrative belongs to a month's report, which needs its figures
+                self.result.warnings.append(row.problem_for(
+                    "progress", "没有本年或开累完成投资，无法形成当月报告：进展情况未导入", v["progress"]))
             return None
         stored = entry.reports.get(period.pk) if entry else None
         previous = entry.previous.get(period.pk) if entry else None
+        if v.get("ytd") is None and not self._ytd_from_since_start(row, plan):
+            return None
         # The report states the plan's start: an approved report's start is the plan's
         # (``reporting.services.start_from_report``), and here the plan took the row's.
         data = {"completed_ytd": v["ytd"], "started": plan.started, "started_on": plan.started_on,
                 "completed_since_start": v["since_start"] if v.get("since_start") is not None
                 else plan.prior_completed + v["ytd"]}
+        progress = self._progress_text(row, period)
+        if progress is not None:
+            data["progress"] = progress
         report = reporting_services.ledger_report(self.user, project, period, self._approved_at, data, stored, previous)
         if report is None:
             return None
         reporting_services.validate_report(report, previous, plan, self.checked)
         return report
+
+    def _ytd_from_since_start(self, row: LedgerRow, plan: AnnualPlan) -> bool:
+        """开累完成 without 本年完成: this year's part is what the previous years' leaves — all of
+        it for a project new this year, the rest over the stored plan's 截至上年底. A continuing
+        project the library does not know yet cannot be split: a warning, no year's figure."""
+        since = row.values["since_start"]
+        if plan.nature == Nature.NEW:
+            prior = ZERO
+        elif plan.pk is not None:
+            prior = plan.prior_completed
+        else:
+            self.result.warnings.append(row.problem_for("since_start", (
+                f"只有开累完成 {since.normalize():f} 万元，没有本年完成，且库中没有该项目往年的完成额："
+                "无法拆出本年完成，未计入"), row.raw.get("since_start")))
+            return False
+        if since < prior:
+            self.result.warnings.append(row.problem_for("since_start", (
+                f"开累完成 {since.normalize():f} 万元少于截至上年底已完成 {prior.normalize():f} 万元：未计入本年完成"),
+                row.raw.get("since_start")))
+            return False
+        row.values["ytd"] = since - prior
+        return True
+
+    def _progress_text(self, row: LedgerRow, period: ReportingPeriod) -> str | None:
+        """"5月进展情况" is May's narrative: kept in the report of the ledger's month when it is May's."""
+        column = row.layout.mapped.get("progress")
+        if column is None:
+            return None
+        month = PROGRESS_MONTH.match(column.header)
+        if month and int(month.group(1)) != period.month:
+            self.result.warnings.append(row.problem_for("progress", (
+                f"{column.header}不是统计月份（{period.month}月）的进展，未导入"), row.raw.get("progress")))
+            return None
+        return row.values.get("progress", "")
 
     # --- the chunk's writes: a bulk write per model, each with its history rows ------------
     def _save(self, entries: list[_Entry]) -> None:
@@ -731,7 +959,7 @@ class Importer:
                      later=self._later)
         plans = [e.plan for e in entries if e.plan_changed and e.plan is not None]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
-                     [*project_services.PLAN_FIELDS, "version"], later=self._later)
+                     [*project_services.PLAN_FIELDS, "annual_task", "start_date_unknown", "version"], later=self._later)
         reports = [r for e in entries for r in e.changed_reports]
         for report in reports:
             report.updated_at = now
@@ -799,10 +1027,13 @@ class _Target:
     """What a row points at, resolved before it is compared with the library."""
 
     region: Region
-    nature: str
+    classes: dict[str, str | None]  # level, type, 建设性质, stage as the row states them
+    nature: str | None = None  # the plan's, once the stored plan is known (``_apply``)
+    defaults: list[str] = field(default_factory=list)  # the classes the row took by default
     sector: Sector | None = None
     owner: Unit | None = None
     responsible: Unit | None = None
+    facilitator: Unit | None = None
     leaders: list[Leader] = field(default_factory=list)
     period: ReportingPeriod | None = None
     pending: list[_New] = field(default_factory=list)
@@ -834,14 +1065,19 @@ def _differs(project: Project, name: str, value: Any) -> bool:
     return getattr(project, name) != value
 
 
-def _names(text: str) -> list[str]:
-    return [n for n in NAME_SEPARATORS.split(text or "") if n]
+def _project_key(row: LedgerRow) -> str:
+    """A row's project as sheets are compared: its code, else its name without spaces."""
+    return row.values.get("code") or cells.name_key(row.values.get("name", ""))
 
 
-def _bare(name: str) -> str:
-    return IN_BRACKETS.sub("", name)
+def _spaceless(name: str) -> Func:
+    """The column ``name`` without its spaces (ASCII, full-width, no-break), in SQL."""
+    expression: Any = F(name)
+    for space in (" ", "\u3000", "\u00a0"):
+        expression = Replace(expression, Value(space), Value(""))
+    return expression
 
-def import_ledger(user: Actor | None, path: str | Path, year: int, **options: Any) -> ImportResult:
+def import_ledger(user: Actor | None, path: str | Path, year: int | None, **options: Any) -> ImportResult:
     name = options.pop("name", None)
     return Importer(user, year, **options).run(path, name)
 

@@ -21,7 +21,11 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("name", r"项目名称|^名称$", "项目名称"),
     ("region", r"所在县区|所属区域|所属县区|县区|建设地点|所在地|项目地点", "所在县区/建设地点"),
     ("nature", r"建设性质|项目性质", "建设性质"),
+    ("level", r"层次|项目层级|项目级别|^级别$|^重点类别$", "项目级别"),
+    ("project_type", r"项目类型|项目类别", "项目类型"),
+    ("stage", r"建设阶段|项目阶段|所处阶段", "建设阶段"),
     ("sector", r"行业|领域|产业类别", "行业领域"),
+    ("annual_task", r"年度建设任务|年度建设内容|本年建设内容|年度目标任务|年度建设目标", "年度建设任务"),
     ("scope", r"建设内容|建设规模", "建设内容及规模"),
     ("since_start", r"开累|自开工累计|开工以来|累计完成", "开累完成投资"),
     ("ytd", r"\d+\s*[-—~至]\s*\d+\s*月.*完成|本年.*完成|今年以来.*完成|年度完成|当年完成|\d+月底?.*完成|^\d{4}年.*完成",
@@ -34,6 +38,8 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("responsible", r"责任单位|牵头单位|主管部门", "责任单位"),
     ("leader", r"包抓|包保|包联|联系领导", "包抓领导"),
     ("owner", r"业主|建设单位|项目单位|实施主体", "业主单位"),
+    ("facilitator", r"代办|帮办", "手续代办单位"),
+    ("progress", r"^\d{1,2}月份?.*进展|^(?:项目)?进展情况$|^形象进度$|^工作进展$", "进展情况"),
     ("note", r"备注", "备注"),
 ]
 AMOUNT_FIELDS = ["total", "annual_plan", "ytd", "since_start"]
@@ -42,8 +48,10 @@ AMOUNT_LABELS = {"total": "总投资", "annual_plan": "年度计划投资", "ytd
 SECTION = re.compile(r"^\s*(?:[一二三四五六七八九十]+\s*[、.．]|[（(]\s*[一二三四五六七八九十]+\s*[)）])\s*(.+?)\s*$")
 COUNT_SUFFIX = re.compile(r"[（(]\s*\d+\s*个?(?:项目)?\s*[)）]\s*$")
 FOOTNOTE = re.compile(r"^(注|备注|说明|附注|填报人|填表人|审核人|制表|联系人|单位负责人)\s*[:：]?")
-TOTAL = re.compile(r"^(合\s*计|总\s*计|全市合计|全县合计)$")
+# A total's label, spaces removed: 合计, 总计, 全县合计, 合计（43个）, 总计：43个项目.
+TOTAL = re.compile(r"^(?:全[市县区]|本[市县区])?(?:合计|总计)(?:[:：]?[（(]?(?P<count>\d+)\s*(?:个|项)?(?:项目)?[)）]?)?[:：]?$")
 SUBTOTAL = re.compile(r"小\s*计")
+SUBTOTAL_COUNT = re.compile(r"小计[:：]?[（(]?(?P<count>\d+)\s*(?:个|项)?(?:项目)?[)）]?")
 UNIT_NOTE = re.compile(r"单位\s*[:：]\s*(亿元|万元|元)")
 UNIT_IN_HEADER = re.compile(r"[（(]\s*(亿元|万元|元)\s*[)）]")
 UNIT_FACTORS = {"亿元": WAN_PER_YI, "万元": Decimal(1), "元": Decimal("0.0001")}
@@ -84,6 +92,8 @@ class Row:
     kind: str  # data, section, subtotal, total, blank, footnote
     cells: dict[str, Any]
     section: str = ""
+    label: str = ""  # a total's or subtotal's label, as written
+    count: int | None = None  # the number of projects a total or subtotal says it sums
 
 
 @dataclass
@@ -120,6 +130,25 @@ def _merged_fill(rows: list[list[Any]], merged: list, row_index: int) -> list[st
     return values
 
 
+NUMBER = re.compile(r"^[-+]?\d[\d,]*(?:\.\d+)?$")
+
+
+def _is_sub_header(headers: list[str], below: list[str], raw: list[Any]) -> bool:
+    """Whether the row under the header holds sub-headers ("计划投资" under "2023年度") rather
+    than the first project. A CSV gives only text, so numbers written as text count as data, and
+    a sub-header never sits under a column the top row already names as the project's name (a
+    project's scope "6月完成路基" must not pass for a "N月完成" header)."""
+    if not any(v and field_for(v) for v in below):
+        return False
+    if any(isinstance(v, int | float) or NUMBER.match(text(v).replace(" ", "")) for v in raw if v != ""):
+        return False
+    for c, value in enumerate(below):
+        top = headers[c] if c < len(headers) else ""
+        if value and value != top and field_for(top) == "name":
+            return False
+    return True
+
+
 def detect(sheet: Sheet) -> Layout | None:
     """The layout of a sheet, or None when it has no recognisable header."""
     rows = sheet.rows
@@ -137,9 +166,7 @@ def detect(sheet: Sheet) -> Layout | None:
     # A second header row: sub-headers under group headers ("2023年度" over "计划投资").
     if top + 1 < len(rows):
         below = [normalise_header(v) for v in rows[top + 1]]
-        known_below = [v for v in below if v and field_for(v)]
-        data_like = any(isinstance(v, int | float) for v in rows[top + 1])
-        if known_below and not data_like:
+        if _is_sub_header(headers, below, rows[top + 1]):
             header_rows.append(top + 1)
             if not sheet.merged:  # no merge information (CSV): carry group headers rightwards
                 for c in range(1, len(headers)):
@@ -164,10 +191,16 @@ def detect(sheet: Sheet) -> Layout | None:
     return layout
 
 
+def _count(found: re.Match[str] | None) -> int | None:
+    return int(found.group("count")) if found and found.group("count") else None
+
+
 def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
     mapped = layout.mapped
     out: list[Row] = []
     section = ""
+    # A total's label may sit in any column before the amounts (序号, 项目名称, 所在县区 …).
+    lead = max(3, min((c.index for name, c in mapped.items() if name in AMOUNT_FIELDS), default=3))
     for i in range(start, len(rows)):
         raw = rows[i]
         cells = {name: (raw[c.index] if c.index < len(raw) else "") for name, c in mapped.items()}
@@ -178,15 +211,19 @@ def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
             out.append(Row(number, "blank", cells, section))
             continue
         name = text(cells.get("name", ""))
+        if not name:  # a total's label elsewhere before the amounts (a project's row has a name)
+            texts += map(text, raw[3:lead])
         if FOOTNOTE.match(first) and not name.startswith(first):
             out.append(Row(number, "footnote", cells, section))
             continue
-        leading = [t for t in texts if t]
-        if any(TOTAL.match(SPACES.sub("", t)) for t in leading) or TOTAL.match(SPACES.sub("", name)):
-            out.append(Row(number, "total", cells, section))
+        leading = [SPACES.sub("", t) for t in texts if t] + ([SPACES.sub("", name)] if name else [])
+        total = next((found for t in leading if (found := TOTAL.match(t))), None)
+        if total:
+            out.append(Row(number, "total", cells, section, total.group(0), _count(total)))
             continue
-        if any(SUBTOTAL.search(t) for t in leading) or SUBTOTAL.search(name):
-            out.append(Row(number, "subtotal", cells, section))
+        subtotal = next((t for t in leading if SUBTOTAL.search(t)), None)
+        if subtotal:
+            out.append(Row(number, "subtotal", cells, section, subtotal, _count(SUBTOTAL_COUNT.search(subtotal))))
             continue
         heading = SECTION.match(first) or SECTION.match(name)
         if heading and (not text(cells.get("seq", "")).isdigit()):

@@ -39,8 +39,8 @@ def importer_for(user: User, options: dict[str, Any], dry_run: bool) -> Importer
     """The importer the upload form's ``options`` ask for (year, region pk, as_of, checkboxes)."""
     region = Region.objects.get(pk=options["region"])
     as_of = date.fromisoformat(options["as_of"]) if options.get("as_of") else None
-    return Importer(user, options["year"], region, as_of=as_of, skip_invalid=options["skip_invalid"],
-                    dry_run=dry_run, fix_encoding=options["fix_encoding"])
+    return Importer(user, options.get("year"), region, as_of=as_of, skip_invalid=options["skip_invalid"],
+                    dry_run=dry_run, fix_encoding=options["fix_encoding"], defaults=options.get("defaults") or {})
 
 
 def summary(result: ImportResult) -> dict[str, Any]:
@@ -54,6 +54,9 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "units_created": result.units_created, "leaders_created": result.leaders_created,
         "sectors_created": result.sectors_created, "problems": [str(p) for p in result.problems],
         "mapping": result.mapping, "ignored_columns": result.ignored_columns,
+        "warnings": [str(w) for w in result.warnings],
+        "groups": result.groups(), "table": result.table(), "defaults_taken": result.defaults_taken,
+        "context": result.context,
     }
 
 

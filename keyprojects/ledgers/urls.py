@@ -8,4 +8,5 @@ urlpatterns = [
     path("import/jobs/<str:token>/", views.job, name="job"),
     path("import/jobs/<str:token>/retry/", views.retry, name="retry"),
     path("import/previews/<str:token>/", views.preview, name="preview"),
+    path("import/jobs/<str:token>/problems.xlsx", views.job_problems, name="job_problems"),
 ]

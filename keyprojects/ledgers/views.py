@@ -16,7 +16,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -25,11 +24,13 @@ from django_tasks import TaskResult, TaskResultStatus
 from keyprojects.accounts.models import User
 from keyprojects.core import jobs
 from keyprojects.core.forms import StyledForm, field_of
-from keyprojects.core.http import AuthenticatedRequest
+from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
+from keyprojects.projects.models import Nature, Project, Stage
 from keyprojects.regions.models import Region
 
+from . import choices, messages
 from .tasks import import_upload, preview_upload, upload_path
 
 STEPS = {"import": import_upload, "preview": preview_upload}  # the upload's jobs, by step
@@ -37,12 +38,22 @@ STEPS = {"import": import_upload, "preview": preview_upload}  # the upload's job
 
 class UploadForm(StyledForm):
     file = forms.FileField(label=gettext_lazy("台账文件"), help_text=gettext_lazy(".xlsx、.xls 或 .csv（UTF-8/GBK/GB18030）"))
-    year = forms.IntegerField(label=gettext_lazy("计划年度"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=gettext_lazy("计划年度"), min_value=2000, max_value=2100, required=False,
+                              help_text=gettext_lazy("留空则取标题中的“20XX年”"))
     region = forms.ModelChoiceField(label=gettext_lazy("所属区划"), queryset=Region.objects.none())
     as_of = forms.DateField(label=gettext_lazy("统计日期"), required=False, widget=DATE_INPUT,
-                            help_text=gettext_lazy("留空则按表头“1-N月”推断"))
+                            help_text=gettext_lazy("留空则按标题“截至N月N日”或表头“1-N月”推断"))
     skip_invalid = forms.BooleanField(label=gettext_lazy("跳过无效行，导入其余"), required=False)
     fix_encoding = forms.BooleanField(label=gettext_lazy("接受乱码的自动修复"), required=False)
+    # What a row takes when the ledger has no column for it (or leaves the cell blank).
+    default_level = forms.ChoiceField(label=gettext_lazy("缺“项目级别”时取"), required=False,
+                                      choices=[("", gettext_lazy("未选择：市重点，并在结果中列出")), *Project.Level.choices])
+    default_project_type = forms.ChoiceField(label=gettext_lazy("缺“项目类型”时取"), required=False,
+                                             choices=[("", gettext_lazy("未选择：产业项目，并在结果中列出")), *Project.Type.choices])
+    default_nature = forms.ChoiceField(label=gettext_lazy("缺“建设性质”时取"), required=False,
+                                       choices=[("", gettext_lazy("未选择：新开工，并在结果中列出")), *Nature.choices])
+    default_stage = forms.ChoiceField(label=gettext_lazy("缺“建设阶段”时取"), required=False,
+                                      choices=[("", gettext_lazy("未选择：按是否开工推断")), *Stage.choices])
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -50,7 +61,6 @@ class UploadForm(StyledForm):
         regions.queryset = regions_for(user, "edit").exclude(level=Region.Level.PROVINCE)
         if user.region is not None:
             self.initial.setdefault("region", user.region.pk)
-        self.initial.setdefault("year", timezone.localdate().year)  # a ledger is usually this year's
 
     def clean_file(self) -> UploadedFile:
         upload = self.cleaned_data["file"]
@@ -81,7 +91,8 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         options = {"year": data["year"], "region": data["region"].pk, "skip_invalid": data["skip_invalid"],
-                   "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else ""}
+                   "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else "",
+                   "defaults": {name: data[f"default_{name}"] for name in choices.FIELDS if data[f"default_{name}"]}}
         preview = preview_upload.enqueue(user=request.user.pk, stored=_stash(data["file"]), name=data["file"].name,
                                          options=options, ip=request.META.get("REMOTE_ADDR"))
         request.session["ledger_upload"] = {"preview": preview.id}  # the one preview a confirmation may import
@@ -101,6 +112,18 @@ def _confirm(request: AuthenticatedRequest) -> HttpResponse:
     job = import_upload.enqueue(**{k: preview.kwargs[k] for k in ("user", "stored", "name", "options")},
                                 ip=request.META.get("REMOTE_ADDR"))
     return _job_page(request, job, "ledgers/upload.html")
+
+
+@login_required
+def job_problems(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """Every problem and warning of a preview or import the user started, as an .xlsx."""
+    step = "preview" if jobs.find(preview_upload, token) is not None else "import"
+    result = _own_job(request, token, step)
+    outcome = result.return_value if result.status == TaskResultStatus.SUCCESSFUL else None
+    if not outcome or not outcome.get("result"):
+        raise Http404(_("没有可下载的导入问题"))
+    name = Path(result.kwargs["name"]).stem
+    return xlsx_download(messages.workbook(outcome["result"].get("table", [])), f"{name}_导入问题.xlsx")
 
 
 @login_required

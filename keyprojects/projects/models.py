@@ -167,6 +167,10 @@ class Project(InRegion, models.Model):
         related_name="responsible_projects",
     )
     leaders = models.ManyToManyField(Leader, verbose_name=_("包抓领导"), blank=True, related_name="projects")
+    facilitator = models.ForeignKey(
+        Unit, verbose_name=_("手续代办单位"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="facilitated_projects",
+    )
     contact_person = models.CharField(_("联系人"), max_length=32, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=32, blank=True)
     planned_start = models.DateField(_("计划开工日期"), null=True, blank=True)
@@ -334,6 +338,12 @@ class AnnualPlan(OfProject, models.Model):
     batch = models.CharField(_("三个一批"), max_length=16, choices=Batch.choices, blank=True)
     started = models.BooleanField(_("本年已开复工"), default=False)
     started_on = models.DateField(_("开复工日期"), null=True, blank=True)
+    # A ledger that says "已开工" without a date: the start is recorded as its as-of date (started
+    # then or before), so figures as of that date count it, and this says the day is not known.
+    annual_task = models.TextField(_("年度建设任务"), blank=True)
+    start_date_unknown = models.BooleanField(
+        _("开复工日期未填"), default=False, editable=False,
+        help_text=_("台账只写明已开复工：开复工日期记为台账统计日期，实际在此之前"))
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     objects = AnnualPlanQuerySet.as_manager()

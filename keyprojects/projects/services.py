@@ -196,6 +196,8 @@ def save_annual_plan(
     else:
         _check_version(plan, expected_version)
         plan.version += 1
+    if "started_on" in data and data["started_on"] != plan.started_on:
+        plan.start_date_unknown = False  # a person gave the day a ledger left out
     for field in PLAN_FIELDS:
         if field in data:
             setattr(plan, field, data[field])

@@ -335,6 +335,7 @@ def start_from_report(plan: AnnualPlan | None, report: ProgressReport) -> bool:
     if plan.started and plan.started_on == report.started_on:
         return False
     plan.started, plan.started_on = True, report.started_on
+    plan.start_date_unknown = False
     plan.version += 1
     plan._change_reason = _("%(period)s 月报审核通过") % {"period": report.period.label}
     return True

@@ -1,5 +1,5 @@
-"""keyprojects import_ledger FILE --year Y [--region R] [--as-of DATE] [--dry-run] [--skip-invalid]
-[--fix-encoding] [--lang en]"""
+"""keyprojects import_ledger FILE [--year Y] [--region R] [--as-of DATE] [--dry-run] [--skip-invalid]
+[--fix-encoding] [--default 级别=市重点 ...] [--lang en]"""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.utils import translation
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.commands import AuditedCommand
 from keyprojects.core.permissions import SYSTEM
+from keyprojects.ledgers import choices, messages
 from keyprojects.ledgers.importer import Importer, ImportFailed, ImportResult
 from keyprojects.ledgers.reader import LedgerFileError
 from keyprojects.regions.models import Region, RegionNotFound
@@ -24,12 +25,14 @@ class Command(AuditedCommand):
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
         parser.add_argument("file")
-        parser.add_argument("--year", type=int, required=True, help="计划年度")
-        parser.add_argument("--region", help="台账所属区划（名称或代码）；分组行和“所在县区”列在其下查找")
+        parser.add_argument("--year", type=int, help="计划年度（默认取标题中的“20XX年”）")
+        parser.add_argument("--region", help="台账所属区划（名称或代码）；分组行和“所在县区”列在其下查找（默认取标题开头的区划）")
         parser.add_argument("--as-of", dest="as_of", help="完成投资的统计日期 YYYY-MM-DD（默认按表头“1-N月”推断）")
         parser.add_argument("--dry-run", action="store_true", help="只校验、报告，不写入")
         parser.add_argument("--skip-invalid", action="store_true", help="导入有效行，报告无效行")
         parser.add_argument("--fix-encoding", action="store_true", help="接受乱码的自动修复")
+        parser.add_argument("--default", action="append", default=[], metavar="字段=值",
+                            help="台账缺少该列（或单元格空白）时的取值，可重复：级别=市重点、类型=产业项目、性质=续建、阶段=在建")
         parser.add_argument("--lang", default="zh-hans", help="消息语言：zh-hans（默认）或 en")
 
     def handle(self, *args, **options) -> None:
@@ -44,9 +47,16 @@ class Command(AuditedCommand):
                 as_of = date.fromisoformat(options["as_of"]) if options["as_of"] else None
             except ValueError as exc:
                 raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
+            defaults = {}
+            for spec in options["default"]:
+                try:
+                    field, value = choices.parse_default(spec)
+                except ValueError as exc:
+                    raise CommandError(str(exc)) from exc
+                defaults[field] = value
             importer = Importer(self.acting_user or SYSTEM, options["year"], region, as_of,
                                 skip_invalid=options["skip_invalid"], dry_run=options["dry_run"],
-                                fix_encoding=options["fix_encoding"], progress=self._progress)
+                                fix_encoding=options["fix_encoding"], progress=self._progress, defaults=defaults)
             try:
                 with audit_context(Source.IMPORT, user=self.acting_user, detail=f"import_ledger {options['file']}"):
                     result = importer.run(options["file"])
@@ -67,6 +77,8 @@ class Command(AuditedCommand):
 
     def _summary(self, r: ImportResult) -> None:
         w = self.stdout.write
+        for line in r.context:
+            w(line)
         w("列对应关系：")
         for line in r.mapping:
             w(f"  {line}")
@@ -80,11 +92,20 @@ class Command(AuditedCommand):
             w(f"新建包抓领导 {len(r.leaders_created)} 位：" + "、".join(r.leaders_created))
         if r.sectors_created:
             w("新建行业领域：" + "、".join(r.sectors_created))
+        for taken, rows in r.defaults_taken.items():
+            w(f"{taken}：{rows} 行")
         w(f"导入合计：{r.count:,} 个项目，总投资 {r.total_investment.normalize():,f} 万元，"  # exact, to the yuan
           f"年度计划 {r.annual_plan.normalize():,f} 万元，本年完成 {r.completed.normalize():,f} 万元")
+        groups = r.groups()
+        if r.warnings:
+            w(f"提示 {len(r.warnings)} 处（已导入，请核对）：")
+            for group in groups:
+                if group["level"] == messages.WARNING:
+                    w(f"  {group['text']}")
         if r.problems:
             w(f"问题 {len(r.problems)} 处：")
-            for problem in r.problems:
-                w(f"  {problem}")
+            for group in groups:
+                if group["level"] == messages.ERROR:
+                    w(f"  {group['text']}")
         if r.dry_run:
             w("（试运行：未写入任何数据）")
