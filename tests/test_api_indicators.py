@@ -22,6 +22,7 @@ def test_indicators_equal_the_stats_command_and_carry_breakdowns(demo):
     body = api(User.objects.get(username="admin")).get(
         "/api/indicators/", {"region": "211400", "year": 2022, "as_of": "2022-06-05"}).json()
     breakdowns = body.pop("breakdowns")
+    assert body["approvals"].pop("change") == body["year_on_year"]["approvals_completion_rate"]
     assert body == expected
     assert body["plan"] == {"count": 500, "total_investment": "26198000", "annual_plan": "3251000"}
     assert body["rates"]["start_or_resume_rate"] == "65.8"
@@ -48,5 +49,6 @@ def test_indicators_carry_each_rates_change_on_the_same_day_a_year_before(demo):
         "/api/indicators/", {"year": 2022, "as_of": "2022-04-20", "by": "batch"}).json()
     assert body["region"] == "定西市" and body["rates"]["start_or_resume_rate"] == "99.1"
     assert body["year_on_year"]["start_or_resume_rate"] == "20.3"
+    assert body["approvals"]["completion_rate"] == "99.0" and body["approvals"]["change"] == "42.0"
     huludao = api(User.objects.get(username="admin")).get("/api/indicators/", {"year": 2022}).json()
     assert set(huludao["year_on_year"].values()) == {None}  # no 2021 plan in Huludao

@@ -260,3 +260,23 @@ def test_the_indicators_api_carries_the_approvals_rate_and_its_change(scheduled)
     assert mine["approvals"]["required"] == cast.p_suizhong.approvals.filter(required=True).count()
     assert Decimal(body["approvals"]["completion_rate"]) == (Decimal(400) / found["required"]).quantize(
         Decimal("0.1"))
+
+
+def test_the_list_reads_a_page_in_a_bounded_number_of_queries(scheduled, django_assert_max_num_queries):
+    client = api(scheduled.admin)
+    with django_assert_max_num_queries(8):  # the token, the totals, the page (its joins), savepoints
+        rows = results(client.get("/api/approvals/", {"page_size": 500}))
+    assert len(rows) == ProjectApproval.objects.count() > 10
+
+
+def test_dates_out_of_range_are_a_400_naming_the_field(scheduled):
+    cast = scheduled
+    permit = item_of(cast.p_lianshan, "permit")  # valid three months: counted only from a date accepted
+    far = api(cast.lianshan_clerk).patch(f"/api/approvals/{permit.pk}/", {
+        "obtained_on": "9999-12-31", "version": permit.version}, format="json")
+    assert far.status_code == 400 and "obtained_on" in far.json()["errors"]
+    schedule = cast.p_lianshan.approval_schedule
+    for day in ("0001-01-03", "9999-12-31"):
+        early = api(cast.lianshan_clerk).post(f"/api/projects/{cast.p_lianshan.pk}/approvals/schedule/", {
+            "target_start": day, "version": schedule.version}, format="json")
+        assert early.status_code == 400 and "target_start" in early.json()["errors"], day
