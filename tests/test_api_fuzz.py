@@ -5,6 +5,7 @@ error (5xx). Every failing operation is listed with the request that broke it.
 (schemathesis' own pytest plugin does not run on pytest 9 yet, so the loop is written out.)"""
 
 import os
+from datetime import date
 
 import pytest
 import schemathesis
@@ -17,6 +18,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
 from keyprojects.accounts import services as account_services
+from keyprojects.approvals import services as approval_services
 
 pytestmark = pytest.mark.django_db
 
@@ -37,6 +39,9 @@ def connection_kept_open():
 
 def test_no_input_gives_a_server_error(cast, connection_kept_open):
     key = account_services.create_token(cast.admin, cast.admin, "fuzz")[1]
+    # approval items to fill, confirm, waive and reschedule (small ids, which the generator tries)
+    approval_services.install_catalogue(cast.admin, cast.city)
+    approval_services.schedule_project(cast.admin, cast.p_lianshan.pk, date(2022, 6, 1))
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
     failures, calls = {}, 0
     for result in schema.get_all_operations():

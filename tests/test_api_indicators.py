@@ -48,5 +48,6 @@ def test_indicators_carry_each_rates_change_on_the_same_day_a_year_before(demo):
         "/api/indicators/", {"year": 2022, "as_of": "2022-04-20", "by": "batch"}).json()
     assert body["region"] == "定西市" and body["rates"]["start_or_resume_rate"] == "99.1"
     assert body["year_on_year"]["start_or_resume_rate"] == "20.3"
+    assert body["approvals"]["completion_rate"] == "99.0" and body["year_on_year"]["approvals_completion_rate"] == "42.0"
     huludao = api(User.objects.get(username="admin")).get("/api/indicators/", {"year": 2022}).json()
     assert set(huludao["year_on_year"].values()) == {None}  # no 2021 plan in Huludao

@@ -115,7 +115,7 @@ class Setting:
             return None  # the same views as without the suffix
         project, report = self.cast.p_lianshan, self.reports[self.cast.p_lianshan.pk]
         kinds = {"kind": "units", "year": YEAR, "token": "0" * 32, "code": self.clerk.region.code}
-        if "pk" in wanted and name.startswith("approvals:"):
+        if "pk" in wanted and name.startswith(("approvals:", "api:approval-")):
             route = name.split(":")[-1]
             kinds["pk"] = (project.pk if route.startswith("project") else self.catalogue_item.pk
                            if route.startswith("catalogue") else self.approval.pk)
@@ -251,7 +251,10 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
     dispatch_services.save_meeting(cast.lianshan_clerk, None, None, {  # held for 连山区's rule
         "kind": "concentrated", "title": "连山区项目调度会", "region": cast.lianshan, "date": MONDAY,
         "cadence_rule": setting.rule})
+    eia = p.approvals.get(item__code="eia")
+    approval_services.record(cast.admin, eia.pk, eia.version, {"obtained_on": date(YEAR, 5, 1)})
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
     assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
-            "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/"} <= changed
+            "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/", "approvals/",
+            "api/^approvals/$", "api/projects/<int:pk>/approvals/"} <= changed

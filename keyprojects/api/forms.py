@@ -28,8 +28,8 @@ class Bounds(TypedDict):
 ID: Bounds = {"min_value": 1, "max_value": 2**63 - 1}  # a database id (64-bit)
 
 
-def _api_field(field: forms.Field) -> serializers.Field:
-    common: dict[str, Any] = {"required": False, "help_text": str(field.help_text or "") or None,
+def _api_field(field: forms.Field, required: bool = False) -> serializers.Field:
+    common: dict[str, Any] = {"required": required, "help_text": str(field.help_text or "") or None,
                               "label": str(field.label) if field.label else None}
     if isinstance(field, forms.ModelMultipleChoiceField):
         return serializers.ListField(child=serializers.IntegerField(**ID), **common)
@@ -59,9 +59,10 @@ def _bound(value: int | Callable[[], int] | None) -> int | None:
 def input_serializer(name: str, form: forms.BaseForm, required: tuple[str, ...] = (),
                      extra: dict[str, serializers.Field] | None = None) -> type[serializers.Serializer]:
     """A serializer class with one typed field per field of ``form`` (an unbound instance)."""
-    fields = {key: _api_field(field) for key, field in form.fields.items()}
-    for key in required:
-        fields[key].required = True
+    # (required is given when each field is made: a serializer copies its fields from their arguments)
+    fields = {key: _api_field(field, key in required) for key, field in form.fields.items()}
+    if set(required) - set(fields):
+        raise ValueError(f"{name}: no such field {sorted(set(required) - set(fields))}")
     fields.update(extra or {})
     return type(name, (serializers.Serializer,), fields)
 

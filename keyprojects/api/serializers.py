@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework import serializers
 
 from keyprojects.accounts.models import Unit, User
 from keyprojects.alerts.models import Warning
+from keyprojects.approvals.export import state_of
+from keyprojects.approvals.models import ApprovalItem, ApprovalSchedule, ProjectApproval
 from keyprojects.dispatch.models import (
     Decision,
     Meeting,
@@ -190,6 +194,76 @@ class ProblemDetailSerializer(ProblemSerializer):
 
     class Meta(ProblemSerializer.Meta):
         fields = [*ProblemSerializer.Meta.fields, "events"]
+
+
+# --- approvals (前期手续) ----------------------------------------------------------------
+
+class ApprovalProjectSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "region"]
+
+
+class ApprovalItemRefSerializer(serializers.ModelSerializer):
+    issuer = serializers.CharField(source="issuer_name", read_only=True, help_text="目录中的审批部门")
+
+    class Meta:
+        model = ApprovalItem
+        fields = ["code", "name", "issuer"]
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    """A project's approval item. ``state`` and ``late_days`` are judged on the list's ``as_of``
+    (else today); ``document_url`` is the page's download, served in the user's scope."""
+
+    project = ApprovalProjectSerializer(read_only=True)
+    item = ApprovalItemRefSerializer(read_only=True)
+    issuer_name = serializers.CharField(source="issuer.name", read_only=True, default=None,
+                                        help_text="确认本事项的审批单位")
+    state = serializers.SerializerMethodField(help_text="已办结、逾期未办结、未办结或已免办")
+    late_days = serializers.SerializerMethodField(help_text="逾期天数（未逾期为 0）")
+    document_url = serializers.SerializerMethodField(help_text="批复文件的下载地址（无文件时为 null）")
+
+    class Meta:
+        model = ProjectApproval
+        fields = ["id", "project", "item", "issuer", "issuer_name", "required", "reason", "planned_from", "planned_on",
+                  "critical", "obtained_on", "number", "valid_until", "confirmed_at", "note", "state", "late_days",
+                  "document_url", "version", "updated_at"]
+
+    def _state(self, approval: ProjectApproval) -> tuple[str, int]:
+        return state_of(approval, self.context.get("day") or timezone.localdate())
+
+    def get_state(self, approval: ProjectApproval) -> str:
+        return self._state(approval)[0]
+
+    def get_late_days(self, approval: ProjectApproval) -> int:
+        return self._state(approval)[1]
+
+    def get_document_url(self, approval: ProjectApproval) -> str | None:
+        if not approval.document:
+            return None
+        url = reverse("approvals:document", args=[approval.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class ApprovalScheduleSerializer(serializers.ModelSerializer):
+    helper_name = serializers.CharField(source="helper.name", read_only=True, default=None)
+
+    class Meta:
+        model = ApprovalSchedule
+        fields = ["path", "target_start", "helper", "helper_name", "scheduled_at", "version"]
+
+
+class ProjectApprovalsSerializer(serializers.Serializer):
+    """A project's backward schedule (null before it is first scheduled) and the items the user
+    may see, by planned date."""
+
+    project = ApprovalProjectSerializer(read_only=True)
+    schedule = ApprovalScheduleSerializer(read_only=True, allow_null=True)
+    approvals = ApprovalSerializer(many=True, read_only=True)
 
 
 class DecisionInput(serializers.Serializer):

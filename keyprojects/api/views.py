@@ -24,6 +24,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -34,6 +35,13 @@ from keyprojects.accounts.models import Unit
 from keyprojects.alerts import services as alert_services
 from keyprojects.alerts.filters import WarningFilter
 from keyprojects.alerts.models import Warning
+from keyprojects.approvals import services as approval_services
+from keyprojects.approvals.filters import ApprovalFilter
+from keyprojects.approvals.filters import ordered as approvals_ordered
+from keyprojects.approvals.filters import totals as approval_totals
+from keyprojects.approvals.forms import AdjustForm, RecordForm, ScheduleForm
+from keyprojects.approvals.models import ApprovalSchedule, ProjectApproval
+from keyprojects.approvals.models import default_path as default_approval_path
 from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
 from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.dispatch import services as dispatch_services
@@ -50,7 +58,7 @@ from keyprojects.dispatch.forms import (
 from keyprojects.dispatch.forms import ReturnForm as ProblemReturnForm
 from keyprojects.dispatch.models import Meeting, Problem
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import BREAKDOWNS, dispatch_json, to_json, with_approvals
+from keyprojects.indicators.engine import BREAKDOWNS, dispatch_json, to_json, warnings_json, with_approvals
 from keyprojects.projects import services as project_services
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm
@@ -613,6 +621,7 @@ class IndicatorView(APIView):
         payload["breakdowns"] = {by: [to_json({k: v for k, v in row.items() if k != "region"}) for row in rows]
                                  for by, rows in found["breakdowns"].items()}
         payload["dispatch"] = dispatch_json(figures.dispatch(signed_in(request), year, as_of, region))
+        payload["warnings"] = warnings_json(figures.warnings(signed_in(request), as_of, region))
         return Response(with_approvals(payload, figures.approvals(signed_in(request), year, as_of, region)))
 
     def _region(self, request: Request, wanted: str | None) -> Region | None:
@@ -626,3 +635,140 @@ class IndicatorView(APIView):
         return found
 
 
+
+
+# --- approvals (前期手续) -----------------------------------------------------------------
+
+def _without(form: Any, *names: str) -> Any:
+    """An unbound form less fields the API does not take (a document comes only through the page)."""
+    for name in names:
+        form.fields.pop(name)
+    return form
+
+
+ApprovalRecordInput = input_serializer("ApprovalRecordInput", _without(RecordForm(), "document"), required=("version",))
+ApprovalAdjustInput = input_serializer("ApprovalAdjustInput", AdjustForm(), required=("required", "version"))
+ApprovalScheduleInput = input_serializer("ApprovalScheduleInput", ScheduleForm(user=NOBODY), required=("target_start",))
+
+
+class ApprovalVersionInput(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, help_text="打开时的版本号；已被他人修改则返回 409")
+
+
+@extend_schema_view(list=extend_schema(description="前期手续台账，筛选条件与网页相同（year 给出时为前期手续审批完成率所计的事项），"
+                                                   "逾期的在前；响应中的 totals 为筛选结果的合计行（as_of 当日，默认今天）。"))
+class ApprovalViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Projects' approval items (前期手续) the user may see — the issuing department sees the items
+    it issues only: fill (PATCH: obtained on, 批复文号, note), confirm (the issuing unit), waive or
+    require again with a reason (adjust). Every change gives the version it read (409 if stale)."""
+
+    serializer_class = out.ApprovalSerializer
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = ApprovalFilter
+    parser_classes = [JSONParser]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema's own request: for the filter's parameters
+            return ProjectApproval.objects.none()
+        return (ProjectApproval.objects.visible_to(signed_in(self.request))
+                .select_related("project__region", "item", "issuer"))
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        found = ScopedFilterBackend().get_filterset(request, self.get_queryset(), self)
+        assert isinstance(found, ApprovalFilter)  # (the view's filterset_class)
+        if not found.is_valid():
+            raise translate_validation(found.errors)
+        day = found.day
+        counts = approval_totals(found.qs, day)
+        paginator = self.paginator
+        assert isinstance(paginator, Pagination)  # (settings.REST_FRAMEWORK's pagination class)
+        paginator.known_count = counts["count"]
+        page = self.paginate_queryset(approvals_ordered(found.qs, day))
+        response = self.get_paginated_response(
+            out.ApprovalSerializer(page, many=True, context={**self.get_serializer_context(), "day": day}).data)
+        response.data["totals"] = counts
+        return response
+
+    def _done(self, approval: ProjectApproval) -> Response:
+        return Response(out.ApprovalSerializer(self.get_queryset().get(pk=approval.pk),
+                                               context=self.get_serializer_context()).data)
+
+    @extend_schema(request=ApprovalRecordInput, responses=out.ApprovalSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """办结: the day obtained, 批复文号 and note (fields left out keep their values). An entry by
+        the issuing unit is its confirmation; anyone else's awaits it again."""
+        user = signed_in(request)
+        approval = self.get_object()
+        version = _require_version(request.data)
+        base = {"obtained_on": approval.obtained_on, "number": approval.number, "note": approval.note}
+        data = bound_form(RecordForm, ApprovalRecordInput, request.data, base).cleaned_data
+        return self._done(approval_services.record(user, approval.pk, version,
+                                                   {key: data[key] for key in base}))
+
+    @extend_schema(request=ApprovalVersionInput, responses=out.ApprovalSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
+        """部门确认: the issuing unit confirms an item obtained (others: 403)."""
+        approval = self.get_object()
+        version = _require_version(request.data)
+        return self._done(approval_services.confirm(signed_in(request), approval.pk, version))
+
+    @extend_schema(request=ApprovalAdjustInput, responses=out.ApprovalSerializer)
+    @action(detail=True, methods=["post"])
+    def adjust(self, request: Request, pk: str | None = None) -> Response:
+        """免办 (``required``: false, with the reason) or 需办理 again; the planned dates move at the
+        project's next scheduling."""
+        approval = self.get_object()
+        version = _require_version(request.data)
+        data = bound_form(AdjustForm, ApprovalAdjustInput, request.data).cleaned_data
+        return self._done(approval_services.adjust(signed_in(request), approval.pk, version, data["required"],
+                                                   data["reason"]))
+
+
+class ProjectApprovalsView(APIView):
+    """A project's approvals: its backward schedule (path, target start, 帮办) and the items the
+    user may see, by planned date."""
+
+    parser_classes = [JSONParser]
+
+    @staticmethod
+    def project(request: Request, pk: int) -> Project:
+        return get_object_or_404(Project.objects.visible_to(signed_in(request)).select_related("region"), pk=pk)
+
+    @staticmethod
+    def answer(request: Request, project: Project) -> Response:
+        user = signed_in(request)
+        schedule = (ApprovalSchedule.objects.visible_to(user).filter(project=project)
+                    .select_related("helper").first())
+        approvals = sorted(ProjectApproval.objects.visible_to(user).filter(project=project)
+                           .select_related("project__region", "item", "issuer"),
+                           key=lambda a: (not a.required, a.planned_on or date.max, a.item.order, a.pk))
+        return Response(out.ProjectApprovalsSerializer(
+            {"project": project, "schedule": schedule, "approvals": approvals}, context={"request": request}).data)
+
+    @extend_schema(responses=out.ProjectApprovalsSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        return self.answer(request, self.project(request, pk))
+
+
+class ProjectApprovalsScheduleView(APIView):
+    """倒排: (re)schedule the project's approvals back from ``target_start`` on ``path`` (default:
+    the schedule's, else by the project's investment nature). Rescheduling gives the schedule's
+    ``version`` (409 if stale): it moves the planned dates, what was obtained or waived stays."""
+
+    parser_classes = [JSONParser]
+
+    @extend_schema(request=ApprovalScheduleInput, responses=out.ProjectApprovalsSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        user = signed_in(request)
+        project = ProjectApprovalsView.project(request, pk)
+        require(user, "edit", project)
+        schedule = ApprovalSchedule.objects.filter(project=project).first()
+        version = _require_version(request.data) if schedule is not None else None
+        base = {"path": schedule.path if schedule else default_approval_path(project)}
+        payload = {**base, **request.data} if isinstance(request.data, dict) else request.data
+        data = bound_form(ScheduleForm, ApprovalScheduleInput, payload, user=user).cleaned_data
+        approval_services.schedule_project(user, project.pk, data["target_start"], data["path"], data["helper"],
+                                           version)
+        return ProjectApprovalsView.answer(request, project)

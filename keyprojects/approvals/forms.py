@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -16,6 +17,8 @@ from keyprojects.projects.models import Project
 
 from .models import ApprovalItem, Path
 from .services import DOCUMENT_MB
+
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _units(user: Viewer) -> Any:
@@ -33,6 +36,13 @@ class ScheduleForm(StyledForm):
     def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field_of(self, "helper", forms.ModelChoiceField).queryset = _units(user)
+
+    def clean_target_start(self) -> date:
+        day = self.cleaned_data["target_start"]
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:  # the working days are counted back from it
+            raise forms.ValidationError(_("目标开工日期应在%(first)s年至%(last)s年之间")
+                                        % {"first": FIRST_YEAR, "last": LAST_YEAR})
+        return day
 
 
 class RecordForm(StyledForm):

@@ -239,12 +239,12 @@ def record(user: User, approval_id: int, expected_version: int | None, data: dic
                                                                                  else None))
     if approval.obtained_on is None and approval.number:
         raise ValidationError({"obtained_on": _("填写了批复文号，请同时填写实际办结日期")})
+    validate(approval)  # (before the validity is counted: a date past today is refused, not overflowed)
     approval.valid_until = approval.lapses_on()
     if issues(user, approval):
         approval.confirmed_at, approval.confirmed_by = timezone.now(), recorded(user)
     else:
         approval.confirmed_at, approval.confirmed_by = None, None
-    validate(approval)
     approval.version += 1
     approval.save()
     require(user, "edit", approval)

@@ -28,7 +28,7 @@ from keyprojects.regions.models import Region
 
 from . import services
 from .export import state_of, workbook
-from .filters import ApprovalFilter, totals
+from .filters import ApprovalFilter, ordered, totals
 from .forms import AddItemForm, AdjustForm, ApprovalItemForm, RecordForm, ScheduleForm
 from .models import (
     ApprovalItem,
@@ -52,9 +52,7 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
     day = found.day
     items = found.qs
     counts = totals(items, day)
-    ordered = items.annotate(is_late=Count("pk", filter=late_q(day))).order_by(
-        "-is_late", "obtained_on", "planned_on", "project__name", "pk")
-    page = Paginator(ordered.select_related("project__region", "item", "issuer"), PAGE_SIZE,
+    page = Paginator(ordered(items, day).select_related("project__region", "item", "issuer"), PAGE_SIZE,
                      count=counts["count"]).get_page(request.GET.get("page"))
     issuers = (items.filter(required=True).order_by().values("item__issuer_name", "issuer_id", "issuer__name")
                .annotate(pending=Count("pk", filter=~obtained_q(day)), late=Count("pk", filter=late_q(day)))
