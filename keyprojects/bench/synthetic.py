@@ -865,11 +865,14 @@ class SyntheticProvince:
         made = {pk: county for pk, county, life in self.made if life is not None}
         targets: dict[int, tuple[date, date | None]] = {}
         rows: dict[int, tuple[str, str, Decimal]] = {}
-        plans = (AnnualPlan.objects.filter(project__in=list(made), year__in=self.years, nature=Nature.NEW)
+        plans = (AnnualPlan.objects.filter(project__region__path__startswith=self.province.path, year__in=self.years,
+                                           nature=Nature.NEW)
                  .order_by("year").values_list("project_id", "year", "started_on", "planned_start_month",
                                                "project__project_type", "project__investment_nature",
                                                "project__total_investment"))
         for pk, year, started_on, month, ptype, nature, total in plans.iterator(chunk_size=self.o.batch):
+            if pk not in made:
+                continue  # (a demo city's project)
             targets[pk] = (started_on or date(year, month or 9, 15), started_on)
             rows[pk] = (ptype, nature, total)
         catalogues: dict[int, list[ApprovalItem]] = defaultdict(list)
