@@ -11,7 +11,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Case, Count, IntegerField, Value, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -52,8 +52,9 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
     day = found.day
     items = found.qs
     counts = totals(items, day)
-    ordered = items.annotate(is_late=Count("pk", filter=late_q(day))).order_by(
-        "-is_late", "obtained_on", "planned_on", "project__name", "pk")
+    # Late first: a per-row expression (a Count here grouped the whole list by every column).
+    is_late = Case(When(late_q(day), then=Value(1)), default=Value(0), output_field=IntegerField())
+    ordered = items.alias(is_late=is_late).order_by("-is_late", "obtained_on", "planned_on", "project__name", "pk")
     page = Paginator(ordered.select_related("project__region", "item", "issuer"), PAGE_SIZE,
                      count=counts["count"]).get_page(request.GET.get("page"))
     issuers = (items.filter(required=True).order_by().values("item__issuer_name", "issuer_id", "issuer__name")
