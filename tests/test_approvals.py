@@ -189,3 +189,22 @@ def test_a_validity_in_months_ends_on_the_month_s_last_day_when_it_has_no_such_d
     assert add_months(date(2023, 11, 30), 3) == date(2024, 2, 29)
     assert add_months(date(2022, 5, 31), 3) == date(2022, 8, 31)
     assert add_months(date(2022, 12, 15), 60) == date(2027, 12, 15)
+
+
+def test_a_county_unit_named_issuer_still_sees_what_it_issues_in_another_county(cast, catalogue):
+    for project in (cast.p_lianshan, cast.p_suizhong):
+        services.schedule_project(cast.admin, project.pk, date(2022, 6, 1))
+    mine = set(ProjectApproval.objects.visible_to(cast.lianshan_clerk).values_list("pk", flat=True))
+    assert mine == set(cast.p_lianshan.approvals.values_list("pk", flat=True))  # its county's, by region alone
+    filing = catalogue["filing"]
+    filing.issuer = cast.lianshan_fgj
+    services.save_catalogue_item(cast.admin, filing, filing.depends_on.all())
+    ProjectApproval.objects.filter(project=cast.p_suizhong).delete()
+    services.schedule_project(cast.admin, cast.p_suizhong.pk, date(2022, 6, 1))
+    issued = cast.p_suizhong.approvals.get(item=filing)
+    seen = set(ProjectApproval.objects.visible_to(cast.lianshan_clerk).values_list("pk", flat=True))
+    assert seen == mine | {issued.pk}
+    # naming another unit since does not hide what it issued before
+    filing.issuer = cast.fgw
+    services.save_catalogue_item(cast.admin, filing, filing.depends_on.all())
+    assert issued.pk in set(ProjectApproval.objects.visible_to(cast.lianshan_clerk).values_list("pk", flat=True))

@@ -206,6 +206,25 @@ def test_after_a_write_in_one_county_only_its_rows_are_computed_again(cast):
     assert after["sector"] == figures.breakdown(SYSTEM, 2022, as_of, "sector", cast.city)
 
 
+def test_after_a_write_in_one_county_only_its_approvals_are_counted_again(cast):
+    from keyprojects.approvals import services as approval_services
+
+    approval_services.install_catalogue(cast.admin, cast.city)
+    for project in (cast.p_lianshan, cast.p_suizhong):
+        approval_services.schedule_project(cast.admin, project.pk, date(2022, 6, 1))
+    whole = figures.approvals(SYSTEM, 2022, DAY, cast.city)
+    approval = cast.p_suizhong.approvals.filter(required=True).order_by("pk").first()
+    approval_services.record(cast.admin, approval.pk, approval.version, {"obtained_on": date(2022, 4, 1)})
+    with CaptureQueriesContext(connection) as queries:
+        after = figures.approvals(SYSTEM, 2022, DAY, cast.city)
+    counts = [q["sql"] for q in queries if "approvals_projectapproval" in q["sql"]]
+    assert len(counts) == 2  # this year's and last year's, of that county alone
+    assert all(cast.suizhong.path in sql and cast.lianshan.path not in sql for sql in counts)
+    assert (after["required"], after["obtained"]) == (whole["required"], whole["obtained"] + 1)
+    cache.clear()
+    assert figures.approvals(SYSTEM, 2022, DAY, cast.city) == after  # as computed afresh
+
+
 def test_a_provinces_city_is_put_together_from_its_counties_rows(cast):
     as_of, province = date(2022, 12, 31), cast.city.parent
     by = ("region", "sector", "batch")

@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from keyprojects.accounts.models import User
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.dispatch.models import Meeting, Problem
 from keyprojects.indicators import figures
@@ -187,3 +188,39 @@ def test_postgresql_prices_an_index_read_for_ssd():
     with connection.cursor() as cursor:
         cursor.execute("SHOW random_page_cost")
         assert cursor.fetchone()[0] == "1.1"
+
+
+def test_new_projects_are_scheduled_back_from_their_start_and_the_figure_equals_the_list(liaoning):
+    from keyprojects.approvals.filters import ApprovalFilter, totals
+    from keyprojects.approvals.models import ApprovalItem, ApprovalSchedule, ProjectApproval, late_q
+
+    cities = Region.objects.filter(parent=liaoning, level=Region.Level.PREFECTURE)
+    items = ApprovalItem.objects.filter(region__in=cities)
+    assert items.count() == 14 * 14 and not items.filter(region__name="沈阳市", code="permit", issuer=None).exists()
+    assert items.get(region__name="沈阳市", code="permit").depends_on.count() == 4
+    new = in_province(AnnualPlan, "project__region", liaoning).filter(nature=Nature.NEW)
+    schedules = in_province(ApprovalSchedule, "project__region", liaoning)
+    assert schedules.count() == new.values("project").distinct().count() > 0
+    approvals = in_province(ProjectApproval, "project__region", liaoning)
+    assert approvals.count() >= 5 * schedules.count()
+    for schedule in schedules.select_related("project"):
+        plan = new.filter(project=schedule.project).order_by("-year").first()
+        mine = list(approvals.filter(project=schedule.project_id))
+        assert schedule.target_start == (plan.started_on or date(plan.year, plan.planned_start_month, 15))
+        assert all(a.planned_on < schedule.target_start and a.item.region_id == schedule.project.region.parent_id
+                   for a in mine)
+        if plan.started_on:  # a project that started had everything before its start
+            assert all(a.obtained_on and a.obtained_on < plan.started_on for a in mine), schedule.project_id
+    created = ProjectApproval.history.filter(id__in=approvals.values("pk"), history_type="+")
+    assert created.count() == approvals.count()
+    assert set(created.values_list("history_source", "history_detail")) == {("command", "generate_synthetic")}
+    card = figures.approvals(SYSTEM, 2026, AS_OF, liaoning)
+    root = User.objects.create(username="synthetic_root", is_superuser=True)
+    listed = ApprovalFilter({"year": 2026, "as_of": AS_OF, "region": liaoning.pk},
+                            queryset=ProjectApproval.objects.visible_to(root), user=root)
+    line = totals(listed.qs, AS_OF)
+    assert (card["required"], card["obtained"], card["late"]) == (line["required"], line["obtained"], line["late"])
+    assert 0 < card["late"] <= card["required"] - card["obtained"]  # the rest: not due yet
+    assert 50 <= card["completion_rate"] < 100
+    assert sum(r["required"] for r in card["by_region"]) == card["required"]
+    assert approvals.filter(late_q(AS_OF)).exists()

@@ -58,7 +58,13 @@ from keyprojects.dispatch.forms import (
 from keyprojects.dispatch.forms import ReturnForm as ProblemReturnForm
 from keyprojects.dispatch.models import Meeting, Problem
 from keyprojects.indicators import figures
-from keyprojects.indicators.engine import BREAKDOWNS, dispatch_json, to_json, warnings_json, with_approvals
+from keyprojects.indicators.engine import (
+    BREAKDOWNS,
+    dispatch_json,
+    to_json,
+    warnings_json,
+    with_approvals,
+)
 from keyprojects.projects import services as project_services
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.forms import AnnualPlanForm, ProjectForm, StageForm

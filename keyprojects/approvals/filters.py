@@ -9,7 +9,7 @@ from typing import Any
 
 import django_filters as filters
 from django import forms
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -41,9 +41,10 @@ def totals(items: QuerySet, day: date) -> dict[str, int]:
 
 
 def ordered(items: QuerySet, day: date) -> QuerySet:
-    """The list's order, on the page and in the API: late on ``day`` first, then by dates."""
-    return items.annotate(is_late=Count("pk", filter=late_q(day))).order_by(
-        "-is_late", "obtained_on", "planned_on", "project__name", "pk")
+    """The list's order, on the page and in the API: late on ``day`` first, then by dates (a
+    per-row expression: a Count here grouped the whole list by every column)."""
+    is_late = Case(When(late_q(day), then=Value(1)), default=Value(0), output_field=IntegerField())
+    return items.alias(is_late=is_late).order_by("-is_late", "obtained_on", "planned_on", "project__name", "pk")
 
 
 class ApprovalFilter(filters.FilterSet):

@@ -22,7 +22,9 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def _units(user: Viewer) -> Any:
-    return nearby(user, Unit.objects.select_related("region"))
+    """Units that may help with or issue approvals: public bodies, not the enterprises that own
+    projects (a city's thousands made the project's page slow to render)."""
+    return nearby(user, Unit.objects.exclude(kind=Unit.Kind.ENTERPRISE).select_related("region"))
 
 
 class ScheduleForm(StyledForm):

@@ -145,12 +145,26 @@ class ApprovalSchedule(OfProject, models.Model):
 
 class ProjectApprovalQuerySet(models.QuerySet["ProjectApproval"]):
     def visible_to(self, user: Viewer) -> ProjectApprovalQuerySet:
-        from keyprojects.core.permissions import restrict
+        from keyprojects.core.permissions import restrict, scope_of
 
+        scope = scope_of(user, "view")
+        if scope.via == "region" and scope.region is not None and scope.unit_id is not None \
+                and not issues_beyond(scope.unit_id, scope.region):
+            # The unit's items lie in the region anyway: the region alone, not "region OR issuer",
+            # an OR across tables the database answers only by reading every item (0.2 s a query).
+            return self.filter(project__region__path__startswith=scope.region.path)
         return restrict(self, user, "view")
 
     def required(self) -> ProjectApprovalQuerySet:
         return self.filter(required=True)
+
+
+def issues_beyond(unit_id: int, region: Region) -> bool:
+    """Whether items issued by the unit may lie outside ``region``. An item's issuer is its
+    catalogue entry's at the time it was added, and its project lies in that catalogue's region:
+    so only the catalogues that ever named the unit (their history, a few hundred rows) matter."""
+    regions = ApprovalItem.history.filter(issuer_id=unit_id).values_list("region__path", flat=True).distinct()
+    return any(not (path or "").startswith(region.path) for path in regions)
 
 
 def obtained_q(day: date | None = None, prefix: str = "") -> Q:

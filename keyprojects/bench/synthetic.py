@@ -32,7 +32,15 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.approvals import backward, catalogue
+from keyprojects.approvals.models import (
+    ApprovalItem,
+    ApprovalSchedule,
+    ProjectApproval,
+    default_path,
+)
 from keyprojects.core.audit import Source, current
+from keyprojects.demo.approvals import ISSUER_PREFIX
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.dispatch.models import Decision, Meeting, MeetingKind, Problem, ProblemEvent
 from keyprojects.projects.models import (
@@ -250,6 +258,8 @@ class SyntheticProvince:
             self.timed("月报汇总", progress.refresh)
             self.timed("调度会", self.write_meetings)
             self.timed("问题台账", self.write_problems)
+            self.timed("前期手续目录", self.write_catalogues)
+            self.timed("前期手续", self.write_approvals)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
         return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
@@ -816,6 +826,105 @@ class SyntheticProvince:
                 timeline.append(("escalated", "escalated", escalation, f"提级至{city.name}"))
         return problem, timeline
 
+    # --- approvals (前期手续) -------------------------------------------------------------------
+    def write_catalogues(self) -> int:
+        """Each city's catalogue: the default one (``catalogue.DEFAULT``), its issuers found among
+        the city's departments as ``approvals.services.install_catalogue`` finds them; a city that
+        has one already (a demo city) keeps its own."""
+        departments: dict[int, list[Unit]] = defaultdict(list)
+        for unit in Unit.objects.filter(region__in=self.cities, kind=Unit.Kind.DEPARTMENT).order_by("name"):
+            departments[unit.region_id].append(unit)
+        have = set(ApprovalItem.objects.filter(region__in=self.cities).values_list("region_id", flat=True))
+        items: list[ApprovalItem] = []
+        for city in self.cities:
+            if city.pk in have:
+                continue
+            for order, entry in enumerate(catalogue.DEFAULT, start=1):
+                issuer = next((u for u in departments[city.pk] if any(word in u.name for word in entry.keywords)), None)
+                items.append(ApprovalItem(
+                    region=city, code=entry.code, name=entry.name, issuer_name=entry.issuer, issuer=issuer,
+                    duration=entry.duration, validity_months=entry.validity_months, paths=list(entry.paths),
+                    project_types=list(entry.types), min_investment=entry.min_investment, order=order * 10))
+        self.bulk(ApprovalItem, items)
+        by_code = {(item.region_id, item.code): item for item in ApprovalItem.objects.filter(region__in=self.cities)}
+        waits = 0
+        for item in items:  # (through the relation: each a recorded change of the item, as on its page)
+            depends = next(e.depends for e in catalogue.DEFAULT if e.code == item.code)
+            if depends:
+                item.depends_on.set([by_code[(item.region_id, code)] for code in depends])
+                waits += len(depends)
+        return len(items) + waits
+
+    def write_approvals(self) -> int:
+        """Each project new (新开工) in a plan year of the span is scheduled back from its start (the
+        plan's start, else the 15th of its planned start month; the latest such year for a project
+        that slipped), and its items dated as of the span's last day: all obtained before the start
+        for a project that started; for one still waiting, most of those due a fortnight ago and
+        more, the rest late."""
+        rng = self.rng
+        made = {pk: county for pk, county, life in self.made if life is not None}
+        targets: dict[int, tuple[date, date | None]] = {}
+        rows: dict[int, tuple[str, str, Decimal]] = {}
+        plans = (AnnualPlan.objects.filter(project__region__path__startswith=self.province.path, year__in=self.years,
+                                           nature=Nature.NEW)
+                 .order_by("year").values_list("project_id", "year", "started_on", "planned_start_month",
+                                               "project__project_type", "project__investment_nature",
+                                               "project__total_investment"))
+        for pk, year, started_on, month, ptype, nature, total in plans.iterator(chunk_size=self.o.batch):
+            if pk not in made:
+                continue  # (a demo city's project)
+            targets[pk] = (started_on or date(year, month or 9, 15), started_on)
+            rows[pk] = (ptype, nature, total)
+        catalogues: dict[int, list[ApprovalItem]] = defaultdict(list)
+        for item in ApprovalItem.objects.filter(region__in=self.cities, active=True).prefetch_related("depends_on"):
+            catalogues[item.region_id].append(item)
+        # The nodes once per city; a schedule once per city, set of items and start day.
+        nodes = {city: {i.pk: backward.Node(i.duration, frozenset(d.pk for d in i.depends_on.all())) for i in items}
+                 for city, items in catalogues.items()}
+        slots: dict[tuple[int, frozenset[int], date], dict[int, backward.Slot]] = {}
+        written = 0
+        ids = sorted(targets)
+        for start in range(0, len(ids), self.o.batch):
+            schedules: list[ApprovalSchedule] = []
+            approvals: list[ProjectApproval] = []
+            for pk in ids[start:start + self.o.batch]:
+                ptype, nature, total = rows[pk]
+                project = Project(pk=pk, project_type=ptype, investment_nature=nature, total_investment=total)
+                city = city_of(made[pk])
+                target, started_on = targets[pk]
+                path = default_path(project)
+                items = {i.pk: i for i in catalogues[city.pk] if i.applies_to(project, path)}
+                key = (city.pk, frozenset(items), target)
+                if key not in slots:
+                    slots[key] = backward.schedule(nodes[city.pk], set(items), target)
+                schedules.append(ApprovalSchedule(project_id=pk, path=path, target_start=target, scheduled_at=self.now))
+                for item_pk, slot in slots[key].items():
+                    approval = ProjectApproval(project_id=pk, item=items[item_pk], issuer_id=items[item_pk].issuer_id,
+                                               planned_from=slot.starts, planned_on=slot.due, critical=slot.critical)
+                    approval.obtained_on = self.obtained(slot.due, started_on)
+                    if approval.obtained_on is not None:
+                        approval.valid_until = approval.lapses_on()
+                        approval.number = (f"{city.name[:2]}{ISSUER_PREFIX.get(approval.item.code, '审批')}"
+                                           f"〔{approval.obtained_on.year}〕{rng.randint(1, 380)}号")
+                        if approval.issuer_id and rng.random() < 0.8:
+                            approval.confirmed_at = timezone.make_aware(
+                                datetime.combine(approval.obtained_on, clock(rng.randint(9, 17), 0)))
+                    approvals.append(approval)
+            self.bulk(ApprovalSchedule, schedules)
+            self.bulk(ProjectApproval, approvals)
+            written += len(schedules) + len(approvals)
+        return written
+
+    def obtained(self, due: date, started_on: date | None) -> date | None:
+        """When an item due on ``due`` was obtained, as of the span's last day (None: not yet)."""
+        rng, end = self.rng, self.until_day
+        near = due + timedelta(days=rng.randint(-20, 6))  # most arrive a little early
+        if started_on is not None:  # started: everything in hand before the start
+            return min(near, started_on - timedelta(days=1))
+        if due <= end - timedelta(days=14) and rng.random() < 0.85:
+            return min(near, end)
+        return None
+
     # --- replace --------------------------------------------------------------------------
     def delete_existing(self) -> int:
         """Delete the province's synthetic rows through the ORM (each deletion recorded)."""
@@ -824,7 +933,7 @@ class SyntheticProvince:
         ids = list(projects.values_list("pk", flat=True))
         for start in range(0, len(ids), 2000):
             deleted += Project.objects.filter(pk__in=ids[start:start + 2000]).delete()[0]
-        for model, path in ((Problem, "region"), (Meeting, "region"), (ReportingPeriod, "region"),
+        for model, path in ((Problem, "region"), (Meeting, "region"), (ApprovalItem, "region"), (ReportingPeriod, "region"),
                             (User, "unit__region"), (Leader, "region"), (Unit, "region")):
             rows = created_here(model).filter(**{f"{path}__path__startswith": self.province.path})
             if model is Unit:

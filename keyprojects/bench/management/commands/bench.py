@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,import,api,burst,demo")
+                            help="comma list: dashboard,list,export,dispatch,approvals,import,api,burst,demo")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -183,7 +183,7 @@ class Command(BaseCommand):
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
-                 ("dispatch", self.bench_dispatch), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("burst", self.bench_burst)]
         for name, step in steps:
             if wanted(name):
@@ -422,6 +422,52 @@ class Command(BaseCommand):
             self.add(f"{name}, after a write in {self.county.name}",
                      timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
             self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+
+    # --- approvals: the list by issuing department, its .xlsx, a project's schedule, the card ---------
+    def bench_approvals(self) -> None:
+        from keyprojects.approvals.models import ApprovalSchedule, ProjectApproval, late_q
+        from keyprojects.indicators.engine import approvals_population
+
+        runs, year, as_of = self.options["runs"], self.year, self.as_of
+        admin, reader = self.client(self.city_admin), self.client(self.province_reader)
+        clerk = self.client(User.objects.get(username=f"{USERNAME_PREFIX}{self.county.code}"))
+        items = ProjectApproval.objects.filter(project__region__path__startswith=self.province.path)
+        self.stdout.write(f"approvals: {ApprovalSchedule.objects.count():,} schedules, {items.count():,} items")
+        dated = f"year={year}&as_of={as_of}"
+        pages = [
+            ("approvals list, city admin, page 1", admin, f"/approvals/?{dated}"),
+            ("approvals list, city admin, late", admin, f"/approvals/?{dated}&state=late"),
+            ("approvals list, province (province reader), page 1", reader, f"/approvals/?{dated}"),
+            (f"approvals list, {self.county.name} clerk, page 1", clerk, f"/approvals/?{dated}"),
+        ]
+        schedule = (ApprovalSchedule.objects.filter(project__region=self.county).annotate(n=Count("project__approvals"))
+                    .order_by("-n", "pk").first())
+        if schedule is not None:
+            pages.append((f"a project's approvals ({schedule.n} items), city admin", admin,
+                          f"/approvals/projects/{schedule.project_id}/?as_of={as_of}"))
+        for name, client, url in pages:
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+        late = approvals_population(items.filter(late_q(as_of), project__region__path__startswith=self.city.path),
+                                    year).count()
+        sizes: list[int] = []
+
+        def export() -> None:
+            response = admin.get(f"/approvals/export/?{dated}&state=late")
+            assert response.status_code == 200, response.status_code
+            sizes.append(len(response.content))
+
+        self.add(f"approvals export .xlsx, city ({self.city.name}), late", timed(export, 3), None, "≤ 10 s",
+                 f"{late:,} items, {sizes[-1] // 1024:,} KB")
+        for label, region, user in (("province", self.province, self.superuser), ("city", self.city, self.city_admin)):
+            floor = timed(functools.partial(floor_rows, region, year, as_of, "rollup"), runs)
+            client = self.client(user)
+            url = f"/dashboard/?region={region.pk}&{dated}"
+            self.add(f"dashboard with the 前期手续 card, {label} ({region.name}), after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), floor, "p95 ≤ 300 ms, ≤ 2× floor")
+            self.add(f"dashboard with the 前期手续 card, {label} ({region.name}), repeat view",
+                     timed(self.get(client, url), runs), floor, "p95 ≤ 300 ms, ≤ 2× floor")
 
     # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
     def bench_demo(self) -> None:
