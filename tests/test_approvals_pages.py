@@ -113,3 +113,16 @@ def test_bad_filters_are_answered_not_a_server_error(cast, catalogue, login, que
     client = login(cast.admin)
     assert client.get(reverse("approvals:list"), query).status_code == 200
     assert client.get(reverse("approvals:export"), query).status_code == 200
+
+
+def test_a_confirmation_with_a_bad_or_stale_version_is_answered_on_the_page(cast, catalogue, login):
+    services.schedule_project(cast.admin, cast.p_suizhong.pk, date(2022, 6, 1))
+    filing = ProjectApproval.objects.get(project=cast.p_suizhong, item__code="filing")
+    filing = services.record(cast.suizhong_clerk, filing.pk, filing.version, {"obtained_on": date(2022, 3, 1)})
+    client = login(make_user("fgw_clerk", "department_clerk", cast.fgw))
+    url = reverse("approvals:item", args=[filing.pk])
+    assert client.post(url, {"action": "confirm", "version": "abc"}).status_code == 200
+    stale = client.post(url, {"action": "confirm", "version": filing.version - 1})
+    assert stale.status_code == 200 and stale.context["forms"]["confirm"].non_field_errors()
+    filing.refresh_from_db()
+    assert filing.confirmed_at is None

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Unit
 from keyprojects.core.forms import StyledForm
-from keyprojects.core.permissions import nearby, region_holding, regions_for
+from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.indicators.engine import approvals_population
 from keyprojects.regions.models import Region
 
@@ -67,7 +67,7 @@ class ApprovalFilter(filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.filters["issuer"].queryset = nearby(user, Unit.objects.filter(kind=Unit.Kind.DEPARTMENT))
         self.filters["region"].queryset = regions_for(user, "view")
-        home = region_holding(user) or (user.unit.region if getattr(user, "unit", None) else None)
+        home = getattr(user, "region", None)  # (nobody signed in: the API reading its fields)
         catalogue = ApprovalItem.objects.filter(region__in=[*home.ancestors(), home]) if home else ApprovalItem.objects
         self.filters["item"].queryset = catalogue.all()
 

@@ -58,6 +58,12 @@ class RecordForm(StyledForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
+class ConfirmForm(StyledForm):
+    """The issuing unit confirms an item obtained; only the version it saw."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
 class AdjustForm(StyledForm):
     """Waive an item for this project, or require it again, with the reason."""
 

@@ -233,12 +233,11 @@ def record(user: User, approval_id: int, expected_version: int | None, data: dic
     if document:
         require_kind(document, DOCUMENT_KINDS, DOCUMENT_MB, "document")
         approval.document = document
-    for field in ("obtained_on", "number", "note"):
+    if "obtained_on" in data:
+        approval.obtained_on = data["obtained_on"]
+    for field in ("number", "note"):
         if field in data:
-            setattr(approval, field, data[field] if data[field] is not None else ("" if field != "obtained_on"
-                                                                                 else None))
-    if approval.obtained_on is None and approval.number:
-        raise ValidationError({"obtained_on": _("填写了批复文号，请同时填写实际办结日期")})
+            setattr(approval, field, data[field] or "")
     validate(approval)  # (before the validity is counted: a date past today is refused, not overflowed)
     approval.valid_until = approval.lapses_on()
     if issues(user, approval):

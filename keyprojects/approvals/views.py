@@ -4,10 +4,11 @@ catalogue. Views parse the request, call one service, render."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,11 +17,12 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.cache import cached_within
 from keyprojects.core.forms import add_service_errors
-from keyprojects.core.http import AuthenticatedRequest, xlsx_download
+from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import administers, can_edit, region_holding
 from keyprojects.projects.models import Project
@@ -30,7 +32,7 @@ from keyprojects.regions.models import Region
 from . import services
 from .export import state_of, workbook
 from .filters import ApprovalFilter, ordered, totals
-from .forms import AddItemForm, AdjustForm, ApprovalItemForm, RecordForm, ScheduleForm
+from .forms import AddItemForm, AdjustForm, ApprovalItemForm, ConfirmForm, RecordForm, ScheduleForm
 from .models import (
     ApprovalItem,
     ApprovalSchedule,
@@ -209,51 +211,48 @@ def _item(request: AuthenticatedRequest, pk: int) -> ProjectApproval:
         "project__region", "item", "issuer", "confirmed_by"), pk=pk)
 
 
+# Each action of an item's page: its form, the service it calls, what the page then says.
+ACTIONS: dict[str, tuple[type[forms.Form], Callable[[Any, ProjectApproval, dict[str, Any]], Any], Any]] = {
+    "record": (RecordForm, lambda user, a, data: services.record(user, a.pk, data.get("version"), data),
+               gettext_lazy("已保存")),
+    "confirm": (ConfirmForm, lambda user, a, data: services.confirm(user, a.pk, data.get("version")),
+                gettext_lazy("已确认")),
+    "adjust": (AdjustForm, lambda user, a, data: services.adjust(user, a.pk, data.get("version"), data["required"],
+                                                                 data["reason"]),
+               gettext_lazy("已调整，重新倒排后计划日期随之变化")),
+}
+
+
 @login_required
 def item_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     approval = _item(request, pk)
-    forms: dict[str, Any] = {
+    shown: dict[str, forms.Form] = {
         "record": RecordForm(initial={"obtained_on": approval.obtained_on, "number": approval.number,
                                       "note": approval.note, "version": approval.version}),
         "adjust": AdjustForm(initial={"required": approval.required, "reason": approval.reason,
                                       "version": approval.version}),
+        "confirm": ConfirmForm(initial={"version": approval.version}),
     }
     if request.method == "POST":
-        action = request.POST.get("action", "record")
-        form = {"record": RecordForm, "adjust": AdjustForm}.get(action, RecordForm)(request.POST, request.FILES) \
-            if action != "confirm" else None
-        try:
-            if action == "confirm":
-                services.confirm(request.user, approval.pk, int(request.POST.get("version") or 0) or None)
-                done = _("已确认")
-            elif form is not None and form.is_valid():
-                data = form.cleaned_data
-                if action == "adjust":
-                    services.adjust(request.user, approval.pk, data.get("version"), data["required"], data["reason"])
-                    done = _("已调整，重新倒排后计划日期随之变化")
-                else:
-                    services.record(request.user, approval.pk, data.get("version"), data)
-                    done = _("已保存")
-            else:
-                done = ""
-        except EditConflict as exc:
-            messages.error(request, str(exc))
-            done = ""
-        except ValidationError as exc:
-            if form is None:
-                messages.error(request, "；".join(exc.messages))
-            else:
+        action = request.POST.get("action", "")
+        action = action if action in ACTIONS else "record"
+        form_class, run, done = ACTIONS[action]
+        form = form_class(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                run(request.user, approval, form.cleaned_data)
+            except EditConflict as exc:
+                form.add_error(None, str(exc))
+            except ValidationError as exc:
                 add_service_errors(form, exc)
-            done = ""
-        if done:
-            messages.success(request, done)
-            return redirect("approvals:item", pk=approval.pk)
-        if form is not None:
-            forms[action] = form
+            else:
+                messages.success(request, str(done))
+                return redirect("approvals:item", pk=approval.pk)
+        shown[action] = form
     today = timezone.localdate()
     state, late_days = state_of(approval, today)
     return render(request, "approvals/item.html", {
-        "approval": approval, "forms": forms, "state": state, "late_days": late_days,
+        "approval": approval, "forms": shown, "state": state, "late_days": late_days,
         "editable": can_edit(request.user, approval), "may_adjust": can_edit(request.user, approval.project),
         "issues": services.issues(request.user, approval),
         "history": approval.history.select_related("history_user")[:20],
@@ -266,15 +265,13 @@ def item_document(request: AuthenticatedRequest, pk: int) -> FileResponse:
     if not approval.document:
         raise Http404
     name = f"{approval.project.name}_{approval.item.name}.{str(approval.document.name).rsplit('.', 1)[-1]}"
-    response = FileResponse(approval.document.open("rb"), as_attachment=True)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return file_download(approval.document, name)
 
 
 # --- the catalogue ------------------------------------------------------------------------
 
 def _catalogue_home(request: AuthenticatedRequest) -> Region | None:
-    region = region_holding(request.user) or (request.user.unit.region if request.user.unit else None)
+    region = request.user.region
     wanted = request.GET.get("region")
     if wanted and request.user.is_superuser:
         region = Region.objects.filter(pk=wanted).first() or region

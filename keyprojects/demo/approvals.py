@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from keyprojects.accounts.models import Unit
@@ -46,10 +45,9 @@ def write(city: Region, projects: Sequence[Project], starts: dict[int, date], po
           rng: random.Random, helpers: Sequence[Unit] = ()) -> int:
     """Schedule ``projects`` back from ``starts`` and date their items so that each population's
     rate on its day is as given; returns the number of items written."""
-    catalogue = list(ApprovalItem.objects.filter(region=city).prefetch_related(Prefetch("depends_on")))
-    if not catalogue:
-        catalogue = services.install_catalogue(SYSTEM, city)
-        catalogue = list(ApprovalItem.objects.filter(region=city).prefetch_related("depends_on"))
+    if not ApprovalItem.objects.filter(region=city).exists():
+        services.install_catalogue(SYSTEM, city)
+    catalogue = list(ApprovalItem.objects.filter(region=city).prefetch_related("depends_on"))
     now = timezone.now()
     schedules, items = [], []
     by_project: dict[int, list[ProjectApproval]] = {}

@@ -9,7 +9,6 @@ import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,12 +23,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.forms import add_service_errors
-from keyprojects.core.http import AuthenticatedRequest, xlsx_download
+from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import (
     administers,
     holds_region,
-    region_holding,
     require_admin,
     restrict,
 )
@@ -104,7 +102,7 @@ def _ledger_title(request: AuthenticatedRequest, ledger: ProblemFilter) -> tuple
     """The export's title (the region chosen in the filter, else the user's own) and unit."""
     user = request.user
     chosen = ledger.form.cleaned_data.get("region") if ledger.is_valid() else None
-    region = chosen or region_holding(user) or (user.unit.region if user.unit else None)
+    region = chosen or user.region
     return f"{region.name if region else ''}重点项目问题台账", str(user.unit or user.get_role_display())
 
 
@@ -350,13 +348,7 @@ def problem_from_report(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def problem_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(ProblemAttachment.objects.filter(
         event__problem__in=Problem.objects.visible_to(request.user)), pk=pk)
-    return _download(attachment.file, attachment.name)
-
-
-def _download(stored: Any, name: str) -> FileResponse:
-    response = FileResponse(stored.open("rb"), as_attachment=True)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return file_download(attachment.file, attachment.name)
 
 
 @login_required
@@ -481,7 +473,7 @@ def meeting_attachment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def meeting_file(request: AuthenticatedRequest, pk: int) -> FileResponse:
     attachment = get_object_or_404(MeetingAttachment.objects.filter(
         meeting__in=Meeting.objects.visible_to(request.user)), pk=pk)
-    return _download(attachment.file, attachment.name)
+    return file_download(attachment.file, attachment.name)
 
 
 # --- the cadence ------------------------------------------------------------------------------

@@ -160,17 +160,18 @@ def _dispatch(year: int, as_of: date, region: Region | None, problems: QuerySet,
 
 
 def _dispatch_rows(actor: Actor, region: Region | None) -> tuple[QuerySet, QuerySet]:
-    """The problems and meetings the actor's dispatch figures count: those of ``region`` and the
-    regions under it, within what the actor may view (no second filter when that is all of it)."""
+    """The problems and meetings the actor's dispatch figures count."""
+    return _in_scope(actor, region, Problem), _in_scope(actor, region, Meeting)
+
+
+def _in_scope(actor: Actor, region: Region | None, model: Any, path: str = "region__path") -> QuerySet:
+    """The rows of ``model`` a figure of ``region`` counts: those of ``region`` and the regions
+    under it (``path``: a row's region path), within what the actor may view (no second filter
+    when that is all of it). A region outside the actor's view is a 404."""
     if region is not None:
         require_view_region(actor, region)
-    everything = sees_all_of(actor, region)
-    problems = Problem.objects.all() if everything else Problem.objects.visible_to(actor)
-    meetings = Meeting.objects.all() if everything else Meeting.objects.visible_to(actor)
-    if region is not None:
-        problems = problems.filter(region__path__startswith=region.path)
-        meetings = meetings.filter(region__path__startswith=region.path)
-    return problems, meetings
+    rows = model.objects.all() if sees_all_of(actor, region) else model.objects.visible_to(actor)
+    return rows.filter(**{f"{path}__startswith": region.path}) if region is not None else rows
 
 
 def _dispatch_part_rows(year: int, as_of: date, region: Region | None, problems: QuerySet, meetings: QuerySet,
@@ -195,15 +196,8 @@ def approvals(actor: Actor, year: int, as_of: date, region: Region | None = None
     the counts behind it (``engine.approvals_from``), the same figures a year before on the same
     day (``previous``) and the change in points (``change``), and the figures of each region right
     under ``region`` (``by_region``). Only the items the actor may view count."""
-    items = _approval_rows(actor, region)
+    items = _in_scope(actor, region, ProjectApproval, "project__region__path")
     return cached_within(region, _approvals, year, as_of, region, items)
-
-
-def _approval_rows(actor: Actor, region: Region | None) -> QuerySet:
-    if region is not None:
-        require_view_region(actor, region)
-    items = ProjectApproval.objects.all() if sees_all_of(actor, region) else ProjectApproval.objects.visible_to(actor)
-    return items.filter(project__region__path__startswith=region.path) if region is not None else items
 
 
 def _approvals(year: int, as_of: date, region: Region | None, items: QuerySet) -> dict[str, Any]:
@@ -221,17 +215,15 @@ def _approvals(year: int, as_of: date, region: Region | None, items: QuerySet) -
         change = now["completion_rate"] - before["completion_rate"]
     return {**now, "year": year, "as_of": as_of, "previous": before, "change": change,
             "by_region": sorted(by_region, key=lambda r: (r["completion_rate"] is None, -(r["completion_rate"] or 0)))}
+
+
 # --- warnings (预警) ------------------------------------------------------------------------------
 def warnings(actor: Actor, as_of: date, region: Region | None = None, leader: Leader | None = None) -> dict[str, Any]:
     """The warnings open on ``as_of`` in ``region`` (None: all the actor may view) by colour, rule
     kind and the regions right under it (``engine.warnings_from``); with ``leader``, of the
     projects the leader packages only (我的预警). Only the warnings the actor may view count.
     Remembered until a write in the region, a part of it at a time."""
-    if region is not None:
-        require_view_region(actor, region)
-    rows = Warning.objects.all() if sees_all_of(actor, region) else Warning.objects.visible_to(actor)
-    if region is not None:
-        rows = rows.filter(region__path__startswith=region.path)
+    rows = _in_scope(actor, region, Warning)
     if leader is not None:
         rows = rows.filter(project__in=Project.objects.filter(leaders=leader).values("pk"))
     return cached_within(region, _warnings, as_of, region, rows)
