@@ -164,3 +164,22 @@ def test_the_api_and_the_export_take_the_same_default_date(demo, client):
     client.force_login(U.objects.get(username="admin"))
     response = client.get(reverse("dashboard_export"), {"year": 2022})
     assert "20220531" in response["Content-Disposition"]
+
+
+@pytest.mark.parametrize(("username", "says"), [("fgw", "本单位负责的项目"), ("owner", "本单位建设的项目"), ("admin", None)])
+def test_a_unit_scoped_dashboard_says_so_in_its_title(demo, client, username, says):
+    client.force_login(User.objects.get(username=username))
+    page = client.get(reverse("dashboard"), {"as_of": "2022-06-05"}).content.decode()
+    title = page.split("<h2", 1)[1].split("</h2>", 1)[0] if "<h2" in page else page
+    if says:
+        assert says in title
+    else:
+        assert "本单位" not in title
+
+
+def test_the_three_batches_are_always_three(demo, client):
+    """Qian'an's plan holds no reserve-batch project: the panel still lists it, at zero."""
+    client.force_login(User.objects.get(username="qianan"))
+    rows = client.get(reverse("dashboard"), {"as_of": "2022-07-15"}).context["batch_rows"]
+    assert [row["label"] for row in rows] == ["开工建设一批", "前期推进一批", "谋划储备一批"]
+    assert any(row["plan"]["count"] == 0 for row in rows)

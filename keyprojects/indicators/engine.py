@@ -470,7 +470,11 @@ def _stats_by(rows: list[dict[str, Any]], by: str, as_of: date | None) -> dict[A
     groups: dict[Any, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row[f"key_{by}"], []).append(row)
-    return {key: _stats_from(add_up(members), as_of) for key, members in groups.items()}
+    stats = {key: _stats_from(add_up(members), as_of) for key, members in groups.items()}
+    if by == "batch":  # 三个一批 is always three: a batch with no project is a zero, not a gap
+        for batch in Batch.values:
+            stats.setdefault(batch, _stats_from(_total([], as_of), as_of))
+    return stats
 
 
 def child_region_group(region: Region, path: str = "project__region__path") -> tuple[list[Region], Any]:
@@ -682,8 +686,12 @@ def list_totals_from(rows: list[dict[str, Any]], projects: QuerySet) -> dict[str
     """The totals line of a project list from ``list_rows`` of it: count, 总投资, and for a plan
     year its 年度计划 and 本年完成 (the list's ``annual_plan`` and ``completed`` annotations).
     Decimal 万元."""
-    # (an empty list: the zeros of an aggregate over none, which Django gives without a query)
-    row = add_up(rows) if rows else projects.none().aggregate(**LIST_SUMS)
+    if rows:
+        row = add_up(rows)
+    else:  # the zeros of an aggregate over none (no query); a plan year's sums are zeros too
+        row = projects.none().aggregate(**LIST_SUMS)
+        row.update({total: ZERO for total, column in (("plan_sum", "annual_plan"), ("completed_sum", "completed"))
+                    if column in projects.query.annotations})
     return {
         "count": row["n"],
         "total_investment": Decimal(row["total_sum"]),

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.money import to_yi
-from keyprojects.core.permissions import reads_region, regions_for
+from keyprojects.core.permissions import reads_region, regions_for, scope_of
 from keyprojects.dispatch.models import Meeting
 from keyprojects.projects.models import Project, Stage
 from keyprojects.regions.models import Region, path_codes
@@ -170,7 +170,8 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
                     for r in batch_rows],
     }
     return render(request, "indicators/dashboard.html", {
-        "region": region, "year": year, "as_of": as_of, "as_of_why": as_of_why, "stats": stats, "yoy": now["year_on_year"],
+        "region": region, "year": year, "as_of": as_of, "as_of_why": as_of_why,
+        "unit_scope": scope_of(request.user, "view").via, "stats": stats, "yoy": now["year_on_year"],
         "has_last_year": now["last_year"]["plan"]["count"] > 0,
         "gap_behind": abs(stats["rates"]["progress_gap"]) if stats["rates"]["progress_gap"] is not None else None,
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
