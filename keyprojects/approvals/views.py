@@ -264,8 +264,7 @@ def item_document(request: AuthenticatedRequest, pk: int) -> FileResponse:
     approval = _item(request, pk)
     if not approval.document:
         raise Http404
-    name = f"{approval.project.name}_{approval.item.name}.{str(approval.document.name).rsplit('.', 1)[-1]}"
-    return file_download(approval.document, name)
+    return file_download(approval.document, approval.document_filename())
 
 
 # --- the catalogue ------------------------------------------------------------------------
