@@ -4,6 +4,7 @@ totals line equals the figure; ``as_of`` is the day obtained and late are judged
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -14,8 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Unit
+from keyprojects.core.cache import cached, cached_in_parts
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.core.versions import VersionScope
 from keyprojects.indicators.engine import approvals_population
 from keyprojects.regions.models import Region
 
@@ -38,6 +41,55 @@ def totals(items: QuerySet, day: date) -> dict[str, int]:
         n_count=Count("pk"), n_required=Count("pk", filter=required),
         n_obtained=Count("pk", filter=required & obtained_q(day)), n_late=Count("pk", filter=late_q(day)))
     return {key.removeprefix("n_"): value or 0 for key, value in found.items()}
+
+
+def counted(items: QuerySet, day: date, region: Region | None) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """The list's totals line (as ``totals``) and its departments table (the issuing units with
+    items pending, most late first), added up from counts kept a region at a time: after a write
+    in one county only its items are counted again, not the whole ``region`` (one holding every
+    item of the list; None: anywhere, remembered until any write)."""
+    if region is None:
+        rows = cached(_cell_rows, items, day)
+    else:
+        cells = {pk: ((VersionScope.region_alone(path),), Q(project__region=pk))
+                 for pk, path in Region.objects.within(region).values_list("pk", "path")}
+        rows = cached_in_parts(_cell_rows, cells, _cell_of_row, items, day)
+    line = {key: sum(row[key] for row in rows) for key in ("count", "required", "obtained", "late")}
+    return line, _issuers_from(rows)
+
+
+def _cell_rows(items: QuerySet, day: date, restrict: Q | None = None) -> list[dict[str, Any]]:
+    """Counts of ``items`` by their project's region, catalogue item and issuing unit (ids, no
+    labels: a unit renamed leaves them standing); of the regions ``restrict`` selects."""
+    if restrict is not None:
+        items = items.filter(restrict)
+    required = Q(required=True)
+    rows = items.order_by().values("project__region_id", "item_id", "issuer_id").annotate(
+        n_count=Count("pk"), n_required=Count("pk", filter=required),  # (named apart from the fields)
+        n_obtained=Count("pk", filter=required & obtained_q(day)), n_late=Count("pk", filter=late_q(day)),
+        n_pending=Count("pk", filter=required & ~obtained_q(day)))
+    return [{key.removeprefix("n_"): value for key, value in row.items()} for row in rows]
+
+
+def _cell_of_row(row: dict[str, Any]) -> int:
+    return row["project__region_id"]
+
+
+def _issuers_from(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The 30 issuing units (or catalogue departments, for items no unit issues) with the most
+    items late, then pending, named as they are now."""
+    names = dict(ApprovalItem.objects.filter(pk__in={row["item_id"] for row in rows if row["pending"]})
+                 .values_list("pk", "issuer_name"))
+    sums: defaultdict[tuple[str, int | None], dict[str, int]] = defaultdict(lambda: {"pending": 0, "late": 0})
+    for row in rows:
+        if row["pending"]:
+            found = sums[(names[row["item_id"]], row["issuer_id"])]
+            found["pending"] += row["pending"]
+            found["late"] += row["late"]
+    units = dict(Unit.objects.filter(pk__in={unit for _name, unit in sums if unit}).values_list("pk", "name"))
+    table = [{"item__issuer_name": name, "issuer_id": unit, "issuer__name": units.get(unit) if unit else None, **n}
+             for (name, unit), n in sums.items()]
+    return sorted(table, key=lambda r: (-r["late"], -r["pending"], r["issuer__name"] or r["item__issuer_name"]))[:30]
 
 
 def ordered(items: QuerySet, day: date) -> QuerySet:

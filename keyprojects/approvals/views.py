@@ -12,7 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,7 +20,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.cache import cached_within
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
@@ -31,15 +30,13 @@ from keyprojects.regions.models import Region
 
 from . import services
 from .export import state_of, workbook
-from .filters import ApprovalFilter, ordered, totals
+from .filters import ApprovalFilter, counted, ordered
 from .forms import AddItemForm, AdjustForm, ApprovalItemForm, ConfirmForm, RecordForm, ScheduleForm
 from .models import (
     ApprovalItem,
     ApprovalSchedule,
     ProjectApproval,
     default_path,
-    late_q,
-    obtained_q,
 )
 
 PAGE_SIZE = 50
@@ -54,26 +51,17 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
     found = _filter(request)
     day = found.day
     items = found.qs
-    # The totals line and the departments' counts read every item of the list: remembered, as
-    # the project list's totals, until a write in the user's region (the same while they page).
-    region = region_holding(request.user)
-    counts = cached_within(region, totals, items, day)
+    # The totals line and the departments' counts: added up from counts kept a region at a
+    # time (after a write in one county, only its items are counted again).
+    counts, issuers = counted(items, day, region_holding(request.user))
     page = Paginator(ordered(items, day).select_related("project__region", "item", "issuer"), PAGE_SIZE,
                      count=counts["count"]).get_page(request.GET.get("page"))
-    issuers = cached_within(region, _issuers, items, day)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "approvals/list.html", {
         "filter": found, "page": page, "totals": counts, "day": day, "query": query.urlencode(),
         "rows": [(a, *state_of(a, day)) for a in page], "issuers": issuers,
     })
-
-
-def _issuers(items: QuerySet, day: date) -> list[dict[str, Any]]:
-    """The issuing departments with items pending, most late first (the list's side table)."""
-    return list(items.filter(required=True).order_by().values("item__issuer_name", "issuer_id", "issuer__name")
-                .annotate(pending=Count("pk", filter=~obtained_q(day)), late=Count("pk", filter=late_q(day)))
-                .filter(pending__gt=0).order_by("-late", "-pending")[:30])
 
 
 @login_required
