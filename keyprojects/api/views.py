@@ -38,13 +38,21 @@ from keyprojects.alerts.filters import WarningFilter
 from keyprojects.alerts.models import Warning
 from keyprojects.approvals import services as approval_services
 from keyprojects.approvals.filters import ApprovalFilter
+from keyprojects.approvals.filters import counted as approval_counts
 from keyprojects.approvals.filters import ordered as approvals_ordered
-from keyprojects.approvals.filters import totals as approval_totals
+from keyprojects.approvals.filters import totals_from as approval_totals
 from keyprojects.approvals.forms import AdjustForm, RecordForm, ScheduleForm
 from keyprojects.approvals.models import ApprovalSchedule, ProjectApproval
 from keyprojects.approvals.models import default_path as default_approval_path
 from keyprojects.core.http import file_download
-from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
+from keyprojects.core.permissions import (
+    nearby,
+    region_holding,
+    regions_for,
+    require,
+    require_admin,
+    restrict,
+)
 from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.filters import MeetingFilter, ProblemFilter
@@ -701,7 +709,7 @@ class ApprovalViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         if not found.is_valid():
             raise translate_validation(found.errors)
         day = found.day
-        counts = approval_totals(found.qs, day)
+        counts = approval_totals(approval_counts(found.qs, day, region_holding(signed_in(request))))
         paginator = self.paginator
         assert isinstance(paginator, Pagination)  # (settings.REST_FRAMEWORK's pagination class)
         paginator.known_count = counts["count"]

@@ -43,19 +43,21 @@ def totals(items: QuerySet, day: date) -> dict[str, int]:
     return {key.removeprefix("n_"): value or 0 for key, value in found.items()}
 
 
-def counted(items: QuerySet, day: date, region: Region | None) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """The list's totals line (as ``totals``) and its departments table (the issuing units with
-    items pending, most late first), added up from counts kept a region at a time: after a write
-    in one county only its items are counted again, not the whole ``region`` (one holding every
-    item of the list; None: anywhere, remembered until any write)."""
+def counted(items: QuerySet, day: date, region: Region | None) -> list[dict[str, Any]]:
+    """Counts of ``items`` on ``day`` by project region, catalogue item and issuing unit, kept a
+    region at a time: after a write in one county only its items are counted again, not the
+    whole ``region`` (one holding every item of the list; None: anywhere, kept until any write).
+    The list's totals line (``totals_from``) and departments table (``issuers_from``) add them up."""
     if region is None:
-        rows = cached(_cell_rows, items, day)
-    else:
-        cells = {pk: ((VersionScope.region_alone(path),), Q(project__region=pk))
-                 for pk, path in Region.objects.within(region).values_list("pk", "path")}
-        rows = cached_in_parts(_cell_rows, cells, _cell_of_row, items, day)
-    line = {key: sum(row[key] for row in rows) for key in ("count", "required", "obtained", "late")}
-    return line, _issuers_from(rows)
+        return cached(_cell_rows, items, day)
+    cells = {pk: ((VersionScope.region_alone(path),), Q(project__region=pk))
+             for pk, path in Region.objects.within(region).values_list("pk", "path")}
+    return cached_in_parts(_cell_rows, cells, _cell_of_row, items, day)
+
+
+def totals_from(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """``totals`` (items listed, required, obtained, late) from ``counted`` rows."""
+    return {key: sum(row[key] for row in rows) for key in ("count", "required", "obtained", "late")}
 
 
 def _cell_rows(items: QuerySet, day: date, restrict: Q | None = None) -> list[dict[str, Any]]:
@@ -75,8 +77,8 @@ def _cell_of_row(row: dict[str, Any]) -> int:
     return row["project__region_id"]
 
 
-def _issuers_from(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The 30 issuing units (or catalogue departments, for items no unit issues) with the most
+def issuers_from(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """From ``counted`` rows, the 30 issuing units (or catalogue departments, for items no unit issues) with the most
     items late, then pending, named as they are now."""
     names = dict(ApprovalItem.objects.filter(pk__in={row["item_id"] for row in rows if row["pending"]})
                  .values_list("pk", "issuer_name"))

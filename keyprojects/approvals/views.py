@@ -30,7 +30,7 @@ from keyprojects.regions.models import Region
 
 from . import services
 from .export import state_of, workbook
-from .filters import ApprovalFilter, counted, ordered
+from .filters import ApprovalFilter, counted, issuers_from, ordered, totals_from
 from .forms import AddItemForm, AdjustForm, ApprovalItemForm, ConfirmForm, RecordForm, ScheduleForm
 from .models import (
     ApprovalItem,
@@ -53,7 +53,8 @@ def approval_list(request: AuthenticatedRequest) -> HttpResponse:
     items = found.qs
     # The totals line and the departments' counts: added up from counts kept a region at a
     # time (after a write in one county, only its items are counted again).
-    counts, issuers = counted(items, day, region_holding(request.user))
+    rows = counted(items, day, region_holding(request.user))
+    counts, issuers = totals_from(rows), issuers_from(rows)
     page = Paginator(ordered(items, day).select_related("project__region", "item", "issuer"), PAGE_SIZE,
                      count=counts["count"]).get_page(request.GET.get("page"))
     query = request.GET.copy()
