@@ -9,7 +9,7 @@ record the audit trail with source "api".
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters as filters
 from django.contrib.auth.models import AnonymousUser
@@ -88,6 +88,9 @@ from . import serializers as out
 from .authentication import signed_in
 from .forms import bound_form, current_values, input_serializer
 from .pagination import Pagination
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NOBODY = AnonymousUser()  # forms built once, unbound, only to read their fields' types
 ProjectInput = input_serializer("ProjectInput", ProjectForm(user=NOBODY), required=("name", "region", "total_investment"),
@@ -671,7 +674,7 @@ class ApprovalVersionInput(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="打开时的版本号；已被他人修改则返回 409")
 
 
-VERSION_NEEDED = {"required": _lazy("修改时必须提供打开时的版本号 version（整数）"),
+VERSION_NEEDED: dict[str, StrOrPromise] = {"required": _lazy("修改时必须提供打开时的版本号 version（整数）"),
                   "invalid": _lazy("修改时必须提供打开时的版本号 version（整数）")}
 
 

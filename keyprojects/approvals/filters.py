@@ -50,8 +50,9 @@ def counted(items: QuerySet, day: date, region: Region | None) -> list[dict[str,
     The list's totals line (``totals_from``) and departments table (``issuers_from``) add them up."""
     if region is None:
         return cached(_cell_rows, items, day)
-    cells = {pk: ((VersionScope.region_alone(path),), Q(project__region=pk))
-             for pk, path in Region.objects.within(region).values_list("pk", "path")}
+    cells: dict[Any, tuple[tuple[VersionScope, ...], Any]] = {
+        pk: ((VersionScope.region_alone(path),), Q(project__region=pk))
+        for pk, path in Region.objects.within(region).values_list("pk", "path")}
     return cached_in_parts(_cell_rows, cells, _cell_of_row, items, day)
 
 
@@ -89,9 +90,10 @@ def issuers_from(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             found["pending"] += row["pending"]
             found["late"] += row["late"]
     units = dict(Unit.objects.filter(pk__in={unit for _name, unit in sums if unit}).values_list("pk", "name"))
-    table = [{"item__issuer_name": name, "issuer_id": unit, "issuer__name": units.get(unit) if unit else None, **n}
-             for (name, unit), n in sums.items()]
-    return sorted(table, key=lambda r: (-r["late"], -r["pending"], r["issuer__name"] or r["item__issuer_name"]))[:30]
+    ranked = sorted(sums.items(), key=lambda entry: (-entry[1]["late"], -entry[1]["pending"],
+                                                     units.get(entry[0][1] or 0) or entry[0][0]))
+    return [{"item__issuer_name": name, "issuer_id": unit, "issuer__name": units.get(unit) if unit else None, **n}
+            for (name, unit), n in ranked[:30]]
 
 
 def ordered(items: QuerySet, day: date) -> QuerySet:
