@@ -96,6 +96,11 @@ def issuers_from(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for (name, unit), n in ranked[:30]]
 
 
+def ordered_late(items: QuerySet, day: date) -> QuerySet:
+    """The late items of ``items`` in the order ``ordered`` gives them: the head of the list."""
+    return items.filter(late_q(day)).order_by("obtained_on", "planned_on", "project__name", "pk")
+
+
 def ordered(items: QuerySet, day: date) -> QuerySet:
     """The list's order, on the page and in the API: late on ``day`` first, then by dates (a
     per-row expression: a Count here grouped the whole list by every column)."""
