@@ -239,6 +239,7 @@ class SyntheticProvince:
         self.now = timezone.now()
         self.made: list[tuple[int, Region, Life | None]] = []  # (project id, county, life) of each project written
         self.first_day = date(self.months[0][0], self.months[0][1], 1)
+        self.warned: list[Region] = []  # the cities given warning rules here
 
     # --- writing --------------------------------------------------------------------
     def bulk(self, model: type[M], objs: list[M]) -> list[M]:
@@ -945,24 +946,24 @@ class SyntheticProvince:
         A city that has rules already (a demo city) keeps its own."""
         have = set(WarningRule.objects.filter(region__in=self.cities).values_list("region_id", flat=True))
         year, written = self.years[-1], 0
-        for city in self.cities:
-            if city.pk in have:
-                continue
+        self.warned = [city for city in self.cities if city.pk not in have]
+        for city in self.warned:
             written += len(alerts.create_default_rules(SYSTEM, city))
             for by_date, rate, note in DINGXI_TARGETS:
                 alerts.save_target(SYSTEM, city, None, {"year": year, "by_date": by_date.replace(year=year),
                                                         "rate": rate, "note": note})
                 written += 1
-        self.counts["warningrule"] += written - 2 * (len(self.cities) - len(have))
-        self.counts["starttarget"] += 2 * (len(self.cities) - len(have))
+        self.counts["warningrule"] += written - 2 * len(self.warned)
+        self.counts["starttarget"] += 2 * len(self.warned)
         return written
 
     def write_warnings(self) -> int:
-        """The daily job's first run over the province (``alerts.services.evaluate``), on the day
-        the bench looks at it: every rule of every city, its warnings opened and their units told."""
-        counts = alerts.evaluate(day_after(self.o.until), self.province)
-        self.counts["warning"] += counts["opened"]
-        return counts["opened"]
+        """The daily job's first run (``alerts.services.evaluate``) in the cities given rules here,
+        on the day the bench looks at it: their warnings opened and the units told. (A demo city
+        keeps its warnings of its own date.)"""
+        opened = sum(alerts.evaluate(day_after(self.o.until), city)["opened"] for city in self.warned)
+        self.counts["warning"] += opened
+        return opened
 
     # --- replace --------------------------------------------------------------------------
     def delete_existing(self) -> int:
