@@ -264,7 +264,9 @@ def test_the_indicators_api_carries_the_approvals_rate_and_its_change(scheduled)
 
 def test_the_list_reads_a_page_in_a_bounded_number_of_queries(scheduled, django_assert_max_num_queries):
     client = api(scheduled.admin)
-    with django_assert_max_num_queries(8):  # the token, the totals, the page (its joins), savepoints
+    # the token, the totals (the regions kept apart, their data versions, the counts), the page
+    # (its joins), savepoints
+    with django_assert_max_num_queries(10):
         rows = results(client.get("/api/approvals/", {"page_size": 500}))
     assert len(rows) == ProjectApproval.objects.count() > 10
 
@@ -280,3 +282,73 @@ def test_dates_out_of_range_are_a_400_naming_the_field(scheduled):
         early = api(cast.lianshan_clerk).post(f"/api/projects/{cast.p_lianshan.pk}/approvals/schedule/", {
             "target_start": day, "version": schedule.version}, format="json")
         assert early.status_code == 400 and "target_start" in early.json()["errors"], day
+
+
+# --- the document, through the API (multipart) ------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def upload(client, approval: ProjectApproval, content: bytes, name: str, version=None):
+    payload = {"document": SimpleUploadedFile(name, content)}
+    if version is not None:
+        payload["version"] = version
+    return client.post(f"/api/approvals/{approval.pk}/document/", payload, format="multipart")
+
+
+def test_a_document_is_uploaded_as_multipart_with_its_version_and_downloaded_in_scope(scheduled, settings, tmp_path):
+    cast = scheduled
+    settings.MEDIA_ROOT = tmp_path
+    filing = item_of(cast.p_suizhong, "filing")
+    client = api(cast.suizhong_clerk)
+    missing = upload(client, filing, PDF, "备案证明.pdf")
+    assert missing.status_code == 400 and "version" in missing.json()["errors"]
+    done = upload(client, filing, PDF, "备案证明.pdf", filing.version)
+    assert done.status_code == 200, done.content
+    assert done.json()["version"] == filing.version + 1 and done.json()["document_url"]
+    filing.refresh_from_db()
+    assert filing.document and filing.history.first().history_source == "api"
+    assert filing.history.first().history_user == cast.suizhong_clerk
+    stale = upload(client, filing, PNG, "现场.png", filing.version - 1)
+    assert stale.status_code == 409
+    got = client.get(f"/api/approvals/{filing.pk}/document/")
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
+    assert "filename*=UTF-8''" in got["Content-Disposition"] and got["Content-Disposition"].endswith(".pdf")
+    again = upload(client, filing, PNG, "现场.png", filing.version)  # a picture replaces it
+    assert again.status_code == 200 and ProjectApproval.objects.get(pk=filing.pk).document.name.endswith(".png")
+    other = api(cast.lianshan_clerk)
+    assert other.get(f"/api/approvals/{filing.pk}/document/").status_code == 404
+    empty = item_of(cast.p_suizhong, "eia")
+    assert client.get(f"/api/approvals/{empty.pk}/document/").status_code == 404
+
+
+def test_a_page_named_pdf_a_file_too_big_and_another_county_are_refused(scheduled, settings, tmp_path):
+    cast = scheduled
+    settings.MEDIA_ROOT = tmp_path
+    filing = item_of(cast.p_suizhong, "filing")
+    client = api(cast.suizhong_clerk)
+    page = upload(client, filing, b"<html><script>alert(1)</script></html>", "批复.pdf", filing.version)
+    assert page.status_code == 400 and "PDF" in page.json()["errors"]["document"][0]
+    big = upload(client, filing, PDF + b"0" * (20 * 1024 * 1024), "批复.pdf", filing.version)
+    assert big.status_code == 400 and "20 MB" in big.json()["errors"]["document"][0]
+    elsewhere = upload(api(cast.lianshan_clerk), filing, PDF, "批复.pdf", filing.version)
+    assert elsewhere.status_code == 404
+    as_json = api(cast.suizhong_clerk).post(f"/api/approvals/{filing.pk}/document/",
+                                            {"version": filing.version}, format="json")
+    assert as_json.status_code == 415
+    filing.refresh_from_db()
+    assert not filing.document and filing.version == item_of(cast.p_suizhong, "filing").version
+    assert not list(tmp_path.rglob("*.pdf"))  # nothing left on disk either
+
+
+def test_the_schema_declares_the_upload_as_multipart_with_a_binary_file(cast, client):
+    client.force_login(cast.admin)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"]["/api/approvals/{id}/document/"]
+    body = operation["post"]["requestBody"]["content"]
+    assert list(body) == ["multipart/form-data"]
+    ref = body["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    fields = schema["components"]["schemas"][ref]
+    assert fields["properties"]["document"]["format"] == "binary"
+    assert set(fields["required"]) == {"document", "version"}
+    assert "application/octet-stream" in operation["get"]["responses"]["200"]["content"]

@@ -107,6 +107,37 @@ def test_the_list_totals_its_rows_and_exports_them_with_the_late_ones_flagged(ca
     assert {a.project for a, _s, _d in county.context["rows"]} <= {cast.p_lianshan}
 
 
+def test_when_the_late_items_fill_the_first_page_it_lists_them_without_sorting_the_whole_list(
+        cast, catalogue, login, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from keyprojects.approvals import views
+    from keyprojects.approvals.filters import ordered
+    from keyprojects.approvals.models import late_q
+
+    services.schedule_project(cast.admin, cast.p_lianshan.pk, date(2022, 6, 1))
+    services.schedule_project(cast.admin, cast.p_suizhong.pk, date(2022, 9, 1))
+    day = date(2022, 5, 20)
+    everything = list(ordered(ProjectApproval.objects.all(), day).values_list("pk", flat=True))
+    late = ProjectApproval.objects.filter(late_q(day)).count()
+    assert 3 <= late < len(everything) - 6
+    client = login(cast.admin)
+
+    def listed(**query) -> list[int]:
+        return [a.pk for a, _s, _d in client.get(reverse("approvals:list"), {"as_of": day, **query}).context["rows"]]
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 3)
+    with CaptureQueriesContext(connection) as queries:
+        assert listed() == everything[:3]
+    assert not [q for q in queries if "ORDER BY CASE" in q["sql"].upper()]  # the late items alone
+    assert listed(page=2) == everything[3:6]  # later pages: the whole list's order
+    monkeypatch.setattr(views, "PAGE_SIZE", late + 2)  # fewer late than a page: the list sorted late first
+    with CaptureQueriesContext(connection) as queries:
+        assert listed() == everything[:late + 2]
+    assert [q for q in queries if "ORDER BY CASE" in q["sql"].upper()]
+
+
 @pytest.mark.parametrize("query", [{"as_of": "9999-12-31"}, {"year": "0"}, {"year": "20220605"},
                                    {"as_of": "昨天"}, {"issuer": "x"}, {"state": "maybe"}])
 def test_bad_filters_are_answered_not_a_server_error(cast, catalogue, login, query):

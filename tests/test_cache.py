@@ -272,6 +272,38 @@ def test_a_list_total_after_a_write_in_one_county_sums_that_county_alone(cast, c
     assert (county["count"], county["annual_plan"]) == (1, Decimal("13000"))
 
 
+@pytest.mark.parametrize("who", ["admin", "superuser"])
+def test_the_approvals_list_after_a_write_in_one_county_counts_that_county_alone(cast, client, who):
+    from keyprojects.approvals import services as approvals
+    from keyprojects.approvals.filters import totals
+    from keyprojects.approvals.models import ProjectApproval
+
+    approvals.install_catalogue(cast.admin, cast.city)
+    for project in (cast.p_lianshan, cast.p_suizhong):
+        approvals.schedule_project(cast.admin, project.pk, date(2022, 6, 1))
+    client.force_login(getattr(cast, who))
+    url = reverse("approvals:list") + "?as_of=2022-05-20"
+    before = client.get(url).context
+    filing = ProjectApproval.objects.get(project=cast.p_suizhong, item__code="filing")
+    assert filing.planned_on < date(2022, 5, 20)  # late on the day
+    approvals.record(cast.suizhong_clerk, filing.pk, filing.version, {"obtained_on": date(2022, 3, 1)})
+    with CaptureQueriesContext(connection) as queries:
+        after = client.get(url).context
+    [counts] = [q["sql"] for q in queries if 'AS "n_pending"' in q["sql"]]
+    # a city admin's counts: that county's items alone; a superuser's (no one region): all again
+    assert regions_read(counts) == ({cast.suizhong.pk} if who == "admin" else set())
+    line = {**before["totals"], "obtained": before["totals"]["obtained"] + 1, "late": before["totals"]["late"] - 1}
+    assert after["totals"] == line == totals(ProjectApproval.objects.all(), date(2022, 5, 20))
+    issuer = {(r["item__issuer_name"], r["issuer_id"]): (r["pending"], r["late"]) for r in after["issuers"]}
+    was = {(r["item__issuer_name"], r["issuer_id"]): (r["pending"], r["late"]) for r in before["issuers"]}
+    key = (filing.item.issuer_name, filing.issuer_id)
+    assert issuer[key] == (was[key][0] - 1, was[key][1] - 1)
+    assert [r["late"] for r in after["issuers"]] == sorted((r["late"] for r in after["issuers"]), reverse=True)
+    cache.clear()
+    fresh = client.get(url).context
+    assert (fresh["totals"], fresh["issuers"]) == (after["totals"], after["issuers"])  # as counted afresh
+
+
 def test_a_lists_key_order_is_the_databases_and_a_write_sorts_its_part_again(cast):
     from keyprojects.indicators.figures import _list_keys as list_keys
     from keyprojects.projects.models import Project

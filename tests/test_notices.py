@@ -132,6 +132,24 @@ def test_notifying_an_event_twice_writes_one_message_per_recipient_and_sends_eac
     assert len(robot.received) == 1 and len(mail.outbox) == 1
 
 
+def test_many_events_at_once_write_each_message_once_and_send_only_the_units_with_a_channel(
+        cast, robot, site, django_capture_on_commit_callbacks, django_assert_max_num_queries):
+    wecom = channel(cast, "wecom", webhook_url=robot.url())
+    services.notify(EVENT, [cast.lianshan_clerk], SUBJECT)  # one of them told already
+    people = [cast.lianshan_clerk, cast.leader_user, cast.leader_user]
+    many = [services.Notice(f"{EVENT}:{n}", people, SUBJECT, BODY, "/alerts/1/") for n in range(50)]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with django_assert_max_num_queries(8):  # whatever the number of events and people
+            written = services.notify_many([*many, services.Notice(EVENT, people, SUBJECT, units=[cast.suizhong_fgj])])
+        told = services.notify_many([services.Notice(EVENT, people, SUBJECT, BODY, units=[cast.lianshan_fgj])])
+    assert (written, told) == (101, 0)
+    assert Message.objects.filter(event=EVENT).count() == 2 and Message.objects.filter(event=f"{EVENT}:7").count() == 2
+    assert Message.objects.get(event=f"{EVENT}:7", recipient=cast.leader_user).url == "/alerts/1/"
+    assert list(Delivery.objects.values_list("event", "channel", "state")) == [(EVENT, wecom.pk, "sent")]
+    with pytest.raises(ValueError):
+        services.notify_many([services.Notice("", people, SUBJECT)])
+
+
 def test_a_rolled_back_transaction_leaves_no_message_and_sends_nothing(
         cast, robot, django_capture_on_commit_callbacks):
     channel(cast, "wecom", webhook_url=robot.url())

@@ -224,3 +224,26 @@ def test_new_projects_are_scheduled_back_from_their_start_and_the_figure_equals_
     assert 50 <= card["completion_rate"] < 100
     assert sum(r["required"] for r in card["by_region"]) == card["required"]
     assert approvals.filter(late_q(AS_OF)).exists()
+
+
+def test_every_city_has_the_default_rules_and_the_daily_job_s_warnings_on_the_day_after(liaoning):
+    from keyprojects.alerts import services
+    from keyprojects.alerts.models import Kind, StartTarget, Warning, WarningRule
+
+    cities = Region.objects.filter(parent=liaoning, level=Region.Level.PREFECTURE)
+    rules = WarningRule.objects.filter(region__in=cities)
+    assert rules.count() == 14 * len(Kind.values)
+    targets = StartTarget.objects.filter(region__in=cities)
+    assert set(targets.values_list("by_date", "rate")) == {(date(2026, 2, 28), 60), (date(2026, 4, 30), 100)}
+    assert targets.count() == 28
+    day = date(2026, 11, 15)
+    warnings = Warning.objects.filter(region__path__startswith=liaoning.path)
+    assert warnings.exists() and set(warnings.values_list("opened_on", flat=True)) == {day}
+    kinds = set(warnings.values_list("kind", flat=True))
+    assert {Kind.LATE_START, Kind.APPROVAL_LATE} <= kinds, kinds
+    assert not warnings.filter(project__isnull=False).exclude(project__region__path__startswith=liaoning.path).exists()
+    created = Warning.history.filter(id__in=warnings.values("pk"), history_type="+")
+    assert created.count() == warnings.count()
+    assert services.evaluate(day, liaoning) == {"opened": 0, "changed": 0, "closed": 0, "turned_red": 0}
+    card = figures.warnings(SYSTEM, day, liaoning)
+    assert card["red"] + card["yellow"] == warnings.count()

@@ -424,6 +424,7 @@ def _tell(items: list[tuple[Warning, str]], rules: dict[int, WarningRule]) -> No
                 clerks[unit.region_id].append(user)
             elif user.role == User.Role.CITY_ADMIN:
                 admins[unit.region_id].append(user)
+    told_of: list[notices.Notice] = []
     for warning, event in items:
         rule = rules[warning.rule_id]
         project = projects.get(warning.project_id) if warning.project_id else None
@@ -444,8 +445,9 @@ def _tell(items: list[tuple[Warning, str]], rules: dict[int, WarningRule]) -> No
         subject = _("【%(label)s】%(what)s：%(kind)s") % {
             "label": label, "what": project["name"] if project else rules[warning.rule_id].region.name,
             "kind": warning.get_kind_display()}
-        notices.notify(f"warning:{warning.pk}:{event}", told, subject, warning.reason, warning_url(warning),
-                       units=channels)
+        told_of.append(notices.Notice(f"warning:{warning.pk}:{event}", told, subject, warning.reason,
+                                      warning_url(warning), channels))
+    notices.notify_many(told_of)  # (thousands on a first run: written together)
 
 
 # --- a user's acknowledgement --------------------------------------------------------------------

@@ -224,7 +224,8 @@ class ApprovalSerializer(serializers.ModelSerializer):
                                         help_text="确认本事项的审批单位")
     state = serializers.SerializerMethodField(help_text="已办结、逾期未办结、未办结或已免办")
     late_days = serializers.SerializerMethodField(help_text="逾期天数（未逾期为 0）")
-    document_url = serializers.SerializerMethodField(help_text="批复文件的下载地址（无文件时为 null）")
+    document_url = serializers.SerializerMethodField(
+        help_text="批复文件在网页上的下载地址（无文件时为 null）；用令牌请 GET /api/approvals/{id}/document/")
 
     class Meta:
         model = ProjectApproval

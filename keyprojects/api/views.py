@@ -9,7 +9,7 @@ record the audit trail with source "api".
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters as filters
 from django.contrib.auth.models import AnonymousUser
@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.utils import translate_validation
 from drf_spectacular.types import OpenApiTypes
@@ -24,7 +25,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import JSONParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -37,12 +38,21 @@ from keyprojects.alerts.filters import WarningFilter
 from keyprojects.alerts.models import Warning
 from keyprojects.approvals import services as approval_services
 from keyprojects.approvals.filters import ApprovalFilter
+from keyprojects.approvals.filters import counted as approval_counts
 from keyprojects.approvals.filters import ordered as approvals_ordered
-from keyprojects.approvals.filters import totals as approval_totals
+from keyprojects.approvals.filters import totals_from as approval_totals
 from keyprojects.approvals.forms import AdjustForm, RecordForm, ScheduleForm
 from keyprojects.approvals.models import ApprovalSchedule, ProjectApproval
 from keyprojects.approvals.models import default_path as default_approval_path
-from keyprojects.core.permissions import nearby, regions_for, require, require_admin, restrict
+from keyprojects.core.http import file_download
+from keyprojects.core.permissions import (
+    nearby,
+    region_holding,
+    regions_for,
+    require,
+    require_admin,
+    restrict,
+)
 from keyprojects.dispatch import rules as dispatch_rules
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.filters import MeetingFilter, ProblemFilter
@@ -78,6 +88,9 @@ from . import serializers as out
 from .authentication import signed_in
 from .forms import bound_form, current_values, input_serializer
 from .pagination import Pagination
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 NOBODY = AnonymousUser()  # forms built once, unbound, only to read their fields' types
 ProjectInput = input_serializer("ProjectInput", ProjectForm(user=NOBODY), required=("name", "region", "total_investment"),
@@ -646,7 +659,7 @@ class IndicatorView(APIView):
 # --- approvals (前期手续) -----------------------------------------------------------------
 
 def _without(form: Any, *names: str) -> Any:
-    """An unbound form less fields the API does not take (a document comes only through the page)."""
+    """An unbound form less fields the API does not take as JSON (a document: ``document/``, multipart)."""
     for name in names:
         form.fields.pop(name)
     return form
@@ -659,6 +672,19 @@ ApprovalScheduleInput = input_serializer("ApprovalScheduleInput", ScheduleForm(u
 
 class ApprovalVersionInput(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, help_text="打开时的版本号；已被他人修改则返回 409")
+
+
+VERSION_NEEDED: dict[str, StrOrPromise] = {"required": _lazy("修改时必须提供打开时的版本号 version（整数）"),
+                  "invalid": _lazy("修改时必须提供打开时的版本号 version（整数）")}
+
+
+class ApprovalDocumentInput(serializers.Serializer):
+    """A multipart form: the file and the version read (a form field, hence a string of digits)."""
+
+    document = serializers.FileField(help_text=f"批复文件：PDF、JPG 或 PNG（按文件内容判断，不看扩展名），"
+                                               f"不超过 {approval_services.DOCUMENT_MB} MB")
+    version = serializers.IntegerField(min_value=1, error_messages=VERSION_NEEDED,
+                                       help_text="打开时的版本号；已被他人修改则返回 409")
 
 
 @extend_schema_view(list=extend_schema(description="前期手续台账，筛选条件与网页相同（year 给出时为前期手续审批完成率所计的事项），"
@@ -686,7 +712,7 @@ class ApprovalViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         if not found.is_valid():
             raise translate_validation(found.errors)
         day = found.day
-        counts = approval_totals(found.qs, day)
+        counts = approval_totals(approval_counts(found.qs, day, region_holding(signed_in(request))))
         paginator = self.paginator
         assert isinstance(paginator, Pagination)  # (settings.REST_FRAMEWORK's pagination class)
         paginator.known_count = counts["count"]
@@ -730,6 +756,25 @@ class ApprovalViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         data = bound_form(AdjustForm, ApprovalAdjustInput, request.data).cleaned_data
         return self._done(approval_services.adjust(signed_in(request), approval.pk, version, data["required"],
                                                    data["reason"]))
+
+    @extend_schema(methods=["GET"], summary="下载批复文件", responses={
+        (200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiTypes.OBJECT})
+    @extend_schema(methods=["POST"], summary="上传批复文件（multipart/form-data）",
+                   request={"multipart/form-data": ApprovalDocumentInput}, responses=out.ApprovalSerializer)
+    @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])
+    def document(self, request: Request, pk: str | None = None) -> Any:
+        """批复文件: GET downloads it (the items the user may see, as on the page); POST uploads it
+        (multipart: ``document`` and ``version``), checked by content as on the page and saved
+        through the same service (an upload by anyone but the issuing unit awaits its confirmation)."""
+        approval = self.get_object()
+        if request.method == "GET":
+            if not approval.document:
+                raise NotFound(_("该事项尚无批复文件"))
+            return file_download(approval.document, approval.document_filename())
+        found = ApprovalDocumentInput(data=request.data)
+        found.is_valid(raise_exception=True)
+        return self._done(approval_services.record(signed_in(request), approval.pk, found.validated_data["version"],
+                                                   {"document": found.validated_data["document"]}))
 
 
 class ProjectApprovalsView(APIView):

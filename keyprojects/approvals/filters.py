@@ -4,6 +4,7 @@ totals line equals the figure; ``as_of`` is the day obtained and late are judged
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -14,8 +15,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Unit
+from keyprojects.core.cache import cached, cached_in_parts
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.permissions import nearby, regions_for
+from keyprojects.core.versions import VersionScope
 from keyprojects.indicators.engine import approvals_population
 from keyprojects.regions.models import Region
 
@@ -38,6 +41,64 @@ def totals(items: QuerySet, day: date) -> dict[str, int]:
         n_count=Count("pk"), n_required=Count("pk", filter=required),
         n_obtained=Count("pk", filter=required & obtained_q(day)), n_late=Count("pk", filter=late_q(day)))
     return {key.removeprefix("n_"): value or 0 for key, value in found.items()}
+
+
+def counted(items: QuerySet, day: date, region: Region | None) -> list[dict[str, Any]]:
+    """Counts of ``items`` on ``day`` by project region, catalogue item and issuing unit, kept a
+    region at a time: after a write in one county only its items are counted again, not the
+    whole ``region`` (one holding every item of the list; None: anywhere, kept until any write).
+    The list's totals line (``totals_from``) and departments table (``issuers_from``) add them up."""
+    if region is None:
+        return cached(_cell_rows, items, day)
+    cells: dict[Any, tuple[tuple[VersionScope, ...], Any]] = {
+        pk: ((VersionScope.region_alone(path),), Q(project__region=pk))
+        for pk, path in Region.objects.within(region).values_list("pk", "path")}
+    return cached_in_parts(_cell_rows, cells, _cell_of_row, items, day)
+
+
+def totals_from(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """``totals`` (items listed, required, obtained, late) from ``counted`` rows."""
+    return {key: sum(row[key] for row in rows) for key in ("count", "required", "obtained", "late")}
+
+
+def _cell_rows(items: QuerySet, day: date, restrict: Q | None = None) -> list[dict[str, Any]]:
+    """Counts of ``items`` by their project's region, catalogue item and issuing unit (ids, no
+    labels: a unit renamed leaves them standing); of the regions ``restrict`` selects."""
+    if restrict is not None:
+        items = items.filter(restrict)
+    required = Q(required=True)
+    rows = items.order_by().values("project__region_id", "item_id", "issuer_id").annotate(
+        n_count=Count("pk"), n_required=Count("pk", filter=required),  # (named apart from the fields)
+        n_obtained=Count("pk", filter=required & obtained_q(day)), n_late=Count("pk", filter=late_q(day)),
+        n_pending=Count("pk", filter=required & ~obtained_q(day)))
+    return [{key.removeprefix("n_"): value for key, value in row.items()} for row in rows]
+
+
+def _cell_of_row(row: dict[str, Any]) -> int:
+    return row["project__region_id"]
+
+
+def issuers_from(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """From ``counted`` rows, the 30 issuing units (or catalogue departments, for items no unit issues) with the most
+    items late, then pending, named as they are now."""
+    names = dict(ApprovalItem.objects.filter(pk__in={row["item_id"] for row in rows if row["pending"]})
+                 .values_list("pk", "issuer_name"))
+    sums: defaultdict[tuple[str, int | None], dict[str, int]] = defaultdict(lambda: {"pending": 0, "late": 0})
+    for row in rows:
+        if row["pending"]:
+            found = sums[(names[row["item_id"]], row["issuer_id"])]
+            found["pending"] += row["pending"]
+            found["late"] += row["late"]
+    units = dict(Unit.objects.filter(pk__in={unit for _name, unit in sums if unit}).values_list("pk", "name"))
+    ranked = sorted(sums.items(), key=lambda entry: (-entry[1]["late"], -entry[1]["pending"],
+                                                     units.get(entry[0][1] or 0) or entry[0][0]))
+    return [{"item__issuer_name": name, "issuer_id": unit, "issuer__name": units.get(unit) if unit else None, **n}
+            for (name, unit), n in ranked[:30]]
+
+
+def ordered_late(items: QuerySet, day: date) -> QuerySet:
+    """The late items of ``items`` in the order ``ordered`` gives them: the head of the list."""
+    return items.filter(late_q(day)).order_by("obtained_on", "planned_on", "project__name", "pk")
 
 
 def ordered(items: QuerySet, day: date) -> QuerySet:

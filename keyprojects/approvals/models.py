@@ -240,3 +240,7 @@ class ProjectApproval(OfProject, models.Model):
         months = self.item.validity_months
         return add_months(self.obtained_on, months) if self.obtained_on and months else None
 
+    def document_filename(self) -> str:
+        """The name a download of the document gets (page and API alike): project_item.ext."""
+        return f"{self.project.name}_{self.item.name}.{str(self.document.name).rsplit('.', 1)[-1]}"
+

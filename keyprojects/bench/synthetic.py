@@ -32,6 +32,8 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.alerts import services as alerts
+from keyprojects.alerts.models import StartTarget, Warning, WarningRule
 from keyprojects.approvals import backward, catalogue
 from keyprojects.approvals.models import (
     ApprovalItem,
@@ -40,6 +42,8 @@ from keyprojects.approvals.models import (
     default_path,
 )
 from keyprojects.core.audit import Source, current
+from keyprojects.core.permissions import SYSTEM
+from keyprojects.demo.alerts import DINGXI_TARGETS
 from keyprojects.demo.approvals import ISSUER_PREFIX
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.dispatch.models import Decision, Meeting, MeetingKind, Problem, ProblemEvent
@@ -147,6 +151,13 @@ def last_full_month(today: date) -> tuple[int, int]:
     return first.year, first.month
 
 
+def day_after(until: tuple[int, int]) -> date:
+    """The day a province is looked at after its last month: the 15th of the next month (within
+    the year), as ``keyprojects bench`` looks at it by default."""
+    year, month = until
+    return min(date(year + (month == 12), month % 12 + 1, 15), date(year, 12, 31))
+
+
 def month_range(until: tuple[int, int], months: int) -> list[tuple[int, int]]:
     year, month = until
     out = []
@@ -228,6 +239,7 @@ class SyntheticProvince:
         self.now = timezone.now()
         self.made: list[tuple[int, Region, Life | None]] = []  # (project id, county, life) of each project written
         self.first_day = date(self.months[0][0], self.months[0][1], 1)
+        self.warned: list[Region] = []  # the cities given warning rules here
 
     # --- writing --------------------------------------------------------------------
     def bulk(self, model: type[M], objs: list[M]) -> list[M]:
@@ -260,6 +272,8 @@ class SyntheticProvince:
             self.timed("问题台账", self.write_problems)
             self.timed("前期手续目录", self.write_catalogues)
             self.timed("前期手续", self.write_approvals)
+            self.timed("预警规则与开复工目标", self.write_warning_rules)
+            self.timed("预警（每日评估）", self.write_warnings)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
         return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
@@ -925,6 +939,32 @@ class SyntheticProvince:
             return min(near, end)
         return None
 
+    # --- warnings (预警) ------------------------------------------------------------------------
+    def write_warning_rules(self) -> int:
+        """Each city's default rule set and Dingxi's dated start targets in the span's last year,
+        as the demo gives its cities (``demo.alerts``): through the services, a few rows a city.
+        A city that has rules already (a demo city) keeps its own."""
+        have = set(WarningRule.objects.filter(region__in=self.cities).values_list("region_id", flat=True))
+        year, written = self.years[-1], 0
+        self.warned = [city for city in self.cities if city.pk not in have]
+        for city in self.warned:
+            written += len(alerts.create_default_rules(SYSTEM, city))
+            for by_date, rate, note in DINGXI_TARGETS:
+                alerts.save_target(SYSTEM, city, None, {"year": year, "by_date": by_date.replace(year=year),
+                                                        "rate": rate, "note": note})
+                written += 1
+        self.counts["warningrule"] += written - 2 * len(self.warned)
+        self.counts["starttarget"] += 2 * len(self.warned)
+        return written
+
+    def write_warnings(self) -> int:
+        """The daily job's first run (``alerts.services.evaluate``) in the cities given rules here,
+        on the day the bench looks at it: their warnings opened and the units told. (A demo city
+        keeps its warnings of its own date.)"""
+        opened = sum(alerts.evaluate(day_after(self.o.until), city)["opened"] for city in self.warned)
+        self.counts["warning"] += opened
+        return opened
+
     # --- replace --------------------------------------------------------------------------
     def delete_existing(self) -> int:
         """Delete the province's synthetic rows through the ORM (each deletion recorded)."""
@@ -933,7 +973,10 @@ class SyntheticProvince:
         ids = list(projects.values_list("pk", flat=True))
         for start in range(0, len(ids), 2000):
             deleted += Project.objects.filter(pk__in=ids[start:start + 2000]).delete()[0]
+        rules = created_here(WarningRule).filter(region__path__startswith=self.province.path)
+        deleted += Warning.objects.filter(rule__in=rules).delete()[0]  # (a region's target warnings: no project)
         for model, path in ((Problem, "region"), (Meeting, "region"), (ApprovalItem, "region"), (ReportingPeriod, "region"),
+                            (WarningRule, "region"), (StartTarget, "region"),
                             (User, "unit__region"), (Leader, "region"), (Unit, "region")):
             rows = created_here(model).filter(**{f"{path}__path__startswith": self.province.path})
             if model is Unit:

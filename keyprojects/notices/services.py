@@ -9,7 +9,8 @@ broken robot or mail server never holds up, or fails, the work that caused the m
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
+from keyprojects.core.bulk import chunks, insert_rows
 from keyprojects.core.permissions import Actor, require_admin
 from keyprojects.core.validation import validate
 from keyprojects.projects.services import EditConflict
@@ -70,6 +72,51 @@ def notify(event: str, recipients: Iterable[User], subject: str, body: str = "",
                 deliveries.append(delivery)
         send_after_commit(deliveries)
     return created
+
+
+@dataclass
+class Notice:
+    """One event for ``notify_many``: what ``notify`` takes."""
+
+    event: str
+    recipients: Iterable[User]
+    subject: str
+    body: str = ""
+    url: str = ""
+    units: Sequence[Unit] = ()
+
+
+def notify_many(notices: Sequence[Notice]) -> int:
+    """``notify`` for many events at once (the daily warnings job tells of thousands on its first
+    run): the messages already written are read a chunk of events at a time and the new ones
+    inserted together (``core.bulk.insert_rows``), not a query and a savepoint per recipient;
+    only the events of units that have a channel go through ``notify`` for their deliveries.
+    Still at most one message per (event, recipient): a concurrent writer of the same one makes
+    the caller's transaction fail, not a second message. Returns how many messages were written."""
+    for notice in notices:
+        if not notice.event or len(notice.event) > EVENT_LENGTH:
+            raise ValueError(f"an event key of 1 to {EVENT_LENGTH} characters, not {notice.event!r}")
+    had: set[tuple[str, int]] = set()
+    for part in chunks(sorted({notice.event for notice in notices})):
+        had |= set(Message.objects.filter(event__in=part).values_list("event", "recipient_id"))
+    now, rows = timezone.now(), []
+    for notice in notices:
+        for pk in {user.pk for user in notice.recipients if user.pk is not None}:
+            if (notice.event, pk) not in had:
+                had.add((notice.event, pk))
+                rows.append([pk, notice.event, notice.subject[:200], notice.body, notice.url[:500], now])
+    if rows:
+        fields = [Message._meta.get_field(name) for name in ("recipient", "event", "subject", "body", "url",
+                                                             "created_at")]
+        insert_rows(Message, fields, rows, touches=set())  # (a message is in no figure)
+    reached = {unit.pk for notice in notices for unit in notice.units}
+    if reached:
+        reached = set(Channel.objects.filter(unit__in=reached, active=True).values_list("unit_id", flat=True))
+    for notice in notices:
+        units = [unit for unit in notice.units if unit.pk in reached]
+        if units:
+            notify(notice.event, [], notice.subject, notice.body, notice.url, units=units)
+    return len(rows)
 
 
 def notify_unit(event: str, unit: Unit, subject: str, body: str = "", url: str = "") -> list[Message]:

@@ -32,7 +32,7 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,import,api,burst,demo")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,import,api,burst,demo")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -183,7 +183,7 @@ class Command(BaseCommand):
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
-                 ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("burst", self.bench_burst)]
         for name, step in steps:
             if wanted(name):
@@ -468,6 +468,71 @@ class Command(BaseCommand):
                      timed(self.get(client, url), runs, before=self.county_write), floor, "p95 ≤ 300 ms, ≤ 2× floor")
             self.add(f"dashboard with the 前期手续 card, {label} ({region.name}), repeat view",
                      timed(self.get(client, url), runs), floor, "p95 ≤ 300 ms, ≤ 2× floor")
+
+    # --- warnings (预警) ----------------------------------------------------------------------------
+    def bench_warnings(self) -> None:
+        """The warnings list as a city, the province and a county see it, and the daily job of one
+        city (``alerts.services.evaluate``): again on the day already evaluated (nothing to write),
+        on the next day, and as a first run (the city's warnings gone). The writing runs are
+        rolled back, so each run does the same work and the province is left as it was."""
+        from keyprojects.alerts import services as alerts
+        from keyprojects.alerts.models import Warning
+
+        runs, as_of = self.options["runs"], self.as_of
+        admin, reader = self.client(self.city_admin), self.client(self.province_reader)
+        clerk = self.client(User.objects.get(username=f"{USERNAME_PREFIX}{self.county.code}"))
+        province = Warning.objects.filter(region__path__startswith=self.province.path).open_on(as_of)
+        city = province.filter(region__path__startswith=self.city.path)
+        self.stdout.write(f"warnings: {province.count():,} open in the province on {as_of}, {city.count():,} in "
+                          f"{self.city.name}")
+        if not city.exists():
+            self.notes.append(f"warnings: none open in {self.city.name} on {as_of} (generate_synthetic evaluates "
+                              f"them on the 15th after its last month; --as-of another day finds fewer)")
+        dated = f"open_on={as_of}"
+        pages = [
+            ("warnings list, city admin, page 1", admin, f"/alerts/?{dated}"),
+            ("warnings list, city admin, red", admin, f"/alerts/?{dated}&colour=red"),
+            ("warnings list, province (province reader), page 1", reader, f"/alerts/?{dated}"),
+            (f"warnings list, {self.county.name} clerk, page 1", clerk, f"/alerts/?{dated}"),
+        ]
+        for name, client, url in pages:
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+        sizes: list[int] = []
+
+        def export() -> None:
+            response = admin.get(f"/alerts/export/?{dated}")
+            assert response.status_code == 200, response.status_code
+            sizes.append(len(response.content))
+
+        self.add(f"warnings export .xlsx, city ({self.city.name})", timed(export, 3), None, "≤ 10 s",
+                 f"{city.count():,} warnings, {sizes[-1] // 1024:,} KB")
+        evaluations = max(3, runs // 4)  # (seconds each, not milliseconds)
+        outcome: dict[str, int] = {}
+
+        def evaluate(day: date) -> Callable[[], None]:
+            def action() -> None:
+                with transaction.atomic():
+                    outcome.update(alerts.evaluate(day, self.city))
+                    transaction.set_rollback(True)
+            return action
+
+        self.add(f"daily evaluation, {self.city.name}, the same day again", timed(evaluate(as_of), evaluations), None,
+                 "≤ 10 s", "nothing to write")
+        self.add(f"daily evaluation, {self.city.name}, the next day", timed(evaluate(as_of + timedelta(days=1)),
+                                                                          evaluations), None, "≤ 10 s",
+                 ", ".join(f"{k} {v:,}" for k, v in outcome.items()))
+        first: list[float] = []
+        for _ in range(evaluations):
+            with transaction.atomic(), audit_context(Source.COMMAND, detail="bench"):
+                Warning.objects.filter(rule__region=self.city).delete()  # (rolled back below)
+                start = time.perf_counter()
+                outcome.update(alerts.evaluate(as_of, self.city))
+                first.append((time.perf_counter() - start) * 1000)
+                transaction.set_rollback(True)
+        self.add(f"daily evaluation, {self.city.name}, first run (no warning yet)", first, None, "≤ 10 s",
+                 f"opened {outcome['opened']:,}, units told")
 
     # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
     def bench_demo(self) -> None:

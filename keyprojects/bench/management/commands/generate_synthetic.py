@@ -14,7 +14,8 @@ from keyprojects.core.commands import AuditedCommand
 NAMES = {"project": "项目", "stagetransition": "阶段变更", "annualplan": "年度计划", "progressreport": "月报",
          "reportingperiod": "填报期", "unit": "单位", "leader": "包抓领导", "user": "账号",
          "meeting": "调度会", "decision": "议定事项", "problem": "问题", "problemevent": "办理记录",
-         "approvalitem": "前期手续事项", "approvalschedule": "倒排计划", "projectapproval": "项目前期手续"}
+         "approvalitem": "前期手续事项", "approvalschedule": "倒排计划", "projectapproval": "项目前期手续",
+         "warningrule": "预警规则", "starttarget": "开复工目标", "warning": "预警"}
 
 
 def parse_month(text: str) -> tuple[int, int]:
