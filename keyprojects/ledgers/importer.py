@@ -36,6 +36,7 @@ from keyprojects.projects.models import (
     Batch,
     FundingSource,
     Nature,
+    PlanQuarter,
     Project,
     Sector,
     Stage,
@@ -49,7 +50,7 @@ from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 from . import cells, choices, context, messages
-from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, Layout, Row, detect
+from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, QUARTER_FIELDS, Layout, Row, detect
 from .reader import Sheet, read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
@@ -57,6 +58,11 @@ Named = TypeVar("Named", Unit, Leader)  # what a ledger names in its unit and le
 NEW_PROJECT = Blank(Project, project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
                     investment_nature=Project.InvestmentNature.ENTERPRISE)
 NEW_PLAN = Blank(AnnualPlan)
+NEW_QUARTER = Blank(PlanQuarter)
+# How a roadmap's quarter amounts are meant: each quarter's own, or the year's so far by its end.
+PER_QUARTER, CUMULATIVE = "per_quarter", "cumulative"
+QUARTER_MODES = {PER_QUARTER: "当季数（逐季相加为季末累计）", CUMULATIVE: "季末累计数"}
+QUARTER_WORDS = [(CUMULATIVE, re.compile(r"累计|截至|截止|季末|末")), (PER_QUARTER, re.compile(r"当季|本季|季度内"))]
 CHUNK = 900  # rows looked up, validated and written together: each lookup one IN (...) (``chunks``)
 REPORT_WRITES = ["progress", "completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
@@ -152,7 +158,8 @@ class LedgerRow:
 class Importer:
     def __init__(self, user: Actor | None, year: int | None, region: Region | None = None, as_of: date | None = None,
                  skip_invalid: bool = False, dry_run: bool = False, fix_encoding: bool = False,
-                 progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None,
+                 quarters: str | None = None) -> None:
         self.user = user or SYSTEM
         self.year = year or 0  # 0: from the title (``_settle_context``)
         self.region, self.as_of = region, as_of
@@ -160,6 +167,7 @@ class Importer:
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
         self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
+        self.quarters = quarters  # PER_QUARTER or CUMULATIVE as the user says; None: from the headers or figures
         self.result = ImportResult(dry_run=dry_run)
         self._regions: dict[str, Region | RegionNotFound] = {}
         self._ancestors: dict[int, list[Region]] = {}
@@ -179,7 +187,7 @@ class Importer:
         self._broken = False  # a written project fell out of the user's scope: undo everything
         self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
         # What passed the models' rules so far (their new objects are copies of these blanks).
-        self.checked = Checked(NEW_PROJECT, NEW_PLAN, reporting_services.NEW_REPORT)
+        self.checked = Checked(NEW_PROJECT, NEW_PLAN, reporting_services.NEW_REPORT, NEW_QUARTER)
         self._later = WritesLater()  # a chunk's history and roll-up rows, written while the next chunk is checked
 
     # --- reading ---------------------------------------------------------------------
@@ -231,6 +239,7 @@ class Importer:
         self.result.as_of = self.as_of
         self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
         self.result.data_rows = len(rows)
+        self._settle_quarters(rows)
         if not rows and not self.result.problems:
             self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
         self._write(rows)
@@ -321,6 +330,16 @@ class Importer:
                 except cells.CellError as exc:
                     row.problem(name, str(exc), row.raw.get(name))
                     row.values[name] = None
+        for name in QUARTER_FIELDS:
+            if name not in mapped:
+                continue
+            if name.endswith("_work"):
+                row.values[name] = cells.text(row.raw.get(name))
+                continue
+            try:
+                row.values[name] = cells.amount(row.raw.get(name), mapped[name].multiplier)
+            except cells.CellError as exc:
+                row.problem(name, str(exc), row.raw.get(name))
         if "planned_start" in mapped:
             try:
                 row.values["planned_start"] = cells.day(row.raw.get("planned_start"), self.year)
@@ -397,6 +416,78 @@ class Importer:
                     layout.sheet, row.number, f"{column.letter}列（{column.header}）", cells.text(row.cells.get(name)),
                     f"{what}{AMOUNT_LABELS[name]} {stated.normalize():f} 万元与明细合计 {actual.normalize():f} 万元不符，"
                     f"相差 {(stated - actual).normalize():f} 万元"))
+
+    def _settle_quarters(self, rows: list[LedgerRow]) -> None:
+        """A roadmap's quarter amounts as the year's so far by each quarter's end: the user says
+        whether the ledger's are each quarter's own or already cumulative, else the amount
+        headers' words (累计/季末, 当季), else the figures where they tell (each quarter's own
+        that sum to the year's plan, cumulative ones whose fourth is it, or one that falls, which
+        only each quarter's own may do). Nothing tells: one problem asking, never a guess."""
+        layouts = list({id(r.layout): r.layout for r in rows}.values())
+        if not any(name in QUARTER_FIELDS for layout in layouts for name in layout.mapped):
+            return
+        columns = [c for layout in layouts for name, c in layout.mapped.items() if name.endswith("_amount")]
+        if not columns:
+            for row in rows:
+                self._quarter_values(row, CUMULATIVE)  # (the work alone)
+            return
+        mode, how = self.quarters, "命令行或表单所选"
+        if mode is None:
+            said = {(m, c.header) for c in columns for m, words in QUARTER_WORDS if words.search(c.header)}
+            if len({m for m, _h in said}) == 1:
+                mode, header = next(iter(said))
+                how = f"来自表头“{header}”"
+        if mode is None:
+            found = self._quarters_from_figures(rows)
+            if found is not None:
+                mode, how = found
+        if mode is None:
+            self.result.problems.append(Problem(layouts[0].sheet, 0, "", "", (
+                "无法判断季度投资是当季数还是季末累计数（表头未写明，金额也看不出）：请在预览中选择“季度投资口径”，"
+                "或用 --quarters 当季 / --quarters 累计 指定")))
+            return
+        self.result.context.append(f"季度投资按{QUARTER_MODES[mode]}：{how}")
+        for row in rows:
+            self._quarter_values(row, mode)
+
+    def _quarters_from_figures(self, rows: list[LedgerRow]) -> tuple[str, str] | None:
+        per, cumulative = [], []  # the rows that tell, by what they tell
+        for row in rows:
+            given = [a for q in range(1, 5) if (a := row.values.get(f"q{q}_amount")) is not None]
+            plan = row.values.get("annual_plan")
+            if len(given) < 2:
+                continue
+            if any(b < a for a, b in zip(given, given[1:], strict=False)):
+                per.append(row.number)
+            elif plan is not None and sum(given) == plan and given[-1] != plan:
+                per.append(row.number)
+            elif plan is not None and given[-1] == plan and sum(given) != plan:
+                cumulative.append(row.number)
+        if per and not cumulative:
+            return PER_QUARTER, f"按金额判断：{len(per)} 行的季度投资逐季相加等于年度计划（或有季度少于上季）"
+        if cumulative and not per:
+            return CUMULATIVE, f"按金额判断：{len(cumulative)} 行的四季度投资等于年度计划"
+        return None
+
+    def _quarter_values(self, row: LedgerRow, mode: str) -> None:
+        """``row.values["quarters"]``: quarter -> (work, the amount expected done by its end)."""
+        quarters: dict[int, tuple[str, Decimal | None]] = {}
+        running, last = ZERO, None
+        for q in range(1, 5):
+            work, amount = row.values.get(f"q{q}_work", ""), row.values.get(f"q{q}_amount")
+            if amount is not None:
+                if mode == PER_QUARTER:
+                    running += amount
+                    amount = running
+                elif last is not None and amount < last:
+                    row.problem(f"q{q}_amount", (
+                        f"季末累计投资 {amount.normalize():f} 万元少于上一季度的 {last.normalize():f} 万元：累计数不应减少"),
+                                row.raw.get(f"q{q}_amount"))
+                last = amount
+            if work or amount is not None:
+                quarters[q] = (work, amount)
+        if quarters:
+            row.values["quarters"] = quarters
 
     # --- writing ---------------------------------------------------------------------
     # Rows are validated and written a chunk at a time: lookups for a whole chunk in a few
@@ -497,6 +588,9 @@ class Importer:
         for part in chunks(pks):
             for plan in AnnualPlan.objects.filter(project_id__in=part, year=self.year):
                 by_pk[plan.project_id].plan = plan
+            for quarter in PlanQuarter.objects.filter(plan__project_id__in=part, plan__year=self.year).select_related(
+                    "plan"):
+                by_pk[quarter.plan.project_id].quarters[quarter.quarter] = quarter
             for funding in FundingSource.objects.filter(project_id__in=part):
                 by_pk[funding.project_id].funding[funding.kind] = funding.amount
             for project_id, leader_id in Project.leaders.through.objects.filter(project_id__in=part).values_list(
@@ -734,6 +828,7 @@ class Importer:
             leaders = self._leader_change(target, entry)
             plan, plan_changed = self._plan(row, target, entry, project, project_changed=bool(fields))
             report = self._report(row, target, entry, project, plan)
+            quarters = self._quarters(row, entry, plan)
         except ValidationError as exc:
             self._service_problems(row, exc)
             return None
@@ -757,8 +852,10 @@ class Importer:
         if report is not None:
             entry.reports[report.period_id] = report
             entry.changed_reports.append(report)
+        entry.changed_quarters += quarters
         outcome = "created" if created else (
-            "updated" if fields or leaders is not None or plan_changed or report is not None else "unchanged")
+            "updated" if fields or leaders is not None or plan_changed or report is not None or quarters
+            else "unchanged")
         setattr(self.result, outcome, getattr(self.result, outcome) + 1)
         self.result.count += 1
         self.result.total_investment += v.get("total") or ZERO
@@ -870,6 +967,23 @@ class Importer:
             plan.version += 1
         return plan, changed
 
+    def _quarters(self, row: LedgerRow, entry: _Entry | None, plan: AnnualPlan) -> list[PlanQuarter]:
+        """The plan's roadmap quarters the row adds or changes (a quarter it leaves blank stays)."""
+        changed = []
+        for q, (work, expected) in row.values.get("quarters", {}).items():
+            stored = entry.quarters.get(q) if entry else None
+            if stored is None:
+                quarter = NEW_QUARTER(plan=plan, quarter=q, work=work, expected_investment=expected)
+            elif stored.work == work and stored.expected_investment == expected:
+                continue
+            else:
+                quarter = copy.copy(stored)
+                quarter.work, quarter.expected_investment = work, expected
+            quarter.plan = plan
+            validate(quarter, self.checked)
+            changed.append(quarter)
+        return changed
+
     def _start_date(self, row: LedgerRow, stored: AnnualPlan | None) -> tuple[date, bool]:
         """The start of a project the ledger says started, without a day: the day already
         stored if it is no later than the ledger's date, else the ledger's date ("on or before"),
@@ -960,6 +1074,9 @@ class Importer:
         plans = [e.plan for e in entries if e.plan_changed and e.plan is not None]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "annual_task", "start_date_unknown", "version"], later=self._later)
+        quarters = [q for e in entries for q in e.changed_quarters]
+        save_in_bulk(PlanQuarter, [q for q in quarters if q.pk is None], [q for q in quarters if q.pk is not None],
+                     ["work", "expected_investment"], later=self._later)
         reports = [r for e in entries for r in e.changed_reports]
         for report in reports:
             report.updated_at = now
@@ -979,7 +1096,10 @@ class Importer:
                 self._broken = True
             if e.leaders is not None:
                 e.leader_ids = {leader.pk for leader in e.leaders}
+            for quarter in e.changed_quarters:
+                e.quarters[quarter.quarter] = quarter
             e.new, e.fields, e.leaders, e.plan_changed, e.changed_reports = False, set(), None, False, []
+            e.changed_quarters = []
 
     def _save_named(self) -> None:
         """The units and leaders this chunk's rows name first, written in bulk with their
@@ -1056,6 +1176,8 @@ class _Entry:
     leaders: list[Leader] | None = None
     plan_changed: bool = False
     changed_reports: list[ProgressReport] = field(default_factory=list)
+    quarters: dict[int, PlanQuarter] = field(default_factory=dict)  # the plan's roadmap, as stored
+    changed_quarters: list[PlanQuarter] = field(default_factory=list)
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:

@@ -15,7 +15,17 @@ from .reader import Sheet
 
 # Field -> header patterns, tried in this order (the first field whose pattern matches wins,
 # so "开累完成" is since-start before the year-to-date pattern sees "完成").
+QUARTER_NAMES = "一二三四"
+# A roadmap's (投资路线图) quarter columns, first: "一季度计划投资" is a quarter's, not the year's.
+QUARTER_COLUMNS: list[tuple[str, str, str]] = [
+    item for q, cn in enumerate(QUARTER_NAMES, 1) for item in (
+        (f"q{q}_amount", rf"(?:^|[^\d]){q}季度.*(?:投资|金额)|{cn}季度.*(?:投资|金额)", f"{cn}季度投资"),
+        (f"q{q}_work", rf"(?:^|[^\d]){q}季度|{cn}季度", f"{cn}季度工作内容"),
+    )
+]
+QUARTER_FIELDS = [name for name, _pattern, _label in QUARTER_COLUMNS]
 COLUMNS: list[tuple[str, str, str]] = [
+    *QUARTER_COLUMNS,
     ("seq", r"^序号$|^编号$", "序号"),
     ("code", r"项目代码|统一代码|赋码", "项目代码"),
     ("name", r"项目名称|^名称$", "项目名称"),
@@ -138,7 +148,9 @@ def _is_sub_header(headers: list[str], below: list[str], raw: list[Any]) -> bool
     than the first project. A CSV gives only text, so numbers written as text count as data, and
     a sub-header never sits under a column the top row already names as the project's name (a
     project's scope "6月完成路基" must not pass for a "N月完成" header)."""
-    if not any(v and field_for(v) for v in below):
+    # ("投资" under a merged "一季度" names nothing alone: the pair does.)
+    if not any(v and (field_for(v) or field_for((headers[c] if c < len(headers) else "") + v) in QUARTER_FIELDS)
+               for c, v in enumerate(below)):
         return False
     if any(isinstance(v, int | float) or NUMBER.match(text(v).replace(" ", "")) for v in raw if v != ""):
         return False
@@ -170,7 +182,8 @@ def detect(sheet: Sheet) -> Layout | None:
             header_rows.append(top + 1)
             if not sheet.merged:  # no merge information (CSV): carry group headers rightwards
                 for c in range(1, len(headers)):
-                    if not headers[c] and below[c] and headers[c - 1] and not field_for(headers[c - 1]):
+                    if not headers[c] and below[c] and headers[c - 1] and (
+                            field_for(headers[c - 1]) in (None, *QUARTER_FIELDS)):
                         headers[c] = headers[c - 1]
             headers = [(h + b) if (b and h != b) else (h or b) for h, b in zip(headers, below + [""] * len(headers),
                                                                                  strict=False)]

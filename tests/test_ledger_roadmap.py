@@ -1,0 +1,109 @@
+"""Issue 17, cases 7, 9 and 12: quarterly roadmaps, headers the importer does not know, and what
+a re-import changes — each in a workbook of our own."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from keyprojects.ledgers.importer import ImportFailed, import_ledger
+from keyprojects.projects.models import AnnualPlan, PlanQuarter, quarter_target
+from tests.test_ledger_quirks import workbook
+
+pytestmark = pytest.mark.django_db
+
+TITLE = ["连山区2023年重点项目投资路线图"]
+# Two header rows: each quarter a merged group over its work and its amount.
+TOP = ["序号", "项目名称", "所在县区", "总投资", "年度计划投资", "一季度", "", "二季度", "", "三季度", "", "四季度", ""]
+SUB = ["", "", "", "", "", *["工作内容及形象进度", "投资"] * 4]
+MERGES = ["A2:A3", "B2:B3", "C2:C3", "D2:D3", "E2:E3", "F2:G2", "H2:I2", "J2:K2", "L2:M2"]
+
+
+def roadmap(tmp_path, rows, top=TOP, name="roadmap.xlsx"):
+    return workbook(tmp_path / name, ("路线图", [TITLE, top, SUB, *rows], MERGES))
+
+
+def road(q_amounts, plan=1000, works=("征地拆迁", "路基施工", "路面铺设", "完工验收")):
+    cells = [x for work, amount in zip(works, q_amounts, strict=True) for x in (work, amount)]
+    return [1, "连山区兴工街道路工程", "连山区", 5000, plan, *cells]
+
+
+def quarters_of(name="连山区兴工街道路工程"):
+    plan = AnnualPlan.objects.get(project__name=name, year=2023)
+    return plan, {q.quarter: (q.work, q.expected_investment) for q in plan.quarters.all()}
+
+
+# --- 7. quarterly roadmaps ------------------------------------------------------------------
+
+def test_merged_quarter_headers_become_the_plans_quarterly_targets(cast, tmp_path):
+    """Each quarter's own amounts (they sum to the year's plan): stored as the year's so far."""
+    result = import_ledger(None, roadmap(tmp_path, [road([100, 300, 400, 200])]), None, region=cast.city)
+    assert result.created == 1
+    assert any("一季度工作内容及形象进度" in m and "一季度工作内容" in m for m in result.mapping)
+    assert any("当季数" in line and "按金额判断：1 行" in line for line in result.context)
+    plan, quarters = quarters_of()
+    assert quarters == {1: ("征地拆迁", Decimal(100)), 2: ("路基施工", Decimal(400)),
+                        3: ("路面铺设", Decimal(800)), 4: ("完工验收", Decimal(1000))}
+    assert PlanQuarter.history.filter(plan=plan).count() == 4  # audited, as every bulk write
+    assert quarter_target(plan, date(2023, 5, 20)) == Decimal(400)
+    assert quarter_target(plan, date(2023, 3, 31)) == Decimal(100)
+    assert quarter_target(plan, date(2024, 2, 1)) == Decimal(1000)
+    assert quarter_target(plan, date(2022, 12, 31)) is None
+
+
+def test_cumulative_quarter_amounts_are_told_by_the_fourth_equal_to_the_plan(cast, tmp_path):
+    result = import_ledger(None, roadmap(tmp_path, [road([100, 400, 800, 1000])]), 2023, region=cast.city)
+    assert any("季末累计数" in line and "四季度投资等于年度计划" in line for line in result.context)
+    assert quarters_of()[1][4] == ("完工验收", Decimal(1000))
+
+
+def test_the_headers_words_say_cumulative(cast, tmp_path):
+    top = [*TOP[:5], "一季度末累计", "", "二季度末累计", "", "三季度末累计", "", "四季度末累计", ""]
+    sub = [*SUB[:5], *["工作计划", "累计投资"] * 4]
+    path = workbook(tmp_path / "r.xlsx", ("路线图", [TITLE, top, sub, road([100, 100, 500, 900])], MERGES))
+    result = import_ledger(None, path, 2023, region=cast.city)
+    assert any("季末累计数：来自表头" in line for line in result.context)
+    assert quarters_of()[1][3][1] == Decimal(500)
+
+
+def test_amounts_that_do_not_tell_are_asked_about_once_never_guessed(cast, tmp_path):
+    rows = [road([200, 300, 300, 300]), [2, "连山区供水管网工程", "连山区", 3000, 800, "", 100, "", 200, "", 300, "", 400]]
+    with pytest.raises(ImportFailed) as failed:
+        import_ledger(None, roadmap(tmp_path, rows), 2023, region=cast.city)
+    [problem] = failed.value.result.problems
+    assert "无法判断季度投资是当季数还是季末累计数" in problem.message and "--quarters" in problem.message
+    result = import_ledger(None, roadmap(tmp_path, rows), 2023, region=cast.city, quarters="cumulative")
+    assert any("季末累计数：命令行或表单所选" in line for line in result.context)
+    assert quarters_of("连山区供水管网工程")[1][4] == ("", Decimal(400))
+
+
+def test_a_cumulative_amount_that_falls_stops_the_row(cast, tmp_path):
+    with pytest.raises(ImportFailed) as failed:
+        import_ledger(None, roadmap(tmp_path, [road([100, 400, 300, 1000])]), 2023, region=cast.city,
+                      quarters="cumulative")
+    [problem] = failed.value.result.problems
+    assert problem.row == 4 and "三季度投资" in problem.column and "累计数不应减少" in problem.message
+
+
+def test_a_reimport_changes_only_the_quarters_that_changed(cast, tmp_path):
+    import_ledger(None, roadmap(tmp_path, [road([100, 400, 800, 1000])]), 2023, region=cast.city)
+    plan, _ = quarters_of()
+    again = import_ledger(None, roadmap(tmp_path, [road([100, 400, 800, 1000])]), 2023, region=cast.city)
+    assert again.unchanged == 1 and PlanQuarter.history.filter(plan=plan).count() == 4
+    changed = import_ledger(None, roadmap(tmp_path, [road([100, 500, 800, 1000], works=(
+        "征地拆迁", "路基完成", "路面铺设", "完工验收"))]), 2023, region=cast.city)
+    assert changed.updated == 1
+    assert quarters_of()[1][2] == ("路基完成", Decimal(500))
+    assert PlanQuarter.history.filter(plan=plan, history_type="~").count() == 1
+
+
+def test_a_csv_roadmap_without_merges_carries_the_quarter_rightwards(cast, tmp_path):
+    import csv
+    path = tmp_path / "roadmap.csv"
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(TOP)
+        writer.writerow(SUB)
+        writer.writerow(road([100, 300, 400, 200]))
+    result = import_ledger(None, path, 2023, region=cast.city, quarters="per_quarter")
+    assert result.created == 1 and quarters_of()[1][4] == ("完工验收", Decimal(1000))
