@@ -107,3 +107,19 @@ def test_a_csv_roadmap_without_merges_carries_the_quarter_rightwards(cast, tmp_p
         writer.writerow(road([100, 300, 400, 200]))
     result = import_ledger(None, path, 2023, region=cast.city, quarters="per_quarter")
     assert result.created == 1 and quarters_of()[1][4] == ("完工验收", Decimal(1000))
+
+
+def test_the_project_page_shows_the_roadmap_with_the_approved_completion(cast, client, tmp_path):
+    top = [*TOP[:5], "1-5月完成投资", *TOP[5:]]
+    sub = [*SUB[:5], "", *SUB[5:]]
+    merges = ["A2:A3", "B2:B3", "C2:C3", "D2:D3", "E2:E3", "F2:F3", "G2:H2", "I2:J2", "K2:L2", "M2:N2"]
+    row = road([100, 400, 800, 1000])
+    path = workbook(tmp_path / "r.xlsx", ("路线图", [TITLE, top, sub, [*row[:5], 350, *row[5:]]], merges))
+    import_ledger(None, path, 2023, region=cast.city)
+    plan, _ = quarters_of()
+    client.force_login(cast.admin)
+    page = client.get(f"/projects/{plan.project_id}/").content.decode()
+    assert "2023年投资路线图" in page and "路基施工" in page
+    roadmap = page[page.index('id="roadmap"'):]
+    assert "1,000" in roadmap
+    assert "350" in roadmap and "截至5月" in roadmap  # Q2's actual: May's, the quarter's last approved month
