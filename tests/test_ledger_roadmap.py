@@ -123,3 +123,70 @@ def test_the_project_page_shows_the_roadmap_with_the_approved_completion(cast, c
     roadmap = page[page.index('id="roadmap"'):]
     assert "1,000" in roadmap
     assert "350" in roadmap and "截至5月" in roadmap  # Q2's actual: May's, the quarter's last approved month
+
+
+# --- 9. headers the importer does not know ---------------------------------------------------
+
+API_HEADER = ["projectName", "county", "totalInvestment", "planInvestment", "remark"]
+API_ROWS = [["连山区兴工街道路工程", "连山区", 0.5, 1000, "x"], ["连山区供水管网工程", "连山区", 0.3, 800, ""]]
+API_MAP = ["projectName=项目名称", "county=所在县区", "totalInvestment=总投资（亿元）", "planInvestment=年度计划投资",
+           "remark=忽略"]
+
+
+def test_english_api_headers_are_mapped_with_their_unit_and_the_mapping_is_saved(cast, tmp_path, capsys):
+    from django.core.management import call_command
+
+    from keyprojects.ledgers.models import ColumnMapping
+    from keyprojects.projects.models import Project
+
+    path = workbook(tmp_path / "api.xlsx", ("data", [API_HEADER, *API_ROWS], []))
+    with pytest.raises(ImportFailed) as failed:  # unknown headers: nothing found, and said how to map
+        import_ledger(None, path, 2023, region=cast.city)
+    assert any("--map" in w.message for w in failed.value.result.warnings)
+    call_command("import_ledger", str(path), year=2023, region="葫芦岛市", columns=API_MAP)
+    out = capsys.readouterr().out
+    assert "totalInvestment" in out and "×10000 折算为万元" in out and "已保存" in out
+    assert Project.objects.get(name="连山区兴工街道路工程").total_investment == Decimal(5000)
+    saved = ColumnMapping.objects.get(region=cast.city)
+    assert saved.mapping["totalInvestment"] == "total:亿元" and saved.history.count() == 1
+    # The next file of the same shape (another month, another title) takes the saved mapping.
+    again = workbook(tmp_path / "api2.xlsx", ("data", [API_HEADER, [API_ROWS[0][0], "连山区", 0.6, 1000, ""]], []))
+    result = import_ledger(None, again, 2023, region=cast.city)
+    assert any("沿用葫芦岛市" in line for line in result.context) and result.updated == 1
+    assert Project.objects.get(name="连山区兴工街道路工程").total_investment == Decimal(6000)
+
+
+@pytest.mark.parametrize(("specs", "message"), [
+    (["projectName=颜色"], "列“projectName”对应的字段“颜色”不存在"),
+    (["projectName=项目名称", "title=项目名称"], "列“projectName”和列“title”都对应到“项目名称”"),
+    (["projectName"], "格式应为“列名=字段”"),
+])
+def test_a_bad_mapping_is_a_clear_message_naming_the_column(cast, tmp_path, specs, message):
+    from django.core.management import CommandError, call_command
+
+    path = workbook(tmp_path / "api.xlsx", ("data", [API_HEADER, *API_ROWS], []))
+    with pytest.raises(CommandError, match=message):
+        call_command("import_ledger", str(path), year=2023, region="葫芦岛市", columns=specs)
+
+
+def test_a_file_without_header_is_mapped_by_column_letter(cast, tmp_path):
+    from keyprojects.ledgers import mapping
+    from keyprojects.projects.models import Project
+
+    path = workbook(tmp_path / "bare.xlsx", ("data", API_ROWS, []))
+    result = import_ledger(None, path, 2023, region=cast.city, header_row=0,
+                           columns=mapping.parse(["A=项目名称", "B=所在县区", "C=总投资:亿元", "D=年度计划投资"]))
+    assert result.created == 2 and result.data_rows == 2  # the first row is a project, not a header
+    assert Project.objects.get(name="连山区供水管网工程").total_investment == Decimal(3000)
+
+
+def test_a_mapping_overrides_a_recognised_column_and_names_what_it_did_not_find(cast, tmp_path):
+    from keyprojects.ledgers import mapping
+    from keyprojects.projects.models import Project
+
+    header = ["项目名称", "所在县区", "总投资", "投资额（亿元）"]
+    path = workbook(tmp_path / "l.xlsx", ("项目", [header, ["连山区兴工街道路工程", "连山区", 9999, 0.5]], []))
+    result = import_ledger(None, path, 2023, region=cast.city, columns=mapping.parse(
+        ["投资额（亿元）=总投资", "总投资=忽略", "计划=年度计划投资"]))
+    assert Project.objects.get(name="连山区兴工街道路工程").total_investment == Decimal(5000)
+    assert any("“计划”在台账中没有找到" in w.message for w in result.warnings)

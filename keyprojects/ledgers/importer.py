@@ -49,8 +49,9 @@ from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
-from . import cells, choices, context, messages
-from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, QUARTER_FIELDS, Layout, Row, detect
+from . import cells, choices, context, mapping, messages
+from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, QUARTER_FIELDS, Layout, Row, column_letter, detect, normalise_header
+from .models import city_of
 from .reader import Sheet, read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
@@ -122,7 +123,11 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # imported as shown, but worth a look
     defaults_taken: dict[str, int] = field(default_factory=dict)
-    context: list[str] = field(default_factory=list)  # year, region, as-of date and where each came from  # "项目级别取“市重点”（…）" -> rows
+    context: list[str] = field(default_factory=list)
+    # The first sheet's columns for the preview's mapping step: [letter, header, field or ""], and its header row.
+    columns: list[list[str]] = field(default_factory=list)
+    header_row: int | None = None
+    sample: list[list[str]] = field(default_factory=list)  # its first rows, as text, to choose the header by  # year, region, as-of date and where each came from  # "项目级别取“市重点”（…）" -> rows
     as_of: date | None = None
     dry_run: bool = False
 
@@ -159,7 +164,8 @@ class Importer:
     def __init__(self, user: Actor | None, year: int | None, region: Region | None = None, as_of: date | None = None,
                  skip_invalid: bool = False, dry_run: bool = False, fix_encoding: bool = False,
                  progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None,
-                 quarters: str | None = None) -> None:
+                 quarters: str | None = None, columns: dict[str, str] | None = None,
+                 header_row: int | None = None) -> None:
         self.user = user or SYSTEM
         self.year = year or 0  # 0: from the title (``_settle_context``)
         self.region, self.as_of = region, as_of
@@ -168,6 +174,9 @@ class Importer:
         self.progress = progress
         self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
         self.quarters = quarters  # PER_QUARTER or CUMULATIVE as the user says; None: from the headers or figures
+        # The user's column mapping (header or letter -> "field[:unit]", ``mapping.parse``) and header row
+        # (1-based, 0: none); neither given: a mapping the city saved for the file's header, if any.
+        self.columns, self.header_row = columns, header_row
         self.result = ImportResult(dry_run=dry_run)
         self._regions: dict[str, Region | RegionNotFound] = {}
         self._ancestors: dict[int, list[Region]] = {}
@@ -199,14 +208,30 @@ class Importer:
         rows: list[LedgerRow] = []
         projects_of: dict[str, set[str]] = {}  # sheet -> its projects, to tell a copy sheet
         sheets = []
+        city = city_of(self.region or getattr(self.user, "region", None))
+        found_in: set[str] = set()  # the user's mapped columns some sheet has
         for sheet in read(path, name):
-            layout = detect(sheet)
+            columns, header_row = self.columns, self.header_row
+            if columns is None and header_row is None and (saved := mapping.saved_for(city, sheet.rows)):
+                columns, header_row = saved.mapping, saved.header_row
+                self.result.context.append(f"{sheet.name} 列对应关系：沿用{city.name} {timezone.localtime(saved.updated_at):%Y-%m-%d} "
+                                           "保存的同样表头的对应关系（可在预览中修改）")
+            layout = detect(sheet, columns, header_row)
+            self._columns_for_mapping(sheet, layout)
             if layout is None:
                 empty = not any(cells.text(v) for row in sheet.rows for v in row)
                 self.result.warnings.append(Problem(sheet.name, 0, "", "", "空表，已跳过" if empty else
-                                                    "没有找到表头（含“项目名称”的行），整张表已跳过"))
+                                                    "没有找到表头（含“项目名称”的行），整张表已跳过：可在预览中指定表头行和"
+                                                    "各列对应的字段，或用 --map “列名=字段” 指定"))
                 continue
+            found_in |= set(layout.mapped_by_user)
+            if "name" not in layout.mapped and columns is not None:
+                self.result.warnings.append(Problem(sheet.name, 0, "", "", "没有列对应到“项目名称”，整张表已跳过"))
             sheets.append((sheet, layout))
+        for column in self.columns or {}:
+            if column not in found_in:
+                self.result.warnings.append(Problem(Path(name or path).name, 0, column, "", (
+                    f"列对应关系中的列“{column}”在台账中没有找到，未使用")))
         self._settle_context(sheets, Path(name or path).name)
         for sheet, layout in sheets:
             self.result.rows_read += len(sheet.rows)
@@ -243,12 +268,32 @@ class Importer:
         if not rows and not self.result.problems:
             self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
         self._write(rows)
+        if self.columns is not None and not self.dry_run and sheets and sheets[0][1].header_rows and city:
+            sheet, layout = sheets[0]
+            mapping.save(self.user, city, sheet.rows[layout.header_rows[0] - 1], self.columns, self.header_row)
+            self.result.context.append(f"列对应关系已保存为{city.name}的对应关系：下次同样表头的台账将沿用")
         return self.result
+
+    def _columns_for_mapping(self, sheet: Sheet, layout: Layout | None) -> None:
+        """The first sheet with rows, as the preview's mapping step shows it: its columns, each
+        with its header and field, and its first rows to choose the header row by."""
+        if self.result.sample or not any(cells.text(v) for row in sheet.rows[:20] for v in row):
+            return
+        self.result.sample = [[cells.text(v)[:24] for v in row[:30]] for row in sheet.rows[:8]]
+        if layout is not None:
+            self.result.header_row = layout.header_rows[0] if layout.header_rows else 0
+            self.result.columns = [[c.letter, c.header if layout.header_rows else "", c.field or ""]
+                                   for c in layout.columns[:60]]
+            return
+        # No header found: the first row with a few filled cells, its columns unknown.
+        guess = next((i for i, row in enumerate(sheet.rows[:20]) if sum(1 for v in row if cells.text(v)) >= 3), 0)
+        self.result.header_row = guess + 1
+        self.result.columns = [[column_letter(c), normalise_header(v), ""] for c, v in enumerate(sheet.rows[guess][:60])]
 
     def _settle_context(self, sheets: list[tuple[Sheet, Layout]], file_name: str) -> None:
         """The year, region and date the options leave open, from the first sheet's title;
         each noted with where it came from. No year at all: one problem, nothing read."""
-        self._titles = context.titles(sheets[0][0].rows[:sheets[0][1].header_rows[0] - 1]) if sheets else []
+        self._titles = context.titles(sheets[0][0].rows[:(sheets[0][1].header_rows or [1])[0] - 1]) if sheets else []
         found_year = context.year_in(self._titles)
         given = "命令行或表单"
         if self.year:
