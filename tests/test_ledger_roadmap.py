@@ -190,3 +190,65 @@ def test_a_mapping_overrides_a_recognised_column_and_names_what_it_did_not_find(
         ["投资额（亿元）=总投资", "总投资=忽略", "计划=年度计划投资"]))
     assert Project.objects.get(name="连山区兴工街道路工程").total_investment == Decimal(5000)
     assert any("“计划”在台账中没有找到" in w.message for w in result.warnings)
+
+
+# --- 12. a re-import shows what changes ------------------------------------------------------
+
+def test_a_reimport_lists_per_project_the_fields_that_change_old_and_new(cast, tmp_path):
+    from tests.test_ledger_quirks import HEADER, import_rows
+
+    road_row = [1, "连山区兴工街道路工程", "连山区", "路基", 5000, 1000, "否", "", "连山区住建局"]
+    pipes = [2, "连山区供水管网工程", "连山区", "管网", 3000, 800, "否", "", ""]
+    import_rows(tmp_path, [road_row, pipes], cast.city, header=HEADER)
+    changed = [1, "连山区兴工街道路工程", "连山区", "路基、路面", 5200, 1200, "否", "", "连山区交通局"]
+    result = import_rows(tmp_path, [changed, pipes], cast.city, header=HEADER, dry_run=True)
+    assert result.updated == 1 and result.unchanged == 1  # the unchanged one counted, not listed
+    [diff] = result.changes
+    assert diff["project"] == "连山区兴工街道路工程"
+    lines = {line[0]: line[1:] for line in diff["changes"]}
+    assert lines["总投资（万元）"] == ["5000", "5200"]
+    assert lines["建设内容及规模"] == ["路基", "路基、路面"]
+    assert [v for k, v in lines.items() if "责任单位" in k] == [["连山区住建局", "连山区交通局"]]
+    assert lines["2023年年度计划投资（万元）"] == ["1000", "1200"]
+
+
+def test_the_preview_page_caps_the_differences_and_downloads_them_all(cast, client, tmp_path, settings):
+    from keyprojects.ledgers import messages
+    from tests.test_ledger_quirks import HEADER, import_rows, xlsx_rows
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    rows = [[i, f"连山区道路工程{i:02d}", "连山区", "", 5000, 1000, "否", "", ""] for i in range(1, 31)]
+    import_rows(tmp_path, rows, cast.city, header=HEADER)
+    path = workbook(tmp_path / "again.xlsx", ("项目", [HEADER, *[[*r[:4], 6000, *r[5:]] for r in rows[:25]],
+                                                      *rows[25:]], []))
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        page = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk}).content.decode()
+    assert "将变更 25 个已有项目" in page and "未变化 5 个" in page
+    assert "连山区道路工程20" in page and "连山区道路工程21" not in page  # the first 20 listed
+    preview = client.session["ledger_upload"]["preview"]
+    download = client.get(f"/ledgers/import/jobs/{preview}/changes.xlsx")
+    table = xlsx_rows(download.content)
+    assert table[0] == messages.CHANGES_HEADER and len(table) == 26
+    assert table[-1][:2] == ["连山区道路工程25", ""] and table[-1][3:] == ["5000", "6000"]
+
+
+def test_the_preview_mapping_step_previews_again_with_the_users_columns(cast, client, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    path = workbook(tmp_path / "api.xlsx", ("data", [API_HEADER, *API_ROWS], []))
+    client.force_login(cast.admin)
+    with path.open("rb") as f:
+        page = client.post("/ledgers/import/", {"file": f, "year": 2023, "region": cast.city.pk}).content.decode()
+    assert 'id="mapping"' in page and "A列“projectName”" in page and not client.get("/").status_code == 500
+    token = client.session["ledger_upload"]["preview"]
+    bad = client.post(f"/ledgers/import/previews/{token}/remap/", {"map_A": "name", "map_B": "name"}).content.decode()
+    assert "列“A”和列“B”都对应到“项目名称”" in bad
+    again = client.post(f"/ledgers/import/previews/{token}/remap/", {
+        "map_A": "name", "map_B": "region", "map_C": "total", "unit_C": "亿元", "map_D": "annual_plan", "map_E": "",
+        "header_row": "1"}, follow=True).content.decode()
+    assert "新增 2 个" in again and "×10000 折算为万元" in again
+    new_token = client.session["ledger_upload"]["preview"]
+    done = client.post("/ledgers/import/", {"confirm": new_token}).content.decode()
+    assert "新增 2 个" in done
+    from keyprojects.ledgers.models import ColumnMapping
+    assert ColumnMapping.objects.get(region=cast.city).mapping["C"] == "total:亿元"

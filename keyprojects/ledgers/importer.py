@@ -130,6 +130,8 @@ class ImportResult:
     sample: list[list[str]] = field(default_factory=list)  # its first rows, as text, to choose the header by  # year, region, as-of date and where each came from  # "项目级别取“市重点”（…）" -> rows
     as_of: date | None = None
     dry_run: bool = False
+    # Per stored project the import changes: {"project", "code", "pk", "changes": [[field, old, new], ...]}.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     def groups(self) -> list[dict[str, Any]]:
         """The problems, then the warnings, each kind grouped by sheet, column and message."""
@@ -548,6 +550,7 @@ class Importer:
                 if self.progress:
                     self.progress(min(start + CHUNK, len(rows)), len(rows))
             self._later.send()
+            self._name_differences()
             failed = self.result.problems and (self._broken or not self.skip_invalid)
             if self.dry_run or failed:
                 transaction.set_rollback(True)
@@ -867,6 +870,8 @@ class Importer:
             if entry is not None and entry.refused is not None:
                 raise entry.refused
             stored_plan = entry.plan if entry else None
+            stored_report = entry.reports.get(target.period.pk) if entry and target.period else None
+            stored_project = entry.project if entry else None
             target.nature = target.classes["nature"] or (
                 stored_plan.nature if stored_plan else self._class(row, target, "nature"))
             project, fields = self._project(row, target, entry)
@@ -897,6 +902,10 @@ class Importer:
         if report is not None:
             entry.reports[report.period_id] = report
             entry.changed_reports.append(report)
+        if not created:
+            assert stored_project is not None
+            self._differences(entry, stored_project, project, fields, leaders, stored_plan, plan if plan_changed else None,
+                              stored_report, report, quarters)
         entry.changed_quarters += quarters
         outcome = "created" if created else (
             "updated" if fields or leaders is not None or plan_changed or report is not None or quarters
@@ -907,6 +916,66 @@ class Importer:
         self.result.annual_plan += v.get("annual_plan") or ZERO
         self.result.completed += v.get("ytd") or ZERO
         return entry
+
+    def _differences(self, entry: _Entry, stored: Project, project: Project, fields: set[str], leaders: list[Leader] | None,
+                     old_plan: AnnualPlan | None, plan: AnnualPlan | None, old_report: ProgressReport | None,
+                     report: ProgressReport | None, quarters: list[PlanQuarter]) -> None:
+        """What importing the row changes in a stored project, field by field, old and new (a
+        relation's old side by its pk, named once the whole file is read: ``_name_differences``)."""
+        changes: list[list[Any]] = []
+        for name in sorted(fields, key=PROJECT_DIFF_ORDER.index):
+            model_field = Project._meta.get_field(name)
+            if isinstance(model_field, models.ForeignKey):
+                old = (model_field.related_model, getattr(stored, model_field.attname))
+                new = str(getattr(project, name).name)
+            else:
+                old, new = _shown(model_field, getattr(stored, name)), _shown(model_field, getattr(project, name))
+            changes.append([str(model_field.verbose_name), old, new])
+        if leaders is not None:
+            changes.append(["包抓领导", (Leader, sorted(entry.leader_ids)), "、".join(leader.name for leader in leaders)])
+        if plan is not None:
+            for name in PLAN_DIFF:
+                model_field = AnnualPlan._meta.get_field(name)
+                old = _shown(model_field, getattr(old_plan, name)) if old_plan else "—"
+                new = _shown(model_field, getattr(plan, name))
+                if old != new:
+                    changes.append([f"{self.year}年{model_field.verbose_name}", old, new])
+        if report is not None:
+            month = report.period.month if report.period_id else ""
+            for name in REPORT_DIFF:
+                model_field = ProgressReport._meta.get_field(name)
+                old = _shown(model_field, getattr(old_report, name)) if old_report else "—"
+                new = _shown(model_field, getattr(report, name))
+                if old != new:
+                    changes.append([f"{month}月{model_field.verbose_name}", old, new])
+        for quarter in quarters:
+            old_quarter = entry.quarters.get(quarter.quarter)
+            for name in ("work", "expected_investment"):
+                model_field = PlanQuarter._meta.get_field(name)
+                old = _shown(model_field, getattr(old_quarter, name)) if old_quarter else "—"
+                new = _shown(model_field, getattr(quarter, name))
+                if old != new:
+                    changes.append([f"{'一二三四'[quarter.quarter - 1]}季度{model_field.verbose_name}", old, new])
+        if changes:
+            self.result.changes.append({"project": project.name, "code": project.code or "", "pk": project.pk,
+                                        "changes": changes})
+
+    def _name_differences(self) -> None:
+        """The old side of the relations that changed, by name: one query per model."""
+        wanted: dict[type, set[int]] = {}
+        for change in self.result.changes:
+            for line in change["changes"]:
+                if isinstance(line[1], tuple):
+                    model, pks = line[1]
+                    wanted.setdefault(model, set()).update(pks if isinstance(pks, list) else [pks] if pks else [])
+        names = {model: dict(model._default_manager.filter(pk__in=pks).values_list("pk", "name"))
+                 for model, pks in wanted.items()}
+        for change in self.result.changes:
+            for line in change["changes"]:
+                if isinstance(line[1], tuple):
+                    model, pks = line[1]
+                    line[1] = "、".join(names[model].get(pk, "") for pk in (pks if isinstance(pks, list) else [pks])
+                                       if pk) or "—"
 
     def _project(self, row: LedgerRow, target: _Target, entry: _Entry | None) -> tuple[Project, set[str]]:
         v = row.values
@@ -1223,6 +1292,26 @@ class _Entry:
     changed_reports: list[ProgressReport] = field(default_factory=list)
     quarters: dict[int, PlanQuarter] = field(default_factory=dict)  # the plan's roadmap, as stored
     changed_quarters: list[PlanQuarter] = field(default_factory=list)
+
+
+PROJECT_DIFF_ORDER = ["name", "code", "region", "level", "project_type", "sector", "scope", "total_investment",
+                      "planned_start", "owner", "responsible_unit", "facilitator"]
+PLAN_DIFF = ["nature", "planned_investment", "prior_completed", "annual_task", "planned_start_month", "started",
+             "started_on"]
+REPORT_DIFF = ["completed_ytd", "completed_since_start", "progress"]
+
+
+def _shown(model_field: Any, value: Any) -> str:
+    """A value as the re-import's differences show it: money in 万元, a choice by its label."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    return str(value)
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:
