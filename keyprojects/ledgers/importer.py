@@ -50,7 +50,17 @@ from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
 from . import cells, choices, context, mapping, messages
-from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, QUARTER_FIELDS, Layout, Row, column_letter, detect, normalise_header
+from .layout import (
+    AMOUNT_FIELDS,
+    AMOUNT_LABELS,
+    COLUMNS,
+    QUARTER_FIELDS,
+    Layout,
+    Row,
+    column_letter,
+    detect,
+    normalise_header,
+)
 from .models import city_of
 from .reader import Sheet, read
 
@@ -214,7 +224,7 @@ class Importer:
         found_in: set[str] = set()  # the user's mapped columns some sheet has
         for sheet in read(path, name):
             columns, header_row = self.columns, self.header_row
-            if columns is None and header_row is None and (saved := mapping.saved_for(city, sheet.rows)):
+            if columns is None and header_row is None and city and (saved := mapping.saved_for(city, sheet.rows)):
                 columns, header_row = saved.mapping, saved.header_row
                 self.result.context.append(f"{sheet.name} 列对应关系：沿用{city.name} {timezone.localtime(saved.updated_at):%Y-%m-%d} "
                                            "保存的同样表头的对应关系（可在预览中修改）")
@@ -504,9 +514,7 @@ class Importer:
             plan = row.values.get("annual_plan")
             if len(given) < 2:
                 continue
-            if any(b < a for a, b in zip(given, given[1:], strict=False)):
-                per.append(row.number)
-            elif plan is not None and sum(given) == plan and given[-1] != plan:
+            if any(b < a for a, b in zip(given, given[1:], strict=False)) or plan is not None and sum(given) == plan and given[-1] != plan:
                 per.append(row.number)
             elif plan is not None and given[-1] == plan and sum(given) != plan:
                 cumulative.append(row.number)
@@ -923,6 +931,8 @@ class Importer:
         """What importing the row changes in a stored project, field by field, old and new (a
         relation's old side by its pk, named once the whole file is read: ``_name_differences``)."""
         changes: list[list[Any]] = []
+        model_field: Any
+        old: Any
         for name in sorted(fields, key=PROJECT_DIFF_ORDER.index):
             model_field = Project._meta.get_field(name)
             if isinstance(model_field, models.ForeignKey):
@@ -962,7 +972,7 @@ class Importer:
 
     def _name_differences(self) -> None:
         """The old side of the relations that changed, by name: one query per model."""
-        wanted: dict[type, set[int]] = {}
+        wanted: dict[Any, set[int]] = {}
         for change in self.result.changes:
             for line in change["changes"]:
                 if isinstance(line[1], tuple):

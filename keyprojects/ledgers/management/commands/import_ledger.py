@@ -14,7 +14,13 @@ from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.commands import AuditedCommand
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.ledgers import choices, mapping, messages
-from keyprojects.ledgers.importer import CUMULATIVE, PER_QUARTER, Importer, ImportFailed, ImportResult
+from keyprojects.ledgers.importer import (
+    CUMULATIVE,
+    PER_QUARTER,
+    Importer,
+    ImportFailed,
+    ImportResult,
+)
 from keyprojects.ledgers.reader import LedgerFileError
 from keyprojects.regions.models import Region, RegionNotFound
 
