@@ -206,10 +206,10 @@ def test_a_reimport_lists_per_project_the_fields_that_change_old_and_new(cast, t
     [diff] = result.changes
     assert diff["project"] == "连山区兴工街道路工程"
     lines = {line[0]: line[1:] for line in diff["changes"]}
-    assert lines["总投资（万元）"] == ["5000", "5200"]
+    assert lines["总投资（万元）"] == ["5,000", "5,200"]
     assert lines["建设内容及规模"] == ["路基", "路基、路面"]
     assert [v for k, v in lines.items() if "责任单位" in k] == [["连山区住建局", "连山区交通局"]]
-    assert lines["2023年年度计划投资（万元）"] == ["1000", "1200"]
+    assert lines["2023年 年度计划投资（万元）"] == ["1,000", "1,200"]
 
 
 def test_the_preview_page_caps_the_differences_and_downloads_them_all(cast, client, tmp_path, settings):
@@ -230,7 +230,7 @@ def test_the_preview_page_caps_the_differences_and_downloads_them_all(cast, clie
     download = client.get(f"/ledgers/import/jobs/{preview}/changes.xlsx")
     table = xlsx_rows(download.content)
     assert table[0] == messages.CHANGES_HEADER and len(table) == 26
-    assert table[-1][:2] == ["连山区道路工程25", ""] and table[-1][3:] == ["5000", "6000"]
+    assert table[-1][:2] == ["连山区道路工程25", ""] and table[-1][3:] == ["5,000", "6,000"]
 
 
 def test_the_preview_mapping_step_previews_again_with_the_users_columns(cast, client, tmp_path, settings):
@@ -246,7 +246,7 @@ def test_the_preview_mapping_step_previews_again_with_the_users_columns(cast, cl
     again = client.post(f"/ledgers/import/previews/{token}/remap/", {
         "map_A": "name", "map_B": "region", "map_C": "total", "unit_C": "亿元", "map_D": "annual_plan", "map_E": "",
         "header_row": "1"}, follow=True).content.decode()
-    assert "新增 2 个" in again and "×10000 折算为万元" in again
+    assert "新增 2 个" in again and "×10000 折算为万元" in again and "<option selected>亿元</option>" in again
     new_token = client.session["ledger_upload"]["preview"]
     done = client.post("/ledgers/import/", {"confirm": new_token}).content.decode()
     assert "新增 2 个" in done

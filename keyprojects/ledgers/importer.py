@@ -108,7 +108,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.sheet} 第{self.row}行" + (f" {self.column}" if self.column else "")
+        where = self.sheet + (f" 第{self.row}行" if self.row else "") + (f" {self.column}" if self.column else "")
         shown = f"“{self.value}”" if self.value and f"“{self.value}”" not in self.message else ""
         return f"{where} {shown}：{self.message}".replace("  ", " ")
 
@@ -294,13 +294,14 @@ class Importer:
         self.result.sample = [[cells.text(v)[:24] for v in row[:30]] for row in sheet.rows[:8]]
         if layout is not None:
             self.result.header_row = layout.header_rows[0] if layout.header_rows else 0
-            self.result.columns = [[c.letter, c.header if layout.header_rows else "", c.field or ""]
-                                   for c in layout.columns[:60]]
+            units = {cells.WAN_PER_YI: "亿元", Decimal("0.0001"): "元"}  # as read, so that a new preview keeps them
+            self.result.columns = [[c.letter, c.header if layout.header_rows else "", c.field or "",
+                                    units.get(c.multiplier, "")] for c in layout.columns[:60]]
             return
         # No header found: the first row with a few filled cells, its columns unknown.
         guess = next((i for i, row in enumerate(sheet.rows[:20]) if sum(1 for v in row if cells.text(v)) >= 3), 0)
         self.result.header_row = guess + 1
-        self.result.columns = [[column_letter(c), normalise_header(v), ""] for c, v in enumerate(sheet.rows[guess][:60])]
+        self.result.columns = [[column_letter(c), normalise_header(v), "", ""] for c, v in enumerate(sheet.rows[guess][:60])]
 
     def _settle_context(self, sheets: list[tuple[Sheet, Layout]], file_name: str) -> None:
         """The year, region and date the options leave open, from the first sheet's title;
@@ -949,7 +950,7 @@ class Importer:
                 old = _shown(model_field, getattr(old_plan, name)) if old_plan else "—"
                 new = _shown(model_field, getattr(plan, name))
                 if old != new:
-                    changes.append([f"{self.year}年{model_field.verbose_name}", old, new])
+                    changes.append([f"{self.year}年 {model_field.verbose_name}", old, new])
         if report is not None:
             month = report.period.month if report.period_id else ""
             for name in REPORT_DIFF:
@@ -1318,7 +1319,7 @@ def _shown(model_field: Any, value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Decimal):
-        return f"{value.normalize():f}"
+        return f"{value.normalize():,f}"  # exact, to the yuan
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     return str(value)
