@@ -252,3 +252,14 @@ def test_the_preview_mapping_step_previews_again_with_the_users_columns(cast, cl
     assert "新增 2 个" in done
     from keyprojects.ledgers.models import ColumnMapping
     assert ColumnMapping.objects.get(region=cast.city).mapping["C"] == "total:亿元"
+
+
+def test_a_county_clerk_saves_the_mapping_for_the_city(cast, tmp_path):
+    from keyprojects.ledgers import mapping
+    from keyprojects.ledgers.models import ColumnMapping
+
+    path = workbook(tmp_path / "api.xlsx", ("data", [API_HEADER, *API_ROWS], []))
+    import_ledger(cast.lianshan_clerk, path, 2023, region=cast.lianshan, columns=mapping.parse(API_MAP))
+    saved = ColumnMapping.objects.get()
+    assert saved.region == cast.city and saved.updated_by == cast.lianshan_clerk
+    assert saved.history.get().history_user == cast.lianshan_clerk

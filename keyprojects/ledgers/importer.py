@@ -282,8 +282,13 @@ class Importer:
         self._write(rows)
         if self.columns is not None and not self.dry_run and sheets and sheets[0][1].header_rows and city:
             sheet, layout = sheets[0]
-            mapping.save(self.user, city, sheet.rows[layout.header_rows[0] - 1], self.columns, self.header_row)
-            self.result.context.append(f"列对应关系已保存为{city.name}的对应关系：下次同样表头的台账将沿用")
+            try:
+                mapping.save(self.user, city, self.region or city, sheet.rows[layout.header_rows[0] - 1], self.columns,
+                             self.header_row)
+            except PermissionDenied as exc:
+                self.result.context.append(str(exc))
+            else:
+                self.result.context.append(f"列对应关系已保存为{city.name}的对应关系：下次同样表头的台账将沿用")
         return self.result
 
     def _columns_for_mapping(self, sheet: Sheet, layout: Layout | None) -> None:

@@ -8,6 +8,10 @@ import hashlib
 import re
 from typing import Any
 
+from django.db import transaction
+
+from keyprojects.core.audit import acting_as, recorded
+
 from .layout import COLUMNS, UNIT_FACTORS, normalise_header
 
 IGNORE = ""  # a column mapped to nothing: read as no field
@@ -92,13 +96,16 @@ def saved_for(city: Any, rows: list[list[Any]]) -> Any:
     return ColumnMapping.objects.filter(region=city, signature__in=signatures).order_by("-updated_at").first()
 
 
-def save(user: Any, city: Any, header: list[Any], mapping: dict[str, str], header_row: int | None) -> Any:
-    """Keep the city's mapping for the shape of ``header`` (the user may register projects in the city)."""
+@acting_as
+@transaction.atomic
+def save(user: Any, city: Any, region: Any, header: list[Any], mapping: dict[str, str], header_row: int | None) -> Any:
+    """Keep the city's mapping for the shape of ``header``: anyone who may import into ``region``
+    (a county of the city, or the city) may, as the mapping is how files are read, not figures."""
     from keyprojects.core.permissions import require_region
 
     from .models import ColumnMapping
 
-    require_region(user, city, "您不能保存“%(region)s”的台账列对应关系")
+    require_region(user, region, "您不能在“%(region)s”导入台账，列对应关系未保存")
     shape = signature(header)
     if not shape:
         return None
@@ -106,7 +113,7 @@ def save(user: Any, city: Any, header: list[Any], mapping: dict[str, str], heade
         region=city, signature=shape)
     saved.headers = " | ".join(normalise_header(v) for v in header if normalise_header(v))[:2000]
     saved.mapping, saved.header_row = mapping, header_row
-    saved.updated_by = user if getattr(user, "pk", None) else None
+    saved.updated_by = recorded(user)
     saved.full_clean()
     saved.save()
     return saved
