@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from django.db.models import F, Func, Value
 from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.bulk import Blank, WritesLater, chunks, save_in_bulk
@@ -185,6 +187,7 @@ class Importer:
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
         self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
+        self._roadmap = False  # whether a sheet has quarter columns (``_settle_quarters``)
         self.quarters = quarters  # PER_QUARTER or CUMULATIVE as the user says; None: from the headers or figures
         # The user's column mapping (header or letter -> "field[:unit]", ``mapping.parse``) and header row
         # (1-based, 0: none); neither given: a mapping the city saved for the file's header, if any.
@@ -487,7 +490,8 @@ class Importer:
         that sum to the year's plan, cumulative ones whose fourth is it, or one that falls, which
         only each quarter's own may do). Nothing tells: one problem asking, never a guess."""
         layouts = list({id(r.layout): r.layout for r in rows}.values())
-        if not any(name in QUARTER_FIELDS for layout in layouts for name in layout.mapped):
+        self._roadmap = any(name in QUARTER_FIELDS for layout in layouts for name in layout.mapped)
+        if not self._roadmap:
             return
         columns = [c for layout in layouts for name, c in layout.mapped.items() if name.endswith("_amount")]
         if not columns:
@@ -651,7 +655,7 @@ class Importer:
             for plan in AnnualPlan.objects.filter(project_id__in=part, year=self.year):
                 by_pk[plan.project_id].plan = plan
             for quarter in PlanQuarter.objects.filter(plan__project_id__in=part, plan__year=self.year).select_related(
-                    "plan"):
+                    "plan") if self._roadmap else ():  # (a ledger without a roadmap changes none)
                 by_pk[quarter.plan.project_id].quarters[quarter.quarter] = quarter
             for funding in FundingSource.objects.filter(project_id__in=part):
                 by_pk[funding.project_id].funding[funding.kind] = funding.amount
@@ -937,41 +941,22 @@ class Importer:
         """What importing the row changes in a stored project, field by field, old and new (a
         relation's old side by its pk, named once the whole file is read: ``_name_differences``)."""
         changes: list[list[Any]] = []
-        model_field: Any
-        old: Any
         for name in sorted(fields, key=PROJECT_DIFF_ORDER.index):
-            model_field = Project._meta.get_field(name)
+            model_field, label = _diff_field(Project, name, get_language())
             if isinstance(model_field, models.ForeignKey):
-                old = (model_field.related_model, getattr(stored, model_field.attname))
-                new = str(getattr(project, name).name)
+                changes.append([label, (model_field.related_model, getattr(stored, model_field.attname)),
+                                str(getattr(project, name).name)])
             else:
-                old, new = _shown(model_field, getattr(stored, name)), _shown(model_field, getattr(project, name))
-            changes.append([str(model_field.verbose_name), old, new])
+                changes.append([label, _shown(model_field, getattr(stored, name)), _shown(model_field, getattr(project, name))])
         if leaders is not None:
             changes.append(["包抓领导", (Leader, sorted(entry.leader_ids)), "、".join(leader.name for leader in leaders)])
         if plan is not None:
-            for name in PLAN_DIFF:
-                model_field = AnnualPlan._meta.get_field(name)
-                old = _shown(model_field, getattr(old_plan, name)) if old_plan else "—"
-                new = _shown(model_field, getattr(plan, name))
-                if old != new:
-                    changes.append([f"{self.year}年 {model_field.verbose_name}", old, new])
+            _lines(changes, AnnualPlan, PLAN_DIFF, old_plan, plan, f"{self.year}年 ")
         if report is not None:
-            month = report.period.month if report.period_id else ""
-            for name in REPORT_DIFF:
-                model_field = ProgressReport._meta.get_field(name)
-                old = _shown(model_field, getattr(old_report, name)) if old_report else "—"
-                new = _shown(model_field, getattr(report, name))
-                if old != new:
-                    changes.append([f"{month}月{model_field.verbose_name}", old, new])
+            _lines(changes, ProgressReport, REPORT_DIFF, old_report, report, f"{report.period.month}月")
         for quarter in quarters:
-            old_quarter = entry.quarters.get(quarter.quarter)
-            for name in ("work", "expected_investment"):
-                model_field = PlanQuarter._meta.get_field(name)
-                old = _shown(model_field, getattr(old_quarter, name)) if old_quarter else "—"
-                new = _shown(model_field, getattr(quarter, name))
-                if old != new:
-                    changes.append([f"{'一二三四'[quarter.quarter - 1]}季度{model_field.verbose_name}", old, new])
+            _lines(changes, PlanQuarter, QUARTER_DIFF, entry.quarters.get(quarter.quarter), quarter,
+                   f"{'一二三四'[quarter.quarter - 1]}季度")
         if changes:
             self.result.changes.append({"project": project.name, "code": project.code or "", "pk": project.pk,
                                         "changes": changes})
@@ -1315,6 +1300,26 @@ PROJECT_DIFF_ORDER = ["name", "code", "region", "level", "project_type", "sector
 PLAN_DIFF = ["nature", "planned_investment", "prior_completed", "annual_task", "planned_start_month", "started",
              "started_on"]
 REPORT_DIFF = ["completed_ytd", "completed_since_start", "progress"]
+QUARTER_DIFF = ["work", "expected_investment"]
+
+
+@functools.cache
+def _diff_field(model: Any, name: str, language: str | None) -> tuple[Any, str]:
+    """A field and its label in the language in use (asked once per import's rows, not per row)."""
+    model_field = model._meta.get_field(name)
+    return model_field, str(model_field.verbose_name)
+
+
+def _lines(changes: list[list[Any]], model: Any, names: list[str], old: Any, new: Any, prefix: str) -> None:
+    """The fields of ``new`` that differ from ``old`` (None: all of them, from "—"), as lines."""
+    for name in names:
+        value = getattr(new, name)
+        if old is not None and getattr(old, name) == value:
+            continue
+        model_field, label = _diff_field(model, name, get_language())
+        before, after = _shown(model_field, getattr(old, name)) if old is not None else "—", _shown(model_field, value)
+        if before != after:
+            changes.append([prefix + label, before, after])
 
 
 def _shown(model_field: Any, value: Any) -> str:
