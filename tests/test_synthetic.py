@@ -247,3 +247,18 @@ def test_every_city_has_the_default_rules_and_the_daily_job_s_warnings_on_the_da
     assert services.evaluate(day, liaoning) == {"opened": 0, "changed": 0, "closed": 0, "turned_red": 0}
     card = figures.warnings(SYSTEM, day, liaoning)
     assert card["red"] + card["yellow"] == warnings.count()
+
+
+def test_half_the_last_years_plans_keep_a_quarterly_roadmap(liaoning):
+    from keyprojects.projects.models import PlanQuarter, quarter_target
+
+    quarters = in_province(PlanQuarter, "plan__project__region", liaoning).select_related("plan")
+    plans = {q.plan for q in quarters}
+    last_year = max(p.year for p in in_province(AnnualPlan, "project__region", liaoning))
+    assert plans and {p.year for p in plans} == {last_year} and quarters.count() == 4 * len(plans)
+    for quarter in quarters:
+        quarter.full_clean()
+    plan = min(plans, key=lambda p: p.pk)
+    assert quarter_target(plan, date(last_year, 12, 31)) == plan.planned_investment.quantize(Decimal("0.01"))
+    created = PlanQuarter.history.filter(id__in=[q.pk for q in quarters], history_type="+")
+    assert created.count() == quarters.count()

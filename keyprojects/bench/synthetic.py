@@ -51,6 +51,7 @@ from keyprojects.projects.models import (
     AnnualPlan,
     Batch,
     Nature,
+    PlanQuarter,
     Project,
     ProjectList,
     Sector,
@@ -494,6 +495,7 @@ class SyntheticProvince:
                     if year in life.planned:
                         plans.append(self.plan(project, life, year))
             self.bulk(AnnualPlan, plans)
+            self.bulk(PlanQuarter, [q for plan in plans for q in self.roadmap(plan)])
             counters["plans"] += len(plans)
             t2 = time.perf_counter()
             seconds["plans"] += t2 - t1
@@ -616,6 +618,19 @@ class SyntheticProvince:
             batch=batch, started=started_on is not None, started_on=started_on,
             version=2 if started_on else 1,
         )
+
+    ROADMAP = ((1, "征地拆迁与前期手续", 15), (2, "主体工程施工", 45), (3, "主体工程完工、设备安装", 75),
+               (4, "竣工验收或完成年度任务", 100))
+
+    def roadmap(self, plan: AnnualPlan) -> list[PlanQuarter]:
+        """Half the last year's plans keep a quarterly roadmap (投资路线图), as the counties that
+        draw one do: its cumulative share of the year's plan by each quarter's end (no draw from
+        ``rng``, so the rest of the province is as before)."""
+        if plan.year != self.years[-1] or plan.project_id % 2:
+            return []
+        return [PlanQuarter(plan=plan, quarter=q, work=work,
+                            expected_investment=(plan.planned_investment * share / 100).quantize(Decimal("0.01")))
+                for q, work, share in self.ROADMAP]
 
     def path(self, life: Life, year: int) -> dict[int, int]:
         """Year-to-date completion month by month (hundredths of 万元)."""

@@ -610,3 +610,31 @@ def _leader_ranking(year: int, as_of: date, today: date, region: Region, plans: 
     counts = engine.problem_counts(problems.filter(project__in=packaged.values("project_id")), today)
     ids = {leader.pk for leader in leaders}
     return engine.ranking_from([r for r in rows if r["key_leader"] in ids], counts, leaders, year, as_of)
+
+
+# --- a project's quarterly roadmap ----------------------------------------------------------
+
+def roadmap(actor: Actor, project: Project) -> dict[str, Any] | None:
+    """The latest plan year's roadmap (投资路线图) of a project the actor may view: per quarter the
+    work, the investment expected done by its end (cumulative over the year), and the approved
+    year-to-date completion at the quarter's last approved month (None: no month of it approved
+    yet). None when no plan of the project has a roadmap."""
+    from keyprojects.projects.models import PlanQuarter
+    from keyprojects.reporting.models import PlanProgress
+
+    plan = (AnnualPlan.objects.visible_to(actor).filter(project=project, quarters__isnull=False)
+            .order_by("-year").first())
+    if plan is None:
+        return None
+    progress = PlanProgress.objects.filter(plan=plan).first()
+    rows = []
+    for quarter in PlanQuarter.objects.filter(plan=plan).order_by("quarter"):
+        done, month = None, None
+        for m in range(quarter.quarter * 3, quarter.quarter * 3 - 3, -1):  # the quarter's last month first
+            ytd = getattr(progress, f"ytd_{m:02d}", None) if progress else None
+            if ytd is not None:
+                done, month = ytd, m
+                break
+        rows.append({"quarter": quarter.quarter, "label": f"{'一二三四'[quarter.quarter - 1]}季度", "work": quarter.work, "expected": quarter.expected_investment,
+                     "done": done, "month": month, "full": month == quarter.quarter * 3})
+    return {"year": plan.year, "rows": rows}

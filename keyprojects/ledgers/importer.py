@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from django.db.models import F, Func, Value
 from django.db.models.functions import Replace
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.bulk import Blank, WritesLater, chunks, save_in_bulk
@@ -36,6 +38,7 @@ from keyprojects.projects.models import (
     Batch,
     FundingSource,
     Nature,
+    PlanQuarter,
     Project,
     Sector,
     Stage,
@@ -48,8 +51,19 @@ from keyprojects.reporting import progress
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
-from . import cells, choices, context, messages
-from .layout import AMOUNT_FIELDS, AMOUNT_LABELS, COLUMNS, Layout, Row, detect
+from . import cells, choices, context, mapping, messages
+from .layout import (
+    AMOUNT_FIELDS,
+    AMOUNT_LABELS,
+    COLUMNS,
+    QUARTER_FIELDS,
+    Layout,
+    Row,
+    column_letter,
+    detect,
+    normalise_header,
+)
+from .models import city_of
 from .reader import Sheet, read
 
 LABELS = {name: label for name, _pattern, label in COLUMNS}
@@ -57,6 +71,11 @@ Named = TypeVar("Named", Unit, Leader)  # what a ledger names in its unit and le
 NEW_PROJECT = Blank(Project, project_type=Project.Type.INDUSTRY, level=Project.Level.CITY,
                     investment_nature=Project.InvestmentNature.ENTERPRISE)
 NEW_PLAN = Blank(AnnualPlan)
+NEW_QUARTER = Blank(PlanQuarter)
+# How a roadmap's quarter amounts are meant: each quarter's own, or the year's so far by its end.
+PER_QUARTER, CUMULATIVE = "per_quarter", "cumulative"
+QUARTER_MODES = {PER_QUARTER: "当季数（逐季相加为季末累计）", CUMULATIVE: "季末累计数"}
+QUARTER_WORDS = [(CUMULATIVE, re.compile(r"累计|截至|截止|季末|末")), (PER_QUARTER, re.compile(r"当季|本季|季度内"))]
 CHUNK = 900  # rows looked up, validated and written together: each lookup one IN (...) (``chunks``)
 REPORT_WRITES = ["progress", "completed_month", "completed_ytd", "completed_since_start", "started", "started_on", "status",
                  "late", "submitted_at", "submitted_by", "reviewed_at", "reviewed_by", "version", "updated_at"]
@@ -91,7 +110,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.sheet} 第{self.row}行" + (f" {self.column}" if self.column else "")
+        where = self.sheet + (f" 第{self.row}行" if self.row else "") + (f" {self.column}" if self.column else "")
         shown = f"“{self.value}”" if self.value and f"“{self.value}”" not in self.message else ""
         return f"{where} {shown}：{self.message}".replace("  ", " ")
 
@@ -116,9 +135,15 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # imported as shown, but worth a look
     defaults_taken: dict[str, int] = field(default_factory=dict)
-    context: list[str] = field(default_factory=list)  # year, region, as-of date and where each came from  # "项目级别取“市重点”（…）" -> rows
+    context: list[str] = field(default_factory=list)
+    # The first sheet's columns for the preview's mapping step: [letter, header, field or ""], and its header row.
+    columns: list[list[str]] = field(default_factory=list)
+    header_row: int | None = None
+    sample: list[list[str]] = field(default_factory=list)  # its first rows, as text, to choose the header by  # year, region, as-of date and where each came from  # "项目级别取“市重点”（…）" -> rows
     as_of: date | None = None
     dry_run: bool = False
+    # Per stored project the import changes: {"project", "code", "pk", "changes": [[field, old, new], ...]}.
+    changes: list[dict[str, Any]] = field(default_factory=list)
 
     def groups(self) -> list[dict[str, Any]]:
         """The problems, then the warnings, each kind grouped by sheet, column and message."""
@@ -152,7 +177,9 @@ class LedgerRow:
 class Importer:
     def __init__(self, user: Actor | None, year: int | None, region: Region | None = None, as_of: date | None = None,
                  skip_invalid: bool = False, dry_run: bool = False, fix_encoding: bool = False,
-                 progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None) -> None:
+                 progress: Callable[[int, int], None] | None = None, defaults: dict[str, str] | None = None,
+                 quarters: str | None = None, columns: dict[str, str] | None = None,
+                 header_row: int | None = None) -> None:
         self.user = user or SYSTEM
         self.year = year or 0  # 0: from the title (``_settle_context``)
         self.region, self.as_of = region, as_of
@@ -160,6 +187,11 @@ class Importer:
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
         self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
+        self._roadmap = False  # whether a sheet has quarter columns (``_settle_quarters``)
+        self.quarters = quarters  # PER_QUARTER or CUMULATIVE as the user says; None: from the headers or figures
+        # The user's column mapping (header or letter -> "field[:unit]", ``mapping.parse``) and header row
+        # (1-based, 0: none); neither given: a mapping the city saved for the file's header, if any.
+        self.columns, self.header_row = columns, header_row
         self.result = ImportResult(dry_run=dry_run)
         self._regions: dict[str, Region | RegionNotFound] = {}
         self._ancestors: dict[int, list[Region]] = {}
@@ -179,7 +211,7 @@ class Importer:
         self._broken = False  # a written project fell out of the user's scope: undo everything
         self._approved_at: datetime  # when the file's figures stand approved: set once its date is known
         # What passed the models' rules so far (their new objects are copies of these blanks).
-        self.checked = Checked(NEW_PROJECT, NEW_PLAN, reporting_services.NEW_REPORT)
+        self.checked = Checked(NEW_PROJECT, NEW_PLAN, reporting_services.NEW_REPORT, NEW_QUARTER)
         self._later = WritesLater()  # a chunk's history and roll-up rows, written while the next chunk is checked
 
     # --- reading ---------------------------------------------------------------------
@@ -191,14 +223,30 @@ class Importer:
         rows: list[LedgerRow] = []
         projects_of: dict[str, set[str]] = {}  # sheet -> its projects, to tell a copy sheet
         sheets = []
+        city = city_of(self.region or getattr(self.user, "region", None))
+        found_in: set[str] = set()  # the user's mapped columns some sheet has
         for sheet in read(path, name):
-            layout = detect(sheet)
+            columns, header_row = self.columns, self.header_row
+            if columns is None and header_row is None and city and (saved := mapping.saved_for(city, sheet.rows)):
+                columns, header_row = saved.mapping, saved.header_row
+                self.result.context.append(f"{sheet.name} 列对应关系：沿用{city.name} {timezone.localtime(saved.updated_at):%Y-%m-%d} "
+                                           "保存的同样表头的对应关系（可在预览中修改）")
+            layout = detect(sheet, columns, header_row)
+            self._columns_for_mapping(sheet, layout)
             if layout is None:
                 empty = not any(cells.text(v) for row in sheet.rows for v in row)
                 self.result.warnings.append(Problem(sheet.name, 0, "", "", "空表，已跳过" if empty else
-                                                    "没有找到表头（含“项目名称”的行），整张表已跳过"))
+                                                    "没有找到表头（含“项目名称”的行），整张表已跳过：可在预览中指定表头行和"
+                                                    "各列对应的字段，或用 --map “列名=字段” 指定"))
                 continue
+            found_in |= set(layout.mapped_by_user)
+            if "name" not in layout.mapped and columns is not None:
+                self.result.warnings.append(Problem(sheet.name, 0, "", "", "没有列对应到“项目名称”，整张表已跳过"))
             sheets.append((sheet, layout))
+        for column in self.columns or {}:
+            if column not in found_in:
+                self.result.warnings.append(Problem(Path(name or path).name, 0, column, "", (
+                    f"列对应关系中的列“{column}”在台账中没有找到，未使用")))
         self._settle_context(sheets, Path(name or path).name)
         for sheet, layout in sheets:
             self.result.rows_read += len(sheet.rows)
@@ -231,15 +279,42 @@ class Importer:
         self.result.as_of = self.as_of
         self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
         self.result.data_rows = len(rows)
+        self._settle_quarters(rows)
         if not rows and not self.result.problems:
             self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
         self._write(rows)
+        if self.columns is not None and not self.dry_run and sheets and sheets[0][1].header_rows and city:
+            sheet, layout = sheets[0]
+            try:
+                mapping.save(self.user, city, self.region or city, sheet.rows[layout.header_rows[0] - 1], self.columns,
+                             self.header_row)
+            except PermissionDenied as exc:
+                self.result.context.append(str(exc))
+            else:
+                self.result.context.append(f"列对应关系已保存为{city.name}的对应关系：下次同样表头的台账将沿用")
         return self.result
+
+    def _columns_for_mapping(self, sheet: Sheet, layout: Layout | None) -> None:
+        """The first sheet with rows, as the preview's mapping step shows it: its columns, each
+        with its header and field, and its first rows to choose the header row by."""
+        if self.result.sample or not any(cells.text(v) for row in sheet.rows[:20] for v in row):
+            return
+        self.result.sample = [[cells.text(v)[:24] for v in row[:30]] for row in sheet.rows[:8]]
+        if layout is not None:
+            self.result.header_row = layout.header_rows[0] if layout.header_rows else 0
+            units = {cells.WAN_PER_YI: "亿元", Decimal("0.0001"): "元"}  # as read, so that a new preview keeps them
+            self.result.columns = [[c.letter, c.header if layout.header_rows else "", c.field or "",
+                                    units.get(c.multiplier, "")] for c in layout.columns[:60]]
+            return
+        # No header found: the first row with a few filled cells, its columns unknown.
+        guess = next((i for i, row in enumerate(sheet.rows[:20]) if sum(1 for v in row if cells.text(v)) >= 3), 0)
+        self.result.header_row = guess + 1
+        self.result.columns = [[column_letter(c), normalise_header(v), "", ""] for c, v in enumerate(sheet.rows[guess][:60])]
 
     def _settle_context(self, sheets: list[tuple[Sheet, Layout]], file_name: str) -> None:
         """The year, region and date the options leave open, from the first sheet's title;
         each noted with where it came from. No year at all: one problem, nothing read."""
-        self._titles = context.titles(sheets[0][0].rows[:sheets[0][1].header_rows[0] - 1]) if sheets else []
+        self._titles = context.titles(sheets[0][0].rows[:(sheets[0][1].header_rows or [1])[0] - 1]) if sheets else []
         found_year = context.year_in(self._titles)
         given = "命令行或表单"
         if self.year:
@@ -321,6 +396,16 @@ class Importer:
                 except cells.CellError as exc:
                     row.problem(name, str(exc), row.raw.get(name))
                     row.values[name] = None
+        for name in QUARTER_FIELDS:
+            if name not in mapped:
+                continue
+            if name.endswith("_work"):
+                row.values[name] = cells.text(row.raw.get(name))
+                continue
+            try:
+                row.values[name] = cells.amount(row.raw.get(name), mapped[name].multiplier)
+            except cells.CellError as exc:
+                row.problem(name, str(exc), row.raw.get(name))
         if "planned_start" in mapped:
             try:
                 row.values["planned_start"] = cells.day(row.raw.get("planned_start"), self.year)
@@ -398,6 +483,77 @@ class Importer:
                     f"{what}{AMOUNT_LABELS[name]} {stated.normalize():f} 万元与明细合计 {actual.normalize():f} 万元不符，"
                     f"相差 {(stated - actual).normalize():f} 万元"))
 
+    def _settle_quarters(self, rows: list[LedgerRow]) -> None:
+        """A roadmap's quarter amounts as the year's so far by each quarter's end: the user says
+        whether the ledger's are each quarter's own or already cumulative, else the amount
+        headers' words (累计/季末, 当季), else the figures where they tell (each quarter's own
+        that sum to the year's plan, cumulative ones whose fourth is it, or one that falls, which
+        only each quarter's own may do). Nothing tells: one problem asking, never a guess."""
+        layouts = list({id(r.layout): r.layout for r in rows}.values())
+        self._roadmap = any(name in QUARTER_FIELDS for layout in layouts for name in layout.mapped)
+        if not self._roadmap:
+            return
+        columns = [c for layout in layouts for name, c in layout.mapped.items() if name.endswith("_amount")]
+        if not columns:
+            for row in rows:
+                self._quarter_values(row, CUMULATIVE)  # (the work alone)
+            return
+        mode, how = self.quarters, "命令行或表单所选"
+        if mode is None:
+            said = {(m, c.header) for c in columns for m, words in QUARTER_WORDS if words.search(c.header)}
+            if len({m for m, _h in said}) == 1:
+                mode, header = next(iter(said))
+                how = f"来自表头“{header}”"
+        if mode is None:
+            found = self._quarters_from_figures(rows)
+            if found is not None:
+                mode, how = found
+        if mode is None:
+            self.result.problems.append(Problem(layouts[0].sheet, 0, "", "", (
+                "无法判断季度投资是当季数还是季末累计数（表头未写明，金额也看不出）：请在预览中选择“季度投资口径”，"
+                "或用 --quarters 当季 / --quarters 累计 指定")))
+            return
+        self.result.context.append(f"季度投资按{QUARTER_MODES[mode]}：{how}")
+        for row in rows:
+            self._quarter_values(row, mode)
+
+    def _quarters_from_figures(self, rows: list[LedgerRow]) -> tuple[str, str] | None:
+        per, cumulative = [], []  # the rows that tell, by what they tell
+        for row in rows:
+            given = [a for q in range(1, 5) if (a := row.values.get(f"q{q}_amount")) is not None]
+            plan = row.values.get("annual_plan")
+            if len(given) < 2:
+                continue
+            if any(b < a for a, b in zip(given, given[1:], strict=False)) or plan is not None and sum(given) == plan and given[-1] != plan:
+                per.append(row.number)
+            elif plan is not None and given[-1] == plan and sum(given) != plan:
+                cumulative.append(row.number)
+        if per and not cumulative:
+            return PER_QUARTER, f"按金额判断：{len(per)} 行的季度投资逐季相加等于年度计划（或有季度少于上季）"
+        if cumulative and not per:
+            return CUMULATIVE, f"按金额判断：{len(cumulative)} 行的四季度投资等于年度计划"
+        return None
+
+    def _quarter_values(self, row: LedgerRow, mode: str) -> None:
+        """``row.values["quarters"]``: quarter -> (work, the amount expected done by its end)."""
+        quarters: dict[int, tuple[str, Decimal | None]] = {}
+        running, last = ZERO, None
+        for q in range(1, 5):
+            work, amount = row.values.get(f"q{q}_work", ""), row.values.get(f"q{q}_amount")
+            if amount is not None:
+                if mode == PER_QUARTER:
+                    running += amount
+                    amount = running
+                elif last is not None and amount < last:
+                    row.problem(f"q{q}_amount", (
+                        f"季末累计投资 {amount.normalize():f} 万元少于上一季度的 {last.normalize():f} 万元：累计数不应减少"),
+                                row.raw.get(f"q{q}_amount"))
+                last = amount
+            if work or amount is not None:
+                quarters[q] = (work, amount)
+        if quarters:
+            row.values["quarters"] = quarters
+
     # --- writing ---------------------------------------------------------------------
     # Rows are validated and written a chunk at a time: lookups for a whole chunk in a few
     # queries, every row through the models' own rules (``validate`` with the import's
@@ -412,6 +568,7 @@ class Importer:
                 if self.progress:
                     self.progress(min(start + CHUNK, len(rows)), len(rows))
             self._later.send()
+            self._name_differences()
             failed = self.result.problems and (self._broken or not self.skip_invalid)
             if self.dry_run or failed:
                 transaction.set_rollback(True)
@@ -497,6 +654,9 @@ class Importer:
         for part in chunks(pks):
             for plan in AnnualPlan.objects.filter(project_id__in=part, year=self.year):
                 by_pk[plan.project_id].plan = plan
+            for quarter in PlanQuarter.objects.filter(plan__project_id__in=part, plan__year=self.year).select_related(
+                    "plan") if self._roadmap else ():  # (a ledger without a roadmap changes none)
+                by_pk[quarter.plan.project_id].quarters[quarter.quarter] = quarter
             for funding in FundingSource.objects.filter(project_id__in=part):
                 by_pk[funding.project_id].funding[funding.kind] = funding.amount
             for project_id, leader_id in Project.leaders.through.objects.filter(project_id__in=part).values_list(
@@ -728,12 +888,15 @@ class Importer:
             if entry is not None and entry.refused is not None:
                 raise entry.refused
             stored_plan = entry.plan if entry else None
+            stored_report = entry.reports.get(target.period.pk) if entry and target.period else None
+            stored_project = entry.project if entry else None
             target.nature = target.classes["nature"] or (
                 stored_plan.nature if stored_plan else self._class(row, target, "nature"))
             project, fields = self._project(row, target, entry)
             leaders = self._leader_change(target, entry)
             plan, plan_changed = self._plan(row, target, entry, project, project_changed=bool(fields))
             report = self._report(row, target, entry, project, plan)
+            quarters = self._quarters(row, entry, plan)
         except ValidationError as exc:
             self._service_problems(row, exc)
             return None
@@ -757,14 +920,63 @@ class Importer:
         if report is not None:
             entry.reports[report.period_id] = report
             entry.changed_reports.append(report)
+        if not created:
+            assert stored_project is not None
+            self._differences(entry, stored_project, project, fields, leaders, stored_plan, plan if plan_changed else None,
+                              stored_report, report, quarters)
+        entry.changed_quarters += quarters
         outcome = "created" if created else (
-            "updated" if fields or leaders is not None or plan_changed or report is not None else "unchanged")
+            "updated" if fields or leaders is not None or plan_changed or report is not None or quarters
+            else "unchanged")
         setattr(self.result, outcome, getattr(self.result, outcome) + 1)
         self.result.count += 1
         self.result.total_investment += v.get("total") or ZERO
         self.result.annual_plan += v.get("annual_plan") or ZERO
         self.result.completed += v.get("ytd") or ZERO
         return entry
+
+    def _differences(self, entry: _Entry, stored: Project, project: Project, fields: set[str], leaders: list[Leader] | None,
+                     old_plan: AnnualPlan | None, plan: AnnualPlan | None, old_report: ProgressReport | None,
+                     report: ProgressReport | None, quarters: list[PlanQuarter]) -> None:
+        """What importing the row changes in a stored project, field by field, old and new (a
+        relation's old side by its pk, named once the whole file is read: ``_name_differences``)."""
+        changes: list[list[Any]] = []
+        for name in sorted(fields, key=PROJECT_DIFF_ORDER.index):
+            model_field, label = _diff_field(Project, name, get_language())
+            if isinstance(model_field, models.ForeignKey):
+                changes.append([label, (model_field.related_model, getattr(stored, model_field.attname)),
+                                str(getattr(project, name).name)])
+            else:
+                changes.append([label, _shown(model_field, getattr(stored, name)), _shown(model_field, getattr(project, name))])
+        if leaders is not None:
+            changes.append(["包抓领导", (Leader, sorted(entry.leader_ids)), "、".join(leader.name for leader in leaders)])
+        if plan is not None:
+            _lines(changes, AnnualPlan, PLAN_DIFF, old_plan, plan, f"{self.year}年 ")
+        if report is not None:
+            _lines(changes, ProgressReport, REPORT_DIFF, old_report, report, f"{report.period.month}月")
+        for quarter in quarters:
+            _lines(changes, PlanQuarter, QUARTER_DIFF, entry.quarters.get(quarter.quarter), quarter,
+                   f"{'一二三四'[quarter.quarter - 1]}季度")
+        if changes:
+            self.result.changes.append({"project": project.name, "code": project.code or "", "pk": project.pk,
+                                        "changes": changes})
+
+    def _name_differences(self) -> None:
+        """The old side of the relations that changed, by name: one query per model."""
+        wanted: dict[Any, set[int]] = {}
+        for change in self.result.changes:
+            for line in change["changes"]:
+                if isinstance(line[1], tuple):
+                    model, pks = line[1]
+                    wanted.setdefault(model, set()).update(pks if isinstance(pks, list) else [pks] if pks else [])
+        names = {model: dict(model._default_manager.filter(pk__in=pks).values_list("pk", "name"))
+                 for model, pks in wanted.items()}
+        for change in self.result.changes:
+            for line in change["changes"]:
+                if isinstance(line[1], tuple):
+                    model, pks = line[1]
+                    line[1] = "、".join(names[model].get(pk, "") for pk in (pks if isinstance(pks, list) else [pks])
+                                       if pk) or "—"
 
     def _project(self, row: LedgerRow, target: _Target, entry: _Entry | None) -> tuple[Project, set[str]]:
         v = row.values
@@ -870,6 +1082,23 @@ class Importer:
             plan.version += 1
         return plan, changed
 
+    def _quarters(self, row: LedgerRow, entry: _Entry | None, plan: AnnualPlan) -> list[PlanQuarter]:
+        """The plan's roadmap quarters the row adds or changes (a quarter it leaves blank stays)."""
+        changed = []
+        for q, (work, expected) in row.values.get("quarters", {}).items():
+            stored = entry.quarters.get(q) if entry else None
+            if stored is None:
+                quarter = NEW_QUARTER(plan=plan, quarter=q, work=work, expected_investment=expected)
+            elif stored.work == work and stored.expected_investment == expected:
+                continue
+            else:
+                quarter = copy.copy(stored)
+                quarter.work, quarter.expected_investment = work, expected
+            quarter.plan = plan
+            validate(quarter, self.checked)
+            changed.append(quarter)
+        return changed
+
     def _start_date(self, row: LedgerRow, stored: AnnualPlan | None) -> tuple[date, bool]:
         """The start of a project the ledger says started, without a day: the day already
         stored if it is no later than the ledger's date, else the ledger's date ("on or before"),
@@ -960,6 +1189,9 @@ class Importer:
         plans = [e.plan for e in entries if e.plan_changed and e.plan is not None]
         save_in_bulk(AnnualPlan, [p for p in plans if p.pk is None], [p for p in plans if p.pk is not None],
                      [*project_services.PLAN_FIELDS, "annual_task", "start_date_unknown", "version"], later=self._later)
+        quarters = [q for e in entries for q in e.changed_quarters]
+        save_in_bulk(PlanQuarter, [q for q in quarters if q.pk is None], [q for q in quarters if q.pk is not None],
+                     ["work", "expected_investment"], later=self._later)
         reports = [r for e in entries for r in e.changed_reports]
         for report in reports:
             report.updated_at = now
@@ -979,7 +1211,10 @@ class Importer:
                 self._broken = True
             if e.leaders is not None:
                 e.leader_ids = {leader.pk for leader in e.leaders}
+            for quarter in e.changed_quarters:
+                e.quarters[quarter.quarter] = quarter
             e.new, e.fields, e.leaders, e.plan_changed, e.changed_reports = False, set(), None, False, []
+            e.changed_quarters = []
 
     def _save_named(self) -> None:
         """The units and leaders this chunk's rows name first, written in bulk with their
@@ -1056,6 +1291,48 @@ class _Entry:
     leaders: list[Leader] | None = None
     plan_changed: bool = False
     changed_reports: list[ProgressReport] = field(default_factory=list)
+    quarters: dict[int, PlanQuarter] = field(default_factory=dict)  # the plan's roadmap, as stored
+    changed_quarters: list[PlanQuarter] = field(default_factory=list)
+
+
+PROJECT_DIFF_ORDER = ["name", "code", "region", "level", "project_type", "sector", "scope", "total_investment",
+                      "planned_start", "owner", "responsible_unit", "facilitator"]
+PLAN_DIFF = ["nature", "planned_investment", "prior_completed", "annual_task", "planned_start_month", "started",
+             "started_on"]
+REPORT_DIFF = ["completed_ytd", "completed_since_start", "progress"]
+QUARTER_DIFF = ["work", "expected_investment"]
+
+
+@functools.cache
+def _diff_field(model: Any, name: str, language: str | None) -> tuple[Any, str]:
+    """A field and its label in the language in use (asked once per import's rows, not per row)."""
+    model_field = model._meta.get_field(name)
+    return model_field, str(model_field.verbose_name)
+
+
+def _lines(changes: list[list[Any]], model: Any, names: list[str], old: Any, new: Any, prefix: str) -> None:
+    """The fields of ``new`` that differ from ``old`` (None: all of them, from "—"), as lines."""
+    for name in names:
+        value = getattr(new, name)
+        if old is not None and getattr(old, name) == value:
+            continue
+        model_field, label = _diff_field(model, name, get_language())
+        before, after = _shown(model_field, getattr(old, name)) if old is not None else "—", _shown(model_field, value)
+        if before != after:
+            changes.append([prefix + label, before, after])
+
+
+def _shown(model_field: Any, value: Any) -> str:
+    """A value as the re-import's differences show it: money in 万元, a choice by its label."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():,f}"  # exact, to the yuan
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    return str(value)
 
 
 def _differs(project: Project, name: str, value: Any) -> bool:

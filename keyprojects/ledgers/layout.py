@@ -15,7 +15,17 @@ from .reader import Sheet
 
 # Field -> header patterns, tried in this order (the first field whose pattern matches wins,
 # so "开累完成" is since-start before the year-to-date pattern sees "完成").
+QUARTER_NAMES = "一二三四"
+# A roadmap's (投资路线图) quarter columns, first: "一季度计划投资" is a quarter's, not the year's.
+QUARTER_COLUMNS: list[tuple[str, str, str]] = [
+    item for q, cn in enumerate(QUARTER_NAMES, 1) for item in (
+        (f"q{q}_amount", rf"(?:^|[^\d]){q}季度.*(?:投资|金额)|{cn}季度.*(?:投资|金额)", f"{cn}季度投资"),
+        (f"q{q}_work", rf"(?:^|[^\d]){q}季度|{cn}季度", f"{cn}季度工作内容"),
+    )
+]
+QUARTER_FIELDS = [name for name, _pattern, _label in QUARTER_COLUMNS]
 COLUMNS: list[tuple[str, str, str]] = [
+    *QUARTER_COLUMNS,
     ("seq", r"^序号$|^编号$", "序号"),
     ("code", r"项目代码|统一代码|赋码", "项目代码"),
     ("name", r"项目名称|^名称$", "项目名称"),
@@ -70,6 +80,24 @@ def field_for(header: str) -> str | None:
     return None
 
 
+def mapped_field(header: str, mapping: dict[str, str] | None, letter: str = "") -> tuple[bool, str | None, Decimal | None]:
+    """A column's field as the user's mapping says (by header, or by column letter), with the
+    unit it gives: ``(mapped, field or None, factor or None)``; not in the mapping: as recognised."""
+    wanted = mapping.get(header, mapping.get(letter)) if mapping else None
+    if wanted is None:
+        return False, field_for(header) if header else None, None
+    field, _sep, unit = wanted.partition(":")
+    return True, field or None, UNIT_FACTORS[unit] if unit else None
+
+
+def column_letter(index: int) -> str:
+    n, letters = index + 1, ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
 @dataclass
 class Column:
     index: int
@@ -79,11 +107,7 @@ class Column:
 
     @property
     def letter(self) -> str:
-        n, letters = self.index + 1, ""
-        while n:
-            n, rest = divmod(n - 1, 26)
-            letters = chr(65 + rest) + letters
-        return letters
+        return column_letter(self.index)
 
 
 @dataclass
@@ -102,6 +126,7 @@ class Layout:
     header_rows: list[int]
     columns: list[Column]
     rows: list[Row] = field(default_factory=list)
+    mapped_by_user: list[str] = field(default_factory=list)  # the mapping's columns found in this sheet
 
     @cached_property  # the columns are settled before anything asks (``detect``)
     def mapped(self) -> dict[str, Column]:
@@ -112,9 +137,9 @@ class Layout:
         return [c for c in self.columns if c.field is None and c.header]
 
 
-def _header_row(rows: list[list[Any]]) -> int | None:
+def _header_row(rows: list[list[Any]], mapping: dict[str, str] | None = None) -> int | None:
     for i, row in enumerate(rows[:20]):
-        fields = {field_for(normalise_header(v)) for v in row if normalise_header(v)}
+        fields = {mapped_field(normalise_header(v), mapping)[1] for v in row if normalise_header(v)}
         if "name" in fields and len(fields - {None}) >= 2:
             return i
     return None
@@ -138,7 +163,9 @@ def _is_sub_header(headers: list[str], below: list[str], raw: list[Any]) -> bool
     than the first project. A CSV gives only text, so numbers written as text count as data, and
     a sub-header never sits under a column the top row already names as the project's name (a
     project's scope "6月完成路基" must not pass for a "N月完成" header)."""
-    if not any(v and field_for(v) for v in below):
+    # ("投资" under a merged "一季度" names nothing alone: the pair does.)
+    if not any(v and (field_for(v) or field_for((headers[c] if c < len(headers) else "") + v) in QUARTER_FIELDS)
+               for c, v in enumerate(below)):
         return False
     if any(isinstance(v, int | float) or NUMBER.match(text(v).replace(" ", "")) for v in raw if v != ""):
         return False
@@ -149,10 +176,19 @@ def _is_sub_header(headers: list[str], below: list[str], raw: list[Any]) -> bool
     return True
 
 
-def detect(sheet: Sheet) -> Layout | None:
-    """The layout of a sheet, or None when it has no recognisable header."""
+def detect(sheet: Sheet, mapping: dict[str, str] | None = None, header_row: int | None = None) -> Layout | None:
+    """The layout of a sheet, or None when it has no recognisable header. ``mapping`` (header or
+    column letter -> ``field[:unit]``) names columns the patterns do not know, or overrides them;
+    ``header_row`` (1-based; 0: the sheet has none, its columns are named by letter) says which
+    row is the header instead of searching for it."""
     rows = sheet.rows
-    top = _header_row(rows)
+    if header_row == 0:
+        width = max((len(r) for r in rows), default=0)
+        return _layout(sheet, [column_letter(c) for c in range(width)], [], Decimal(1), mapping, 0)
+    if header_row is not None:
+        top: int | None = header_row - 1 if 0 < header_row <= len(rows) else None
+    else:
+        top = _header_row(rows, mapping)
     if top is None:
         return None
     default_unit = Decimal(1)
@@ -164,30 +200,44 @@ def detect(sheet: Sheet) -> Layout | None:
     headers = _merged_fill(rows, sheet.merged, top)
     header_rows = [top]
     # A second header row: sub-headers under group headers ("2023年度" over "计划投资").
-    if top + 1 < len(rows):
+    if header_row is None and top + 1 < len(rows):
         below = [normalise_header(v) for v in rows[top + 1]]
         if _is_sub_header(headers, below, rows[top + 1]):
             header_rows.append(top + 1)
             if not sheet.merged:  # no merge information (CSV): carry group headers rightwards
                 for c in range(1, len(headers)):
-                    if not headers[c] and below[c] and headers[c - 1] and not field_for(headers[c - 1]):
+                    if not headers[c] and below[c] and headers[c - 1] and (
+                            field_for(headers[c - 1]) in (None, *QUARTER_FIELDS)):
                         headers[c] = headers[c - 1]
             headers = [(h + b) if (b and h != b) else (h or b) for h, b in zip(headers, below + [""] * len(headers),
                                                                                  strict=False)]
-    columns = []
+    return _layout(sheet, headers, header_rows, default_unit, mapping, header_rows[-1] + 1)
+
+
+def _layout(sheet: Sheet, headers: list[str], header_rows: list[int], default_unit: Decimal,
+            mapping: dict[str, str] | None, start: int) -> Layout:
+    columns, by_user, mapped_by_user = [], set(), []
     for index, header in enumerate(headers):
         found = UNIT_IN_HEADER.search(header)
         multiplier = UNIT_FACTORS[found.group(1)] if found else default_unit
-        columns.append(Column(index, header, field_for(header) if header else None, multiplier))
-    # Later duplicates of a field (e.g. two "完成" columns) are reported, not guessed.
-    seen: set[str] = set()
+        letter = column_letter(index)
+        explicit, name, factor = mapped_field(header, mapping, letter)
+        if explicit:
+            by_user.add(index)
+            mapped_by_user.append(header if mapping and header in mapping else letter)
+        columns.append(Column(index, header, name, factor or multiplier))
+    # A field the user mapped is theirs; of the rest, later duplicates of a field (e.g. two
+    # "完成" columns) are reported, not guessed.
+    seen: set[str] = {c.field for c in columns if c.index in by_user and c.field}
     for column in columns:
+        if column.index in by_user:
+            continue
         if column.field in seen:
             column.field = None
         elif column.field:
             seen.add(column.field)
-    layout = Layout(sheet.name, [r + 1 for r in header_rows], columns)
-    layout.rows = _classify(rows, header_rows[-1] + 1, layout)
+    layout = Layout(sheet.name, [r + 1 for r in header_rows], columns, mapped_by_user=mapped_by_user)
+    layout.rows = _classify(sheet.rows, start, layout)
     return layout
 
 

@@ -55,13 +55,23 @@ def table(problems: Sequence[Any], warnings: Sequence[Any] = ()) -> list[list[An
             for level, items in ((ERROR, problems), (WARNING, warnings)) for p in items]
 
 
-def workbook(rows: Sequence[Sequence[Any]]) -> bytes:
-    """The table as an .xlsx: one row per problem, the problem in its own column."""
+CHANGES_HEADER = ["项目名称", "项目代码", "字段", "原值", "新值"]
+CHANGES_SHOWN = 20  # stored projects a re-import's preview lists; the rest in the download
+
+
+def change_rows(changes: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """A re-import's differences, one row per field of a project."""
+    return [[c["project"], c["code"], *line] for c in changes for line in c["changes"]]
+
+
+def workbook(rows: Sequence[Sequence[Any]], title: str = "导入问题", header: Sequence[str] = TABLE_HEADER) -> bytes:
+    """The table as an .xlsx: one row per problem, the problem in its own column (or, with
+    ``header``, another table of text)."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
-    sheet = book.add_worksheet("导入问题")
+    sheet = book.add_worksheet(title)
     bold = book.add_format({"bold": True})
-    sheet.write_row(0, 0, TABLE_HEADER, bold)
+    sheet.write_row(0, 0, header, bold)
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
             if isinstance(value, int):
@@ -72,7 +82,7 @@ def workbook(rows: Sequence[Sequence[Any]]) -> bytes:
     sheet.set_column(1, 1, 16)
     sheet.set_column(3, 4, 24)
     sheet.set_column(5, 5, 60)
-    sheet.autofilter(0, 0, max(len(rows), 1), len(TABLE_HEADER) - 1)
+    sheet.autofilter(0, 0, max(len(rows), 1), len(header) - 1)
     sheet.freeze_panes(1, 0)
     book.close()
     return buffer.getvalue()

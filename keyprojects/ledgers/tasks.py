@@ -25,6 +25,7 @@ from keyprojects.core import jobs
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.regions.models import Region
 
+from . import mapping, messages
 from .importer import Importer, ImportFailed, ImportResult
 from .reader import LedgerFileError
 
@@ -39,8 +40,11 @@ def importer_for(user: User, options: dict[str, Any], dry_run: bool) -> Importer
     """The importer the upload form's ``options`` ask for (year, region pk, as_of, checkboxes)."""
     region = Region.objects.get(pk=options["region"])
     as_of = date.fromisoformat(options["as_of"]) if options.get("as_of") else None
+    columns = options.get("columns")
     return Importer(user, options.get("year"), region, as_of=as_of, skip_invalid=options["skip_invalid"],
-                    dry_run=dry_run, fix_encoding=options["fix_encoding"], defaults=options.get("defaults") or {})
+                    dry_run=dry_run, fix_encoding=options["fix_encoding"], defaults=options.get("defaults") or {},
+                    quarters=options.get("quarters") or None, columns=mapping.check(columns) if columns else None,
+                    header_row=options.get("header_row"))
 
 
 def summary(result: ImportResult) -> dict[str, Any]:
@@ -57,6 +61,10 @@ def summary(result: ImportResult) -> dict[str, Any]:
         "warnings": [str(w) for w in result.warnings],
         "groups": result.groups(), "table": result.table(), "defaults_taken": result.defaults_taken,
         "context": result.context,
+        # The re-import's differences: the first projects for the page, all of them for the download.
+        "changes": result.changes[:messages.CHANGES_SHOWN], "changed": len(result.changes),
+        "change_rows": messages.change_rows(result.changes),
+        "columns": result.columns, "header_row": result.header_row, "sample": result.sample,
     }
 
 
@@ -85,13 +93,14 @@ def preview_upload(context: TaskContext, user: int, stored: str, name: str, opti
     """What importing the stored upload ``stored`` (its original name ``name``) as user ``user``
     with the upload form's ``options`` would do, written and rolled back: as :func:`_run` says,
     and ``"can_confirm"``, whether it may be imported (its file is then kept for the import)."""
-    confirmable = False
+    confirmable = keep = False
     try:
         outcome = _run(context, user, stored, name, options, ip, dry_run=True)
         confirmable = outcome["outcome"] == "done" and bool(outcome["result"]["created"] or outcome["result"]["updated"])
+        keep = outcome["result"] is not None  # a file that was read may be previewed again with a mapping
         return {**outcome, "can_confirm": confirmable}
     finally:
-        if not confirmable:
+        if not (confirmable or keep):
             upload_path(stored).unlink(missing_ok=True)
 
 

@@ -9,4 +9,6 @@ urlpatterns = [
     path("import/jobs/<str:token>/retry/", views.retry, name="retry"),
     path("import/previews/<str:token>/", views.preview, name="preview"),
     path("import/jobs/<str:token>/problems.xlsx", views.job_problems, name="job_problems"),
+    path("import/jobs/<str:token>/changes.xlsx", views.job_changes, name="job_changes"),
+    path("import/previews/<str:token>/remap/", views.remap, name="remap"),
 ]

@@ -30,7 +30,9 @@ from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.projects.models import Nature, Project, Stage
 from keyprojects.regions.models import Region
 
-from . import choices, messages
+from . import choices, mapping, messages
+from .importer import QUARTER_MODES
+from .layout import COLUMNS
 from .tasks import import_upload, preview_upload, upload_path
 
 STEPS = {"import": import_upload, "preview": preview_upload}  # the upload's jobs, by step
@@ -127,6 +129,51 @@ def job_problems(request: AuthenticatedRequest, token: str) -> HttpResponse:
 
 
 @login_required
+def job_changes(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """Every change a preview (or an import) found in the stored projects, as an .xlsx."""
+    step = "preview" if jobs.find(preview_upload, token) is not None else "import"
+    result = _own_job(request, token, step)
+    outcome = result.return_value if result.status == TaskResultStatus.SUCCESSFUL else None
+    if not outcome or not outcome.get("result"):
+        raise Http404(_("没有可下载的变更"))
+    name = Path(result.kwargs["name"]).stem
+    return xlsx_download(messages.workbook(outcome["result"].get("change_rows", []), "变更", messages.CHANGES_HEADER),
+                         f"{name}_变更.xlsx")
+
+
+MAP_FIELDS = [("", "—（不导入）")] + [(name, label) for name, _pattern, label in COLUMNS]
+
+
+@require_POST
+@login_required
+def remap(request: AuthenticatedRequest, token: str) -> HttpResponse:
+    """The preview's mapping step: preview the same file again with the columns, header row and
+    quarter amounts as the user says (by column letter: ``map_B=name``, ``unit_B=亿元``)."""
+    result = _own_job(request, token, "preview")
+    if not upload_path(result.kwargs["stored"]).exists():
+        raise Http404(_("上传的文件已不存在，请重新上传"))
+    columns = {}
+    fields = {name for name, _label in MAP_FIELDS}
+    for key, value in request.POST.items():
+        if key.startswith("map_") and value in fields:
+            letter = key[4:]
+            unit = request.POST.get(f"unit_{letter}", "")
+            columns[letter] = f"{value}:{unit}" if value and unit in ("亿元", "元") else value
+    header_row = request.POST.get("header_row", "").strip()
+    options = {**result.kwargs["options"], "columns": columns,
+               "header_row": int(header_row) if header_row.isdigit() else None,
+               "quarters": request.POST.get("quarters") if request.POST.get("quarters") in QUARTER_MODES else None}
+    try:
+        mapping.check(columns)
+    except mapping.MappingError as exc:
+        return _job_page(request, result, "ledgers/upload.html", UploadForm(user=request.user), error=str(exc))
+    again = preview_upload.enqueue(**{k: result.kwargs[k] for k in ("user", "stored", "name")}, options=options,
+                                   ip=request.META.get("REMOTE_ADDR"))
+    request.session["ledger_upload"] = {"preview": again.id}
+    return redirect("ledgers:preview", again.id)
+
+
+@login_required
 def job(request: AuthenticatedRequest, token: str) -> HttpResponse:
     """A confirmed import's progress, then its result: the whole page, or (polled by htmx)
     just the card, which stops polling once the job has ended."""
@@ -174,7 +221,7 @@ def _state(result: TaskResult[dict[str, Any]]) -> dict[str, Any]:
     of the total; the importer's summary; why it failed; whether it may run again; for a
     preview, whether it may be confirmed."""
     state = {"name": result.kwargs["name"], "state": "running", "queued": False, "done": 0, "total": 0,
-             "result": None, "error": "", "can_retry": False, "can_confirm": False}
+             "result": None, "error": "", "can_retry": False, "can_confirm": False, "can_remap": False}
     if result.status in (TaskResultStatus.READY, TaskResultStatus.RUNNING):
         done, total = jobs.progress(result.id)
         return {**state, "queued": result.status == TaskResultStatus.READY, "done": done, "total": total}
@@ -183,7 +230,8 @@ def _state(result: TaskResult[dict[str, Any]]) -> dict[str, Any]:
         assert outcome is not None  # (the jobs return a dict)
         return {**state, "state": "done" if outcome["outcome"] == "done" else "failed",
                 "result": outcome["result"], "error": outcome["error"],
-                "can_confirm": outcome.get("can_confirm", False) and upload_path(result.kwargs["stored"]).exists()}
+                "can_confirm": outcome.get("can_confirm", False) and upload_path(result.kwargs["stored"]).exists(),
+                "can_remap": outcome["result"] is not None and upload_path(result.kwargs["stored"]).exists()}
     kept = upload_path(result.kwargs["stored"]).exists()
     if _is_preview(result):
         if jobs.died(result):
@@ -200,7 +248,7 @@ def _state(result: TaskResult[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _job_page(request: AuthenticatedRequest, result: TaskResult[dict[str, Any]], template: str,
-              form: UploadForm | None = None) -> HttpResponse:
+              form: UploadForm | None = None, error: str = "") -> HttpResponse:
     state = _state(result)
     percent = int(100 * state["done"] / state["total"]) if state["total"] else 0
     preview = _is_preview(result)
@@ -208,5 +256,7 @@ def _job_page(request: AuthenticatedRequest, result: TaskResult[dict[str, Any]],
         "form": form, "job": None if preview else state, "preview_job": state if preview else None,
         "token": result.id, "percent": percent,
         # (as the page was read before previews were jobs)
-        "result": state["result"] if preview else None, "can_confirm": state["can_confirm"],
+        "result": state["result"] if preview else None, "can_confirm": state["can_confirm"], "error": error,
+        "map_fields": MAP_FIELDS, "quarter_modes": QUARTER_MODES,
+        "options": result.kwargs.get("options", {}),
     })

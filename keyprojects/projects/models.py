@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, TypedDict
 
@@ -409,3 +410,45 @@ class AnnualPlan(OfProject, models.Model):
                 }
         if errors:
             raise ValidationError(errors)
+
+
+class PlanQuarter(models.Model):
+    """A quarter of a plan's investment roadmap (投资路线图): the work to be done by the end of
+    the quarter and the investment expected by then, cumulative over the plan year (a ledger
+    that gives each quarter's own amount is summed at import)."""
+
+    plan = models.ForeignKey(AnnualPlan, verbose_name=_("年度计划"), on_delete=models.CASCADE, related_name="quarters")
+    quarter = models.PositiveSmallIntegerField(_("季度"), validators=[MinValueValidator(1), MaxValueValidator(4)])
+    work = models.TextField(_("工作内容及形象进度"), blank=True)
+    expected_investment = money_field(_("季末累计计划投资（万元）"), null=True, blank=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("季度路线图")
+        verbose_name_plural = _("季度路线图")
+        ordering = ["plan", "quarter"]
+        constraints = [models.UniqueConstraint(fields=["plan", "quarter"], name="quarter_unique_plan_quarter")]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.quarter}季度"
+
+    def touched(self) -> Touched | None:
+        return self.plan.touched()
+
+
+def quarter_of(day: date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def quarter_target(plan: AnnualPlan, as_of: date) -> Decimal | None:
+    """The investment the plan's roadmap expects done (this year, cumulative) by the end of the
+    quarter ``as_of`` falls in — the latest quarter up to it that states an amount; None when
+    the roadmap states none (or ``as_of`` is before the plan year). A date after the plan year
+    is held to the year's last quarter."""
+    if as_of.year < plan.year:
+        return None
+    last = quarter_of(as_of) if as_of.year == plan.year else 4
+    amounts = [q.expected_investment for q in sorted(plan.quarters.all(), key=lambda q: q.quarter)
+               if q.quarter <= last and q.expected_investment is not None]
+    return amounts[-1] if amounts else None

@@ -100,6 +100,7 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "problems": problems[:PROBLEMS_SHOWN], "problem_count": problems.count(),
         "can_raise": editable and dispatch_rules.writes(request.user),
         "warning_badge": alert_queries.badges(request.user, [project.pk]).get(project.pk),
+        "roadmap": figures.roadmap(request.user, project),
     })
 
 

@@ -1,5 +1,6 @@
 """keyprojects import_ledger FILE [--year Y] [--region R] [--as-of DATE] [--dry-run] [--skip-invalid]
-[--fix-encoding] [--default 级别=市重点 ...] [--lang en]"""
+[--fix-encoding] [--default 级别=市重点 ...] [--map "列名=字段" ...] [--header-row N] [--quarters 当季|累计]
+[--lang en]"""
 
 from __future__ import annotations
 
@@ -12,8 +13,14 @@ from django.utils import translation
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.commands import AuditedCommand
 from keyprojects.core.permissions import SYSTEM
-from keyprojects.ledgers import choices, messages
-from keyprojects.ledgers.importer import Importer, ImportFailed, ImportResult
+from keyprojects.ledgers import choices, mapping, messages
+from keyprojects.ledgers.importer import (
+    CUMULATIVE,
+    PER_QUARTER,
+    Importer,
+    ImportFailed,
+    ImportResult,
+)
 from keyprojects.ledgers.reader import LedgerFileError
 from keyprojects.regions.models import Region, RegionNotFound
 
@@ -33,6 +40,13 @@ class Command(AuditedCommand):
         parser.add_argument("--fix-encoding", action="store_true", help="接受乱码的自动修复")
         parser.add_argument("--default", action="append", default=[], metavar="字段=值",
                             help="台账缺少该列（或单元格空白）时的取值，可重复：级别=市重点、类型=产业项目、性质=续建、阶段=在建")
+        parser.add_argument("--map", action="append", default=[], metavar="列名=字段", dest="columns",
+                            help="指定某列对应的字段，可重复：projectName=项目名称、totalInvestment=总投资（亿元）、"
+                                 "C=所在县区（按列字母）、备注2=忽略；保存为本市的对应关系，同样表头的台账下次沿用")
+        parser.add_argument("--header-row", type=int, dest="header_row",
+                            help="表头所在行（从 1 起）；0 表示没有表头，用 --map 按列字母（A=项目名称）指定")
+        parser.add_argument("--quarters", choices=["当季", "累计"],
+                            help="投资路线图的季度投资是当季数还是季末累计数（表头和金额看不出时必须指定）")
         parser.add_argument("--lang", default="zh-hans", help="消息语言：zh-hans（默认）或 en")
 
     def handle(self, *args, **options) -> None:
@@ -54,9 +68,15 @@ class Command(AuditedCommand):
                 except ValueError as exc:
                     raise CommandError(str(exc)) from exc
                 defaults[field] = value
+            try:
+                columns = mapping.parse(options["columns"]) if options["columns"] else None
+            except mapping.MappingError as exc:
+                raise CommandError(str(exc)) from exc
+            quarters = {"当季": PER_QUARTER, "累计": CUMULATIVE}.get(options["quarters"] or "")
             importer = Importer(self.acting_user or SYSTEM, options["year"], region, as_of,
                                 skip_invalid=options["skip_invalid"], dry_run=options["dry_run"],
-                                fix_encoding=options["fix_encoding"], progress=self._progress, defaults=defaults)
+                                fix_encoding=options["fix_encoding"], progress=self._progress, defaults=defaults,
+                                quarters=quarters, columns=columns, header_row=options["header_row"])
             try:
                 with audit_context(Source.IMPORT, user=self.acting_user, detail=f"import_ledger {options['file']}"):
                     result = importer.run(options["file"])
