@@ -29,13 +29,14 @@ from keyprojects.alerts.models import Warning
 from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
-from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
+from keyprojects.core.permissions import Actor, region_holding, require_view_region, restrict, sees_all_of
 from keyprojects.core.versions import VersionScope
 from keyprojects.dispatch import cadence
 from keyprojects.dispatch.models import CadenceRule, Meeting, Problem
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
+from keyprojects.reporting.models import ProgressReport
 
 from . import engine
 from .engine import BREAKDOWNS, OVERVIEW
@@ -246,6 +247,20 @@ def _warning_part_rows(as_of: date, region: Region, rows: QuerySet,
         rows = rows.filter(functools.reduce(operator.or_, [
             Q(region=r) if r == region else Q(region__path__startswith=r.path) for r in restrict]))
     return engine.warning_rows(rows, as_of, engine.child_region_group(region, "region__path")[1])
+
+
+def assessment_events(actor: Actor, year: int, as_of: date, months: tuple[int, ...],
+                      region: Region) -> list[dict[str, Any]]:
+    """The events an assessment of ``region`` scores (``engine.assessment_event_rows``: overdue
+    problems, late or unfiled reports of the plan ``year``'s ``months``, red warnings on the
+    date), counted by region path and unit over the rows the actor may view; a member's count is
+    the sum of the rows under its path or of its unit (the rows are COUNTs: they add up)."""
+    problems = _in_scope(actor, region, Problem)
+    reports = ProgressReport.objects.filter(period__year=year, project__region__path__startswith=region.path)
+    if not sees_all_of(actor, region):
+        reports = restrict(reports, actor)
+    warnings = _in_scope(actor, region, Warning)
+    return cached_within(region, engine.assessment_event_rows, problems, reports, warnings, tuple(months), as_of)
 
 
 def _approval_counts(year: int, as_of: date, region: Region | None, items: QuerySet,

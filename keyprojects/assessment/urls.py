@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "assessment"
+urlpatterns = [
+    path("", views.schemes, name="schemes"),
+]
