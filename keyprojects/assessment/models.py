@@ -11,6 +11,7 @@ alone): a published period ranks the same however the figures are corrected late
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
@@ -25,6 +26,8 @@ from keyprojects.regions.models import Region
 
 if TYPE_CHECKING:
     from keyprojects.core.permissions import Viewer
+
+    from .periods import Period
 
 
 class PeriodKind(models.TextChoices):
@@ -85,6 +88,9 @@ class Scheme(models.Model):
     list_size = models.PositiveSmallIntegerField(_("红黑榜人数"), default=3,
                                                  validators=[MinValueValidator(1), MaxValueValidator(20)],
                                                  help_text=_("每组列入红榜（前N名）和黑榜（后N名）的个数"))
+    data_lag_days = models.PositiveSmallIntegerField(
+        _("取数日（考核期结束后天数）"), default=0, validators=[MaxValueValidator(31)],
+        help_text=_("月报在次月审核的，填月报审核截止的天数：填 8 时，1月份按2月8日已审核的数据计分"))
     tie_break = models.CharField(_("同分排序依据"), max_length=24, choices=Value.choices, default=Value.COMPLETION_RATE,
                                  help_text=_("得分相同者并列名次，名单中按此指标排列（事件数少者在前，其余高者在前），再按名称"))
 
@@ -101,6 +107,10 @@ class Scheme(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region.name}{self.year}年{self.name}"
+
+    def as_of(self, period: Period) -> date:
+        """The day whose figures a period is scored on: its last day, plus the scheme's lag."""
+        return period.last_day + timedelta(days=self.data_lag_days)
 
     def clean(self) -> None:
         if self.region_id and self.region.level not in (Region.Level.PREFECTURE, Region.Level.COUNTY):

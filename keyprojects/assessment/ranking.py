@@ -50,11 +50,11 @@ def _values(stats: dict[str, Any]) -> dict[str, str | None]:
             Value.COMPLETED_INVESTMENT: _text(stats["completed_investment"])}
 
 
-def collect(actor: Actor, scheme: Scheme, period: Period) -> dict[str, Any]:
-    """Each group's members and their values at the period's last day, through the indicator
-    module in the actor's scope: by county (``figures.breakdown`` by region), by zone, by
-    responsible unit, and the events (``figures.assessment_events``)."""
-    city, year, as_of = scheme.region, scheme.year, period.last_day
+def collect(actor: Actor, scheme: Scheme, period: Period, as_of: date) -> dict[str, Any]:
+    """Each group's members and their values on ``as_of``, through the indicator module in the
+    actor's scope: by county (``figures.breakdown`` by region), by zone, by responsible unit,
+    and the events of the period (``figures.assessment_events``)."""
+    city, year = scheme.region, scheme.year
     totals = figures.year_figures(actor, year, as_of, city)
     events = figures.assessment_events(actor, year, as_of, period.months, city)
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -132,9 +132,9 @@ def ranking_of(snapshot: Snapshot) -> Ranking:
 def corrections(actor: Actor, snapshot: Snapshot) -> list[str]:
     """What differs between the snapshot's inputs and the figures now for the same date: each a
     note ("安定区 投资完成率：取数时 23.4，现为 24.1"); the ranks stay the snapshot's."""
-    now = collect(actor, snapshot.scheme, periods.parse(snapshot.period))
+    now = collect(actor, snapshot.scheme, periods.parse(snapshot.period), snapshot.as_of)
     used = {line["value"] for g in snapshot.rules["groups"] for line in g["lines"]}
-    labels = dict(Value.choices)
+    labels = {key: str(label) for key, label in Value.choices}
     notes = []
     for group_id, members in snapshot.inputs["groups"].items():
         current = {m["key"]: m for m in now["groups"].get(group_id, [])}
@@ -172,8 +172,9 @@ def history(scheme: Scheme, upto: Period) -> list[dict[str, Any]]:
                     for row in g.rows:
                         names.setdefault(row.key, row.name)
                         ranks.setdefault(row.key, {})[key] = row.rank
-        result.append({"name": group.name, "periods": [k for k, _ in computed],
-                       "rows": [{"name": names[k], "ranks": [ranks[k].get(p) for p, _ in computed]} for k in names]})
+        rows = [{"name": names[k], "ranks": [ranks[k].get(p) for p, _ in computed]} for k in names]
+        rows.sort(key=lambda r: (r["ranks"][-1] is None, r["ranks"][-1] or 0))  # as the latest period ranks them
+        result.append({"name": group.name, "periods": [k for k, _ in computed], "rows": rows})
     return result
 
 

@@ -37,6 +37,7 @@ class Row:
     score: Decimal
     rank: int = 0
     previous_rank: int | None = None
+    cells: list[tuple[Decimal, Decimal | None]] = field(default_factory=list)  # each line's points and value
 
     @property
     def movement(self) -> str:
@@ -74,7 +75,7 @@ def line_points(line: dict[str, Any], value: Decimal | None, group_values: list[
         elif formula == Formula.PER_POINT:
             base = benchmark_of(line, group_values, benchmarks)
             points = weight + (value - base) * (dec(line["points_per_unit"]) or Decimal(0)) if base is not None else weight
-    points = points.quantize(CENT, ROUND_HALF_UP)
+    points = points.quantize(CENT, ROUND_HALF_UP) + 0  # (+ 0: no "-0.00" for nothing deducted)
     cap, floor = dec(line.get("cap")), dec(line.get("floor"))
     if cap is not None:
         points = min(points, cap)
@@ -105,7 +106,8 @@ def rank_group(group: dict[str, Any], members: list[dict[str, Any]], benchmarks:
         points = [line_points(line, own.get(line["value"]), [v.get(line["value"]) for v in values], benchmarks)
                   for line in lines]
         rows.append(Row(member["key"], member["name"], member.get("order", member["name"]), own, points,
-                        sum(points, Decimal(0))))
+                        sum(points, Decimal(0)),
+                        cells=[(p, own.get(line["value"])) for p, line in zip(points, lines, strict=True)]))
     rows.sort(key=lambda r: (-r.score, _tie_key(r, tie_break), r.order))
     for row in rows:
         row.rank = 1 + sum(1 for other in rows if other.score > row.score)

@@ -19,7 +19,7 @@ from . import periods
 from .models import Group, Line, PeriodKind, Scheme, Snapshot
 from .ranking import collect, rules_of
 
-SCHEME_FIELDS = ["name", "year", "period_kind", "list_size", "tie_break"]
+SCHEME_FIELDS = ["name", "year", "period_kind", "data_lag_days", "list_size", "tie_break"]
 GROUP_FIELDS = ["name", "member_kind", "order"]
 LINE_FIELDS = ["order", "name", "value", "formula", "weight", "target", "benchmark", "benchmark_value",
                "points_per_unit", "cap", "floor"]
@@ -109,8 +109,8 @@ def take_snapshot(user: Actor, scheme_id: int, period_text: str) -> Snapshot:
         raise ValidationError({"period": _("%(period)s的排名已发布，不能重新取数；更正后的数据在排名页以说明列出")
                                % {"period": period.key}})
     snapshot = snapshot or Snapshot(scheme=scheme, period=period.key)
-    snapshot.as_of = period.last_day
-    snapshot.inputs = collect(user, scheme, period)
+    snapshot.as_of = scheme.as_of(period)
+    snapshot.inputs = collect(user, scheme, period, snapshot.as_of)
     snapshot.rules = rules_of(scheme)
     snapshot.taken_at = timezone.now()
     snapshot.taken_by = recorded(user)

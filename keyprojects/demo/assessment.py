@@ -47,15 +47,16 @@ UNIT_LINES: list[dict[str, Any]] = [
 
 
 def install(city: Region, year: int, periods: Iterable[str] = (), publish: bool = True,
-            kind: str = PeriodKind.MONTHLY, actor: Actor = SYSTEM) -> Scheme:
+            kind: str = PeriodKind.MONTHLY, lag: int = 8, actor: Actor = SYSTEM) -> Scheme:
     """The city's scheme of ``year`` (made once; found again by its name), with a group for each
     kind of member the city has, and a snapshot of each of ``periods`` ("2022-01", "2022-Q1"),
-    published if asked."""
+    published if asked. ``lag``: the days after a period's end whose figures it is scored on
+    (the demo cities approve a month's reports by the 8th of the next)."""
     name = "重点项目建设月度排名" if kind == PeriodKind.MONTHLY else "重点项目建设季度考核"
     scheme = Scheme.objects.filter(region=city, year=year, name=name).first()
     if scheme is None:
         scheme = services.save_scheme(actor, city, None, {"name": name, "year": year, "period_kind": kind,
-                                                          "list_size": 3, "tie_break": Value.COMPLETION_RATE})
+                                                          "data_lag_days": lag, "list_size": 3, "tie_break": Value.COMPLETION_RATE})
         for order, (member_kind, label, lines) in enumerate(_groups(city, year), start=1):
             group = services.save_group(actor, scheme.pk, None, {"name": label, "member_kind": member_kind,
                                                                  "order": order})

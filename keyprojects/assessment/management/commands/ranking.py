@@ -48,8 +48,9 @@ class Command(BaseCommand):
         snapshot = Snapshot.objects.filter(scheme=scheme, period=period.key).first()
         provisional = snapshot is None
         if snapshot is None:  # the figures now, as a snapshot would freeze them (not saved)
-            snapshot = Snapshot(scheme=scheme, period=period.key, as_of=period.last_day, taken_at=timezone.now(),
-                                inputs=collect(SYSTEM, scheme, period), rules=rules_of(scheme))
+            as_of = scheme.as_of(period)
+            snapshot = Snapshot(scheme=scheme, period=period.key, as_of=as_of, taken_at=timezone.now(),
+                                inputs=collect(SYSTEM, scheme, period, as_of), rules=rules_of(scheme))
         ranking = ranking_of(snapshot)
         if options["json"]:
             payload = {**to_json(ranking), "provisional": provisional, "paragraph": paragraph(ranking)}
