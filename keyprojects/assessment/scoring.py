@@ -54,7 +54,7 @@ class GroupRanking:
     member_kind: str
     lines: list[dict[str, Any]]
     rows: list[Row]
-    list_size: int
+    list_size: int  # the N of the red and black lists in this group
     top: list[Row] = field(default_factory=list)
     bottom: list[Row] = field(default_factory=list)
 
@@ -113,10 +113,12 @@ def rank_group(group: dict[str, Any], members: list[dict[str, Any]], benchmarks:
         row.rank = 1 + sum(1 for other in rows if other.score > row.score)
         if previous is not None:
             row.previous_rank = previous.get(row.key)
+    # N of each list, at most half the group; members tied at a list's edge are all on it, and a
+    # member on the red list is never on the black one too (a group of equal scores)
     n = min(list_size, len(rows) // 2)
     top = [r for r in rows if r.rank <= n]
-    bottom = [r for r in rows if 1 + sum(1 for o in rows if o.score < r.score) <= n]
-    return GroupRanking(group["name"], group["member_kind"], lines, rows, list_size, top, bottom)
+    bottom = [r for r in rows if 1 + sum(1 for o in rows if o.score < r.score) <= n and r not in top]
+    return GroupRanking(group["name"], group["member_kind"], lines, rows, n, top, bottom)
 
 
 def _tie_key(row: Row, tie_break: str) -> tuple[bool, Decimal]:

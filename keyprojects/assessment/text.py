@@ -37,10 +37,11 @@ def paragraph(ranking: Ranking) -> str:
             best = [r for r in group.rows if r.rank == 1]
             sentences.append(f"{who}综合排名第一位的是{_names(best)}")
             continue
-        front = f"前{_numeral(len(group.top))}位" if len(group.top) > 1 else "第一位"
-        back = f"后{_numeral(len(group.bottom))}位" if len(group.bottom) > 1 else "末位"
+        front = f"前{_numeral(group.list_size)}位" if group.list_size > 1 else "第一位"
+        back = f"后{_numeral(group.list_size)}位" if group.list_size > 1 else "末位"
         bottom = sorted(group.bottom, key=lambda r: group.rows.index(r))
-        sentences.append(f"{who}综合排名{front}的是{_names(group.top)}，{back}的是{_names(bottom)}")
+        sentences.append(f"{who}综合排名{front}的是{_names(group.top)}"
+                         + (f"，{back}的是{_names(bottom)}" if bottom else ""))
     if not sentences:
         return f"{ranking.period.label}，暂无考核排名。"
     return f"{ranking.period.label}，" + "；".join(sentences) + "。"
