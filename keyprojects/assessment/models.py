@@ -161,9 +161,6 @@ class LineQuerySet(models.QuerySet["Line"]):
         return restrict(self, user, "view")
 
 
-POINTS = {"max_digits": 7, "decimal_places": 2}
-
-
 class Line(models.Model):
     """An indicator line of a group: what it scores, how, and within which bounds."""
 
@@ -172,16 +169,16 @@ class Line(models.Model):
     name = models.CharField(_("考核指标"), max_length=50)
     value = models.CharField(_("取值"), max_length=24, choices=Value.choices)
     formula = models.CharField(_("计分方法"), max_length=16, choices=Formula.choices)
-    weight = models.DecimalField(_("权重（分）"), default=0, validators=[MinValueValidator(0)], **POINTS)
-    target = models.DecimalField(_("目标值"), null=True, blank=True, **POINTS,
+    weight = models.DecimalField(_("权重（分）"), default=0, validators=[MinValueValidator(0)], max_digits=7, decimal_places=2)
+    target = models.DecimalField(_("目标值"), null=True, blank=True, max_digits=7, decimal_places=2,
                                  help_text=_("按目标值计分时必填，与取值同一单位"))
     benchmark = models.CharField(_("基准"), max_length=16, choices=Benchmark.choices, blank=True)
-    benchmark_value = models.DecimalField(_("固定基准值"), null=True, blank=True, **POINTS)
-    points_per_unit = models.DecimalField(_("每百分点或每件分值"), null=True, blank=True, **POINTS,
+    benchmark_value = models.DecimalField(_("固定基准值"), null=True, blank=True, max_digits=7, decimal_places=2)
+    points_per_unit = models.DecimalField(_("每百分点或每件分值"), null=True, blank=True, max_digits=7, decimal_places=2,
                                           help_text=_("按百分点计分：高于基准每个百分点加的分（低于则减）；"
                                                       "按事件计分：每件的分（扣分填负数）"))
-    cap = models.DecimalField(_("得分上限"), null=True, blank=True, **POINTS)
-    floor = models.DecimalField(_("得分下限"), null=True, blank=True, **POINTS)
+    cap = models.DecimalField(_("得分上限"), null=True, blank=True, max_digits=7, decimal_places=2)
+    floor = models.DecimalField(_("得分下限"), null=True, blank=True, max_digits=7, decimal_places=2)
 
     objects = LineQuerySet.as_manager()
     history = audited()

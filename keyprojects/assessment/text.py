@@ -7,7 +7,7 @@ from __future__ import annotations
 from .models import MemberKind
 from .ranking import Ranking
 
-WHO = {MemberKind.COUNTY: "各县区", MemberKind.ZONE: "各开发区", MemberKind.UNIT: "各市直部门"}
+WHO: dict[str, str] = {MemberKind.COUNTY: "各县区", MemberKind.ZONE: "各开发区", MemberKind.UNIT: "各市直部门"}
 
 
 NUMERALS = "零一二三四五六七八九十"

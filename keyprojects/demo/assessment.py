@@ -70,7 +70,7 @@ def install(city: Region, year: int, periods: Iterable[str] = (), publish: bool 
 
 
 def _groups(city: Region, year: int) -> list[tuple[str, str, list[dict[str, Any]]]]:
-    groups = []
+    groups: list[tuple[str, str, list[dict[str, Any]]]] = []
     if Region.objects.filter(parent=city, level=Region.Level.COUNTY).exists():
         groups.append((MemberKind.COUNTY, "县区", REGION_LINES))
     if Region.objects.filter(path__startswith=city.path, level=Region.Level.ZONE).exists():

@@ -524,7 +524,7 @@ class Dimension:
             parts = [(c.code, c.name, c) for c in self.children] + [(region.code, region.name + "（本级）", region)]
             return [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in parts if code in stats]
         if self.by in ("leader", "list", "unit"):
-            model = {"leader": Leader, "list": ProjectList, "unit": Unit}[self.by]
+            model: Any = {"leader": Leader, "list": ProjectList, "unit": Unit}[self.by]
             objects = {o.pk: o for o in model.objects.filter(pk__in=[k for k in stats if k])}
             return [{"key": k, "label": str(objects[k]), **v} for k, v in stats.items() if k in objects]
         labels = _labels(self.by, list(stats))

@@ -29,7 +29,13 @@ from keyprojects.alerts.models import Warning
 from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
-from keyprojects.core.permissions import Actor, region_holding, require_view_region, restrict, sees_all_of
+from keyprojects.core.permissions import (
+    Actor,
+    region_holding,
+    require_view_region,
+    restrict,
+    sees_all_of,
+)
 from keyprojects.core.versions import VersionScope
 from keyprojects.dispatch import cadence
 from keyprojects.dispatch.models import CadenceRule, Meeting, Problem
