@@ -266,3 +266,31 @@ def test_a_line_missing_what_its_formula_needs_is_refused_on_the_page(cast, sche
         services.save_line(cast.admin, group.pk, None, {"name": "问题", "value": "overdue_problems",
                                                         "formula": "ratio_best", "weight": D(5)})
     assert group.lines.count() == 2
+
+
+def test_a_quarterly_scheme_scores_a_quarter_on_its_last_day_plus_the_lag(cast, scheme):
+    quarterly = services.save_scheme(cast.admin, cast.city, None, {
+        "name": "季度考核", "year": YEAR, "period_kind": "quarterly", "data_lag_days": 8, "list_size": 1,
+        "tie_break": "completion_rate"})
+    group = services.save_group(cast.admin, quarterly.pk, None, {"name": "县区", "member_kind": "county"})
+    services.save_line(cast.admin, group.pk, None, {"name": "开复工率", "value": "start_or_resume_rate",
+                                                    "formula": "ratio_best", "weight": D(50)})
+    snapshot = services.take_snapshot(cast.admin, quarterly.pk, "2022-q2")
+    assert (snapshot.period, snapshot.as_of) == ("2022-Q2", date(YEAR, 7, 8))
+    ranking = ranking_of(snapshot)
+    assert ranking.groups[0].rows[0].name == "连山区" and ranking.groups[0].rows[0].score == D("50.00")
+    assert paragraph(ranking).startswith("二季度，各县区综合排名第一位的是连山区")
+    with pytest.raises(ValidationError, match="2022-Q1"):
+        services.take_snapshot(cast.admin, quarterly.pk, "2022-05")
+
+
+def test_a_briefing_finds_the_published_ranking_of_a_period(cast, scheme):
+    from keyprojects.assessment.periods import parse
+    from keyprojects.assessment.ranking import published
+
+    snapshot = services.take_snapshot(cast.admin, scheme.pk, "2022-05")
+    assert published(cast.admin, cast.city, parse("2022-05")) is None  # taken, not yet published
+    services.publish(cast.admin, snapshot.pk)
+    found = published(cast.admin, cast.city, parse("2022-05"))
+    assert found is not None and found.groups[0].rows[0].name == "连山区"
+    assert published(cast.outsider, cast.city, parse("2022-05")) is None

@@ -199,3 +199,13 @@ def to_json(ranking: Ranking) -> dict[str, Any]:
         } for g in ranking.groups],
         "notes": ranking.notes,
     }
+
+
+def published(actor: Actor, region: Region, period: Period) -> Ranking | None:
+    """The published ranking of ``region``'s scheme for ``period`` that the actor may see (the
+    first scheme by name if several), or None: what a briefing's ranking paragraph reads
+    (``text.paragraph(published(...))``)."""
+    snapshot = (Snapshot.objects.visible_to(actor).filter(scheme__region=region, period=period.key,
+                                                          published_at__isnull=False)
+                .select_related("scheme__region").order_by("scheme__name").first())
+    return ranking_of(snapshot) if snapshot is not None else None
