@@ -27,6 +27,7 @@ from keyprojects.accounts import services as account_services
 from keyprojects.accounts.models import Leader
 from keyprojects.approvals import services as approval_services
 from keyprojects.core.audit import Source, audit_context
+from keyprojects.demo import assessment as assessment_demo
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
 from keyprojects.notices import services as notice_services
@@ -104,6 +105,10 @@ class Setting:
         self.approval = approval_services.record(admin, filing.pk, filing.version, {
             "obtained_on": date(YEAR, 3, 1), "number": "连发改备〔2022〕1号",
             "document": SimpleUploadedFile("备案.pdf", b"%PDF-1.4 filing")})
+        # the city's assessment with May published (the ranking ranks 连山区 against the others)
+        self.scheme = assessment_demo.install(cast.city, YEAR, [f"{YEAR}-05"], actor=admin)
+        self.group = self.scheme.groups.first()
+        self.line = self.group.lines.first()
         # a leader of 连山区 packaging its two projects (the leaders' pages)
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
@@ -115,7 +120,9 @@ class Setting:
             return None  # the same views as without the suffix
         project, report = self.cast.p_lianshan, self.reports[self.cast.p_lianshan.pk]
         kinds = {"kind": "units", "year": YEAR, "token": "0" * 32, "code": self.clerk.region.code}
-        if "pk" in wanted and name.startswith(("approvals:", "api:approval-")):
+        if name.startswith("assessment:"):
+            kinds.update(pk=self.scheme.pk, group_pk=self.group.pk, line_pk=self.line.pk, period=f"{YEAR}-05")
+        elif "pk" in wanted and name.startswith(("approvals:", "api:approval-")):
             route = name.split(":")[-1]
             kinds["pk"] = (project.pk if route.startswith("project") else self.catalogue_item.pk
                            if route.startswith("catalogue") else self.approval.pk)

@@ -275,6 +275,7 @@ class SyntheticProvince:
             self.timed("前期手续", self.write_approvals)
             self.timed("预警规则与开复工目标", self.write_warning_rules)
             self.timed("预警（每日评估）", self.write_warnings)
+            self.timed("考核方案", self.write_schemes)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
         return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
@@ -854,6 +855,16 @@ class SyntheticProvince:
                 problem.escalation_deadline, problem.version = escalation + timedelta(days=21), problem.version + 1
                 timeline.append(("escalated", "escalated", escalation, f"提级至{city.name}"))
         return problem, timeline
+
+    # --- assessment (考核排名) -------------------------------------------------------------------
+    def write_schemes(self) -> int:
+        """Each city's assessment scheme of the last year (the demo's: ``demo.assessment.install``),
+        no period taken yet: ``keyprojects bench --only ranking`` takes and times one."""
+        from keyprojects.demo import assessment
+
+        for city in self.cities:
+            assessment.install(city, self.years[-1])
+        return len(self.cities)
 
     # --- approvals (前期手续) -------------------------------------------------------------------
     def write_catalogues(self) -> int:

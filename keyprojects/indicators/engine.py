@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.alerts.models import Colour, Kind, colour_on, open_on_q
+from keyprojects.alerts.models import Colour, Kind, colour_on, open_on_q, red_on_q
 from keyprojects.approvals.models import late_q, obtained_q
 from keyprojects.dispatch.models import OPEN, MeetingKind, Problem, overdue_on_q, overdue_q
 from keyprojects.projects.models import (
@@ -499,7 +499,9 @@ BREAKDOWNS = ("region", "sector", "level", "batch", "nature", "leader", "list")
 ADDITIVE = ("region", "sector", "level", "batch", "nature")
 OVERVIEW = ("region", "sector", "batch")  # the dashboard's: few enough groups to add up in Python
 FIELDS = {"sector": "project__sector", "level": "project__level", "batch": "batch", "nature": "nature",
-          "leader": "project__leaders", "list": "project__lists"}
+          "leader": "project__leaders", "list": "project__lists", "unit": "project__responsible_unit"}
+# "unit" (by responsible unit, for the assessment of city departments) is not among BREAKDOWNS:
+# the API and the dashboard do not offer it; a plan without a responsible unit is in no group.
 
 
 class Dimension:
@@ -525,8 +527,8 @@ class Dimension:
             stats = {region_code(k): v for k, v in stats.items()}
             parts = [(c.code, c.name, c) for c in self.children] + [(region.code, region.name + "（本级）", region)]
             return [{"key": code, "label": label, "region": r, **stats[code]} for code, label, r in parts if code in stats]
-        if self.by in ("leader", "list"):
-            model = Leader if self.by == "leader" else ProjectList
+        if self.by in ("leader", "list", "unit"):
+            model: Any = {"leader": Leader, "list": ProjectList, "unit": Unit}[self.by]
             objects = {o.pk: o for o in model.objects.filter(pk__in=[k for k in stats if k])}
             return [{"key": k, "label": str(objects[k]), **v} for k, v in stats.items() if k in objects]
         labels = _labels(self.by, list(stats))
@@ -855,6 +857,24 @@ def warning_rows(warnings: QuerySet, as_of: date, part: Any = None) -> list[dict
     and colour on the date (``colour_on``) (and by ``part``, ``key_region``, when given), one query of COUNTs."""
     return list(warnings.filter(open_on_q(as_of)).order_by()
                 .values("kind", colour_of=colour_on(as_of), **_part_key(part)).annotate(count=Count("id")))
+
+
+def assessment_event_rows(problems: QuerySet, reports: QuerySet, warnings: QuerySet, months: tuple[int, ...],
+                          as_of: date) -> list[dict[str, Any]]:
+    """The events an assessment scores, each row a COUNT by kind, region path and unit: problems
+    overdue on the date (by lead unit), reports of the period's ``months`` filed late or not filed
+    (by the project's responsible unit) and warnings red on the date (the same)."""
+    filed = ("submitted", "approved")
+    counted = [
+        ("overdue_problems", problems.filter(overdue_on_q(as_of), raised_on__lte=as_of), "region__path", "lead_unit_id"),
+        ("late_reports", reports.filter(period__month__in=months).filter(Q(late=True) | ~Q(status__in=filed)),
+         "project__region__path", "project__responsible_unit_id"),
+        ("red_warnings", warnings.filter(open_on_q(as_of), red_on_q(as_of)), "region__path",
+         "project__responsible_unit_id"),
+    ]
+    return [{"event": event, "path": row["path"], "unit": row["unit"], "count": row["count"]}
+            for event, rows, path, unit in counted
+            for row in rows.order_by().values(path=F(path), unit=F(unit)).annotate(count=Count("id"))]
 
 
 def warnings_from(rows: list[dict[str, Any]], region: Region | None) -> dict[str, Any]:

@@ -279,6 +279,47 @@ def _warning_part_rows(as_of: date, region: Region, rows: QuerySet,
     return engine.warning_rows(rows, as_of, engine.child_region_group(region, "region__path")[1])
 
 
+def assessment_events(actor: Actor, year: int, as_of: date, months: tuple[int, ...],
+                      region: Region) -> list[dict[str, Any]]:
+    """The events an assessment of ``region`` scores (``engine.assessment_event_rows``: overdue
+    problems, late or unfiled reports of the plan ``year``'s ``months``, red warnings on the
+    date), counted by region path and unit over the rows the actor may view; a member's count is
+    the sum of the rows under its path or of its unit (the rows are COUNTs: they add up)."""
+    problems = _in_scope(actor, region, Problem)
+    reports = ProgressReport.objects.filter(period__year=year, project__region__path__startswith=region.path)
+    if not sees_all_of(actor, region):
+        reports = restrict(reports, actor)
+    warnings = _in_scope(actor, region, Warning)
+    return cached_within(region, _assessment_events, year, as_of, tuple(months), region, problems, reports, warnings)
+
+
+def _assessment_events(year: int, as_of: date, months: tuple[int, ...], region: Region, problems: QuerySet,
+                       reports: QuerySet, warnings: QuerySet) -> list[dict[str, Any]]:
+    """The event rows a part of ``region`` at a time (``_region_parts``): after a write in one
+    county only its rows are counted again."""
+    return cached_in_parts(_event_part_rows, _region_parts(region, year), functools.partial(_event_part, region),
+                           as_of, months, region, problems, reports, warnings)
+
+
+def _event_part_rows(as_of: date, months: tuple[int, ...], region: Region, problems: QuerySet, reports: QuerySet,
+                     warnings: QuerySet, restrict: frozenset[Region] | None = None) -> list[dict[str, Any]]:
+    if restrict is not None:
+        def within(path: str) -> Q:
+            return functools.reduce(operator.or_, [
+                Q(**{path: r}) if r == region else Q(**{f"{path}__path__startswith": r.path}) for r in restrict])
+        problems, reports = problems.filter(within("region")), reports.filter(within("project__region"))
+        warnings = warnings.filter(within("region"))
+    return engine.assessment_event_rows(problems, reports, warnings, months, as_of)
+
+
+def _event_part(region: Region, row: dict[str, Any]) -> str:
+    """The part of ``_region_parts`` an event row is in: the child of ``region`` its path runs
+    through, or the region itself (本级)."""
+    codes = path_codes(row["path"] or "")
+    at = codes.index(region.code) if region.code in codes else len(codes)
+    return codes[at + 1] if at + 1 < len(codes) else region.code
+
+
 def _approval_counts(year: int, as_of: date, region: Region | None, items: QuerySet,
                      part: Any = None) -> list[dict[str, Any]]:
     """The approval counts of ``region``, a county at a time as the plan figures: after a write

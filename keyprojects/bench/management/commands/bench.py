@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,import,api,burst,demo")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,import,api,burst,demo")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -183,7 +183,8 @@ class Command(BaseCommand):
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
-                 ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
+                 ("ranking", self.bench_ranking), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("burst", self.bench_burst)]
         for name, step in steps:
             if wanted(name):
@@ -533,6 +534,27 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         self.add(f"daily evaluation, {self.city.name}, first run (no warning yet)", first, None, "≤ 10 s",
                  f"opened {outcome['opened']:,}, units told")
+
+    # --- assessment: a city's period taken, its ranking page and .xlsx --------------------------
+    def bench_ranking(self) -> None:
+        from keyprojects.assessment import services as assessment_services
+        from keyprojects.demo import assessment
+
+        runs = self.options["runs"]
+        scheme = assessment.install(self.city, self.year)  # (made by generate_synthetic; found again)
+        period = f"{self.year}-{self.period.month:02d}"
+        with audit_context(Source.COMMAND, detail="bench"):
+            take = functools.partial(assessment_services.take_snapshot, self.city_admin, scheme.pk, period)
+            self.add(f"take a period's snapshot, city ({self.city.name}), after a write in {self.county.name}",
+                     timed(take, max(3, runs // 4), before=self.county_write), None, "≤ 3 s")
+        admin = self.client(self.city_admin)
+        url = f"/assessment/{scheme.pk}/{period}/"
+        members = sum(len(m) for m in scheme.snapshots.get(period=period).inputs["groups"].values())
+        for name, target in ((url, "p95 ≤ 300 ms"), (url + "ranking.xlsx", "p95 ≤ 500 ms")):
+            label = "ranking page" if name == url else "ranking .xlsx"
+            self.add(f"{label}, city admin, after a write in {self.county.name}",
+                     timed(self.get(admin, name), runs, before=self.county_write), None, target, f"{members} members")
+            self.add(f"{label}, city admin, repeat view", timed(self.get(admin, name), runs), None, target)
 
     # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
     def bench_demo(self) -> None:

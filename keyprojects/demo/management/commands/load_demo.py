@@ -9,7 +9,7 @@ from django.db import transaction
 
 from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
-from keyprojects.demo import alerts, dingxi, huludao, qianan
+from keyprojects.demo import alerts, assessment, dingxi, huludao, qianan
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -35,6 +35,9 @@ class Command(AuditedCommand):
             self.stdout.write(f"{city_name}：{result['projects']} 个年度计划项目，{result['reports']} 份已审核月报，"
                               f"{warned['opened']} 个预警（截至 {module.AS_OF:%Y-%m-%d}）"
                               f"（累计用时 {time.perf_counter() - started:.1f} 秒）")
+            if module is dingxi:  # monthly ranks of its counties, January to April, published
+                scheme = assessment.install(city, dingxi.YEAR, [f"{dingxi.YEAR}-{m:02d}" for m in range(1, 5)])
+                self.stdout.write(f"{city_name}：考核方案“{scheme.name}”，1—4月排名已发布")
         self.print_logins()
 
     def print_logins(self) -> None:
