@@ -57,15 +57,17 @@ def template_for(region: Region) -> Any:
     return None
 
 
-def files(briefing: Briefing) -> tuple[bytes, bytes]:
-    """The briefing as .docx and .pdf, from its snapshot and text."""
-    text = text_of(briefing)
-    return (render.docx(briefing.content, text, template_for(briefing.region)),
-            render.pdf(briefing.content, text))
+def docx_of(briefing: Briefing) -> bytes:
+    """The briefing as .docx from its snapshot and text, in its region's template."""
+    return render.docx(briefing.content, text_of(briefing), template_for(briefing.region))
+
+
+def pdf_of(briefing: Briefing) -> bytes:
+    return render.pdf(briefing.content, text_of(briefing))
 
 
 def _locked(pk: int) -> Briefing:
-    return Briefing.objects.select_for_update().select_related("region").get(pk=pk)
+    return Briefing.objects.select_for_update(of=("self",)).select_related("region").get(pk=pk)
 
 
 def _may_manage(user: User, briefing: Briefing) -> None:
@@ -170,9 +172,8 @@ def publish(user: User, pk: int, expected_version: int | None) -> Briefing:
                                    number__isnull=False).aggregate(last=Max("number"))["last"]
     briefing.number = (last or 0) + 1
     briefing.state, briefing.published_by, briefing.published_at = Briefing.State.PUBLISHED, user, timezone.now()
-    word, pdf = files(briefing)
-    briefing.docx.save(f"{briefing.file_stem}.docx", ContentFile(word), save=False)
-    briefing.pdf.save(f"{briefing.file_stem}.pdf", ContentFile(pdf), save=False)
+    briefing.docx.save(f"{briefing.file_stem}.docx", ContentFile(docx_of(briefing)), save=False)
+    briefing.pdf.save(f"{briefing.file_stem}.pdf", ContentFile(pdf_of(briefing)), save=False)
     return _saved(briefing)
 
 
