@@ -22,7 +22,9 @@ class GenerateForm(StyledForm):
     def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # the city and its counties (zones too): a briefing is a region's, never a township's
-        self.fields["region"].queryset = regions_for(user, "view").filter(
+        region = self.fields["region"]
+        assert isinstance(region, forms.ModelChoiceField)
+        region.queryset = regions_for(user, "view").filter(
             level__in=[Region.Level.PROVINCE, Region.Level.PREFECTURE, Region.Level.COUNTY, Region.Level.ZONE]
         ).order_by("code")
         today = timezone.localdate()

@@ -43,13 +43,14 @@ def masthead_date(content: dict[str, Any]) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def docx(content: dict[str, Any], text: Text, template: Any = None) -> bytes:
-    """The briefing as .docx, from ``template`` (a path or a file; default: the committed one)."""
-    from docx.shared import Mm, Pt
+def docx(content: dict[str, Any], text: Text, template: Any = None, drawn: dict[str, bytes] | None = None) -> bytes:
+    """The briefing as .docx, from ``template`` (a path or a file; default: the committed one);
+    ``drawn``: its charts, if drawn already."""
+    from docx.shared import Mm
     from docxtpl import DocxTemplate, InlineImage
 
     document = DocxTemplate(template or TEMPLATE)
-    drawn = charts.draw(content)
+    drawn = charts.draw(content) if drawn is None else drawn
     sections = []
     for section in numbered(content, text.next_steps):
         table = _table_xml(document, section["table"]) if section.get("table") else ""
@@ -79,9 +80,9 @@ def _table_xml(document: Any, table: dict[str, Any]) -> Any:
     rows = table["rows"]
     grid = document.get_docx().add_table(rows=1 + len(rows), cols=len(table["header"]))
     grid.style = "Table Grid"
-    for r, values in enumerate([table["header"], *rows]):
-        for c, value in enumerate(values):
-            p = grid.cell(r, c).paragraphs[0]
+    for r, (row, values) in enumerate(zip(grid.rows, [table["header"], *rows], strict=True)):
+        for cell, value in zip(row.cells, values, strict=True):  # (grid.cell(r, c) walks the table each time)
+            p = cell.paragraphs[0]
             p.paragraph_format.first_line_indent = Pt(0)
             p.paragraph_format.line_spacing = Pt(14)
             run = p.add_run(str(value))
@@ -92,9 +93,9 @@ def _table_xml(document: Any, table: dict[str, Any]) -> Any:
     return Markup(element.xml)  # our own XML, its text escaped by lxml
 
 
-def html(content: dict[str, Any], text: Text, for_print: bool = True) -> str:
+def html(content: dict[str, Any], text: Text, for_print: bool = True, drawn: dict[str, bytes] | None = None) -> str:
     """The briefing as HTML: the PDF's source, and the preview page's body."""
-    drawn = charts.draw(content)
+    drawn = charts.draw(content) if drawn is None else drawn
     sections = [{**s, "image": base64.b64encode(drawn[s["chart"]]).decode() if s.get("chart") in drawn else ""}
                 for s in numbered(content, text.next_steps)]
     return render_to_string("briefings/print.html" if for_print else "briefings/_body.html", {
@@ -102,10 +103,16 @@ def html(content: dict[str, Any], text: Text, for_print: bool = True) -> str:
     })
 
 
-def pdf(content: dict[str, Any], text: Text) -> bytes:
+def pdf(content: dict[str, Any], text: Text, drawn: dict[str, bytes] | None = None) -> bytes:
     import weasyprint
 
-    return weasyprint.HTML(string=html(content, text)).write_pdf()
+    return weasyprint.HTML(string=html(content, text, drawn=drawn)).write_pdf()
+
+
+def both(content: dict[str, Any], text: Text, template: Any = None) -> tuple[bytes, bytes]:
+    """The .docx and the .pdf, their charts drawn once."""
+    drawn = charts.draw(content)
+    return docx(content, text, template, drawn), pdf(content, text, drawn)
 
 
 def check_template(upload: Any) -> None:
@@ -125,12 +132,12 @@ def check_template(upload: Any) -> None:
         upload.seek(0)
 
 
-def write(path: Path, content: dict[str, Any], text: Text) -> None:
+def write(path: Path, content: dict[str, Any], text: Text, drawn: dict[str, bytes] | None = None) -> None:
     """``content`` as the file ``path`` names (.docx or .pdf)."""
     suffix = path.suffix.lower()
     if suffix == ".docx":
-        path.write_bytes(docx(content, text))
+        path.write_bytes(docx(content, text, drawn=drawn))
     elif suffix == ".pdf":
-        path.write_bytes(pdf(content, text))
+        path.write_bytes(pdf(content, text, drawn))
     else:
         raise ValidationError({"output": _("输出文件应以 .docx 或 .pdf 结尾：%(name)s") % {"name": path.name}})

@@ -172,8 +172,9 @@ def publish(user: User, pk: int, expected_version: int | None) -> Briefing:
                                    number__isnull=False).aggregate(last=Max("number"))["last"]
     briefing.number = (last or 0) + 1
     briefing.state, briefing.published_by, briefing.published_at = Briefing.State.PUBLISHED, user, timezone.now()
-    briefing.docx.save(f"{briefing.file_stem}.docx", ContentFile(docx_of(briefing)), save=False)
-    briefing.pdf.save(f"{briefing.file_stem}.pdf", ContentFile(pdf_of(briefing)), save=False)
+    word, pdf = render.both(briefing.content, text_of(briefing), template_for(briefing.region))
+    briefing.docx.save(f"{briefing.file_stem}.docx", ContentFile(word), save=False)
+    briefing.pdf.save(f"{briefing.file_stem}.pdf", ContentFile(pdf), save=False)
     return _saved(briefing)
 
 

@@ -139,7 +139,7 @@ def publish(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def download(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse:
+def download(request: AuthenticatedRequest, pk: int, fmt: str) -> HttpResponse | FileResponse:
     """A published issue's stored file; a draft's rendered now from its snapshot."""
     briefing = get_object_or_404(_briefings(request), pk=pk)
     stored = briefing.docx if fmt == "docx" else briefing.pdf

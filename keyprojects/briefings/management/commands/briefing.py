@@ -15,7 +15,7 @@ from django.http import Http404
 from keyprojects.core.commands import AuditedCommand, find_region
 from keyprojects.core.permissions import SYSTEM
 
-from ... import content, render
+from ... import charts, content, render
 from ...models import Briefing
 from ...services import issuer
 
@@ -53,7 +53,8 @@ class Command(AuditedCommand):
         kind = Briefing.Kind(options["kind"]).label
         text = render.Text(f"{region.name}重点项目建设工作简报", f"{options['year']}年（{kind}，截至{as_of.month}月{as_of.day}日）",
                            issuer(actor, region), built["headline"])
+        drawn = charts.draw(built)
         for path in outputs:
-            render.write(path, built, text)
+            render.write(path, built, text, drawn)
             self.stdout.write(f"{path}（{path.stat().st_size // 1024} KB）")
         self.stdout.write(f"用时 {time.perf_counter() - started:.2f} 秒")
