@@ -31,6 +31,11 @@ pytestmark = pytest.mark.django_db
 AS_OF = date(2022, 6, 5)
 
 
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # published issues' files
+
+
 def user(name: str) -> User:
     return User.objects.get(username=name)
 
@@ -224,8 +229,7 @@ def test_a_date_outside_the_year_is_a_form_error_on_the_page(demo, client):
     assert "不在 2022 年内" in str(response.context["form"].errors["as_of"])
 
 
-def test_the_pages_generate_preview_edit_approve_publish_and_download(demo, client, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_the_pages_generate_preview_edit_approve_publish_and_download(demo, client):
     client.force_login(user("admin"))
     response = client.post(reverse("briefings:generate"), {"region": region("葫芦岛市").pk, "year": 2022,
                                                             "as_of": "2022-06-05", "kind": "half-month"})
@@ -255,12 +259,11 @@ def test_the_pages_generate_preview_edit_approve_publish_and_download(demo, clie
     assert client.post(reverse("briefings:approve", args=[draft.pk]), {"version": 1}).status_code == 404
 
 
-def test_a_region_uploads_its_own_word_template(demo, client, settings, tmp_path):
+def test_a_region_uploads_its_own_word_template(demo, client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from keyprojects.briefings.word.make_template import TEMPLATE
 
-    settings.MEDIA_ROOT = tmp_path
     client.force_login(user("admin"))
     city = region("葫芦岛市")
     bad = client.post(reverse("briefings:template") + f"?region={city.pk}",
