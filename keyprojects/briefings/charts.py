@@ -103,7 +103,7 @@ def draw(content: dict[str, Any]) -> dict[str, bytes]:
         name = section.get("chart")
         if name == "monthly":
             drawn[name] = monthly(content["charts"]["monthly"])
-        elif name == "counties":
+        elif name == "counties" and any(row["rate"] for row in section["data"]):  # (none: nothing planned)
             drawn[name] = counties(section["data"], content["figures"]["rates"].get("time_progress"))
         elif name == "batches" and content["charts"]["batches"]:
             drawn[name] = batches(content["charts"]["batches"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -7,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.core.forms import StyledForm
-from keyprojects.core.permissions import Viewer, regions_for
+from keyprojects.core.permissions import Actor, regions_for
+from keyprojects.indicators import figures
 from keyprojects.regions.models import Region
 
 from .models import Briefing
@@ -19,7 +21,7 @@ class GenerateForm(StyledForm):
     as_of = forms.DateField(label=_("统计截止日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     kind = forms.ChoiceField(label=_("类型"), choices=Briefing.Kind.choices, initial=Briefing.Kind.MONTHLY)
 
-    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # the city and its counties (zones too): a briefing is a region's, never a township's
         region = self.fields["region"]
@@ -27,9 +29,11 @@ class GenerateForm(StyledForm):
         region.queryset = regions_for(user, "view").filter(
             level__in=[Region.Level.PROVINCE, Region.Level.PREFECTURE, Region.Level.COUNTY, Region.Level.ZONE]
         ).order_by("code")
+        # the latest plan year the user may view, as of today or that year's last day
         today = timezone.localdate()
-        self.fields["year"].initial = today.year
-        self.fields["as_of"].initial = today
+        year = figures.plan_year(user, None)
+        self.fields["year"].initial = year or today.year
+        self.fields["as_of"].initial = min(today, date(year, 12, 31)) if year else today
 
 
 class TextForm(StyledForm):
