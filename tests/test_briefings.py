@@ -278,3 +278,17 @@ def test_a_region_uploads_its_own_word_template(demo, client):
     assert response.status_code == 302
     draft = services.generate(user("admin"), region("连山区"), 2022, AS_OF)  # a county uses its city's
     assert Document(io.BytesIO(services.docx_of(draft))).paragraphs[0].text.endswith("（本市模板）")
+
+
+def test_the_projects_behind_are_counted_as_their_lists_and_the_standings_count_them(demo, client):
+    admin, city = user("admin"), region("葫芦岛市")
+    built = content.build(admin, city, 2022, AS_OF)
+    text = next(s for s in built["sections"] if s["key"] == "behind")["paragraphs"][0]
+    lines = figures.project_standings(admin, 2022, AS_OF, city)
+    slow = sum(p["standing"] == "behind" for p in lines)
+    late = sum(p["standing"] == "late_start" for p in lines)
+    assert f"已开工但慢于时间进度的{slow}个，应开工未开工的{late}个" in text
+    client.force_login(admin)
+    listed = client.get(reverse("projects:list"), {"year": 2022, "as_of": "2022-06-05", "region": city.pk,
+                                                   "on_time": "no", "started": "yes"})
+    assert listed.context["totals"]["count"] == slow > 0

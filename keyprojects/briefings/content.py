@@ -21,6 +21,7 @@ from keyprojects.core.money import format_pct, format_yi, to_yi
 from keyprojects.core.permissions import Actor
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
+from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region
 
 NUMERALS = "一二三四五六七八九十"
@@ -164,19 +165,30 @@ def starts(facts: Facts) -> dict[str, Any]:
 
 
 def behind(facts: Facts) -> dict[str, Any]:
-    lines = figures.project_standings(facts.actor, facts.year, facts.as_of, facts.region)
+    """The projects not on time (``on_time_q``): counted by the project list the numbers link to
+    (its totals line, remembered a region at a time, so a province costs what a dashboard does),
+    and the largest ten of them named with their figures (``project_standings`` of those ten)."""
     facts.quote("on_time")
-    slow = sorted((p for p in lines if p["standing"] == "behind"), key=lambda p: p["progress_gap"] or 0)
-    late = [p for p in lines if p["standing"] == "late_start"]
-    text = (f"截至统计日，{len(lines)}个项目中按期推进{len(lines) - len(slow) - len(late)}个；"
-            f"已开工但慢于时间进度的{len(slow)}个，应开工未开工的{len(late)}个。")
-    named = sorted(slow + late, key=lambda p: -p["annual_plan"])[:BEHIND_LISTED]  # the largest first
+    query = {"year": str(facts.year), "as_of": facts.as_of.isoformat(), "region": str(facts.region.pk),
+             "on_time": "no"}
+    slow = figures.project_list(facts.actor, {**query, "started": "yes"}, latest_year=False)
+    late = figures.project_list(facts.actor, {**query, "started": "no"}, latest_year=False)
+    everyone = figures.project_list(facts.actor, query, latest_year=False)
+    n_slow, n_late = slow.totals["count"], late.totals["count"]
+    largest = list(AnnualPlan.objects.filter(year=facts.year, project__in=everyone.projects.values("pk"))
+                   .order_by("-planned_investment", "project_id").values_list("project_id", flat=True)[:BEHIND_LISTED])
+    named = sorted(figures.project_standings(facts.actor, facts.year, facts.as_of, facts.region,
+                                             Project.objects.filter(pk__in=largest)),
+                   key=lambda p: (-p["annual_plan"], p["project_id"]))
+    count = facts.stats["plan"]["count"]
+    text = (f"截至统计日，{count}个项目中按期推进{count - n_slow - n_late}个；"
+            f"已开工但慢于时间进度的{n_slow}个，应开工未开工的{n_late}个。")
     table = [[p["region"], p["name"], format_yi(p["annual_plan"]), format_yi(p["completed"]),
               pct(p["completion_rate"]), "应开未开" if p["standing"] == "late_start" else "慢于时间进度"] for p in named]
     return {"key": "behind", "title": "进度滞后项目", "paragraphs": [text],
             "table": {"header": ["区划", "项目名称", "年度计划", "完成投资", "完成率", "情况"],
                       "rows": table, "text_columns": 2, "unit": "金额单位：亿元"} if table else None,
-            "note": f"表中列出年度计划投资最大的{len(named)}个滞后项目。" if len(slow) + len(late) > len(named) else ""}
+            "note": f"表中列出年度计划投资最大的{len(named)}个滞后项目。" if n_slow + n_late > len(named) else ""}
 
 
 def problems(facts: Facts) -> dict[str, Any]:
