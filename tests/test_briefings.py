@@ -71,7 +71,8 @@ def test_the_briefings_figures_are_the_dashboards_on_the_same_date(demo, client)
         assert built["figures"]["started_or_resumed"] == source["started_or_resumed"]["count"]
         assert built["figures"]["rates"] == {k: str(v) if v is not None else None for k, v in source["rates"].items()}
     # the Huludao article's figures, in the register's words
-    assert built["headline"].startswith("1月1日—6月5日，全市500个重点项目累计完成投资75.96亿元，占年度计划的23.4%")
+    assert built["headline"].startswith(
+        "1—5月，全市500个重点项目累计完成投资75.96亿元，占年度计划的23.4%，慢于时间进度18.3个百分点；开复工329个，开复工率65.8%")
     assert "开复工329个，开复工率65.8%" in built["headline"]
     counties = next(s for s in built["sections"] if s["key"] == "counties")
     ranked = figures.region_table(admin, 2022, AS_OF, city)
@@ -83,7 +84,7 @@ def test_a_county_briefing_counts_the_county_only(demo):
     clerk_view = content.build(user("lianshan"), region("连山区"), 2022, AS_OF)
     assert clerk_view["figures"]["plan_count"] == figures.year_figures(user("lianshan"), 2022, AS_OF,
                                                                        region("连山区"))["plan"]["count"] < 500
-    assert clerk_view["headline"].startswith("1月1日—6月5日，全区")
+    assert clerk_view["headline"].startswith("1—5月，全区")
 
 
 def test_the_word_file_opens_with_the_headline_fonts_and_a_page_field(demo):
@@ -292,3 +293,9 @@ def test_the_projects_behind_are_counted_as_their_lists_and_the_standings_count_
     listed = client.get(reverse("projects:list"), {"year": 2022, "as_of": "2022-06-05", "region": city.pk,
                                                    "on_time": "no", "started": "yes"})
     assert listed.context["totals"]["count"] == slow > 0
+
+
+def test_the_period_is_the_months_the_reports_hold():
+    assert content.period(date(2022, 6, 5), 5) == "1—5月"  # May's reports approved in early June
+    assert content.period(date(2022, 1, 31), 1) == "1月"
+    assert content.period(date(2022, 2, 10), None) == "截至2月10日"

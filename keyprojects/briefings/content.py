@@ -7,7 +7,6 @@ their 亿元 text), so a published briefing keeps it as its snapshot and renders
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,11 +55,12 @@ def whole(region: Region) -> str:
     return f"全{last}" if last in "市县区旗州盟" else "全市"
 
 
-def period(year: int, as_of: date) -> str:
-    """1—5月 when the date ends a month (a month's reports are in), else 1月1日—6月5日."""
-    if as_of.day == calendar.monthrange(as_of.year, as_of.month)[1]:
-        return "1月" if as_of.month == 1 else f"1—{as_of.month}月"
-    return f"1月1日—{as_of.month}月{as_of.day}日"
+def period(as_of: date, reported: int | None) -> str:
+    """1—5月: the months whose reports the figures hold (the latest month with a report approved
+    by the date: reports of May approved on 5 June make 1—5月); 截至6月5日 before any."""
+    if reported is None:
+        return f"截至{as_of.month}月{as_of.day}日"
+    return "1月" if reported == 1 else f"1—{reported}月"
 
 
 def check(region: Region | None, year: int | None, as_of: date | None) -> None:
@@ -87,6 +87,7 @@ class Facts:
     year: int
     as_of: date
     stats: dict[str, Any]
+    reported: int | None = None  # the latest month with a report approved by the date
     used: list[str] = field(default_factory=list)  # indicator keys quoted, for the 说明
 
     def quote(self, *keys: str) -> None:
@@ -97,7 +98,7 @@ def headline(facts: Facts) -> str:
     s, r = facts.stats, facts.stats["rates"]
     facts.quote("plan", "completed_investment", "completion_rate", "time_progress", "progress_gap",
                 "started_or_resumed", "start_or_resume_rate", "new_started", "continuing_resumed")
-    text = (f"{period(facts.year, facts.as_of)}，{whole(facts.region)}{s['plan']['count']}个重点项目"
+    text = (f"{period(facts.as_of, facts.reported)}，{whole(facts.region)}{s['plan']['count']}个重点项目"
             f"累计完成投资{yi(s['completed_investment'])}亿元，占年度计划的{pct(r['completion_rate'])}")
     gap = points(r["progress_gap"])
     text += f"，{gap}" if gap else ""
@@ -220,10 +221,11 @@ def build(actor: Actor, region: Region, year: int, as_of: date, kind: str = "mon
     region outside it is a 404, as at the figure door)."""
     check(region, year, as_of)
     stats = figures.year_figures(actor, year, as_of, region)
-    facts = Facts(actor, region, year, as_of, stats)
+    series = figures.overview(actor, year, as_of, region, by=("batch",))
+    reported = [s["month"] for s in series["series"] if s["cumulative"] is not None]
+    facts = Facts(actor, region, year, as_of, stats, max(reported) if reported else None)
     lead = headline(facts)
     sections = [section for make in SECTIONS if (section := make(facts)) is not None]
-    series = figures.overview(actor, year, as_of, region, by=("batch",))
     return {
         "region": region.name, "region_code": region.code, "year": year, "as_of": as_of.isoformat(), "kind": kind,
         "headline": lead, "sections": sections,
