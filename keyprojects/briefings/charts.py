@@ -76,6 +76,7 @@ def counties(rows: list[dict[str, Any]], progress: str | None) -> bytes:
     if progress is not None:
         axes.axvline(float(progress), color=RED, linestyle="--", linewidth=1)
         axes.text(float(progress), len(shown) - 0.4, f"时间进度 {progress}%", color=RED, fontsize=7, ha="center")
+    axes.set_xlim(0, max([*values, float(progress or 0)]) * 1.18)  # room for the labels
     axes.set_xlabel("投资完成率（%）")
     axes.set_title("各县区投资完成率")
     axes.tick_params(labelsize=8)
