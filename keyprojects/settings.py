@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "keyprojects.approvals",
     "keyprojects.alerts",
     "keyprojects.assessment",
+    "keyprojects.briefings",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.api",

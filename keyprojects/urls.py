@@ -34,6 +34,7 @@ urlpatterns = [
     path("approvals/", include("keyprojects.approvals.urls")),
     path("alerts/", include("keyprojects.alerts.urls")),
     path("assessment/", include("keyprojects.assessment.urls")),
+    path("briefings/", include("keyprojects.briefings.urls")),
     path("leaders/", include("keyprojects.indicators.leader_urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),

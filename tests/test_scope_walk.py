@@ -26,6 +26,7 @@ from python_calamine import CalamineWorkbook
 from keyprojects.accounts import services as account_services
 from keyprojects.accounts.models import Leader
 from keyprojects.approvals import services as approval_services
+from keyprojects.briefings import services as briefing_services
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.demo import assessment as assessment_demo
 from keyprojects.dispatch import services as dispatch_services
@@ -109,6 +110,10 @@ class Setting:
         self.scheme = assessment_demo.install(cast.city, YEAR, [f"{YEAR}-05"], actor=admin)
         self.group = self.scheme.groups.first()
         self.line = self.group.lines.first()
+        # a published briefing of 连山区 (the city admin's: a county clerk reads it in the archive)
+        draft = briefing_services.generate(admin, cast.lianshan, YEAR, date(YEAR, 6, 5))
+        draft = briefing_services.approve(admin, draft.pk, draft.version)
+        self.briefing = briefing_services.publish(admin, draft.pk, draft.version)
         # a leader of 连山区 packaging its two projects (the leaders' pages)
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
@@ -132,6 +137,8 @@ class Setting:
                            if route.startswith("cadence_rule") else self.problem_file.pk
                            if route == "problem_file" else report.pk if route == "problem_from_report"
                            else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
+        elif "pk" in wanted and name.startswith("briefings:"):
+            kinds["pk"] = self.briefing.pk
         elif "pk" in wanted:
             route = name.split(":")[-1]
             pk = (self.period.pk if "period" in route or route in ("fill", "review", "review_approve")

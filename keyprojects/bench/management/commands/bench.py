@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,import,api,burst,demo")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,import,api,burst,demo,briefing")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -158,6 +158,13 @@ class Command(BaseCommand):
 
         self.rows: list[Row] = []
         self.notes: list[str] = []
+        if only and only <= {"demo", "briefing"}:  # the demo cities only: no synthetic province needed
+            self.synthetic = False
+            for name, step in (("demo", self.bench_demo), ("briefing", self.bench_briefing)):
+                if wanted(name):
+                    step()
+            self.print_table()
+            return
         try:
             self.province = Region.objects.find(options["province"])
             self.city = Region.objects.find(options["city"], within=self.province)
@@ -179,12 +186,14 @@ class Command(BaseCommand):
         if county is None or elsewhere is None:
             raise CommandError("合成省份应有两个以上地市及其县区：请先运行 keyprojects generate_synthetic")
         self.county, self.elsewhere = county, elsewhere
+        self.synthetic = True
         self.stdout.write(f"database: {connection.vendor}; {self.province.name} {self.year}, as of {self.as_of}; "
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
                  ("ranking", self.bench_ranking), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("briefing", self.bench_briefing),
                  ("burst", self.bench_burst)]
         for name, step in steps:
             if wanted(name):
@@ -572,6 +581,41 @@ class Command(BaseCommand):
         for name, user, url in pages:
             if url:
                 self.add(name, timed(self.get(self.client(user), url), self.options["runs"]), None, "p95 ≤ 300 ms")
+
+    # --- briefings ------------------------------------------------------------------------------
+    def bench_briefing(self) -> None:
+        """A briefing's content, .docx and .pdf, with the figures' cache emptied before each run
+        (a briefing is written after the month's reports moved the figures): the demo cities, and
+        the synthetic city and province when they are loaded."""
+        from django.core.cache import caches
+
+        from keyprojects.briefings import charts, content, render
+
+        cases = []
+        for name, username, as_of in (("葫芦岛市", "admin", date(2022, 6, 5)), ("定西市", "dingxi", date(2022, 4, 20))):
+            user = User.objects.filter(username=username).first()
+            if user is not None:
+                cases.append((f"briefing: {name} (demo)", user, Region.objects.find(name), as_of, "≤ 3 s"))
+        if self.synthetic:
+            cases.append((f"briefing: {self.city.name} (synthetic city)", self.city_admin, self.city, self.as_of, "≤ 3 s"))
+            cases.append((f"briefing: {self.province.name} (synthetic province)", self.superuser, self.province,
+                          self.as_of, "≤ 10 s"))
+        if not cases:
+            self.notes.append("briefing: neither the demo nor the synthetic province is loaded — skipped")
+        runs = max(1, min(self.options["runs"], 5))  # seconds each: a few runs say enough
+        for label, user, region, as_of, target in cases:
+            built = content.build(user, region, as_of.year, as_of)
+            text = render.Text(f"{region.name}重点项目建设工作简报", "第1期", region.name, built["headline"])
+            drawn = charts.draw(built)
+            steps: dict[str, Callable[[], Any]] = {
+                "content": functools.partial(content.build, user, region, as_of.year, as_of),
+                "charts": functools.partial(charts.draw, built),
+                "docx": functools.partial(render.docx, built, text, drawn=drawn),
+                "pdf": functools.partial(render.pdf, built, text, drawn)}
+            times = {key: timed(step, runs, caches["default"].clear) for key, step in steps.items()}
+            whole = [sum(parts) for parts in zip(*times.values(), strict=True)]
+            parts = ", ".join(f"{key} p50 {statistics.median(t):.0f} ms" for key, t in times.items())
+            self.add(label, whole, None, target, f"content, charts, .docx, .pdf; {parts}")
 
     # --- month-end burst ------------------------------------------------------------------------
     def bench_burst(self) -> None:
