@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "keyprojects.dispatch",
     "keyprojects.approvals",
     "keyprojects.alerts",
+    "keyprojects.tasklists",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.api",
