@@ -17,6 +17,7 @@ pytestmark = pytest.mark.django_db
     ("leader", {"as_of": "2022-12-31"}),
     ("owner", {"as_of": "2022-06-05"}),  # unit scopes: the figures count only their projects
     ("fgw", {"as_of": "2022-06-05"}),
+    ("zhangye", {"as_of": "2023-04-07"}),  # with the task list's card
 ])
 def test_every_dashboard_figure_equals_its_list_total(demo, client, username, query):
     client.force_login(User.objects.get(username=username))

@@ -443,7 +443,8 @@ class ZhangyeDemo:
         reached = [] if late else list(task.milestones.filter(due__lte=last).values_list("pk", flat=True))
         if last > date(YEAR, 3, 10):
             early = date(YEAR, 3, rng.randint(1, 9))
-            partial = {t.pk: (actual * Decimal("0.6")).quantize(Decimal("0.01"))
+            partial = {t.pk: (actual * Decimal("0.6")).quantize(Decimal("1") if actual == actual.to_integral() else
+                                                                  Decimal("0.01"))
                        for t, (_n, _u, _target, actual) in zip(made, targets, strict=True) if actual is not None}
             tasks.record_update(author, task.pk, {"on": early, "text": "已制定推进方案，明确责任分工和时间节点，正在组织实施。",
                                                   "values": partial}, today=AS_OF)

@@ -936,8 +936,8 @@ def tasks_from(rows: list[dict[str, Any]], areas: int) -> dict[str, Any]:
     from keyprojects.tasklists.models import Area
 
     by: dict[str, list[dict[str, Any]]] = {}
-    labels = {"unit": {u.pk: u.name for u in Unit.objects.filter(pk__in={r["key_unit"] for r in rows})},
-              "area": {a.pk: (a.number, a.name) for a in Area.objects.filter(pk__in={r["key_area"] for r in rows})}}
+    units = {u.pk: u.name for u in Unit.objects.filter(pk__in={r["key_unit"] for r in rows})}
+    areas_by_id = {a.pk: (a.number, a.name) for a in Area.objects.filter(pk__in={r["key_area"] for r in rows})}
     for group in ("unit", "area"):
         members: dict[Any, list[dict[str, Any]]] = {}
         for row in rows:
@@ -945,11 +945,11 @@ def tasks_from(rows: list[dict[str, Any]], areas: int) -> dict[str, Any]:
         found = [{"key": key, **_task_figures(part)} for key, part in members.items()]
         if group == "unit":
             for row in found:
-                row["label"] = labels["unit"].get(row["key"], "—")
+                row["label"] = units.get(row["key"], "—")
             found.sort(key=lambda r: (-r["tasks"], r["label"]))
         else:
             for row in found:
-                row["number"], row["label"] = labels["area"].get(row["key"], (0, "—"))
+                row["number"], row["label"] = areas_by_id.get(row["key"], (0, "—"))
             found.sort(key=lambda r: r["number"])
         by[group] = found
     return {"areas": areas, **_task_figures(rows), "by": by}

@@ -24,7 +24,9 @@ class UpdateForm(StyledForm):
     def __init__(self, *args: Any, task: Task, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.task = task
-        self.fields["milestones"].choices = [(m.pk, str(m)) for m in task.milestones.filter(reached_on__isnull=True)]
+        milestones = self.fields["milestones"]
+        assert isinstance(milestones, forms.MultipleChoiceField)
+        milestones.choices = [(m.pk, str(m)) for m in task.milestones.filter(reached_on__isnull=True)]
         for target in task.targets.all():
             self.fields[f"value_{target.pk}"] = forms.DecimalField(
                 label=f"{target.name}（{target.unit}，目标 {target.target.normalize():f}）", required=False,

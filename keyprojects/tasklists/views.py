@@ -124,10 +124,16 @@ def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(Task.objects.visible_to(request.user).select_related(
         "area", "lead_unit", "leader", "region"), pk=pk)
     history = task.history.select_related("history_user").order_by("-history_date", "-history_id")[:50]
-    today = timezone.localdate()
+    # the state on the list's date when it came from one (a past quarter's), else today's
+    try:
+        day = date.fromisoformat(request.GET["as_of"])
+    except (KeyError, ValueError):
+        day = timezone.localdate()
     return render(request, "tasklists/task_detail.html", {
-        "task": task, "history": history, "today": today, "state": task_state(task, today),
-        "milestones": [(m, m.is_overdue(today)) for m in task.milestones.all()],
+        "task": task, "history": history, "day": day, "state": task_state(task, day),
+        "is_today": day == timezone.localdate(),
+        "milestones": [(m, m.is_overdue(day), m.reached_on is not None and m.reached_on <= day)
+                       for m in task.milestones.all()],
         "targets": task.targets.all(), "co_units": task.co_units.all(),
         "updates": task.updates.select_related("author", "unit").prefetch_related("values__target"),
         "can_update": can_edit(request.user, task)})
