@@ -917,11 +917,15 @@ def warnings_json(figures: dict[str, Any]) -> dict[str, int]:
 TASK_COUNTS = ("tasks", "done", "on_time", "overdue")
 
 
+def _task_aggregates(as_of: date) -> dict[str, Any]:
+    return {"tasks": Count("id"), "done": Count("id", filter=task_done_q(as_of)),
+            "on_time": Count("id", filter=task_on_time_q(as_of)), "overdue": Count("id", filter=task_overdue_q(as_of))}
+
+
 def task_rows(tasks: QuerySet, as_of: date) -> list[dict[str, Any]]:
     """The task counts of ``tasks`` by lead unit (``key_unit``) and area (``key_area``), one query."""
-    return list(tasks.order_by().values(key_unit=F("lead_unit_id"), key_area=F("area_id")).annotate(
-        tasks=Count("id"), done=Count("id", filter=task_done_q(as_of)), on_time=Count("id", filter=task_on_time_q(as_of)),
-        overdue=Count("id", filter=task_overdue_q(as_of))))
+    return list(tasks.order_by().values(key_unit=F("lead_unit_id"), key_area=F("area_id"))
+                .annotate(**_task_aggregates(as_of)))
 
 
 def _task_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
