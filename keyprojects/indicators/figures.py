@@ -198,11 +198,10 @@ def tasks(actor: Actor, year: int, as_of: date, region: Region | None = None) ->
     lead unit and by area. Only the tasks the actor may view count (a county's clerk: those its
     units lead or help with). Remembered until a write in the region."""
     rows = task_rows_of(actor, year, region)
-    areas = Area.objects.filter(pk__in=rows.values("area"))
     if region is not None and Area.objects.filter(region__code__in=path_codes(region.path)[:-1]).exists():
         # a county under a city's list: a write to that list is a write in the city, not the county
-        return cached(_tasks, as_of, rows, areas)
-    return cached_within(region, _tasks, as_of, rows, areas)
+        return cached(_tasks, as_of, rows)
+    return cached_within(region, _tasks, as_of, rows)
 
 
 def task_rows_of(actor: Actor, year: int, region: Region | None = None) -> QuerySet:
@@ -221,8 +220,9 @@ def task_rows_of(actor: Actor, year: int, region: Region | None = None) -> Query
                        | Q(pk__in=helped), year=year)
 
 
-def _tasks(as_of: date, rows: QuerySet, areas: QuerySet) -> dict[str, Any]:
-    return engine.tasks_from(engine.task_rows(rows, as_of), areas.count())
+def _tasks(as_of: date, rows: QuerySet) -> dict[str, Any]:
+    counted = engine.task_rows(rows, as_of)
+    return engine.tasks_from(counted, len({row["key_area"] for row in counted}))  # (the areas holding them)
 
 
 def task_list_totals(tasks: QuerySet, as_of: date) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.forms import StyledForm
+from keyprojects.core.forms import StyledForm, style_widgets
 
 from .models import Task
 
@@ -14,7 +14,7 @@ class UpdateForm(StyledForm):
     """A progress update: the date, the text, each target's current value, the milestones
     reached, and whether the task is done (the fields of ``services.record_update``)."""
 
-    on = forms.DateField(label=_("进展日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=_("进展日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     text = forms.CharField(label=_("工作进展"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000)
     milestones = forms.MultipleChoiceField(label=_("本次完成的节点"), required=False,
                                            widget=forms.CheckboxSelectMultiple)
@@ -34,6 +34,7 @@ class UpdateForm(StyledForm):
                 initial=target.actual.normalize() if target.actual is not None else None)
         if task.state == Task.State.DONE:
             del self.fields["done"]
+        style_widgets(self)  # (the targets' fields, added above)
 
     def value_fields(self) -> list[forms.BoundField]:
         return [self[name] for name in self.fields if name.startswith("value_")]
