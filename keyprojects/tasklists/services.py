@@ -154,7 +154,7 @@ def record_update(user: Actor, task_id: int, data: Mapping[str, Any], expected_v
     for key, value in (data.get("values") or {}).items():
         if value is None or value == "":
             continue
-        target = targets.get(int(key))
+        target = targets.get(int(key)) if str(key).isdigit() else None
         if target is None:
             errors["values"] = _("指标不属于该任务")
             continue
