@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import translation
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
@@ -37,3 +39,21 @@ def file_download(stored: Any, filename: str) -> FileResponse:
     response = FileResponse(stored.open("rb"), as_attachment=True)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+class ChineseUnlessChosenMiddleware:
+    """The interface in Chinese for every browser unless the user chose English (the language
+    cookie ``set_language`` writes): an office PC with an en-US browser still gets Chinese, which
+    Django's LocaleMiddleware, following Accept-Language, would not give it."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response: HttpResponse = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response
