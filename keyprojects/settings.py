@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "keyprojects.alerts",
     "keyprojects.assessment",
     "keyprojects.briefings",
+    "keyprojects.tasklists",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.api",

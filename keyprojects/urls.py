@@ -35,6 +35,7 @@ urlpatterns = [
     path("alerts/", include("keyprojects.alerts.urls")),
     path("assessment/", include("keyprojects.assessment.urls")),
     path("briefings/", include("keyprojects.briefings.urls")),
+    path("tasks/", include("keyprojects.tasklists.urls")),
     path("leaders/", include("keyprojects.indicators.leader_urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),

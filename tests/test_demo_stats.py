@@ -125,6 +125,42 @@ def test_stats_reproduces_the_dingxi_article(demo, capsys):
     assert 0 < Decimal(payload["rates"]["completion_rate"]) < Decimal(payload["rates"]["time_progress"])
 
 
+def test_stats_gives_zhangye_s_task_list_and_first_quarter(demo, capsys):
+    """张掖市融媒体中心 2023-04-07: 14 areas, 43 tasks; 临泽县 115 key projects, 230.6 亿元, 120.2 亿元
+    for the year, 20 started; 肃南县 20 key projects, 56.43 亿元, 15.97 亿元, 13 started in the first
+    quarter with 8842 万元 completed (张掖日报 2022-04-22)."""
+    call_command("stats", region="张掖市", year=2023, as_of="2023-04-07", json=True)
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["tasks"] == {"areas": 14, "tasks": 43, "done": 8, "done_on_time": 7, "overdue": 3}
+    assert payload["plan"]["count"] == 365
+    expected = {"临泽县": ({"count": 115, "total_investment": "2306000", "annual_plan": "1202000"}, 20, None),
+                "肃南裕固族自治县": ({"count": 20, "total_investment": "564300", "annual_plan": "159700"}, 13, "8842")}
+    for county, (plan, started, completed) in expected.items():
+        call_command("stats", region=county, year=2023, as_of="2023-04-07", json=True)
+        found = json.loads(capsys.readouterr().out)
+        assert (found["plan"], found["started_or_resumed"]["count"]) == (plan, started), county
+        if completed:
+            assert found["completed_investment"] == completed
+    call_command("stats", region="肃南裕固族自治县", year=2023, as_of="2023-03-31", json=True)
+    assert json.loads(capsys.readouterr().out)["started_or_resumed"]["count"] == 13  # all in the first quarter
+
+
+def test_zhangye_s_county_sees_the_tasks_its_units_help_with(demo, client):
+    from keyprojects.accounts.models import User
+    from keyprojects.tasklists.models import Task
+
+    sunan, gxj = User.objects.get(username="sunan"), User.objects.get(username="zy_gxj")
+    seen = Task.objects.visible_to(sunan)
+    assert 0 < seen.count() < 43
+    assert all(t.lead_unit.region.name == "肃南裕固族自治县" or any(
+        u.region.name == "肃南裕固族自治县" for u in t.co_units.all()) for t in seen)
+    led = Task.objects.filter(lead_unit=gxj.unit)
+    assert led.count() == 4 and set(led) <= set(Task.objects.visible_to(gxj))
+    client.force_login(User.objects.get(username="zhangye"))
+    listing = client.get(reverse("tasklists:list"), {"year": 2023, "as_of": "2023-04-07", "state": "overdue"})
+    assert listing.context["totals"]["count"] == 3
+
+
 def test_stats_reproduces_dingxi_s_approvals_99_percent_42_points_above_2021(demo, capsys):
     """"前期手续审批完成率达到99%，比去年同期提高42个百分点" (2022-04-20)."""
     call_command("stats", region="定西市", year=2022, as_of="2022-04-20", json=True)

@@ -34,6 +34,7 @@ from keyprojects.dispatch.models import ProblemAttachment
 from keyprojects.notices import services as notice_services
 from keyprojects.projects import services as project_services
 from keyprojects.reporting import services as reporting_services
+from keyprojects.tasklists import services as task_services
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +115,16 @@ class Setting:
         draft = briefing_services.generate(admin, cast.lianshan, YEAR, date(YEAR, 6, 5))
         draft = briefing_services.approve(admin, draft.pk, draft.version)
         self.briefing = briefing_services.publish(admin, draft.pk, draft.version)
+        # the city's task list: a task 工信局 leads and 连山区发展和改革局 helps with, with a milestone,
+        # a target and an update by the department (both clerks see it)
+        self.task_area = task_services.save_area(admin, cast.city, YEAR, {"number": 1, "name": "抓项目谋划储备"})
+        self.task = task_services.save_task(admin, None, {
+            "area": self.task_area, "number": 1, "title": "谋划强链补链项目", "lead_unit": cast.gxj,
+            "co_units": [cast.lianshan_fgj], "deadline": date(YEAR, 6, 30)})
+        task_services.save_milestone(admin, self.task.pk, {"title": "项目入库", "due": date(YEAR, 5, 31)})
+        target = task_services.save_target(admin, self.task.pk, {"name": "谋划项目", "unit": "个", "target": 20})
+        task_services.record_update(cast.dept_clerk, self.task.pk, {"on": date(YEAR, 5, 10), "text": "已谋划8个",
+                                                                    "values": {target.pk: 8}}, today=date(YEAR, 6, 1))
         # a leader of 连山区 packaging its two projects (the leaders' pages)
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
@@ -148,6 +159,7 @@ class Setting:
                   else self.message.pk if name == "notices:message"
                   else self.channel.pk if name.startswith("notices:channel")
                   else self.leader.pk if name.startswith("leaders:")
+                  else self.task.pk if name.startswith("tasklists:")
                   else project.pk)
             kinds["pk"] = pk
         return {key: kinds[key] for key in wanted}
@@ -188,6 +200,16 @@ class Setting:
                 "interval": "weeks", "weekday": 1, "starts_on": MONDAY - timedelta(days=28)})
             dispatch_services.save_meeting(admin, None, None, {
                 "kind": "concentrated", "title": name, "region": where, "date": MONDAY, "cadence_rule": rule})
+        # the task list: a task of 绥中县 and one of the commission it helps with, worked through
+        for lead, co in ((cast.suizhong_fgj, []), (cast.fgw, [cast.suizhong_fgj])):
+            task = task_services.save_task(admin, None, {
+                "area": self.task_area, "number": 2 + len(co), "title": f"{lead.name}的任务", "lead_unit": lead,
+                "co_units": co, "deadline": date(YEAR, 3, 31)})
+            if co:  # (the other one is left overdue, and chased)
+                task_services.record_update(admin, task.pk, {"on": date(YEAR, 3, 20), "text": "完成", "done": True},
+                                            today=date(YEAR, 6, 1))
+        assert task_services.chase_overdue(date(YEAR, 4, 1))["messages"] == 1
+        task_services.save_area(admin, cast.city, YEAR, {"number": 2, "name": "抓招商引资"})
         approval_services.schedule_project(admin, p.pk, date(YEAR, 8, 1))
         permit = p.approvals.get(item__code="filing")
         approval_services.record(admin, permit.pk, permit.version, {"obtained_on": date(YEAR, 5, 1)})
@@ -265,10 +287,13 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
     dispatch_services.save_meeting(cast.lianshan_clerk, None, None, {  # held for 连山区's rule
         "kind": "concentrated", "title": "连山区项目调度会", "region": cast.lianshan, "date": MONDAY,
         "cadence_rule": setting.rule})
+    task_services.record_update(cast.dept_clerk, setting.task.pk, {"on": date(YEAR, 5, 20), "text": "完成",
+                                                                   "done": True}, today=date(YEAR, 6, 1))
     eia = p.approvals.get(item__code="eia")
     approval_services.record(cast.admin, eia.pk, eia.version, {"obtained_on": date(YEAR, 5, 1)})
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
     assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
             "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/", "approvals/",
-            "api/^approvals/$", "api/projects/<int:pk>/approvals/"} <= changed
+            "api/^approvals/$", "api/projects/<int:pk>/approvals/", "tasks/", "tasks/summary/",
+            "tasks/<int:pk>/"} <= changed

@@ -61,6 +61,7 @@ from keyprojects.projects.models import (
 from keyprojects.regions.models import Region
 from keyprojects.reporting import progress
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+from keyprojects.tasklists.models import Area, Task, Update
 
 DETAIL = "generate_synthetic"
 M = TypeVar("M", bound=Model)
@@ -115,6 +116,8 @@ LEADER_TITLES = ["市委书记", "市长", "常务副市长", "副市长", "副�
 SEASON = [0.3, 0.4, 0.8, 1.2, 1.4, 1.5, 1.4, 1.4, 1.3, 1.1, 0.7, 0.4]  # share of work by month
 INDUSTRY_CODES = ["13", "26", "34", "38", "44", "48", "54", "78", "87"]
 
+TASK_AREAS = ["抓项目谋划储备", "抓重大项目推进", "抓招商引资", "抓工业强链", "抓新能源产业", "抓现代农业", "抓乡村振兴",
+              "抓文化旅游", "抓消费提振", "抓要素保障", "抓资金争取", "抓营商环境", "抓生态环保", "抓督查督办"]
 MEETING_KINDS = [MeetingKind.CONCENTRATED, MeetingKind.SINGLE_PROJECT, MeetingKind.ON_SITE, MeetingKind.CLOUD]
 DECISIONS = ["加快办理前期手续，确保按期开工", "协调解决项目用地指标", "督促业主单位加快施工进度",
              "协调供电部门加快电力接入", "加快专项债券资金拨付", "推进征地拆迁和场地平整"]
@@ -276,6 +279,7 @@ class SyntheticProvince:
             self.timed("预警规则与开复工目标", self.write_warning_rules)
             self.timed("预警（每日评估）", self.write_warnings)
             self.timed("考核方案", self.write_schemes)
+            self.timed("任务清单", self.write_tasks)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
         return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
@@ -991,6 +995,50 @@ class SyntheticProvince:
         self.counts["warning"] += opened
         return opened
 
+    # --- task lists (任务清单) ----------------------------------------------------------------
+    def write_tasks(self) -> int:
+        """Each city's task list of the span's last year: 14 areas of three or four tasks, led by
+        its departments and helped by two of its counties, due at the end of a quarter; of those
+        due by the span's end three in four done on time, one in eight late, the rest overdue;
+        an update each for what was reported."""
+        rng, year = self.rng, self.years[-1]
+        departments: dict[int, list[Unit]] = defaultdict(list)
+        governments: dict[int, list[Unit]] = defaultdict(list)
+        for u in Unit.objects.filter(region__path__startswith=self.province.path, kind__in=[
+                Unit.Kind.DEPARTMENT, Unit.Kind.GOVERNMENT]).select_related("region"):
+            if u.kind == Unit.Kind.DEPARTMENT and u.region.level == Region.Level.PREFECTURE:
+                departments[u.region_id].append(u)
+            elif u.kind == Unit.Kind.GOVERNMENT and u.region.level == Region.Level.COUNTY:
+                governments[u.region.parent_id].append(u)  # type: ignore[index]  # a county has its city
+        areas = self.bulk(Area, [Area(region=city, year=year, number=n, name=name)
+                                 for city in self.cities for n, name in enumerate(TASK_AREAS, 1)])
+        tasks: list[Task] = []
+        for area in areas:
+            for n in range(1, rng.choice([3, 3, 3, 4]) + 1):
+                deadline = date(year, rng.choice([3, 6, 9, 12]), 28)
+                done: date | None = None
+                if deadline <= self.until_day:
+                    luck = rng.random()
+                    done = (deadline - timedelta(days=rng.randint(0, 25)) if luck < 0.75
+                            else deadline + timedelta(days=rng.randint(1, 25)) if luck < 0.875 else None)
+                elif rng.random() < 0.15:
+                    done = self.first_day + timedelta(days=rng.randrange(max(1, (self.until_day - self.first_day).days)))
+                if done is not None and (done > self.until_day or done.year != year):
+                    done = None
+                tasks.append(Task(area=area, region_id=area.region_id, year=year, number=n,
+                                  title=f"{area.name}重点任务{n}", lead_unit=rng.choice(departments[area.region_id]),
+                                  leader=rng.choice(self.leaders[area.region_id][:6]), deadline=deadline,
+                                  state=Task.State.DONE if done else Task.State.IN_PROGRESS, completed_on=done))
+        tasks = self.bulk(Task, tasks)
+        for task in tasks:
+            counties = governments[task.region_id]
+            task.co_units.add(*rng.sample(counties, min(2, len(counties))))  # (recorded in its history)
+        updates = [Update(task=task, on=task.completed_on or min(self.until_day, date(year, 12, 31)),
+                          text="按计划推进" if task.completed_on is None else "已完成", reports_done=task.completed_on is not None)
+                   for task in tasks]
+        self.bulk(Update, updates)
+        return len(areas) + len(tasks) + len(updates)
+
     # --- replace --------------------------------------------------------------------------
     def delete_existing(self) -> int:
         """Delete the province's synthetic rows through the ORM (each deletion recorded)."""
@@ -1001,8 +1049,8 @@ class SyntheticProvince:
             deleted += Project.objects.filter(pk__in=ids[start:start + 2000]).delete()[0]
         rules = created_here(WarningRule).filter(region__path__startswith=self.province.path)
         deleted += Warning.objects.filter(rule__in=rules).delete()[0]  # (a region's target warnings: no project)
-        for model, path in ((Problem, "region"), (Meeting, "region"), (ApprovalItem, "region"), (ReportingPeriod, "region"),
-                            (WarningRule, "region"), (StartTarget, "region"),
+        for model, path in ((Task, "region"), (Area, "region"), (Problem, "region"), (Meeting, "region"),
+                            (ApprovalItem, "region"), (ReportingPeriod, "region"), (WarningRule, "region"), (StartTarget, "region"),
                             (User, "unit__region"), (Leader, "region"), (Unit, "region")):
             rows = created_here(model).filter(**{f"{path}__path__startswith": self.province.path})
             if model is Unit:

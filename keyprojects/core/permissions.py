@@ -21,7 +21,8 @@ leader, viewer     their unit's region              nothing
 A model may also name the units that reach its rows whatever their users' role scope
 (``scope_paths["units"]``, by action): a problem reaches the users of the units it is assigned
 to and of the unit that raised it (to see it and to act on it), a meeting those of the units
-attending (to see it).
+attending (to see it). Likewise regions (``scope_paths["regions"]``, by action): a task reaches
+the users whose scope is a region holding one of its co-units (to see it).
 
 Objects outside a user's view scope answer 404 (their existence is not disclosed);
 objects inside the view scope but outside the edit scope answer 403.
@@ -29,6 +30,8 @@ objects inside the view scope but outside the edit scope answer 403.
 
 from __future__ import annotations
 
+import functools
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
@@ -108,10 +111,9 @@ def _condition(model: type[Model], scope: Scope, action: Action = "view") -> Q |
     if scope.everything:
         return Q()
     own = _role_condition(model.scope_paths, scope)  # type: ignore[attr-defined]  # each scoped model declares it
-    linked = _unit_condition(model, scope, action)
-    if own is None or linked is None:
-        return own if linked is None else linked
-    return own | linked
+    found = [c for c in (own, _unit_condition(model, scope, action), _region_link_condition(model, scope, action))
+             if c is not None]
+    return functools.reduce(operator.or_, found) if found else None
 
 
 def _role_condition(paths: dict[str, Any], scope: Scope) -> Q | None:
@@ -137,6 +139,22 @@ def _unit_condition(model: type[Model], scope: Scope, action: Action) -> Q | Non
     condition = Q()
     for path in units:
         match = Q(**{path: scope.unit_id})
+        if _many(model, path):
+            match = Q(pk__in=model._default_manager.filter(match).values("pk"))
+        condition |= match
+    return condition
+
+
+def _region_link_condition(model: type[Model], scope: Scope, action: Action) -> Q | None:
+    """The rows linked to a region inside the user's by the model's ``scope_paths["regions"][action]``
+    (a task whose co-unit lies in the county reaches the county's users, to see it); None when it
+    names none or the user's scope is not a region."""
+    paths: tuple[str, ...] = model.scope_paths.get("regions", {}).get(action, ())  # type: ignore[attr-defined]  # as above
+    if not paths or scope.via != "region" or scope.region is None:
+        return None
+    condition = Q()
+    for path in paths:
+        match = Q(**{f"{path}__path__startswith": scope.region.path})
         if _many(model, path):
             match = Q(pk__in=model._default_manager.filter(match).values("pk"))
         condition |= match

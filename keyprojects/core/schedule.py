@@ -9,6 +9,7 @@ from keyprojects.core import tasks as core_tasks
 from keyprojects.dispatch import tasks as dispatch_tasks
 from keyprojects.ledgers import tasks as ledger_tasks
 from keyprojects.notices import tasks as notice_tasks
+from keyprojects.tasklists import tasks as tasklist_tasks
 
 from .jobs import Scheduled
 
@@ -21,4 +22,5 @@ SCHEDULE = [
     Scheduled("chase_overdue_problems", "30 6 * * *", dispatch_tasks.chase_overdue),
     Scheduled("cadence_reminders", "0 7 * * *", dispatch_tasks.chase_cadence),
     Scheduled("evaluate_warnings", "45 6 * * *", alert_tasks.evaluate_warnings),
+    Scheduled("chase_overdue_tasks", "35 6 * * *", tasklist_tasks.chase_overdue),
 ]

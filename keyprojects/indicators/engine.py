@@ -53,6 +53,9 @@ from keyprojects.projects.models import (
 )
 from keyprojects.regions.models import Region, path_codes
 from keyprojects.reporting.models import PlanProgress
+from keyprojects.tasklists.models import done_q as task_done_q
+from keyprojects.tasklists.models import on_time_q as task_on_time_q
+from keyprojects.tasklists.models import overdue_q as task_overdue_q
 
 
 @dataclass(frozen=True)
@@ -267,6 +270,40 @@ INDICATORS: dict[str, Indicator] = {
             "同红色预警，统计日期当天为黄色的预警个数（转为红色日期晚于统计日期的计为黄色；转回黄色的预警按黄色计）。",
             "As red warnings, those yellow on the as-of date (turned red after it: yellow then; a warning back to yellow counts yellow).",
             "个",
+        ),
+        # 任务清单 (task lists): the tasks of a city's list of the year, counted as of the date from
+        # their deadline and the day their lead unit reported them done.
+        Indicator(
+            "tasks", "任务", "Tasks",
+            "本区划统计年度任务清单中的任务个数（按牵头单位、方面分别计数）。",
+            "Tasks in the region's task list of the year (counted by lead unit and by area).",
+            "项",
+        ),
+        Indicator(
+            "tasks_done", "已完成任务", "Tasks done",
+            "牵头单位报告完成、完成日期不晚于统计日期的任务个数。",
+            "Tasks their lead unit reported done on or before the as-of date.",
+            "项",
+        ),
+        Indicator(
+            "tasks_on_time", "按期完成任务", "Tasks done on time",
+            "已完成任务中完成日期不晚于完成时限的个数。",
+            "Tasks done by the as-of date whose completion date is not after their deadline.",
+            "项",
+        ),
+        Indicator(
+            "tasks_overdue", "逾期未完成任务", "Tasks overdue",
+            "完成时限早于统计日期、截至统计日期仍未完成的任务个数（统计日期后才完成的计为逾期未完成）。",
+            "Tasks whose deadline is before the as-of date and not done by it (done later: overdue then).",
+            "项",
+        ),
+        Indicator(
+            "task_on_time_rate", "任务按期完成率", "Tasks done on time, rate",
+            "任务按期完成率 = 按期完成任务数 ÷（已完成任务数 + 逾期未完成任务数）× 100%，四舍五入保留一位小数；"
+            "尚未到期且未完成的任务不计入。",
+            "tasks done on time / (tasks done + tasks overdue) × 100, rounded half-up to one decimal; tasks neither "
+            "done nor yet due are left out.",
+            "%",
         ),
     ]
 }
@@ -900,6 +937,60 @@ def warnings_from(rows: list[dict[str, Any]], region: Region | None) -> dict[str
 def warnings_json(figures: dict[str, Any]) -> dict[str, int]:
     """The ``"warnings"`` object of ``stats --json``."""
     return {"red": figures["red"], "yellow": figures["yellow"]}
+
+
+# --- task lists (任务清单): tasks done, on time and overdue as of a date ---------------------------
+# COUNTs of tasks grouped by lead unit and area at once: the totals, each unit's and each area's
+# figures are these rows added up (the additivity rule above).
+TASK_COUNTS = ("tasks", "done", "on_time", "overdue")
+
+
+def _task_aggregates(as_of: date) -> dict[str, Any]:
+    return {"tasks": Count("id"), "done": Count("id", filter=task_done_q(as_of)),
+            "on_time": Count("id", filter=task_on_time_q(as_of)), "overdue": Count("id", filter=task_overdue_q(as_of))}
+
+
+def task_rows(tasks: QuerySet, as_of: date) -> list[dict[str, Any]]:
+    """The task counts of ``tasks`` by lead unit (``key_unit``) and area (``key_area``), one query."""
+    return list(tasks.order_by().values(key_unit=F("lead_unit_id"), key_area=F("area_id"))
+                .annotate(**_task_aggregates(as_of)))
+
+
+def _task_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = {key: sum(row[key] for row in rows) for key in TASK_COUNTS}
+    return {**counts, "on_time_rate": percent(counts["on_time"], counts["done"] + counts["overdue"])}
+
+
+def tasks_from(rows: list[dict[str, Any]], areas: int) -> dict[str, Any]:
+    """The task figures from ``task_rows``: the counts with 任务按期完成率, and the same by lead
+    unit (most tasks first) and by area (in the list's order), each keyed by the id; ``areas``
+    is the number of areas of the list."""
+    from keyprojects.tasklists.models import Area
+
+    by: dict[str, list[dict[str, Any]]] = {}
+    units = {u.pk: u.name for u in Unit.objects.filter(pk__in={r["key_unit"] for r in rows})}
+    areas_by_id = {a.pk: (a.number, a.name) for a in Area.objects.filter(pk__in={r["key_area"] for r in rows})}
+    for group in ("unit", "area"):
+        members: dict[Any, list[dict[str, Any]]] = {}
+        for row in rows:
+            members.setdefault(row[f"key_{group}"], []).append(row)
+        found = [{"key": key, **_task_figures(part)} for key, part in members.items()]
+        if group == "unit":
+            for row in found:
+                row["label"] = units.get(row["key"], "—")
+            found.sort(key=lambda r: (-r["tasks"], r["label"]))
+        else:
+            for row in found:
+                row["number"], row["label"] = areas_by_id.get(row["key"], (0, "—"))
+            found.sort(key=lambda r: r["number"])
+        by[group] = found
+    return {"areas": areas, **_task_figures(rows), "by": by}
+
+
+def tasks_json(figures: dict[str, Any]) -> dict[str, int]:
+    """The ``"tasks"`` object of ``stats --json``."""
+    return {"areas": figures["areas"], "tasks": figures["tasks"], "done": figures["done"],
+            "done_on_time": figures["on_time"], "overdue": figures["overdue"]}
 
 
 # The keys of ``to_json``'s input whose values are rates or changes of rates, in points.

@@ -28,7 +28,7 @@ from django.utils import timezone
 from keyprojects.accounts.models import Leader
 from keyprojects.alerts.models import Warning
 from keyprojects.approvals.models import ProjectApproval
-from keyprojects.core.cache import cached_in_parts, cached_within
+from keyprojects.core.cache import cached, cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
 from keyprojects.core.permissions import (
     Actor,
@@ -44,6 +44,7 @@ from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
 from keyprojects.reporting.models import ProgressReport
+from keyprojects.tasklists.models import Area
 
 from . import engine
 from .engine import BREAKDOWNS, OVERVIEW
@@ -219,6 +220,53 @@ def _dispatch_part_rows(year: int, as_of: date, region: Region | None, problems:
     return ([{"of": "problems", **row} for row in engine.problem_rows(problems, year, as_of, part)]
             + [{"of": "meetings", **row} for row in engine.meeting_rows(meetings, year, as_of, part)]
             + [{"of": "days", **row} for row in engine.sign_off_days(problems, year, as_of, part)])
+
+
+# --- 任务清单 (task lists) -------------------------------------------------------------------
+def tasks(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
+    """The task figures of the task lists of ``region`` (None: all the actor may view) in ``year``
+    as of a date (``engine.tasks_from``): tasks, done, done on time, overdue and 任务按期完成率, by
+    lead unit and by area. Only the tasks the actor may view count (a county's clerk: those its
+    units lead or help with). Remembered until a write in the region."""
+    rows = task_rows_of(actor, year, region)
+    if region is not None and Area.objects.filter(region__code__in=path_codes(region.path)[:-1]).exists():
+        # a county under a city's list: a write to that list is a write in the city, not the county
+        return cached(_tasks, as_of, rows)
+    return cached_within(region, _tasks, as_of, rows)
+
+
+def task_rows_of(actor: Actor, year: int, region: Region | None = None) -> QuerySet:
+    """The tasks the task figures of ``region`` count: those of its lists and those its units
+    lead or help with (a county's part of the city's list), within what the actor may view; the
+    task list's drill-down starts from the same rows."""
+    from keyprojects.tasklists.models import Task
+
+    if region is None:
+        rows = Task.objects.all() if sees_all_of(actor, None) else Task.objects.visible_to(actor)
+        return rows.filter(year=year)
+    require_view_region(actor, region)
+    rows = Task.objects.all() if sees_all_of(actor, region) else Task.objects.visible_to(actor)
+    helped = Task.objects.filter(co_units__region__path__startswith=region.path).values("pk")
+    return rows.filter(Q(region__path__startswith=region.path) | Q(lead_unit__region__path__startswith=region.path)
+                       | Q(pk__in=helped), year=year)
+
+
+def _tasks(as_of: date, rows: QuerySet) -> dict[str, Any]:
+    counted = engine.task_rows(rows, as_of)
+    return engine.tasks_from(counted, len({row["key_area"] for row in counted}))  # (the areas holding them)
+
+
+def task_list_totals(tasks: QuerySet, as_of: date) -> dict[str, Any]:
+    """The task list's totals line: its tasks, and of them done, done on time and overdue as of
+    the date (the same counts as ``tasks``, over the list's rows: drill-downs add up)."""
+    found = engine.tasks_from(engine.task_rows(tasks, as_of), 0)
+    return {**found, "count": found["tasks"]}  # (the list's rows: what a figure's link adds up to)
+
+
+def task_completion_by_unit(actor: Actor, year: int, as_of: date, region: Region | None = None) -> list[dict[str, Any]]:
+    """Each lead unit's tasks as of a date with its 任务按期完成率 (``on_time_rate``, None when
+    none of its tasks is done or due): what an assessment scores a unit's task list by."""
+    return tasks(actor, year, as_of, region)["by"]["unit"]
 
 
 # --- 前期手续 (approvals) ---------------------------------------------------------------------

@@ -159,6 +159,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     dispatch = _dispatch_card(request, year, as_of, region, links)
     approvals = _approvals_card(request, year, as_of, region, links)
     warnings = _warnings_card(request, as_of, region, links)
+    tasks = _tasks_card(request, year, as_of, region, links)
 
     series = now["series"]
     chart = {
@@ -177,7 +178,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
         "leader_rows": leader_rows, "my_leader": my_leader, "my_package": my_package, "can_rank": reads_region(request.user), "chart": chart,
         "figures": links.figures, "indicators": INDICATORS, "regions": _region_options(request, region),
-        "dispatch": dispatch, "approvals": approvals, "warnings": warnings,
+        "dispatch": dispatch, "approvals": approvals, "warnings": warnings, "tasks": tasks,
     })
 
 
@@ -266,6 +267,22 @@ def _warnings_card(request: AuthenticatedRequest, as_of: date, region: Region | 
     for row in found["by_region"]:  # (the 本级 row: warnings placed on the region itself)
         row["links"] = counts(row, region=row["region"].pk, **({"own": "yes"} if row["region"] == region else {}))
     return {**found, "counts": counts(found)}
+
+
+def _tasks_card(request: AuthenticatedRequest, year: int, as_of: date, region: Region | None,
+                links: Links) -> dict[str, Any] | None:
+    """The card 任务清单: the year's tasks, done, done on time and overdue on the date, each count
+    linked to the task list of the same region and date (its totals equal it); None without tasks."""
+    found = figures.tasks(request.user, year, as_of, region)
+    if not found["tasks"]:
+        return None
+    url = reverse("tasklists:list")
+    here = {"year": year, "as_of": as_of.isoformat(), **({"region": region.pk} if region is not None else {})}
+    counts = {"tasks": links.at(url, found["tasks"], "tasks", **here),
+              **{key: links.at(url, found[key], indicator, **here, state=key)
+                 for key, indicator in (("done", "tasks_done"), ("on_time", "tasks_on_time"),
+                                        ("overdue", "tasks_overdue"))}}
+    return {**found, "counts": counts, "summary": f"{reverse('tasklists:summary')}?{urlencode(here)}"}
 
 
 def _region_options(request: AuthenticatedRequest, current: Region | None) -> list[Region]:

@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,import,api,burst,demo,briefing")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,import,api,burst,demo,briefing")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -192,7 +192,7 @@ class Command(BaseCommand):
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
-                 ("ranking", self.bench_ranking), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("briefing", self.bench_briefing),
                  ("burst", self.bench_burst)]
         for name, step in steps:
@@ -564,6 +564,33 @@ class Command(BaseCommand):
             self.add(f"{label}, city admin, after a write in {self.county.name}",
                      timed(self.get(admin, name), runs, before=self.county_write), None, target, f"{members} members")
             self.add(f"{label}, city admin, repeat view", timed(self.get(admin, name), runs), None, target)
+
+    # --- task lists: the list, its figures, the dashboard's card ----------------------------------
+    def bench_tasks(self) -> None:
+        from keyprojects.tasklists.models import Task
+
+        runs, year, as_of = self.options["runs"], self.year, self.as_of
+        admin, reader = self.client(self.city_admin), self.client(self.province_reader)
+        clerk = self.client(User.objects.get(username=f"{USERNAME_PREFIX}{self.county.code}"))
+        tasks = Task.objects.filter(region__path__startswith=self.province.path, year=year)
+        self.stdout.write(f"tasks: {tasks.count():,} in {self.province.name}, "
+                          f"{tasks.filter(region=self.city).count():,} in {self.city.name}")
+        dated = f"year={year}&as_of={as_of}"
+        task = tasks.filter(region=self.city).order_by("pk").first()
+        pages = [
+            ("task list, city admin, page 1", admin, f"/tasks/?{dated}"),
+            ("task list, city admin, overdue", admin, f"/tasks/?{dated}&state=overdue"),
+            ("task list, province (province reader), page 1", reader, f"/tasks/?{dated}"),
+            (f"task list, {self.county.name} clerk", clerk, f"/tasks/?{dated}"),
+            ("task figures by area and unit, city admin", admin, f"/tasks/summary/?{dated}&region={self.city.pk}"),
+            ("task figures, province (province reader)", reader, f"/tasks/summary/?{dated}&region={self.province.pk}"),
+        ]
+        if task is not None:
+            pages.append(("a task's page, city admin", admin, f"/tasks/{task.pk}/"))
+        for name, client, url in pages:
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
 
     # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
     def bench_demo(self) -> None:

@@ -1,4 +1,5 @@
-"""keyprojects load_demo: Huludao, Qian'an and Dingxi, 2022 — plans and monthly reports."""
+"""keyprojects load_demo: Huludao, Qian'an and Dingxi, 2022, and Zhangye, 2023 — plans, monthly
+reports, and Zhangye's task list."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.db import transaction
 
 from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
-from keyprojects.demo import alerts, assessment, dingxi, huludao, qianan
+from keyprojects.demo import alerts, assessment, dingxi, huludao, qianan, zhangye
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -17,13 +18,13 @@ from keyprojects.reporting import progress
 
 
 class Command(AuditedCommand):
-    help = "导入演示数据（葫芦岛市、迁安市、定西市 2022 年重点项目及月报）/ load the demo data"
+    help = "导入演示数据（葫芦岛市、迁安市、定西市 2022 年、张掖市 2023 年重点项目及月报，张掖市任务清单）/ load the demo data"
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
         call_command("load_regions", province=["辽宁省", "河北省", "甘肃省"], verbosity=options["verbosity"])
         for city_name, demo, module in (("葫芦岛市", huludao.HuludaoDemo, huludao), ("迁安市", qianan.QiananDemo, qianan),
-                                        ("定西市", dingxi.DingxiDemo, dingxi)):
+                                        ("定西市", dingxi.DingxiDemo, dingxi), ("张掖市", zhangye.ZhangyeDemo, zhangye)):
             city = Region.objects.find(city_name)
             if Project.objects.filter(region__path__startswith=city.path).exists():
                 self.stdout.write(f"{city_name}：演示数据已存在，跳过。")
@@ -32,19 +33,23 @@ class Command(AuditedCommand):
                 result = demo().load()
             # (after the roll-up of the reports, which the block above refreshes as it ends)
             warned = alerts.warn(city, module.AS_OF, alerts.DINGXI_TARGETS if module is dingxi else None)
+            listed = f"，任务清单 {result['areas']} 个方面 {result['tasks']} 项任务" if "tasks" in result else ""
             self.stdout.write(f"{city_name}：{result['projects']} 个年度计划项目，{result['reports']} 份已审核月报，"
-                              f"{warned['opened']} 个预警（截至 {module.AS_OF:%Y-%m-%d}）"
+                              f"{warned['opened']} 个预警{listed}（截至 {module.AS_OF:%Y-%m-%d}）"
                               f"（累计用时 {time.perf_counter() - started:.1f} 秒）")
             if module is dingxi:  # monthly ranks of its counties, January to April, published
                 scheme = assessment.install(city, dingxi.YEAR, [f"{dingxi.YEAR}-{m:02d}" for m in range(1, 5)])
                 self.stdout.write(f"{city_name}：考核方案“{scheme.name}”，1—4月排名已发布")
+            if module is zhangye:  # its counties and departments scored for the first quarter
+                scheme = assessment.install(city, zhangye.YEAR, [f"{zhangye.YEAR}-Q1"], kind="quarterly")
+                self.stdout.write(f"{city_name}：考核方案“{scheme.name}”，一季度得分与排名已发布")
         self.print_logins()
 
     def print_logins(self) -> None:
         names = ["admin", "lianshan", "suizhong", "fgw", "leader", "owner", "viewer",
                  "longgang", "nanpiao", "xingcheng", "jianchang", "hld_zrj", "qianan", "qianan_clerk", "qianan_zrj", "dingxi",
                  "dx_zrj",
-                 *dingxi.CLERKS]
+                 *dingxi.CLERKS, *zhangye.LOGINS]
         users = {u.username: u for u in User.objects.filter(username__in=names).select_related("unit")}
         self.stdout.write(f"\n演示账号 / demo logins（密码 / password: {DEMO_PASSWORD}）")
         for name in names:
@@ -56,4 +61,5 @@ class Command(AuditedCommand):
         self.stdout.write("与报道口径一致的统计日期 / the articles' dates:"
                           f" 葫芦岛市 /dashboard/?as_of={huludao.AS_OF.isoformat()}（admin），"
                           f"迁安市 /dashboard/?as_of={qianan.AS_OF.isoformat()}（qianan），"
-                          f"定西市 /dashboard/?as_of={dingxi.AS_OF.isoformat()}（dingxi）\n")
+                          f"定西市 /dashboard/?as_of={dingxi.AS_OF.isoformat()}（dingxi），"
+                          f"张掖市 /dashboard/?as_of={zhangye.AS_OF.isoformat()}（zhangye）\n")

@@ -16,6 +16,7 @@ from keyprojects.indicators import figures
 from keyprojects.indicators.engine import (
     INDICATORS,
     dispatch_json,
+    tasks_json,
     to_json,
     warnings_json,
     with_approvals,
@@ -43,10 +44,13 @@ class Command(BaseCommand):
         dispatch = figures.dispatch(SYSTEM, options["year"], as_of, region)
         approvals = figures.approvals(SYSTEM, options["year"], as_of, region)
         warnings = figures.warnings(SYSTEM, as_of, region)
+        tasks = figures.tasks(SYSTEM, options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
                        "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch),
                        "warnings": warnings_json(warnings)}
+            if tasks["tasks"]:  # (a region with a task list)
+                payload["tasks"] = tasks_json(tasks)
             with_approvals(payload, approvals)
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
@@ -74,6 +78,9 @@ class Command(BaseCommand):
                           f"应办 {approvals['required']} 项，已办结 {approvals['obtained']} 项，"
                           f"逾期未办结 {approvals['late']} 项")
         self.stdout.write(f"预警：红色 {warnings['red']}，黄色 {warnings['yellow']}（截至统计日期未解除）")
+        if tasks["tasks"]:
+            self.stdout.write(f"任务清单：{tasks['areas']} 个方面 {tasks['tasks']} 项任务，已完成 {tasks['done']} 项"
+                              f"（按期 {tasks['on_time']} 项），逾期未完成 {tasks['overdue']} 项")
 
     def _dispatch(self, dispatch: dict) -> None:
         kinds = dict(MeetingKind.choices)
