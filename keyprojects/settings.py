@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "keyprojects.alerts",
     "keyprojects.indicators",
     "keyprojects.notices",
+    "keyprojects.maps",
+    "keyprojects.gallery",
     "keyprojects.api",
 ]
 # The demo data (load_demo) and the benchmarks (generate_synthetic, bench, bench_import) are
@@ -236,6 +238,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # https://xm.example.gov.cn; empty: links are paths); a delivery is given up after this many
 # attempts; a robot that has not answered after this many seconds has failed (tried again later).
 KEYPROJECTS_SITE_URL = os.environ.get("KEYPROJECTS_SITE_URL", "")
+# The map's optional tile layer (一张图): an XYZ tile URL on the city's intranet, e.g. a 天地图
+# service ("https://tiles.example.gov.cn/{z}/{x}/{y}.png"); empty: county outlines alone.
+KEYPROJECTS_MAP_TILES = os.environ.get("KEYPROJECTS_MAP_TILES", "")
 KEYPROJECTS_NOTICE_ATTEMPTS = int(os.environ.get("KEYPROJECTS_NOTICE_ATTEMPTS", "6"))
 KEYPROJECTS_NOTICE_TIMEOUT = float(os.environ.get("KEYPROJECTS_NOTICE_TIMEOUT", "10"))
 

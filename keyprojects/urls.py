@@ -33,6 +33,8 @@ urlpatterns = [
     path("dispatch/", include("keyprojects.dispatch.urls")),
     path("approvals/", include("keyprojects.approvals.urls")),
     path("alerts/", include("keyprojects.alerts.urls")),
+    path("map/", include("keyprojects.maps.urls")),
+    path("files/", include("keyprojects.gallery.urls")),
     path("leaders/", include("keyprojects.indicators.leader_urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),

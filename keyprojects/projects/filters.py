@@ -66,6 +66,7 @@ class ProjectFilter(filters.FilterSet):
     list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
     packaged = filters.ChoiceFilter(label=_("领导包抓"), empty_label=ALL, choices=YES_NO, method="filter_packaged")
+    located = filters.ChoiceFilter(label=_("标注位置"), empty_label=ALL, choices=YES_NO, method="filter_located")
     o = filters.OrderingFilter(
         label=_("排序"),
         empty_label=_("默认（按区划）"),
@@ -188,3 +189,8 @@ class ProjectFilter(filters.FilterSet):
     def filter_packaged(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         packaged = Project.objects.filter(leaders__isnull=False).values("pk")
         return queryset.filter(pk__in=packaged) if value == "yes" else queryset.exclude(pk__in=packaged)
+
+    def filter_located(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """标注位置: the project has both coordinates (the map shows it as a point)."""
+        located = Q(longitude__isnull=False, latitude__isnull=False)
+        return queryset.filter(located) if value == "yes" else queryset.exclude(located)

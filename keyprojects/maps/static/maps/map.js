@@ -1,0 +1,178 @@
+/* 一张图: outlines from the vendored GeoJSON, the choropleth, the points (or grid cells) from
+   the scoped JSON view, a project's card, and the "标注" mode that saves a clicked position. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("map-config").textContent);
+  var T = cfg.text;
+  var chart = echarts.init(document.getElementById("map"));
+  var STAGE = {planning: "#9aa0ac", preparation: "#f59f00", construction: "#2fb344", completed: "#206bc4",
+               operating: "#4263eb", suspended: "#d63939", terminated: "#495057"};
+  var WARNING = {red: "#d63939", yellow: "#f59f00", "": "#2fb344"};
+  var colourBy = "stage", placing = null, data = null, codeOfName = {}, nameOfCode = {};
+
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (_m, key) { return values[key]; });
+  }
+  function yi(wan) { return (Number(wan) / 10000).toFixed(2); }
+  function withRegion(pk) {
+    var params = new URLSearchParams(window.location.search);
+    params.set("region", pk);
+    params.delete("own");
+    return window.location.pathname + "?" + params.toString();
+  }
+
+  function pointSeries() {
+    if (!data) { return {id: "points", type: "scatter", coordinateSystem: "geo", data: []}; }
+    if (data.aggregated) {
+      return {id: "points", type: "scatter", coordinateSystem: "geo", zlevel: 1,
+        data: data.points.map(function (c) { return {value: [c.lng, c.lat, c.count], cell: c}; }),
+        symbolSize: function (v) { return Math.min(46, 12 + 5 * Math.log2(v[2])); },
+        itemStyle: {color: "rgba(32,107,196,0.75)", borderColor: "#fff", borderWidth: 1},
+        label: {show: true, formatter: function (p) { return p.value[2]; }, color: "#fff", fontSize: 10},
+        tooltip: {formatter: function (p) {
+          return p.data.cell.count + " " + T.projects + "<br>" + T.investment + " " + yi(p.data.cell.investment) + " " + T.yi + "<br>" + T.cell;
+        }}};
+    }
+    return {id: "points", type: "scatter", coordinateSystem: "geo", zlevel: 1,
+      data: data.points.map(function (p) { return {value: [p.lng, p.lat, Number(p.investment)], name: p.name, project: p}; }),
+      symbolSize: function (v) { return Math.max(5, Math.min(24, Math.sqrt(v[2]) / 14)); },
+      itemStyle: {borderColor: "#fff", borderWidth: 1, color: function (p) {
+        var project = p.data.project;
+        return colourBy === "warning" ? WARNING[project.warning] : (STAGE[project.stage] || "#666");
+      }},
+      tooltip: {formatter: function (p) {
+        var project = p.data.project;
+        return project.name + "<br>" + (cfg.stages[project.stage] || "") + " · " + yi(project.investment) + " " + T.yi;
+      }}};
+  }
+
+  function shadeSeries() {
+    var values = cfg.shades.filter(function (s) { return s.value !== null; }).map(function (s) { return s.value; });
+    // the scale spans the counties' own values (all of them may lie within a few points)
+    var low = values.length ? Math.floor(Math.min.apply(null, values)) : 0;
+    var high = values.length ? Math.ceil(Math.max.apply(null, values)) : 100;
+    return {
+      visualMap: values.length ? [{type: "continuous", seriesIndex: 0, min: low, max: Math.max(high, low + 1),
+        text: [Math.max(high, low + 1) + "%", low + "%  " + cfg.shade_label], calculable: false, left: 10, bottom: 10, itemHeight: 90,
+        inRange: {color: ["#fde8d7", "#f7c59f", "#9fd3c7", "#3c8d93"]}, outOfRange: {color: "#eef3f8"}}] : [],
+      series: {id: "shades", type: "map", geoIndex: 0, data: cfg.shades.map(function (s) {
+        return {name: nameOfCode[s.code] || s.name, value: s.value, shade: s};
+      }), tooltip: {formatter: function (p) {
+        var s = p.data && p.data.shade;
+        return s ? s.name + "<br>" + cfg.shade_label + "：" + (s.value === null ? T.none : s.value + "%") + "<br>" + s.count + " " + T.projects : p.name;
+      }}}
+    };
+  }
+
+  function draw() {
+    var shades = shadeSeries();
+    chart.setOption({
+      tooltip: {trigger: "item"},
+      visualMap: shades.visualMap,
+      geo: {map: "region", roam: true, zoom: 1.1, scaleLimit: {min: 0.8, max: 60},
+        label: {show: true, fontSize: 11, color: "#495057"},
+        itemStyle: {areaColor: "#eef3f8", borderColor: "#6c7a91", borderWidth: 1},
+        emphasis: {label: {color: "#1d273b"}, itemStyle: {areaColor: "#d7e3f4"}},
+        select: {disabled: true}},
+      series: [shades.series, pointSeries()]
+    });
+  }
+
+  function loadPoints(box) {
+    var url = cfg.points_url + (box ? "&box=" + box.join(",") : "");
+    return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (json) {
+      data = json;
+      document.getElementById("map-shown").textContent = json.count;
+      chart.setOption({series: [{id: "shades"}, pointSeries()]});
+    });
+  }
+
+  function showCard(project) {
+    var card = document.getElementById("map-card");
+    var link = document.getElementById("card-name");
+    link.textContent = project.name;
+    link.href = cfg.detail_url.replace("/0/", "/" + project.id + "/");
+    document.getElementById("card-owner").textContent = project.owner || T.none;
+    document.getElementById("card-investment").textContent = Number(project.investment).toLocaleString("zh-CN");
+    document.getElementById("card-stage").textContent = cfg.stages[project.stage] || "";
+    document.getElementById("card-warning").textContent = project.warning ? T[project.warning] : T.no_warning;
+    card.classList.remove("d-none");
+  }
+
+  chart.on("click", function (p) {
+    if (placing) { return; }
+    if (p.seriesId === "points" && p.data.project) { showCard(p.data.project); return; }
+    if (p.seriesId === "points" && p.data.cell) {
+      var box = p.data.cell.box;
+      chart.setOption({geo: {center: [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], zoom: 8}});
+      document.getElementById("map-all").classList.remove("d-none");
+      loadPoints(box);
+      return;
+    }
+    var code = p.data && p.data.shade ? p.data.shade.code : codeOfName[p.name];
+    var pk = code && cfg.children[code];
+    if (pk) { window.location = withRegion(pk); }
+  });
+
+  document.getElementById("map-all").addEventListener("click", function (e) {
+    e.target.classList.add("d-none");
+    chart.setOption({geo: {center: null, zoom: 1.1}});
+    loadPoints(null);
+  });
+
+  document.querySelectorAll("input[name=colour-by]").forEach(function (input) {
+    input.addEventListener("change", function () { colourBy = input.value; chart.setOption({series: [{id: "shades"}, pointSeries()]}); });
+  });
+  document.getElementById("id_shade").addEventListener("change", function () { document.getElementById("map-filter").submit(); });
+
+  // 标注: pick a project beside the map, then click where it is; saved through the service
+  var banner = document.getElementById("map-placing");
+  function stopPlacing() { placing = null; banner.classList.add("d-none"); }
+  document.querySelectorAll(".place-project").forEach(function (button) {
+    button.addEventListener("click", function () {
+      placing = {id: button.dataset.id, version: button.dataset.version, name: button.dataset.name};
+      banner.textContent = fill(T.place, {name: placing.name});
+      banner.classList.remove("d-none");
+      document.getElementById("map").scrollIntoView({behavior: "smooth", block: "center"});
+    });
+  });
+  document.addEventListener("keydown", function (e) { if (e.key === "Escape") { stopPlacing(); } });
+  chart.getZr().on("click", function (e) {
+    if (!placing) { return; }
+    var at = chart.convertFromPixel({geoIndex: 0}, [e.offsetX, e.offsetY]);
+    if (!at) { return; }
+    var lng = at[0].toFixed(6), lat = at[1].toFixed(6);
+    if (!window.confirm(fill(T.confirm, {name: placing.name, lng: lng, lat: lat}))) { return; }
+    var body = new FormData(document.getElementById("location-form"));
+    body.append("longitude", lng);
+    body.append("latitude", lat);
+    body.append("version", placing.version);
+    fetch(cfg.location_url.replace("/0/", "/" + placing.id + "/"), {method: "POST", body: body, credentials: "same-origin"})
+      .then(function (r) { return r.json().then(function (json) { return {ok: r.ok, json: json}; }); })
+      .then(function (result) {
+        if (result.ok) { window.location.reload(); return; }
+        banner.textContent = T.failed + "：" + result.json.error;
+        placing = null;
+      });
+  });
+
+  window.addEventListener("resize", function () { chart.resize(); });
+
+  function start(geojson) {
+    if (cfg.keep) {
+      geojson.features = geojson.features.filter(function (f) { return cfg.keep.indexOf(String(f.properties.adcode)) >= 0; });
+    }
+    geojson.features.forEach(function (f) {
+      codeOfName[f.properties.name] = String(f.properties.adcode);
+      nameOfCode[String(f.properties.adcode)] = f.properties.name;
+    });
+    echarts.registerMap("region", geojson);
+    draw();
+    loadPoints(null);
+  }
+  if (cfg.geo_url) {
+    fetch(cfg.geo_url).then(function (r) { return r.json(); }).then(start);
+  } else {
+    start({type: "FeatureCollection", features: []});
+  }
+})();
