@@ -21,6 +21,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from PIL import Image
 from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
@@ -29,6 +30,7 @@ from keyprojects.approvals import services as approval_services
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
+from keyprojects.gallery import services as gallery_services
 from keyprojects.notices import services as notice_services
 from keyprojects.projects import services as project_services
 from keyprojects.reporting import services as reporting_services
@@ -104,6 +106,8 @@ class Setting:
         self.approval = approval_services.record(admin, filing.pk, filing.version, {
             "obtained_on": date(YEAR, 3, 1), "number": "连发改备〔2022〕1号",
             "document": SimpleUploadedFile("备案.pdf", b"%PDF-1.4 filing")})
+        # a photo of 连山区's project (the gallery's file and thumbnail)
+        self.photo = gallery_services.add_file(admin, cast.p_lianshan.pk, photo())
         # a leader of 连山区 packaging its two projects (the leaders' pages)
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
@@ -125,6 +129,8 @@ class Setting:
                            if route.startswith("cadence_rule") else self.problem_file.pk
                            if route == "problem_file" else report.pk if route == "problem_from_report"
                            else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
+        elif "pk" in wanted and name.startswith("gallery:") and name != "gallery:upload":
+            kinds["pk"] = self.photo.pk
         elif "pk" in wanted:
             route = name.split(":")[-1]
             pk = (self.period.pk if "period" in route or route in ("fill", "review", "review_approve")
@@ -174,6 +180,9 @@ class Setting:
                 "interval": "weeks", "weekday": 1, "starts_on": MONDAY - timedelta(days=28)})
             dispatch_services.save_meeting(admin, None, None, {
                 "kind": "concentrated", "title": name, "region": where, "date": MONDAY, "cadence_rule": rule})
+        # the map and the gallery: 绥中县's project placed on the map, a photo of it uploaded
+        project_services.set_location(admin, p.pk, None, Decimal("120.0"), Decimal("40.3"))
+        gallery_services.add_file(cast.suizhong_clerk, p.pk, photo())
         approval_services.schedule_project(admin, p.pk, date(YEAR, 8, 1))
         permit = p.approvals.get(item__code="filing")
         approval_services.record(admin, permit.pk, permit.version, {"obtained_on": date(YEAR, 5, 1)})
@@ -186,6 +195,12 @@ class Setting:
             project_services.update_project(admin, other.pk, other.version, {"total_investment": Decimal("444444")})
             project_services.save_annual_plan(admin, other.pk, YEAR, {
                 "planned_investment": Decimal("1111"), "started": True, "started_on": date(YEAR, 3, 1)})
+
+
+def photo() -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 140, 200)).save(out, "PNG")
+    return SimpleUploadedFile("现场.png", out.getvalue())
 
 
 CSRF = re.compile(r'(csrfmiddlewaretoken" value="|csrf-token" content="|X-CSRFToken": ")[^"]+')
@@ -253,8 +268,9 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
         "cadence_rule": setting.rule})
     eia = p.approvals.get(item__code="eia")
     approval_services.record(cast.admin, eia.pk, eia.version, {"obtained_on": date(YEAR, 5, 1)})
+    project_services.set_location(cast.admin, p.pk, None, Decimal("120.6"), Decimal("40.9"))
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
     assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
             "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/", "approvals/",
-            "api/^approvals/$", "api/projects/<int:pk>/approvals/"} <= changed
+            "api/^approvals/$", "api/projects/<int:pk>/approvals/", "map/", "map/points.json"} <= changed

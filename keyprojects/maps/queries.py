@@ -45,7 +45,7 @@ def unlocated(projects: QuerySet) -> QuerySet:
     return projects.exclude(longitude__isnull=False, latitude__isnull=False)
 
 
-def points(actor: Actor, projects: QuerySet, box: Box | None = None, max_points: int = MAX_POINTS) -> dict[str, Any]:
+def points(actor: Actor, projects: QuerySet, box: Box | None = None, max_points: int | None = None) -> dict[str, Any]:
     """The located ``projects`` (inside ``box``) as points ``{"id", "name", "lng", "lat",
     "stage", "investment", "owner", "warning"}`` or, when more than ``max_points``, as cells
     ``{"lng", "lat", "count", "investment", "box"}`` (at the mean position of their projects).
@@ -57,7 +57,7 @@ def points(actor: Actor, projects: QuerySet, box: Box | None = None, max_points:
     # Plain rows of the project table: the list's own annotations (the year's plan) are not needed
     rows = Project.objects.filter(pk__in=rows.order_by().values("pk"))
     count = rows.count()
-    if count <= max_points:
+    if count <= (MAX_POINTS if max_points is None else max_points):
         return {"count": count, "aggregated": False, "points": _each(actor, rows)}
     return {"count": count, "aggregated": True, "points": _cells(rows)}
 
