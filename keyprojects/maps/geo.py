@@ -32,11 +32,11 @@ class Outline:
 
     @property
     def static_path(self) -> str:
-        return f"vendor/geo/{self.file}.json"
+        return f"vendor/geo/{self.file}.geojson"
 
 
 def has_file(code: str) -> bool:
-    return (GEO_DIR / f"{code}.json").is_file()
+    return (GEO_DIR / f"{code}.geojson").is_file()
 
 
 def outline(region: Region) -> Outline | None:
@@ -55,7 +55,7 @@ def outline(region: Region) -> Outline | None:
 
 @functools.cache
 def _features(file: str) -> tuple[dict[str, Any], ...]:
-    with open(GEO_DIR / f"{file}.json", encoding="utf-8") as f:
+    with open(GEO_DIR / f"{file}.geojson", encoding="utf-8") as f:
         return tuple(json.load(f)["features"])
 
 
