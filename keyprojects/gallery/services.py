@@ -62,13 +62,13 @@ def _thumbnail(upload: Any) -> bytes:
     refused = ValidationError({"file": _("照片无法识别（文件已损坏或不是照片）")})
     try:
         upload.seek(0)
-        with Image.open(upload) as image:
-            if image.width * image.height > MAX_PIXELS:
+        with Image.open(upload) as checked:
+            if checked.width * checked.height > MAX_PIXELS:
                 raise ValidationError({"file": _("照片像素过大（超过 6000 万像素）")})
-            image.verify()  # the whole file, not only its header
+            checked.verify()  # the whole file, not only its header
         upload.seek(0)
-        with Image.open(upload) as image:
-            image = ImageOps.exif_transpose(image)
+        with Image.open(upload) as opened:
+            image = ImageOps.exif_transpose(opened)
             image.thumbnail(THUMBNAIL)
             out = io.BytesIO()
             image.convert("RGB").save(out, "JPEG", quality=82)

@@ -74,7 +74,8 @@ def _shades(request: AuthenticatedRequest, listing: figures.Listing, region: Reg
 def map_page(request: AuthenticatedRequest) -> HttpResponse:
     listing = figures.project_list(request.user, request.GET)
     region = _region_shown(request, listing)
-    shade = request.GET.get("shade") if request.GET.get("shade") in SHADES else "completion_rate"
+    wanted = request.GET.get("shade", "")
+    shade = wanted if wanted in SHADES else "completion_rate"
     outline = geo.outline(region) if region is not None else None
     query = listing.filter.data.copy()
     query.pop("page", None)

@@ -55,7 +55,7 @@
       visualMap: values.length ? [{type: "continuous", seriesIndex: 0, min: low, max: Math.max(high, low + 1),
         text: [Math.max(high, low + 1) + "%", low + "%  " + cfg.shade_label], calculable: false, left: 10, bottom: 10, itemHeight: 90,
         inRange: {color: ["#fde8d7", "#f7c59f", "#9fd3c7", "#3c8d93"]}, outOfRange: {color: "#eef3f8"}}] : [],
-      series: {id: "shades", type: "map", geoIndex: 0, data: cfg.shades.map(function (s) {
+      series: {id: "shades", type: "map", geoIndex: 0, itemStyle: {opacity: cfg.tiles ? 0.55 : 1}, data: cfg.shades.map(function (s) {
         return {name: nameOfCode[s.code] || s.name, value: s.value, shade: s};
       }), tooltip: {formatter: function (p) {
         var s = p.data && p.data.shade;
@@ -71,7 +71,7 @@
       visualMap: shades.visualMap,
       geo: {map: "region", roam: true, zoom: 1.1, scaleLimit: {min: 0.8, max: 60},
         label: {show: true, fontSize: 11, color: "#495057"},
-        itemStyle: {areaColor: "#eef3f8", borderColor: "#6c7a91", borderWidth: 1},
+        itemStyle: {areaColor: cfg.tiles ? "rgba(255,255,255,0.05)" : "#eef3f8", borderColor: "#6c7a91", borderWidth: 1},
         emphasis: {label: {color: "#1d273b"}, itemStyle: {areaColor: "#d7e3f4"}},
         select: {disabled: true}},
       series: [shades.series, pointSeries()]
@@ -157,7 +157,37 @@
       });
   });
 
-  window.addEventListener("resize", function () { chart.resize(); });
+  window.addEventListener("resize", function () { chart.resize(); drawTiles(); });
+
+  // The optional tile layer (KEYPROJECTS_MAP_TILES, an XYZ service on the intranet): the tiles
+  // covering the view laid under the outlines, each stretched between its corners' positions
+  // (a tile spans a few tenths of a degree at a county's zoom: Web Mercator's bend inside one is
+  // below a pixel or two).
+  function tileLng(x, z) { return x / Math.pow(2, z) * 360 - 180; }
+  function tileLat(y, z) { var n = Math.PI - 2 * Math.PI * y / Math.pow(2, z); return Math.atan(Math.sinh(n)) * 180 / Math.PI; }
+  function drawTiles() {
+    if (!cfg.tiles) { return; }
+    var w = chart.getWidth(), h = chart.getHeight();
+    var nw = chart.convertFromPixel({geoIndex: 0}, [0, 0]), se = chart.convertFromPixel({geoIndex: 0}, [w, h]);
+    if (!nw || !se) { return; }
+    var z = Math.max(1, Math.min(18, Math.round(Math.log2(w / 256 * 360 / Math.max(se[0] - nw[0], 1e-6)))));
+    var n = Math.pow(2, z);
+    var x0 = Math.max(0, Math.floor((nw[0] + 180) / 360 * n)), x1 = Math.min(n - 1, Math.floor((se[0] + 180) / 360 * n));
+    var toY = function (lat) { var r = lat * Math.PI / 180; return Math.floor((1 - Math.log(Math.tan(r) + 1 / Math.cos(r)) / Math.PI) / 2 * n); };
+    var y0 = Math.max(0, toY(nw[1])), y1 = Math.min(n - 1, toY(se[1]));
+    var tiles = [];
+    for (var x = x0; x <= x1 && tiles.length < 120; x++) {
+      for (var y = y0; y <= y1 && tiles.length < 120; y++) {
+        var a = chart.convertToPixel({geoIndex: 0}, [tileLng(x, z), tileLat(y, z)]);
+        var b = chart.convertToPixel({geoIndex: 0}, [tileLng(x + 1, z), tileLat(y + 1, z)]);
+        tiles.push({type: "image", silent: true, z: -10, style: {
+          image: cfg.tiles.replace("{z}", z).replace("{x}", x).replace("{y}", y),
+          x: a[0], y: a[1], width: b[0] - a[0], height: b[1] - a[1]}});
+      }
+    }
+    chart.setOption({graphic: [{id: "tiles", type: "group", silent: true, z: -10, children: tiles}]}, {replaceMerge: ["graphic"]});
+  }
+  chart.on("georoam", function () { window.requestAnimationFrame(drawTiles); });
 
   function start(geojson) {
     if (cfg.keep) {
@@ -169,6 +199,7 @@
     });
     echarts.registerMap("region", geojson);
     draw();
+    drawTiles();
     loadPoints(null);
   }
   if (cfg.geo_url) {
