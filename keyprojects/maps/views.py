@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.http import AuthenticatedRequest
-from keyprojects.core.permissions import can_edit, regions_for
+from keyprojects.core.permissions import regions_for, restrict
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS, RATES
 from keyprojects.projects import services
@@ -108,9 +108,16 @@ def map_page(request: AuthenticatedRequest) -> HttpResponse:
         # the further filters stay open when one of them is in use
         "more_filters": any(request.GET.get(f) for f in listing.filter.form.fields if f not in ("q", "year")),
         "shade": shade, "shade_choices": [(key, INDICATORS[key].name) for key in SHADES],
-        "missing": [(p, can_edit(request.user, p)) for p in missing[:UNLOCATED_SHOWN]],
+        "missing": _with_editable(request, list(missing[:UNLOCATED_SHOWN])),
         "missing_count": missing_count, "located_count": listing.totals["count"] - missing_count,
     })
+
+
+def _with_editable(request: AuthenticatedRequest, projects: list[Project]) -> list[tuple[Project, bool]]:
+    """Each project and whether the user may place it (one query for the list)."""
+    editable = set(restrict(Project.objects.filter(pk__in=[p.pk for p in projects]), request.user, "edit")
+                   .values_list("pk", flat=True))
+    return [(p, p.pk in editable) for p in projects]
 
 
 @login_required

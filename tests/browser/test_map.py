@@ -10,6 +10,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from keyprojects.core.audit import Source, audit_context
+from keyprojects.maps import geo
 from keyprojects.projects.models import Stage
 
 
@@ -65,3 +66,27 @@ def test_a_photo_uploaded_on_the_project_page_is_served_to_its_county_and_refuse
     other.log_in("suizhong", PASSWORD)
     assert other.page.request.get(other.base_url + link).status == 404
     assert other.page.request.get(other.base_url + thumb.get_attribute("src")).status == 404
+
+
+def test_a_project_without_a_position_is_placed_with_a_click_on_the_map(visitor, cast):
+    with audit_context(Source.SYSTEM, detail="browser test fixture"):
+        cast.p_suizhong.longitude, cast.p_suizhong.latitude = Decimal("120.00"), Decimal("40.30")
+        cast.p_suizhong.save()
+    clerk = visitor()
+    page = clerk.page
+    clerk.log_in("lianshan", PASSWORD)
+    clerk.open("/map/?year=2022")
+    expect(page.locator("#map[data-points]")).to_have_attribute("data-points", "0")
+    expect(page.locator("[data-total=unlocated]")).to_have_text("1")
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="标注").click()
+    expect(page.locator("#map-placing")).to_contain_text(cast.p_lianshan.name)
+    box = page.locator("#map").bounding_box()
+    with page.expect_navigation():
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.locator("#map[data-points]")).to_have_attribute("data-points", "1")
+    expect(page.locator("[data-total=unlocated]")).to_have_text("0")
+    clerk.shot("placed")
+    cast.p_lianshan.refresh_from_db()
+    assert geo.contains("211402", float(cast.p_lianshan.longitude), float(cast.p_lianshan.latitude))
+    assert cast.p_lianshan.history.first().history_user.username == "lianshan"
