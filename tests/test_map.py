@@ -163,3 +163,18 @@ def test_the_choropleth_gives_each_county_its_rate_from_the_figures(cast, login)
         rate = rows[code]["rates"]["start_or_resume_rate"]
         assert shade["value"] == (float(rate) if rate is not None else None)
         assert shade["count"] == rows[code]["plan"]["count"]
+
+
+def test_the_points_cost_a_few_queries_however_many_projects(cast, login, django_assert_max_num_queries):
+    rng = random.Random(3)
+    with audit_context(Source.SYSTEM, detail="test"):
+        for i in range(30):
+            p = cast.project(f"连山区项目{i}", cast.lianshan, Decimal(1000 + i))
+            p.longitude, p.latitude = geo.point_in("211402", rng)
+            p.save()
+    client = login(cast.admin)
+    points(client)  # (the list's totals and the plan years, remembered)
+    with django_assert_max_num_queries(12):
+        assert points(client)["count"] == 30
+    with django_assert_max_num_queries(40):
+        assert client.get(reverse("maps:map") + "?year=2022").status_code == 200
