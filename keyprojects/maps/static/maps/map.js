@@ -21,6 +21,21 @@
     return window.location.pathname + "?" + params.toString();
   }
 
+  function legend() {
+    var box = document.getElementById("map-legend");
+    var entries = colourBy === "warning"
+      ? [["red", T.red], ["yellow", T.yellow], ["", T.no_warning]].map(function (e) { return [WARNING[e[0]], e[1]]; })
+      : Object.keys(STAGE).map(function (key) { return [STAGE[key], cfg.stages[key]]; });
+    box.replaceChildren.apply(box, entries.map(function (e) {
+      var item = document.createElement("span");
+      var dot = document.createElement("span");
+      dot.className = "legend-dot";
+      dot.style.background = e[0];
+      item.append(dot, e[1]);
+      return item;
+    }));
+  }
+
   function pointSeries() {
     if (!data) { return {id: "points", type: "scatter", coordinateSystem: "geo", data: []}; }
     if (data.aggregated) {
@@ -122,7 +137,11 @@
   });
 
   document.querySelectorAll("input[name=colour-by]").forEach(function (input) {
-    input.addEventListener("change", function () { colourBy = input.value; chart.setOption({series: [{id: "shades"}, pointSeries()]}); });
+    input.addEventListener("change", function () {
+      colourBy = input.value;
+      legend();
+      chart.setOption({series: [{id: "shades"}, pointSeries()]});
+    });
   });
   document.getElementById("id_shade").addEventListener("change", function () { document.getElementById("map-filter").submit(); });
 
@@ -198,6 +217,7 @@
       nameOfCode[String(f.properties.adcode)] = f.properties.name;
     });
     echarts.registerMap("region", geojson);
+    legend();
     draw();
     drawTiles();
     loadPoints(null);
