@@ -63,10 +63,10 @@ class ProjectFilter(filters.FilterSet):
     on_time = filters.ChoiceFilter(label=_("按期推进"), empty_label=ALL, choices=YES_NO, method="filter_on_time")
     sector = filters.ModelChoiceFilter(label=_("行业领域"), empty_label=ALL, queryset=Sector.objects.all())
     level = filters.ChoiceFilter(label=_("项目级别"), empty_label=ALL, choices=Project.Level.choices)
+    located = filters.ChoiceFilter(label=_("标注位置"), empty_label=ALL, choices=YES_NO, method="filter_located")
     list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
     packaged = filters.ChoiceFilter(label=_("领导包抓"), empty_label=ALL, choices=YES_NO, method="filter_packaged")
-    located = filters.ChoiceFilter(label=_("标注位置"), empty_label=ALL, choices=YES_NO, method="filter_located")
     o = filters.OrderingFilter(
         label=_("排序"),
         empty_label=_("默认（按区划）"),
