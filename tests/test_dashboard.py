@@ -136,3 +136,31 @@ def test_a_countys_dashboard_has_no_table_of_one_row_repeating_its_figures(demo,
     assert "分县区情况" not in page.content.decode()
     client.force_login(User.objects.get(username="admin"))
     assert "分县区情况" in client.get(reverse("dashboard"), {"as_of": "2022-06-05"}).content.decode()
+
+
+def test_without_a_date_the_dashboard_counts_to_the_last_approved_month_and_says_so(demo, client):
+    """A past year's reports stop in May: the default is 31 May, not 31 December (time progress 100 %)."""
+    from keyprojects.core.permissions import SYSTEM
+    from keyprojects.indicators import figures
+
+    client.force_login(User.objects.get(username="admin"))
+    response = client.get(reverse("dashboard"), {"year": 2022})
+    assert response.context["as_of"].isoformat() == "2022-05-31"
+    assert "最近一期已审核月报（5月）的月末" in response.content.decode()
+    asked = client.get(reverse("dashboard"), {"year": 2022, "as_of": "2022-06-05"})
+    assert asked.context["as_of"].isoformat() == "2022-06-05" and "最近一期已审核月报" not in asked.content.decode()
+
+    today = figures.timezone.localdate()
+    assert figures.data_date(SYSTEM, today.year) == (today, "今天")
+    assert figures.data_date(SYSTEM, 2019)[0].isoformat() == "2019-12-31"  # no reports that year
+
+
+def test_the_api_and_the_export_take_the_same_default_date(demo, client):
+    from keyprojects.accounts.models import User as U
+    from tests.conftest import api
+
+    payload = api(U.objects.get(username="admin")).get("/api/indicators/", {"year": 2022}).json()
+    assert payload["as_of"] == "2022-05-31"
+    client.force_login(U.objects.get(username="admin"))
+    response = client.get(reverse("dashboard_export"), {"year": 2022})
+    assert "20220531" in response["Content-Disposition"]

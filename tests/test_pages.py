@@ -36,6 +36,15 @@ def test_login_page_in_chinese_and_english(client):
     assert "Log in" in client.get(reverse("login")).content.decode()
 
 
+def test_an_english_browser_gets_chinese_until_the_user_picks_english(cast, client):
+    client.force_login(cast.admin)
+    page = client.get(reverse("projects:list"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="zh-hans"' in page and "总投资（降序）" in page and "(descending)" not in page
+    client.cookies["django_language"] = "en"
+    page = client.get(reverse("projects:list"), HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert 'lang="en"' in page and "(descending)" in page
+
+
 def test_wrong_password_is_refused_in_chinese(cast, client):
     response = client.post(reverse("login"), {"username": "admin", "password": "wrong"})
     assert response.status_code == 200

@@ -619,7 +619,7 @@ class IndicatorView(APIView):
         params = query.validated_data
         region = self._region(request, params.get("region"))
         year = params.get("year") or timezone.localdate().year
-        as_of = params.get("as_of") or min(timezone.localdate(), date(year, 12, 31))
+        as_of = params.get("as_of") or figures.data_date(signed_in(request), year, region)[0]
         found = figures.indicators(signed_in(request), year, as_of, region, tuple(params.get("by") or BREAKDOWNS))
         payload = {"region": region.name if region else None, "region_code": region.code if region else None,
                    "year": year, "as_of": as_of.isoformat(),

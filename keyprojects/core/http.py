@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.utils import translation
 from django_htmx.middleware import HtmxDetails
 
 if TYPE_CHECKING:
@@ -47,3 +49,21 @@ def file_inline(stored: Any, filename: str, content_type: str) -> FileResponse:
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+class ChineseUnlessChosenMiddleware:
+    """The interface in Chinese for every browser unless the user chose English (the language
+    cookie ``set_language`` writes): an office PC with an en-US browser still gets Chinese, which
+    Django's LocaleMiddleware, following Accept-Language, would not give it."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response: HttpResponse = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

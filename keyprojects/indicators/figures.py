@@ -13,6 +13,7 @@ or ``core.permissions.SYSTEM`` for commands and jobs. It
 
 from __future__ import annotations
 
+import calendar
 import functools
 import operator
 from collections.abc import Callable, Mapping
@@ -29,19 +30,47 @@ from keyprojects.alerts.models import Warning
 from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.cache import cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
-from keyprojects.core.permissions import Actor, region_holding, require_view_region, sees_all_of
+from keyprojects.core.permissions import (
+    Actor,
+    region_holding,
+    require_view_region,
+    restrict,
+    sees_all_of,
+)
 from keyprojects.core.versions import VersionScope
 from keyprojects.dispatch import cadence
 from keyprojects.dispatch.models import CadenceRule, Meeting, Problem
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
+from keyprojects.reporting.models import ProgressReport
 
 from . import engine
 from .engine import BREAKDOWNS, OVERVIEW
 
-
 # --- the figures of a plan year -----------------------------------------------------------
+
+def data_date(actor: Actor, year: int, region: Region | None = None) -> tuple[date, str]:
+    """The date a page counts to when the user names none, and why: today within the current
+    year; for a past year the last day of the latest month with approved reports the actor may
+    view (the year's end would put time progress at 100 % against reports that stop in May);
+    the year's last day when none is approved."""
+    today = timezone.localdate()
+    if year >= today.year:
+        return today, "今天"
+    reports = _in_scope(actor, region, ProgressReport, "project__region__path")
+    month = cached_within(region, _last_approved_month, year, reports)
+    if month is None:
+        return date(year, 12, 31), "年末（本年无已审核月报）"
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    return last, f"最近一期已审核月报（{month}月）的月末"
+
+
+def _last_approved_month(year: int, reports: QuerySet) -> int | None:
+    month: int | None = reports.filter(period__year=year, status=ProgressReport.Status.APPROVED) \
+        .aggregate(month=Max("period__month"))["month"]
+    return month
+
 def year_figures(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
     """Everything about a plan year as of a date (``engine.plan_stats`` with 时间进度 and the gap)."""
     plans = _plans(actor, region)
@@ -170,7 +199,9 @@ def _in_scope(actor: Actor, region: Region | None, model: Any, path: str = "regi
     when that is all of it). A region outside the actor's view is a 404."""
     if region is not None:
         require_view_region(actor, region)
-    rows = model.objects.all() if sees_all_of(actor, region) else model.objects.visible_to(actor)
+    rows = model.objects.all()
+    if not sees_all_of(actor, region):  # a model's own visible_to where it has one (it may know a faster way)
+        rows = rows.visible_to(actor) if hasattr(rows, "visible_to") else restrict(rows, actor)
     return rows.filter(**{f"{path}__startswith": region.path}) if region is not None else rows
 
 
@@ -417,7 +448,7 @@ def ledger(actor: Actor, params: Mapping[str, Any], region: Region | None = None
         or _province_of(plans)
     if region is None:
         return None
-    return Ledger(plans, region, year, listing.as_of or min(timezone.localdate(), date(year, 12, 31)))
+    return Ledger(plans, region, year, listing.as_of or data_date(actor, year, region)[0])
 
 
 def _with(params: Mapping[str, Any], key: str, value: str) -> Mapping[str, Any]:

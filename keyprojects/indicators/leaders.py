@@ -158,7 +158,7 @@ def ranking(request: AuthenticatedRequest) -> HttpResponse:
     if region is None:
         raise Http404(_("没有可查看的区划"))
     year = _choose_year(request)
-    as_of = _choose_as_of(request, year)
+    as_of = _choose_as_of(request, year, region)
     rows = figures.leader_ranking(request.user, region, year, as_of, timezone.localdate())
     for row in rows:
         row["links"] = PackageLinks(row["leader"], region, year, as_of).totals(row)

@@ -101,19 +101,23 @@ def _choose_year(request: AuthenticatedRequest) -> int:
     return year or timezone.localdate().year
 
 
-def _choose_as_of(request: AuthenticatedRequest, year: int) -> date:
+def _choose_as_of(request: AuthenticatedRequest, year: int, region: Region | None = None) -> date:
+    return _as_of_and_why(request, year, region)[0]
+
+
+def _as_of_and_why(request: AuthenticatedRequest, year: int, region: Region | None) -> tuple[date, str]:
+    """The date asked for, else the one the data speaks for (``figures.data_date``), with why."""
     try:
-        return date.fromisoformat(request.GET["as_of"])
+        return date.fromisoformat(request.GET["as_of"]), ""
     except (KeyError, ValueError):
-        today = timezone.localdate()
-        return min(today, date(year, 12, 31))
+        return figures.data_date(request.user, year, region)
 
 
 @login_required
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     region = _choose_region(request)
     year = _choose_year(request)
-    as_of = _choose_as_of(request, year)
+    as_of, as_of_why = _as_of_and_why(request, year, region)
     links = Links(year, as_of, region)
     now = figures.dashboard(request.user, year, as_of, region)
     stats = now["stats"]
@@ -166,7 +170,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
                     for r in batch_rows],
     }
     return render(request, "indicators/dashboard.html", {
-        "region": region, "year": year, "as_of": as_of, "stats": stats, "yoy": now["year_on_year"],
+        "region": region, "year": year, "as_of": as_of, "as_of_why": as_of_why, "stats": stats, "yoy": now["year_on_year"],
         "has_last_year": now["last_year"]["plan"]["count"] > 0,
         "gap_behind": abs(stats["rates"]["progress_gap"]) if stats["rates"]["progress_gap"] is not None else None,
         "headline": headline, "region_rows": region_rows, "sector_rows": sector_rows, "batch_rows": batch_rows,
@@ -288,7 +292,7 @@ def dashboard_export(request: AuthenticatedRequest) -> HttpResponse:
     if region is None:
         raise Http404(_("没有可导出的区划"))
     year = _choose_year(request)
-    as_of = _choose_as_of(request, year)
+    as_of = _choose_as_of(request, year, region)
     content = indicator_workbook(figures.region_table(request.user, year, as_of, region), region, year, as_of)
     return xlsx_download(content, f"{region.name}{year}年分{region.parts_noun}指标（截至{as_of:%Y%m%d}）.xlsx")
 

@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader
@@ -48,6 +49,17 @@ YES_NO = [("yes", _("是")), ("no", _("否"))]
 NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）"))]
 
 
+class Ordering(filters.OrderingFilter):
+    """Sort options labelled in the page's language: django-filter's "%s (descending)" has no
+    zh_Hans catalogue and is formatted once, when the filter class is built."""
+
+    def build_choices(self, fields: dict[str, str], labels: dict[str, Any]) -> list[tuple[str, Any]]:
+        choices = []
+        for param, label in super().build_choices(fields, labels)[::2]:
+            choices += [(param, label), (f"-{param}", format_lazy(_("{}（降序）"), label))]
+        return choices
+
+
 class ProjectFilter(filters.FilterSet):
     year = filters.NumberFilter(label=_("计划年度"), method="filter_noop")
     as_of = filters.DateFilter(label=_("统计日期"), method="filter_noop", widget=forms.DateInput(attrs={"type": "date"}))
@@ -67,7 +79,7 @@ class ProjectFilter(filters.FilterSet):
     list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
     packaged = filters.ChoiceFilter(label=_("领导包抓"), empty_label=ALL, choices=YES_NO, method="filter_packaged")
-    o = filters.OrderingFilter(
+    o = Ordering(
         label=_("排序"),
         empty_label=_("默认（按区划）"),
         fields=(
