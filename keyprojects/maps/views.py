@@ -5,7 +5,6 @@ list's totals line are the same number."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +16,6 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.templatetags.static import static
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,7 +51,7 @@ def _shades(request: AuthenticatedRequest, listing: figures.Listing, region: Reg
     each linking to the project list of that region (whose totals line gives its count)."""
     if region is None or listing.year is None or region.level == Region.Level.COUNTY:
         return []
-    as_of = listing.as_of or min(timezone.localdate(), date(listing.year, 12, 31))
+    as_of = listing.as_of or figures.data_date(request.user, listing.year, region)[0]  # as the dashboard's
     rows = figures.breakdown(request.user, listing.year, as_of, "region", region)
     list_url = reverse("projects:list")
     shaded = []
