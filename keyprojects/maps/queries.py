@@ -12,7 +12,8 @@ from django.db.models import Count, Exists, F, FloatField, Max, Min, OuterRef, Q
 from django.db.models.functions import Cast, Floor
 
 from keyprojects.alerts.models import Warning
-from keyprojects.core.permissions import Actor
+from keyprojects.core.cache import cached_within
+from keyprojects.core.permissions import Actor, region_holding
 from keyprojects.projects.models import Project
 
 MAX_POINTS = 3000  # one point per project up to this many; a grid of cells beyond
@@ -46,6 +47,14 @@ def unlocated(projects: QuerySet) -> QuerySet:
 
 
 def points(actor: Actor, projects: QuerySet, box: Box | None = None, max_points: int | None = None) -> dict[str, Any]:
+    """``located_points`` of ``projects`` with the warnings the actor may view, remembered until a
+    write in the region holding what the actor sees (the arguments' SQL is the key)."""
+    warnings = Warning.objects.visible_to(actor).filter(closed_on__isnull=True)
+    limit = MAX_POINTS if max_points is None else max_points
+    return cached_within(region_holding(actor), located_points, projects, warnings, box, limit)
+
+
+def located_points(projects: QuerySet, warnings: QuerySet, box: Box | None, max_points: int) -> dict[str, Any]:
     """The located ``projects`` (inside ``box``) as points ``{"id", "name", "lng", "lat",
     "stage", "investment", "owner", "warning"}`` or, when more than ``max_points``, as cells
     ``{"lng", "lat", "count", "investment", "box"}`` (at the mean position of their projects).
@@ -56,14 +65,17 @@ def points(actor: Actor, projects: QuerySet, box: Box | None = None, max_points:
                            latitude__gte=box.south, latitude__lte=box.north)
     # Plain rows of the project table: the list's own annotations (the year's plan) are not needed
     rows = Project.objects.filter(pk__in=rows.order_by().values("pk"))
-    count = rows.count()
-    if count <= (MAX_POINTS if max_points is None else max_points):
-        return {"count": count, "aggregated": False, "points": _each(actor, rows)}
-    return {"count": count, "aggregated": True, "points": _cells(rows)}
+    # how many, and their extent (the grid's), in one pass
+    ext = rows.aggregate(n=Count("pk"), west=Cast(Min("longitude"), FloatField()), south=Cast(Min("latitude"), FloatField()),
+                         east=Cast(Max("longitude"), FloatField()), north=Cast(Max("latitude"), FloatField()))
+    count = ext.pop("n")
+    if count <= max_points:
+        return {"count": count, "aggregated": False, "points": _each(rows, warnings)}
+    return {"count": count, "aggregated": True, "points": _cells(rows, ext)}
 
 
-def _each(actor: Actor, rows: QuerySet) -> list[dict[str, Any]]:
-    open_warnings = Warning.objects.visible_to(actor).filter(project=OuterRef("pk"), closed_on__isnull=True)
+def _each(rows: QuerySet, warnings: QuerySet) -> list[dict[str, Any]]:
+    open_warnings = warnings.filter(project=OuterRef("pk"))
     rows = rows.annotate(red=Exists(open_warnings.filter(colour="red")),
                          yellow=Exists(open_warnings.filter(colour="yellow")))
     return [{
@@ -74,12 +86,10 @@ def _each(actor: Actor, rows: QuerySet) -> list[dict[str, Any]]:
         "pk", "name", "longitude", "latitude", "stage", "total_investment", "owner__name", "red", "yellow")]
 
 
-def _cells(rows: QuerySet) -> list[dict[str, Any]]:
+def _cells(rows: QuerySet, ext: dict[str, float]) -> list[dict[str, Any]]:
     """The projects added up in a grid of ``GRID`` cells along the longer side (COUNT and SUMs
     only: the cell's position is the sum of its coordinates over its count)."""
     lng, lat = Cast("longitude", FloatField()), Cast("latitude", FloatField())
-    ext = rows.aggregate(west=Cast(Min("longitude"), FloatField()), south=Cast(Min("latitude"), FloatField()),
-                         east=Cast(Max("longitude"), FloatField()), north=Cast(Max("latitude"), FloatField()))
     size = max(ext["east"] - ext["west"], ext["north"] - ext["south"]) / GRID or 1e-6
     grouped = (rows.order_by()
                .annotate(gx=Floor((lng - Value(ext["west"])) / Value(size)),
