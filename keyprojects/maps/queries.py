@@ -17,7 +17,7 @@ from keyprojects.core.permissions import Actor, region_holding
 from keyprojects.projects.models import Project
 
 MAX_POINTS = 3000  # one point per project up to this many; a grid of cells beyond
-GRID = 48  # cells along the longer side of the points' extent when they are added up
+GRID = 32  # cells along the longer side of the points' extent when they are added up
 
 
 @dataclass(frozen=True)

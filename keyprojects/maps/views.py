@@ -97,6 +97,7 @@ def map_page(request: AuthenticatedRequest) -> HttpResponse:
             "projects": _("个项目"), "investment": _("总投资"), "yi": _("亿元"), "wan": _("万元"), "none": _("无"),
             "red": _("红色预警"), "yellow": _("黄色预警"), "no_warning": _("无预警"), "cell": _("点击放大查看"),
             "failed": _("保存失败"),
+            "cells": _("项目较多，按网格合并显示：圆的大小表示格内项目数，点击放大查看其中的项目。"),
         },
     }
     return render(request, "maps/map.html", {

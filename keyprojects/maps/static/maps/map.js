@@ -23,6 +23,7 @@
 
   function legend() {
     var box = document.getElementById("map-legend");
+    if (data && data.aggregated) { box.textContent = T.cells; return; }
     var entries = colourBy === "warning"
       ? [["red", T.red], ["yellow", T.yellow], ["", T.no_warning]].map(function (e) { return [WARNING[e[0]], e[1]]; })
       : Object.keys(STAGE).map(function (key) { return [STAGE[key], cfg.stages[key]]; });
@@ -39,11 +40,12 @@
   function pointSeries() {
     if (!data) { return {id: "points", type: "scatter", coordinateSystem: "geo", data: []}; }
     if (data.aggregated) {
+      var labelled = data.points.length <= 150;  // numbers on hundreds of cells would overlap
       return {id: "points", type: "scatter", coordinateSystem: "geo", zlevel: 1,
         data: data.points.map(function (c) { return {value: [c.lng, c.lat, c.count], cell: c}; }),
-        symbolSize: function (v) { return Math.min(46, 12 + 5 * Math.log2(v[2])); },
-        itemStyle: {color: "rgba(32,107,196,0.75)", borderColor: "#fff", borderWidth: 1},
-        label: {show: true, formatter: function (p) { return p.value[2]; }, color: "#fff", fontSize: 10},
+        symbolSize: function (v) { return Math.min(26, 8 + 2.5 * Math.log2(v[2])); },
+        itemStyle: {color: "rgba(32,107,196,0.6)", borderColor: "#fff", borderWidth: 1},
+        label: {show: labelled, formatter: function (p) { return p.value[2]; }, color: "#fff", fontSize: 10},
         tooltip: {formatter: function (p) {
           return p.data.cell.count + " " + T.projects + "<br>" + T.investment + " " + yi(p.data.cell.investment) + " " + T.yi + "<br>" + T.cell;
         }}};
@@ -97,6 +99,7 @@
     var url = cfg.points_url + (box ? "&box=" + box.join(",") : "");
     return fetch(url, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (json) {
       data = json;
+      legend();
       document.getElementById("map-shown").textContent = json.count;
       document.getElementById("map").dataset.points = json.count;  // drawn: what the browser tests wait for
       chart.setOption({series: [{id: "shades"}, pointSeries()]});
