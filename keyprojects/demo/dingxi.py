@@ -52,6 +52,7 @@ from .common import (
     cumulative_path,
     day_between,
     demo_user,
+    place,
     split_capped,
     split_exact,
     unit,
@@ -580,7 +581,7 @@ class DingxiDemo:
         registered = (d.actual_start.year - rng.choice([0, 1]) if d.actual_start else None)
         code = (f"{registered}-{county.code}-{rng.choice(['01', '26', '44', '48', '50', '78'])}-"
                 f"{rng.choice(['01', '02', '03'])}-{600000 + seq:06d}") if registered else None
-        return Project(
+        return place(Project(
             code=code, name=d.name, region=region, address=f"{d.county}{rng.choice(COUNTIES[d.county][1])}",
             scope=self.scope(d), sector=self.sectors[d.sector], project_type=ptype, investment_nature=nature,
             level=level, stage=d.stage, owner=owner, responsible_unit=responsible,
@@ -588,7 +589,7 @@ class DingxiDemo:
             contact_phone=f"0932-{rng.randint(8000000, 8999999)}", planned_start=planned_start,
             planned_completion=planned_completion, actual_start=d.actual_start, actual_completion=d.completed_on,
             total_investment=Decimal(d.total),
-        )
+        ))
 
     def scope(self, d: Draft) -> str:
         total = f"总投资{Decimal(d.total) / 10000:.2f}亿元"

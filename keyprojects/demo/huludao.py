@@ -39,6 +39,7 @@ from .common import (
     cumulative_path,
     day_between,
     demo_user,
+    place,
     split_capped,
     split_exact,
     unit,
@@ -389,7 +390,7 @@ class HuludaoDemo:
             actual_start=actual_start if (continuing or (d.started_on and d.started_on <= date(2022, 12, 31))) else None,
             total_investment=Decimal(d.total),
         )
-        project.full_clean()
+        place(project).full_clean()
         project.save()
         self.transitions(project, d, registered)
         if d.leaders:
@@ -464,7 +465,7 @@ class HuludaoDemo:
                               stage=Stage.PLANNING, owner=self.county_gov[county],
                               responsible_unit=self.county_fgj[county], total_investment=Decimal(total),
                               scope="谋划储备项目，正在开展前期论证。")
-            project.full_clean()
+            place(project).full_clean()
             project.save()
             StageTransition.objects.create(project=project, to_stage=Stage.PLANNING, date=date(2022, 1, 15),
                                            note="纳入谋划储备")

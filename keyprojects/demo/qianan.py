@@ -36,6 +36,7 @@ from .common import (
     cumulative_path,
     day_between,
     demo_user,
+    place,
     split_capped,
     split_exact,
     unit,
@@ -154,7 +155,7 @@ class QiananDemo:
                 planned_completion=date(2023 + (total > 100_000), rng.randint(6, 12), 30),
                 scope=f"{sector}项目，总投资{Decimal(total) / 10000:.2f}亿元。",
             )
-            project.full_clean()
+            place(project).full_clean()
             project.save()
             StageTransition.objects.create(project=project, to_stage=project.stage,
                                            date=project.actual_start or date(2022, 1, 10), note="演示数据")

@@ -75,6 +75,7 @@ class ProjectFilter(filters.FilterSet):
     on_time = filters.ChoiceFilter(label=_("按期推进"), empty_label=ALL, choices=YES_NO, method="filter_on_time")
     sector = filters.ModelChoiceFilter(label=_("行业领域"), empty_label=ALL, queryset=Sector.objects.all())
     level = filters.ChoiceFilter(label=_("项目级别"), empty_label=ALL, choices=Project.Level.choices)
+    located = filters.ChoiceFilter(label=_("标注位置"), empty_label=ALL, choices=YES_NO, method="filter_located")
     list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
     packaged = filters.ChoiceFilter(label=_("领导包抓"), empty_label=ALL, choices=YES_NO, method="filter_packaged")
@@ -200,3 +201,8 @@ class ProjectFilter(filters.FilterSet):
     def filter_packaged(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         packaged = Project.objects.filter(leaders__isnull=False).values("pk")
         return queryset.filter(pk__in=packaged) if value == "yes" else queryset.exclude(pk__in=packaged)
+
+    def filter_located(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """标注位置: the project has both coordinates (the map shows it as a point)."""
+        located = Q(longitude__isnull=False, latitude__isnull=False)
+        return queryset.filter(located) if value == "yes" else queryset.exclude(located)

@@ -43,6 +43,8 @@ PROJECT_FIELDS = [
 ]
 PROJECT_M2M = ["lists", "leaders"]
 PLAN_FIELDS = ["nature", "planned_investment", "prior_completed", "planned_start_month", "batch", "started", "started_on"]
+CHINA_LONGITUDE = (Decimal("73"), Decimal("136"))  # the extent the model's validators allow
+CHINA_LATITUDE = (Decimal("3"), Decimal("54"))
 NEW_TRANSITION = Blank(StageTransition)  # a ledger import registers thousands of projects
 
 
@@ -140,6 +142,25 @@ def update_project(
             getattr(project, field).set(data[field])
     _set_funding(project, funding)
     require(user, "edit", project)  # still in the user's scope after the change
+    return project
+
+
+@acting_as
+@transaction.atomic
+def set_location(user: Actor, project_id: int, expected_version: int | None, longitude: Decimal,
+                 latitude: Decimal) -> Project:
+    """Place a project on the map (一张图's "标注位置"): its coordinates only, checked by the
+    model's validators (inside China's extent)."""
+    project = Project.objects.select_for_update().get(pk=project_id)
+    require(user, "edit", project)
+    _check_version(project, expected_version)
+    if not (CHINA_LONGITUDE[0] <= longitude <= CHINA_LONGITUDE[1] and CHINA_LATITUDE[0] <= latitude <= CHINA_LATITUDE[1]):
+        raise ValidationError({"longitude": _("位置不在我国境内（经度应在 73–136、纬度应在 3–54 之间），请重新点选")})
+    project.longitude = Decimal(longitude).quantize(Decimal("0.000001"))
+    project.latitude = Decimal(latitude).quantize(Decimal("0.000001"))
+    validate(project)
+    project.version += 1
+    project.save()
     return project
 
 

@@ -26,6 +26,7 @@ from keyprojects.core.paging import Paginator
 from keyprojects.core.permissions import can_create_project, can_edit, require
 from keyprojects.dispatch import queries as dispatch_queries
 from keyprojects.dispatch import rules as dispatch_rules
+from keyprojects.gallery.forms import FileForm
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
 
@@ -101,6 +102,8 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "can_raise": editable and dispatch_rules.writes(request.user),
         "warning_badge": alert_queries.badges(request.user, [project.pk]).get(project.pk),
         "roadmap": figures.roadmap(request.user, project),
+        "files": project.files.select_related("report__period", "uploaded_by"),  # newest first (the model's order)
+        "file_form": FileForm() if editable else None,
     })
 
 

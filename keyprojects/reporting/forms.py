@@ -6,7 +6,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.core.forms import StyledForm, StyledFormMixin
-from keyprojects.core.uploads import sniff
 from keyprojects.projects.forms import DATE_INPUT
 
 from .models import ProgressReport, ReportingPeriod
@@ -54,14 +53,3 @@ class CorrectionForm(ReportForm):
         fields = ["completed_month", "completed_ytd", "completed_since_start", "started", "started_on"]
 
 
-class PhotoForm(StyledForm):
-    image = forms.FileField(label=_("现场照片"), help_text=_("JPG 或 PNG，不超过 5 MB"))
-    caption = forms.CharField(label=_("说明"), max_length=100, required=False)
-
-    def clean_image(self):
-        image = self.cleaned_data["image"]
-        if image.size > 5 * 1024 * 1024:
-            raise forms.ValidationError(_("照片不能超过 5 MB"))
-        if sniff(image) not in ("jpg", "png"):
-            raise forms.ValidationError(_("只接受 JPG 或 PNG 格式的照片"))
-        return image

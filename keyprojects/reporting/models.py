@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import audited
-from keyprojects.core.versions import InRegion, Touched
+from keyprojects.core.versions import InRegion
 from keyprojects.projects.models import AnnualPlan, OfProject, Project, money_field
 from keyprojects.regions.models import Region
 
@@ -125,24 +125,6 @@ class ProgressReport(OfProject, models.Model):
         report._stored_status = report.__dict__.get("status")
         report._stored_period_id = report.__dict__.get("period_id")
         return report
-
-
-class ReportPhoto(models.Model):
-    report = models.ForeignKey(ProgressReport, verbose_name=_("月报"), on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField(_("照片"), upload_to="reports/%Y/%m/")
-    caption = models.CharField(_("说明"), max_length=100, blank=True)
-
-    history = audited()
-
-    class Meta:
-        verbose_name = _("现场照片")
-        verbose_name_plural = _("现场照片")
-
-    def __str__(self) -> str:
-        return self.caption or self.image.name or ""
-
-    def touched(self) -> Touched | None:
-        return self.report.touched()
 
 
 class PlanProgress(models.Model):

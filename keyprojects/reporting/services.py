@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,7 +28,10 @@ from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 
 from .checks import Finding, check_report
-from .models import ProgressReport, ReportingPeriod, ReportPhoto
+from .models import ProgressReport, ReportingPeriod
+
+if TYPE_CHECKING:
+    from keyprojects.gallery.models import ProjectFile
 
 NEW_REPORT = Blank(ProgressReport)  # a ledger import makes thousands
 REPORT_FIELDS = [
@@ -371,14 +374,16 @@ def save_reports(
 
 @acting_as
 @transaction.atomic
-def add_photo(user: Actor, report_id: int, image: Any, caption: str = "") -> ReportPhoto:
+def add_photo(user: Actor, report_id: int, upload: Any, caption: str = "") -> ProjectFile:
+    """A photo (or a document) filed with a report, by its filer while the period is open; it
+    joins the project's gallery (``gallery``)."""
+    from keyprojects.gallery.services import store
+
     report = _locked_report(report_id)
     require(user, "edit", report.project)
     require_filer(user, report)
     _refuse_if_locked(report.period)
-    photo = ReportPhoto(report=report, image=image, caption=caption)
-    photo.save()
-    return photo
+    return store(user, report.project, upload, caption, report=report)
 
 
 def period_of_import(region: Region, year: int, month: int) -> ReportingPeriod:

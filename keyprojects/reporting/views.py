@@ -31,12 +31,13 @@ from keyprojects.core.permissions import (
 )
 from keyprojects.dispatch import queries as dispatch_queries
 from keyprojects.dispatch import rules as dispatch_rules
+from keyprojects.gallery.forms import FileForm
 from keyprojects.projects.models import AnnualPlan
 from keyprojects.projects.services import EditConflict
 
 from . import services
 from .checks import check_report
-from .forms import CorrectionForm, PeriodForm, PhotoForm, ReportForm, ReturnForm
+from .forms import CorrectionForm, PeriodForm, ReportForm, ReturnForm
 from .models import ProgressReport, ReportingPeriod
 
 Status = ProgressReport.Status
@@ -247,7 +248,8 @@ def report_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "previous": services.previous_report(report.project_id, report.period),
         "history": report.history.select_related("history_user").order_by("-history_date")[:50],
         "form": ReportForm(instance=report) if editable else None,
-        "photo_form": PhotoForm() if editable else None,
+        "photo_form": FileForm() if editable else None,
+        "files": report.files.select_related("report__period", "uploaded_by"),
         "return_form": ReturnForm() if reviewer and report.status == Status.SUBMITTED else None,
         "correction_form": CorrectionForm(instance=report) if reviewer and report.status == Status.APPROVED else None,
     }
@@ -346,10 +348,10 @@ def report_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_photo(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
-    form = PhotoForm(request.POST, request.FILES)
+    form = FileForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.add_photo(request.user, report.pk, form.cleaned_data["image"], form.cleaned_data["caption"])
+            services.add_photo(request.user, report.pk, form.cleaned_data["file"], form.cleaned_data["caption"])
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
         else:

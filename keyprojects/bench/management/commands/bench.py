@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,import,api,burst,demo,briefing")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,import,api,burst,demo,briefing")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -192,7 +192,7 @@ class Command(BaseCommand):
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
-                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("briefing", self.bench_briefing),
                  ("burst", self.bench_burst)]
         for name, step in steps:
@@ -591,6 +591,28 @@ class Command(BaseCommand):
             self.add(f"{name}, after a write in {self.county.name}",
                      timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
             self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+
+    # --- the map (一张图): its page and its points, a province's added up in cells -------------------
+    def bench_map(self) -> None:
+        runs, dated = self.options["runs"], f"year={self.year}&as_of={self.as_of}"
+        admin, reader = self.client(self.city_admin), self.client(self.province_reader)
+        clerk = self.client(User.objects.get(username=f"{USERNAME_PREFIX}{self.county.code}"))
+        for name, client, url in (
+            ("map page, city admin", admin, f"/map/?{dated}"),
+            ("map points, province (province reader)", reader, f"/map/points.json?{dated}"),
+            ("map points, city admin", admin, f"/map/points.json?{dated}"),
+            (f"map points, {self.county.name} clerk", clerk, f"/map/points.json?{dated}"),
+        ):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+            note = f"{len(response.content) // 1024:,} KB"
+            if url.startswith("/map/points.json"):
+                found = response.json()
+                note = (f"{found['count']:,} of {found['total']:,} projects as {len(found['points']):,} "
+                        f"{'cells' if found['aggregated'] else 'points'}, {note}")
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 500 ms", note)
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 500 ms", note)
 
     # --- the Huludao demo pages (when the demo is loaded in this database) -----------------------
     def bench_demo(self) -> None:
