@@ -24,6 +24,7 @@ from keyprojects.core.cache import cached_within
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_date
 from keyprojects.core.permissions import administers, can_edit, region_holding
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import EditConflict
@@ -88,10 +89,7 @@ def approval_export(request: AuthenticatedRequest) -> HttpResponse:
 
 def _as_of(request: AuthenticatedRequest) -> date:
     """The day the page judges obtained and late on: ``?as_of=``, else today."""
-    try:
-        return date.fromisoformat(request.GET.get("as_of", ""))
-    except ValueError:
-        return timezone.localdate()
+    return query_date(request.GET) or timezone.localdate()
 
 
 def _project(request: AuthenticatedRequest, pk: int) -> Project:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.money import to_yi
+from keyprojects.core.params import query_date, query_year
 from keyprojects.core.permissions import reads_region, regions_for
 from keyprojects.dispatch.models import Meeting
 from keyprojects.projects.models import Project, Stage
@@ -96,17 +97,12 @@ def _choose_region(request: AuthenticatedRequest) -> Region | None:
 
 
 def _choose_year(request: AuthenticatedRequest) -> int:
-    wanted = request.GET.get("year", "")
-    year = figures.plan_year(request.user, int(wanted) if wanted.isdigit() else None)
+    year = figures.plan_year(request.user, query_year(request.GET))
     return year or timezone.localdate().year
 
 
 def _choose_as_of(request: AuthenticatedRequest, year: int) -> date:
-    try:
-        return date.fromisoformat(request.GET["as_of"])
-    except (KeyError, ValueError):
-        today = timezone.localdate()
-        return min(today, date(year, 12, 31))
+    return query_date(request.GET) or min(timezone.localdate(), date(year, 12, 31))
 
 
 @login_required
