@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "keyprojects.core.errors.MethodNotAllowedBody",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -153,6 +154,7 @@ KEYPROJECTS_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KEYPROJECTS_TR
                                if p.strip()]
 # A session ends after this many minutes without a request (core.sessions keeps it alive while used).
 SESSION_COOKIE_AGE = int(float(os.environ.get("KEYPROJECTS_SESSION_IDLE_MINUTES", "120")) * 60)
+CSRF_FAILURE_VIEW = "keyprojects.core.errors.csrf_failure"  # in Chinese, not Django's English page
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"

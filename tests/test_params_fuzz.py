@@ -157,3 +157,16 @@ def test_any_value_of_the_figure_pages_parameters_is_not_a_server_error(cast, na
     for url in ("/projects/", "/dashboard/", "/projects/export.xlsx", "/api/projects/", "/api/indicators/"):
         response = client.get(url, {name: value})
         assert response.status_code < 500, (url, name, value)
+
+
+def test_a_csrf_refusal_is_in_chinese(cast):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(cast.admin)
+    response = client.post("/sessions/")
+    assert response.status_code == 403 and "请刷新页面后重新提交" in response.content.decode()
+
+
+def test_a_405_has_a_body_naming_the_methods_allowed(cast, client):
+    client.force_login(cast.admin)
+    response = client.get("/tokens/1/revoke/")  # (require_POST: an empty 405 from Django)
+    assert response.status_code == 405 and "POST" in response.content.decode() and "不接受 GET" in response.content.decode()
