@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 REFRESH_SECONDS = 60
@@ -25,3 +27,10 @@ class IdleTimeoutMiddleware:
             if now - session.get("_seen", 0) >= REFRESH_SECONDS:
                 session["_seen"] = now  # modified: saved with a new expiry, and its cookie sent again
         return self.get_response(request)
+
+
+@receiver(user_logged_in)
+def _seen_at_login(sender: Any, request: HttpRequest | None, **kwargs: Any) -> None:
+    """The login saves the session anyway: the first minute after it needs no save of its own."""
+    if request is not None and hasattr(request, "session"):
+        request.session["_seen"] = int(time.time())
