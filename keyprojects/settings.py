@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "keyprojects.core",
@@ -72,12 +73,15 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "keyprojects.core.http.ChineseUnlessChosenMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "keyprojects.core.errors.MethodNotAllowedBody",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "keyprojects.core.audit.AuditContextMiddleware",
+    "keyprojects.core.sessions.IdleTimeoutMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login's answer into the lockout page
 ]
 
 ROOT_URLCONF = "keyprojects.urls"
@@ -132,10 +136,31 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# New passwords (a user's page, the admin): not like the user's name, 10 characters or more with
+# letters and digits, not on the list of common (breached) passwords. Django's messages are in Chinese.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "keyprojects.accounts.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "keyprojects.accounts.passwords.LettersAndDigitsValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Logins are throttled by django-axes: after AXES_FAILURE_LIMIT wrong passwords for one account,
+# or from one address, further attempts are refused (the lockout page) for the cool-off time;
+# a city's operator unlocks in the admin (访问尝试) or with `keyprojects axes_reset_username NAME`.
+AUTHENTICATION_BACKENDS = ["keyprojects.accounts.backends.LoginThrottle", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("KEYPROJECTS_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("KEYPROJECTS_LOGIN_COOLOFF_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either: one account from many addresses, many accounts from one
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "keyprojects.accounts.views.locked_out"  # the Chinese lockout page
+AXES_CLIENT_IP_CALLABLE = "keyprojects.core.http.client_ip"
+# The reverse proxies (addresses or networks, comma-separated) whose X-Forwarded-For names the
+# client; empty: the address the request came from (a header anyone can send is never believed).
+KEYPROJECTS_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("KEYPROJECTS_TRUSTED_PROXIES", "").split(",")
+                               if p.strip()]
+# A session ends after this many minutes without a request (core.sessions keeps it alive while used).
+SESSION_COOKIE_AGE = int(float(os.environ.get("KEYPROJECTS_SESSION_IDLE_MINUTES", "120")) * 60)
+CSRF_FAILURE_VIEW = "keyprojects.core.errors.csrf_failure"  # in Chinese, not Django's English page
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -188,10 +213,17 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "keyprojects.api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "keyprojects.api.errors.handle",
+    # JSON with a depth limit (a body nested 5,000 deep was a 500); forms and files as DRF's.
+    "DEFAULT_PARSER_CLASSES": ["keyprojects.api.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Requests per client (an address when anonymous, the user otherwise), kept in the default cache.
+    "DEFAULT_THROTTLE_CLASSES": ["keyprojects.api.throttling.AnonThrottle", "keyprojects.api.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("KEYPROJECTS_API_ANON_RATE", "60/minute"),
+                               "user": os.environ.get("KEYPROJECTS_API_USER_RATE", "1200/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "keyprojects API",

@@ -16,6 +16,9 @@ def favicon(request: HttpRequest) -> HttpResponse:
     return redirect(static("img/favicon.svg"))
 
 
+# A bad query parameter (core.params.BadQuery) is a 400 in the page's language, JSON under /api/.
+handler400 = "keyprojects.core.errors.bad_request"
+
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False), name="home"),
@@ -26,6 +29,7 @@ urlpatterns = [
     path("projects/", include("keyprojects.projects.urls")),
     path("people/", include("keyprojects.accounts.urls")),
     path("tokens/", account_views.tokens, name="tokens"),
+    path("sessions/", account_views.sessions, name="my_sessions"),
     path("tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("reporting/", include("keyprojects.reporting.urls")),
     path("ledgers/", include("keyprojects.ledgers.urls")),

@@ -267,27 +267,32 @@ def test_report_draft_submit_return_resubmit_approve(cast, period):
     assert draft.status_code == 201, draft.content
     report = draft.json()
     assert report["status"] == "draft" and report["completed_ytd"] == "1000.0000"
-    assert clerk.post("/api/reports/", {"project": cast.p_lianshan.pk, "period": period["id"]},
-                      format="json").status_code == 400  # one report per project and period
+    again = clerk.post("/api/reports/", {"project": cast.p_lianshan.pk, "period": period["id"]}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "edit_conflict"  # one report per project and period
     assert clerk.post("/api/reports/", {"project": cast.p_suizhong.pk, "period": period["id"]},
                       format="json").status_code == 404  # outside the county
     submitted = clerk.post(f"/api/reports/{report['id']}/submit/", {"version": report["version"]}, format="json")
     assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
-    assert clerk.post(f"/api/reports/{report['id']}/approve/", {}, format="json").status_code == 403
+    mine = submitted.json()["version"]
+    assert clerk.post(f"/api/reports/{report['id']}/approve/", {"version": mine}, format="json").status_code == 403
+    no_version = reviewer.post(f"/api/reports/{report['id']}/approve/", {}, format="json")
+    assert no_version.status_code == 400 and "version" in no_version.json()["errors"]
     no_reason = reviewer.post(f"/api/reports/{report['id']}/return/", {}, format="json")
     assert no_reason.status_code == 400 and "return_reason" in no_reason.json()["errors"]
-    returned = reviewer.post(f"/api/reports/{report['id']}/return/", {"return_reason": "开复工日期与照片不符"},
-                             format="json")
+    returned = reviewer.post(f"/api/reports/{report['id']}/return/", {"return_reason": "开复工日期与照片不符",
+                                                                     "version": mine}, format="json")
     assert returned.status_code == 200 and returned.json()["status"] == "returned"
     fixed = clerk.patch(f"/api/reports/{report['id']}/", {"started_on": "2022-04-12", "version": returned.json()["version"]},
                         format="json")
     assert fixed.status_code == 200 and fixed.json()["completed_ytd"] == "1000.0000"
     stale = clerk.post(f"/api/reports/{report['id']}/submit/", {"version": 1}, format="json")
     assert stale.status_code == 409
-    clerk.post(f"/api/reports/{report['id']}/submit/", {"version": fixed.json()["version"]}, format="json")
-    approved = reviewer.post(f"/api/reports/{report['id']}/approve/", {}, format="json")
+    resubmitted = clerk.post(f"/api/reports/{report['id']}/submit/", {"version": fixed.json()["version"]}, format="json")
+    approved = reviewer.post(f"/api/reports/{report['id']}/approve/", {"version": resubmitted.json()["version"]},
+                             format="json")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
-    again = reviewer.post(f"/api/reports/{report['id']}/approve/", {}, format="json")
+    again = reviewer.post(f"/api/reports/{report['id']}/approve/", {"version": approved.json()["version"]},
+                          format="json")
     assert again.status_code == 400 and again.json()["code"] == "invalid"
     saved = ProgressReport.objects.get(pk=report["id"])
     assert [h.history_source for h in saved.history.all()] == ["api"] * saved.history.count()

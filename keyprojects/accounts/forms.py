@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from django import forms
@@ -42,9 +43,20 @@ class UserForm(StyledFormMixin, forms.ModelForm):
         password = self.cleaned_data.get("password", "")
         if not self.instance.pk and not password:
             raise forms.ValidationError(_("新建用户必须设置密码"))
-        if password:
-            validate_password(password, self.instance)
         return password
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        password = data.get("password")
+        if password:  # checked against the names being saved (a new user's are not on the instance yet)
+            named = copy.copy(self.instance)
+            for field in ("username", "email"):
+                setattr(named, field, data.get(field) or getattr(named, field))
+            try:
+                validate_password(password, named)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return data
 
 
 class LeaderForm(StyledFormMixin, forms.ModelForm):

@@ -7,6 +7,8 @@ import hashlib
 import secrets
 from typing import Any
 
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -106,3 +108,21 @@ def revoke_token(actor: Actor, token_id: int) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save()
     return token
+
+
+# --- a user's sessions ----------------------------------------------------------------------
+# Django's sessions are not indexed by user: the live ones are decoded (a few hundred in a city).
+
+def other_sessions(user: User, keep: str | None) -> list[Session]:
+    """The user's live sessions other than ``keep`` (the one asking), latest expiry first."""
+    live = Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep or "")
+    return sorted((s for s in live.iterator() if s.get_decoded().get(SESSION_KEY) == str(user.pk)),
+                  key=lambda s: s.expire_date, reverse=True)
+
+
+@transaction.atomic
+def end_other_sessions(user: User, keep: str | None) -> int:
+    """Sign the user out everywhere but the session ``keep``; how many sessions ended."""
+    found = other_sessions(user, keep)
+    Session.objects.filter(session_key__in=[s.session_key for s in found]).delete()
+    return len(found)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Model
 from django.forms import ModelForm
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -103,3 +105,25 @@ def revoke_token(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     services.revoke_token(request.user, token.pk)
     messages.success(request, _("接口令牌“%(name)s”已吊销，使用它的程序将无法再访问") % {"name": token.name})
     return redirect("tokens")
+
+
+def locked_out(request: HttpRequest, original_response: HttpResponse | None = None,
+               credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """django-axes' answer to a login of a locked-out account or address (AXES_LOCKOUT_CALLABLE):
+    in Chinese, how long the lock lasts and whom to ask; 429, as axes answers."""
+    cool_off = settings.AXES_COOLOFF_TIME
+    minutes = round(cool_off.total_seconds() / 60) if isinstance(cool_off, timedelta) else None
+    return render(request, "registration/locked_out.html",
+                  {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes}, status=429)
+
+
+@login_required
+def sessions(request: AuthenticatedRequest) -> HttpResponse:
+    """The user's sessions on other browsers and devices, and a button that ends them all."""
+    if request.method == "POST":
+        ended = services.end_other_sessions(request.user, request.session.session_key)
+        messages.success(request, _("已退出其他 %(n)s 处登录") % {"n": ended})
+        return redirect("my_sessions")
+    others = services.other_sessions(request.user, request.session.session_key)
+    return render(request, "accounts/sessions.html", {"others": others,
+                                                      "idle_minutes": settings.SESSION_COOKIE_AGE // 60})

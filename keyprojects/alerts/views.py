@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_id
 from keyprojects.core.permissions import administers, region_holding, regions_for, require_admin
 from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
@@ -148,7 +149,7 @@ def rule_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 @login_required
 def target_create(request: AuthenticatedRequest) -> HttpResponse:
-    region = get_object_or_404(regions_for(request.user, "view"), pk=request.GET.get("region", "0") or "0")
+    region = get_object_or_404(regions_for(request.user, "view"), pk=query_id(request.GET, "region", _("区划")) or 0)
     require_admin(request.user, region)
     return _target_form(request, region, None)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -15,6 +16,7 @@ from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from keyprojects.core.params import BadQuery
 from keyprojects.projects.services import EditConflict
 
 
@@ -35,7 +37,12 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, EditConflict):
         return Response({"code": "edit_conflict", "message": str(exc), "current_version": exc.current.version},
                         status=status.HTTP_409_CONFLICT)
-    if isinstance(exc, OverflowError):  # a number beyond what the database stores (SQLite: 64 bits)
+    if isinstance(exc, BadQuery):  # a query parameter the figures cannot use (core.params)
+        exc = exceptions.ValidationError(exc.errors)
+    elif isinstance(exc, IntegrityError):  # a row another request created at the same moment (a unique constraint)
+        return Response({"code": "conflict", "message": _("与同时提交的另一请求冲突：该记录已存在，请刷新后重试")},
+                        status=status.HTTP_409_CONFLICT)
+    elif isinstance(exc, OverflowError):  # a number beyond what the database stores (SQLite: 64 bits)
         exc = exceptions.ValidationError({"non_field_errors": [_("请求中的数值超出允许范围")]})
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=get_error_detail(exc))

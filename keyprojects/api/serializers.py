@@ -117,7 +117,8 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class VersionSerializer(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1, required=False, help_text="打开时的版本号；已被他人修改则返回 409")
+    version = serializers.IntegerField(min_value=1, help_text="打开时的版本号（必填）；已被他人修改则返回 409",
+                                       error_messages={"required": "必须提供打开时的版本号 version（整数）"})
 
 
 class StateSerializer(serializers.Serializer):

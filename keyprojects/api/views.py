@@ -107,7 +107,7 @@ ReportInput = input_serializer("ReportInput", ReportForm(), extra={
     "project": serializers.IntegerField(min_value=1, required=False, help_text="新建时必填"),
     "period": serializers.IntegerField(min_value=1, required=False, help_text="新建时必填")})
 ReturnInput = input_serializer("ReturnInput", ReturnForm(), required=("return_reason",),
-                               extra={"version": serializers.IntegerField(min_value=1, required=False)})
+                               extra={"version": serializers.IntegerField(min_value=1)})
 ProblemInput = input_serializer("ProblemInput", ProblemForm(user=NOBODY), required=("source", "category", "title"))
 ProblemEditInput = input_serializer("ProblemEditInput", ProblemEditForm(user=NOBODY))
 AssignInput = input_serializer("AssignInput", AssignForm(user=NOBODY), required=("lead_unit", "deadline"))
@@ -389,10 +389,13 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
             raise serializers.ValidationError(errors)
         project = get_object_or_404(Project.objects.visible_to(user), pk=ids["project"])
         period = get_object_or_404(nearby(user, ReportingPeriod.objects.all()), pk=ids["period"])
-        if ProgressReport.objects.filter(project=project, period=period).exists():
-            raise serializers.ValidationError({"period": [_("该项目本期月报已存在，请用 PATCH 修改")]})
+        # One per project and period: a report already there is a 409 before its figures are read,
+        # and one created at this moment by another request is a 409 from the service (under the lock).
+        existing = ProgressReport.objects.filter(project=project, period=period).first()
+        if existing is not None:
+            raise reporting_services.ReportExists(existing, 0)
         form = bound_form(ReportForm, ReportInput, request.data)
-        report = reporting_services.save_draft(user, project.pk, period.pk, form.cleaned_data)
+        report = reporting_services.save_draft(user, project.pk, period.pk, form.cleaned_data, create=True)
         return self._done(report, status.HTTP_201_CREATED)
 
     @extend_schema(request=ReportInput, responses=out.ReportSerializer)
@@ -404,10 +407,12 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
                                                version)
         return self._done(report)
 
-    def _version(self, request: Request) -> int | None:
+    def _version(self, request: Request) -> int:
+        """The version the client read: every change of state needs it (a 400 naming it when missing)."""
         typed = out.VersionSerializer(data=request.data if isinstance(request.data, dict) else {})
         typed.is_valid(raise_exception=True)
-        return typed.validated_data.get("version")
+        version: int = typed.validated_data["version"]
+        return version
 
     @extend_schema(request=out.VersionSerializer, responses=out.ReportSerializer)
     @action(detail=True, methods=["post"])

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_date
 from keyprojects.core.permissions import administers, can_edit, region_holding
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import EditConflict
@@ -93,10 +94,7 @@ def approval_export(request: AuthenticatedRequest) -> HttpResponse:
 
 def _as_of(request: AuthenticatedRequest) -> date:
     """The day the page judges obtained and late on: ``?as_of=``, else today."""
-    try:
-        return date.fromisoformat(request.GET.get("as_of", ""))
-    except ValueError:
-        return timezone.localdate()
+    return query_date(request.GET) or timezone.localdate()
 
 
 def _project(request: AuthenticatedRequest, pk: int) -> Project:

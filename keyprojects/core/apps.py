@@ -7,6 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from . import audit, versions  # noqa: F401 (audit connects the history signal)
+        from . import audit, sessions, versions  # noqa: F401 (audit and sessions connect signals)
 
         versions.count_writes()

@@ -25,6 +25,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
+from keyprojects.core.http import client_ip
+
 T = TypeVar("T")
 P = ParamSpec("P")
 U = TypeVar("U")  # the acting user
@@ -100,7 +102,7 @@ class AuditContextMiddleware:
             source = Source.API
         else:
             source = Source.WEB
-        ip = request.META.get("REMOTE_ADDR")
+        ip = client_ip(request)  # (the proxy's own address only when no trusted proxy is named)
         # request.user is lazy; resolve it only when a write asks for it.
         with audit_context(source, user=_LazyRequestUser(request), detail=path[:200], ip=ip):
             return self.get_response(request)

@@ -1,8 +1,9 @@
-"""The request the project's pages receive, as the type checker should see it; a workbook or a
-stored file as a download."""
+"""The request the project's pages receive, as the type checker should see it; the client's
+address; a workbook or a stored file as a download."""
 
 from __future__ import annotations
 
+import ipaddress
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -67,3 +68,29 @@ class ChineseUnlessChosenMiddleware:
         response: HttpResponse = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+def _within(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def client_ip(request: Any) -> str | None:
+    """The client's address: the request's own (REMOTE_ADDR) — or, when that is one of the proxies
+    the operator trusts (``KEYPROJECTS_TRUSTED_PROXIES``), the nearest address in X-Forwarded-For
+    that is not one of them. A header from anyone else is ignored: a client could name any address."""
+    meta = getattr(request, "META", {})
+    remote: str | None = meta.get("REMOTE_ADDR")
+    trusted = settings.KEYPROJECTS_TRUSTED_PROXIES
+    if not trusted or not remote or not _within(remote, trusted):
+        return remote
+    for address in reversed([a.strip() for a in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]):
+        if not _within(address, trusted):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                return remote  # a forged or broken header: the proxy is all that is known
+    return remote

@@ -5,7 +5,6 @@ and the services check it again, with the sides (``rules``), inside their transa
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_POST
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_date
 from keyprojects.core.permissions import (
     administers,
     holds_region,
@@ -439,10 +439,10 @@ def _suggested(request: AuthenticatedRequest, initial: dict[str, Any]) -> list[a
 def _for_rule(request: AuthenticatedRequest) -> dict[str, Any]:
     """A new meeting's day (``?date=``) and, recorded for a cadence rule (``?rule=``, from the
     calendar or a reminder), the rule's region, chair, kind and name."""
-    pk, day = request.GET.get("rule", ""), request.GET.get("date", "")
+    pk, day = request.GET.get("rule", ""), query_date(request.GET, "date", _("会议日期"))
     initial: dict[str, Any] = {}
-    with contextlib.suppress(ValueError):  # (no day, or not one: the secretariat fills it in)
-        initial["date"] = date.fromisoformat(day)
+    if day is not None:  # (no day: the secretariat fills it in)
+        initial["date"] = day
     if pk.isdigit():
         rule = get_object_or_404(CadenceRule.objects.visible_to(request.user), pk=pk)
         initial |= {"cadence_rule": rule.pk, "region": rule.region_id, "chair": rule.chair_id, "kind": rule.kind,

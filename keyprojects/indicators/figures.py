@@ -30,6 +30,7 @@ from keyprojects.alerts.models import Warning
 from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.cache import cached, cached_in_parts, cached_within
 from keyprojects.core.paging import all_keys
+from keyprojects.core.params import valid_filter
 from keyprojects.core.permissions import (
     Actor,
     region_holding,
@@ -482,12 +483,14 @@ class Listing:
 
 def project_list(actor: Actor, params: Mapping[str, Any], latest_year: bool = True) -> Listing:
     """The projects the actor may view, filtered by ``params`` (``ProjectFilter``), with the
-    totals line; with ``latest_year``, the latest plan year when ``params`` name none."""
+    totals line; with ``latest_year``, the latest plan year when ``params`` name none.
+    Parameters the filter refuses (a year 0, a date 9999-12-31, a region outside the actor's
+    view) are a ``BadQuery`` (400) naming them, not a list filtered by the others."""
     visible = Project.objects.visible_to(actor)
     region = region_holding(actor)
     if latest_year and not params.get("year") and (years := plan_years(actor)):
         params = _with(params, "year", str(years[0]))
-    project_filter = ProjectFilter(params, queryset=visible, user=actor)
+    project_filter = valid_filter(ProjectFilter(params, queryset=visible, user=actor))
     projects = project_filter.qs
     totals = cached_within(region, _list_totals, projects, region)  # the same while the user pages
     return Listing(actor, project_filter, projects, totals, functools.partial(_list_keys, region=region))
@@ -523,8 +526,8 @@ class Ledger:
 def ledger(actor: Actor, params: Mapping[str, Any], region: Region | None = None) -> Ledger | None:
     """The plan rows of the project list ``params`` ask for (the latest plan year if they name
     none) as a ledger of ``region`` (default: the filter's region, the actor's, or the province
-    holding them); None when the filter is invalid, or there is no plan year or no region to head
-    the ledger (a database without a province)."""
+    holding them); None when there is no plan year or no region to head
+    the ledger (a database without a province); ``BadQuery`` when the filter refuses ``params``."""
     listing = project_list(actor, params)
     year = listing.year
     if year is None:

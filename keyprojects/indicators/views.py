@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.money import to_yi
+from keyprojects.core.params import query_date, query_year
 from keyprojects.core.permissions import reads_region, regions_for, scope_of
 from keyprojects.dispatch.models import Meeting
 from keyprojects.projects.models import Project, Stage
@@ -96,8 +97,7 @@ def _choose_region(request: AuthenticatedRequest) -> Region | None:
 
 
 def _choose_year(request: AuthenticatedRequest) -> int:
-    wanted = request.GET.get("year", "")
-    year = figures.plan_year(request.user, int(wanted) if wanted.isdigit() else None)
+    year = figures.plan_year(request.user, query_year(request.GET))
     return year or timezone.localdate().year
 
 
@@ -106,11 +106,12 @@ def _choose_as_of(request: AuthenticatedRequest, year: int, region: Region | Non
 
 
 def _as_of_and_why(request: AuthenticatedRequest, year: int, region: Region | None) -> tuple[date, str]:
-    """The date asked for, else the one the data speaks for (``figures.data_date``), with why."""
-    try:
-        return date.fromisoformat(request.GET["as_of"]), ""
-    except (KeyError, ValueError):
-        return figures.data_date(request.user, year, region)
+    """The date asked for (a bad one is a 400 naming it), else the one the data speaks for
+    (``figures.data_date``), with why."""
+    asked = query_date(request.GET)
+    if asked is not None:
+        return asked, ""
+    return figures.data_date(request.user, year, region)
 
 
 @login_required

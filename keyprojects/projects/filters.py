@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader
 from keyprojects.core.forms import StyledForm
+from keyprojects.core.params import DayFilter, YearFilter
 from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.indicators.engine import completed_ytd, on_time_q, started_q
 from keyprojects.regions.models import Region
@@ -61,8 +62,8 @@ class Ordering(filters.OrderingFilter):
 
 
 class ProjectFilter(filters.FilterSet):
-    year = filters.NumberFilter(label=_("计划年度"), method="filter_noop")
-    as_of = filters.DateFilter(label=_("统计日期"), method="filter_noop", widget=forms.DateInput(attrs={"type": "date"}))
+    year = YearFilter(label=_("计划年度"), method="filter_noop")
+    as_of = DayFilter(label=_("统计日期"), method="filter_noop", widget=forms.DateInput(attrs={"type": "date"}))
     q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
     region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(), method="filter_region")
     # 本级: the projects placed on the chosen region itself (a city's own), not those of its counties

@@ -82,6 +82,15 @@ def _plan_of(report: ProgressReport) -> AnnualPlan | None:
     return AnnualPlan.objects.filter(project_id=report.project_id, year=report.period.year).first()
 
 
+class ReportExists(EditConflict):
+    """A report was to be created for a project and period that has one (one per project and
+    period: ``report_unique_project_period``); nothing was written."""
+
+    def __str__(self) -> str:
+        return _("该项目本期月报已存在（第 %(now)s 版），未重复创建；请读取后用 PATCH 并带上 version 修改") % {
+            "now": self.current.version}
+
+
 def _check_version(report: ProgressReport, expected: int | None) -> None:
     if expected is not None and report.version != expected:
         raise EditConflict(report, expected)
@@ -168,10 +177,13 @@ def prefill_period(user: Actor, period_id: int) -> int:
 @transaction.atomic
 def save_draft(
     user: Actor, project_id: int, period_id: int, data: dict[str, Any], expected_version: int | None = None,
-    submit: bool = False,
+    submit: bool = False, create: bool = False,
 ) -> ProgressReport:
     """Save a project's report for a period (created from last month's if it has none) as a draft,
-    or with ``submit`` as submitted: one write, checked as ``submit_report`` checks one."""
+    or with ``submit`` as submitted: one write, checked as ``submit_report`` checks one. With
+    ``create`` (the API's POST), a report already there is a ``ReportExists`` conflict: two
+    requests creating at once are serialised by the period's lock, and the second must not
+    overwrite the first."""
     project = Project.objects.select_related("region").get(pk=project_id)
     require(user, "edit", project)
     period = ReportingPeriod.objects.select_for_update(of=("self",)).select_related("region").get(pk=period_id)
@@ -184,6 +196,8 @@ def save_draft(
     report = ProgressReport.objects.select_for_update().filter(project=project, period=period).first()
     if report is None:
         report = ProgressReport(project=project, period=period, **_carry_over(project, period, plan))
+    elif create:
+        raise ReportExists(report, expected_version or 0)
     else:
         require_filer(user, report)
         _check_version(report, expected_version)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from keyprojects.accounts.models import User
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import required_version
 from keyprojects.core.permissions import (
     Action,
     can_edit,
@@ -154,6 +155,8 @@ def fill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                      "reviewer": is_reviewer(request.user, report.project.region)})
     if request.method == "POST":
         editable_rows = [r for r in rows if r["form"] is not None]
+        for r in editable_rows:  # every row's version, or its check would be skipped
+            required_version(request.POST, f"r{r['report'].pk}-version")
         if all(r["form"].is_valid() for r in editable_rows):
             submit = "submit" in request.POST
             try:
@@ -259,7 +262,7 @@ def report_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _act(request: AuthenticatedRequest, pk: int, action: Callable[[ProgressReport, int | None], str]) -> HttpResponse:
     """Run one workflow action on a report and go back where the user came from."""
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "view"), pk=pk)
-    version = int(request.POST.get("version") or 0) or None
+    version = required_version(request.POST)
     try:
         messages.success(request, action(report, version))
     except EditConflict as exc:
@@ -282,6 +285,7 @@ def _back(request: AuthenticatedRequest, default: str, **kwargs: Any) -> HttpRes
 def report_save(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     # (a reviewer may not save a clerk's report: the service refuses it, ``permissions.require_filer``)
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
+    required_version(request.POST)
     form = ReportForm(request.POST, instance=report)
     if not form.is_valid():
         messages.error(request, "；".join(f"{form.fields[f].label}：{'，'.join(map(str, e))}"
