@@ -299,3 +299,17 @@ def test_the_period_is_the_months_the_reports_hold():
     assert content.period(date(2022, 6, 5), 5) == "1—5月"  # May's reports approved in early June
     assert content.period(date(2022, 1, 31), 1) == "1月"
     assert content.period(date(2022, 2, 10), None) == "截至2月10日"
+
+
+def test_the_briefing_carries_the_published_ranking_of_its_month(demo):
+    """Dingxi's monthly rankings are published (load_demo): a briefing whose approved reports
+    reach March quotes March's front and back counties; Huludao has none, so no such section."""
+    from keyprojects.core.permissions import SYSTEM
+    from keyprojects.regions.models import Region
+
+    dingxi = content.build(SYSTEM, Region.objects.find("定西市"), 2022, date(2022, 5, 10))
+    ranking = [s for s in dingxi["sections"] if s["key"] == "ranking"]
+    assert len(ranking) == 1 and ranking[0]["paragraphs"][0].startswith("3月份")
+    assert "前三位的是漳县、陇西县、通渭县" in ranking[0]["paragraphs"][0]
+    huludao = content.build(SYSTEM, Region.objects.find("葫芦岛市"), 2022, date(2022, 6, 5))
+    assert "ranking" not in [s["key"] for s in huludao["sections"]]

@@ -16,6 +16,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from keyprojects.assessment import ranking as assessment_ranking
+from keyprojects.assessment import text as assessment_text
+from keyprojects.assessment.periods import Period
 from keyprojects.core.money import format_pct, format_yi, to_yi
 from keyprojects.core.permissions import Actor
 from keyprojects.indicators import figures
@@ -212,8 +215,24 @@ def warnings(facts: Facts) -> dict[str, Any]:
                       "unit": "单位：个"} if len(rows) > 1 else None}
 
 
+def ranking(facts: Facts) -> dict[str, Any] | None:
+    """考核排名: the published ranking of the latest reported month, or of the quarter it closes
+    (as published: a correction after it is a note on the ranking page, not a new order here)."""
+    if facts.reported is None:
+        return None
+    wanted = [Period(facts.year, month=facts.reported)]
+    if facts.reported % 3 == 0:
+        wanted.append(Period(facts.year, quarter=facts.reported // 3))
+    for period in wanted:
+        found = assessment_ranking.published(facts.actor, facts.region, period)
+        if found is not None:
+            return {"key": "ranking", "title": "考核排名", "paragraphs": [assessment_text.paragraph(found)]}
+    return None
+
+
 # The sections in their order: one function each, taking the facts, returning a section or None.
-SECTIONS: list[Callable[[Facts], dict[str, Any] | None]] = [overview, counties, starts, behind, problems, warnings]
+SECTIONS: list[Callable[[Facts], dict[str, Any] | None]] = [overview, counties, ranking, starts, behind, problems,
+                                                             warnings]
 
 
 def build(actor: Actor, region: Region, year: int, as_of: date, kind: str = "monthly") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, file_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_id
 from keyprojects.core.permissions import administers, regions_for
 from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
@@ -160,7 +161,7 @@ def template(request: AuthenticatedRequest) -> HttpResponse:
     default."""
     regions = regions_for(request.user, "view").filter(
         level__in=[Region.Level.PROVINCE, Region.Level.PREFECTURE, Region.Level.COUNTY]).order_by("code")
-    region = get_object_or_404(regions, pk=request.GET.get("region") or getattr(request.user.region, "pk", 0) or 0)
+    region = get_object_or_404(regions, pk=query_id(request.GET, "region", _("区划")) or getattr(request.user.region, "pk", 0) or 0)
     form = TemplateForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if request.POST.get("remove"):
@@ -184,8 +185,8 @@ def template(request: AuthenticatedRequest) -> HttpResponse:
 def template_download(request: AuthenticatedRequest) -> FileResponse:
     """The default template, or the region's own (``?region=``)."""
     own = None
-    if request.GET.get("region"):
-        region = get_object_or_404(regions_for(request.user, "view"), pk=request.GET["region"])
+    if wanted := query_id(request.GET, "region", _("区划")):
+        region = get_object_or_404(regions_for(request.user, "view"), pk=wanted)
         own = BriefingTemplate.objects.filter(region=region).first()
     if own is not None:
         return file_download(own.file, f"{own.region.name}简报模板.docx")

@@ -81,7 +81,13 @@ def test_a_project_without_a_position_is_placed_with_a_click_on_the_map(visitor,
     page.on("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="标注").click()
     expect(page.locator("#map-placing")).to_contain_text(cast.p_lianshan.name)
-    box = page.locator("#map").bounding_box()
+    box, settled = None, page.locator("#map").bounding_box()
+    for _ in range(50):  # the page scrolls the map into view smoothly: click once it has stopped
+        if box == settled:
+            break
+        box = settled
+        page.wait_for_timeout(100)
+        settled = page.locator("#map").bounding_box()
     with page.expect_navigation():
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     expect(page.locator("#map[data-points]")).to_have_attribute("data-points", "1")
