@@ -131,6 +131,10 @@ def test_setting_a_position_goes_through_the_service_checked_and_recorded(cast, 
     assert refused.status_code == 400 and "境内" in json.loads(refused.content)["error"]
     p.refresh_from_db()
     assert p.longitude == Decimal("120.612345") and p.version == 2
+    # a position that is not a number, or no version (the edit-conflict check needs it): 400, not 500
+    for bad in ({"longitude": "NaN", "latitude": "40.5", "version": 2}, {"longitude": "x", "latitude": "40.5", "version": 2},
+                {"longitude": "120.5", "latitude": "40.5", "version": "abc"}, {"longitude": "120.5", "latitude": "40.5"}):
+        assert client.post(url, bad).status_code == 400, bad
     # an old version is a conflict, not an overwrite
     assert client.post(url, {"longitude": "120.5", "latitude": "40.5", "version": 1}).status_code == 409
     # another county's project: not found

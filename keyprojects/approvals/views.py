@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import add_service_errors, apply_posted
 from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.params import query_date
@@ -195,15 +195,8 @@ def project_add_item(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     project = _project(request, pk)
     home = services.catalogue_region(project.region)
     form = AddItemForm(request.POST, project=project, items=ApprovalItem.objects.filter(region=home, active=True))
-    if form.is_valid():
-        try:
-            services.add_item(request.user, project.pk, form.cleaned_data["item"].pk, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("已增加事项，重新倒排后计入计划"))
-    else:
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    apply_posted(request, form, lambda data: services.add_item(request.user, project.pk, data["item"].pk, data["reason"]),
+                 _("已增加事项，重新倒排后计入计划"))
     return redirect("approvals:project", pk=project.pk)
 
 

@@ -3,14 +3,16 @@ that puts the common widgets together in Python."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms.renderers import DjangoTemplates
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
@@ -134,6 +136,22 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc)
+
+
+def apply_posted(request: HttpRequest, form: forms.BaseForm, action: Callable[[dict[str, Any]], object],
+                 done: str) -> bool:
+    """A small posted form (an upload, an item added) handed to its service: the form's errors or
+    the service's refusal as an error message, else ``done`` as a success; whether it was applied."""
+    if not form.is_valid():
+        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+        return False
+    try:
+        action(form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+        return False
+    messages.success(request, done)
+    return True
 
 
 def post_data(values: dict[str, Any]) -> dict[str, Any]:

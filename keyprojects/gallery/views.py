@@ -3,15 +3,14 @@ project (a 404 to anyone else, as any object outside their scope)."""
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.forms import apply_posted
 from keyprojects.core.http import AuthenticatedRequest, file_download, file_inline
 from keyprojects.projects.models import Project
 
@@ -26,16 +25,8 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
 @require_POST
 def upload(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
-    form = FileForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.add_file(request.user, project.pk, form.cleaned_data["file"], form.cleaned_data["caption"])
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("已上传"))
-    else:
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    apply_posted(request, FileForm(request.POST, request.FILES),
+                 lambda data: services.add_file(request.user, project.pk, data["file"], data["caption"]), _("已上传"))
     return redirect(reverse("projects:detail", args=[project.pk]) + "#gallery")
 
 

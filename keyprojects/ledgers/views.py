@@ -24,7 +24,7 @@ from django_tasks import TaskResult, TaskResultStatus
 from keyprojects.accounts.models import User
 from keyprojects.core import jobs
 from keyprojects.core.forms import StyledForm, field_of
-from keyprojects.core.http import AuthenticatedRequest, xlsx_download
+from keyprojects.core.http import AuthenticatedRequest, client_ip, xlsx_download
 from keyprojects.core.permissions import can_create_project, regions_for
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.projects.models import Nature, Project, Stage
@@ -96,7 +96,7 @@ def upload(request: AuthenticatedRequest) -> HttpResponse:
                    "fix_encoding": data["fix_encoding"], "as_of": data["as_of"].isoformat() if data["as_of"] else "",
                    "defaults": {name: data[f"default_{name}"] for name in choices.FIELDS if data[f"default_{name}"]}}
         preview = preview_upload.enqueue(user=request.user.pk, stored=_stash(data["file"]), name=data["file"].name,
-                                         options=options, ip=request.META.get("REMOTE_ADDR"))
+                                         options=options, ip=client_ip(request))
         request.session["ledger_upload"] = {"preview": preview.id}  # the one preview a confirmation may import
         return _job_page(request, preview, "ledgers/upload.html", form)
     return render(request, "ledgers/upload.html", {"form": form})
@@ -112,33 +112,33 @@ def _confirm(request: AuthenticatedRequest) -> HttpResponse:
             "这次预览已确认过，或已有更新的预览：请按最新的预览确认，或重新上传")})
     del request.session["ledger_upload"]
     job = import_upload.enqueue(**{k: preview.kwargs[k] for k in ("user", "stored", "name", "options")},
-                                ip=request.META.get("REMOTE_ADDR"))
+                                ip=client_ip(request))
     return _job_page(request, job, "ledgers/upload.html")
 
 
 @login_required
 def job_problems(request: AuthenticatedRequest, token: str) -> HttpResponse:
     """Every problem and warning of a preview or import the user started, as an .xlsx."""
-    step = "preview" if jobs.find(preview_upload, token) is not None else "import"
-    result = _own_job(request, token, step)
-    outcome = result.return_value if result.status == TaskResultStatus.SUCCESSFUL else None
-    if not outcome or not outcome.get("result"):
-        raise Http404(_("没有可下载的导入问题"))
-    name = Path(result.kwargs["name"]).stem
-    return xlsx_download(messages.workbook(outcome["result"].get("table", [])), f"{name}_导入问题.xlsx")
+    found, name = _job_result(request, token, _("没有可下载的导入问题"))
+    return xlsx_download(messages.workbook(found.get("table", [])), f"{name}_导入问题.xlsx")
 
 
 @login_required
 def job_changes(request: AuthenticatedRequest, token: str) -> HttpResponse:
     """Every change a preview (or an import) found in the stored projects, as an .xlsx."""
+    found, name = _job_result(request, token, _("没有可下载的变更"))
+    return xlsx_download(messages.workbook(found.get("change_rows", []), "变更", messages.CHANGES_HEADER),
+                         f"{name}_变更.xlsx")
+
+
+def _job_result(request: AuthenticatedRequest, token: str, missing: str) -> tuple[dict[str, Any], str]:
+    """The result of a preview or import the user started, and its file's name (404: none)."""
     step = "preview" if jobs.find(preview_upload, token) is not None else "import"
     result = _own_job(request, token, step)
     outcome = result.return_value if result.status == TaskResultStatus.SUCCESSFUL else None
     if not outcome or not outcome.get("result"):
-        raise Http404(_("没有可下载的变更"))
-    name = Path(result.kwargs["name"]).stem
-    return xlsx_download(messages.workbook(outcome["result"].get("change_rows", []), "变更", messages.CHANGES_HEADER),
-                         f"{name}_变更.xlsx")
+        raise Http404(missing)
+    return outcome["result"], Path(result.kwargs["name"]).stem
 
 
 MAP_FIELDS = [("", "—（不导入）")] + [(name, label) for name, _pattern, label in COLUMNS]
@@ -168,7 +168,7 @@ def remap(request: AuthenticatedRequest, token: str) -> HttpResponse:
     except mapping.MappingError as exc:
         return _job_page(request, result, "ledgers/upload.html", UploadForm(user=request.user), error=str(exc))
     again = preview_upload.enqueue(**{k: result.kwargs[k] for k in ("user", "stored", "name")}, options=options,
-                                   ip=request.META.get("REMOTE_ADDR"))
+                                   ip=client_ip(request))
     request.session["ledger_upload"] = {"preview": again.id}
     return redirect("ledgers:preview", again.id)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.core.http import AuthenticatedRequest
+from keyprojects.core.params import BadQuery, required_version
 from keyprojects.core.permissions import regions_for, restrict
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS, RATES
@@ -135,9 +136,13 @@ def set_location(request: AuthenticatedRequest, pk: int) -> JsonResponse:
     project = get_object_or_404(Project.objects.visible_to(request.user), pk=pk)
     try:
         longitude, latitude = Decimal(request.POST["longitude"]), Decimal(request.POST["latitude"])
+        version = required_version(request.POST)
+    except BadQuery as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
     except (KeyError, InvalidOperation):
+        longitude = latitude = Decimal("NaN")
+    if not (longitude.is_finite() and latitude.is_finite()):
         return JsonResponse({"error": _("请在地图上点击项目所在位置")}, status=400)
-    version = int(request.POST.get("version") or 0) or None
     try:
         project = services.set_location(request.user, project.pk, version, longitude, latitude)
     except services.EditConflict as exc:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.accounts.models import User
+from keyprojects.core.forms import apply_posted
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
 from keyprojects.core.params import required_version
@@ -352,14 +353,6 @@ def report_correct(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def report_photo(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(restrict(ProgressReport.objects.all(), request.user, "edit"), pk=pk)
-    form = FileForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            services.add_photo(request.user, report.pk, form.cleaned_data["file"], form.cleaned_data["caption"])
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("照片已上传"))
-    else:
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+    apply_posted(request, FileForm(request.POST, request.FILES),
+                 lambda data: services.add_photo(request.user, report.pk, data["file"], data["caption"]), _("照片已上传"))
     return redirect("reporting:report", pk=pk)

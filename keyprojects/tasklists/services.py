@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -28,6 +28,8 @@ from keyprojects.projects.services import _check_version
 from keyprojects.regions.models import Region
 
 from .models import Area, Milestone, Target, Task, Update, UpdateValue
+
+P = TypeVar("P", Milestone, Target)
 
 AREA_FIELDS = ["number", "name"]
 TASK_FIELDS = ["area", "number", "title", "description", "lead_unit", "leader", "deadline"]
@@ -97,32 +99,28 @@ def save_task(user: Actor, task_id: int | None, data: Mapping[str, Any], expecte
     return task
 
 
-@acting_as
-@transaction.atomic
 def save_milestone(user: Actor, task_id: int, data: Mapping[str, Any], milestone_id: int | None = None) -> Milestone:
-    task = Task.objects.select_for_update().get(pk=task_id)
-    require_admin(user, task.region)
-    milestone = task.milestones.get(pk=milestone_id) if milestone_id else Milestone(task=task)
-    for name in MILESTONE_FIELDS:
-        if name in data:
-            setattr(milestone, name, data[name])
-    validate(milestone)
-    milestone.save()
-    return milestone
+    return _save_part(user, task_id, Milestone, MILESTONE_FIELDS, data, milestone_id)
+
+
+def save_target(user: Actor, task_id: int, data: Mapping[str, Any], target_id: int | None = None) -> Target:
+    return _save_part(user, task_id, Target, TARGET_FIELDS, data, target_id)
 
 
 @acting_as
 @transaction.atomic
-def save_target(user: Actor, task_id: int, data: Mapping[str, Any], target_id: int | None = None) -> Target:
+def _save_part(user: Actor, task_id: int, model: type[P], fields: list[str], data: Mapping[str, Any],
+               part_id: int | None) -> P:
+    """Add a milestone or target to a task (``part_id`` None) or change one (the city's admins)."""
     task = Task.objects.select_for_update().get(pk=task_id)
     require_admin(user, task.region)
-    target = task.targets.get(pk=target_id) if target_id else Target(task=task)
-    for name in TARGET_FIELDS:
+    part = model.objects.get(task=task, pk=part_id) if part_id else model(task=task)
+    for name in fields:
         if name in data:
-            setattr(target, name, data[name])
-    validate(target)
-    target.save()
-    return target
+            setattr(part, name, data[name])
+    validate(part)
+    part.save()
+    return part
 
 
 # --- progress, reported by the lead unit --------------------------------------------------------

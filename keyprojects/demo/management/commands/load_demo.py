@@ -57,7 +57,7 @@ class Command(AuditedCommand):
                 u = users[name]
                 self.stdout.write(f"  {name:<10} {u.get_role_display():<8} {u.unit}")
         self.stdout.write("⚠ 以上账号仅供演示，请勿用于生产环境 / demo accounts only, never in production")
-        # The dashboard shows today's figures, or a past year's at its end: the articles' are earlier.
+        # Without a date a page counts to the end of the last approved month; the articles' dates lie within it.
         self.stdout.write("与报道口径一致的统计日期 / the articles' dates:"
                           f" 葫芦岛市 /dashboard/?as_of={huludao.AS_OF.isoformat()}（admin），"
                           f"迁安市 /dashboard/?as_of={qianan.AS_OF.isoformat()}（qianan），"
