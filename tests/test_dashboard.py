@@ -1,5 +1,6 @@
 """The dashboard: every number links to the list of projects behind it, whose totals equal it."""
 
+from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -142,16 +143,19 @@ def test_a_countys_dashboard_has_no_table_of_one_row_repeating_its_figures(demo,
 
 
 def test_without_a_date_the_dashboard_counts_to_the_last_approved_month_and_says_so(demo, client):
-    """A past year's reports stop in May: the default is 31 May, not 31 December (time progress 100 %)."""
+    """A past year's reports stop in May, approved on 2 June: the default is that day (May counted),
+    not 31 December (time progress 100 %) nor 31 May (May's reports not yet approved then)."""
     from keyprojects.core.permissions import SYSTEM
     from keyprojects.indicators import figures
 
     client.force_login(User.objects.get(username="admin"))
     response = client.get(reverse("dashboard"), {"year": 2022})
-    assert response.context["as_of"].isoformat() == "2022-05-31"
-    assert "最近一期已审核月报（5月）的月末" in response.content.decode()
+    assert response.context["as_of"].isoformat() == "2022-06-02"
+    assert "最近一次审核通过月报之日" in response.content.decode()
+    assert response.context["stats"]["completed_investment"] == figures.year_figures(
+        SYSTEM, 2022, date(2022, 12, 31), response.context["region"])["completed_investment"]  # every report counted
     asked = client.get(reverse("dashboard"), {"year": 2022, "as_of": "2022-06-05"})
-    assert asked.context["as_of"].isoformat() == "2022-06-05" and "最近一期已审核月报" not in asked.content.decode()
+    assert asked.context["as_of"].isoformat() == "2022-06-05" and "最近一次审核" not in asked.content.decode()
 
     today = figures.timezone.localdate()
     assert figures.data_date(SYSTEM, today.year) == (today, "今天")
@@ -163,10 +167,10 @@ def test_the_api_and_the_export_take_the_same_default_date(demo, client):
     from tests.conftest import api
 
     payload = api(U.objects.get(username="admin")).get("/api/indicators/", {"year": 2022}).json()
-    assert payload["as_of"] == "2022-05-31"
+    assert payload["as_of"] == "2022-06-02"
     client.force_login(U.objects.get(username="admin"))
     response = client.get(reverse("dashboard_export"), {"year": 2022})
-    assert "20220531" in response["Content-Disposition"]
+    assert "20220602" in response["Content-Disposition"]
 
 
 @pytest.mark.parametrize(("username", "says"), [("fgw", "本单位负责的项目"), ("owner", "本单位建设的项目"), ("admin", None)])

@@ -13,12 +13,11 @@ or ``core.permissions.SYSTEM`` for commands and jobs. It
 
 from __future__ import annotations
 
-import calendar
 import functools
 import operator
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -52,26 +51,28 @@ from .engine import BREAKDOWNS, OVERVIEW
 
 # --- the figures of a plan year -----------------------------------------------------------
 
+
 def data_date(actor: Actor, year: int, region: Region | None = None) -> tuple[date, str]:
     """The date a page counts to when the user names none, and why: today within the current
-    year; for a past year the last day of the latest month with approved reports the actor may
-    view (the year's end would put time progress at 100 % against reports that stop in May);
-    the year's last day when none is approved."""
+    year; for a past year the day of the latest review that approved a report of it the actor may
+    view — a figure counts a report from its approval, so the end of its month would leave the
+    month out (and the year's end would put time progress at 100 % against reports that stop in
+    May); the year's last day when none is approved."""
     today = timezone.localdate()
     if year >= today.year:
         return today, "今天"
     reports = _in_scope(actor, region, ProgressReport, "project__region__path")
-    month = cached_within(region, _last_approved_month, year, reports)
-    if month is None:
+    reviewed = cached_within(region, _last_review, year, reports)
+    if reviewed is None:
         return date(year, 12, 31), "年末（本年无已审核月报）"
-    last = date(year, month, calendar.monthrange(year, month)[1])
-    return last, f"最近一期已审核月报（{month}月）的月末"
+    return timezone.localdate(reviewed), "最近一次审核通过月报之日"
 
 
-def _last_approved_month(year: int, reports: QuerySet) -> int | None:
-    month: int | None = reports.filter(period__year=year, status=ProgressReport.Status.APPROVED) \
-        .aggregate(month=Max("period__month"))["month"]
-    return month
+def _last_review(year: int, reports: QuerySet) -> datetime | None:
+    reviewed: datetime | None = reports.filter(period__year=year, status=ProgressReport.Status.APPROVED) \
+        .aggregate(reviewed=Max("reviewed_at"))["reviewed"]
+    return reviewed
+
 
 def year_figures(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
     """Everything about a plan year as of a date (``engine.plan_stats`` with 时间进度 and the gap)."""
