@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "keyprojects.core.http.ChineseUnlessChosenMiddleware",
+    "keyprojects.core.http.RefuseNulBytesMiddleware",
     "django.middleware.common.CommonMiddleware",
     "keyprojects.core.errors.MethodNotAllowedBody",
     "django.middleware.csrf.CsrfViewMiddleware",

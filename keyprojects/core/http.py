@@ -12,6 +12,8 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import translation
 from django_htmx.middleware import HtmxDetails
 
+from keyprojects.core.params import BadQuery
+
 if TYPE_CHECKING:
     from keyprojects.accounts.models import User
 
@@ -94,3 +96,18 @@ def client_ip(request: Any) -> str | None:
             except ValueError:
                 return remote  # a forged or broken header: the proxy is all that is known
     return remote
+
+
+class RefuseNulBytesMiddleware:
+    """A query parameter holding a NUL byte is a 400 naming it: PostgreSQL refuses NUL in any
+    text comparison, so a page looking a raw value up (a region by its code) would answer 500."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        bad = [name for name, values in request.GET.lists() if "\x00" in name or any("\x00" in v for v in values)]
+        if bad:
+            raise BadQuery({name.replace("\x00", "") or "?": [translation.gettext("含有无效字符")] for name in bad})
+        response: HttpResponse = self.get_response(request)
+        return response

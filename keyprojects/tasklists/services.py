@@ -225,7 +225,7 @@ def _tell(event: str, task: Task, subject: str, body: str) -> int:
 def supervise(user: Actor, task_id: int, today: date) -> int:
     """督办 an overdue task: marked the first time, its lead unit told once per deadline missed;
     the number of messages written."""
-    task = Task.objects.select_for_update().select_related("lead_unit", "leader__user").get(pk=task_id)
+    task = Task.objects.select_for_update(of=("self",)).select_related("lead_unit", "leader__user").get(pk=task_id)
     require(user, "edit", task)
     if not task.is_overdue(today):
         return 0
