@@ -93,6 +93,16 @@ def test_each_person_in_a_cell_comes_out_once_and_whole(cell, names):
     assert cells.person_names(cell) == names
 
 
+@pytest.mark.parametrize(("a", "b"), [
+    ("葫蘆島市連山區供水工程", "葫芦岛市连山区供水工程"),
+    ("ＡＢＣ能源 光伏项目", "ABC能源光伏项目"),
+    ("兴工街道　道路工程", "兴工街道道路工程"),
+])
+def test_names_from_two_hands_match_across_script_width_and_spaces(a, b):
+    assert cells.match_key(a) == cells.match_key(b)
+    assert cells.match_key(a) != cells.match_key(b + "二期")
+
+
 def test_padded_and_stacked_leaders_and_units_are_matched_whole(cast, tmp_path):
     Leader.objects.create(name="李 明", region=cast.city)  # stored with a space of its own
     rows = [

@@ -183,6 +183,14 @@ def name_key(name: str) -> str:
     return _unpadded(text(name))
 
 
+def match_key(name: str) -> str:
+    """A name as two lists from different hands are matched on: Traditional as Simplified,
+    width and spaces ignored (葫蘆島 ＡＢＣ 公司 ~ 葫芦岛ABC公司)."""
+    from keyprojects.regions.models import simplify
+
+    return name_key(simplify(text(name)))
+
+
 def _unpadded(name: str) -> str:
     """Spaces out of a name, except one between Latin words ("ABC Energy")."""
     return PADDING.sub("", WHITESPACE.sub(" ", name.strip()))
