@@ -182,6 +182,76 @@ def test_pages_answer_404_outside_the_scope_and_hide_the_update_button_from_help
     assert [t.pk for t in listing.context["page"]] == [tasks.b.pk]
 
 
+def test_the_city_admin_keeps_the_list_through_its_pages(cast, tasks, client):
+    client.force_login(cast.admin)
+    assert "新建任务" in client.get(reverse("tasklists:list"), {"year": YEAR}).content.decode()
+    # an area added, then renamed
+    client.post(f"{reverse('tasklists:areas')}?year={YEAR}", {"new-number": 2, "new-name": "抓招商引资"})
+    area = tasks.area.__class__.objects.get(region=cast.city, year=YEAR, number=2)
+    client.post(f"{reverse('tasklists:areas')}?year={YEAR}", {"area": area.pk, f"{area.pk}-number": 2,
+                                                              f"{area.pk}-name": "抓招商引资落地"})
+    area.refresh_from_db()
+    assert area.name == "抓招商引资落地"
+    page = client.get(reverse("tasklists:areas"), {"year": YEAR})
+    assert [(a.number, a.task_count) for a, _form in page.context["rows"]] == [(1, 3), (2, 0)]
+    # a task created in it, with a co-unit; its number proposed as the area's next
+    form = client.get(reverse("tasklists:new"), {"year": YEAR, "area": area.pk}).context["form"]
+    assert form.initial["number"] == 1
+    answer = client.post(f"{reverse('tasklists:new')}?year={YEAR}", {
+        "area": area.pk, "number": 1, "title": "  引进新能源装备制造项目 ", "lead_unit": cast.gxj.pk,
+        "co_units": [cast.lianshan_fgj.pk], "leader": cast.leader.pk, "deadline": "2022-09-30"})
+    task = Task.objects.get(area=area)
+    assert answer.status_code == 302 and answer["Location"] == reverse("tasklists:task", args=[task.pk])
+    assert (task.title, task.region, task.year, list(task.co_units.all())) == (
+        "引进新能源装备制造项目", cast.city, YEAR, [cast.lianshan_fgj])
+    # changed, version-checked: a stale form is refused and saves nothing
+    edit = reverse("tasklists:edit", args=[task.pk])
+    data = {"version": task.version, "area": area.pk, "number": 1, "title": task.title, "lead_unit": cast.gxj.pk,
+            "deadline": "2022-10-31"}
+    assert client.post(edit, data).status_code == 302
+    stale = client.post(edit, {**data, "deadline": "2022-11-30"})
+    assert stale.status_code == 200 and stale.context["form"].non_field_errors()
+    task.refresh_from_db()
+    assert (task.deadline, list(task.co_units.all())) == (date(YEAR, 10, 31), [])
+    # a milestone and a target added from the task's page; a bad one named, nothing saved
+    client.post(reverse("tasklists:add_milestone", args=[task.pk]), {"milestone-title": "签订投资协议",
+                                                                     "milestone-due": "2022-06-30"})
+    client.post(reverse("tasklists:add_target", args=[task.pk]), {"target-name": "签约金额", "target-unit": "亿元",
+                                                                  "target-target": "12.5"})
+    bad = client.post(reverse("tasklists:add_target", args=[task.pk]), {"target-name": "签约金额",
+                                                                        "target-unit": "亿元", "target-target": "-1"},
+                      follow=True)
+    assert [(m.title, m.due) for m in task.milestones.all()] == [("签订投资协议", date(YEAR, 6, 30))]
+    assert [(t.name, t.target) for t in task.targets.all()] == [("签约金额", Decimal("12.5"))]
+    assert [str(m) for m in bad.context["messages"]][-1] == "目标值：确保该值大于或等于0。"
+    assert {h.deadline for h in task.history.filter(history_user=cast.admin)} == {date(YEAR, 9, 30),
+                                                                                 date(YEAR, 10, 31)}
+
+
+def test_a_task_form_names_a_bad_field_and_keeps_to_the_city(cast, tasks, client):
+    client.force_login(cast.admin)
+    answer = client.post(f"{reverse('tasklists:new')}?year={YEAR}", {
+        "area": tasks.area.pk, "number": 1, "title": "重号任务", "lead_unit": cast.gxj.pk, "deadline": "2022-09-31"})
+    assert answer.status_code == 200 and "deadline" in answer.context["form"].errors
+    answer = client.post(f"{reverse('tasklists:new')}?year={YEAR}", {
+        "area": tasks.area.pk, "number": 1, "title": "重号任务", "lead_unit": cast.gxj.pk, "deadline": "2022-09-30"})
+    assert answer.status_code == 200 and answer.context["form"].errors  # number 1 is task A's
+    assert Task.objects.count() == 3
+
+
+def test_only_the_city_admin_reaches_the_list_keeping_pages(cast, tasks, client):
+    for user, task in ((cast.lianshan_clerk, tasks.c), (cast.dept_clerk, tasks.a)):  # each leads the task
+        client.force_login(user)
+        assert client.get(reverse("tasklists:areas"), {"year": YEAR}).status_code == 403
+        assert client.get(reverse("tasklists:new"), {"year": YEAR}).status_code == 403
+        assert client.get(reverse("tasklists:edit", args=[task.pk])).status_code == 403
+        assert client.post(reverse("tasklists:add_milestone", args=[task.pk]),
+                           {"milestone-title": "节点", "milestone-due": "2022-05-01"}).status_code == 403
+        page = client.get(reverse("tasklists:task", args=[task.pk])).content.decode()
+        assert reverse("tasklists:edit", args=[task.pk]) not in page and "添加节点" not in page
+    assert Milestone.objects.count() == 1
+
+
 # --- the daily 督办 ------------------------------------------------------------------------------------
 
 def test_overdue_tasks_and_milestones_are_chased_once_per_event(cast, tasks):

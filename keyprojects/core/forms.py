@@ -143,7 +143,9 @@ def apply_posted(request: HttpRequest, form: forms.BaseForm, action: Callable[[d
     """A small posted form (an upload, an item added) handed to its service: the form's errors or
     the service's refusal as an error message, else ``done`` as a success; whether it was applied."""
     if not form.is_valid():
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+        messages.error(request, "；".join(
+            f"{form.fields[name].label}：{e}" if name in form.fields and form.fields[name].label else str(e)
+            for name, errors in form.errors.items() for e in errors))
         return False
     try:
         action(form.cleaned_data)

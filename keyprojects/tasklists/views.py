@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,10 +19,16 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import add_service_errors, apply_posted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
-from keyprojects.core.permissions import can_edit, region_holding, regions_for
+from keyprojects.core.permissions import (
+    administers,
+    can_edit,
+    region_holding,
+    regions_for,
+    require_admin,
+)
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
 from keyprojects.projects.services import EditConflict
@@ -30,8 +37,8 @@ from keyprojects.regions.models import Region
 from . import services
 from .export import task_state, task_workbook
 from .filters import TaskFilter
-from .forms import UpdateForm
-from .models import Task
+from .forms import AreaForm, MilestoneForm, TargetForm, TaskForm, UpdateForm
+from .models import Area, Task
 
 PAGE_SIZE = 50
 
@@ -78,6 +85,7 @@ def task_list(request: AuthenticatedRequest) -> HttpResponse:
         "filter": found, "page": page, "totals": totals, "query": query.urlencode(), "year": year,
         "region": region, "as_of": as_of, "title": _title(year, region, request.user),
         "explicit_as_of": bool(request.GET.get("as_of")), "indicators": INDICATORS,
+        "keeps_list": administers(request.user, region_holding(request.user)),
     })
 
 
@@ -136,7 +144,8 @@ def task_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                        for m in task.milestones.all()],
         "targets": task.targets.all(), "co_units": task.co_units.all(),
         "updates": task.updates.select_related("author", "unit").prefetch_related("values__target"),
-        "can_update": can_edit(request.user, task)})
+        "can_update": can_edit(request.user, task), "keeps_list": administers(request.user, task.region),
+        "milestone_form": MilestoneForm(prefix="milestone"), "target_form": TargetForm(prefix="target")})
 
 
 @login_required
@@ -158,3 +167,86 @@ def task_update(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("任务进展已保存"))
             return redirect("tasklists:task", pk=task.pk)
     return render(request, "tasklists/update_form.html", {"form": form, "task": task})
+
+
+# --- the list kept by the commission: areas, tasks, their milestones and targets -----------------
+
+def _kept_region(request: AuthenticatedRequest) -> Region:
+    """The city whose list the user keeps (a city admin's own region); 403 for anyone else."""
+    region = region_holding(request.user)
+    require_admin(request.user, region)
+    assert region is not None  # (a city admin holds a region)
+    return region
+
+
+@login_required
+def areas(request: AuthenticatedRequest) -> HttpResponse:
+    """The areas (方面) of the year's list, each with its task count; add one or rename one."""
+    region, year = _kept_region(request), _year(request)
+    if request.method == "POST":
+        area_id = request.POST.get("area", "")
+        form = AreaForm(request.POST, prefix=area_id or "new")
+        if apply_posted(request, form, lambda data: services.save_area(
+                request.user, region, year, data, int(area_id) if area_id.isdigit() else None), _("方面已保存")):
+            return redirect(f"{reverse('tasklists:areas')}?year={year}")
+    rows = Area.objects.filter(region=region, year=year).annotate(task_count=models.Count("tasks"))
+    next_number = max((a.number for a in rows), default=0) + 1
+    return render(request, "tasklists/areas.html", {
+        "region": region, "year": year,
+        "rows": [(a, AreaForm(prefix=str(a.pk), initial={"number": a.number, "name": a.name})) for a in rows],
+        "form": AreaForm(prefix="new", initial={"number": next_number})})
+
+
+def _task_form(request: AuthenticatedRequest, task: Task | None) -> HttpResponse:
+    year = task.year if task else _year(request)
+    region = task.region if task else _kept_region(request)
+    require_admin(request.user, region)
+    choices = Area.objects.filter(region=region, year=year)
+    if task:
+        initial: dict[str, Any] = {"version": task.version, "area": task.area_id, "number": task.number,
+                                   "title": task.title, "description": task.description,
+                                   "lead_unit": task.lead_unit_id, "leader": task.leader_id,
+                                   "co_units": list(task.co_units.all()), "deadline": task.deadline}
+    else:
+        area = choices.filter(pk=request.GET.get("area", "") or 0).first()
+        number = (area.tasks.aggregate(n=models.Max("number"))["n"] or 0) + 1 if area else None
+        initial = {"area": area, "number": number}
+    form = TaskForm(request.POST or None, user=request.user, areas=choices, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_task(request.user, task.pk if task else None, form.service_data(),
+                                       form.cleaned_data.get("version"))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("任务已保存"))
+            return redirect("tasklists:task", pk=saved.pk)
+    return render(request, "tasklists/task_form.html", {"form": form, "task": task, "year": year,
+                                                        "has_areas": choices.exists()})
+
+
+@login_required
+def task_new(request: AuthenticatedRequest) -> HttpResponse:
+    return _task_form(request, None)
+
+
+@login_required
+def task_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _task_form(request, get_object_or_404(Task.objects.visible_to(request.user), pk=pk))
+
+
+@login_required
+def task_part(request: AuthenticatedRequest, pk: int, kind: str) -> HttpResponse:
+    """Add a milestone or a target to a task (posted from the task's page)."""
+    task = get_object_or_404(Task.objects.visible_to(request.user), pk=pk)
+    if request.method == "POST":
+        require_admin(request.user, task.region)
+        if kind == "milestone":
+            apply_posted(request, MilestoneForm(request.POST, prefix="milestone"),
+                         lambda data: services.save_milestone(request.user, task.pk, data), _("节点已添加"))
+        else:
+            apply_posted(request, TargetForm(request.POST, prefix="target"),
+                         lambda data: services.save_target(request.user, task.pk, data), _("目标指标已添加"))
+    return redirect("tasklists:task", pk=task.pk)
