@@ -364,6 +364,29 @@ def test_export_command_writes_ledger_and_indicator_table(cast, tmp_path):
     assert ledger[4][7] == 132000.0  # 连山 52000 + 绥中 80000 万元, written as numbers
     indicators = read(tmp_path / "i.xlsx")[0].rows
     assert {r[1] for r in indicators[2:4]} == {"绥中县", "连山区"}
+    # the city's own row under the counties: its count and amounts their sums
+    assert indicators[4][1] == "全市合计" and indicators[4][0] in ("", None)
+    assert indicators[4][2] == indicators[2][2] + indicators[3][2]
+    assert indicators[4][3] == indicators[2][3] + indicators[3][3]
+
+
+def test_every_export_prints_landscape_with_its_header_on_each_page(cast, tmp_path):
+    """Excel's print setup read back from the file: the paper by the table's width, the header
+    rows repeated, one page wide, numbered pages (xl/workbook.xml's print titles, each sheet's
+    pageSetup)."""
+    import zipfile
+
+    call_command("export_ledger", region="葫芦岛市", year=2022, as_of="2022-06-05", output=str(tmp_path / "l.xlsx"))
+    call_command("export_ledger", region="葫芦岛市", year=2022, as_of="2022-06-05", output=str(tmp_path / "i.xlsx"),
+                 indicators=True)
+    for name, paper, titles in (("l.xlsx", 8, "$3:$4"), ("i.xlsx", 9, "$2:$2")):
+        with zipfile.ZipFile(tmp_path / name) as book:
+            workbook = book.read("xl/workbook.xml").decode()
+            sheet = book.read("xl/worksheets/sheet1.xml").decode()
+        assert "_xlnm.Print_Titles" in workbook and titles in workbook
+        assert f'paperSize="{paper}"' in sheet and 'orientation="landscape"' in sheet
+        assert 'fitToHeight="0"' in sheet
+        assert '<pageSetUpPr fitToPage="1"/>' in sheet and "&amp;P" in sheet
 
 
 def test_upload_page_previews_then_imports(committed_db, cast, client, tmp_path, settings):

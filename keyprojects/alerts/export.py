@@ -9,6 +9,8 @@ from datetime import date
 import xlsxwriter
 from django.db.models import QuerySet
 
+from keyprojects.core.sheets import printable
+
 from .models import Colour
 
 COLUMNS = [("序号", 6), ("预警等级", 9), ("预警规则", 20), ("项目名称", 30), ("所在区划", 10), ("责任单位", 20),
@@ -44,5 +46,6 @@ def warning_workbook(warnings: QuerySet, title: str, as_of: date) -> bytes:
             style = (red if warning.colour == Colour.RED else yellow) if col == 1 else cell
             sheet.write(2 + n, col, value, style)
     sheet.freeze_panes(3, 0)
+    printable(sheet, (2, 2), [width for _header, width in COLUMNS])
     book.close()
     return buffer.getvalue()

@@ -9,6 +9,8 @@ from datetime import date
 import xlsxwriter
 from django.db.models import QuerySet
 
+from keyprojects.core.sheets import printable
+
 from .filters import totals
 
 COLUMNS = [("序号", 6), ("项目名称", 32), ("所在县区", 10), ("事项", 22), ("审批部门", 18), ("计划办结", 12),
@@ -54,5 +56,6 @@ def workbook(items: QuerySet, title: str, day: date) -> bytes:
                   schedule.helper.name if schedule and schedule.helper else ""]
         sheet.write_row(3 + n, 0, values, late if days else cell)
     sheet.freeze_panes(4, 0)
+    printable(sheet, (3, 3), [width for _header, width in COLUMNS])
     book.close()
     return out.getvalue()

@@ -7,6 +7,8 @@ import io
 
 import xlsxwriter
 
+from keyprojects.core.sheets import printable
+
 from .models import Value
 from .ranking import Ranking
 from .text import paragraph
@@ -53,6 +55,7 @@ def ranking_workbook(ranking: Ranking, title: str) -> bytes:
         for k, note in enumerate(ranking.notes):
             sheet.write(line + 3 + k, 0, f"数据更正：{note}")
         sheet.freeze_panes(3, 3)
+        printable(sheet, (2, 2), [6, 6, 24] + [12] * (len(headers) - 3))
     sheet = book.add_worksheet("通报")
     sheet.set_column(0, 0, 120)
     sheet.write(0, 0, paragraph(ranking), book.add_format({"text_wrap": True}))

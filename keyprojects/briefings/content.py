@@ -48,16 +48,6 @@ def points(gap: Decimal | None) -> str:
     return f"{'快于' if gap > 0 else '慢于'}时间进度{abs(gap)}个百分点"
 
 
-def whole(region: Region) -> str:
-    """全市 / 全县 / 全区 / 全省: how the register names all of the region."""
-    if region.level == Region.Level.PROVINCE:
-        return "全省"
-    if region.level == Region.Level.ZONE:
-        return "全区"
-    last = region.name[-1:]
-    return f"全{last}" if last in "市县区旗州盟" else "全市"
-
-
 def period(as_of: date, reported: int | None) -> str:
     """1—5月: the months whose reports the figures hold (the latest month with a report approved
     by the date: reports of May approved on 5 June make 1—5月); 截至6月5日 before any."""
@@ -101,7 +91,7 @@ def headline(facts: Facts) -> str:
     s, r = facts.stats, facts.stats["rates"]
     facts.quote("plan", "completed_investment", "completion_rate", "time_progress", "progress_gap",
                 "started_or_resumed", "start_or_resume_rate", "new_started", "continuing_resumed")
-    text = (f"{period(facts.as_of, facts.reported)}，{whole(facts.region)}{s['plan']['count']}个重点项目"
+    text = (f"{period(facts.as_of, facts.reported)}，{facts.region.whole}{s['plan']['count']}个重点项目"
             f"累计完成投资{yi(s['completed_investment'])}亿元，占年度计划的{pct(r['completion_rate'])}")
     gap = points(r["progress_gap"])
     text += f"，{gap}" if gap else ""
@@ -113,7 +103,7 @@ def headline(facts: Facts) -> str:
 def overview(facts: Facts) -> dict[str, Any]:
     s, r = facts.stats, facts.stats["rates"]
     facts.quote("new_planned", "continuing_planned", "new_start_rate", "continuing_resume_rate")
-    text = (f"{facts.year}年{whole(facts.region)}共安排重点项目{s['plan']['count']}个，总投资{yi(s['plan']['total_investment'])}亿元，"
+    text = (f"{facts.year}年{facts.region.whole}共安排重点项目{s['plan']['count']}个，总投资{yi(s['plan']['total_investment'])}亿元，"
             f"年度计划投资{yi(s['plan']['annual_plan'])}亿元。其中新开工项目{s['new_planned']['count']}个、"
             f"续建项目{s['continuing_planned']['count']}个。截至{facts.as_of.month}月{facts.as_of.day}日，"
             f"累计完成投资{yi(s['completed_investment'])}亿元，投资完成率{pct(r['completion_rate'])}，"

@@ -15,6 +15,7 @@ from typing import Any
 import xlsxwriter
 from django.db.models import Min, QuerySet
 
+from keyprojects.core.sheets import printable
 from keyprojects.ledgers.export import section_label
 
 from .models import Problem, ProblemEvent
@@ -115,10 +116,7 @@ def problem_workbook(problems: QuerySet, *, title: str, unit: str, as_of: date, 
         sheet.set_column(c, c, width)
         sheet.write(2, c, head, fmt["head"])
     sheet.freeze_panes(3, 2)
-    sheet.repeat_rows(2)  # the header on every printed page
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
+    printable(sheet, (2, 2), [width for _head, width in COLUMNS])
 
     def line(r: int, text: str, style: Any) -> None:
         sheet.merge_range(r, 0, r, last, text, style)

@@ -312,7 +312,8 @@ def dashboard_export(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404(_("没有可导出的区划"))
     year = _choose_year(request)
     as_of = _choose_as_of(request, year, region)
-    content = indicator_workbook(figures.region_table(request.user, year, as_of, region), region, year, as_of)
+    content = indicator_workbook(figures.region_table(request.user, year, as_of, region),
+                                 figures.year_figures(request.user, year, as_of, region), region, year, as_of)
     return xlsx_download(content, f"{region.name}{year}年分{region.parts_noun}指标（截至{as_of:%Y%m%d}）.xlsx")
 
 

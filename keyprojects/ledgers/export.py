@@ -18,6 +18,7 @@ from django.db.models import QuerySet
 
 from keyprojects.accounts.models import Leader
 from keyprojects.core.memory import without_cyclic_gc
+from keyprojects.core.sheets import printable
 from keyprojects.indicators.engine import INDICATORS, completed_ytd, time_progress
 from keyprojects.indicators.figures import Ledger
 from keyprojects.projects.models import ZERO, Nature, Project
@@ -127,6 +128,7 @@ def ledger_workbook(ledger: Ledger, title: str | None = None) -> bytes:
             sheet.write(3, c, sub.format(month=month), fmt["head"])
     sheet.merge_range(2, group_start, 2, group_start + 1, f"{year}年度", fmt["head"])
     sheet.freeze_panes(4, 2)
+    printable(sheet, (2, 3), [width for _head, _sub, width in COLUMNS])
 
     def sums(members: list[list[Any]]) -> list[Decimal]:
         return [sum((m[c] or ZERO for m in members), ZERO) for c in AMOUNT_COLUMNS]
@@ -166,9 +168,10 @@ def ledger_workbook(ledger: Ledger, title: str | None = None) -> bytes:
     return buffer.getvalue()
 
 
-def indicator_workbook(rows: list[dict[str, Any]], region: Region, year: int, as_of: date) -> bytes:
+def indicator_workbook(rows: list[dict[str, Any]], total: dict[str, Any], region: Region, year: int,
+                       as_of: date) -> bytes:
     """The indicator table by county (分县区指标表; a province's by city) with its definitions:
-    ``rows`` are ``figures.region_table``'s."""
+    ``rows`` are ``figures.region_table``'s, ``total`` (the 全市合计 row) ``figures.year_figures``'s."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = book.add_worksheet(f"分{region.parts_noun}指标")
@@ -183,7 +186,8 @@ def indicator_workbook(rows: list[dict[str, Any]], region: Region, year: int, as
     for c, text in enumerate(headers):
         sheet.write(1, c, text, head)
         sheet.set_column(c, c, 14 if c != 1 else 16)
-    for r, row in enumerate(rows, start=2):
+    lines = [*rows, {**total, "rank": None, "label": f"{region.whole}合计"}]
+    for r, row in enumerate(lines, start=2):
         values = [row["rank"], row["label"], row["plan"]["count"], row["plan"]["total_investment"],
                   row["plan"]["annual_plan"], row["started_or_resumed"]["count"],
                   row["rates"]["start_or_resume_rate"], row["completed_investment"], row["rates"]["completion_rate"],
@@ -197,9 +201,10 @@ def indicator_workbook(rows: list[dict[str, Any]], region: Region, year: int, as
                 sheet.write_number(r, c, value, cell)
             else:
                 sheet.write(r, c, value, cell)
-    note_row = len(rows) + 3
+    note_row = len(lines) + 3
     for i, key in enumerate(["start_or_resume_rate", "completion_rate", "time_progress", "progress_gap"]):
         sheet.write(note_row + i, 0, f"{INDICATORS[key].name_zh}：{INDICATORS[key].definition_zh}")
     sheet.freeze_panes(2, 2)
+    printable(sheet, (1, 1), [16] + [14] * (len(headers) - 1))
     book.close()
     return buffer.getvalue()

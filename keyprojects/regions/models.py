@@ -132,6 +132,16 @@ class Region(models.Model):
         县区 under a city (the dashboard's region table, its export)."""
         return "地市" if self.level == self.Level.PROVINCE else "县区"
 
+    @property
+    def whole(self) -> str:
+        """全市 / 全县 / 全区 / 全省: how the official register names all of the region."""
+        if self.level == self.Level.PROVINCE:
+            return "全省"
+        if self.level == self.Level.ZONE:
+            return "全区"
+        last = self.name[-1:]
+        return f"全{last}" if last in "市县区旗州盟" else "全市"
+
     def is_within(self, other: Region) -> bool:
         return self.path.startswith(other.path)
 

@@ -9,6 +9,8 @@ from typing import Any
 import xlsxwriter
 from django.db.models import QuerySet
 
+from keyprojects.core.sheets import printable
+
 COLUMNS = [("编号", 7), ("方面", 18), ("任务", 40), ("牵头单位", 20), ("配合单位", 28), ("包抓领导", 14),
            ("完成时限", 12), ("完成情况", 12), ("完成日期", 12), ("目标及完成", 36), ("最新进展", 48)]
 
@@ -40,6 +42,7 @@ def task_workbook(tasks: QuerySet, title: str, as_of: date, totals: dict[str, An
         for col, value in enumerate(values):
             sheet.write(2 + n, col, value, cell)
     sheet.freeze_panes(3, 0)
+    printable(sheet, (2, 2), [width for _header, width in COLUMNS])
     book.close()
     return buffer.getvalue()
 

@@ -35,7 +35,8 @@ class Command(BaseCommand):
             raise CommandError(f"统计日期“{options['as_of']}”格式不正确，应为 YYYY-MM-DD") from exc
         year = options["year"]
         if options["indicators"]:
-            content = indicator_workbook(figures.region_table(SYSTEM, year, as_of, region), region, year, as_of)
+            content = indicator_workbook(figures.region_table(SYSTEM, year, as_of, region),
+                                         figures.year_figures(SYSTEM, year, as_of, region), region, year, as_of)
         else:
             ledger = figures.ledger(SYSTEM, {"year": str(year), "as_of": as_of.isoformat()}, region)
             if ledger is None:
