@@ -184,6 +184,35 @@ def test_the_ranking_page_and_its_xlsx(cast, scheme, client):
     assert book.status_code == 200 and book["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
+def test_each_value_of_the_ranking_links_to_the_list_that_gives_it(cast, scheme, client):
+    """A county's 开复工率 to its started projects on the date (the list's count over its plan
+    count is the rate), its overdue problems to the ledger's; a department's to the projects it
+    is responsible for."""
+    group = services.save_group(cast.admin, scheme.pk, None, {"name": "市直部门", "member_kind": "unit", "order": 2})
+    services.save_line(cast.admin, group.pk, None, {"name": "开复工率", "value": "start_or_resume_rate",
+                                                    "formula": "ratio_target", "weight": D(100), "target": D(100)})
+    snapshot = services.take_snapshot(cast.admin, scheme.pk, "2022-05")
+    client.force_login(cast.admin)
+    page = client.get(f"/assessment/{scheme.pk}/2022-05/")
+    checked = 0
+    for group, rows in page.context["groups"]:
+        for row, cells in rows:
+            for line, (_points, value, link) in zip(group.lines, cells, strict=True):
+                assert link, (row.name, line["name"])
+                totals = client.get(link).context["totals"]
+                if line["value"] == "overdue_problems":
+                    assert totals["count"] == value, (row.name, link)
+                else:  # the rate's numerator: started on the date, over the member's plan rows
+                    plans = client.get(link.replace("&started=yes", "")).context["totals"]["count"]
+                    assert (totals["count"] * 100 / plans if plans else 0) == (value or 0), (row.name, link)
+                checked += 1
+    departments = page.context["groups"][1][1]
+    assert departments and checked == 2 * 6 + len(departments)
+    suizhong = next(cells for row, cells in page.context["groups"][0][1] if row.name == "绥中县")
+    assert client.get(suizhong[1][2]).context["totals"]["count"] == 1
+    assert snapshot.as_of.isoformat() in suizhong[0][2]
+
+
 def test_the_paragraph_names_the_front_and_the_back(cast, scheme):
     services.save_scheme(cast.admin, None, scheme.pk, {"list_size": 3})
     services.publish(cast.admin, services.take_snapshot(cast.admin, scheme.pk, "2022-05").pk)

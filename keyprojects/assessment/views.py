@@ -21,6 +21,7 @@ from keyprojects.core.permissions import administers, require_admin
 from . import periods, services
 from .export import ranking_workbook
 from .forms import GroupForm, LineForm, SchemeForm, TakeForm
+from .links import value_links
 from .models import Group, Line, Scheme, Snapshot
 from .ranking import Ranking, corrections, history, ranking_of
 from .text import paragraph
@@ -170,6 +171,7 @@ def period_page(request: AuthenticatedRequest, pk: int, period: str) -> HttpResp
     found = ranking.scheme
     return render(request, "assessment/period.html", {
         "ranking": ranking, "scheme": found, "snapshot": ranking.snapshot, "paragraph": paragraph(ranking),
+        "groups": value_links(ranking),
         "history": history(found, ranking.period),
         "periods": found.snapshots.order_by("period").values_list("period", flat=True),
         "can_manage": administers(request.user, found.region)})

@@ -3,13 +3,14 @@ is too wide for A4), its header rows on every page, fitted to the page's width, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 A4, A3 = 9, 8  # Excel's paper codes
 WIDE = 200  # total column width (characters) beyond which A4 landscape would shrink the text below ~70 %
 
 
-def printable(sheet: Any, header: tuple[int, int], widths: list[float]) -> None:
+def printable(sheet: Any, header: tuple[int, int], widths: Sequence[float]) -> None:
     """Set ``sheet`` (an xlsxwriter worksheet) to print: landscape, A4 or A3 by the columns'
     total width, rows ``header`` (first, last; 0-based) repeated on each page, one page wide."""
     sheet.set_landscape()

@@ -80,6 +80,9 @@ class ProjectFilter(filters.FilterSet):
     list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
     packaged = filters.ChoiceFilter(label=_("领导包抓"), empty_label=ALL, choices=YES_NO, method="filter_packaged")
+    # what a city department's figures link to (its ranking): the projects it is responsible for
+    unit = filters.NumberFilter(label=_("责任单位"), field_name="responsible_unit_id", widget=forms.HiddenInput,
+                                min_value=1, max_value=2**63 - 1)
     o = Ordering(
         label=_("排序"),
         empty_label=_("默认（按区划）"),

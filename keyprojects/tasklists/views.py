@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from keyprojects.core.forms import add_service_errors, apply_posted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_id
 from keyprojects.core.permissions import (
     administers,
     can_edit,
@@ -208,7 +209,8 @@ def _task_form(request: AuthenticatedRequest, task: Task | None) -> HttpResponse
                                    "lead_unit": task.lead_unit_id, "leader": task.leader_id,
                                    "co_units": list(task.co_units.all()), "deadline": task.deadline}
     else:
-        area = choices.filter(pk=request.GET.get("area", "") or 0).first()
+        wanted = query_id(request.GET, "area", _("方面"))
+        area = choices.filter(pk=wanted).first() if wanted else None
         number = (area.tasks.aggregate(n=models.Max("number"))["n"] or 0) + 1 if area else None
         initial = {"area": area, "number": number}
     form = TaskForm(request.POST or None, user=request.user, areas=choices, initial=initial)
