@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from decimal import Decimal
+from decimal import Decimal as D
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -293,6 +294,39 @@ def _work(cast, tasks) -> None:
     services.save_task(cast.admin, tasks.c.pk, {"deadline": date(YEAR, 4, 30)})
     services.record_update(cast.lianshan_clerk, tasks.c.pk, {"on": date(YEAR, 5, 2), "text": "完成", "done": True},
                            today=date(YEAR, 12, 31))
+
+
+def test_the_task_list_feeds_the_assessment(cast, tasks, client):
+    """A ranking line on 任务按期完成率 or on overdue tasks scores a department by the tasks it
+    leads and a county by those its units lead; a department's value links to its task list."""
+    from keyprojects.assessment import services as assessment
+    from keyprojects.assessment.ranking import ranking_of
+
+    scheme = assessment.save_scheme(cast.admin, cast.city, None, {
+        "name": "任务考核", "year": YEAR, "period_kind": "monthly", "data_lag_days": 0, "list_size": 1,
+        "tie_break": "task_on_time_rate"})
+    for order, kind in enumerate(("unit", "county"), start=1):
+        group = assessment.save_group(cast.admin, scheme.pk, None, {"name": kind, "member_kind": kind, "order": order})
+        assessment.save_line(cast.admin, group.pk, None, {"name": "任务按期完成率", "value": "task_on_time_rate",
+                                                          "formula": "ratio_target", "weight": D(10), "target": D(100)})
+        assessment.save_line(cast.admin, group.pk, None, {"name": "逾期任务", "value": "overdue_tasks",
+                                                          "formula": "per_event", "points_per_unit": D(-2)})
+    # by the end of May: A (工信局's, due 31 March) overdue; C (连山区's, due December) not yet due
+    ranking = ranking_of(assessment.take_snapshot(cast.admin, scheme.pk, "2022-05"))
+    gxj = next(r for r in ranking.groups[0].rows if r.key == f"unit:{cast.gxj.pk}")
+    assert (gxj.values["overdue_tasks"], gxj.values["task_on_time_rate"], gxj.score) == (1, 0, D(-2))
+    lianshan = next(r for r in ranking.groups[1].rows if r.name == "连山区")
+    assert (lianshan.values["overdue_tasks"], lianshan.values["task_on_time_rate"]) == (0, None)
+    client.force_login(cast.admin)
+    page = client.get(f"/assessment/{scheme.pk}/2022-05/")
+    cells = next(cells for row, cells in page.context["groups"][0][1] if row.key == f"unit:{cast.gxj.pk}")
+    assert client.get(cells[1][2]).context["totals"]["tasks"] == 1  # 工信局's overdue tasks on 31 May
+    # A reported done on time (28 March, entered in June): June's ranking gives 工信局 full points
+    services.record_update(cast.dept_clerk, tasks.a.pk, {"on": date(YEAR, 3, 28), "text": "已完成", "done": True},
+                           today=date(YEAR, 6, 2))
+    june = ranking_of(assessment.take_snapshot(cast.admin, scheme.pk, "2022-06"))
+    gxj = next(r for r in june.groups[0].rows if r.key == f"unit:{cast.gxj.pk}")
+    assert (gxj.values["overdue_tasks"], gxj.values["task_on_time_rate"], gxj.score) == (0, 100, D(10))
 
 
 def test_the_list_judges_the_state_on_its_date(cast, tasks, client):

@@ -1,6 +1,7 @@
 """Where each value of a ranking comes from: the list behind a member's figure on the snapshot's
 date (the project list for the plan's figures, the problem ledger for overdue problems, the
-warnings list for red warnings), filtered to the member as ``ranking.collect`` counted it."""
+warnings list for red warnings, the task list for a department's tasks), filtered to the member
+as ``ranking.collect`` counted it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from .scoring import GroupRanking, Row
 
 Cell = tuple[Decimal, Decimal | None, str | None]  # a line's points, value and the list behind the value
 
+TASKS = {Value.TASK_ON_TIME_RATE: {}, Value.OVERDUE_TASKS: {"state": "overdue"}}
 # The project list's filters that select the rows a figure is computed from (its numerator where
 # it is a rate: the started projects of 开复工率, the new ones started of 新项目开工率).
 PROJECT_FILTERS: dict[str, dict[str, str]] = {
@@ -39,7 +41,7 @@ def value_links(ranking: Ranking) -> list[tuple[GroupRanking, list[tuple[Row, li
             if group.member_kind == MemberKind.UNIT:
                 unit = row.key.removeprefix("unit:")
                 where = {"project": {"region": city.pk, "unit": unit}, "problem": {"region": city.pk, "lead_unit": unit},
-                         "warning": {"region": city.pk, "unit": unit}}
+                         "warning": {"region": city.pk, "unit": unit}, "task": {"region": city.pk, "unit": unit}}
             else:
                 pk = regions.get(row.key)
                 where = {kind: {"region": pk} for kind in ("project", "problem", "warning")} if pk else {}
@@ -61,4 +63,7 @@ def _link(value: str, where: dict[str, dict[str, Any]], year: int, as_of: Any) -
     if value == Value.RED_WARNINGS:
         query = {**where["warning"], "colour": "red", "open_on": day}
         return f"{reverse('alerts:list')}?{urlencode(query)}"
+    if value in TASKS and "task" in where:  # (a county's tasks are those its units lead: no list of them yet)
+        query = {"year": year, "as_of": day, **where["task"], **TASKS[value]}
+        return f"{reverse('tasklists:list')}?{urlencode(query)}"
     return None  # late reports: no list of them yet

@@ -42,8 +42,9 @@ class MemberKind(models.TextChoices):
 
 
 class Value(models.TextChoices):
-    """What a line scores: a figure of the indicator module (rates in %, the gap in points) or a
-    count of events (``figures.assessment_events``)."""
+    """What a line scores: a figure of the indicator module (rates in %, the gap in points), a
+    count of events (``figures.assessment_events``), or the task list's figures of the tasks a
+    member's units lead (``figures.tasks``)."""
 
     COMPLETION_RATE = "completion_rate", _("投资完成率")
     START_OR_RESUME_RATE = "start_or_resume_rate", _("开复工率")
@@ -53,9 +54,11 @@ class Value(models.TextChoices):
     OVERDUE_PROBLEMS = "overdue_problems", _("逾期未办结问题")
     LATE_REPORTS = "late_reports", _("逾期或未报送月报")
     RED_WARNINGS = "red_warnings", _("红色预警")
+    TASK_ON_TIME_RATE = "task_on_time_rate", _("任务按期完成率")
+    OVERDUE_TASKS = "overdue_tasks", _("逾期未完成任务")
 
 
-EVENTS = (Value.OVERDUE_PROBLEMS, Value.LATE_REPORTS, Value.RED_WARNINGS)
+EVENTS = (Value.OVERDUE_PROBLEMS, Value.LATE_REPORTS, Value.RED_WARNINGS, Value.OVERDUE_TASKS)
 RATES = (Value.COMPLETION_RATE, Value.START_OR_RESUME_RATE, Value.NEW_START_RATE)
 
 

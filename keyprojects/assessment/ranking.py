@@ -12,6 +12,7 @@ from typing import Any
 from keyprojects.accounts.models import Unit
 from keyprojects.core.permissions import Actor
 from keyprojects.indicators import figures
+from keyprojects.indicators.engine import percent
 from keyprojects.regions.models import Region
 
 from . import periods
@@ -21,8 +22,6 @@ from .scoring import GroupRanking, dec, rank_group, tie_break_rule
 
 LINE_FIELDS = ("name", "value", "formula", "weight", "target", "benchmark", "benchmark_value", "points_per_unit",
                "cap", "floor")
-FIGURES = (Value.COMPLETION_RATE, Value.START_OR_RESUME_RATE, Value.NEW_START_RATE, Value.PROGRESS_GAP,
-           Value.COMPLETED_INVESTMENT)
 
 
 def _text(value: Any) -> str | None:
@@ -57,17 +56,32 @@ def collect(actor: Actor, scheme: Scheme, period: Period, as_of: date) -> dict[s
     city, year = scheme.region, scheme.year
     totals = figures.year_figures(actor, year, as_of, city)
     events = figures.assessment_events(actor, year, as_of, period.months, city)
+    tasks = _task_rows(actor, year, as_of, city)
     groups: dict[str, list[dict[str, Any]]] = {}
     for group in scheme.groups.all():
-        groups[str(group.pk)] = _members(actor, group.member_kind, city, year, as_of, events)
+        groups[str(group.pk)] = _members(actor, group.member_kind, city, year, as_of, events, tasks)
     return {"as_of": as_of.isoformat(), "time_progress": _text(totals["rates"]["time_progress"]),
             "city": _values(totals), "groups": groups}
 
 
+def _task_rows(actor: Actor, year: int, as_of: date, city: Region) -> list[dict[str, Any]]:
+    """The task list's figures by lead unit (``figures.tasks``), each with the unit's region path."""
+    rows = figures.tasks(actor, year, as_of, city)["by"]["unit"]
+    paths = dict(Unit.objects.filter(pk__in=[r["key"] for r in rows]).values_list("pk", "region__path"))
+    return [{**row, "unit": row["key"], "path": paths.get(row["key"], "")} for row in rows]
+
+
 def _members(actor: Actor, kind: str, city: Region, year: int, as_of: date,
-             events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def counts(match: Any) -> dict[str, str]:
-        return {e: str(sum(r["count"] for r in events if r["event"] == e and match(r))) for e in EVENTS}
+             events: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def counts(match: Any) -> dict[str, str | None]:
+        found: dict[str, str | None] = {
+            e: str(sum(r["count"] for r in events if r["event"] == e and match(r))) for e in EVENTS
+            if e != Value.OVERDUE_TASKS}
+        led = [r for r in tasks if match(r)]
+        on_time, done, overdue = (sum(r[key] for r in led) for key in ("on_time", "done", "overdue"))
+        found[Value.OVERDUE_TASKS] = str(overdue)
+        found[Value.TASK_ON_TIME_RATE] = _text(percent(on_time, done + overdue))
+        return found
 
     members = []
     if kind == MemberKind.UNIT:
