@@ -19,7 +19,7 @@ from .scoring import GroupRanking, Row
 
 Cell = tuple[Decimal, Decimal | None, str | None]  # a line's points, value and the list behind the value
 
-TASKS = {Value.TASK_ON_TIME_RATE: {}, Value.OVERDUE_TASKS: {"state": "overdue"}}
+TASKS: dict[str, dict[str, str]] = {Value.TASK_ON_TIME_RATE: {}, Value.OVERDUE_TASKS: {"state": "overdue"}}
 # The project list's filters that select the rows a figure is computed from (its numerator where
 # it is a rate: the started projects of 开复工率, the new ones started of 新项目开工率).
 PROJECT_FILTERS: dict[str, dict[str, str]] = {
