@@ -88,6 +88,9 @@ def test_no_float_no_title_and_english_names():
     titled += [where for where, node in walk(schema["paths"]) if isinstance(node.get("title"), str)]
     assert not titled  # a Chinese label would name a generated class
     assert all(name.isascii() for name in schema["components"]["schemas"])
+    untyped = [f"{method.upper()} {path} {p['name']}" for path, method, op in operations(schema)
+               for p in op.get("parameters", []) if not ({"type", "$ref"} & set(p["schema"]))]
+    assert not untyped  # a filter with a method: its type given (core.params), not guessed from the method
 
 
 def test_array_query_parameters_are_repeated_and_the_server_reads_them_so(cast):
