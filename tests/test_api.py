@@ -99,7 +99,8 @@ def test_city_admin_sees_the_city_with_amounts_as_decimal_strings(cast):
     row = next(r for r in body["results"] if r["name"] == cast.p_lianshan.name)
     assert row["total_investment"] == "52000.0000" and row["annual_plan"] == "13000.0000"
     assert row["region"] == {"id": cast.lianshan.pk, "code": "211402", "name": "连山区"}
-    assert body["totals"] == {"count": 2, "total_investment": "132000", "annual_plan": "33000", "completed": "0"}
+    assert body["totals"] == {"count": 2, "total_investment": "132000.0000", "annual_plan": "33000.0000",
+                              "completed": "0.0000"}  # one format for every amount: four places
 
 
 def test_the_api_list_uses_the_web_lists_filters(cast, client):
@@ -199,6 +200,21 @@ def test_delete_needs_the_current_version(cast):
     assert not Project.objects.filter(pk=cast.p_suizhong.pk).exists()
 
 
+def test_a_patch_that_changes_nothing_keeps_the_version(cast):
+    client, url = api(cast.lianshan_clerk), f"/api/projects/{cast.p_lianshan.pk}/"
+    history = cast.p_lianshan.history.count()
+    same = client.patch(url, {"name": cast.p_lianshan.name, "total_investment": "52000.0000", "version": 1},
+                        format="json")
+    assert same.status_code == 200 and same.json()["version"] == 1
+    assert cast.p_lianshan.history.count() == history  # nothing saved, nothing in the history
+    plan = client.patch(f"{url}plans/2022/", {"planned_investment": "13000", "version": 1}, format="json")
+    assert plan.status_code == 200 and plan.json()["version"] == 1
+    changed = client.patch(url, {"name": "连石化工苯二胺项目", "version": 1}, format="json")
+    assert changed.status_code == 200 and changed.json()["version"] == 2
+    stale = client.patch(url, {"name": "连石化工苯二胺项目", "version": 1}, format="json")
+    assert stale.status_code == 409 and stale.json()["current_version"] == 2  # a stale copy still refused
+
+
 def test_annual_plans_and_stage_changes(cast):
     client = api(cast.lianshan_clerk)
     base = f"/api/projects/{cast.p_lianshan.pk}"
@@ -208,8 +224,8 @@ def test_annual_plans_and_stage_changes(cast):
     created = client.post(f"{base}/plans/", {"year": 2023, "nature": "continuing", "planned_investment": "20000",
                                              "prior_completed": "13000", "batch": "construction"}, format="json")
     assert created.status_code == 201, created.content
-    again = client.post(f"{base}/plans/", {"year": 2023, "nature": "continuing", "planned_investment": "1"},
-                        format="json")
+    again = client.post(f"{base}/plans/", {"year": 2023, "nature": "continuing", "planned_investment": "1",
+                                           "prior_completed": "13000"}, format="json")
     assert again.status_code == 400 and "year" in again.json()["errors"]
     changed = client.patch(f"{base}/plans/2023/", {"planned_investment": "25000", "version": 1}, format="json")
     assert changed.status_code == 200 and changed.json()["planned_investment"] == "25000.0000"

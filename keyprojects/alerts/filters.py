@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.forms import StyledForm
+from keyprojects.core.params import IntegerFilter
 from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -46,7 +47,7 @@ class WarningFilter(filters.FilterSet):
                                      field_name="project__responsible_unit")
     acknowledged = filters.ChoiceFilter(label=_("已确认"), empty_label=ALL, choices=YES_NO,
                                         method="filter_acknowledged")
-    project = filters.NumberFilter(label=_("项目"), field_name="project_id", widget=forms.HiddenInput, **ID)
+    project = IntegerFilter(label=_("项目"), field_name="project_id", widget=forms.HiddenInput, **ID)
     # what the figures link to: the warnings open on a date (the dashboard's), a leader's package
     open_on = filters.DateFilter(label=_("截至该日预警中"), method="filter_open_on", widget=forms.HiddenInput)
     own = filters.ChoiceFilter(label=_("仅本级"), choices=YES_NO, method="filter_noop", widget=forms.HiddenInput)

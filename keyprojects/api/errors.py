@@ -40,8 +40,8 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, BadQuery):  # a query parameter the figures cannot use (core.params)
         exc = exceptions.ValidationError(exc.errors)
     elif isinstance(exc, IntegrityError):  # a row another request created at the same moment (a unique constraint)
-        return Response({"code": "conflict", "message": _("与同时提交的另一请求冲突：该记录已存在，请刷新后重试")},
-                        status=status.HTTP_409_CONFLICT)
+        return Response({"code": "conflict", "message": _("与同时提交的另一请求冲突：该记录已存在，请刷新后重试"),
+                         "current_version": None}, status=status.HTTP_409_CONFLICT)  # (the schema's Conflict)
     elif isinstance(exc, OverflowError):  # a number beyond what the database stores (SQLite: 64 bits)
         exc = exceptions.ValidationError({"non_field_errors": [_("请求中的数值超出允许范围")]})
     elif isinstance(exc, DjangoValidationError):
@@ -57,10 +57,12 @@ def handle(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         errors = detail if isinstance(detail, dict) else {"non_field_errors": detail}
         messages = _flatten(errors)
-        body = {"code": "invalid", "message": _("提交的数据有误：%(first)s") % {"first": messages[0] if messages else ""},
+        body: dict[str, Any] = {"code": "invalid", "message": _("提交的数据有误：%(first)s") % {"first": messages[0] if messages else ""},
                 "errors": errors}
     else:
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
         body = {"code": code if isinstance(code, str) else "error", "message": " ".join(_flatten(detail))}
+        if response.status_code == status.HTTP_409_CONFLICT:
+            body["current_version"] = None  # every 409 is the schema's Conflict
     response.data = body
     return response

@@ -57,12 +57,17 @@ def _bound(value: int | Callable[[], int] | None) -> int | None:
     return value() if callable(value) else value
 
 def input_serializer(name: str, form: forms.BaseForm, required: tuple[str, ...] = (),
-                     extra: dict[str, serializers.Field] | None = None) -> type[serializers.Serializer]:
-    """A serializer class with one typed field per field of ``form`` (an unbound instance)."""
+                     extra: dict[str, serializers.Field] | None = None,
+                     optional: tuple[str, ...] = ()) -> type[serializers.Serializer]:
+    """A serializer class with one typed field per field of ``form`` (an unbound instance).
+    A field is required when ``required`` names it or the form requires it (a ticked box
+    aside), unless ``optional`` names it (the view fills it in)."""
     # (required is given when each field is made: a serializer copies its fields from their arguments)
-    fields = {key: _api_field(field, key in required) for key, field in form.fields.items()}
-    if set(required) - set(fields):
-        raise ValueError(f"{name}: no such field {sorted(set(required) - set(fields))}")
+    needed = set(required) | {key for key, field in form.fields.items()
+                              if field.required and not isinstance(field, forms.BooleanField)}
+    fields = {key: _api_field(field, key in needed - set(optional)) for key, field in form.fields.items()}
+    if (set(required) | set(optional)) - set(fields):
+        raise ValueError(f"{name}: no such field {sorted((set(required) | set(optional)) - set(fields))}")
     fields.update(extra or {})
     return type(name, (serializers.Serializer,), fields)
 

@@ -1,11 +1,15 @@
-"""What the API returns. Amounts are decimal strings in 万元 (never floats)."""
+"""What the API returns. One format per kind of number, never a float: an amount is a decimal
+string in 万元 with four places (to the yuan, "381924.0000"), a rate or a change of rate a
+decimal string in percent (points) with one place ("65.8"), a count or an id an integer."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from keyprojects.accounts.models import Unit, User
@@ -24,9 +28,21 @@ from keyprojects.projects.models import MONEY, AnnualPlan, Project
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 
+FOUR_PLACES = Decimal("0.0001")
+
 
 def money(**kwargs: Any) -> serializers.DecimalField:
+    """An amount in 万元: a decimal string with four places."""
+    kwargs.setdefault("help_text", "万元（四位小数的十进制字符串）")
     return serializers.DecimalField(**MONEY, coerce_to_string=True, read_only=True, **kwargs)
+
+
+def rate(**kwargs: Any) -> serializers.DecimalField:
+    """A rate in percent, or its change in points: a decimal string with one place; null when
+    there is nothing to divide by."""
+    kwargs.setdefault("help_text", "百分比（或百分点），一位小数的十进制字符串；无法计算时为 null")
+    return serializers.DecimalField(max_digits=7, decimal_places=1, coerce_to_string=True, read_only=True,
+                                    allow_null=True, **kwargs)
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -78,8 +94,10 @@ class ProjectSerializer(serializers.ModelSerializer):
             "version", "updated_at",
         ]
 
+    @extend_schema_field({"type": "object", "additionalProperties": {"type": "string", "format": "decimal"},
+                          "description": "资金来源（万元，四位小数），键为资金类别"})
     def get_funding(self, project: Project) -> dict[str, str]:
-        return {row.kind: format(row.amount, "f") for row in project.funding.all()}
+        return {row.kind: format(row.amount.quantize(FOUR_PLACES), "f") for row in project.funding.all()}
 
 
 class ProjectListSerializer(ProjectSerializer):
@@ -283,3 +301,117 @@ class WarningSerializer(serializers.ModelSerializer):
         model = Warning
         fields = ["id", "kind", "colour", "project", "project_name", "region", "key", "reason", "figures", "opened_on",
                   "closed_on", "acknowledged_by", "acknowledged_at", "acknowledged_note", "version"]
+
+
+# --- totals and indicators (typed: a generated client reads them as classes) ---------------
+
+class ProjectTotalsSerializer(serializers.Serializer):
+    """The project list's totals row over every page (万元)."""
+
+    count = serializers.IntegerField(read_only=True, help_text="项目个数")
+    total_investment = money(help_text="总投资（万元）")
+    annual_plan = money(allow_null=True, required=False, help_text="年度计划投资（万元；给出 year 时）")
+    completed = money(allow_null=True, required=False, help_text="本年累计完成投资（万元；给出 year 时）")
+
+
+class ApprovalTotalsSerializer(serializers.Serializer):
+    """The approval ledger's totals row over every page."""
+
+    count = serializers.IntegerField(read_only=True)
+    required = serializers.IntegerField(read_only=True, help_text="需办理事项数")  # type: ignore[assignment]  # a declared field (the metaclass takes it out of the class)
+    obtained = serializers.IntegerField(read_only=True, help_text="已办结事项数")
+    late = serializers.IntegerField(read_only=True, help_text="逾期未办结事项数")
+
+
+class FigureRowSerializer(serializers.Serializer):
+    count = serializers.IntegerField(read_only=True)
+    total_investment = money()
+    annual_plan = money()
+
+
+class RatesSerializer(serializers.Serializer):
+    start_or_resume_rate = rate(help_text="开复工率（%）")
+    new_start_rate = rate(help_text="新开工率（%）")
+    continuing_resume_rate = rate(help_text="续建复工率（%）")
+    completion_rate = rate(help_text="投资完成率（%）")
+    time_progress = rate(help_text="时间进度（%）")
+    progress_gap = rate(help_text="投资完成率与时间进度之差（百分点）")
+
+
+class RateChangesSerializer(serializers.Serializer):
+    """Each rate's change on the same day a year before (同比, points); null without last year's plan."""
+
+    start_or_resume_rate = rate()
+    new_start_rate = rate()
+    continuing_resume_rate = rate()
+    completion_rate = rate()
+    approvals_completion_rate = rate()
+
+
+class FiguresSerializer(serializers.Serializer):
+    plan = FigureRowSerializer(read_only=True, help_text="年度计划项目")
+    new_planned = FigureRowSerializer(read_only=True, help_text="计划新开工项目")
+    continuing_planned = FigureRowSerializer(read_only=True, help_text="计划续建项目")
+    started_or_resumed = FigureRowSerializer(read_only=True, help_text="已开复工项目")
+    new_started = FigureRowSerializer(read_only=True, help_text="已新开工项目")
+    continuing_resumed = FigureRowSerializer(read_only=True, help_text="已复工续建项目")
+    completed_investment = money(help_text="本年累计完成投资（万元）")
+    rates = RatesSerializer(read_only=True)
+
+
+class BreakdownRowSerializer(FiguresSerializer):
+    key = serializers.CharField(read_only=True, help_text="分组键（区划代码、行业/领导/清单 id 或类别代码），字符串")
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a declared field (the metaclass takes it out of the class)
+
+
+class BreakdownsSerializer(serializers.Serializer):
+    """The breakdowns asked for (``by``); by region only under a region."""
+
+    region = BreakdownRowSerializer(many=True, read_only=True, required=False)
+    sector = BreakdownRowSerializer(many=True, read_only=True, required=False)
+    level = BreakdownRowSerializer(many=True, read_only=True, required=False)
+    batch = BreakdownRowSerializer(many=True, read_only=True, required=False)
+    nature = BreakdownRowSerializer(many=True, read_only=True, required=False)
+    leader = BreakdownRowSerializer(many=True, read_only=True, required=False)
+    list = BreakdownRowSerializer(many=True, read_only=True, required=False)
+
+
+class ProblemFiguresSerializer(serializers.Serializer):
+    raised = serializers.IntegerField(read_only=True)
+    solved = serializers.IntegerField(read_only=True)
+    open = serializers.IntegerField(read_only=True)
+    overdue = serializers.IntegerField(read_only=True)
+    on_time_rate = rate(help_text="按期办结率（%）")
+
+
+class DispatchFiguresSerializer(serializers.Serializer):
+    meetings = serializers.DictField(child=serializers.IntegerField(), read_only=True,
+                                     help_text="调度会次数，按会议类型")
+    problems = ProblemFiguresSerializer(read_only=True)
+
+
+class WarningFiguresSerializer(serializers.Serializer):
+    red = serializers.IntegerField(read_only=True)
+    yellow = serializers.IntegerField(read_only=True)
+
+
+class ApprovalFiguresSerializer(serializers.Serializer):
+    required = serializers.IntegerField(read_only=True)  # type: ignore[assignment]  # a declared field (the metaclass takes it out of the class)
+    obtained = serializers.IntegerField(read_only=True)
+    late = serializers.IntegerField(read_only=True)
+    completion_rate = rate(help_text="前期手续审批完成率（%）")
+
+
+class IndicatorsSerializer(FiguresSerializer):
+    """A region's indicators of a plan year as of a date (the figures of ``keyprojects stats``)."""
+
+    region = serializers.CharField(read_only=True, allow_null=True)
+    region_code = serializers.CharField(read_only=True, allow_null=True)
+    year = serializers.IntegerField(read_only=True)
+    as_of = serializers.DateField(read_only=True)
+    months_elapsed = serializers.IntegerField(read_only=True)
+    year_on_year = RateChangesSerializer(read_only=True)
+    breakdowns = BreakdownsSerializer(read_only=True)
+    dispatch = DispatchFiguresSerializer(read_only=True)
+    warnings = WarningFiguresSerializer(read_only=True)
+    approvals = ApprovalFiguresSerializer(read_only=True)

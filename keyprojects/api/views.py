@@ -45,6 +45,7 @@ from keyprojects.approvals.forms import AdjustForm, RecordForm, ScheduleForm
 from keyprojects.approvals.models import ApprovalSchedule, ProjectApproval
 from keyprojects.approvals.models import default_path as default_approval_path
 from keyprojects.core.http import file_download
+from keyprojects.core.params import IntegerFilter
 from keyprojects.core.permissions import (
     nearby,
     region_holding,
@@ -104,8 +105,8 @@ PeriodInput = input_serializer("PeriodInput", PeriodForm(), required=("year", "m
                                extra={"region": serializers.IntegerField(
                                    min_value=1, required=False, help_text="区划 id；默认为用户所在区划")})
 ReportInput = input_serializer("ReportInput", ReportForm(), extra={
-    "project": serializers.IntegerField(min_value=1, required=False, help_text="新建时必填"),
-    "period": serializers.IntegerField(min_value=1, required=False, help_text="新建时必填")})
+    "project": serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="项目 id（新建时必填；修改时不能改）"),
+    "period": serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="填报期 id（新建时必填；修改时不能改）")})
 ReturnInput = input_serializer("ReturnInput", ReturnForm(), required=("return_reason",),
                                extra={"version": serializers.IntegerField(min_value=1)})
 ProblemInput = input_serializer("ProblemInput", ProblemForm(user=NOBODY), required=("source", "category", "title"))
@@ -152,6 +153,8 @@ class RegionFilter(filters.FilterSet):
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     """Regions the user may see: their own and everything below it. Looked up by code."""
 
+    queryset = Region.objects.none()  # the model, for the schema (get_queryset needs the user)
+
     serializer_class = out.RegionSerializer
     filter_backends = [DjangoFilterBackend]
     filterset_class = RegionFilter
@@ -164,6 +167,8 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
 class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Units of the user's region and the regions above it; city admins create and change
     those of their city."""
+
+    queryset = Unit.objects.none()  # the model, for the schema (get_queryset needs the user)
 
     serializer_class = out.UnitSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -198,6 +203,8 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     destroy=extend_schema(parameters=[OpenApiParameter("version", int, required=True, description="当前版本号")]),
 )
 class ProjectViewSet(viewsets.ModelViewSet):
+    queryset = Project.objects.none()  # the model, for the schema (get_queryset needs the user)
+    totals_serializer = out.ProjectTotalsSerializer  # the list's ``totals`` (api.schema)
     filter_backends = [ScopedFilterBackend]
     filterset_class = ProjectFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
@@ -224,7 +231,7 @@ class ProjectViewSet(viewsets.ModelViewSet):
         paginator.known_count, paginator.keys = listing.totals["count"], listing.keys
         page = self.paginate_queryset(projects)
         response = self.get_paginated_response(self.get_serializer(page, many=True).data)
-        response.data["totals"] = to_json(listing.totals)
+        response.data["totals"] = out.ProjectTotalsSerializer(listing.totals).data
         return response
 
     def _saved(self, project: Project, code: int = status.HTTP_200_OK) -> Response:
@@ -308,8 +315,8 @@ def _require_version(payload: Any) -> int:
 # --- reporting -----------------------------------------------------------------------
 
 class PeriodFilter(filters.FilterSet):
-    year = filters.NumberFilter()
-    month = filters.NumberFilter()
+    year = IntegerFilter()
+    month = IntegerFilter()
     state = filters.ChoiceFilter(choices=ReportingPeriod.State.choices)
 
     class Meta:
@@ -319,6 +326,8 @@ class PeriodFilter(filters.FilterSet):
 
 class PeriodViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Reporting periods (填报期) of the user's city, and of the regions above and below."""
+
+    queryset = ReportingPeriod.objects.none()  # the model, for the schema (get_queryset needs the user)
 
     serializer_class = out.PeriodSerializer
     filter_backends = [DjangoFilterBackend]
@@ -353,10 +362,10 @@ class PeriodViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class ReportFilter(filters.FilterSet):
-    period = filters.NumberFilter(field_name="period_id")
-    project = filters.NumberFilter(field_name="project_id")
-    year = filters.NumberFilter(field_name="period__year")
-    month = filters.NumberFilter(field_name="period__month")
+    period = IntegerFilter(field_name="period_id")
+    project = IntegerFilter(field_name="project_id")
+    year = IntegerFilter(field_name="period__year")
+    month = IntegerFilter(field_name="period__month")
     status = filters.ChoiceFilter(choices=ProgressReport.Status.choices)
 
     class Meta:
@@ -366,6 +375,8 @@ class ReportFilter(filters.FilterSet):
 
 class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Monthly reports (月报): a county clerk drafts and submits; the city approves or returns."""
+
+    queryset = ProgressReport.objects.none()  # the model, for the schema (get_queryset needs the user)
 
     serializer_class = out.ReportSerializer
     filter_backends = [DjangoFilterBackend]
@@ -444,6 +455,8 @@ class MeetingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     """Dispatch meetings (调度会) with their decisions (议定事项): recorded by who holds their
     region; read by its users and the units attending."""
 
+    queryset = Meeting.objects.none()  # the model, for the schema (get_queryset needs the user)
+
     serializer_class = out.MeetingSerializer
     filter_backends = [ScopedFilterBackend]
     filterset_class = MeetingFilter
@@ -490,6 +503,8 @@ class ProblemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     """The problem ledger (问题台账): raise (with a lead unit and a deadline, assigned at once),
     change while awaiting assignment, and the workflow's actions — assign, reply, sign off,
     return, escalate — with the pages' forms, services, sides and versions (409)."""
+
+    queryset = Problem.objects.none()  # the model, for the schema (get_queryset needs the user)
 
     filter_backends = [ScopedFilterBackend]
     filterset_class = ProblemFilter
@@ -589,6 +604,8 @@ class WarningViewSet(viewsets.ReadOnlyModelViewSet):
     """Warnings (预警) the user may see, with the list page's filter; ``acknowledge`` records a
     note (who may change the project), the warning staying open until its cause is gone."""
 
+    queryset = Warning.objects.none()  # the model, for the schema (get_queryset needs the user)
+
     filter_backends = [ScopedFilterBackend]
     filterset_class = WarningFilter
     serializer_class = out.WarningSerializer
@@ -630,7 +647,7 @@ class IndicatorView(APIView):
     figures), plus breakdowns by region, sector, batch, nature, level, leader and list. Only
     the projects, meetings and problems the user may see are counted."""
 
-    @extend_schema(parameters=[IndicatorQuery], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[IndicatorQuery], responses=out.IndicatorsSerializer)
     def get(self, request: Request) -> Response:
         query = IndicatorQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -646,7 +663,8 @@ class IndicatorView(APIView):
                                  for by, rows in found["breakdowns"].items()}
         payload["dispatch"] = dispatch_json(figures.dispatch(signed_in(request), year, as_of, region))
         payload["warnings"] = warnings_json(figures.warnings(signed_in(request), as_of, region))
-        return Response(with_approvals(payload, figures.approvals(signed_in(request), year, as_of, region)))
+        payload = with_approvals(payload, figures.approvals(signed_in(request), year, as_of, region))
+        return Response(out.IndicatorsSerializer(payload).data)
 
     def _region(self, request: Request, wanted: str | None) -> Region | None:
         user = signed_in(request)
@@ -672,7 +690,8 @@ def _without(form: Any, *names: str) -> Any:
 
 ApprovalRecordInput = input_serializer("ApprovalRecordInput", _without(RecordForm(), "document"), required=("version",))
 ApprovalAdjustInput = input_serializer("ApprovalAdjustInput", AdjustForm(), required=("required", "version"))
-ApprovalScheduleInput = input_serializer("ApprovalScheduleInput", ScheduleForm(user=NOBODY), required=("target_start",))
+ApprovalScheduleInput = input_serializer("ApprovalScheduleInput", ScheduleForm(user=NOBODY), required=("target_start",),
+                                         optional=("path",))
 
 
 class ApprovalVersionInput(serializers.Serializer):
@@ -700,6 +719,7 @@ class ApprovalViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     require again with a reason (adjust). Every change gives the version it read (409 if stale)."""
 
     serializer_class = out.ApprovalSerializer
+    totals_serializer = out.ApprovalTotalsSerializer  # the list's ``totals`` (api.schema)
     filter_backends = [ScopedFilterBackend]
     filterset_class = ApprovalFilter
     parser_classes = [JSONParser]
@@ -724,7 +744,7 @@ class ApprovalViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(approvals_ordered(found.qs, day))
         response = self.get_paginated_response(
             out.ApprovalSerializer(page, many=True, context={**self.get_serializer_context(), "day": day}).data)
-        response.data["totals"] = counts
+        response.data["totals"] = out.ApprovalTotalsSerializer(counts).data
         return response
 
     def _done(self, approval: ProjectApproval) -> Response:
@@ -763,7 +783,7 @@ class ApprovalViewSet(mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
                                                    data["reason"]))
 
     @extend_schema(methods=["GET"], summary="下载批复文件", responses={
-        (200, "application/octet-stream"): OpenApiTypes.BINARY, 404: OpenApiTypes.OBJECT})
+        (200, "application/octet-stream"): OpenApiTypes.BINARY})
     @extend_schema(methods=["POST"], summary="上传批复文件（multipart/form-data）",
                    request={"multipart/form-data": ApprovalDocumentInput}, responses=out.ApprovalSerializer)
     @action(detail=True, methods=["get", "post"], parser_classes=[MultiPartParser])

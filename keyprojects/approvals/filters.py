@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from keyprojects.accounts.models import Unit
 from keyprojects.core.cache import cached, cached_in_parts
 from keyprojects.core.forms import StyledForm
-from keyprojects.core.params import DayFilter
+from keyprojects.core.params import DayFilter, IntegerFilter
 from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.core.versions import VersionScope
 from keyprojects.indicators.engine import approvals_population
@@ -116,9 +116,9 @@ class ApprovalFilter(filters.FilterSet):
     item = filters.ModelChoiceFilter(label=_("事项"), empty_label=ALL, queryset=ApprovalItem.objects.none())
     region = filters.ModelChoiceFilter(label=_("区划"), empty_label=ALL, queryset=Region.objects.none(),
                                        method="filter_region")
-    year = filters.NumberFilter(label=_("计划年度（新开工项目）"), method="filter_year", min_value=2000, max_value=2100)
+    year = IntegerFilter(label=_("计划年度（新开工项目）"), method="filter_year", min_value=2000, max_value=2100)
     as_of = DayFilter(label=_("统计日期"), method="filter_nothing", widget=DATE)
-    project = filters.NumberFilter(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
+    project = IntegerFilter(widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1)
 
     class Meta:
         model = ProjectApproval

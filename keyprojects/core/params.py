@@ -17,6 +17,9 @@ from django.core.exceptions import BadRequest, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_filters.widgets import BaseCSVWidget
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 FIRST_DAY, LAST_DAY = date(FIRST_YEAR, 1, 1), date(LAST_YEAR, 12, 31)
@@ -51,12 +54,32 @@ class DayField(forms.DateField):
     ]
 
 
+# Typed in the API's schema whatever ``method`` a filter set gives them (its hint is not their type).
+@extend_schema_field(OpenApiTypes.INT)
 class YearFilter(filters.NumberFilter):
     field_class = YearField
 
 
+@extend_schema_field(OpenApiTypes.DATE)
 class DayFilter(filters.DateFilter):
     field_class = DayField
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IntegerFilter(filters.NumberFilter):
+    """A whole number (an id, a year, a month): an integer in the schema, not a float."""
+
+    field_class = forms.IntegerField
+
+
+class RepeatedCSVSelect(BaseCSVWidget, forms.Select):
+    """A choice of several values read from a repeated parameter (``o=name&o=-completed``, as a
+    generated client sends a list) or comma-separated (``o=name,-completed``), or both."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        if hasattr(data, "getlist") and len(data.getlist(name)) > 1:
+            return [part for value in data.getlist(name) for part in value.split(",") if part]
+        return super().value_from_datadict(data, files, name)
 
 
 def _parsed(params: Mapping[str, Any], name: str, field: forms.Field, label: Any) -> Any:

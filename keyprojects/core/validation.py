@@ -99,3 +99,22 @@ def _passes(own: Any, value: Any, obj: Any) -> Any:
         return value if own.clean(value, obj) is value else _NOT_A_VALUE
     except ValidationError:
         return _NOT_A_VALUE
+
+
+def would_change(obj: models.Model, data: dict[str, Any], fields: list[str]) -> bool:
+    """Whether setting ``data``'s ``fields`` on ``obj`` would change it: a save that changes
+    nothing keeps the version, so the client's copy stays current (an API PATCH sent twice)."""
+    for field in fields:
+        if field not in data:
+            continue
+        model_field = obj._meta.get_field(field)
+        if model_field.many_to_many:
+            if {getattr(v, "pk", v) for v in data[field]} != set(getattr(obj, field).values_list("pk", flat=True)):
+                return True
+            continue
+        current = getattr(obj, getattr(model_field, "attname", field))  # (a reverse relation has none: not a form's field)
+        new = data[field]
+        new = getattr(new, "pk", new) if model_field.is_relation else new
+        if current != new:
+            return True
+    return False

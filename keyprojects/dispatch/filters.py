@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.forms import StyledForm
+from keyprojects.core.params import IntegerFilter
 from keyprojects.core.permissions import nearby, regions_for
 from keyprojects.indicators.engine import ON_TIME_Q, open_q, signed_off_q
 from keyprojects.projects.models import Project
@@ -63,12 +64,12 @@ class ProblemFilter(filters.FilterSet):
                                        null_label=_("未指定"), null_value="none")
     deadline_from = filters.DateFilter(label=_("时限起"), field_name="due_on", lookup_expr="gte", widget=DATE)
     deadline_to = filters.DateFilter(label=_("时限止"), field_name="due_on", lookup_expr="lte", widget=DATE)
-    project = filters.NumberFilter(label=_("项目"), field_name="project_id", widget=forms.HiddenInput, **ID)
+    project = IntegerFilter(label=_("项目"), field_name="project_id", widget=forms.HiddenInput, **ID)
     # a leader's package (the leaders' pages link here): problems of the projects the leader
     # packages, of those in the plan of ``plan_year`` when it is given
     package = filters.ModelChoiceFilter(label=_("包抓项目"), queryset=Leader.objects.none(), method="filter_package",
                                         widget=forms.HiddenInput)
-    plan_year = filters.NumberFilter(label=_("计划年度"), method="filter_noop", widget=forms.HiddenInput,
+    plan_year = IntegerFilter(label=_("计划年度"), method="filter_noop", widget=forms.HiddenInput,
                                      min_value=2000, max_value=2100)
     # What the dispatch figures link to (``indicators.engine``'s predicates): kept as hidden
     # fields while other filters change, and named above the list (``figure_filters``).
@@ -157,7 +158,7 @@ class MeetingFilter(filters.FilterSet):
     chair = filters.ModelChoiceFilter(label=_("主持领导"), empty_label=ALL, queryset=Leader.objects.none())
     date_from = filters.DateFilter(label=_("日期起"), field_name="date", lookup_expr="gte", widget=DATE)
     date_to = filters.DateFilter(label=_("日期止"), field_name="date", lookup_expr="lte", widget=DATE)
-    project = filters.NumberFilter(label=_("项目"), method="filter_project", widget=forms.HiddenInput, **ID)
+    project = IntegerFilter(label=_("项目"), method="filter_project", widget=forms.HiddenInput, **ID)
 
     class Meta:
         model = Meeting

@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader
 from keyprojects.core.forms import StyledForm
-from keyprojects.core.params import DayFilter, YearFilter
+from keyprojects.core.params import DayFilter, IntegerFilter, RepeatedCSVSelect, YearFilter
 from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.indicators.engine import completed_ytd, on_time_q, started_q
 from keyprojects.regions.models import Region
@@ -52,7 +52,11 @@ NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）")
 
 class Ordering(filters.OrderingFilter):
     """Sort options labelled in the page's language: django-filter's "%s (descending)" has no
-    zh_Hans catalogue and is formatted once, when the filter class is built."""
+    zh_Hans catalogue and is formatted once, when the filter class is built. Several sort keys
+    come repeated or comma-separated (``RepeatedCSVSelect``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, widget=RepeatedCSVSelect, **kwargs)
 
     def build_choices(self, fields: dict[str, str], labels: dict[str, Any]) -> list[tuple[str, Any]]:
         choices = []
@@ -81,7 +85,7 @@ class ProjectFilter(filters.FilterSet):
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
     packaged = filters.ChoiceFilter(label=_("领导包抓"), empty_label=ALL, choices=YES_NO, method="filter_packaged")
     # what a city department's figures link to (its ranking): the projects it is responsible for
-    unit = filters.NumberFilter(label=_("责任单位"), field_name="responsible_unit_id", widget=forms.HiddenInput,
+    unit = IntegerFilter(label=_("责任单位"), field_name="responsible_unit_id", widget=forms.HiddenInput,
                                 min_value=1, max_value=2**63 - 1)
     o = Ordering(
         label=_("排序"),

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.bulk import Blank
 from keyprojects.core.permissions import Actor, require, require_region
-from keyprojects.core.validation import validate
+from keyprojects.core.validation import validate, would_change
 
 from .models import (
     STAGE_TRANSITIONS,
@@ -86,6 +86,14 @@ def _set_funding(project: Project, funding: dict[str, Decimal | None] | None) ->
             row.save()
 
 
+def _funding_changes(project: Project, funding: dict[str, Decimal | None] | None) -> bool:
+    """Whether ``_set_funding`` would change the project's funding sources."""
+    if funding is None:
+        return False
+    existing = {f.kind: f.amount for f in project.funding.all()}
+    return any((existing.get(kind) or None) != (amount or None) for kind, amount in funding.items())
+
+
 @acting_as
 @transaction.atomic
 def create_project(
@@ -130,6 +138,8 @@ def update_project(
     _check_version(project, expected_version)
     if "region" in data and data["region"].pk != project.region_id:
         require_region(user, data["region"])
+    if not would_change(project, data, PROJECT_FIELDS + PROJECT_M2M) and not _funding_changes(project, funding):
+        return project  # nothing to save: the version stays
     for field in PROJECT_FIELDS:
         if field in data:
             setattr(project, field, data[field])
@@ -216,6 +226,8 @@ def save_annual_plan(
         plan = AnnualPlan(project=project, year=year)
     else:
         _check_version(plan, expected_version)
+        if not would_change(plan, data, PLAN_FIELDS):
+            return plan  # nothing to save: the version stays
         plan.version += 1
     if "started_on" in data and data["started_on"] != plan.started_on:
         plan.start_date_unknown = False  # a person gave the day a ledger left out

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.bulk import Blank
 from keyprojects.core.permissions import Actor, require, require_admin, require_filer, restrict
-from keyprojects.core.validation import Checked, validate
+from keyprojects.core.validation import Checked, validate, would_change
 from keyprojects.projects.models import ZERO, AnnualPlan, Project
 from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
@@ -202,7 +202,9 @@ def save_draft(
         require_filer(user, report)
         _check_version(report, expected_version)
         if report.status not in (Status.DRAFT, Status.RETURNED):
-            raise ValidationError(_("月报已%(status)s，不能再修改") % {"status": report.get_status_display()})
+            raise ValidationError(_("月报%(status)s，不能再修改") % {"status": report.get_status_display()})
+        if not submit and not would_change(report, data, REPORT_FIELDS):
+            return report  # nothing to save: the version stays
         report.version += 1
     for field in REPORT_FIELDS:
         if field in data:
@@ -248,7 +250,7 @@ def submit_report(user: Actor, report_id: int, expected_version: int | None = No
     _refuse_if_locked(report.period)
     _check_version(report, expected_version)
     if report.status not in (Status.DRAFT, Status.RETURNED):
-        raise ValidationError(_("月报已%(status)s，不能重复报送") % {"status": report.get_status_display()})
+        raise ValidationError(_("月报%(status)s，不能重复报送") % {"status": report.get_status_display()})
     _refuse_blockers(findings_for(report))
     _mark_submitted(user, report)
     report.version += 1
