@@ -274,6 +274,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("KEYPROJECTS_API_ANON_RATE", "60/minute"),
                                "user": os.environ.get("KEYPROJECTS_API_USER_RATE", "1200/minute")},
 }
+KEYPROJECTS_API_DOCS_PUBLIC = env_bool("KEYPROJECTS_API_DOCS_PUBLIC", False)  # /api/schema/ and /api/docs/ without login
 SPECTACULAR_SETTINGS = {
     "TITLE": "keyprojects API",
     "DESCRIPTION": "重点项目管理平台接口：区划、单位、项目与年度计划、填报期、月报（报送/审核/退回）、指标、"
@@ -282,7 +283,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The schema and its docs for signed-in users (a session or a token) unless the operator opens them.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if env_bool("KEYPROJECTS_API_DOCS_PUBLIC", False)
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if KEYPROJECTS_API_DOCS_PUBLIC
                           else "rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored Swagger UI: no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

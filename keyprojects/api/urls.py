@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -15,6 +17,8 @@ router.register("meetings", views.MeetingViewSet, basename="meeting")
 router.register("problems", views.ProblemViewSet, basename="problem")
 router.register("warnings", views.WarningViewSet, basename="warning")
 
+docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+
 app_name = "api"
 urlpatterns = [
     path("", include(router.urls)),
@@ -24,5 +28,6 @@ urlpatterns = [
          name="project-approvals-schedule"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view loads its start-up script as a file: no inline script (Content-Security-Policy).
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # A browser that is not signed in is sent to the login page (unless the operator opened the docs).
+    path("docs/", docs if settings.KEYPROJECTS_API_DOCS_PUBLIC else login_required(docs), name="docs"),
 ]
