@@ -17,7 +17,6 @@ import pytest
 from conftest import api
 from django.core.management import call_command
 from django.test import override_settings
-from django.urls import reverse
 from test_ledgers import DATABASE_QUEUE
 
 import keyprojects

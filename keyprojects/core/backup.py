@@ -61,7 +61,8 @@ def pg_tool(name: str) -> str:
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         server = cursor.fetchone()[0]
-    if _major(tool.split(")")[-1]) < _major(server):
+    found = re.search(r"\)\s*(\d+)", tool)  # "pg_dump (PostgreSQL) 15.20 (Debian …)"
+    if (int(found.group(1)) if found else 0) < _major(server):
         raise BackupError(f"{name} 的版本（{tool.strip()}）低于数据库服务器（{server}）：请安装 {_major(server)} 版的客户端")
     return path
 
