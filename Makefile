@@ -14,23 +14,24 @@ $(BIN)/keyprojects: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
+# Without KEYPROJECTS_SECRET_KEY the settings start only for development or the demo.
 migrate: install
-	$(BIN)/keyprojects migrate --noinput
+	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects migrate --noinput
 
 # The worker runs the background jobs (a confirmed ledger import, the schedule) beside the
 # server; Ctrl-C stops both.
 demo: migrate
 	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects load_demo
-	$(BIN)/keyprojects collectstatic --noinput --verbosity 0
+	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  keyprojects 演示环境 / demo: http://$(HOST)/"
 	@echo "  登录账号见上表（密码 demo12345，仅供演示）/ logins above, password demo12345, demo only"
 	@echo ""
-	$(BIN)/keyprojects worker & pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT INT TERM; \
+	export KEYPROJECTS_DEMO=1; $(BIN)/keyprojects worker & pid=$$!; trap 'kill $$pid 2>/dev/null; wait $$pid' EXIT INT TERM; \
 	  $(BIN)/keyprojects runserver $(HOST)
 
 run: install
-	$(BIN)/keyprojects runserver $(HOST)
+	KEYPROJECTS_DEMO=1 $(BIN)/keyprojects runserver $(HOST)
 
 # mypy checks the demo and bench apps too: they are installed only with KEYPROJECTS_DEMO=1.
 lint: install
@@ -72,8 +73,8 @@ fuzz: install
 
 # After changing user-facing strings: refresh the English catalog, translate, compile.
 messages: install
-	cd keyprojects && ../$(BIN)/keyprojects makemessages -l en --ignore "migrations/*" --no-obsolete
-	cd keyprojects && ../$(BIN)/keyprojects compilemessages -l en
+	cd keyprojects && KEYPROJECTS_DEBUG=1 ../$(BIN)/keyprojects makemessages -l en --ignore "migrations/*" --no-obsolete
+	cd keyprojects && KEYPROJECTS_DEBUG=1 ../$(BIN)/keyprojects compilemessages -l en
 
 clean:
 	rm -rf $(VENV) var build *.egg-info

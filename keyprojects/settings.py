@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from whitenoise.compress import Compressor  # type: ignore[import-untyped]
 
@@ -19,8 +20,11 @@ def env_bool(name: str, default: bool) -> bool:
 DEBUG = env_bool("KEYPROJECTS_DEBUG", False)
 SECRET_KEY = os.environ.get("KEYPROJECTS_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and os.environ.get("KEYPROJECTS_REQUIRE_SECRET", "") == "1":
-        raise RuntimeError("KEYPROJECTS_SECRET_KEY must be set in production")
+    # A known key signs sessions anyone could forge: only development (KEYPROJECTS_DEBUG) and the
+    # demo (KEYPROJECTS_DEMO) run without one; anything else refuses to start.
+    if not (DEBUG or env_bool("KEYPROJECTS_DEMO", False)):
+        raise ImproperlyConfigured("未设置 KEYPROJECTS_SECRET_KEY，拒绝启动（生产环境必须设置密钥；开发时设 KEYPROJECTS_DEBUG=1）/ "
+                                   "KEYPROJECTS_SECRET_KEY is not set")
     SECRET_KEY = "insecure-development-key-set-KEYPROJECTS_SECRET_KEY-in-production"
 ALLOWED_HOSTS = os.environ.get("KEYPROJECTS_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KEYPROJECTS_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -41,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "simple_history",
     "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "keyprojects.core",
@@ -70,6 +75,7 @@ if env_bool("KEYPROJECTS_DEMO", False):
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "keyprojects.core.logs.RequestLogMiddleware",  # after WhiteNoise: static files are not logged
     "django.contrib.sessions.middleware.SessionMiddleware",
     "keyprojects.core.http.ChineseUnlessChosenMiddleware",
     "keyprojects.core.http.RefuseNulBytesMiddleware",
@@ -82,6 +88,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "keyprojects.core.audit.AuditContextMiddleware",
     "keyprojects.core.sessions.IdleTimeoutMiddleware",
+    "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login's answer into the lockout page
 ]
 
@@ -197,11 +204,52 @@ if not DEBUG:
     SESSION_COOKIE_HTTPONLY = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Served over HTTPS (KEYPROJECTS_HTTPS=1, production): cookies only over HTTPS, plain HTTP
+# redirected, HSTS. Behind a proxy that ends TLS, KEYPROJECTS_PROXY_SSL_HEADER=1 believes its
+# X-Forwarded-Proto (the proxy must set it and strip a client's). The monitor's /healthz is not redirected.
+HTTPS = env_bool("KEYPROJECTS_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = env_bool("KEYPROJECTS_SSL_REDIRECT", HTTPS)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("KEYPROJECTS_HSTS_SECONDS", "31536000" if HTTPS else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("KEYPROJECTS_HSTS_INCLUDE_SUBDOMAINS", HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("KEYPROJECTS_HSTS_PRELOAD", HTTPS)
+if env_bool("KEYPROJECTS_PROXY_SSL_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): scripts only from our own static files (the vendored
+# Tabler, htmx, ECharts; no inline script or on… handler); styles may be inline (style=""
+# attributes in templates, ECharts' tooltips). KEYPROJECTS_MAP_TILES' host is allowed for images.
+_TILES_ORIGIN = "/".join(os.environ.get("KEYPROJECTS_MAP_TILES", "").split("/")[:3])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:", *([_TILES_ORIGIN] if _TILES_ORIGIN else [])],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'", *([_TILES_ORIGIN] if _TILES_ORIGIN else [])],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+if env_bool("KEYPROJECTS_CSP_REPORT_ONLY", False):  # to try a changed policy on a live site first
+    CONTENT_SECURITY_POLICY_REPORT_ONLY, CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY, {}
+
+# Logs: one line of key=value pairs per event to standard output (journald keeps them): each
+# request (user, method, path, status, ms; core.logs) and each job (name, id, state, ms).
+LOG_LEVEL = os.environ.get("KEYPROJECTS_LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("KEYPROJECTS_LOG_LEVEL", "WARNING")},
+    "formatters": {"kv": {"()": "keyprojects.core.logs.KeyValueFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "kv"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own request log would repeat ours (a 4xx/5xx line) in its unstructured form.
+    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"},
+                "fontTools": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 # The REST API (/api/): session for the browser, token for machines; errors as JSON with a code.
@@ -226,6 +274,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": os.environ.get("KEYPROJECTS_API_ANON_RATE", "60/minute"),
                                "user": os.environ.get("KEYPROJECTS_API_USER_RATE", "1200/minute")},
 }
+KEYPROJECTS_API_DOCS_PUBLIC = env_bool("KEYPROJECTS_API_DOCS_PUBLIC", False)  # /api/schema/ and /api/docs/ without login
 SPECTACULAR_SETTINGS = {
     "TITLE": "keyprojects API",
     "DESCRIPTION": "重点项目管理平台接口：区划、单位、项目与年度计划、填报期、月报（报送/审核/退回）、指标、"
@@ -233,6 +282,9 @@ SPECTACULAR_SETTINGS = {
                    "金额均为万元，以十进制字符串表示。认证：浏览器会话，或请求头 `Authorization: Token <key>`。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs for signed-in users (a session or a token) unless the operator opens them.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if KEYPROJECTS_API_DOCS_PUBLIC
+                          else "rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored Swagger UI: no CDN
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -258,6 +310,12 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # worker's process is asked); finished jobs are deleted after the days.
 KEYPROJECTS_JOB_DEAD_AFTER = timedelta(hours=float(os.environ.get("KEYPROJECTS_JOB_DEAD_AFTER_HOURS", "2")))
 KEYPROJECTS_JOB_KEEP_DAYS = int(os.environ.get("KEYPROJECTS_JOB_KEEP_DAYS", "14"))
+# /healthz (core.health): the worker is taken for stopped when no job has ended for this many
+# minutes (it runs one every 10); the media disk needs this much free; these addresses or
+# networks (the monitor) see why a check failed, as staff do.
+KEYPROJECTS_HEALTH_WORKER_MINUTES = float(os.environ.get("KEYPROJECTS_HEALTH_WORKER_MINUTES", "15"))
+KEYPROJECTS_HEALTH_MIN_FREE_MB = int(os.environ.get("KEYPROJECTS_HEALTH_MIN_FREE_MB", "1024"))
+KEYPROJECTS_HEALTH_ALLOWED = [p.strip() for p in os.environ.get("KEYPROJECTS_HEALTH_ALLOWED", "").split(",") if p.strip()]
 # An uploaded ledger is deleted when its job ends; one left behind (a preview never confirmed, an
 # import whose worker was killed and never retried) is deleted by the schedule after these hours.
 KEYPROJECTS_UPLOAD_KEEP_HOURS = float(os.environ.get("KEYPROJECTS_UPLOAD_KEEP_HOURS", "24"))

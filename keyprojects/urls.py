@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from keyprojects.accounts import views as account_views
+from keyprojects.core import health
 from keyprojects.indicators import views as indicator_views
 
 
@@ -21,6 +22,7 @@ handler400 = "keyprojects.core.errors.bad_request"
 
 urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
+    path("healthz", health.healthz, name="healthz"),
     path("", RedirectView.as_view(pattern_name="dashboard", permanent=False), name="home"),
     path("dashboard/", indicator_views.dashboard, name="dashboard"),
     path("dashboard/counties.xlsx", indicator_views.dashboard_export, name="dashboard_export"),

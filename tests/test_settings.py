@@ -32,6 +32,7 @@ def installed(tmp_path: Path, demo: str | None) -> tuple[set[str], set[str]]:
     env = {k: v for k, v in os.environ.items() if k not in ("KEYPROJECTS_DEMO", "DATABASE_URL")}
     if demo is not None:
         env["KEYPROJECTS_DEMO"] = demo
+    env["KEYPROJECTS_SECRET_KEY"] = "a-test-key-" + "x" * 50  # production settings refuse to start without one
     package_root = str(Path(keyprojects.__file__).resolve().parent.parent)
     env.update(DJANGO_SETTINGS_MODULE="keyprojects.settings", KEYPROJECTS_VAR_DIR=str(tmp_path),
                PYTHONPATH=os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")])))

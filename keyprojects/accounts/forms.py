@@ -74,3 +74,8 @@ class LeaderForm(StyledFormMixin, forms.ModelForm):
 class TokenForm(StyledForm):
     name = forms.CharField(label=_("用途"), max_length=64,
                            help_text=_("例如“省平台对接”“统计局数据交换”，便于以后识别和吊销"))
+    expires_on = forms.DateField(label=_("有效期至"), required=False, help_text=_("留空为长期有效；到期当天 24 时失效"),
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+    read_only = forms.BooleanField(label=_("只读（只能查询，不能报送或修改）"), required=False)
+    allowed_ips = forms.CharField(label=_("允许的地址"), required=False, max_length=2000,
+                                  help_text=_("只接受来自这些 IP 地址或网段（如 10.1.0.0/16）的请求，逗号分隔；留空为不限"))

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
+import re
+
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.core.audit import audited
@@ -121,6 +126,11 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    # As NetBox's tokens: an optional end, a read-only flag, and the addresses it may be used from.
+    expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    read_only = models.BooleanField(_("只读"), default=False)
+    allowed_ips = models.TextField(_("允许的地址"), blank=True,
+                                   help_text=_("IP 地址或网段（CIDR），以逗号或换行分隔；留空为不限"))
 
     history = audited(excluded_fields=["digest", "last_used_at"])
     skip_history_when_saving: bool  # set before a save that simple-history should not record
@@ -140,4 +150,29 @@ class ApiToken(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The allowed networks (an address alone is a network of one); raises ValueError on a bad entry."""
+        return [ipaddress.ip_network(entry, strict=False) for entry in re.split(r"[\s,，;；]+", self.allowed_ips) if entry]
+
+    def allows(self, address: str | None) -> bool:
+        networks = self.networks()
+        if not networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    def clean(self) -> None:
+        try:
+            self.networks()
+        except ValueError as exc:
+            raise ValidationError({"allowed_ips": _("允许的地址格式不正确：%(error)s（应为 IP 地址或网段，如 10.1.0.0/16）")
+                                   % {"error": exc}}) from None

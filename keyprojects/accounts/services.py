@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import SESSION_KEY
@@ -87,13 +88,18 @@ def _require_token_owner(actor: Actor, user: User) -> None:
 
 @acting_as
 @transaction.atomic
-def create_token(actor: Actor, user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for ``user``; returns it with the key, which is never shown again."""
+def create_token(actor: Actor, user: User, name: str, *, expires_at: datetime | None = None, read_only: bool = False,
+                 allowed_ips: str = "") -> tuple[ApiToken, str]:
+    """A new token for ``user``; returns it with the key, which is never shown again. Optionally it
+    ends at ``expires_at``, may only read, and is accepted only from ``allowed_ips`` (CIDR list)."""
     _require_token_owner(actor, user)
     if not user.is_active:
         raise ValidationError({"user": _("停用的用户不能创建接口令牌")})
     key = "kp_" + secrets.token_urlsafe(30)
-    token = ApiToken(user=user, name=name.strip(), prefix=key[:10], digest=token_digest(key))
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": _("有效期应晚于现在")})
+    token = ApiToken(user=user, name=name.strip(), prefix=key[:10], digest=token_digest(key), expires_at=expires_at,
+                     read_only=read_only, allowed_ips=allowed_ips.strip())
     token.full_clean()
     token.save()
     return token, key

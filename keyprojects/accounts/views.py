@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -14,9 +14,11 @@ from django.db.models import Count, Model
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.permissions import require_admin, restrict
 
@@ -86,10 +88,15 @@ def tokens(request: AuthenticatedRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     new_key = None
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        # The chosen day is the last one it works: it ends at midnight after it, local time.
+        expires_at = (timezone.make_aware(datetime.combine(data["expires_on"] + timedelta(days=1), time.min))
+                      if data["expires_on"] else None)
         try:
-            token, new_key = services.create_token(request.user, request.user, form.cleaned_data["name"])
+            token, new_key = services.create_token(request.user, request.user, data["name"], expires_at=expires_at,
+                                                   read_only=data["read_only"], allowed_ips=data["allowed_ips"])
         except ValidationError as exc:
-            form.add_error(None, exc)
+            add_service_errors(form, exc)
         else:
             form = TokenForm()
             messages.success(request, _("接口令牌“%(name)s”已创建") % {"name": token.name})

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import authentication, exceptions
+from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
 from keyprojects.accounts.models import ApiToken, User
 from keyprojects.accounts.services import token_digest
+from keyprojects.core.http import client_ip
 
 KEYWORDS = (b"token", b"bearer")
 STAMP_EVERY = timedelta(minutes=10)  # "last used" is refreshed at most this often
@@ -43,6 +44,13 @@ class TokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("接口令牌无效或已吊销"))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("该令牌的用户已停用"))
+        if token.expired:
+            raise exceptions.AuthenticationFailed(_("接口令牌已过期"))
+        address = client_ip(request)
+        if not token.allows(address):
+            raise exceptions.PermissionDenied(_("该令牌不允许从地址 %(ip)s 使用") % {"ip": address})
+        if token.read_only and request.method not in permissions.SAFE_METHODS:
+            raise exceptions.PermissionDenied(_("只读令牌不能修改数据"))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > STAMP_EVERY:
             token.last_used_at = now

@@ -1,5 +1,7 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -15,6 +17,8 @@ router.register("meetings", views.MeetingViewSet, basename="meeting")
 router.register("problems", views.ProblemViewSet, basename="problem")
 router.register("warnings", views.WarningViewSet, basename="warning")
 
+docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+
 app_name = "api"
 urlpatterns = [
     path("", include(router.urls)),
@@ -23,5 +27,7 @@ urlpatterns = [
     path("projects/<int:pk>/approvals/schedule/", views.ProjectApprovalsScheduleView.as_view(),
          name="project-approvals-schedule"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view loads its start-up script as a file: no inline script (Content-Security-Policy).
+    # A browser that is not signed in is sent to the login page (unless the operator opened the docs).
+    path("docs/", docs if settings.KEYPROJECTS_API_DOCS_PUBLIC else login_required(docs), name="docs"),
 ]

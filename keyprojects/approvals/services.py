@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.permissions import Actor, require, require_admin
-from keyprojects.core.uploads import require_kind
+from keyprojects.core.uploads import require_kind, store_as
 from keyprojects.core.validation import validate
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import _check_version
@@ -231,7 +231,7 @@ def record(user: User, approval_id: int, expected_version: int | None, data: dic
     _check_version(approval, expected_version)
     document = data.get("document")
     if document:
-        require_kind(document, DOCUMENT_KINDS, DOCUMENT_MB, "document")
+        store_as(document, require_kind(document, DOCUMENT_KINDS, DOCUMENT_MB, "document"))
         approval.document = document
     if "obtained_on" in data:
         approval.obtained_on = data["obtained_on"]

@@ -7,6 +7,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("基础")
 
     def ready(self) -> None:
-        from . import audit, sessions, versions  # noqa: F401 (audit and sessions connect signals)
+        from . import audit, logs, sessions, versions  # noqa: F401 (audit, logs and sessions connect signals)
 
         versions.count_writes()

@@ -3,6 +3,7 @@ document. A renamed executable or a page of script named ``minutes.pdf`` is refu
 
 from __future__ import annotations
 
+import uuid
 import zipfile
 from collections.abc import Collection
 from typing import IO, Any
@@ -11,6 +12,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 LABELS = {"jpg": "JPG", "png": "PNG", "pdf": "PDF", "docx": "Word (.docx)"}
+# The names each kind may carry: a PDF named "x.html" is refused too (a browser or a desktop may
+# go by the name when the file is saved and opened).
+EXTENSIONS = {"jpg": {"jpg", "jpeg"}, "png": {"png"}, "pdf": {"pdf"}, "docx": {"docx"}}
 
 
 def sniff(upload: IO[bytes] | Any) -> str | None:
@@ -49,4 +53,17 @@ def require_kind(upload: Any, kinds: Collection[str], max_mb: int, field: str = 
     if kind is None or kind not in kinds:
         accepted = "、".join(LABELS[k] for k in kinds)
         raise ValidationError({field: _("只接受 %(kinds)s 文件（按文件内容判断，不看扩展名）") % {"kinds": accepted}})
+    name = getattr(upload, "name", "") or ""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in EXTENSIONS[kind]:
+        raise ValidationError({field: _("文件名“%(name)s”的扩展名与内容（%(kind)s）不符，应为 %(ext)s") % {
+            "name": name[-60:], "kind": LABELS[kind], "ext": "、".join(f".{e}" for e in sorted(EXTENSIONS[kind]))}})
     return kind
+
+
+def store_as(upload: Any, kind: str) -> str:
+    """Give ``upload`` a name the server chose (random, with its kind's extension) for storage;
+    returns the uploader's name, kept only as a label (a download's name)."""
+    original = (getattr(upload, "name", "") or "")[-200:] or f"file.{kind}"
+    upload.name = f"{uuid.uuid4().hex}.{kind}"
+    return original

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy
 from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.permissions import SYSTEM, require, require_admin, require_region
-from keyprojects.core.uploads import require_kind
+from keyprojects.core.uploads import require_kind, store_as
 from keyprojects.core.validation import validate
 from keyprojects.core.workdays import add_working_days, working_days_between
 from keyprojects.notices import services as notices
@@ -308,15 +308,15 @@ def reply(user: User, problem_id: int, expected_version: int | None, text: str, 
     _check_version(problem, expected_version)
     if not text.strip():
         raise ValidationError({"text": _("请填写答复内容")})
-    for upload in files:
-        require_kind(upload, ATTACHMENT_KINDS, ATTACHMENT_MB, "attachments")
+    kinds = [require_kind(upload, ATTACHMENT_KINDS, ATTACHMENT_MB, "attachments") for upload in files]
     if done:
         problem.state = State.REPLIED
     problem.version += 1
     problem.save()
     event = _event(user, problem, Event.REPLIED if done else Event.PROGRESS, _day(on), text.strip())
-    for upload in files:
-        ProblemAttachment(event=event, file=upload, name=upload.name[:200]).save()
+    for upload, kind in zip(files, kinds, strict=True):
+        name = store_as(upload, kind)
+        ProblemAttachment(event=event, file=upload, name=name).save()
     if done:
         subject = _("【待销号】%(title)s 已办结，请核实销号") % {"title": problem.title}
         _tell_raiser(_key(problem, event), problem, subject, event.text)
@@ -545,8 +545,8 @@ def add_meeting_attachment(user: User, meeting_id: int, upload: Any, kind: str, 
     """Minutes (.docx, .pdf) or photos of a meeting, checked by their content."""
     meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
     require(user, "edit", meeting)
-    require_kind(upload, ATTACHMENT_KINDS, ATTACHMENT_MB)
-    attachment = MeetingAttachment(meeting=meeting, file=upload, name=upload.name[:200], kind=kind, caption=caption,
+    name = store_as(upload, require_kind(upload, ATTACHMENT_KINDS, ATTACHMENT_MB))
+    attachment = MeetingAttachment(meeting=meeting, file=upload, name=name, kind=kind, caption=caption,
                                    uploaded_by=recorded(user))
     validate(attachment)
     attachment.save()
