@@ -160,7 +160,6 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = RegionFilter
     lookup_field = "code"
 
-    queryset = Region.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return regions_for(signed_in(self.request), "view").select_related("parent").order_by("code")
@@ -175,7 +174,6 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
     serializer_class = out.UnitSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    queryset = Unit.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return nearby(signed_in(self.request), Unit.objects.select_related("region")).order_by("region__code", "name")
@@ -213,7 +211,6 @@ class ProjectViewSet(viewsets.ModelViewSet):
     filterset_class = ProjectFilter
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    queryset = Project.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return self._joined(Project.objects.visible_to(signed_in(self.request)))
@@ -339,7 +336,6 @@ class PeriodViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = PeriodFilter
 
-    queryset = ReportingPeriod.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return nearby(signed_in(self.request), ReportingPeriod.objects.select_related("region")).order_by("-year", "-month", "pk")
@@ -391,7 +387,6 @@ class ReportViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
     filterset_class = ReportFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    queryset = ProgressReport.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return restrict(ProgressReport.objects.select_related("project", "period", "submitted_by", "reviewed_by"),
@@ -472,7 +467,6 @@ class MeetingViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     filterset_class = MeetingFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    queryset = Meeting.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return (Meeting.objects.visible_to(signed_in(self.request)).select_related("region", "chair")
@@ -522,7 +516,6 @@ class ProblemViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.
     filterset_class = ProblemFilter
     http_method_names = ["get", "post", "patch", "head", "options"]
 
-    queryset = Problem.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return (Problem.objects.visible_to(signed_in(self.request))
@@ -624,7 +617,6 @@ class WarningViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = WarningFilter
     serializer_class = out.WarningSerializer
 
-    queryset = Warning.objects.none()  # the model, for the schema generated without a user (check --deploy)
 
     def get_queryset(self):
         return (Warning.objects.visible_to(signed_in(self.request))
