@@ -11,6 +11,7 @@ class CoreConfig(AppConfig):
         from . import audit, sessions, signins, versions  # noqa: F401 (they connect signals)
 
         versions.count_writes()
+        audit.connect_m2m_deletions()
         post_migrate.connect(_seal_after_migrate, sender=self)
 
 

@@ -190,7 +190,18 @@ def _m2m_owners_of(target: type[models.Model]) -> list[tuple[type[models.Model],
     return pairs
 
 
-@receiver(pre_delete)
+def connect_m2m_deletions() -> None:
+    """Listen to the deletions of the models audited many-to-many fields point at, only (a
+    listener on every model would cost all the others Django's fast bulk delete)."""
+    from .chain import history_models
+
+    targets = {field.related_model for history in history_models()
+               for field in getattr(history, "_history_m2m_fields", [])}
+    for target in targets:
+        pre_delete.connect(_remember_m2m_owners, sender=target, dispatch_uid=f"audit-m2m-pre-{target._meta.label}")
+        post_delete.connect(_record_lost_m2m, sender=target, dispatch_uid=f"audit-m2m-post-{target._meta.label}")
+
+
 def _remember_m2m_owners(sender: Any, instance: Any, using: str = "default", **kwargs: Any) -> None:
     owners: dict[Any, list[Any]] = {}
     for owner, field in _m2m_owners_of(sender):
@@ -205,7 +216,6 @@ def _remember_m2m_owners(sender: Any, instance: Any, using: str = "default", **k
         instance._audit_m2m_owners = owners
 
 
-@receiver(post_delete)
 def _record_lost_m2m(sender: Any, instance: Any, using: str = "default", **kwargs: Any) -> None:
     from .bulk import save_in_bulk
 

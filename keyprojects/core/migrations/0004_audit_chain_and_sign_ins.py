@@ -66,7 +66,7 @@ class Migration(migrations.Migration):
                 ('digest', models.CharField(max_length=64)),
             ],
             options={
-                'indexes': [models.Index(fields=['region_id', 'seq'], name='audit_entry_region_seq'), models.Index(fields=['user_id', 'seq'], name='audit_entry_user_seq'), models.Index(fields=['model', 'object_id'], name='audit_entry_object'), models.Index(fields=['at'], name='audit_entry_at')],
+                'indexes': [models.Index(fields=['region_id', 'seq'], name='audit_entry_region_seq'), models.Index(fields=['username', 'seq'], name='audit_entry_user_seq'), models.Index(fields=['model', 'object_id'], name='audit_entry_object'), models.Index(fields=['model', 'seq'], name='audit_entry_model_seq'), models.Index(fields=['at'], name='audit_entry_at')],
                 'constraints': [models.UniqueConstraint(fields=('table', 'row_id'), name='audit_entry_once')],
             },
         ),
