@@ -32,6 +32,7 @@ urlpatterns = [
     path("people/", include("keyprojects.accounts.urls")),
     path("tokens/", account_views.tokens, name="tokens"),
     path("sessions/", account_views.sessions, name="my_sessions"),
+    path("audit/", include("keyprojects.core.audit_urls")),
     path("tokens/<int:pk>/revoke/", account_views.revoke_token, name="revoke_token"),
     path("reporting/", include("keyprojects.reporting.urls")),
     path("ledgers/", include("keyprojects.ledgers.urls")),

@@ -244,7 +244,8 @@ def test_no_bulk_writes_on_audited_models():
 
     package = pathlib.Path(__file__).resolve().parent.parent / "keyprojects"
     allowed = {("core/bulk.py", "through.objects.bulk_create("), ("core/bulk.py", "snapshot.objects.bulk_create("),
-               ("core/versions.py", ".update(n="), ("core/versions.py", "counters.bulk_create(")}
+               ("core/versions.py", ".update(n="), ("core/versions.py", "counters.bulk_create("),
+               ("core/chain.py", "entries.bulk_create(")}  # the audit chain's links, which seal the history rows
     offenders = []
     for path in package.rglob("*.py"):
         if "migrations" in path.parts:

@@ -140,6 +140,7 @@ class Setting:
             return None  # the same views as without the suffix
         project, report = self.cast.p_lianshan, self.reports[self.cast.p_lianshan.pk]
         kinds = {"kind": "units", "year": YEAR, "token": "0" * 32, "code": self.clerk.region.code}
+        kinds.update(model="projects.Project", object_id=project.pk)  # the audit page's object history
         if name.startswith("assessment:"):
             kinds.update(pk=self.scheme.pk, group_pk=self.group.pk, line_pk=self.line.pk, period=f"{YEAR}-05")
         elif "pk" in wanted and name.startswith(("approvals:", "api:approval-")):

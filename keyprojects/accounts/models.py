@@ -67,7 +67,7 @@ class User(AbstractUser):
     phone = models.CharField(_("电话"), max_length=32, blank=True)
 
     # Passwords are not history: keep the hash out of the audit trail.
-    history = audited(excluded_fields=["password", "last_login"])
+    history = audited(excluded_fields=["password", "last_login"], m2m_fields=["groups", "user_permissions"])
 
     scope_paths = {"region": "unit__region", "unit": "unit"}
 

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.db import models
+from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
 from keyprojects.core.http import client_ip
 
@@ -163,3 +164,65 @@ def _stamp_history(sender: Any, instance: Any, history_instance: Any, **kwargs: 
     history_instance.history_source = ctx.source
     history_instance.history_detail = ctx.detail[:200]
     history_instance.history_ip = ctx.ip
+
+
+@receiver(post_create_historical_record)
+def _seal_history(sender: Any, history_instance: Any, using: str | None = None, **kwargs: Any) -> None:
+    from .chain import Rows, seal_after_commit
+
+    seal_after_commit(Rows(sender._meta.label, ids=(history_instance.pk,)), using=history_instance._state.db or "default")
+
+
+# Deleting an object deletes the many-to-many rows that point at it (a list's memberships)
+# without a signal to simple-history: each object that lost one gets a history row of its own.
+
+@functools.cache
+def _m2m_owners_of(target: type[models.Model]) -> list[tuple[type[models.Model], Any]]:
+    """(audited model, many-to-many field) pairs whose field points at ``target``."""
+    from .chain import history_models
+
+    pairs = []
+    for history in history_models():
+        owner = history.instance_type  # type: ignore[attr-defined]  # simple-history's attribute
+        for field in getattr(history, "_history_m2m_fields", []):
+            if issubclass(target, field.related_model):
+                pairs.append((owner, field))
+    return pairs
+
+
+def connect_m2m_deletions() -> None:
+    """Listen to the deletions of the models audited many-to-many fields point at, only (a
+    listener on every model would cost all the others Django's fast bulk delete)."""
+    from .chain import history_models
+
+    targets = {field.related_model for history in history_models()
+               for field in getattr(history, "_history_m2m_fields", [])}
+    for target in targets:
+        pre_delete.connect(_remember_m2m_owners, sender=target, dispatch_uid=f"audit-m2m-pre-{target._meta.label}")
+        post_delete.connect(_record_lost_m2m, sender=target, dispatch_uid=f"audit-m2m-post-{target._meta.label}")
+
+
+def _remember_m2m_owners(sender: Any, instance: Any, using: str = "default", **kwargs: Any) -> None:
+    owners: dict[Any, list[Any]] = {}
+    for owner, field in _m2m_owners_of(sender):
+        through = field.remote_field.through
+        pks = list(through._base_manager.using(using).filter(**{field.m2m_reverse_field_name(): instance.pk})
+                   .values_list(field.m2m_field_name(), flat=True))
+        if owner is sender:
+            pks = [pk for pk in pks if pk != instance.pk]  # (its own history row says it is gone)
+        if pks:
+            owners[owner] = owners.get(owner, []) + pks
+    if owners:
+        instance._audit_m2m_owners = owners
+
+
+def _record_lost_m2m(sender: Any, instance: Any, using: str = "default", **kwargs: Any) -> None:
+    from .bulk import save_in_bulk
+
+    for owner, pks in getattr(instance, "_audit_m2m_owners", {}).items():
+        objs = list(owner._base_manager.using(using).filter(pk__in=set(pks)).order_by("pk"))
+        for obj in objs:
+            obj._change_reason = str(_("“%(what)s”已删除，关联随之移除") % {"what": instance})[:100]
+        if objs:
+            save_in_bulk(owner, updated=objs)
+    instance.__dict__.pop("_audit_m2m_owners", None)

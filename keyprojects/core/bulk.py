@@ -44,6 +44,7 @@ from django.utils.functional import cached_property
 from simple_history.utils import get_m2m_field_name
 
 from .audit import current, recorded, user_of
+from .chain import Rows, seal_after_commit
 from .versions import ALL, Touches, changed, touched
 
 T = TypeVar("T")
@@ -115,6 +116,11 @@ def save_in_bulk(model: type[models.Model], created: Sequence[Any] = (), updated
         given = {obj.pk for wanted in (m2m or {}).values() for obj, _ids in wanted}
         pks = [obj.pk for obj in updated] + [obj.pk for obj in created if obj.pk in given]
         history.append(functools.partial(_snapshot_m2m, model, history_m2m, pks, stamp))
+    label, alias = model.history.model._meta.label, router.db_for_write(model)  # type: ignore[attr-defined]
+    for objs, kind in ((created, "+"), (updated, "~")):
+        if objs:  # sealed into the audit chain once the transaction commits
+            seal_after_commit(Rows(label, object_pks=tuple(obj.pk for obj in objs), stamp=stamp, history_type=kind),
+                              using=alias)
     if later is not None:
         later.hold(*history)
     else:

@@ -60,6 +60,8 @@ class Sector(Label, models.Model):
     name = models.CharField(_("行业领域"), max_length=32, unique=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=100)
 
+    history = audited()
+
     class Meta:
         verbose_name = _("行业领域")
         verbose_name_plural = _("行业领域")
@@ -74,6 +76,8 @@ class ProjectList(Label, models.Model):
 
     name = models.CharField(_("清单名称"), max_length=64)
     year = models.PositiveSmallIntegerField(_("年度"), null=True, blank=True)
+
+    history = audited()  # its memberships: Project.lists (a deleted list's, by core.audit)
 
     class Meta:
         verbose_name = _("清单")

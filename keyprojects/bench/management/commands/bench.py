@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,import,api,burst,demo,briefing")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,audit,import,api,burst,demo,briefing")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -192,7 +192,7 @@ class Command(BaseCommand):
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
-                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("audit", self.bench_audit), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("briefing", self.bench_briefing),
                  ("burst", self.bench_burst)]
         for name, step in steps:
@@ -591,6 +591,33 @@ class Command(BaseCommand):
             self.add(f"{name}, after a write in {self.county.name}",
                      timed(self.get(client, url), runs, before=self.county_write), None, "p95 ≤ 200 ms")
             self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+
+    # --- the audit page (审计日志): the chain's links, newest first, filtered ----------------------
+    def bench_audit(self) -> None:
+        from keyprojects.core.chain import seal_unsealed
+        from keyprojects.core.models import AuditEntry
+        from keyprojects.projects.models import Project
+
+        sealed = seal_unsealed()  # a province generated before the chain existed
+        entries = AuditEntry.objects.count()
+        self.stdout.write(f"audit: {entries:,} links in the chain ({sealed:,} sealed now)")
+        runs, admin, root = self.options["runs"], self.client(self.city_admin), self.client(self.bench_superuser())
+        middle = AuditEntry.objects.order_by("seq").values_list("seq", flat=True)[entries // 2] if entries else 1
+        project = Project.objects.filter(region__parent=self.city).order_by("pk").first()
+        day = timezone.localdate().isoformat()
+        pages = [
+            ("audit log, city admin, page 1", admin, "/audit/"),
+            ("audit log, city admin, a page halfway down the chain", admin, f"/audit/?before={middle}"),
+            ("audit log, city admin, one source and day", admin, f"/audit/?source=import&start={day}&end={day}"),
+            ("audit log, city admin, one project", admin,
+             f"/audit/?model=projects.Project&object_id={project.pk if project else 0}"),
+            ("audit log, city admin, sign-ins", admin, "/audit/?kind=signins"),
+            ("audit log, superuser, page 1", root, "/audit/"),
+        ]
+        for name, client, url in pages:
+            self.add(name, timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
+        self.add("audit log export .xlsx, city admin (≤ 50,000 rows)", timed(self.get(admin, "/audit/export.xlsx"), 3),
+                 None, "≤ 10 s")
 
     # --- the map (一张图): its page and its points, a province's added up in cells -------------------
     def bench_map(self) -> None:

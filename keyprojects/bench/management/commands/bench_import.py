@@ -24,12 +24,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import xlsxwriter
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from keyprojects.core import chain
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.ledgers.importer import Importer
 from keyprojects.ledgers.layout import detect
@@ -118,14 +120,16 @@ class Command(BaseCommand):
                     # A month on, autovacuum has long counted the rows imported (this server may run without it)
                     with connection.cursor() as cursor:
                         cursor.execute("ANALYZE")
-                in_database = DatabaseTime()
-                with audit_context(Source.IMPORT, detail="bench_import"), connection.execute_wrapper(in_database):
+                in_database, sealing = DatabaseTime(), SealingTime()
+                with audit_context(Source.IMPORT, detail="bench_import"), connection.execute_wrapper(in_database), \
+                        mock.patch.object(chain, "seal", sealing.timed(chain.seal)):
                     start = time.perf_counter()
                     result = Importer(None, 2023, region, dry_run=dry_run, skip_invalid=True).run(ledger)
                     took = time.perf_counter() - start
                 self.stdout.write(
                     f"{label}: {took:.1f} s = {rows / took:,.0f} rows/s, {took / read_alone:.0f}× the read-alone time "
-                    f"(in the database: {in_database.seconds:.1f} s, {in_database.statements:,} statements{uncounted}); "
+                    f"(in the database: {in_database.seconds:.1f} s, {in_database.statements:,} statements{uncounted}; "
+                    f"sealing {sealing.rows:,} history rows into the audit chain after the commit: {sealing.seconds:.1f} s); "
                     f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}, "
                     f"problems {len(result.problems)}")
 
@@ -151,6 +155,24 @@ class Command(BaseCommand):
                 if times:
                     seconds, rest, alone = sorted(times)[len(times) // 2]
                     self.stdout.write(f"== {name}: {label}, median of {len(times)}: {seconds} s {rest} ({alone} s)")
+
+
+class SealingTime:
+    """The time ``core.chain.seal`` takes (after the import's commit, inside the timed run)."""
+
+    def __init__(self) -> None:
+        self.seconds, self.rows = 0.0, 0
+
+    def timed(self, seal: Callable[..., int]) -> Callable[..., int]:
+        def run(*args: Any, **kwargs: Any) -> int:
+            start = time.perf_counter()
+            try:
+                sealed = seal(*args, **kwargs)
+                self.rows += sealed
+                return sealed
+            finally:
+                self.seconds += time.perf_counter() - start
+        return run
 
 
 class DatabaseTime:
