@@ -331,3 +331,14 @@ def test_plans_of_a_project_count_as_its_changes(cast, settled):
     mark = AnnualPlan.history.filter(project_id=cast.p_suizhong.pk).latest("history_date").history_date
     found = changes.changed(cast.admin, mark, None)
     assert [p.pk for p in found.projects] == [cast.p_suizhong.pk]
+
+
+def test_the_provinces_word_for_a_nature_is_taken_back_as_ours(cast, profiles):
+    profile = profiles["liaoning"]
+    content = edited(workbook(city_sheet(cast, profile)), {(cast.p_lianshan.name, "建设性质"): "续建（当年竣工）"})
+    found = services.upload_return(cast.admin, profile, cast.city, YEAR, MONTH, "返回.xlsx", content, today=TODAY)
+    row = next(r for r in found.rows if r["diffs"])
+    assert [(d["key"], d["ours"], d["theirs"]) for d in row["diffs"]] == [("nature", "新建", "续建(当年竣工)")]
+    services.accept(cast.admin, found.pk, [(row["row"], "nature")], set())
+    plan = AnnualPlan.objects.get(project=cast.p_lianshan, year=YEAR)
+    assert plan.nature == Nature.COMPLETING and plan.history.first().history_source == Source.PROVINCE

@@ -78,8 +78,7 @@ def read_rows(content: bytes, file_name: str, profile: Profile, year: int) -> li
         names = "、".join(header(c, 1) for c in profile.columns if c["key"] in ("code", "name"))
         raise ValidationError(f"文件中找不到“{profile.name}”格式的表头（如{names}），请确认选择的格式")
     start, columns = located
-    words = {kind: {word: key for key, word in reversed(profile.code_list(kind).items())}
-             for kind in ("nature", "stage", "level", "batch")}
+    words = {kind: province_words(profile, kind) for kind in ("nature", "stage", "level", "batch")}
     rows, errors = [], []
     for r, raw in enumerate(found.rows[start + 1:], start=start + 2):
         values: dict[str, Any] = {}
@@ -103,6 +102,12 @@ def read_rows(content: bytes, file_name: str, profile: Profile, year: int) -> li
     if errors:
         raise ValidationError(errors)
     return rows
+
+
+def province_words(profile: Profile, kind: str) -> dict[str, str]:
+    """The province's words of a code list, as a cell reads (NFKC), to our value (the first of
+    ours the word stands for, where it stands for several)."""
+    return {cells.text(word): key for key, word in reversed(profile.code_list(kind).items())}
 
 
 def _value(key: str, cell: Any, column: dict[str, Any], year: int, words: dict[str, dict[str, str]]) -> Any:

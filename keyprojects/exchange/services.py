@@ -113,7 +113,7 @@ def accept(user: Actor, return_id: int, chosen: list[tuple[int, str]], confirmed
     require(user, "view", found)
     require_admin(user, found.region)
     by_row = {row["row"]: row for row in found.rows}
-    words = {word: key for key, word in reversed(found.profile.code_list("nature").items())}
+    words = returns.province_words(found.profile, "nature")
     changes: dict[int, dict[str, Any]] = {}
     for r, key in chosen:
         row = by_row.get(r)
