@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "keyprojects.assessment",
     "keyprojects.briefings",
     "keyprojects.tasklists",
+    "keyprojects.exchange",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.maps",

@@ -29,9 +29,12 @@ from keyprojects.accounts.models import Leader
 from keyprojects.approvals import services as approval_services
 from keyprojects.briefings import services as briefing_services
 from keyprojects.core.audit import Source, audit_context
+from keyprojects.core.permissions import SYSTEM
 from keyprojects.demo import assessment as assessment_demo
 from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
+from keyprojects.exchange import services as exchange_services
+from keyprojects.exchange import sheet as exchange_sheet
 from keyprojects.gallery import services as gallery_services
 from keyprojects.notices import services as notice_services
 from keyprojects.projects import services as project_services
@@ -127,6 +130,11 @@ class Setting:
         target = task_services.save_target(admin, self.task.pk, {"name": "谋划项目", "unit": "个", "target": 20})
         task_services.record_update(cast.dept_clerk, self.task.pk, {"on": date(YEAR, 5, 10), "text": "已谋划8个",
                                                                     "values": {target.pk: 8}}, today=date(YEAR, 6, 1))
+        # the province's returned list of the city (the city admin's: the clerks reach none of it)
+        profile = next(p for p in exchange_services.load_profiles(SYSTEM) if p.province_code == "210000")
+        content = exchange_sheet.workbook(exchange_sheet.sheet(admin, profile, cast.city, YEAR, 5, date(YEAR, 6, 1)))
+        self.province_return = exchange_services.upload_return(admin, profile, cast.city, YEAR, 5, "返回.xlsx",
+                                                               content, today=date(YEAR, 6, 1))
         # a photo of 连山区's project (the gallery's file and thumbnail)
         self.photo = gallery_services.add_file(admin, cast.p_lianshan.pk, photo())
         # a leader of 连山区 packaging its two projects (the leaders' pages)
@@ -167,6 +175,7 @@ class Setting:
                   else self.channel.pk if name.startswith("notices:channel")
                   else self.leader.pk if name.startswith("leaders:")
                   else self.task.pk if name.startswith("tasklists:")
+                  else self.province_return.pk if name.startswith("exchange:")
                   else project.pk)
             kinds["pk"] = pk
         return {key: kinds[key] for key in wanted}

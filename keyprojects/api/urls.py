@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .changes import ProjectChangesView
 
 router = DefaultRouter()
 router.register("regions", views.RegionViewSet, basename="region")
@@ -21,6 +22,7 @@ docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
 
 app_name = "api"
 urlpatterns = [
+    path("projects/changes/", ProjectChangesView.as_view(), name="project-changes"),  # before the router's projects/<pk>/
     path("", include(router.urls)),
     path("indicators/", views.IndicatorView.as_view(), name="indicators"),
     path("projects/<int:pk>/approvals/", views.ProjectApprovalsView.as_view(), name="project-approvals"),

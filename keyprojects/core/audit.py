@@ -40,6 +40,7 @@ class Source(models.TextChoices):
     COMMAND = "command", _("命令行")
     IMPORT = "import", _("台账导入")
     SYSTEM = "system", _("系统")
+    PROVINCE = "province", _("省平台")  # accepted from the province's returned list (exchange)
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,20 @@ class _LazyRequestUser:
         return user if user is not None and user.is_authenticated else None
 
 
+class SourceField(models.CharField):
+    """A history row's source: its choices are for display and forms, not the schema, so a new
+    source (省平台 …) needs no migration of every history table."""
+
+    def deconstruct(self) -> Any:
+        name, _path, args, kwargs = super().deconstruct()
+        kwargs.pop("choices", None)
+        return name, "django.db.models.CharField", args, kwargs
+
+
 class AuditedHistory(models.Model):
     """Extra columns on every history table: where the write came from."""
 
-    history_source = models.CharField(_("来源"), max_length=16, choices=Source.choices, default=Source.SYSTEM)
+    history_source = SourceField(_("来源"), max_length=16, choices=Source.choices, default=Source.SYSTEM)
     history_detail = models.CharField(_("来源详情"), max_length=200, blank=True, default="")
     history_ip = models.GenericIPAddressField(_("IP 地址"), null=True, blank=True)
 

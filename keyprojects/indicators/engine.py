@@ -305,6 +305,20 @@ INDICATORS: dict[str, Indicator] = {
             "done nor yet due are left out.",
             "%",
         ),
+        Indicator(
+            "projects_without_code", "无项目代码的项目", "Projects without a national code",
+            "年度计划项目中未填写项目代码（全国投资项目在线审批监管平台赋码）的个数；金额为其总投资与年度计划投资之和。",
+            "Projects in the year's plan with no national project code (issued by the national online approval "
+            "platform), with the sums of their total and annual planned investment.",
+            "个",
+        ),
+        Indicator(
+            "codes_not_matching_region", "项目代码与区划不符", "Codes not matching the region",
+            "年度计划项目中，项目代码第2段（区划代码）既不是项目所属区划，也不是其上级或下级区划的个数。",
+            "Projects in the year's plan whose code's division (its second part) is neither the project's region "
+            "nor one above or below it.",
+            "个",
+        ),
     ]
 }
 

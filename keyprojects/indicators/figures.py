@@ -731,3 +731,38 @@ def roadmap(actor: Actor, project: Project) -> dict[str, Any] | None:
         rows.append({"quarter": quarter.quarter, "label": f"{'一二三四'[quarter.quarter - 1]}季度", "work": quarter.work, "expected": quarter.expected_investment,
                      "done": done, "month": month, "full": month == quarter.quarter * 3})
     return {"year": plan.year, "rows": rows}
+
+
+# --- the provincial exchange: what a city reports upward in a province's layout -------------
+
+@dataclass
+class ProvinceSheet:
+    """The rows of a province's exchange sheet: the project list of the profile's scope
+    (``province`` filter) in ``region`` — whose totals line is the sheet's 合计 — and its plan
+    rows of ``year`` with ``completed`` (本年累计完成) as of ``as_of``."""
+
+    listing: Listing
+    plans: QuerySet[AnnualPlan]
+    region: Region
+    year: int
+    as_of: date
+
+
+def province_sheet(actor: Actor, profile_id: int, region: Region, year: int, as_of: date) -> ProvinceSheet:
+    require_view_region(actor, region)
+    params = {"year": str(year), "as_of": as_of.isoformat(), "region": str(region.pk), "province": str(profile_id)}
+    listing = project_list(actor, params, latest_year=False)
+    plans = (AnnualPlan.objects.filter(year=year, project__in=listing.projects.values("pk"))
+             .annotate(completed=engine.completed_ytd(as_of)))
+    return ProvinceSheet(listing, plans, region, year, as_of)
+
+
+def project_codes(actor: Actor, year: int, region: Region) -> dict[str, dict[str, Any]]:
+    """The plan's projects without a code and with a code of another region (``projects_without_code``,
+    ``codes_not_matching_region``): the totals lines of the project list filtered on them."""
+    found = {}
+    for key, check in (("missing", "missing"), ("mismatch", "mismatch")):
+        listing = project_list(actor, {"year": str(year), "region": str(region.pk), "code_check": check},
+                               latest_year=False)
+        found[key] = listing.totals
+    return found

@@ -32,9 +32,11 @@ from keyprojects.accounts.models import Leader
 from keyprojects.core.forms import StyledForm
 from keyprojects.core.params import DayFilter, IntegerFilter, RepeatedCSVSelect, YearFilter
 from keyprojects.core.permissions import Viewer, nearby, regions_for
+from keyprojects.exchange.models import Profile
 from keyprojects.indicators.engine import completed_ytd, on_time_q, started_q
 from keyprojects.regions.models import Region
 
+from .codes import matches_region_q, no_code_q
 from .models import (
     CONTINUING_NATURES,
     Batch,
@@ -47,6 +49,7 @@ from .models import (
 
 ALL = _("全部")
 YES_NO = [("yes", _("是")), ("no", _("否"))]
+CODE_CHECKS = [("missing", _("无项目代码")), ("mismatch", _("代码与区划不符"))]
 NATURE_CHOICES = [*Nature.choices, ("continuing_all", _("续建（含竣工）"))]
 
 
@@ -80,6 +83,9 @@ class ProjectFilter(filters.FilterSet):
     on_time = filters.ChoiceFilter(label=_("按期推进"), empty_label=ALL, choices=YES_NO, method="filter_on_time")
     sector = filters.ModelChoiceFilter(label=_("行业领域"), empty_label=ALL, queryset=Sector.objects.all())
     level = filters.ChoiceFilter(label=_("项目级别"), empty_label=ALL, choices=Project.Level.choices)
+    province = filters.ModelChoiceFilter(label=_("省平台报送范围"), empty_label=ALL, queryset=Profile.objects.all(),
+                                         method="filter_province")
+    code_check = filters.ChoiceFilter(label=_("项目代码"), empty_label=ALL, choices=CODE_CHECKS, method="filter_code")
     located = filters.ChoiceFilter(label=_("标注位置"), empty_label=ALL, choices=YES_NO, method="filter_located")
     list = filters.ModelChoiceFilter(label=_("清单"), empty_label=ALL, queryset=ProjectList.objects.all(), method="filter_list")
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none(), method="filter_leader")
@@ -214,3 +220,14 @@ class ProjectFilter(filters.FilterSet):
         """标注位置: the project has both coordinates (the map shows it as a point)."""
         located = Q(longitude__isnull=False, latitude__isnull=False)
         return queryset.filter(located) if value == "yes" else queryset.exclude(located)
+
+    def filter_code(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """无项目代码; 代码与区划不符: the code's division is neither the project's region nor one
+        above or below it (``codes.matches_region_q``)."""
+        if value == "missing":
+            return queryset.filter(no_code_q())
+        return queryset.exclude(no_code_q()).exclude(matches_region_q())
+
+    def filter_province(self, queryset: QuerySet, name: str, value: Profile) -> QuerySet:
+        """The projects a province's profile asks for: the rows of its exchange sheet."""
+        return queryset.filter(value.projects_q())

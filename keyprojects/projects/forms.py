@@ -19,6 +19,7 @@ from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of, plain,
 from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.regions.models import Region
 
+from .codes import normalized
 from .models import AnnualPlan, FundingSource, Project, Stage, validate_amount
 from .services import PLAN_FIELDS, PROJECT_FIELDS
 
@@ -72,7 +73,7 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
         return {kind: self.cleaned_data.get(f"funding_{kind}") for kind in FundingSource.Kind.values}
 
     def clean_code(self) -> str | None:
-        return (self.cleaned_data.get("code") or "").strip() or None
+        return normalized(self.cleaned_data.get("code"))
 
 
 class StageForm(StyledForm):

@@ -5,14 +5,13 @@ Money is Decimal in 万元 everywhere; conversion to 亿元 happens only on scre
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self, TypedDict
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +19,7 @@ from keyprojects.accounts.models import Leader, Unit, User
 from keyprojects.core.audit import audited
 from keyprojects.core.money import format_wan
 from keyprojects.core.versions import InRegion, Label, Touched
+from keyprojects.projects.codes import check_division, split, validate_project_code
 from keyprojects.regions.models import Region
 
 if TYPE_CHECKING:
@@ -36,14 +36,6 @@ class Digits(TypedDict):
 ZERO = Decimal("0")
 MONEY: Digits = {"max_digits": 18, "decimal_places": 4}  # 万元, to the yuan
 
-# 国家投资项目在线审批监管平台 code: YYYY-AAAAAA-II-TT-NNNNNN
-# (year, 6-digit region code, 2-digit industry, 2-digit type, 6-digit sequence).
-PROJECT_CODE_RE = re.compile(r"^(19|20)\d{2}-\d{6}-\d{2}-\d{2}-\d{6}$")
-validate_project_code = RegexValidator(
-    PROJECT_CODE_RE,
-    _("项目代码格式不正确，应为“年份-6位区划代码-2位行业代码-2位类型代码-6位流水号”，如 2022-211400-44-01-123456"),
-    code="project_code",
-)
 
 
 validate_amount = MinValueValidator(ZERO, _("金额不能为负数"))  # every amount: fields, and the forms' own
@@ -140,7 +132,8 @@ class Project(InRegion, models.Model):
         COUNTY = "county", _("县重点")
 
     code = models.CharField(
-        _("项目代码"), max_length=24, unique=True, null=True, blank=True, validators=[validate_project_code]
+        _("项目代码"), max_length=24, unique=True, null=True, blank=True, validators=[validate_project_code],
+        error_messages={"unique": _("该项目代码已被项目库中的另一个项目使用：一个项目代码只对应一个项目")},
     )
     name = models.CharField(_("项目名称"), max_length=200)
     region = models.ForeignKey(Region, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="projects")
@@ -209,8 +202,21 @@ class Project(InRegion, models.Model):
             errors["planned_completion"] = _("计划竣工日期不能早于计划开工日期")
         if self.actual_start and self.actual_completion and self.actual_completion < self.actual_start:
             errors["actual_completion"] = _("实际竣工日期不能早于实际开工日期")
+        if self.code and _well_formed(self.code):
+            try:
+                check_division(self.code)
+            except ValidationError as exc:
+                errors["code"] = exc.messages[0]
         if errors:
             raise ValidationError(errors)
+
+
+def _well_formed(code: str) -> bool:
+    try:
+        split(code)
+    except ValidationError:
+        return False
+    return True
 
 
 def validate_funding(total: Decimal, funding: Mapping[str, Decimal | None] | None) -> None:

@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,audit,import,api,burst,demo,briefing")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,audit,import,api,burst,demo,briefing,exchange")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -193,7 +193,7 @@ class Command(BaseCommand):
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
                  ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("audit", self.bench_audit), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
-                 ("briefing", self.bench_briefing),
+                 ("briefing", self.bench_briefing), ("exchange", self.bench_exchange),
                  ("burst", self.bench_burst)]
         for name, step in steps:
             if wanted(name):
@@ -618,6 +618,39 @@ class Command(BaseCommand):
             self.add(name, timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
         self.add("audit log export .xlsx, city admin (≤ 50,000 rows)", timed(self.get(admin, "/audit/export.xlsx"), 3),
                  None, "≤ 10 s")
+
+    # --- the provincial exchange: the city's sheet, its check list, the returned list, the pull ----
+    def bench_exchange(self) -> None:
+        from keyprojects.exchange import services as exchange_services
+        from keyprojects.exchange.models import Profile, Return
+        from keyprojects.exchange.sheet import sheet, workbook
+
+        profile = Profile.objects.filter(province_code=self.province.code).first()
+        if profile is None:
+            self.notes.append(f"exchange: no profile of {self.province.name}")
+            return
+        runs, admin = max(3, self.options["runs"] // 4), self.client(self.city_admin)
+        query = f"profile={profile.pk}&region={self.city.pk}&year={self.year}&month={self.period.month}"
+        found = sheet(self.city_admin, profile, self.city, self.year, self.period.month, self.as_of)
+        rows = f"{len(found.rows):,} rows"
+        self.add("exchange page with its check list, city admin", timed(self.get(admin, f"/exchange/?{query}"), runs),
+                 None, "p95 ≤ 2 s", rows)
+        self.add("exchange sheet .xlsx, city admin", timed(self.get(admin, f"/exchange/export/?{query}"), runs),
+                 None, "p95 ≤ 2 s", rows)
+        content = workbook(found)
+
+        def upload() -> None:
+            exchange_services.upload_return(self.city_admin, profile, self.city, self.year, self.period.month,
+                                            "bench.xlsx", content, today=self.as_of)
+
+        self.add("province's returned list read and compared", timed(upload, runs), None, "≤ 5 s", rows)
+        with audit_context(Source.COMMAND, detail="bench"):
+            for stored in Return.objects.filter(file_name="bench.xlsx"):
+                stored.delete()  # (the bench's own rows)
+        since = f"{self.year - 5}-01-01T00:00:00%2B08:00"
+        self.add("API pull of changed projects, 100 a page, city admin",
+                 timed(self.get(admin, f"/api/projects/changes/?changed_since={since}&limit=100"), runs), None,
+                 "p95 ≤ 500 ms")
 
     # --- the map (一张图): its page and its points, a province's added up in cells -------------------
     def bench_map(self) -> None:

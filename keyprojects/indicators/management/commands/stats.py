@@ -45,6 +45,7 @@ class Command(BaseCommand):
         approvals = figures.approvals(SYSTEM, options["year"], as_of, region)
         warnings = figures.warnings(SYSTEM, as_of, region)
         tasks = figures.tasks(SYSTEM, options["year"], as_of, region)
+        codes = figures.project_codes(SYSTEM, options["year"], region) if region.level != region.Level.PROVINCE else {}
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
                        "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch),
@@ -52,6 +53,8 @@ class Command(BaseCommand):
             if tasks["tasks"]:  # (a region with a task list)
                 payload["tasks"] = tasks_json(tasks)
             with_approvals(payload, approvals)
+            if codes:
+                payload["project_codes"] = {key: row["count"] for key, row in codes.items()}
             self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{region.full_name} {options['year']}年重点项目 截至 {as_of:%Y年%m月%d日}")
@@ -78,6 +81,9 @@ class Command(BaseCommand):
                           f"应办 {approvals['required']} 项，已办结 {approvals['obtained']} 项，"
                           f"逾期未办结 {approvals['late']} 项")
         self.stdout.write(f"预警：红色 {warnings['red']}，黄色 {warnings['yellow']}（截至统计日期未解除）")
+        if codes:
+            self.stdout.write(f"{INDICATORS['projects_without_code'].name_zh}：{codes['missing']['count']} 个，"
+                              f"{INDICATORS['codes_not_matching_region'].name_zh}：{codes['mismatch']['count']} 个")
         if tasks["tasks"]:
             self.stdout.write(f"任务清单：{tasks['areas']} 个方面 {tasks['tasks']} 项任务，已完成 {tasks['done']} 项"
                               f"（按期 {tasks['on_time']} 项），逾期未完成 {tasks['overdue']} 项")

@@ -1,0 +1,65 @@
+"""``GET /api/projects/changes/``: what a provincial platform pulls (``exchange.changes``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError as BadRequest
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from keyprojects.exchange import changes
+
+from . import serializers as out
+from .authentication import signed_in
+
+
+class ChangedProjectSerializer(out.ProjectSerializer):
+    changed_at = serializers.DateTimeField(read_only=True)
+
+    class Meta(out.ProjectSerializer.Meta):
+        fields = [*out.ProjectSerializer.Meta.fields, "changed_at"]
+
+
+class ProjectChangesView(APIView):
+    @extend_schema(
+        summary="项目变更（省平台拉取）",
+        parameters=[
+            OpenApiParameter("changed_since", OpenApiTypes.DATETIME, description="起始时间（含）；首次拉取时给出"),
+            OpenApiParameter("cursor", OpenApiTypes.STR, description="上一次返回的 next_cursor；给出时忽略 changed_since"),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"每次最多条数（1–{changes.MAX_LIMIT}，默认 100）"),
+        ],
+        responses=inline_serializer("ProjectChanges", {
+            "results": ChangedProjectSerializer(many=True),
+            "next_cursor": serializers.CharField(allow_null=True),
+            "more": serializers.BooleanField(),
+        }),
+        description="按变更时间、id 排序的已变更项目（项目本身或其年度计划），游标分页：用上一次的 next_cursor 继续，"
+                    "期间的修改不会导致漏行（改过的项目排到后面再次出现）。变更须满 30 秒才返回，以免漏掉尚未提交的事务。",
+    )
+    def get(self, request: Request) -> Response:
+        user = signed_in(request)
+        params = request.query_params
+        limit = params.get("limit", "100")
+        try:
+            if not limit.isdigit():
+                raise ValidationError({"limit": "limit 应为 1 至 500 的整数"})
+            since = changes.since_time(params["changed_since"]) if params.get("changed_since") else None
+            page = changes.changed(user, since, params.get("cursor") or None, int(limit))
+        except ValidationError as exc:
+            raise BadRequest(exc.message_dict) from exc
+        projects: list[Any] = page.projects
+        if projects:  # what the serializer reads, fetched for the page at once
+            from django.db.models import prefetch_related_objects
+
+            prefetch_related_objects(projects, "leaders", "lists", "funding", "plans", "region", "sector", "owner",
+                                     "responsible_unit")
+        return Response({
+            "results": ChangedProjectSerializer(projects, many=True).data,
+            "next_cursor": page.cursor, "more": page.more,
+        })
