@@ -74,7 +74,19 @@
     form.querySelectorAll(".fill-confirm").forEach(function (tick) { tick.checked = true; });
     update();
   });
-  form.addEventListener("submit", function () { leaving = true; });
+  // the rows changed here are named to the server (a row saved meanwhile elsewhere is not one)
+  form.addEventListener("submit", function () {
+    leaving = true;
+    form.querySelectorAll("input[data-fill-mark]").forEach(function (mark) { mark.remove(); });
+    mark("tracked");
+    rows.forEach(function (row) { if (rowChanged(row)) mark("r" + row.dataset.report + "-edited"); });
+  });
+
+  function mark(name) {
+    var input = document.createElement("input");
+    input.type = "hidden"; input.name = name; input.value = "1"; input.setAttribute("data-fill-mark", "");
+    form.appendChild(input);
+  }
 
   // A link (the next page above all) asks in the page, with a message of our own ...
   document.addEventListener("click", function (event) {
