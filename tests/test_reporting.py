@@ -386,7 +386,7 @@ def test_filing_screen_inputs_are_labelled_with_column_and_project(cast, period,
     assert f'aria-label="本月完成投资 — {name}"' in html
     inputs = re.findall(r"<(?:input|textarea)\b[^>]*\bname=\"r\d+-[^>]*>", html)
     visible = [tag for tag in inputs if 'type="hidden"' not in tag]
-    assert len(visible) == 7  # 本月完成, 本年累计, 开工累计, 已开复工, 开复工日期, 形象进度, 存在问题
+    assert len(visible) == 8  # 已核对, 本月完成, 本年累计, 开工累计, 已开复工, 开复工日期, 形象进度, 存在问题
     assert all(f"— {name}\"" in tag and "aria-label=" in tag for tag in visible), visible
     client.cookies["django_language"] = "en"
     english = client.get(reverse("reporting:fill", args=[period.pk])).content.decode()

@@ -1,7 +1,9 @@
 """Anomaly checks on a monthly report, shown to the filer and to the reviewer.
 
-Warnings point at figures worth a second look; blockers are figures that cannot be true
-(or that break a rule of the plan) and stop a submission.
+Warnings point at figures worth a second look; questions at figures that may well be true but
+that a reviewer should ask about before approving (a started project that did nothing this
+month); blockers are figures that cannot be true (or that break a rule of the plan) and stop a
+submission.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from keyprojects.projects.models import START_WITHOUT_DATE, AnnualPlan
 from .models import ProgressReport
 
 WARNING = "warning"
+QUESTION = "question"
 BLOCKER = "blocker"
 
 
@@ -30,6 +33,10 @@ class Finding:
     @property
     def is_blocker(self) -> bool:
         return self.level == BLOCKER
+
+    @property
+    def is_question(self) -> bool:
+        return self.level == QUESTION
 
 
 def jump_factor() -> Decimal:
@@ -72,6 +79,8 @@ def check_report(
     if report.started and not report.started_on:
         add(BLOCKER, "started_on", str(START_WITHOUT_DATE))
     started = report.started or (plan is not None and plan.started)
+    if started and month == 0:
+        add(QUESTION, "completed_month", _("已开复工，本月完成投资却为 0：请核实是否停工、未计量或漏报"))
     if ytd > 0 and not started:
         add(WARNING, "started", _("项目尚未开复工，却填报了本年完成投资 %(y)s 万元") % {"y": _wan(ytd)})
     if previous is not None:

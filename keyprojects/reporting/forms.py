@@ -19,6 +19,12 @@ class PeriodForm(StyledFormMixin, forms.ModelForm):
         widgets = {"opens_on": DATE_INPUT, "closes_on": DATE_INPUT}
 
 
+# The filing screen's date: one text field typed as 2026-05-01 (a browser's date input is four Tab
+# stops, and the screen has one per project).
+TYPED_DATE_INPUT = forms.DateInput(format="%Y-%m-%d", attrs={
+    "placeholder": "YYYY-MM-DD", "inputmode": "numeric", "autocomplete": "off", "maxlength": "10"})
+
+
 class ReportForm(StyledFormMixin, forms.ModelForm):
     """One project's monthly figures; the filing screen shows one per row."""
 
@@ -28,7 +34,7 @@ class ReportForm(StyledFormMixin, forms.ModelForm):
         model = ProgressReport
         fields = REPORT_FIELDS
         widgets = {
-            "started_on": DATE_INPUT,
+            "started_on": TYPED_DATE_INPUT,
             "progress": forms.Textarea(attrs={"rows": 2}),
             "problems": forms.Textarea(attrs={"rows": 2}),
             "next_steps": forms.Textarea(attrs={"rows": 2}),

@@ -121,6 +121,21 @@ FILL_PAGE = 50  # rows of the filing screen per page
 REVIEW_PAGE = 100  # rows of the review page per page
 
 
+def _chosen(request: AuthenticatedRequest, report: ProgressReport, form: ReportForm, submit: bool) -> bool:
+    """Whether the filing screen's post acts on this row: its figures were changed, or the filer
+    ticked it as checked (已核对), or (to submit) it is a draft someone saved before, not an
+    untouched copy of last month's (the prefill's first version). Changed means changed in the
+    browser, as its script marks the rows (``fill.js``): a row saved meanwhile from elsewhere
+    differs from the database without being touched here. Without the script, what differs."""
+    if "tracked" in request.POST:
+        changed = f"r{report.pk}-edited" in request.POST
+    else:
+        changed = form.has_changed()
+    if changed or f"r{report.pk}-confirm" in request.POST:
+        return True
+    return submit and report.status == Status.DRAFT and report.version > 1
+
+
 @login_required
 def fill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The filing screen: the reports of the user's projects in this period, a page at a time
@@ -158,20 +173,28 @@ def fill(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         editable_rows = [r for r in rows if r["form"] is not None]
         for r in editable_rows:  # every row's version, or its check would be skipped
             required_version(request.POST, f"r{r['report'].pk}-version")
-        if all(r["form"].is_valid() for r in editable_rows):
-            submit = "submit" in request.POST
+        submit = "submit" in request.POST
+        chosen = [r for r in editable_rows if _chosen(request, r["report"], r["form"], submit)]
+        for r in editable_rows:
+            r["confirmed"] = f"r{r['report'].pk}-confirm" in request.POST
+        untouched = len(editable_rows) - len(chosen)
+        if not chosen:
+            messages.warning(request, _("本页没有修改过或勾选“已核对”的项目，没有保存任何月报"))
+        elif all(r["form"].is_valid() for r in chosen):
             try:
                 services.save_reports(request.user, period.pk, [
                     (r["report"].pk, r["form"].cleaned_data, r["form"].cleaned_data.get("version"))
-                    for r in editable_rows], submit=submit)
+                    for r in chosen], submit=submit)
             except services.RowErrors as exc:
-                for r in editable_rows:
+                for r in chosen:
                     if r["report"].pk in exc.rows:
                         r["errors"] = exc.rows[r["report"].pk].messages
                 messages.error(request, _("有 %(n)s 个项目未通过校验，全部未保存，请修改标红的行") % {"n": len(exc.rows)})
             else:
-                messages.success(request, _("已报送 %(n)s 个项目的月报") % {"n": len(editable_rows)} if submit
-                                 else _("已保存 %(n)s 个项目的月报草稿") % {"n": len(editable_rows)})
+                done = (_("已报送 %(n)s 个项目的月报") if submit else _("已保存 %(n)s 个项目的月报草稿")) % {"n": len(chosen)}
+                if untouched:
+                    done += _("；本页另有 %(n)s 个项目未修改也未勾选“已核对”，未动") % {"n": untouched}
+                messages.success(request, done)
                 return redirect(f"{reverse('reporting:fill', args=[period.pk])}?page={page.number}")
         else:
             messages.error(request, _("有填写不正确的项目，全部未保存，请修改标红的行"))
@@ -206,8 +229,10 @@ def review(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     return render(request, "reporting/review.html", {
         "period": period, "rows": rows, "status": status, "page": page, "query": urlencode({"status": status}),
         "statuses": [(value, label, counts[value]) for value, label in Status.choices],
-        # submitted reports of the page that no check questions: approved together on request
+        # submitted reports of the page that no check questions: approved together on request;
+        # the others (a question or a warning) are left for a look one at a time
         "clean": [row["report"] for row in rows if row["report"].status == Status.SUBMITTED and not row["findings"]],
+        "skipped": sum(1 for row in rows if row["report"].status == Status.SUBMITTED and row["findings"]),
     })
 
 
@@ -229,7 +254,11 @@ def review_approve(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         except (EditConflict, ValidationError, PermissionDenied) as exc:
             messages.error(request, _("未通过任何月报：%(why)s") % {"why": "；".join(getattr(exc, "messages", [str(exc)]))})
         else:
-            messages.success(request, _("已通过 %(n)s 份月报") % {"n": n})
+            done = _("已通过 %(n)s 份月报") % {"n": n}
+            skipped = request.POST.get("skipped", "")
+            if skipped.isdigit() and int(skipped):  # the page's count, said back (the approval is of the listed ones only)
+                done += _("；跳过 %(n)s 份有疑问的月报，请逐份查看后通过或退回") % {"n": int(skipped)}
+            messages.success(request, done)
     return _back(request, "reporting:review", pk=period.pk)
 
 
