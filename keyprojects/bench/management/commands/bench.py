@@ -192,7 +192,7 @@ class Command(BaseCommand):
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
-                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("opendata", self.bench_opendata), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("briefing", self.bench_briefing),
                  ("burst", self.bench_burst)]
         for name, step in steps:
@@ -543,6 +543,20 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         self.add(f"daily evaluation, {self.city.name}, first run (no warning yet)", first, None, "≤ 10 s",
                  f"opened {outcome['opened']:,}, units told")
+
+    # --- open data: a city's OC4IDS package --------------------------------------------------
+    def bench_opendata(self) -> None:
+        """The city's OC4IDS package through the endpoint, read by the city admin (signed in)."""
+        from keyprojects.opendata.models import Publication
+
+        published = Publication.objects.filter(project__region__path__startswith=self.city.path).count()
+        admin = self.client(self.city_admin)
+        url = f"/opendata/oc4ids/{self.city.code}.json?year={self.year}"
+        self.add(f"OC4IDS package, {self.city.name}, after a write in {self.county.name}",
+                 timed(self.get(admin, url), self.options["runs"], before=self.county_write), None, "p95 ≤ 500 ms",
+                 f"{published:,} projects published")
+        self.add(f"OC4IDS package, {self.city.name}, repeat", timed(self.get(admin, url), self.options["runs"]), None,
+                 "p95 ≤ 500 ms")
 
     # --- assessment: a city's period taken, its ranking page and .xlsx --------------------------
     def bench_ranking(self) -> None:
