@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "keyprojects.notices",
     "keyprojects.maps",
     "keyprojects.gallery",
+    "keyprojects.opendata",
     "keyprojects.api",
 ]
 # The demo data (load_demo) and the benchmarks (generate_synthetic, bench, bench_import) are
@@ -320,6 +321,13 @@ KEYPROJECTS_HEALTH_ALLOWED = [p.strip() for p in os.environ.get("KEYPROJECTS_HEA
 # An uploaded ledger is deleted when its job ends; one left behind (a preview never confirmed, an
 # import whose worker was killed and never retried) is deleted by the schedule after these hours.
 KEYPROJECTS_UPLOAD_KEEP_HOURS = float(os.environ.get("KEYPROJECTS_UPLOAD_KEEP_HOURS", "24"))
+# Open data (docs/oc4ids.md): the OC4IDS endpoint is "public" or "token" (an API token whose user
+# may view the region); the project id prefix is the one the city registered with the Open
+# Contracting Partnership (the default is a placeholder, not registered); publisher and licence.
+KEYPROJECTS_OC4IDS_ACCESS = os.environ.get("KEYPROJECTS_OC4IDS_ACCESS", "token")
+KEYPROJECTS_OC4IDS_PREFIX = os.environ.get("KEYPROJECTS_OC4IDS_PREFIX", "oc4ids-kp0000")
+KEYPROJECTS_OC4IDS_PUBLISHER = os.environ.get("KEYPROJECTS_OC4IDS_PUBLISHER", "")
+KEYPROJECTS_OC4IDS_LICENSE = os.environ.get("KEYPROJECTS_OC4IDS_LICENSE", "")
 
 # E-mail (the daily digest, units' shared mailboxes): SMTP when KEYPROJECTS_EMAIL_HOST is set,
 # else each message is written to the console of the process that sends it (development).

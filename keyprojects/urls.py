@@ -46,6 +46,7 @@ urlpatterns = [
     path("exchange/", include("keyprojects.exchange.urls")),
     path("map/", include("keyprojects.maps.urls")),
     path("files/", include("keyprojects.gallery.urls")),
+    path("opendata/", include("keyprojects.opendata.urls")),
     path("leaders/", include("keyprojects.indicators.leader_urls")),
     path("indicators/", indicator_views.definitions, name="indicator_definitions"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -37,6 +37,7 @@ from keyprojects.exchange import services as exchange_services
 from keyprojects.exchange import sheet as exchange_sheet
 from keyprojects.gallery import services as gallery_services
 from keyprojects.notices import services as notice_services
+from keyprojects.opendata import services as opendata_services
 from keyprojects.projects import services as project_services
 from keyprojects.reporting import services as reporting_services
 from keyprojects.tasklists import services as task_services
@@ -141,6 +142,8 @@ class Setting:
         with audit_context(Source.SYSTEM, detail="test"):
             self.leader = Leader.objects.create(name="连山区区长", title="区长", region=cast.lianshan)
             self.leader.projects.add(cast.p_lianshan, self.p_lianshan_other)
+        # 连山区's project published as open data (the OC4IDS package and the publications page)
+        opendata_services.publish(admin, cast.p_lianshan.pk, on=date(YEAR, 6, 1))
 
     def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
         """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
@@ -232,6 +235,7 @@ class Setting:
         approval_services.schedule_project(admin, p.pk, date(YEAR, 8, 1))
         permit = p.approvals.get(item__code="filing")
         approval_services.record(admin, permit.pk, permit.version, {"obtained_on": date(YEAR, 5, 1)})
+        opendata_services.publish(admin, p.pk, on=date(YEAR, 6, 3))  # 绥中县's project as open data
         if self.clerk.role == "department_clerk":  # 连山区, but not the department's project
             other = self.p_lianshan_other
             approval_services.schedule_project(admin, other.pk, date(YEAR, 9, 1))
@@ -241,6 +245,7 @@ class Setting:
             project_services.update_project(admin, other.pk, other.version, {"total_investment": Decimal("444444")})
             project_services.save_annual_plan(admin, other.pk, YEAR, {
                 "planned_investment": Decimal("1111"), "started": True, "started_on": date(YEAR, 3, 1)})
+            opendata_services.publish(admin, other.pk, on=date(YEAR, 6, 2))
 
 
 def photo() -> SimpleUploadedFile:

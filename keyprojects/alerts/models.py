@@ -36,6 +36,7 @@ class Kind(models.TextChoices):
     PROBLEM_OVERDUE = "problem_overdue", _("问题逾期未办结")
     REPORT_MISSING = "report_missing", _("月报逾期未报送")
     START_TARGET = "start_target", _("开复工目标有风险")
+    BEHIND_QUARTER = "behind_quarter", _("落后季度目标")
 
 
 class Colour(models.TextChoices):
@@ -53,6 +54,7 @@ THRESHOLDS: dict[str, tuple[Any, int, int]] = {
     Kind.PROBLEM_OVERDUE: (_("超过办理时限的天数"), 1, 15),
     Kind.REPORT_MISSING: (_("超过填报截止日期的天数"), 1, 5),
     Kind.START_TARGET: (_("开复工率低于目标时，距目标日期的天数：不超过黄色值为黄色，不超过红色值为红色"), 30, 10),
+    Kind.BEHIND_QUARTER: (_("已报季度末累计完成投资低于投资路线图季度目标的百分点数（目标为100）：截至最近已截止填报期的最后一个完整季度"), 10, 20),
 }
 # Kinds whose thresholds count down (the fewer days left, the worse): red ≤ yellow.
 COUNTDOWN = (Kind.APPROVAL_LAPSING, Kind.START_TARGET)

@@ -43,12 +43,13 @@ from keyprojects.accounts.models import Unit, User
 from keyprojects.approvals.models import ProjectApproval, late_q, obtained_q
 from keyprojects.core.audit import Source, acting_as, audit_context, recorded
 from keyprojects.core.bulk import chunks, save_in_bulk
+from keyprojects.core.money import format_wan
 from keyprojects.core.permissions import Actor, can_edit, require, require_admin
 from keyprojects.core.validation import validate
 from keyprojects.dispatch.models import Problem, overdue_q
 from keyprojects.indicators import engine
 from keyprojects.notices import services as notices
-from keyprojects.projects.models import AnnualPlan, Project
+from keyprojects.projects.models import AnnualPlan, PlanQuarter, Project
 from keyprojects.projects.services import _check_version
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
@@ -318,10 +319,48 @@ def start_targets(rule: WarningRule, day: date) -> list[Finding]:
     return found
 
 
+def behind_quarter(rule: WarningRule, day: date) -> list[Finding]:
+    """落后季度目标: plans of the city with a quarterly roadmap (``projects.PlanQuarter``) whose
+    completion (``engine.completed_ytd``, approved reports by the day) is below the roadmap's
+    target for the last quarter the city's latest closed period completes (its cumulative
+    expected investment, as ``projects.models.quarter_target`` reads it) by the yellow threshold's
+    points of that target or more (compared unrounded: completed × 100 ≤ target × (100 − points)).
+    A plan without a roadmap amount up to that quarter is never warned."""
+    period = _latest_closed_period(rule, day)
+    if period is None or period.month < 3:
+        return []
+    year, quarter = period.year, period.month // 3
+    money = DecimalField(max_digits=24, decimal_places=4)
+    target = Subquery(PlanQuarter.objects.filter(plan=OuterRef("pk"), quarter__lte=quarter,
+                                                 expected_investment__isnull=False)
+                      .order_by("-quarter").values("expected_investment")[:1], output_field=money)
+    bound = Value(Decimal(100) - rule.yellow, output_field=money)
+    rows: Any = (_plans(rule, year).annotate(target=target, completed=engine.completed_ytd(day))
+                 .filter(target__gt=Decimal(0))
+                 .filter(LessThanOrEqual(ExpressionWrapper(F("completed") * 100, output_field=money),
+                                         ExpressionWrapper(F("target") * bound, output_field=money)))
+                 .values("project_id", "project__region_id", "completed", "target"))
+    label = "一二三四"[quarter - 1]
+    found = []
+    for row in rows:
+        completed, goal = Decimal(row["completed"]), Decimal(row["target"])
+        rate = engine.percent(completed, goal)
+        colour = _colour(rule, Decimal(100) - completed * 100 / goal)
+        if colour is None or rate is None:
+            continue
+        reason = _("%(year)s年%(q)s季度末目标累计完成投资%(target)s万元，截至%(day)s完成%(done)s万元（%(rate)s%%），"
+                   "落后%(gap)s个百分点") % {
+            "year": year, "q": label, "target": format_wan(goal), "day": _md(day), "done": format_wan(completed),
+            "rate": rate, "gap": Decimal(100) - rate}
+        found.append(Finding(row["project__region_id"], row["project_id"], f"quarter:{year}", colour, reason,
+                             {"quarter": f"{year}-Q{quarter}", "target": f"{goal:.2f}", "completed": f"{completed:.2f}"}))
+    return found
+
+
 FINDERS: dict[str, Callable[[WarningRule, date], list[Finding]]] = {
     Kind.LATE_START: late_starts, Kind.APPROVAL_LATE: late_approvals, Kind.APPROVAL_LAPSING: lapsing_approvals,
     Kind.BEHIND_PROGRESS: behind_progress, Kind.NO_PROGRESS: no_progress, Kind.PROBLEM_OVERDUE: overdue_problems,
-    Kind.REPORT_MISSING: missing_reports, Kind.START_TARGET: start_targets,
+    Kind.REPORT_MISSING: missing_reports, Kind.START_TARGET: start_targets, Kind.BEHIND_QUARTER: behind_quarter,
 }
 
 
@@ -477,7 +516,7 @@ def acknowledge(user: Actor, warning_id: int, note: str, expected_version: int |
 RULE_FIELDS = ["yellow", "red", "tell_responsible_unit", "tell_county", "tell_leaders", "tell_city", "active"]
 TARGET_FIELDS = ["year", "by_date", "rate", "note"]
 # The defaults of a city's rule set: whom each kind tells besides the responsible unit and the county.
-LEADERS_TOLD = (Kind.LATE_START, Kind.BEHIND_PROGRESS, Kind.PROBLEM_OVERDUE)
+LEADERS_TOLD = (Kind.LATE_START, Kind.BEHIND_PROGRESS, Kind.PROBLEM_OVERDUE, Kind.BEHIND_QUARTER)
 CITY_TOLD = (Kind.START_TARGET, Kind.PROBLEM_OVERDUE)
 
 

@@ -283,6 +283,7 @@ class SyntheticProvince:
             self.timed("预警（每日评估）", self.write_warnings)
             self.timed("考核方案", self.write_schemes)
             self.timed("任务清单", self.write_tasks)
+            self.timed("公开数据", self.write_publications)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
         return {"counts": dict(self.counts), "seconds": total, "phases": self.timer.phases}
@@ -1014,6 +1015,16 @@ class SyntheticProvince:
         opened = sum(alerts.evaluate(day_after(self.o.until), city)["opened"] for city in self.warned)
         self.counts["warning"] += opened
         return opened
+
+    # --- open data (公开数据) -------------------------------------------------------------------
+    def write_publications(self) -> int:
+        """Each city publishes the largest government-invested projects of the span's last year
+        (``demo.opendata.PUBLISHED`` of them, as the demo does), through the service."""
+        from keyprojects.demo.opendata import publish
+
+        written = sum(publish(city, date(self.years[-1], 12, 31)) for city in self.cities)
+        self.counts["publication"] += written
+        return written
 
     # --- task lists (任务清单) ----------------------------------------------------------------
     def write_tasks(self) -> int:

@@ -61,6 +61,7 @@ NAV: tuple[Group, ...] = (
     Group(_("管理"), (
         Link("accounts:people_default", _("单位与人员"), roles=ADMINS),
         Link("exchange:page", _("省平台对接"), roles=ADMINS),
+        Link("opendata:publications", _("公开数据"), roles=ADMINS),
         Link("audit_log", _("审计日志"), roles=ADMINS),
     )),
 )

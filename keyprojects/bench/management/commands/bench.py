@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,audit,import,api,burst,demo,briefing,exchange")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,opendata,audit,import,api,burst,demo,briefing,exchange")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -192,7 +192,7 @@ class Command(BaseCommand):
                           f"reports {ProgressReport.objects.count():,}")
         steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
-                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("audit", self.bench_audit), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("opendata", self.bench_opendata), ("audit", self.bench_audit), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("briefing", self.bench_briefing), ("exchange", self.bench_exchange),
                  ("burst", self.bench_burst)]
         for name, step in steps:
@@ -543,6 +543,20 @@ class Command(BaseCommand):
                 transaction.set_rollback(True)
         self.add(f"daily evaluation, {self.city.name}, first run (no warning yet)", first, None, "≤ 10 s",
                  f"opened {outcome['opened']:,}, units told")
+
+    # --- open data: a city's OC4IDS package --------------------------------------------------
+    def bench_opendata(self) -> None:
+        """The city's OC4IDS package through the endpoint, read by the city admin (signed in)."""
+        from keyprojects.opendata.models import Publication
+
+        published = Publication.objects.filter(project__region__path__startswith=self.city.path).count()
+        admin = self.client(self.city_admin)
+        url = f"/opendata/oc4ids/{self.city.code}.json?year={self.year}"
+        self.add(f"OC4IDS package, {self.city.name}, after a write in {self.county.name}",
+                 timed(self.get(admin, url), self.options["runs"], before=self.county_write), None, "p95 ≤ 500 ms",
+                 f"{published:,} projects published")
+        self.add(f"OC4IDS package, {self.city.name}, repeat", timed(self.get(admin, url), self.options["runs"]), None,
+                 "p95 ≤ 500 ms")
 
     # --- assessment: a city's period taken, its ranking page and .xlsx --------------------------
     def bench_ranking(self) -> None:

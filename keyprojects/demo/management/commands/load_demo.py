@@ -10,7 +10,7 @@ from django.db import transaction
 
 from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
-from keyprojects.demo import alerts, assessment, dingxi, huludao, qianan, zhangye
+from keyprojects.demo import alerts, assessment, dingxi, huludao, opendata, qianan, zhangye
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -33,6 +33,7 @@ class Command(AuditedCommand):
                 result = demo().load()
             # (after the roll-up of the reports, which the block above refreshes as it ends)
             warned = alerts.warn(city, module.AS_OF, alerts.DINGXI_TARGETS if module is dingxi else None)
+            opendata.publish(city, module.AS_OF)  # its largest government-invested projects, as open data
             listed = f"，任务清单 {result['areas']} 个方面 {result['tasks']} 项任务" if "tasks" in result else ""
             self.stdout.write(f"{city_name}：{result['projects']} 个年度计划项目，{result['reports']} 份已审核月报，"
                               f"{warned['opened']} 个预警{listed}（截至 {module.AS_OF:%Y-%m-%d}）"
