@@ -283,3 +283,47 @@ class WarningSerializer(serializers.ModelSerializer):
         model = Warning
         fields = ["id", "kind", "colour", "project", "project_name", "region", "key", "reason", "figures", "opened_on",
                   "closed_on", "acknowledged_by", "acknowledged_at", "acknowledged_note", "version"]
+
+
+# --- 招商引资 (investment attraction) ------------------------------------------------------------
+class AttractionEventSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    leader_name = serializers.CharField(source="leader.name", read_only=True, default=None)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        from keyprojects.attraction.models import Event
+
+        model = Event
+        fields = ["id", "kind", "title", "date", "place", "region", "leader", "leader_name", "unit", "unit_name",
+                  "units", "note", "version"]
+
+
+class LeadStageSerializer(serializers.Serializer):
+    from_stage = serializers.CharField()
+    to_stage = serializers.CharField()
+    date = serializers.DateField()
+    note = serializers.CharField()
+
+
+class AgreementSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    signed_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    leader_name = serializers.CharField(source="leader.name", read_only=True, default=None)
+    stages = LeadStageSerializer(many=True, read_only=True)
+    agreements = AgreementSerializer(many=True, read_only=True)
+
+    class Meta:
+        from keyprojects.attraction.models import Lead
+
+        model = Lead
+        fields = ["id", "name", "region", "investor", "origin", "investor_place", "industry", "chain", "amount",
+                  "event", "unit", "unit_name", "leader", "leader_name", "stage", "found_on", "talks_on",
+                  "intention_on", "framework_on", "signed_on", "registered_on", "land_on", "landed_on", "started_on",
+                  "operating_on", "died_on", "death_reason", "project", "stages", "agreements", "version"]

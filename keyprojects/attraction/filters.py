@@ -117,7 +117,15 @@ class EventFilter(filters.FilterSet):
     def filter_noop(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         return queryset
 
+    @property
+    def dated(self) -> bool:
+        """Whether a period was asked for (a figure's link gives one; without, every event)."""
+        data = self.form.cleaned_data if self.is_valid() else {}
+        return bool(data.get("year") or data.get("as_of"))
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        rows = super().filter_queryset(queryset).order_by("-date", "-pk")
+        if not self.dated:
+            return rows
         year, as_of = self.period
-        return super().filter_queryset(queryset).filter(date__gte=date(year, 1, 1), date__lte=as_of).order_by(
-            "-date", "-pk")
+        return rows.filter(date__gte=date(year, 1, 1), date__lte=as_of)

@@ -254,6 +254,7 @@ def event_list(request: AuthenticatedRequest) -> HttpResponse:
     return render(request, "attraction/event_list.html", {
         "filter": found, "page": page, "count": count, "query": query.urlencode(), "year": year, "as_of": as_of,
         "region": region, "title": _title(region, request.user, _("招商活动")), "indicators": INDICATORS,
+        "dated": found.dated,
         "can_add": holds_region(request.user) or request.user.role == "department_clerk"})
 
 
