@@ -9,18 +9,16 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from conftest import api
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from keyprojects.accounts.models import Unit
 from keyprojects.attraction import services
 from keyprojects.attraction.models import Agreement, Lead, LeadStage, PackageItem, Stage
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.indicators import figures
 from keyprojects.projects.models import Project
 from keyprojects.projects.models import Stage as ProjectStage
-
-from conftest import api
 
 pytestmark = pytest.mark.django_db
 
@@ -174,8 +172,9 @@ def test_the_ledger_exports_its_rows_with_the_totals_line(cast, client):
     client.force_login(cast.admin)
     response = client.get("/attraction/export/", {"year": YEAR, "as_of": AS_OF.isoformat()})
     assert response.status_code == 200 and "spreadsheetml" in response["Content-Type"]
-    from python_calamine import CalamineWorkbook
     import io
+
+    from python_calamine import CalamineWorkbook
     sheet = CalamineWorkbook.from_filelike(io.BytesIO(response.content)).get_sheet_by_name("招商项目台账").to_python()
     assert "正式签约 1 个" in sheet[1][0] and sheet[3][1] == "连山区新型储能装备制造项目"
 
