@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "keyprojects.briefings",
     "keyprojects.tasklists",
     "keyprojects.exchange",
+    "keyprojects.attraction",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.maps",

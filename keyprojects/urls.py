@@ -44,6 +44,7 @@ urlpatterns = [
     path("briefings/", include("keyprojects.briefings.urls")),
     path("tasks/", include("keyprojects.tasklists.urls")),
     path("exchange/", include("keyprojects.exchange.urls")),
+    path("attraction/", include("keyprojects.attraction.urls")),
     path("map/", include("keyprojects.maps.urls")),
     path("files/", include("keyprojects.gallery.urls")),
     path("opendata/", include("keyprojects.opendata.urls")),

@@ -487,3 +487,31 @@ def test_stats_counts_the_warnings_of_qianan_on_its_date(demo, capsys):
     items late, 17 about to lapse, 2 overdue problems; yellow 8, 50 and 11 of the first three."""
     call_command("stats", region="迁安市", year=2022, as_of="2022-07-15", json=True)
     assert json.loads(capsys.readouterr().out)["warnings"] == {"red": 104, "yellow": 69}
+
+
+def test_stats_reproduces_the_attraction_and_package_figures_of_the_articles(demo, capsys, client):
+    """Zhangye 2023-04-07: 招商活动75次，达成合作意向56项，签订框架协议31项，签约金额234.48亿元;
+    Qian'an 2022: 42 newly signed projects; Dingxi 2022 "1+1托4": 30 city leaders, 75 departments,
+    49 projects, 72 enterprises, 82 attraction projects, 26 pre-work projects."""
+    call_command("stats", region="张掖市", year=2023, as_of="2023-04-07", json=True)
+    zhangye = json.loads(capsys.readouterr().out)["attraction"]
+    assert {k: zhangye[k] for k in ("events", "intentions", "framework_agreements", "signed_amount")} == {
+        "events": 75, "intentions": 56, "framework_agreements": 31, "signed_amount": "2344800"}
+    call_command("stats", region="迁安市", year=2022, as_of="2022-07-15", json=True)
+    assert json.loads(capsys.readouterr().out)["attraction"]["signed_projects"] == 42
+    call_command("stats", region="定西市", year=2022, as_of="2022-04-20", json=True)
+    assert json.loads(capsys.readouterr().out)["packages"] == {
+        "leaders": 30, "departments": 75, "projects": 49, "prework_projects": 26, "enterprises": 72,
+        "attraction_projects": 82}
+    # the demo's landed leads are library projects of the city's own demo, linked, not new ones
+    from keyprojects.attraction.models import Lead
+
+    landed = Lead.objects.filter(landed_on__isnull=False)
+    assert landed.exists() and not landed.filter(project__isnull=True).exists()
+    assert all(lead.project.name == lead.name for lead in landed.select_related("project"))
+    # the ledger's totals behind Zhangye's signed amount equal it
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="zhangye"))
+    page = client.get("/attraction/", {"year": 2023, "as_of": "2023-04-07", "reached": "signed_amount"})
+    assert 'data-total="signed_amount">234.48<' in page.content.decode()

@@ -27,6 +27,7 @@ from python_calamine import CalamineWorkbook
 from keyprojects.accounts import services as account_services
 from keyprojects.accounts.models import Leader
 from keyprojects.approvals import services as approval_services
+from keyprojects.attraction import services as attraction_services
 from keyprojects.briefings import services as briefing_services
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.core.permissions import SYSTEM
@@ -144,6 +145,16 @@ class Setting:
             self.leader.projects.add(cast.p_lianshan, self.p_lianshan_other)
         # 连山区's project published as open data (the OC4IDS package and the publications page)
         opendata_services.publish(admin, cast.p_lianshan.pk, on=date(YEAR, 6, 1))
+        # 招商引资: an event of 连山区 the department attends, and a lead from it the department follows
+        self.event = attraction_services.save_event(admin, None, {
+            "region": cast.lianshan, "kind": "visit_out", "title": "赴深圳开展精细化工招商", "date": date(YEAR, 2, 1),
+            "unit": cast.lianshan_fgj, "units": [cast.gxj], "leader": cast.leader})
+        self.lead = attraction_services.save_lead(admin, None, {
+            "region": cast.lianshan, "name": "连山区精细化工新材料项目", "investor": "深圳华晟化工有限公司",
+            "origin": "province", "industry": "精细化工", "chain": "新材料", "amount": Decimal("20000"),
+            "unit": cast.gxj, "event": self.event, "found_on": date(YEAR, 2, 2)})
+        attraction_services.change_stage(admin, self.lead.pk, None, "intention", date(YEAR, 3, 1), amount="20000",
+                                         today=date(YEAR, 6, 1))
 
     def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
         """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
@@ -164,6 +175,8 @@ class Setting:
                            if route.startswith("cadence_rule") else self.problem_file.pk
                            if route == "problem_file" else report.pk if route == "problem_from_report"
                            else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
+        elif "pk" in wanted and name.startswith(("attraction:", "api:attraction-")):
+            kinds["pk"] = self.event.pk if "event" in name else self.lead.pk
         elif "pk" in wanted and name.startswith("briefings:"):
             kinds["pk"] = self.briefing.pk
         elif "pk" in wanted and name.startswith("gallery:") and name != "gallery:upload":
@@ -236,6 +249,22 @@ class Setting:
         permit = p.approvals.get(item__code="filing")
         approval_services.record(admin, permit.pk, permit.version, {"obtained_on": date(YEAR, 5, 1)})
         opendata_services.publish(admin, p.pk, on=date(YEAR, 6, 3))  # 绥中县's project as open data
+        # 招商引资 of 绥中县 worked through to landing, with its funds; a city package of another unit
+        lead = attraction_services.save_lead(admin, None, {
+            "region": cast.suizhong, "name": "绥中县风电装备制造项目", "investor": "金风科技股份有限公司",
+            "origin": "province", "industry": "装备制造", "chain": "新材料", "amount": Decimal("90000"),
+            "unit": cast.suizhong_fgj, "found_on": date(YEAR, 1, 5)})
+        attraction_services.change_stage(admin, lead.pk, None, "signed", date(YEAR, 3, 1), amount="90000",
+                                         today=date(YEAR, 6, 1))
+        attraction_services.land(admin, lead.pk, None, {"on": date(YEAR, 4, 1), "registered_on": date(YEAR, 4, 1),
+                                                        "started_on": date(YEAR, 4, 2)}, today=date(YEAR, 6, 1))
+        attraction_services.report_funds(admin, lead.pk, YEAR, 5, "5000", "5000", today=date(YEAR, 6, 1))
+        attraction_services.save_event(admin, None, {
+            "region": cast.suizhong, "kind": "visit_in", "title": "金风科技来绥中考察", "date": date(YEAR, 3, 3),
+            "unit": cast.suizhong_fgj, "leader": cast.leader})
+        package = attraction_services.save_package(admin, None, {"year": YEAR, "leader": cast.leader,
+                                                                 "lead_unit": cast.fgw})
+        attraction_services.add_item(admin, package.pk, "lead", lead)
         if self.clerk.role == "department_clerk":  # 连山区, but not the department's project
             other = self.p_lianshan_other
             approval_services.schedule_project(admin, other.pk, date(YEAR, 9, 1))
@@ -243,6 +272,12 @@ class Setting:
                 "project": other, "source": "meeting", "category": "funding", "title": "资金未到位",
                 "lead_unit": cast.lianshan_fgj, "deadline": date(YEAR, 7, 30)}, on=date(YEAR, 6, 1))
             project_services.update_project(admin, other.pk, other.version, {"total_investment": Decimal("444444")})
+            mine = attraction_services.save_lead(admin, None, {  # 连山区's, followed by another unit
+                "region": cast.lianshan, "name": "连山区文旅综合体项目", "investor": "华侨城文旅有限公司",
+                "origin": "province", "industry": "文旅", "amount": Decimal("30000"), "unit": cast.lianshan_fgj,
+                "found_on": date(YEAR, 2, 1)})
+            attraction_services.change_stage(admin, mine.pk, None, "framework", date(YEAR, 3, 1), amount="30000",
+                                             today=date(YEAR, 6, 1))
             project_services.save_annual_plan(admin, other.pk, YEAR, {
                 "planned_investment": Decimal("1111"), "started": True, "started_on": date(YEAR, 3, 1)})
             opendata_services.publish(admin, other.pk, on=date(YEAR, 6, 2))
@@ -322,9 +357,12 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
     eia = p.approvals.get(item__code="eia")
     approval_services.record(cast.admin, eia.pk, eia.version, {"obtained_on": date(YEAR, 5, 1)})
     project_services.set_location(cast.admin, p.pk, None, Decimal("120.6"), Decimal("40.9"))
+    attraction_services.change_stage(cast.admin, setting.lead.pk, None, "framework", date(YEAR, 4, 1),
+                                     amount="20000", today=date(YEAR, 6, 1))
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
     assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
             "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/", "approvals/",
             "api/^approvals/$", "api/projects/<int:pk>/approvals/", "tasks/", "tasks/summary/",
-            "tasks/<int:pk>/", "map/", "map/points.json"} <= changed
+            "tasks/<int:pk>/", "map/", "map/points.json", "attraction/", "attraction/summary/",
+            "attraction/<int:pk>/", "api/^attraction/leads/$"} <= changed

@@ -415,3 +415,45 @@ class IndicatorsSerializer(FiguresSerializer):
     dispatch = DispatchFiguresSerializer(read_only=True)
     warnings = WarningFiguresSerializer(read_only=True)
     approvals = ApprovalFiguresSerializer(read_only=True)
+# --- 招商引资 (investment attraction) ------------------------------------------------------------
+class AttractionEventSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    leader_name = serializers.CharField(source="leader.name", read_only=True, default=None)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        from keyprojects.attraction.models import Event
+
+        model = Event
+        fields = ["id", "kind", "title", "date", "place", "region", "leader", "leader_name", "unit", "unit_name",
+                  "units", "note", "version"]
+
+
+class LeadStageSerializer(serializers.Serializer):
+    from_stage = serializers.CharField()
+    to_stage = serializers.CharField()
+    date = serializers.DateField()
+    note = serializers.CharField()
+
+
+class AgreementSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    signed_on = serializers.DateField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=4)
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    leader_name = serializers.CharField(source="leader.name", read_only=True, default=None)
+    stages = LeadStageSerializer(many=True, read_only=True)
+    agreements = AgreementSerializer(many=True, read_only=True)
+
+    class Meta:
+        from keyprojects.attraction.models import Lead
+
+        model = Lead
+        fields = ["id", "name", "region", "investor", "origin", "investor_place", "industry", "chain", "amount",
+                  "event", "unit", "unit_name", "leader", "leader_name", "stage", "found_on", "talks_on",
+                  "intention_on", "framework_on", "signed_on", "registered_on", "land_on", "landed_on", "started_on",
+                  "operating_on", "died_on", "death_reason", "project", "stages", "agreements", "version"]

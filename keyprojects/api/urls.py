@@ -17,6 +17,8 @@ router.register("approvals", views.ApprovalViewSet, basename="approval")
 router.register("meetings", views.MeetingViewSet, basename="meeting")
 router.register("problems", views.ProblemViewSet, basename="problem")
 router.register("warnings", views.WarningViewSet, basename="warning")
+router.register("attraction/events", views.AttractionEventViewSet, basename="attraction-event")
+router.register("attraction/leads", views.LeadViewSet, basename="attraction-lead")
 
 docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
 

@@ -44,6 +44,13 @@ from keyprojects.approvals.filters import totals_from as approval_totals
 from keyprojects.approvals.forms import AdjustForm, RecordForm, ScheduleForm
 from keyprojects.approvals.models import ApprovalSchedule, ProjectApproval
 from keyprojects.approvals.models import default_path as default_approval_path
+from keyprojects.attraction import services as attraction_services
+from keyprojects.attraction.filters import EventFilter, LeadFilter
+from keyprojects.attraction.forms import DieForm, FundsForm, LandForm, LeadForm
+from keyprojects.attraction.forms import EventForm as AttractionEventForm
+from keyprojects.attraction.forms import StageForm as LeadStageForm
+from keyprojects.attraction.models import Event as AttractionEvent
+from keyprojects.attraction.models import Lead
 from keyprojects.core.http import file_download
 from keyprojects.core.params import IntegerFilter
 from keyprojects.core.permissions import (
@@ -856,3 +863,120 @@ class ProjectApprovalsScheduleView(APIView):
         approval_services.schedule_project(user, project.pk, data["target_start"], data["path"], data["helper"],
                                            version)
         return ProjectApprovalsView.answer(request, project)
+
+
+# --- 招商引资 (investment attraction): events and leads ------------------------------------------
+
+AttractionEventInput = input_serializer("AttractionEventInput", AttractionEventForm(user=NOBODY),
+                                        required=("kind", "title", "date", "region", "unit"))
+LeadInput = input_serializer("LeadInput", LeadForm(user=NOBODY),
+                             required=("name", "region", "investor", "origin", "industry", "amount", "found_on", "unit"))
+LeadStageInput = input_serializer("LeadStageInput", LeadStageForm(), required=("version", "to_stage", "on"))
+LandInput = input_serializer("LandInput", LandForm(), required=("version", "on", "registered_on"))
+DieInput = input_serializer("DieInput", DieForm(), required=("version", "on", "reason"))
+FundsInput = input_serializer("FundsInput", FundsForm(), required=("year", "month", "amount"))
+
+
+@extend_schema_view(list=extend_schema(description="招商活动，筛选条件与网页相同（year、as_of 给出统计期）。"))
+class AttractionEventViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """招商活动: recorded by who holds their region or the organizing department; read by the
+    region's users and the units taking part."""
+
+    serializer_class = out.AttractionEventSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = EventFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (AttractionEvent.objects.visible_to(signed_in(self.request)).select_related("region", "leader", "unit")
+                .prefetch_related("units").order_by("-date", "-pk"))
+
+    def _saved(self, event: AttractionEvent, code: int = status.HTTP_200_OK) -> Response:
+        return Response(out.AttractionEventSerializer(self.get_queryset().get(pk=event.pk)).data, status=code)
+
+    @extend_schema(request=AttractionEventInput, responses={201: out.AttractionEventSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
+        form = bound_form(AttractionEventForm, AttractionEventInput, request.data, user=user)
+        event = attraction_services.save_event(user, None, form.service_data())
+        return self._saved(event, status.HTTP_201_CREATED)
+
+    @extend_schema(request=AttractionEventInput, responses=out.AttractionEventSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
+        event = self.get_object()
+        require(user, "edit", event)
+        version = _require_version(request.data)
+        base = {name: getattr(event, f"{name}_id", None) or getattr(event, name)
+                for name in attraction_services.EVENT_FIELDS} | {"units": [u.pk for u in event.units.all()]}
+        form = bound_form(AttractionEventForm, AttractionEventInput, request.data, base, user=user)
+        event = attraction_services.save_event(user, event.pk, form.service_data(), version)
+        return self._saved(event)
+
+
+@extend_schema_view(list=extend_schema(description="招商项目台账，筛选条件与网页相同（reached 按统计期 year、as_of 判断）。"))
+class LeadViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """招商项目 (leads): registered and changed by who holds their region or the following
+    department; moved through their stages, landed (the library project registered), ended with a
+    reason, and their funds in place reported, by the same services as the pages."""
+
+    serializer_class = out.LeadSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = LeadFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (Lead.objects.visible_to(signed_in(self.request)).select_related("region", "unit", "leader")
+                .prefetch_related("stages", "agreements").order_by("region__code", "-found_on", "pk"))
+
+    def _saved(self, lead: Lead, code: int = status.HTTP_200_OK) -> Response:
+        return Response(out.LeadSerializer(self.get_queryset().get(pk=lead.pk)).data, status=code)
+
+    @extend_schema(request=LeadInput, responses={201: out.LeadSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
+        form = bound_form(LeadForm, LeadInput, request.data, user=user)
+        return self._saved(attraction_services.save_lead(user, None, form.service_data()), status.HTTP_201_CREATED)
+
+    @extend_schema(request=LeadInput, responses=out.LeadSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
+        lead = self.get_object()
+        require(user, "edit", lead)
+        version = _require_version(request.data)
+        base = {name: getattr(lead, f"{name}_id", None) if name in ("region", "event", "unit", "leader")
+                else getattr(lead, name) for name in attraction_services.LEAD_FIELDS}
+        form = bound_form(LeadForm, LeadInput, request.data, base, user=user)
+        return self._saved(attraction_services.save_lead(user, lead.pk, form.service_data(), version))
+
+    @extend_schema(request=LeadStageInput, responses=out.LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def stage(self, request: Request, pk: str | None = None) -> Response:
+        user, lead = signed_in(request), self.get_object()
+        data = bound_form(LeadStageForm, LeadStageInput, request.data).cleaned_data
+        lead = attraction_services.change_stage(user, lead.pk, data["version"], data["to_stage"], data["on"],
+                                                data.get("note") or "", data.get("amount"))
+        return self._saved(lead)
+
+    @extend_schema(request=LandInput, responses=out.LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def land(self, request: Request, pk: str | None = None) -> Response:
+        user, lead = signed_in(request), self.get_object()
+        data = bound_form(LandForm, LandInput, request.data).cleaned_data
+        return self._saved(attraction_services.land(user, lead.pk, data["version"], data))
+
+    @extend_schema(request=DieInput, responses=out.LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def die(self, request: Request, pk: str | None = None) -> Response:
+        user, lead = signed_in(request), self.get_object()
+        data = bound_form(DieForm, DieInput, request.data).cleaned_data
+        return self._saved(attraction_services.die(user, lead.pk, data["version"], data["on"], data["reason"]))
+
+    @extend_schema(request=FundsInput, responses=out.LeadSerializer)
+    @action(detail=True, methods=["post"])
+    def funds(self, request: Request, pk: str | None = None) -> Response:
+        user, lead = signed_in(request), self.get_object()
+        data = bound_form(FundsForm, FundsInput, request.data).cleaned_data
+        attraction_services.report_funds(user, lead.pk, data["year"], data["month"], data["amount"],
+                                         data.get("out_of_province") or 0)
+        return self._saved(lead)

@@ -43,6 +43,7 @@ NAV: tuple[Group, ...] = (
         Link("approvals:list", _("逾期事项"), query="state=late"),
         Link("approvals:catalogue", _("前期手续目录")),
         Link("tasklists:list", _("任务清单")),
+        Link("attraction:list", _("招商引资")),
     )),
     Group(_("调度"), (
         Link("dispatch:meetings", _("调度会")),

@@ -319,6 +319,88 @@ INDICATORS: dict[str, Indicator] = {
             "nor one above or below it.",
             "个",
         ),
+        # 招商引资 (investment attraction): events, agreements and the leads signed in the period
+        # (from 1 January of the year to the as-of date), counted from the dates on the leads.
+        Indicator(
+            "attraction_events", "招商活动", "Attraction events",
+            "统计年度 1 月 1 日至统计日期举办的招商活动次数（走出去、请进来、展会、网上招商）。",
+            "Attraction events held from 1 January of the year to the as-of date (visits, fairs, online).",
+            "次",
+        ),
+        Indicator(
+            "attraction_intentions", "达成合作意向", "Intentions reached",
+            "统计期内签订意向协议（达成合作意向）的招商项目个数。",
+            "Leads that signed an intention agreement in the period.",
+            "项",
+        ),
+        Indicator(
+            "attraction_framework_agreements", "签订框架协议", "Framework agreements",
+            "统计期内签订框架协议的招商项目个数。",
+            "Leads that signed a framework agreement in the period.",
+            "项",
+        ),
+        Indicator(
+            "attraction_signed_projects", "正式签约项目", "Projects signed",
+            "统计期内正式签约（签订正式合同）的招商项目个数。",
+            "Leads that signed their formal contract in the period.",
+            "个",
+        ),
+        Indicator(
+            "attraction_signed_amount", "签约金额", "Amount signed",
+            "统计期内签订的正式合同和框架协议的协议金额合计；同一项目期内既签框架协议又签正式合同的，只计正式合同。",
+            "Amounts of the formal contracts and framework agreements signed in the period; a lead that signed both "
+            "in the period counts once, with its contract.",
+            "万元",
+        ),
+        Indicator(
+            "attraction_landing_rate", "落地率", "Landing rate",
+            "落地率 = 统计期内正式签约项目中截至统计日期已落地（注册、登记入库）的个数 ÷ 统计期内正式签约项目数 × 100%。",
+            "Leads signed in the period that had landed (registered, in the library) by the as-of date / leads "
+            "signed in the period × 100.",
+            "%",
+        ),
+        Indicator(
+            "attraction_start_rate", "开工率", "Start rate",
+            "开工率 = 统计期内正式签约、已落地的项目中截至统计日期已开工的个数 ÷ 其中已落地的个数 × 100%。",
+            "Of the leads signed in the period and landed, those whose works had started by the as-of date / those "
+            "landed × 100.",
+            "%",
+        ),
+        Indicator(
+            "attraction_performance_rate", "履约率", "Contract performance rate",
+            "履约率 = 统计期内正式签约项目中截至统计日期已开工建设（合同进入履行）的个数 ÷ 统计期内正式签约项目数 × 100%。",
+            "Leads signed in the period whose works had started by the as-of date / leads signed in the period × 100.",
+            "%",
+        ),
+        Indicator(
+            "attraction_funds_in_place", "到位资金", "Funds in place",
+            "统计期内正式签约项目截至统计日期所在月份各月填报的到位资金合计（其中省外到位资金另列）。",
+            "Funds in place reported for the leads signed in the period, every month up to the as-of date's "
+            "(the part from outside the province shown apart).",
+            "万元",
+        ),
+        Indicator(
+            "attraction_funds_in_place_rate", "资金到位率", "Funds-in-place rate",
+            "资金到位率 = 到位资金 ÷ 统计期内正式签约项目的合同金额 × 100%。",
+            "Funds in place / the contract amounts of the leads signed in the period × 100.",
+            "%",
+        ),
+        # 包抓 "1+1托4": the packages of the year (a leader and a lead department, four kinds of items)
+        Indicator(
+            "package_leaders", "包抓领导", "Package leaders",
+            "统计年度有包抓责任组的领导人数。", "Leaders with a package in the year.", "名",
+        ),
+        Indicator(
+            "package_departments", "包抓部门", "Package departments",
+            "统计年度包抓责任组的牵头部门和配合部门（去重）个数。",
+            "Departments leading or helping in the year's packages (each counted once).", "个",
+        ),
+        Indicator(
+            "package_items", "包抓事项", "Package items",
+            "统计年度各包抓责任组的推进建设项目、推进项目前期、服务重点企业、招引产业项目个数（分类计数）。",
+            "Items of the year's packages by kind: projects under construction, pre-construction projects, "
+            "enterprises served, attraction leads.", "个",
+        ),
     ]
 }
 
@@ -1150,3 +1232,105 @@ def with_approvals(payload: dict[str, Any], figures: dict[str, Any]) -> dict[str
                             "completion_rate": str(rate) if rate is not None else None}
     payload["year_on_year"]["approvals_completion_rate"] = str(change) if change is not None else None
     return payload
+
+
+# --- 招商引资 (investment attraction) ---------------------------------------------------------
+# COUNTs and SUMs of leads, agreements, funds and events grouped by following unit, leader and
+# industry chain at once: the totals and each group's figures are these rows added up.
+ATTRACTION_SUMS = ("events", "intentions", "framework_agreements", "signed_projects", "landed", "started",
+                   "signed_amount", "contract_amount", "funds_in_place", "funds_out_of_province")
+ATTRACTION_GROUPS = ("unit", "leader", "chain")
+
+
+def _lead_aggregates(start: date, end: date, prefix: str = "") -> dict[str, Any]:
+    from keyprojects.attraction.models import reached_q
+
+    signed = reached_q("signed_on", start, end, prefix)
+    return {"intentions": Count("id", filter=reached_q("intention_on", start, end, prefix)),
+            "framework_agreements": Count("id", filter=reached_q("framework_on", start, end, prefix)),
+            "signed_projects": Count("id", filter=signed),
+            "landed": Count("id", filter=signed & reached_q("landed_on", None, end, prefix)),
+            "started": Count("id", filter=signed & reached_q("landed_on", None, end, prefix)
+                             & reached_q("started_on", None, end, prefix))}
+
+
+def attraction_rows(leads: QuerySet, agreements: QuerySet, funds: QuerySet, events: QuerySet, year: int,
+                    as_of: date) -> list[dict[str, Any]]:
+    """The attraction counts and sums of the period (1 January of ``year`` to ``as_of``) by
+    following unit (``key_unit``), leader (``key_leader``) and chain (``key_chain``); events by
+    organizing unit and leader. Four queries."""
+    from keyprojects.attraction.models import Agreement, counted_signing_q
+
+    start = date(year, 1, 1)
+    keys = {"key_unit": F("unit_id"), "key_leader": F("leader_id"), "key_chain": F("chain")}
+    rows = list(leads.order_by().values(**keys).annotate(**_lead_aggregates(start, as_of)))
+    through = {k: F(f"lead__{v.name}") for k, v in keys.items()}
+    rows += agreements.order_by().values(**through).annotate(
+        signed_amount=Coalesce(Sum("amount", filter=counted_signing_q(start, as_of)), ZERO),
+        contract_amount=Coalesce(Sum("amount", filter=Q(kind=Agreement.Kind.CONTRACT, signed_on__gte=start,
+                                                        signed_on__lte=as_of)), ZERO))
+    months = Q(year__lt=as_of.year) | Q(year=as_of.year, month__lte=as_of.month)
+    rows += funds.filter(months, lead__signed_on__gte=start, lead__signed_on__lte=as_of).order_by().values(
+        **through).annotate(funds_in_place=Coalesce(Sum("amount"), ZERO),
+                            funds_out_of_province=Coalesce(Sum("out_of_province"), ZERO))
+    rows += events.filter(date__gte=start, date__lte=as_of).order_by().values(
+        key_unit=F("unit_id"), key_leader=F("leader_id")).annotate(events=Count("id"))
+    return rows
+
+
+def _attraction_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    sums = {key: sum((row.get(key) or 0 for row in rows), 0) for key in ATTRACTION_SUMS}
+    for key in ("signed_amount", "contract_amount", "funds_in_place", "funds_out_of_province"):
+        sums[key] = Decimal(sums[key])
+    return {**sums, "landing_rate": percent(sums["landed"], sums["signed_projects"]),
+            "start_rate": percent(sums["started"], sums["landed"]),
+            "performance_rate": percent(sums["started"], sums["signed_projects"]),
+            "funds_in_place_rate": percent(sums["funds_in_place"], sums["contract_amount"])}
+
+
+def attraction_from(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The attraction figures from ``attraction_rows``: the sums with the rates, and the same by
+    following unit, leader and industry chain (largest signed amount first)."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    units = {u.pk: u.name for u in Unit.objects.filter(pk__in={r.get("key_unit") for r in rows})}
+    leaders = {x.pk: x.name for x in Leader.objects.filter(pk__in={r.get("key_leader") for r in rows})}
+    for group in ATTRACTION_GROUPS:
+        members: dict[Any, list[dict[str, Any]]] = {}
+        for row in rows:
+            if group == "chain" and "events" in row:
+                continue  # (an event has no chain)
+            members.setdefault(row.get(f"key_{group}"), []).append(row)
+        names = units if group == "unit" else leaders if group == "leader" else {}
+        found = [{"key": key, "label": names.get(key, key) if key not in (None, "") else "—",
+                  **_attraction_figures(part)} for key, part in members.items()]
+        found.sort(key=lambda r: (-r["signed_amount"], -r["signed_projects"], -r["events"], str(r["label"])))
+        by[group] = found
+    return {**_attraction_figures(rows), "by": by}
+
+
+def attraction_json(figures: dict[str, Any]) -> dict[str, Any]:
+    """The ``"attraction"`` object of ``stats --json`` (amounts in 万元, rates in %, as strings)."""
+    def text(value: Any) -> str | None:
+        return None if value is None else str(value)
+
+    return {"events": figures["events"], "intentions": figures["intentions"],
+            "framework_agreements": figures["framework_agreements"], "signed_amount": text(figures["signed_amount"]),
+            "signed_projects": figures["signed_projects"], "landed": figures["landed"], "started": figures["started"],
+            "contract_amount": text(figures["contract_amount"]), "funds_in_place": text(figures["funds_in_place"]),
+            "funds_out_of_province": text(figures["funds_out_of_province"]),
+            **{key: text(figures[key]) for key in ("landing_rate", "start_rate", "performance_rate",
+                                                   "funds_in_place_rate")}}
+
+
+PACKAGE_KINDS = {"project": "projects", "prework": "prework_projects", "enterprise": "enterprises",
+                 "lead": "attraction_projects"}
+
+
+def packages_from(packages: QuerySet, items: QuerySet) -> dict[str, Any]:
+    """The package figures: leaders and departments (each counted once) and the items by kind
+    (``PACKAGE_KINDS``). Three queries."""
+    ids = packages.values("pk")
+    departments = Unit.objects.filter(Q(led_packages__in=ids) | Q(helped_packages__in=ids)).distinct().count()
+    counts = dict(items.order_by().values_list("kind").annotate(n=Count("id")))
+    return {"packages": packages.count(), "leaders": packages.values("leader").distinct().count(),
+            "departments": departments, **{name: counts.get(kind, 0) for kind, name in PACKAGE_KINDS.items()}}

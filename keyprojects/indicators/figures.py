@@ -766,3 +766,51 @@ def project_codes(actor: Actor, year: int, region: Region) -> dict[str, dict[str
                                latest_year=False)
         found[key] = listing.totals
     return found
+# --- 招商引资 (investment attraction) and the "1+1托4" packages ---------------------------------
+def attraction(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
+    """The attraction figures of ``region`` (None: all the actor may view) for the period from 1
+    January of ``year`` to ``as_of`` (``engine.attraction_from``): events, intentions, framework
+    agreements, projects signed and the amount signed, and of the leads signed the landing, start,
+    performance and funds-in-place rates; by following unit, leader and industry chain. Only the
+    leads and events the actor may view count. Remembered until a write in the region."""
+    leads, agreements, funds, events = attraction_rows_of(actor, region)
+    return cached_within(region, _attraction, year, as_of, leads, agreements, funds, events)
+
+
+def attraction_rows_of(actor: Actor, region: Region | None = None) -> tuple[QuerySet, QuerySet, QuerySet, QuerySet]:
+    """The leads, agreements, funds reports and events the attraction figures of ``region``
+    count (the ledger's drill-down starts from the same leads)."""
+    from keyprojects.attraction.models import Agreement, Event, FundsReport, Lead
+
+    return (_in_scope(actor, region, Lead), _in_scope(actor, region, Agreement, "lead__region__path"),
+            _in_scope(actor, region, FundsReport, "lead__region__path"), _in_scope(actor, region, Event))
+
+
+def _attraction(year: int, as_of: date, leads: QuerySet, agreements: QuerySet, funds: QuerySet,
+                events: QuerySet) -> dict[str, Any]:
+    return engine.attraction_from(engine.attraction_rows(leads, agreements, funds, events, year, as_of))
+
+
+def attraction_list_totals(leads: QuerySet, year: int, as_of: date) -> dict[str, Any]:
+    """The ledger's totals line: the same sums as ``attraction`` over the list's leads (no
+    events): a figure's link lands on a list whose totals equal it."""
+    from keyprojects.attraction.models import Agreement, Event, FundsReport
+
+    ids = leads.values("pk")
+    rows = engine.attraction_rows(leads, Agreement.objects.filter(lead__in=ids), FundsReport.objects.filter(
+        lead__in=ids), Event.objects.none(), year, as_of)
+    return {**engine.attraction_from(rows), "count": leads.count()}
+
+
+def packages(actor: Actor, year: int, region: Region | None = None) -> dict[str, Any]:
+    """The "1+1托4" figures of ``region``'s packages of ``year``: leaders, departments, and the
+    items by kind (``engine.packages_from``), within what the actor may view."""
+    found, items = package_rows_of(actor, year, region)
+    return cached_within(region, engine.packages_from, found, items)
+
+
+def package_rows_of(actor: Actor, year: int, region: Region | None = None) -> tuple[QuerySet, QuerySet]:
+    from keyprojects.attraction.models import Package, PackageItem
+
+    found = _in_scope(actor, region, Package).filter(year=year)
+    return found, PackageItem.objects.filter(package__in=found.values("pk"))

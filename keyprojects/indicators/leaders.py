@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keyprojects.accounts.models import Leader
+from keyprojects.attraction.queries import leader_packages
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.permissions import Actor, reads_region, restrict
 from keyprojects.dispatch import cadence
@@ -105,6 +106,7 @@ def _package_page(request: AuthenticatedRequest, leader: Leader) -> HttpResponse
         "gap_behind": abs(gap) if (gap := found["totals"]["progress_gap"]) is not None else None,
         "indicators": INDICATORS, "years": figures.plan_years(request.user),
         "can_rank": reads_region(request.user),
+        "one_plus_four": leader_packages(request.user, leader, year),
     })
 
 

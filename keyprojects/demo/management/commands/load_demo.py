@@ -11,6 +11,7 @@ from django.db import transaction
 from keyprojects.accounts.models import User
 from keyprojects.core.commands import AuditedCommand
 from keyprojects.demo import alerts, assessment, dingxi, huludao, opendata, qianan, zhangye
+from keyprojects.demo import attraction as attraction_demo
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -41,6 +42,9 @@ class Command(AuditedCommand):
             if module is dingxi:  # monthly ranks of its counties, January to April, published
                 scheme = assessment.install(city, dingxi.YEAR, [f"{dingxi.YEAR}-{m:02d}" for m in range(1, 5)])
                 self.stdout.write(f"{city_name}：考核方案“{scheme.name}”，1—4月排名已发布")
+            if city_name in attraction_demo.LOADERS:  # 招商引资, and Dingxi's "1+1托4" packages
+                with transaction.atomic():
+                    self.stdout.write(attraction_demo.load(city))
             if module is zhangye:  # its counties and departments scored for the first quarter
                 scheme = assessment.install(city, zhangye.YEAR, [f"{zhangye.YEAR}-Q1"], kind="quarterly")
                 self.stdout.write(f"{city_name}：考核方案“{scheme.name}”，一季度得分与排名已发布")

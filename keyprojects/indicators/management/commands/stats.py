@@ -15,6 +15,7 @@ from keyprojects.dispatch.models import MeetingKind
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import (
     INDICATORS,
+    attraction_json,
     dispatch_json,
     tasks_json,
     to_json,
@@ -52,6 +53,13 @@ class Command(BaseCommand):
                        "warnings": warnings_json(warnings)}
             if tasks["tasks"]:  # (a region with a task list)
                 payload["tasks"] = tasks_json(tasks)
+            attraction = figures.attraction(SYSTEM, options["year"], as_of, region)
+            if attraction["events"] or attraction["intentions"] or attraction["signed_projects"]:
+                payload["attraction"] = attraction_json(attraction)
+            packages = figures.packages(SYSTEM, options["year"], region)
+            if packages["packages"]:  # (a region with "1+1托4" packages)
+                payload["packages"] = {key: packages[key] for key in (
+                    "leaders", "departments", "projects", "prework_projects", "enterprises", "attraction_projects")}
             with_approvals(payload, approvals)
             if codes:
                 payload["project_codes"] = {key: row["count"] for key, row in codes.items()}

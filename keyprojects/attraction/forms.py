@@ -1,0 +1,125 @@
+"""The attraction forms: the fields of the services, validated here for the pages and the API alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from keyprojects.accounts.models import Leader, Unit
+from keyprojects.core.forms import StyledForm, field_of
+from keyprojects.core.permissions import Viewer, nearby, regions_for
+from keyprojects.projects.forms import DATE_INPUT
+from keyprojects.projects.models import Sector
+from keyprojects.regions.models import Region
+
+from .models import Event, Origin, Stage
+
+MANY = _("按住 Ctrl（苹果电脑为 ⌘）可选多个")
+
+
+def _amount(label: Any, required: bool = True) -> forms.DecimalField:
+    return forms.DecimalField(label=label, min_value=0, max_digits=18, decimal_places=4, required=required)
+
+
+class EventForm(StyledForm):
+    """An event (``services.save_event``)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(label=_("活动类型"), choices=Event.Kind.choices)
+    title = forms.CharField(label=_("活动名称"), max_length=200)
+    date = forms.DateField(label=_("活动日期"), widget=DATE_INPUT)
+    place = forms.CharField(label=_("地点"), max_length=100, required=False)
+    region = forms.ModelChoiceField(label=_("区划"), queryset=Region.objects.none())
+    leader = forms.ModelChoiceField(label=_("带队领导"), queryset=Leader.objects.none(), required=False)
+    unit = forms.ModelChoiceField(label=_("组织单位"), queryset=Unit.objects.none())
+    units = forms.ModelMultipleChoiceField(label=_("参加单位"), queryset=Unit.objects.none(), required=False,
+                                           help_text=MANY)
+    note = forms.CharField(label=_("活动成效"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field_of(self, "region", forms.ModelChoiceField).queryset = regions_for(user, "view").exclude(
+            level=Region.Level.PROVINCE)
+        units = nearby(user, Unit.objects.select_related("region"))
+        field_of(self, "unit", forms.ModelChoiceField).queryset = units
+        field_of(self, "units", forms.ModelChoiceField).queryset = units
+        field_of(self, "leader", forms.ModelChoiceField).queryset = nearby(user, Leader.objects.select_related("region"))
+
+    def service_data(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class LeadForm(StyledForm):
+    """What a lead is (``services.save_lead``)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=_("项目名称"), max_length=200)
+    region = forms.ModelChoiceField(label=_("落地区划"), queryset=Region.objects.none())
+    investor = forms.CharField(label=_("投资方"), max_length=200)
+    origin = forms.ChoiceField(label=_("投资方来源"), choices=Origin.choices)
+    investor_place = forms.CharField(label=_("投资方所在地"), max_length=60, required=False)
+    industry = forms.CharField(label=_("产业"), max_length=40)
+    chain = forms.CharField(label=_("产业链"), max_length=40, required=False)
+    amount = _amount(_("计划投资（万元）"))
+    found_on = forms.DateField(label=_("获取线索日期"), widget=DATE_INPUT)
+    event = forms.ModelChoiceField(label=_("来源活动"), queryset=Event.objects.none(), required=False)
+    unit = forms.ModelChoiceField(label=_("跟进单位"), queryset=Unit.objects.none())
+    leader = forms.ModelChoiceField(label=_("包抓领导"), queryset=Leader.objects.none(), required=False)
+
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field_of(self, "region", forms.ModelChoiceField).queryset = regions_for(user, "view").exclude(
+            level=Region.Level.PROVINCE)
+        field_of(self, "event", forms.ModelChoiceField).queryset = Event.objects.visible_to(user).order_by("-date")
+        field_of(self, "unit", forms.ModelChoiceField).queryset = nearby(user, Unit.objects.select_related("region"))
+        field_of(self, "leader", forms.ModelChoiceField).queryset = nearby(user, Leader.objects.select_related("region"))
+
+    def service_data(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class StageForm(StyledForm):
+    """A stage change (``services.change_stage``); the amount for an agreement."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    to_stage = forms.ChoiceField(label=_("变更为"), choices=[(s.value, s.label) for s in Stage if s not in (
+        Stage.CLUE, Stage.LANDED, Stage.DEAD)])
+    on = forms.DateField(label=_("日期"), widget=DATE_INPUT)
+    amount = _amount(_("协议金额（万元）"), required=False)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class LandForm(StyledForm):
+    """落地 (``services.land``): registered, land, works started; the project's sector and address."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    on = forms.DateField(label=_("落地日期"), widget=DATE_INPUT)
+    registered_on = forms.DateField(label=_("注册日期"), widget=DATE_INPUT)
+    land_on = forms.DateField(label=_("供地日期"), widget=DATE_INPUT, required=False)
+    started_on = forms.DateField(label=_("开工日期"), widget=DATE_INPUT, required=False)
+    sector = forms.ModelChoiceField(label=_("行业领域"), queryset=Sector.objects.all(), required=False)
+    address = forms.CharField(label=_("建设地点"), max_length=200, required=False)
+
+
+class StartForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    on = forms.DateField(label=_("开工日期"), widget=DATE_INPUT)
+
+
+class DieForm(StyledForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    on = forms.DateField(label=_("终止日期"), widget=DATE_INPUT)
+    reason = forms.CharField(label=_("终止原因"), max_length=200)
+
+
+class FundsForm(StyledForm):
+    """Funds in place of a month (``services.report_funds``)."""
+
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    month = forms.IntegerField(label=_("月份"), min_value=1, max_value=12)
+    amount = _amount(_("到位资金（万元）"))
+    out_of_province = _amount(_("其中省外到位资金（万元）"), required=False)
+
+

@@ -1,0 +1,321 @@
+"""Attraction pages: the ledger (招商项目台账, filtered, with its totals line equal to the figures
+that link to it) and its .xlsx, the figures by unit, leader and industry chain, a lead with its
+stage timeline and the actions of its stage (stage change, landing, start, ending, funds in place),
+the events, and the "1+1托4" package items. Views parse, call one service, render."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from keyprojects.core.forms import add_service_errors
+from keyprojects.core.http import AuthenticatedRequest, xlsx_download
+from keyprojects.core.paging import Paginator
+from keyprojects.core.permissions import can_edit, holds_region, region_holding, regions_for
+from keyprojects.indicators import figures
+from keyprojects.indicators.engine import INDICATORS
+from keyprojects.projects.services import EditConflict
+from keyprojects.regions.models import Region
+
+from . import services
+from .export import lead_workbook
+from .filters import EventFilter, LeadFilter, period_of
+from .forms import DieForm, EventForm, FundsForm, LandForm, LeadForm, StageForm, StartForm
+from .models import Event, Lead, PackageItem, Stage
+
+PAGE_SIZE = 50
+
+
+def _region(request: AuthenticatedRequest) -> Region | None:
+    wanted = request.GET.get("region", "")
+    if not wanted:
+        return None
+    return get_object_or_404(regions_for(request.user, "view"), pk=wanted if wanted.isdigit() else 0)
+
+
+def _period(request: AuthenticatedRequest) -> tuple[int, date]:
+    wanted = request.GET.get("year", "")
+    try:
+        as_of: date | None = date.fromisoformat(request.GET["as_of"])
+    except (KeyError, ValueError):
+        as_of = None
+    year = int(wanted) if wanted.isdigit() and 2000 <= int(wanted) <= 2100 else None
+    if year is None and as_of is None:
+        latest = Lead.objects.visible_to(request.user).order_by("-found_on").values_list("found_on", flat=True).first()
+        year = latest.year if latest else None
+    return period_of(year, as_of)
+
+
+def _title(region: Region | None, user: Any, what: str) -> str:
+    where = region or region_holding(user)
+    return f"{where.name if where else ''}{what}"
+
+
+def _ledger(request: AuthenticatedRequest) -> tuple[LeadFilter, Region | None]:
+    region = _region(request)
+    leads = figures.attraction_rows_of(request.user, region)[0]
+    return LeadFilter(request.GET, queryset=leads), region
+
+
+@login_required
+def lead_list(request: AuthenticatedRequest) -> HttpResponse:
+    found, region = _ledger(request)
+    year, as_of = found.period
+    totals = figures.attraction_list_totals(found.qs, year, as_of)
+    page = Paginator(found.qs.select_related("region", "unit", "leader"), PAGE_SIZE,
+                     count=totals["count"]).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "attraction/lead_list.html", {
+        "filter": found, "page": page, "totals": totals, "query": query.urlencode(), "year": year, "as_of": as_of,
+        "region": region, "title": _title(region, request.user, _("招商项目台账")), "indicators": INDICATORS,
+        "can_add": holds_region(request.user) or request.user.role == "department_clerk"})
+
+
+@login_required
+def lead_export(request: AuthenticatedRequest) -> HttpResponse:
+    found, region = _ledger(request)
+    year, as_of = found.period
+    title = _title(region, request.user, _("招商项目台账"))
+    content = lead_workbook(found.qs, title, as_of, figures.attraction_list_totals(found.qs, year, as_of))
+    return xlsx_download(content, f"{title}（{as_of:%Y%m%d}）.xlsx")
+
+
+def ledger_links(query: dict[str, Any]) -> dict[str, str]:
+    """The ledger's (and the events list's) URLs whose totals equal each figure of a row."""
+    url, events = reverse("attraction:list"), reverse("attraction:events")
+    return {"leads": f"{url}?{urlencode(query)}", "events": f"{events}?{urlencode(query)}",
+            **{key: f"{url}?{urlencode({**query, 'reached': reached})}" for key, reached in (
+                ("intentions", "intention"), ("framework_agreements", "framework"), ("signed_projects", "signed"),
+                ("signed_amount", "signed_amount"), ("landed", "landed"), ("started", "started"))}}
+
+
+@login_required
+def summary(request: AuthenticatedRequest) -> HttpResponse:
+    """The figures of the period, and by following unit, leader and industry chain, each linked."""
+    region = _region(request)
+    year, as_of = _period(request)
+    found = figures.attraction(request.user, year, as_of, region)
+    here = {"year": year, "as_of": as_of.isoformat(), **({"region": region.pk} if region is not None else {})}
+    for group in ("unit", "leader", "chain"):
+        for row in found["by"][group]:
+            row["links"] = ledger_links({**here, group: row["key"]} if row["key"] not in (None, "") else here)
+    return render(request, "attraction/summary.html", {
+        "found": found, "links": ledger_links(here), "year": year, "as_of": as_of, "region": region,
+        "title": _title(region, request.user, _("招商引资统计")), "indicators": INDICATORS})
+
+
+def _lead(request: AuthenticatedRequest, pk: int) -> Lead:
+    return get_object_or_404(Lead.objects.visible_to(request.user).select_related(
+        "region", "unit", "leader", "event", "project"), pk=pk)
+
+
+@login_required
+def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    editable = can_edit(request.user, lead)
+    today = timezone.localdate()
+    initial = {"version": lead.version, "on": today}
+    stage_form = StageForm(initial=initial, prefix="stage")
+    field = stage_form.fields["to_stage"]
+    field.choices = [(s, Stage(s).label) for s in lead.next_stages()]  # type: ignore[attr-defined]
+    return render(request, "attraction/lead_detail.html", {
+        "lead": lead, "stages": lead.stages.select_related("created_by"), "agreements": lead.agreements.all(),
+        "funds": lead.funds.select_related("unit"), "editable": editable,
+        "items": PackageItem.objects.filter(lead=lead).select_related("package__leader"),
+        "history": lead.history.select_related("history_user").order_by("-history_date", "-history_id")[:30],
+        "stage_form": stage_form if lead.next_stages() else None,
+        "land_form": LandForm(initial={**initial, "registered_on": today}, prefix="land")
+        if lead.stage == Stage.SIGNED and not lead.project_id else None,
+        "start_form": StartForm(initial=initial, prefix="start")
+        if lead.stage in (Stage.LANDED, Stage.OPERATING) and lead.started_on is None else None,
+        "die_form": DieForm(initial=initial, prefix="die")
+        if lead.stage not in (Stage.DEAD, Stage.LANDED, Stage.OPERATING) else None,
+        "funds_form": FundsForm(initial={"year": today.year, "month": today.month}, prefix="funds")
+        if lead.signed_on else None,
+    })
+
+
+def _posted(request: AuthenticatedRequest, lead: Lead, form: Any, action: Callable[[dict[str, Any]], object],
+            done: str) -> HttpResponse:
+    """A lead's action form, posted: applied through its service, or its errors shown."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, done)
+            return redirect("attraction:lead", pk=lead.pk)
+    errors = "；".join(f"{form.fields[k].label if k in form.fields else ''}{'：' if k in form.fields else ''}{e}"
+                      for k, es in form.errors.items() for e in es)
+    messages.error(request, errors or _("请检查填写的内容"))
+    return redirect("attraction:lead", pk=lead.pk)
+
+
+@login_required
+def lead_stage(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    form = StageForm(request.POST or None, prefix="stage")
+    form.fields["to_stage"].choices = [(s, Stage(s).label) for s in lead.next_stages()]  # type: ignore[attr-defined]
+    return _posted(request, lead, form, lambda d: services.change_stage(
+        request.user, lead.pk, d.get("version"), d["to_stage"], d["on"], d.get("note") or "", d.get("amount")),
+        _("阶段已变更"))
+
+
+@login_required
+def lead_land(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    return _posted(request, lead, LandForm(request.POST or None, prefix="land"),
+                   lambda d: services.land(request.user, lead.pk, d.get("version"), d),
+                   _("已办理落地，项目已登记入库"))
+
+
+@login_required
+def lead_start(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    return _posted(request, lead, StartForm(request.POST or None, prefix="start"),
+                   lambda d: services.record_start(request.user, lead.pk, d.get("version"), d["on"]), _("已登记开工"))
+
+
+@login_required
+def lead_die(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    return _posted(request, lead, DieForm(request.POST or None, prefix="die"),
+                   lambda d: services.die(request.user, lead.pk, d.get("version"), d["on"], d["reason"]),
+                   _("招商项目已终止"))
+
+
+@login_required
+def lead_funds(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    return _posted(request, lead, FundsForm(request.POST or None, prefix="funds"),
+                   lambda d: services.report_funds(request.user, lead.pk, d["year"], d["month"], d["amount"],
+                                                   d.get("out_of_province") or 0), _("到位资金已填报"))
+
+
+def _lead_form(request: AuthenticatedRequest, lead: Lead | None) -> HttpResponse:
+    initial: dict[str, Any] = {"found_on": timezone.localdate(), "region": region_holding(request.user)}
+    if lead is not None:
+        initial = {name: getattr(lead, name) for name in services.LEAD_FIELDS} | {"version": lead.version}
+    form = LeadForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_lead(request.user, lead.pk if lead else None, form.service_data(),
+                                       form.cleaned_data.get("version"))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("招商项目已保存"))
+            return redirect("attraction:lead", pk=saved.pk)
+    return render(request, "attraction/form.html", {
+        "form": form, "title": _("修改招商项目") if lead else _("登记招商线索"),
+        "cancel": reverse("attraction:lead", args=[lead.pk]) if lead else reverse("attraction:list")})
+
+
+@login_required
+def lead_new(request: AuthenticatedRequest) -> HttpResponse:
+    return _lead_form(request, None)
+
+
+@login_required
+def lead_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _lead_form(request, _lead(request, pk))
+
+
+# --- events ------------------------------------------------------------------------------------
+
+@login_required
+def event_list(request: AuthenticatedRequest) -> HttpResponse:
+    region = _region(request)
+    rows = figures.attraction_rows_of(request.user, region)[3]
+    found = EventFilter(request.GET, queryset=rows)
+    year, as_of = found.period
+    count = found.qs.count()
+    page = Paginator(found.qs.select_related("region", "unit", "leader"), PAGE_SIZE,
+                     count=count).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "attraction/event_list.html", {
+        "filter": found, "page": page, "count": count, "query": query.urlencode(), "year": year, "as_of": as_of,
+        "region": region, "title": _title(region, request.user, _("招商活动")), "indicators": INDICATORS,
+        "dated": found.dated,
+        "can_add": holds_region(request.user) or request.user.role == "department_clerk"})
+
+
+@login_required
+def event_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    event = get_object_or_404(Event.objects.visible_to(request.user).select_related("region", "unit", "leader"), pk=pk)
+    return render(request, "attraction/event_detail.html", {
+        "event": event, "units": event.units.all(), "editable": can_edit(request.user, event),
+        "leads": Lead.objects.visible_to(request.user).filter(event=event).select_related("region", "unit")})
+
+
+def _event_form(request: AuthenticatedRequest, event: Event | None) -> HttpResponse:
+    initial: dict[str, Any] = {"date": timezone.localdate(), "region": region_holding(request.user),
+                               "unit": request.user.unit}
+    if event is not None:
+        initial = {name: getattr(event, name) for name in services.EVENT_FIELDS} | {
+            "version": event.version, "units": list(event.units.all())}
+    form = EventForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.save_event(request.user, event.pk if event else None, form.service_data(),
+                                        form.cleaned_data.get("version"))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except EditConflict as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("招商活动已保存"))
+            return redirect("attraction:event", pk=saved.pk)
+    return render(request, "attraction/form.html", {
+        "form": form, "title": _("修改招商活动") if event else _("登记招商活动"),
+        "cancel": reverse("attraction:event", args=[event.pk]) if event else reverse("attraction:events")})
+
+
+@login_required
+def event_new(request: AuthenticatedRequest) -> HttpResponse:
+    return _event_form(request, None)
+
+
+@login_required
+def event_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _event_form(request, get_object_or_404(Event.objects.visible_to(request.user), pk=pk))
+
+
+# --- packages ("1+1托4") -------------------------------------------------------------------------
+
+@login_required
+def package_items(request: AuthenticatedRequest) -> HttpResponse:
+    """The items of the year's packages (by kind and leader): the list behind each package figure."""
+    region = _region(request)
+    year, _as_of = _period(request)
+    packages, items = figures.package_rows_of(request.user, year, region)
+    kind, leader = request.GET.get("kind", ""), request.GET.get("leader", "")
+    if kind in PackageItem.Kind.values:
+        items = items.filter(kind=kind)
+    if leader.isdigit():
+        items = items.filter(package__leader=int(leader))
+    found = figures.packages(request.user, year, region)
+    rows = items.select_related("package__leader", "package__lead_unit", "project__region", "enterprise__region",
+                                "lead__region").order_by("package__leader__order", "kind", "pk")
+    return render(request, "attraction/packages.html", {
+        "found": found, "items": rows, "count": rows.count(), "year": year, "region": region, "kind": kind,
+        "kinds": PackageItem.Kind.choices, "packages": packages.select_related("leader", "lead_unit"),
+        "title": _title(region, request.user, _("“1+1托4”包抓")), "indicators": INDICATORS})
