@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "keyprojects.assessment",
     "keyprojects.briefings",
     "keyprojects.tasklists",
+    "keyprojects.funding",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.maps",

@@ -40,6 +40,7 @@ urlpatterns = [
     path("assessment/", include("keyprojects.assessment.urls")),
     path("briefings/", include("keyprojects.briefings.urls")),
     path("tasks/", include("keyprojects.tasklists.urls")),
+    path("funding/", include("keyprojects.funding.urls")),
     path("map/", include("keyprojects.maps.urls")),
     path("files/", include("keyprojects.gallery.urls")),
     path("leaders/", include("keyprojects.indicators.leader_urls")),
