@@ -14,6 +14,8 @@ router.register("approvals", views.ApprovalViewSet, basename="approval")
 router.register("meetings", views.MeetingViewSet, basename="meeting")
 router.register("problems", views.ProblemViewSet, basename="problem")
 router.register("warnings", views.WarningViewSet, basename="warning")
+router.register("funding/rounds", views.FundingRoundViewSet, basename="funding-round")
+router.register("funding/applications", views.FundingApplicationViewSet, basename="funding-application")
 
 app_name = "api"
 urlpatterns = [

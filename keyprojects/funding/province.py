@@ -120,7 +120,7 @@ def read(round_: Round, path: str | Path, filename: str | None = None) -> Result
         return row[column] if column is not None and column < len(row) else None
 
     def where(number: int, key: str) -> str:
-        header = cells.text(sheet.rows[start][columns[key]])
+        header = str(sheet.rows[start][columns[key]]).strip()  # as the sheet writes it
         return _("工作表“%(sheet)s”第 %(row)s 行 %(col)s 列“%(header)s”") % {
             "sheet": sheet.name, "row": number, "col": _column_name(columns[key]), "header": header}
 
