@@ -136,9 +136,10 @@ def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     page, totals = _page(request, found)
     today = timezone.localdate()
     checks = conditions.screen_round(round_, list(page), today) if page else {}
-    # the start rates are over each county's applications in the round, all of them
+    # the start rates are over each county's applications in the round, all of those the user may
+    # see (a county's clerk: all of their county's; a department's: their unit's projects only)
     if page and (round_.min_start_rate_applied is not None or round_.min_start_rate_issued is not None):
-        every = list(round_.applications.select_related("round", "project", "project__region"))
+        every = list(visible.select_related("round", "project", "project__region"))
         checks = {pk: found for pk, found in conditions.screen_round(round_, every, today).items()
                   if pk in {a.pk for a in page}}
     for application in page:
@@ -238,7 +239,7 @@ def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("已保存"))
                 return redirect("funding:application", pk=application.pk)
-    every = list(round_.applications.select_related("round", "project", "project__region"))
+    every = list(round_.applications.visible_to(request.user).select_related("round", "project", "project__region"))
     today = timezone.localdate()
     checks = conditions.screen_round(round_, every, today).get(application.pk, [])
     history = application.history.select_related("history_user").order_by("-history_date", "-history_id")[:30]
