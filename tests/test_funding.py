@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 import xlsxwriter
+from conftest import api
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
@@ -15,8 +16,6 @@ from keyprojects.approvals.models import ApprovalItem, ProjectApproval
 from keyprojects.funding import conditions, province, services
 from keyprojects.funding.models import Application, Round
 from keyprojects.indicators import figures
-
-from conftest import api
 
 DAY = date(2022, 6, 30)
 
