@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "keyprojects.tasklists",
     "keyprojects.exchange",
     "keyprojects.attraction",
+    "keyprojects.funding",
     "keyprojects.indicators",
     "keyprojects.notices",
     "keyprojects.maps",

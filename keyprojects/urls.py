@@ -45,6 +45,7 @@ urlpatterns = [
     path("tasks/", include("keyprojects.tasklists.urls")),
     path("exchange/", include("keyprojects.exchange.urls")),
     path("attraction/", include("keyprojects.attraction.urls")),
+    path("funding/", include("keyprojects.funding.urls")),
     path("map/", include("keyprojects.maps.urls")),
     path("files/", include("keyprojects.gallery.urls")),
     path("opendata/", include("keyprojects.opendata.urls")),

@@ -184,7 +184,8 @@ def test_every_aggregate_whose_rows_are_added_up_is_a_plain_count_or_sum():
 
     day = date(2022, 6, 5)
     aggregates = {**engine._aggregates(day), **engine._month_sums(day), **engine.LIST_SUMS,
-                  **engine._problem_aggregates(date(2022, 1, 1), day), **engine._task_aggregates(day)}
+                  **engine._problem_aggregates(date(2022, 1, 1), day), **engine._task_aggregates(day),
+                  **engine._funding_aggregates(day)}
     assert len(aggregates) > 20
     for name, expression in aggregates.items():
         if isinstance(expression, Coalesce):  # COALESCE(SUM(...), 0): a sum with a zero for none

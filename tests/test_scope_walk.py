@@ -36,6 +36,7 @@ from keyprojects.dispatch import services as dispatch_services
 from keyprojects.dispatch.models import ProblemAttachment
 from keyprojects.exchange import services as exchange_services
 from keyprojects.exchange import sheet as exchange_sheet
+from keyprojects.funding import services as funding_services
 from keyprojects.gallery import services as gallery_services
 from keyprojects.notices import services as notice_services
 from keyprojects.opendata import services as opendata_services
@@ -137,6 +138,15 @@ class Setting:
         content = exchange_sheet.workbook(exchange_sheet.sheet(admin, profile, cast.city, YEAR, 5, date(YEAR, 6, 1)))
         self.province_return = exchange_services.upload_return(admin, profile, cast.city, YEAR, 5, "返回.xlsx",
                                                                content, today=date(YEAR, 6, 1))
+        # a funding round of the city, 连山区's project proposed to it, approved and issued
+        self.round = funding_services.save_round(admin, cast.city, {
+            "kind": "special_bonds", "year": YEAR, "batch": "第一批", "deadline": date(YEAR, 3, 31),
+            "min_start_rate_applied": Decimal("50"), "min_start_rate_issued": Decimal("50"), "start_within_months": 3})
+        self.application = funding_services.propose(cast.lianshan_clerk, self.round.pk, cast.p_lianshan,
+                                                    Decimal("1000"), today=date(YEAR, 3, 1))
+        funding_services.record_result(admin, self.application.pk, {
+            "approved": Decimal("800"), "approved_on": date(YEAR, 4, 1), "issued": Decimal("800"),
+            "issued_on": date(YEAR, 5, 1)})
         # a photo of 连山区's project (the gallery's file and thumbnail)
         self.photo = gallery_services.add_file(admin, cast.p_lianshan.pk, photo())
         # a leader of 连山区 packaging its two projects (the leaders' pages)
@@ -179,6 +189,8 @@ class Setting:
             kinds["pk"] = self.event.pk if "event" in name else self.lead.pk
         elif "pk" in wanted and name.startswith("briefings:"):
             kinds["pk"] = self.briefing.pk
+        elif "pk" in wanted and name.startswith(("funding:", "api:funding-")):
+            kinds["pk"] = self.application.pk if "application" in name else self.round.pk
         elif "pk" in wanted and name.startswith("gallery:") and name != "gallery:upload":
             kinds["pk"] = self.photo.pk
         elif "pk" in wanted:
@@ -265,8 +277,14 @@ class Setting:
         package = attraction_services.save_package(admin, None, {"year": YEAR, "leader": cast.leader,
                                                                  "lead_unit": cast.fgw})
         attraction_services.add_item(admin, package.pk, "lead", lead)
+        # 绥中县's project proposed to the city's round, approved, issued and spent
+        bid = funding_services.propose(suizhong, self.round.pk, p, Decimal("5000"), today=date(YEAR, 3, 2))
+        funding_services.record_result(admin, bid.pk, {
+            "approved": Decimal("4000"), "approved_on": date(YEAR, 4, 1), "issued": Decimal("4000"),
+            "issued_on": date(YEAR, 4, 20), "spent": Decimal("100"), "spent_on": date(YEAR, 6, 1)})
         if self.clerk.role == "department_clerk":  # 连山区, but not the department's project
             other = self.p_lianshan_other
+            funding_services.propose(cast.lianshan_clerk, self.round.pk, other, Decimal("10"), today=date(YEAR, 3, 3))
             approval_services.schedule_project(admin, other.pk, date(YEAR, 9, 1))
             dispatch_services.raise_problem(cast.lianshan_clerk, {
                 "project": other, "source": "meeting", "category": "funding", "title": "资金未到位",
@@ -359,10 +377,13 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
     project_services.set_location(cast.admin, p.pk, None, Decimal("120.6"), Decimal("40.9"))
     attraction_services.change_stage(cast.admin, setting.lead.pk, None, "framework", date(YEAR, 4, 1),
                                      amount="20000", today=date(YEAR, 6, 1))
+    funding_services.record_result(cast.admin, setting.application.pk, {"spent": Decimal("300"),
+                                                                        "spent_on": date(YEAR, 6, 1)})
     after = everything(client, setting)
     changed = {url.split(" ")[0] for url in before if before[url] != after[url]}
     assert {"dashboard/", "projects/", "projects/export.xlsx", "api/indicators/", "api/^projects/$",
             "dispatch/problems/", "dispatch/todo/", "api/^problems/$", "dispatch/calendar/", "approvals/",
             "api/^approvals/$", "api/projects/<int:pk>/approvals/", "tasks/", "tasks/summary/",
             "tasks/<int:pk>/", "map/", "map/points.json", "attraction/", "attraction/summary/",
-            "attraction/<int:pk>/", "api/^attraction/leads/$"} <= changed
+            "attraction/<int:pk>/", "api/^attraction/leads/$",
+            "funding/", "funding/applications/", "funding/applications/<int:pk>/", "api/^funding/applications/$"} <= changed

@@ -457,3 +457,29 @@ class LeadSerializer(serializers.ModelSerializer):
                   "event", "unit", "unit_name", "leader", "leader_name", "stage", "found_on", "talks_on",
                   "intention_on", "framework_on", "signed_on", "registered_on", "land_on", "landed_on", "started_on",
                   "operating_on", "died_on", "death_reason", "project", "stages", "agreements", "version"]
+# --- funding rounds (资金申报) ------------------------------------------------------------------
+
+class FundingRoundSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+
+    class Meta:
+        from keyprojects.funding.models import Round
+
+        model = Round
+        fields = ["id", "region", "kind", "year", "batch", "deadline", "note", "approvals_complete",
+                  "min_start_rate_applied", "min_start_rate_issued", "start_within_months", "spend_within_months",
+                  "version"]
+
+
+class FundingApplicationSerializer(serializers.ModelSerializer):
+    project_name = serializers.CharField(source="project.name", read_only=True)
+    project_code = serializers.CharField(source="project.code", read_only=True, allow_null=True)
+    region = RegionRefSerializer(source="project.region", read_only=True)
+
+    class Meta:
+        from keyprojects.funding.models import Application
+
+        model = Application
+        fields = ["id", "round", "project", "project_name", "project_code", "region", "requested", "proposed_on",
+                  "state", "screening_note", "screened_on", "approved", "approved_on", "approval_number", "issued",
+                  "issued_on", "issue_number", "spent", "spent_on", "version"]

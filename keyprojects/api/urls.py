@@ -21,6 +21,8 @@ router.register("attraction/events", views.AttractionEventViewSet, basename="att
 router.register("attraction/leads", views.LeadViewSet, basename="attraction-lead")
 
 docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+router.register("funding/rounds", views.FundingRoundViewSet, basename="funding-round")
+router.register("funding/applications", views.FundingApplicationViewSet, basename="funding-application")
 
 app_name = "api"
 urlpatterns = [

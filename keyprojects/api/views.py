@@ -75,6 +75,12 @@ from keyprojects.dispatch.forms import (
 )
 from keyprojects.dispatch.forms import ReturnForm as ProblemReturnForm
 from keyprojects.dispatch.models import Meeting, Problem
+from keyprojects.funding import services as funding_services
+from keyprojects.funding.filters import ApplicationFilter as FundingApplicationFilter
+from keyprojects.funding.forms import ProposeForm as FundingProposeForm
+from keyprojects.funding.forms import ResultForm as FundingResultForm
+from keyprojects.funding.models import Application as FundingApplication
+from keyprojects.funding.models import Round as FundingRound
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import (
     BREAKDOWNS,
@@ -980,3 +986,61 @@ class LeadViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         attraction_services.report_funds(user, lead.pk, data["year"], data["month"], data["amount"],
                                          data.get("out_of_province") or 0)
         return self._saved(lead)
+# --- funding rounds (资金申报) ------------------------------------------------------------------
+
+FundingProposeInput = input_serializer("FundingProposeInput", FundingProposeForm(projects=Project.objects.none()),
+                                       required=("project", "requested"),
+                                       extra={"round": serializers.IntegerField(min_value=1, max_value=2**31 - 1)})
+FundingResultInput = input_serializer("FundingResultInput", FundingResultForm(), required=("version",))
+
+
+class FundingRoundViewSet(viewsets.ReadOnlyModelViewSet):
+    """Funding rounds (资金申报批次) of the regions the user works in, with their conditions."""
+
+    serializer_class = out.FundingRoundSerializer
+
+    def get_queryset(self):
+        return FundingRound.objects.visible_to(signed_in(self.request)).select_related("region").order_by("-year", "pk")
+
+
+@extend_schema_view(list=extend_schema(description="资金申报项目，筛选条件与网页相同（批次、资金类别、县区、状态、截至统计日期）。"))
+class FundingApplicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Applications to funding rounds: proposed by a county (POST), the province's result and the
+    money issued and spent recorded by the commission (PATCH, with the version read)."""
+
+    serializer_class = out.FundingApplicationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = FundingApplicationFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return (FundingApplication.objects.visible_to(signed_in(self.request))
+                .select_related("project__region", "round").order_by("round", "project__name", "pk"))
+
+    def _saved(self, application: FundingApplication, code: int = status.HTTP_200_OK) -> Response:
+        return Response(out.FundingApplicationSerializer(self.get_queryset().get(pk=application.pk)).data, status=code)
+
+    @extend_schema(request=FundingProposeInput, responses={201: out.FundingApplicationSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
+        payload = request.data if isinstance(request.data, dict) else {}
+        round_ = get_object_or_404(FundingRound.objects.visible_to(user), pk=payload.get("round") or 0) \
+            if isinstance(payload.get("round"), int) else None
+        if round_ is None:
+            raise serializers.ValidationError({"round": [_("请提供批次 round（整数）")]})
+        projects = Project.objects.visible_to(user)
+        form = bound_form(FundingProposeForm, FundingProposeInput, request.data, projects=projects)
+        application = funding_services.propose(user, round_.pk, form.cleaned_data["project"],
+                                               form.cleaned_data["requested"])
+        return self._saved(application, status.HTTP_201_CREATED)
+
+    @extend_schema(request=FundingResultInput, responses=out.FundingApplicationSerializer)
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = signed_in(request)
+        application = self.get_object()
+        version = _require_version(request.data)
+        base = {name: getattr(application, name) for name in funding_services.RESULT_FIELDS}
+        form = bound_form(FundingResultForm, FundingResultInput, request.data, base)
+        data = {name: form.cleaned_data[name] for name in [*funding_services.RESULT_FIELDS, "rejected"]}
+        application = funding_services.record_result(user, application.pk, data, version)
+        return self._saved(application)

@@ -44,6 +44,7 @@ NAV: tuple[Group, ...] = (
         Link("approvals:catalogue", _("前期手续目录")),
         Link("tasklists:list", _("任务清单")),
         Link("attraction:list", _("招商引资")),
+        Link("funding:rounds", _("资金申报")),
     )),
     Group(_("调度"), (
         Link("dispatch:meetings", _("调度会")),

@@ -47,7 +47,7 @@ from keyprojects.regions.models import Region
 from keyprojects.regions.services import add_zone
 from keyprojects.reporting.models import ReportingPeriod
 
-from . import approvals
+from . import approvals, funding
 from .common import (
     cumulative_path,
     day_between,
@@ -257,7 +257,15 @@ class DingxiDemo:
         reports = self.reports(drafts, projects, plans, users)
         dispatched = self.dispatch(users["admin"], projects[:len(plan)])
         self.approvals(drafts, projects)
+        self.funding(drafts, projects)
         return {"projects": PLAN[0], "reports": reports, **dispatched}
+
+    # --- funding rounds: the special-bond projects, and a small central-budget round --------
+    def funding(self, drafts: list[Draft], projects: list[Project]) -> int:
+        bonds = [p for d, p in zip(drafts, projects, strict=True) if "bonds" in d.lists]
+        others = sorted((p for d, p in zip(drafts, projects, strict=True) if "plan" in d.lists and "bonds" not in d.lists),
+                        key=lambda p: p.investment_nature != Project.InvestmentNature.GOVERNMENT)  # government first
+        return funding.write_dingxi(self.city, bonds, others, random.Random(SEED + 23))
 
     # --- approvals: 前期手续审批完成率 99 %, 42 points above 2021 --------------------------------
     def approvals(self, drafts: list[Draft], projects: list[Project]) -> int:

@@ -401,6 +401,36 @@ INDICATORS: dict[str, Indicator] = {
             "Items of the year's packages by kind: projects under construction, pre-construction projects, "
             "enterprises served, attraction leads.", "个",
         ),
+        # 资金申报 (funding rounds): the applications of a year's rounds, by kind of money, counted as
+        # of the date from the dates their amounts were recorded with.
+        Indicator(
+            "funding_applied", "申报项目", "Projects applied",
+            "本区划统计年度各资金申报批次中申报日期不晚于统计日期的申报项目个数（一个项目申报两个批次计两次），"
+            "金额为其总投资和申请金额之和；按资金类别（专项债券、中央预算内投资、省级补助、其他）、批次、县区分别计算。",
+            "Applications to the region's funding rounds of the year proposed on or before the as-of date (a project in "
+            "two rounds counts twice), with the sums of their projects' total investment and of the amounts requested; "
+            "by kind of money, round and county.",
+            "个",
+        ),
+        Indicator(
+            "funding_approved", "批复资金", "Funds approved",
+            "申报项目中省级批复日期不晚于统计日期的批复金额之和，及其项目个数。",
+            "Sum of the amounts the province approved on or before the as-of date, and the number of those applications.",
+            "万元",
+        ),
+        Indicator(
+            "funding_issued", "下达资金", "Funds issued",
+            "申报项目中下达（发行）日期不晚于统计日期的下达金额之和，及其项目个数和项目总投资之和。",
+            "Sum of the amounts issued on or before the as-of date, with the number of those applications and the sum "
+            "of their projects' total investment.",
+            "万元",
+        ),
+        Indicator(
+            "funding_spent", "已支出资金", "Funds spent",
+            "下达资金中截至统计日期已报支出金额之和（按各项目最近一次填报的支出截至日期，晚于统计日期的不计）。",
+            "Sum of the amounts spent of the money issued, as last reported with a date on or before the as-of date.",
+            "万元",
+        ),
     ]
 }
 
@@ -1334,3 +1364,68 @@ def packages_from(packages: QuerySet, items: QuerySet) -> dict[str, Any]:
     counts = dict(items.order_by().values_list("kind").annotate(n=Count("id")))
     return {"packages": packages.count(), "leaders": packages.values("leader").distinct().count(),
             "departments": departments, **{name: counts.get(kind, 0) for kind, name in PACKAGE_KINDS.items()}}
+# --- 资金申报 (funding rounds): applications, approved, issued and spent as of a date -------------
+# COUNTs and SUMs of applications grouped by kind of money, round and part of the region at once:
+# the kinds', rounds' and counties' figures are these rows added up (the additivity rule above).
+FUNDING_SUMS = ("applied", "total_investment", "requested", "approved_n", "approved", "issued_n", "issued",
+                "issued_total_investment", "spent")
+
+
+def _funding_aggregates(as_of: date) -> dict[str, Any]:
+    from keyprojects.funding.models import applied_q, approved_q, issued_q, spent_q
+
+    applied, approved, issued, spent = applied_q(as_of), approved_q(as_of), issued_q(as_of), spent_q(as_of)
+    return {"applied": Count("id", filter=applied),
+            "total_investment": Coalesce(Sum("project__total_investment", filter=applied), ZERO),
+            "requested": Coalesce(Sum("requested", filter=applied), ZERO),
+            "approved_n": Count("id", filter=approved), "approved": Coalesce(Sum("approved", filter=approved), ZERO),
+            "issued_n": Count("id", filter=issued), "issued": Coalesce(Sum("issued", filter=issued), ZERO),
+            "issued_total_investment": Coalesce(Sum("project__total_investment", filter=issued), ZERO),
+            "spent": Coalesce(Sum("spent", filter=spent), ZERO)}
+
+
+def funding_rows(applications: QuerySet, as_of: date, part: Any = None) -> list[dict[str, Any]]:
+    """The funding sums of ``applications`` by kind (``key_kind``), round (``key_round``) and,
+    when given, ``part`` of the region (``key_region``), one query."""
+    return list(applications.order_by().values(key_kind=F("round__kind"), key_round=F("round_id"), **_part_key(part))
+                .annotate(**_funding_aggregates(as_of)))
+
+
+def _funding_figures(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {key: sum((row[key] for row in rows), 0 if key in ("applied", "approved_n", "issued_n") else ZERO)
+            for key in FUNDING_SUMS}
+
+
+def funding_from(rows: list[dict[str, Any]], rounds: dict[int, str], regions: dict[str, str]) -> dict[str, Any]:
+    """The funding figures from ``funding_rows``: the whole, by kind (every kind, zeros where
+    none), by round (``rounds``: id → name) and by part of the region (``regions``: the part's
+    key → name) when the rows carry it."""
+    from keyprojects.funding.models import Round
+
+    def grouped(key: str) -> dict[Any, list[dict[str, Any]]]:
+        members: dict[Any, list[dict[str, Any]]] = {}
+        for row in rows:
+            members.setdefault(row[key], []).append(row)
+        return members
+
+    by_kind = {kind: _funding_figures(grouped("key_kind").get(kind, [])) for kind in Round.Kind.values}
+    by_round = [{"key": key, "label": rounds.get(key, "—"), **_funding_figures(members)}
+                for key, members in grouped("key_round").items()]
+    by_round.sort(key=lambda r: r["label"])
+    by_region = []
+    if rows and "key_region" in rows[0]:
+        by_region = [{"key": key, "label": regions.get(region_code(key), key), **_funding_figures(members)}
+                     for key, members in grouped("key_region").items()]
+        by_region.sort(key=lambda r: r["key"])
+    return {**_funding_figures(rows), "kinds": by_kind, "by_round": by_round, "by_region": by_region}
+
+
+def funding_json(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ``"funding"`` object of ``stats --json``: by kind of money, amounts in 万元 as strings."""
+    def one(f: dict[str, Any]) -> dict[str, Any]:
+        return to_json({"projects": f["applied"], "total_investment": f["total_investment"],
+                        "requested": f["requested"], "approved_projects": f["approved_n"], "approved": f["approved"],
+                        "issued": f["issued"], "issued_projects": f["issued_n"],
+                        "issued_total_investment": f["issued_total_investment"], "spent": f["spent"]})
+
+    return {kind: one(f) for kind, f in figures["kinds"].items() if f["applied"]}

@@ -814,3 +814,39 @@ def package_rows_of(actor: Actor, year: int, region: Region | None = None) -> tu
 
     found = _in_scope(actor, region, Package).filter(year=year)
     return found, PackageItem.objects.filter(package__in=found.values("pk"))
+# --- 资金申报 (funding rounds) -----------------------------------------------------------------
+def funding(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:
+    """The funding figures of ``region``'s projects (None: all the actor may view) in the rounds
+    of ``year`` as of a date (``engine.funding_from``): applications with their total investment
+    and amounts requested, approved, issued (with the projects' total investment) and spent; by
+    kind of money, by round and by the regions right under ``region``. Only the applications the
+    actor may view count (a department clerk: their unit's projects'). Remembered until a write
+    in the region."""
+    return cached_within(region, _funding, as_of, region, funding_rows_of(actor, year, region))
+
+
+def funding_rows_of(actor: Actor, year: int, region: Region | None = None) -> QuerySet:
+    """The applications the funding figures of ``region`` count; the application list (their
+    drill-down) starts from the same rows."""
+    from keyprojects.funding.models import Application
+
+    return _in_scope(actor, region, Application, "project__region__path").filter(round__year=year)
+
+
+def _funding(as_of: date, region: Region | None, rows: QuerySet) -> dict[str, Any]:
+    from keyprojects.funding.models import Round
+
+    children, part = engine.child_region_group(region) if region is not None else ([], None)
+    counted = engine.funding_rows(rows, as_of, part)
+    names = {r.pk: str(r) for r in Round.objects.filter(pk__in={row["key_round"] for row in counted})}
+    regions = {child.code: child.name for child in children}
+    if region is not None:
+        regions[region.code] = region.name  # (projects placed on the region itself)
+    return engine.funding_from(counted, names, regions)
+
+
+def funding_list_totals(applications: QuerySet, as_of: date) -> dict[str, Any]:
+    """The application list's totals line: the same sums as ``funding``, over the list's rows (a
+    figure's link adds up to it)."""
+    found = engine.funding_from(engine.funding_rows(applications, as_of), {}, {})
+    return {**found, "count": found["applied"]}

@@ -12,11 +12,13 @@ from django.utils import timezone
 from keyprojects.core.commands import find_region
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.dispatch.models import MeetingKind
+from keyprojects.funding.models import Round
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import (
     INDICATORS,
     attraction_json,
     dispatch_json,
+    funding_json,
     tasks_json,
     to_json,
     warnings_json,
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         warnings = figures.warnings(SYSTEM, as_of, region)
         tasks = figures.tasks(SYSTEM, options["year"], as_of, region)
         codes = figures.project_codes(SYSTEM, options["year"], region) if region.level != region.Level.PROVINCE else {}
+        funding = figures.funding(SYSTEM, options["year"], as_of, region)
         if options["json"]:
             payload = {"region": region.name, "region_code": region.code, "year": options["year"],
                        "as_of": as_of.isoformat(), **to_json(stats), "dispatch": dispatch_json(dispatch),
@@ -60,6 +63,8 @@ class Command(BaseCommand):
             if packages["packages"]:  # (a region with "1+1托4" packages)
                 payload["packages"] = {key: packages[key] for key in (
                     "leaders", "departments", "projects", "prework_projects", "enterprises", "attraction_projects")}
+            if funding["applied"]:  # (a region with funding rounds)
+                payload["funding"] = funding_json(funding)
             with_approvals(payload, approvals)
             if codes:
                 payload["project_codes"] = {key: row["count"] for key, row in codes.items()}
@@ -95,6 +100,12 @@ class Command(BaseCommand):
         if tasks["tasks"]:
             self.stdout.write(f"任务清单：{tasks['areas']} 个方面 {tasks['tasks']} 项任务，已完成 {tasks['done']} 项"
                               f"（按期 {tasks['on_time']} 项），逾期未完成 {tasks['overdue']} 项")
+        for kind, found in funding["kinds"].items():
+            if found["applied"]:
+                self.stdout.write(f"{Round.Kind(kind).label}：申报 {found['applied']} 个项目（总投资 "
+                                  f"{found['total_investment'] / 10000:,.2f} 亿元），批复 {found['approved'] / 10000:,.2f} 亿元，"
+                                  f"下达 {found['issued'] / 10000:,.2f} 亿元（{found['issued_n']} 个项目，总投资 "
+                                  f"{found['issued_total_investment'] / 10000:,.2f} 亿元），已支出 {found['spent'] / 10000:,.2f} 亿元")
 
     def _dispatch(self, dispatch: dict) -> None:
         kinds = dict(MeetingKind.choices)
