@@ -304,6 +304,8 @@ SPECTACULAR_SETTINGS = {
         "ProblemEventKindEnum": "keyprojects.dispatch.models.ProblemEvent.Kind",
         "ProblemStateEnum": "keyprojects.dispatch.models.Problem.State",
         "StateEnum": "keyprojects.reporting.models.ReportingPeriod.State",
+        "AttractionEventKindEnum": "keyprojects.attraction.models.Event.Kind",
+        "FundingRoundKindEnum": "keyprojects.funding.models.Round.Kind",
     },
 }
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import Cast
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from keyprojects.accounts import services as account_services
@@ -24,9 +25,11 @@ GENERATOR = shutil.which("openapi-python-client") or shutil.which(
 pytestmark = pytest.mark.skipif(GENERATOR is None, reason="openapi-python-client is not installed (pip install -e .[dev])")
 
 
-def generate(schema_url: str, where: Path, name: str) -> Path:
+def generate(schema_url: str, where: Path, name: str, key: str) -> Path:
     schema = where / "schema.json"
-    schema.write_bytes(requests.get(schema_url, params={"format": "json"}, timeout=30).content)
+    answer = requests.get(schema_url, params={"format": "json"}, headers={"Authorization": f"Token {key}"}, timeout=30)
+    assert answer.status_code == 200, answer.text  # (the schema is behind login)
+    schema.write_bytes(answer.content)
     config = where / "config.yaml"
     config.write_text("post_hooks: []\n")  # no ruff/black: nothing to fetch, nothing to format
     assert GENERATOR is not None
@@ -40,7 +43,9 @@ def generate(schema_url: str, where: Path, name: str) -> Path:
 @pytest.fixture
 def generated(live_server, committed_db, tmp_path):
     name = f"kp_client_{tmp_path.name.replace('-', '_')}"  # a module name of its own per run
-    sys.path.insert(0, str(generate(f"{live_server.url}/api/schema/", tmp_path, name)))
+    reader = get_user_model().objects.create_superuser("schema_reader", password=None)
+    key = account_services.create_token(reader, reader, "schema")[1]
+    sys.path.insert(0, str(generate(f"{live_server.url}/api/schema/", tmp_path, name, key)))
     try:
         yield lambda module: importlib.import_module(f"{name}.{module}")  # a module of the generated package
     finally:

@@ -515,3 +515,19 @@ def test_stats_reproduces_the_attraction_and_package_figures_of_the_articles(dem
     client.force_login(get_user_model().objects.get(username="zhangye"))
     page = client.get("/attraction/", {"year": 2023, "as_of": "2023-04-07", "reached": "signed_amount"})
     assert 'data-total="signed_amount">234.48<' in page.content.decode()
+
+
+def test_stats_reproduces_dingxi_s_special_bonds(demo, capsys, client):
+    """Dingxi 2022: 专项债券项目257项、总投资568亿元…一季度共发行专项债券资金25.17亿元、项目85个、总投资170.5亿元."""
+    call_command("stats", region="定西市", year=2022, as_of="2022-04-20", json=True)
+    bonds = json.loads(capsys.readouterr().out)["funding"]["special_bonds"]
+    assert {k: bonds[k] for k in ("projects", "total_investment", "issued", "issued_projects",
+                                  "issued_total_investment")} == {
+        "projects": 257, "total_investment": "5680000", "issued": "251700", "issued_projects": 85,
+        "issued_total_investment": "1705000"}
+    # the application list behind the issued figure adds up to it
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.get(username="dingxi"))
+    rounds = client.get("/funding/", {"year": 2022, "as_of": "2022-04-20"})
+    assert rounds.status_code == 200 and "25.17" in rounds.content.decode()

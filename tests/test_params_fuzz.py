@@ -28,7 +28,8 @@ HOSTILE = [
     "inf", "2022.5", "２０２２", "abc", "-name", "region__password", "?", "x" * 5000, "a\x00b", "\x00",
     "' OR 1=1--", "../../etc/passwd", "[]", "{}", "0x10", " ",
 ]
-SKIPPED = {"logout", "set_language", "api:schema", "api:docs", "favicon", "home"}
+# (/healthz reads no parameter and answers 503 by design here: no task worker runs in the tests)
+SKIPPED = {"logout", "set_language", "api:schema", "api:docs", "favicon", "home", "healthz"}
 
 
 class Recorded(threading.local):

@@ -885,6 +885,7 @@ FundsInput = input_serializer("FundsInput", FundsForm(), required=("year", "mont
 
 @extend_schema_view(list=extend_schema(description="招商活动，筛选条件与网页相同（year、as_of 给出统计期）。"))
 class AttractionEventViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = AttractionEvent.objects.none()  # the model, for the schema (get_queryset needs the user)
     """招商活动: recorded by who holds their region or the organizing department; read by the
     region's users and the units taking part."""
 
@@ -922,6 +923,7 @@ class AttractionEventViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, v
 
 @extend_schema_view(list=extend_schema(description="招商项目台账，筛选条件与网页相同（reached 按统计期 year、as_of 判断）。"))
 class LeadViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Lead.objects.none()  # the model, for the schema (get_queryset needs the user)
     """招商项目 (leads): registered and changed by who holds their region or the following
     department; moved through their stages, landed (the library project registered), ended with a
     reason, and their funds in place reported, by the same services as the pages."""
@@ -995,6 +997,7 @@ FundingResultInput = input_serializer("FundingResultInput", FundingResultForm(),
 
 
 class FundingRoundViewSet(viewsets.ReadOnlyModelViewSet):
+    queryset = FundingRound.objects.none()  # the model, for the schema (get_queryset needs the user)
     """Funding rounds (资金申报批次) of the regions the user works in, with their conditions."""
 
     serializer_class = out.FundingRoundSerializer
@@ -1005,6 +1008,7 @@ class FundingRoundViewSet(viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(list=extend_schema(description="资金申报项目，筛选条件与网页相同（批次、资金类别、县区、状态、截至统计日期）。"))
 class FundingApplicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = FundingApplication.objects.none()  # the model, for the schema (get_queryset needs the user)
     """Applications to funding rounds: proposed by a county (POST), the province's result and the
     money issued and spent recorded by the commission (PATCH, with the version read)."""
 

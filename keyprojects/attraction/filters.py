@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.forms import StyledForm
+from keyprojects.core.params import IntegerFilter
 
 from .models import Agreement, Event, Lead, Origin, Stage, counted_signing_q, reached_q
 
@@ -34,14 +35,14 @@ def period_of(year: int | None, as_of: date | None) -> tuple[int, date]:
 
 class LeadFilter(filters.FilterSet):
     q = filters.CharFilter(label=_("关键词"), method="filter_keyword")
-    region = filters.NumberFilter(label=_("区划"), method="filter_noop", widget=forms.HiddenInput)
+    region = IntegerFilter(label=_("区划"), method="filter_noop", widget=forms.HiddenInput)
     unit = filters.ModelChoiceFilter(label=_("跟进单位"), empty_label=ALL, queryset=Unit.objects.none())
     leader = filters.ModelChoiceFilter(label=_("包抓领导"), empty_label=ALL, queryset=Leader.objects.none())
     chain = filters.ChoiceFilter(label=_("产业链"), empty_label=ALL, choices=[])
     origin = filters.ChoiceFilter(label=_("投资方来源"), empty_label=ALL, choices=Origin.choices)
     stage = filters.ChoiceFilter(label=_("当前阶段"), empty_label=ALL, choices=Stage.choices)
     reached = filters.ChoiceFilter(label=_("统计口径"), empty_label=ALL, choices=REACHED, method="filter_reached")
-    year = filters.NumberFilter(label=_("年度"), method="filter_noop", widget=forms.HiddenInput)
+    year = IntegerFilter(label=_("年度"), method="filter_noop", widget=forms.HiddenInput)
     as_of = filters.DateFilter(label=_("统计日期"), method="filter_noop", widget=forms.HiddenInput)
 
     class Meta:
@@ -92,9 +93,9 @@ class EventFilter(filters.FilterSet):
     kind = filters.ChoiceFilter(label=_("活动类型"), empty_label=ALL, choices=Event.Kind.choices)
     unit = filters.ModelChoiceFilter(label=_("组织单位"), empty_label=ALL, queryset=Unit.objects.none())
     leader = filters.ModelChoiceFilter(label=_("带队领导"), empty_label=ALL, queryset=Leader.objects.none())
-    year = filters.NumberFilter(label=_("年度"), method="filter_noop", widget=forms.HiddenInput)
+    year = IntegerFilter(label=_("年度"), method="filter_noop", widget=forms.HiddenInput)
     as_of = filters.DateFilter(label=_("统计日期"), method="filter_noop", widget=forms.HiddenInput)
-    region = filters.NumberFilter(label=_("区划"), method="filter_noop", widget=forms.HiddenInput)
+    region = IntegerFilter(label=_("区划"), method="filter_noop", widget=forms.HiddenInput)
 
     class Meta:
         model = Event

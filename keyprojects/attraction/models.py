@@ -158,7 +158,7 @@ class Lead(InRegion, models.Model):
     def alive(self) -> bool:
         return self.stage != Stage.DEAD
 
-    def next_stages(self) -> list[str]:
+    def next_stages(self) -> list[Stage]:
         """The stages a plain stage change may move it to: forward up to 正式签约; 落地 is the
         landing's (it registers the project), 投产 follows 落地."""
         if self.stage == Stage.LANDED:
@@ -275,7 +275,7 @@ def counted_signing_q(start: date, end: date) -> Q:
     signed both in one period counts once, at its contract)."""
     contract = Agreement.objects.filter(agreement_q(Agreement.Kind.CONTRACT, start, end), lead=OuterRef("lead"))
     return agreement_q(Agreement.Kind.CONTRACT, start, end) | (
-        agreement_q(Agreement.Kind.FRAMEWORK, start, end) & ~Exists(contract))
+        agreement_q(Agreement.Kind.FRAMEWORK, start, end) & Q(~Exists(contract)))
 
 
 def reached_q(field: str, start: date | None, end: date, prefix: str = "") -> Q:
@@ -355,7 +355,7 @@ class PackageItem(models.Model):
         given = [name for name in ("project", "enterprise", "lead") if getattr(self, f"{name}_id")]
         if wanted is None or given != [wanted]:
             raise ValidationError({wanted or "kind": _("请选择与类别相符的一项（项目、企业或招商项目）")})
-        if self.enterprise_id and self.enterprise.kind != Unit.Kind.ENTERPRISE:
+        if self.enterprise is not None and self.enterprise.kind != Unit.Kind.ENTERPRISE:
             raise ValidationError({"enterprise": _("“%(unit)s”不是企业") % {"unit": self.enterprise}})
 
     def touched(self) -> Touched:

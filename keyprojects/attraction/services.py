@@ -119,9 +119,10 @@ def save_lead(user: Actor, lead_id: int | None, data: Mapping[str, Any], expecte
             setattr(lead, name, data[name])
     lead.name, lead.investor = (lead.name or "").strip(), (lead.investor or "").strip()
     _may_place(user, lead.region if lead.region_id else None, lead.unit if lead.unit_id else None)
-    if lead.event_id and not lead.region.is_within(lead.event.region) and not lead.event.region.is_within(lead.region):
+    event = lead.event if lead.event_id else None
+    if event is not None and not lead.region.is_within(event.region) and not event.region.is_within(lead.region):
         raise ValidationError({"event": _("来源活动“%(event)s”不属于%(region)s") % {
-            "event": lead.event.title, "region": lead.region.name}})
+            "event": event.title, "region": lead.region.name}})
     validate(lead)
     created = lead.pk is None
     lead.save()

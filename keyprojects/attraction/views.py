@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_id
 from keyprojects.core.permissions import can_edit, holds_region, region_holding, regions_for
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
@@ -307,11 +308,11 @@ def package_items(request: AuthenticatedRequest) -> HttpResponse:
     region = _region(request)
     year, _as_of = _period(request)
     packages, items = figures.package_rows_of(request.user, year, region)
-    kind, leader = request.GET.get("kind", ""), request.GET.get("leader", "")
+    kind, leader = request.GET.get("kind", ""), query_id(request.GET, "leader", _("包抓领导"))
     if kind in PackageItem.Kind.values:
         items = items.filter(kind=kind)
-    if leader.isdigit():
-        items = items.filter(package__leader=int(leader))
+    if leader:
+        items = items.filter(package__leader=leader)
     found = figures.packages(request.user, year, region)
     rows = items.select_related("package__leader", "package__lead_unit", "project__region", "enterprise__region",
                                 "lead__region").order_by("package__leader__order", "kind", "pk")

@@ -111,21 +111,21 @@ def checks(round_: Round, application: Application, county: list[Application],
                                % {"total": total, "day": deadline, "n": len(missing), "names": "、".join(missing)}))
     region = application.project.region.name
     if round_.min_start_rate_applied is not None:
-        started, counted, rate = start_rate(county)
+        n_started, counted, rate = start_rate(county)
         found.append(Check("start_rate_applied", _("申报时开工率"),
                            rate is not None and rate >= round_.min_start_rate_applied,
                            _("%(region)s申报 %(n)s 个项目，截至 %(day)s 已开工 %(started)s 个，开工率 %(rate)s%%，"
                              "要求不低于 %(min)s%%") % {"region": region, "n": counted, "day": round_.deadline,
-                                                    "started": started, "rate": rate, "min": round_.min_start_rate_applied}))
+                                                    "started": n_started, "rate": rate, "min": round_.min_start_rate_applied}))
     if round_.min_start_rate_issued is not None:
-        started, counted, rate = start_rate(county, issued_only=True)
+        n_started, counted, rate = start_rate(county, issued_only=True)
         if application.issued_on is None:
             found.append(Check("start_rate_issued", _("发行时开工率"), None, _("资金尚未下达")))
         else:
             found.append(Check("start_rate_issued", _("发行时开工率"),
                                rate is not None and rate >= round_.min_start_rate_issued,
                                _("%(region)s已下达资金 %(n)s 个项目，下达时已开工 %(started)s 个，开工率 %(rate)s%%，"
-                                 "要求不低于 %(min)s%%") % {"region": region, "n": counted, "started": started,
+                                 "要求不低于 %(min)s%%") % {"region": region, "n": counted, "started": n_started,
                                                         "rate": rate, "min": round_.min_start_rate_issued}))
     if round_.start_within_months is not None:
         months = round_.start_within_months

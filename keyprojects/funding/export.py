@@ -24,7 +24,7 @@ SUMMED = ("total", "requested", "approved", "issued", "spent")
 
 def _county(application: Application) -> str:
     region = application.project.region
-    return region.parent.name if region.level == region.Level.ZONE and region.parent_id else region.name
+    return region.parent.name if region.level == region.Level.ZONE and region.parent is not None else region.name
 
 
 def _sums(rows: list[Application]) -> dict[str, Decimal]:

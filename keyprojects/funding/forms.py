@@ -6,7 +6,8 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.forms import StyledForm, StyledFormMixin
+from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of
+from keyprojects.projects.models import Project
 
 from .models import Round
 
@@ -24,12 +25,12 @@ class RoundForm(StyledFormMixin, forms.ModelForm):
 
 
 class ProposeForm(StyledForm):
-    project = forms.ModelChoiceField(label=_("项目"), queryset=None)  # type: ignore[arg-type]  # set per round
+    project = forms.ModelChoiceField(label=_("项目"), queryset=Project.objects.none())  # (narrowed per round)
     requested = forms.DecimalField(label=_("申请金额（万元）"), max_digits=18, decimal_places=4, min_value=0)
 
     def __init__(self, *args: Any, projects: QuerySet, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = projects  # type: ignore[attr-defined]
+        field_of(self, "project", forms.ModelChoiceField).queryset = projects
 
 
 class ScreenForm(StyledForm):

@@ -1292,9 +1292,9 @@ def attraction_rows(leads: QuerySet, agreements: QuerySet, funds: QuerySet, even
     from keyprojects.attraction.models import Agreement, counted_signing_q
 
     start = date(year, 1, 1)
-    keys = {"key_unit": F("unit_id"), "key_leader": F("leader_id"), "key_chain": F("chain")}
-    rows = list(leads.order_by().values(**keys).annotate(**_lead_aggregates(start, as_of)))
-    through = {k: F(f"lead__{v.name}") for k, v in keys.items()}
+    names = {"key_unit": "unit_id", "key_leader": "leader_id", "key_chain": "chain"}
+    rows = list(leads.order_by().values(**{k: F(v) for k, v in names.items()}).annotate(**_lead_aggregates(start, as_of)))
+    through = {k: F(f"lead__{v}") for k, v in names.items()}
     rows += agreements.order_by().values(**through).annotate(
         signed_amount=Coalesce(Sum("amount", filter=counted_signing_q(start, as_of)), ZERO),
         contract_amount=Coalesce(Sum("amount", filter=Q(kind=Agreement.Kind.CONTRACT, signed_on__gte=start,
