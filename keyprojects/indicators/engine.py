@@ -1340,15 +1340,18 @@ def attraction_from(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def attraction_json(figures: dict[str, Any]) -> dict[str, Any]:
     """The ``"attraction"`` object of ``stats --json`` (amounts in 万元, rates in %, as strings)."""
-    def text(value: Any) -> str | None:
+    def amount(value: Any) -> str:  # (as to_json: without the database's trailing zeros, the same on any)
+        return format(Decimal(value).normalize(), "f")
+
+    def rate(value: Any) -> str | None:
         return None if value is None else str(value)
 
     return {"events": figures["events"], "intentions": figures["intentions"],
-            "framework_agreements": figures["framework_agreements"], "signed_amount": text(figures["signed_amount"]),
+            "framework_agreements": figures["framework_agreements"], "signed_amount": amount(figures["signed_amount"]),
             "signed_projects": figures["signed_projects"], "landed": figures["landed"], "started": figures["started"],
-            "contract_amount": text(figures["contract_amount"]), "funds_in_place": text(figures["funds_in_place"]),
-            "funds_out_of_province": text(figures["funds_out_of_province"]),
-            **{key: text(figures[key]) for key in ("landing_rate", "start_rate", "performance_rate",
+            "contract_amount": amount(figures["contract_amount"]), "funds_in_place": amount(figures["funds_in_place"]),
+            "funds_out_of_province": amount(figures["funds_out_of_province"]),
+            **{key: rate(figures[key]) for key in ("landing_rate", "start_rate", "performance_rate",
                                                    "funds_in_place_rate")}}
 
 
