@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,14 +18,13 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import apply_posted, submitted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
-from keyprojects.core.params import query_id
-from keyprojects.core.permissions import can_edit, holds_region, region_holding, regions_for
+from keyprojects.core.params import query_date, query_id, query_year, region_asked
+from keyprojects.core.permissions import can_edit, holds_region, region_holding
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
-from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 
 from . import services
@@ -39,19 +37,12 @@ PAGE_SIZE = 50
 
 
 def _region(request: AuthenticatedRequest) -> Region | None:
-    wanted = request.GET.get("region", "")
-    if not wanted:
-        return None
-    return get_object_or_404(regions_for(request.user, "view"), pk=wanted if wanted.isdigit() else 0)
+    region: Region | None = region_asked(request)
+    return region
 
 
 def _period(request: AuthenticatedRequest) -> tuple[int, date]:
-    wanted = request.GET.get("year", "")
-    try:
-        as_of: date | None = date.fromisoformat(request.GET["as_of"])
-    except (KeyError, ValueError):
-        as_of = None
-    year = int(wanted) if wanted.isdigit() and 2000 <= int(wanted) <= 2100 else None
+    year, as_of = query_year(request.GET), query_date(request.GET)
     if year is None and as_of is None:
         latest = Lead.objects.visible_to(request.user).order_by("-found_on").values_list("found_on", flat=True).first()
         year = latest.year if latest else None
@@ -151,19 +142,8 @@ def lead_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _posted(request: AuthenticatedRequest, lead: Lead, form: Any, action: Callable[[dict[str, Any]], object],
             done: str) -> HttpResponse:
     """A lead's action form, posted: applied through its service, or its errors shown."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, done)
-            return redirect("attraction:lead", pk=lead.pk)
-    errors = "；".join(f"{form.fields[k].label if k in form.fields else ''}{'：' if k in form.fields else ''}{e}"
-                      for k, es in form.errors.items() for e in es)
-    messages.error(request, errors or _("请检查填写的内容"))
+    if request.method == "POST":
+        apply_posted(request, form, action, done)
     return redirect("attraction:lead", pk=lead.pk)
 
 
@@ -213,17 +193,10 @@ def _lead_form(request: AuthenticatedRequest, lead: Lead | None) -> HttpResponse
     if lead is not None:
         initial = {name: getattr(lead, name) for name in services.LEAD_FIELDS} | {"version": lead.version}
     form = LeadForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.save_lead(request.user, lead.pk if lead else None, form.service_data(),
-                                       form.cleaned_data.get("version"))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("招商项目已保存"))
-            return redirect("attraction:lead", pk=saved.pk)
+    if request.method == "POST" and (saved := submitted(form, lambda: services.save_lead(
+        request.user, lead.pk if lead else None, form.service_data(), form.cleaned_data.get("version")))):
+        messages.success(request, _("招商项目已保存"))
+        return redirect("attraction:lead", pk=saved.pk)
     return render(request, "attraction/form.html", {
         "form": form, "title": _("修改招商项目") if lead else _("登记招商线索"),
         "cancel": reverse("attraction:lead", args=[lead.pk]) if lead else reverse("attraction:list")})
@@ -274,17 +247,10 @@ def _event_form(request: AuthenticatedRequest, event: Event | None) -> HttpRespo
         initial = {name: getattr(event, name) for name in services.EVENT_FIELDS} | {
             "version": event.version, "units": list(event.units.all())}
     form = EventForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.save_event(request.user, event.pk if event else None, form.service_data(),
-                                        form.cleaned_data.get("version"))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("招商活动已保存"))
-            return redirect("attraction:event", pk=saved.pk)
+    if request.method == "POST" and (saved := submitted(form, lambda: services.save_event(
+        request.user, event.pk if event else None, form.service_data(), form.cleaned_data.get("version")))):
+        messages.success(request, _("招商活动已保存"))
+        return redirect("attraction:event", pk=saved.pk)
     return render(request, "attraction/form.html", {
         "form": form, "title": _("修改招商活动") if event else _("登记招商活动"),
         "cancel": reverse("attraction:event", args=[event.pk]) if event else reverse("attraction:events")})

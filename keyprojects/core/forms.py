@@ -138,19 +138,35 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
 
 
+T = TypeVar("T")
+
+
+def submitted(form: forms.BaseForm, save: Callable[[], T]) -> T | None:
+    """A posted form handed to its service (``save``, which returns what it saved): that, or
+    None with the form invalid or the service's refusal put on it — a field's on the field, an
+    edit conflict (someone saved first) above the form."""
+    from keyprojects.projects.services import EditConflict  # (the services' own error)
+
+    if not form.is_valid():
+        return None
+    try:
+        return save()
+    except ValidationError as exc:
+        add_service_errors(form, exc)
+    except EditConflict as exc:
+        form.add_error(None, str(exc))
+    return None
+
+
 def apply_posted(request: HttpRequest, form: forms.BaseForm, action: Callable[[dict[str, Any]], object],
                  done: str) -> bool:
-    """A small posted form (an upload, an item added) handed to its service: the form's errors or
-    the service's refusal as an error message, else ``done`` as a success; whether it was applied."""
-    if not form.is_valid():
+    """A small posted form (an upload, an item added, a row's action) handed to its service: the
+    form's errors or the service's refusal as an error message, else ``done`` as a success;
+    whether it was applied."""
+    if submitted(form, lambda: action(form.cleaned_data) or True) is None:
         messages.error(request, "；".join(
             f"{form.fields[name].label}：{e}" if name in form.fields and form.fields[name].label else str(e)
             for name, errors in form.errors.items() for e in errors))
-        return False
-    try:
-        action(form.cleaned_data)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
         return False
     messages.success(request, done)
     return True

@@ -110,6 +110,26 @@ def query_id(params: Mapping[str, Any], name: str, label: Any) -> int | None:
     return found
 
 
+def year_or_latest(params: Mapping[str, Any], years: Any) -> int:
+    """The plan year asked for, else the latest of ``years`` (a queryset of a page's rows' years
+    the user may view), else this year; BadQuery when the one asked for is not a year."""
+    from django.utils import timezone
+
+    return query_year(params) or years.order_by("-year").values_list("year", flat=True).first() \
+        or timezone.localdate().year
+
+
+def region_asked(request: Any) -> Any:
+    """The region a page is asked for (``?region=<id>``) among those its user may view: None
+    when none is asked for, 404 outside the user's view, BadQuery when not an id."""
+    from django.shortcuts import get_object_or_404
+
+    from keyprojects.core.permissions import regions_for
+
+    wanted = query_id(request.GET, "region", _("区划"))
+    return None if wanted is None else get_object_or_404(regions_for(request.user, "view"), pk=wanted)
+
+
 def required_version(params: Mapping[str, Any], name: str = "version") -> int:
     """The version a form was opened at, which every change of state must send back (without
     it the edit-conflict check would be skipped): BadQuery (400) naming it when missing."""

@@ -19,15 +19,15 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import apply_posted, submitted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
+from keyprojects.core.params import query_id, region_asked, year_or_latest
 from keyprojects.core.permissions import (
     administers,
     can_edit,
     holds_region,
     region_holding,
-    regions_for,
 )
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS, region_code
@@ -46,18 +46,12 @@ PAGE_SIZE = 30
 
 
 def _year(request: AuthenticatedRequest) -> int:
-    wanted = request.GET.get("year", "")
-    if wanted.isdigit() and 2000 <= int(wanted) <= 2100:
-        return int(wanted)
-    latest = Round.objects.visible_to(request.user).order_by("-year").values_list("year", flat=True).first()
-    return latest or timezone.localdate().year
+    return year_or_latest(request.GET, Round.objects.visible_to(request.user))
 
 
 def _region(request: AuthenticatedRequest) -> Region | None:
-    wanted = request.GET.get("region", "")
-    if not wanted:
-        return region_holding(request.user)
-    return get_object_or_404(regions_for(request.user, "view"), pk=wanted if wanted.isdigit() else 0)
+    asked: Region | None = region_asked(request)
+    return asked or region_holding(request.user)
 
 
 def _as_of(request: AuthenticatedRequest, year: int) -> date:
@@ -157,19 +151,10 @@ def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _screen(request: AuthenticatedRequest, round_: Round) -> HttpResponse:
     form = ScreenForm(request.POST)
     application = get_object_or_404(round_.applications.visible_to(request.user),
-                                    pk=request.POST.get("application") or 0)
-    if form.is_valid():
-        try:
-            services.screen(request.user, application.pk, form.cleaned_data["recommend"], form.cleaned_data["note"],
-                            form.cleaned_data.get("version"))
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        except EditConflict as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("已保存“%(project)s”的筛选结果") % {"project": application.project})
-    else:
-        messages.error(request, "；".join(str(e) for errors in form.errors.values() for e in errors))
+                                    pk=query_id(request.POST, "application", _("申报项目")) or 0)
+    apply_posted(request, form, lambda data: services.screen(
+        request.user, application.pk, data["recommend"], data["note"], data.get("version")),
+        _("已保存“%(project)s”的筛选结果") % {"project": application.project})
     return redirect(request.POST.get("next") or reverse("funding:round", args=[round_.pk]))
 
 
@@ -181,18 +166,11 @@ def round_edit(request: AuthenticatedRequest, pk: int | None = None) -> HttpResp
         raise PermissionDenied(_("只有市级管理员可以设置资金申报批次"))
     form = RoundForm(request.POST or None, instance=round_,
                      initial={"version": round_.version} if round_ else {"year": timezone.localdate().year})
-    if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data[name] for name in services.ROUND_FIELDS}
-        try:
-            saved = services.save_round(request.user, region, data, round_.pk if round_ else None,
-                                        form.cleaned_data.get("version"))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("批次已保存"))
-            return redirect("funding:round", pk=saved.pk)
+    if request.method == "POST" and (saved := submitted(form, lambda: services.save_round(
+        request.user, region, {name: form.cleaned_data[name] for name in services.ROUND_FIELDS},
+        round_.pk if round_ else None, form.cleaned_data.get("version")))):
+        messages.success(request, _("批次已保存"))
+        return redirect("funding:round", pk=saved.pk)
     return render(request, "funding/round_form.html", {"form": form, "round": round_, "region": region})
 
 
@@ -206,14 +184,10 @@ def propose(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     projects = (restrict(Project.objects.filter(region__path__startswith=round_.region.path), request.user, "edit")
                 .exclude(funding_applications__round=round_).order_by("region__code", "name"))
     form = ProposeForm(request.POST or None, projects=projects)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.propose(request.user, round_.pk, form.cleaned_data["project"], form.cleaned_data["requested"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已申报“%(project)s”") % {"project": form.cleaned_data["project"]})
-            return redirect("funding:round", pk=round_.pk)
+    if request.method == "POST" and submitted(form, lambda: services.propose(
+            request.user, round_.pk, form.cleaned_data["project"], form.cleaned_data["requested"])) is not None:
+        messages.success(request, _("已申报“%(project)s”") % {"project": form.cleaned_data["project"]})
+        return redirect("funding:round", pk=round_.pk)
     return render(request, "funding/propose.html", {"form": form, "round": round_})
 
 
@@ -228,17 +202,11 @@ def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if not is_admin:
             raise PermissionDenied(_("只有%(region)s发展改革部门可以录入批复和下达情况") % {"region": round_.region.name})
-        if form.is_valid():
-            data = {name: form.cleaned_data[name] for name in [*services.RESULT_FIELDS, "rejected"]}
-            try:
-                services.record_result(request.user, application.pk, data, form.cleaned_data.get("version"))
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except EditConflict as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("已保存"))
-                return redirect("funding:application", pk=application.pk)
+        if submitted(form, lambda: services.record_result(
+                request.user, application.pk, {name: form.cleaned_data[name] for name in [*services.RESULT_FIELDS, "rejected"]},
+                form.cleaned_data.get("version"))):
+            messages.success(request, _("已保存"))
+            return redirect("funding:application", pk=application.pk)
     every = list(round_.applications.visible_to(request.user).select_related("round", "project", "project__region"))
     today = timezone.localdate()
     checks = conditions.screen_round(round_, every, today).get(application.pk, [])

@@ -10,7 +10,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,20 +18,18 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from keyprojects.core.forms import add_service_errors, apply_posted
+from keyprojects.core.forms import apply_posted, submitted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
-from keyprojects.core.params import query_id
+from keyprojects.core.params import query_id, region_asked, year_or_latest
 from keyprojects.core.permissions import (
     administers,
     can_edit,
     region_holding,
-    regions_for,
     require_admin,
 )
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
-from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 
 from . import services
@@ -46,18 +43,12 @@ PAGE_SIZE = 50
 
 def _year(request: AuthenticatedRequest) -> int:
     """The year asked for, else the latest year of the tasks the user sees, else this year."""
-    wanted = request.GET.get("year", "")
-    if wanted.isdigit() and 2000 <= int(wanted) <= 2100:
-        return int(wanted)
-    latest = Task.objects.visible_to(request.user).order_by("-year").values_list("year", flat=True).first()
-    return latest or timezone.localdate().year
+    return year_or_latest(request.GET, Task.objects.visible_to(request.user))
 
 
 def _region(request: AuthenticatedRequest) -> Region | None:
-    wanted = request.GET.get("region", "")
-    if not wanted:
-        return None
-    return get_object_or_404(regions_for(request.user, "view"), pk=wanted if wanted.isdigit() else 0)
+    region: Region | None = region_asked(request)
+    return region
 
 
 def _filtered(request: AuthenticatedRequest) -> tuple[TaskFilter, int, Region | None]:
@@ -157,16 +148,10 @@ def task_update(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         return redirect("tasklists:task", pk=task.pk)
     form = UpdateForm(request.POST or None, task=task,
                       initial={"on": timezone.localdate(), "version": task.version})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.record_update(request.user, task.pk, form.service_data(), form.cleaned_data.get("version"))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("任务进展已保存"))
-            return redirect("tasklists:task", pk=task.pk)
+    if request.method == "POST" and submitted(form, lambda: services.record_update(
+            request.user, task.pk, form.service_data(), form.cleaned_data.get("version"))) is not None:
+        messages.success(request, _("任务进展已保存"))
+        return redirect("tasklists:task", pk=task.pk)
     return render(request, "tasklists/update_form.html", {"form": form, "task": task})
 
 
@@ -214,17 +199,10 @@ def _task_form(request: AuthenticatedRequest, task: Task | None) -> HttpResponse
         number = (area.tasks.aggregate(n=models.Max("number"))["n"] or 0) + 1 if area else None
         initial = {"area": area, "number": number}
     form = TaskForm(request.POST or None, user=request.user, areas=choices, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = services.save_task(request.user, task.pk if task else None, form.service_data(),
-                                       form.cleaned_data.get("version"))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("任务已保存"))
-            return redirect("tasklists:task", pk=saved.pk)
+    if request.method == "POST" and (saved := submitted(form, lambda: services.save_task(
+        request.user, task.pk if task else None, form.service_data(), form.cleaned_data.get("version")))):
+        messages.success(request, _("任务已保存"))
+        return redirect("tasklists:task", pk=saved.pk)
     return render(request, "tasklists/task_form.html", {"form": form, "task": task, "year": year,
                                                         "has_areas": choices.exists()})
 
