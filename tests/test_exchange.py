@@ -5,7 +5,7 @@ changed projects with its cursor."""
 from __future__ import annotations
 
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -324,6 +324,18 @@ def test_the_api_pull_gives_current_values_in_the_users_scope(cast, settled):
     assert rest["results"] == [] and rest["more"] is False
     bad = api(cast.admin).get(reverse("api:project-changes"), {"changed_since": "昨天"})
     assert bad.status_code == 400 and "changed_since 应为 ISO 8601 时间" in bad.content.decode()
+
+
+@pytest.mark.parametrize("since, status", [
+    ("0267-06-22T11:56:05+21:26", 200),  # an offset Python takes and PostgreSQL refuses
+    ("2022-13-01T00:00:00", 400),  # well formed, no such month
+    ("0001-01-01T00:00:00+08:00", 400),  # before year 1 in UTC
+])
+def test_odd_times_are_read_in_utc_or_refused(cast, since, status):
+    response = api(cast.admin).get(reverse("api:project-changes"), {"changed_since": since})
+    assert response.status_code == status, response.content
+    forged = changes.encode(datetime.fromisoformat(since) if status == 200 else timezone.now(), 1)
+    assert api(cast.admin).get(reverse("api:project-changes"), {"cursor": forged}).status_code == 200
 
 
 def test_plans_of_a_project_count_as_its_changes(cast, settled):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -54,19 +54,27 @@ def encode(changed_at: datetime, pk: int) -> str:
 def decode(cursor: str) -> tuple[datetime, int]:
     try:
         moment, _sep, pk = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
-        parsed = parse_datetime(moment)
-        if parsed is None or not pk.isdigit():
+        if not pk.isdigit():
             raise ValueError
-    except (ValueError, UnicodeError) as exc:
+        return in_utc(moment), int(pk)
+    except (ValueError, UnicodeError, OverflowError) as exc:
         raise ValidationError({"cursor": "cursor 无效：请使用上一次返回的 next_cursor"}) from exc
-    return parsed, int(pk)
+
+
+def in_utc(text: str) -> datetime:
+    """An ISO 8601 time in UTC, or ValueError/OverflowError. In UTC because PostgreSQL refuses
+    offsets past 15:59 that Python accepts (+21:26)."""
+    parsed = parse_datetime(text)
+    if parsed is None:
+        raise ValueError(text)
+    return (parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)).astimezone(UTC)
 
 
 def since_time(value: str) -> datetime:
-    parsed = parse_datetime(value.strip().replace(" ", "+")) if value else None  # "+" arrives as a space
-    if parsed is None:
-        raise ValidationError({"changed_since": "changed_since 应为 ISO 8601 时间，如 2022-06-01T00:00:00+08:00"})
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+    try:
+        return in_utc(value.strip().replace(" ", "+"))  # "+" arrives as a space
+    except (ValueError, OverflowError) as exc:  # 2022-13-01, or year 1 moved before year 1
+        raise ValidationError({"changed_since": "changed_since 应为 ISO 8601 时间，如 2022-06-01T00:00:00+08:00"}) from exc
 
 
 def changed(user: Viewer, since: datetime | None, cursor: str | None, limit: int = 100,
