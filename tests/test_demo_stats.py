@@ -574,9 +574,10 @@ def test_the_demo_is_dated_in_the_years_it_tells_of_and_its_audit_chain_verifies
             assert first is None or timezone.make_aware(datetime(year - 1, 1, 1)) <= first <= last <= limit, (name, last)
         assert Project.history.filter(region__path__startswith=path, history_date__year=year).exists()
     approved = ProgressReport.history.filter(history_detail="load_demo", status=ProgressReport.Status.APPROVED)
-    late = ExpressionWrapper(F("history_date") - F("reviewed_at"), output_field=DurationField())
+    after_review = ExpressionWrapper(F("history_date") - F("reviewed_at"), output_field=DurationField())
     assert approved.exists()
-    assert not approved.annotate(late=late).exclude(late__gte=timedelta(0), late__lt=timedelta(hours=1)).exists()
+    assert not approved.annotate(after_review=after_review).exclude(
+        after_review__gte=timedelta(0), after_review__lt=timedelta(hours=1)).exists()
     # (the fixture's load never commits, so nothing was sealed: seal it as the commit would)
     chain.seal_unsealed()
     checked, findings = chain.verify()
