@@ -531,3 +531,57 @@ def test_stats_reproduces_dingxi_s_special_bonds(demo, capsys, client):
     client.force_login(get_user_model().objects.get(username="dingxi"))
     rounds = client.get("/funding/", {"year": 2022, "as_of": "2022-04-20"})
     assert rounds.status_code == 200 and "25.17" in rounds.content.decode()
+
+
+DEMO_YEARS = {"葫芦岛市": 2022, "迁安市": 2022, "定西市": 2022, "张掖市": 2023}
+
+
+def _after_the_year(year: int) -> datetime:
+    """The end of a data year and a month's margin: a report of December is approved in January."""
+    return timezone.make_aware(datetime.combine(date(year + 1, 1, 31), time(23, 59)))
+
+
+def test_the_demo_is_dated_in_the_years_it_tells_of_and_its_audit_chain_verifies(demo):
+    """Issue 21 #10: the demo's history rows and workflow times fall in each city's data year (and
+    a month), not on the day load_demo ran; an approved report's history row is dated with its
+    approval; and the audit chain sealed over those rows verifies."""
+    from django.apps import apps
+    from django.db.models import DateTimeField, DurationField, ExpressionWrapper, F, Max
+
+    from keyprojects.core import chain
+    from keyprojects.dispatch.models import Problem
+    from keyprojects.projects.models import Project
+
+    latest = _after_the_year(max(DEMO_YEARS.values()))
+    for history in chain.history_models():  # every row load_demo wrote, of every audited model
+        written = history._base_manager.filter(history_detail="load_demo")
+        assert not written.filter(history_date__gt=latest).exists(), history._meta.label
+    for model in apps.get_models():  # the domain's own times (submitted, reviewed, taken, created …)
+        if model._meta.app_label not in {"accounts", "projects", "reporting", "dispatch", "approvals", "alerts",
+                                         "assessment", "tasklists", "attraction", "funding", "opendata", "notices"} \
+                or model in chain.history_models():
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, DateTimeField):
+                last = model._base_manager.aggregate(last=Max(field.name))["last"]
+                assert last is None or last <= latest, f"{model._meta.label}.{field.name}: {last}"
+    for name, year in DEMO_YEARS.items():  # and each city in its own year
+        path, limit = Region.objects.get(name=name).path, _after_the_year(year)
+        for rows in (Project.history.filter(region__path__startswith=path),
+                     ProgressReport.history.filter(project__region__path__startswith=path),
+                     Problem.history.filter(project__region__path__startswith=path)):
+            first, last = rows.aggregate(first=Min("history_date"), last=Max("history_date")).values()
+            assert first is None or timezone.make_aware(datetime(year - 1, 1, 1)) <= first <= last <= limit, (name, last)
+        assert Project.history.filter(region__path__startswith=path, history_date__year=year).exists()
+    approved = ProgressReport.history.filter(history_detail="load_demo", status=ProgressReport.Status.APPROVED)
+    after_review = ExpressionWrapper(F("history_date") - F("reviewed_at"), output_field=DurationField())
+    assert approved.exists()
+    assert not approved.annotate(after_review=after_review).exclude(
+        after_review__gte=timedelta(0), after_review__lt=timedelta(hours=1)).exists()
+    # (the fixture's load never commits, so nothing was sealed: seal it as the commit would)
+    chain.seal_unsealed()
+    checked, findings = chain.verify()
+    from keyprojects.core.models import SignIn
+
+    assert findings == []
+    assert checked == sum(h._base_manager.count() for h in chain.history_models()) + SignIn.objects.count()

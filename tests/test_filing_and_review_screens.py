@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from conftest import api
 from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
@@ -86,6 +87,32 @@ def test_a_draft_saved_before_goes_with_the_page_but_an_untouched_copy_does_not(
     assert said(response)[0].startswith("已报送 1 个项目的月报")
     housing.refresh_from_db(), chemicals.refresh_from_db()
     assert (housing.status, chemicals.status) == (Status.SUBMITTED, Status.DRAFT)
+
+
+def test_a_draft_created_through_the_api_goes_with_the_page_like_one_saved_on_it(cast, client):
+    """A report the API's POST created holds the filer's figures: not an untouched copy, although
+    it was never at the carried-over version the prefill writes."""
+    today = timezone.localdate()
+    with audit_context(Source.SYSTEM, detail="test fixture"):
+        housing = Project.objects.create(name=HOUSING, region=cast.lianshan, total_investment=Decimal("8000"))
+        AnnualPlan.objects.create(project=housing, year=2022, nature=Nature.NEW, planned_investment=Decimal("3000"))
+    period = services.create_period(cast.admin, cast.city, 2022, 5, today - timedelta(days=2), today + timedelta(days=3))
+    created = api(cast.lianshan_clerk).post("/api/reports/", {
+        "project": housing.pk, "period": period.pk, "completed_month": "300", "completed_ytd": "300",
+        "completed_since_start": "300", "started": True, "started_on": "2022-05-06", "progress": "基础施工"},
+        format="json")
+    assert created.status_code == 201, created.content
+    services.prefill_period(cast.lianshan_clerk, period.pk)  # the county's other project: last month's copy
+    housing_report, chemicals = reports(period)
+    assert housing_report.is_saved_draft and not chemicals.is_saved_draft
+    client.force_login(cast.lianshan_clerk)
+    page = client.get(reverse("reporting:fill", args=[period.pk])).content.decode()
+    assert page.count("data-saved-draft") == 1
+    response = client.post(reverse("reporting:fill", args=[period.pk]),
+                           {**as_stored(housing_report), **as_stored(chemicals), "submit": "1"})
+    assert said(response)[0].startswith("已报送 1 个项目的月报")
+    housing_report.refresh_from_db(), chemicals.refresh_from_db()
+    assert (housing_report.status, chemicals.status) == (Status.SUBMITTED, Status.DRAFT)
 
 
 def test_saving_an_untouched_page_saves_nothing_and_says_so(cast, period, client):

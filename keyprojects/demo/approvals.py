@@ -24,6 +24,7 @@ from keyprojects.approvals.models import (
     ProjectApproval,
     default_path,
 )
+from keyprojects.core import clock
 from keyprojects.core.bulk import save_in_bulk
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.indicators.engine import percent
@@ -45,6 +46,13 @@ def write(city: Region, projects: Sequence[Project], starts: dict[int, date], po
           rng: random.Random, helpers: Sequence[Unit] = ()) -> int:
     """Schedule ``projects`` back from ``starts`` and date their items so that each population's
     rate on its day is as given; returns the number of items written."""
+    # scheduled on the (last) day the rates are counted, each item confirmed the day it was obtained
+    with clock.at(clock.moment(max(p.as_of for p in populations), 9)):
+        return _write(city, projects, starts, populations, rng, helpers)
+
+
+def _write(city: Region, projects: Sequence[Project], starts: dict[int, date], populations: Sequence[Population],
+           rng: random.Random, helpers: Sequence[Unit]) -> int:
     if not ApprovalItem.objects.filter(region=city).exists():
         services.install_catalogue(SYSTEM, city)
     catalogue = list(ApprovalItem.objects.filter(region=city).prefetch_related("depends_on"))
@@ -68,7 +76,8 @@ def write(city: Region, projects: Sequence[Project], starts: dict[int, date], po
         if approval.obtained_on is not None:
             approval.valid_until = approval.lapses_on()
             approval.number = _number(city, approval, rng)
-            approval.confirmed_at = now if approval.issuer_id and rng.random() < 0.8 else None
+            approval.confirmed_at = (clock.moment(approval.obtained_on, 15) if approval.issuer_id
+                                     and rng.random() < 0.8 else None)
     save_in_bulk(ApprovalSchedule, schedules)
     save_in_bulk(ProjectApproval, items)
     return len(items)

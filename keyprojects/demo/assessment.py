@@ -16,6 +16,8 @@ from typing import Any
 from keyprojects.accounts.models import Unit
 from keyprojects.assessment import services
 from keyprojects.assessment.models import Benchmark, Formula, MemberKind, PeriodKind, Scheme, Value
+from keyprojects.assessment.periods import parse
+from keyprojects.core import clock
 from keyprojects.core.permissions import SYSTEM, Actor
 from keyprojects.projects.models import AnnualPlan
 from keyprojects.regions.models import Region
@@ -63,9 +65,11 @@ def install(city: Region, year: int, periods: Iterable[str] = (), publish: bool 
             for n, line in enumerate(lines, start=1):
                 services.save_line(actor, group.pk, None, {"order": n, **line})
     for period in periods:
-        snapshot = services.take_snapshot(actor, scheme.pk, period)
-        if publish:
-            services.publish(actor, snapshot.pk)
+        # taken and published on the day its figures stand (the period's end and the lag)
+        with clock.at(clock.moment(scheme.as_of(parse(period)), 16)):
+            snapshot = services.take_snapshot(actor, scheme.pk, period)
+            if publish:
+                services.publish(actor, snapshot.pk)
     return scheme
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import random
 from collections.abc import Sequence
@@ -9,8 +10,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
+from django.utils import timezone
 
 from keyprojects.accounts.models import Unit, User
+from keyprojects.core import clock
 from keyprojects.core.bulk import save_in_bulk
 from keyprojects.projects.models import Project
 from keyprojects.regions.models import Region
@@ -82,7 +85,7 @@ def _password_hash() -> str:
 
 
 def demo_user(username: str, display_name: str, role: str, at: Unit | None) -> User:
-    user = User.objects.filter(username=username).first() or User(username=username)
+    user = User.objects.filter(username=username).first() or User(username=username, date_joined=timezone.now())
     user.display_name, user.role, user.unit = display_name, role, at
     user.password = _password_hash()
     user.full_clean(exclude=["password"])
@@ -118,13 +121,13 @@ def write_reports(entries, periods: dict, approved_at, filer_of, reviewer) -> in
     from keyprojects.reporting import progress
     from keyprojects.reporting.models import ProgressReport
 
-    reports = []
+    reports: dict[int, list[ProgressReport]] = {month: [] for month in periods}
     for project, plan, path, started_on in entries:
         previous = 0
         for month, period in sorted(periods.items()):
             ytd = path[month]
             started = started_on is not None and started_on.month <= month
-            reports.append(ProgressReport(
+            reports[month].append(ProgressReport(
                 project=project, period=period, completed_month=Decimal(ytd - previous),
                 completed_ytd=Decimal(ytd), completed_since_start=plan.prior_completed + ytd,
                 progress="按计划推进" if started else "办理前期手续", started=started,
@@ -133,9 +136,19 @@ def write_reports(entries, periods: dict, approved_at, filer_of, reviewer) -> in
                 reviewed_by=reviewer, reviewed_at=approved_at(month),
             ))
             previous = ytd
-    save_in_bulk(ProgressReport, reports)
+    for month, of_month in sorted(reports.items()):
+        with clock.at(approved_at(month)):  # each month's history rows dated with its approval
+            save_in_bulk(ProgressReport, of_month)
     progress.refresh([plan.pk for _project, plan, _path, _started_on in entries])
-    return len(reports)
+    return sum(len(of_month) for of_month in reports.values())
+
+
+def on_its_day(day: date | None) -> contextlib.AbstractContextManager[object]:
+    """A change the demo dates later than the moment it is writing (a start in April written
+    with January's plan) is recorded on its own day; an earlier one when it is written."""
+    if day is None or clock.moment(day) <= timezone.now():
+        return contextlib.nullcontext()
+    return clock.at(day)
 
 
 UNLOCATED_SHARE = 0.03  # a few demo projects left without a position: the map lists them to be placed

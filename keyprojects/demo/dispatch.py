@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.core import clock
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.dispatch import cadence, services
 from keyprojects.dispatch.models import CadenceRule, Meeting, MeetingKind, Problem
@@ -407,11 +408,12 @@ class DispatchDemo:
                 texts.append((None, direction.format(project=rng.choice(plan.projects).name)))
             # the secretariat, the units leading on its problems, and the counties whose projects it looks at
             units = {cast.dispatcher.unit, *(p.lead for p in mine), *(self.county_unit(p) for p in plan.projects)}
-            meeting = services.save_meeting(cast.dispatcher, None, None, {
-                "kind": plan.kind, "title": title[:200], "region": cast.city, "chair": plan.chair, "date": plan.day,
-                "place": place, "minutes": rng.choice(MINUTES[plan.kind]),
-                "cadence_rule": plan.rule, "units": [u for u in units if u is not None], "projects": plan.projects,
-            }, [(None, text) for _problem, text in texts])
+            with clock.at(clock.moment(plan.day, 17)):  # its minutes entered the day it met
+                meeting = services.save_meeting(cast.dispatcher, None, None, {
+                    "kind": plan.kind, "title": title[:200], "region": cast.city, "chair": plan.chair, "date": plan.day,
+                    "place": place, "minutes": rng.choice(MINUTES[plan.kind]),
+                    "cadence_rule": plan.rule, "units": [u for u in units if u is not None], "projects": plan.projects,
+                }, [(None, text) for _problem, text in texts])
             decisions = list(meeting.decisions.all())
             for (decided, _text), decision in zip(texts, decisions, strict=True):
                 if decided is not None:
@@ -464,13 +466,15 @@ class DispatchDemo:
         if p.fate != "new":
             co = [u for u in rng.sample(cast.co_units, rng.choice([0, 1, 1, 2])) if u != p.lead]
             data |= {"lead_unit": p.lead, "co_units": co, "deadline": p.deadline, "text": rng.choice(ASSIGN_NOTES)}
-        problem = services.raise_problem(cast.dispatcher, data, on=day)
+        with clock.at(day):
+            problem = services.raise_problem(cast.dispatcher, data, on=day)
         clerk = self.clerk(p.lead)
         if p.fate == "new":
             return problem
         if p.fate == "overdue":
             self.progress(problem, clerk, day, p.deadline, chance=0.6)
-            services.supervise(SYSTEM, problem.pk, p.deadline + timedelta(days=1))
+            with clock.at(clock.moment(p.deadline + timedelta(days=1), 8)):  # the morning's 督办 job
+                services.supervise(SYSTEM, problem.pk, p.deadline + timedelta(days=1))
             return problem
         if p.fate == "in_progress":
             self.progress(problem, clerk, day, as_of, chance=0.5)
@@ -496,22 +500,28 @@ class DispatchDemo:
         # (progress before any 督办 or reply, so the timeline reads in the order it was written)
         self.progress(problem, clerk, day, min(first_reply, p.deadline + timedelta(days=1)), chance=0.3)
         if p.deadline < first_reply:
-            services.supervise(SYSTEM, problem.pk, p.deadline + timedelta(days=1))
+            with clock.at(clock.moment(p.deadline + timedelta(days=1), 8)):
+                services.supervise(SYSTEM, problem.pk, p.deadline + timedelta(days=1))
         if returned:
-            services.reply(clerk, problem.pk, None, rng.choice(FIRST_REPLIES), on=first_reply)
+            with clock.at(first_reply):
+                services.reply(clerk, problem.pk, None, rng.choice(FIRST_REPLIES), on=first_reply)
             returned_on = first_reply + timedelta(days=rng.randint(1, 2))
             reasons = RETURNS + ([CATEGORY_RETURNS[p.category]] * 2 if p.category in CATEGORY_RETURNS else [])
-            services.return_problem(cast.dispatcher, problem.pk, None, rng.choice(reasons), on=returned_on)
-        services.reply(clerk, problem.pk, None, text, on=reply_on)
+            with clock.at(returned_on):
+                services.return_problem(cast.dispatcher, problem.pk, None, rng.choice(reasons), on=returned_on)
+        with clock.at(reply_on):
+            services.reply(clerk, problem.pk, None, text, on=reply_on)
         if p.fate == "closed":
             sign_on = min(reply_on + timedelta(days=rng.randint(1, 6)), as_of)
-            services.sign_off(cast.dispatcher, problem.pk, None, rng.choice(SIGN_OFFS), on=sign_on)
+            with clock.at(clock.moment(sign_on, 15)):
+                services.sign_off(cast.dispatcher, problem.pk, None, rng.choice(SIGN_OFFS), on=sign_on)
         return problem
 
     def progress(self, problem: Problem, clerk: User, after: date, before: date, chance: float) -> None:
         if (before - after).days >= 3 and self.rng.random() < chance:
             on = after + timedelta(days=self.rng.randint(1, (before - after).days - 1))
-            services.reply(clerk, problem.pk, None, self.rng.choice(PROGRESS), done=False, on=on)
+            with clock.at(on):
+                services.reply(clerk, problem.pk, None, self.rng.choice(PROGRESS), done=False, on=on)
 
     def leader(self, problem: Planned) -> Leader | None:
         packaged = list(problem.project.leaders.all())

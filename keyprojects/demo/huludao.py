@@ -39,6 +39,7 @@ from .common import (
     cumulative_path,
     day_between,
     demo_user,
+    on_its_day,
     place,
     split_capped,
     split_exact,
@@ -438,11 +439,13 @@ class HuludaoDemo:
             steps.append((Stage.SUSPENDED, date(2021, 11, self.rng.randint(1, 30))))
         previous = ""
         for stage, on in steps:
-            StageTransition.objects.create(project=project, from_stage=previous, to_stage=stage, date=on,
-                                           note="演示数据" if not previous else "")
+            with on_its_day(on):
+                StageTransition.objects.create(project=project, from_stage=previous, to_stage=stage, date=on,
+                                               note="演示数据" if not previous else "")
             previous = stage
         project.stage = previous
-        project.save()
+        with on_its_day(steps[-1][1]):
+            project.save()
 
     def funding(self, project: Project, nature: str, total: int) -> None:
         kinds = (["central_budget", "special_bond", "provincial_subsidy", "local_fiscal"] if nature == "government"

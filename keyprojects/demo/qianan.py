@@ -36,6 +36,7 @@ from .common import (
     cumulative_path,
     day_between,
     demo_user,
+    on_its_day,
     place,
     split_capped,
     split_exact,
@@ -157,8 +158,9 @@ class QiananDemo:
             )
             place(project).full_clean()
             project.save()
-            StageTransition.objects.create(project=project, to_stage=project.stage,
-                                           date=project.actual_start or date(2022, 1, 10), note="演示数据")
+            with on_its_day(project.actual_start):
+                StageTransition.objects.create(project=project, to_stage=project.stage,
+                                               date=project.actual_start or date(2022, 1, 10), note="演示数据")
             if i < KEY_LIST[0]:
                 project.lists.add(key_list)
             elif i < KEY_LIST[0] + PRE_WORK:

@@ -27,6 +27,7 @@ from typing import Any
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.core import clock
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.projects.models import (
     AnnualPlan,
@@ -48,6 +49,7 @@ from .common import (
     cumulative_path,
     day_between,
     demo_user,
+    on_its_day,
     split_capped,
     split_exact,
     unit,
@@ -378,8 +380,9 @@ class ZhangyeDemo:
         )
         project.full_clean()
         project.save()
-        StageTransition.objects.create(project=project, to_stage=project.stage,
-                                       date=project.actual_start or date(YEAR, 1, 10), note="演示数据")
+        with on_its_day(project.actual_start):
+            StageTransition.objects.create(project=project, to_stage=project.stage,
+                                           date=project.actual_start or date(YEAR, 1, 10), note="演示数据")
         if i < 3 and self.leaders:
             project.leaders.add(self.leaders[2 + i % 4])  # the named projects of each county, packaged
         start = on or project.planned_start
@@ -446,11 +449,13 @@ class ZhangyeDemo:
             partial = {t.pk: (actual * Decimal("0.6")).quantize(Decimal("1") if actual == actual.to_integral() else
                                                                   Decimal("0.01"))
                        for t, (_n, _u, _target, actual) in zip(made, targets, strict=True) if actual is not None}
-            tasks.record_update(author, task.pk, {"on": early, "text": "已制定推进方案，明确责任分工和时间节点，正在组织实施。",
-                                                  "values": partial}, today=AS_OF)
+            with clock.at(clock.moment(early, 16)):
+                tasks.record_update(author, task.pk, {"on": early, "text": "已制定推进方案，明确责任分工和时间节点，正在组织实施。",
+                                                      "values": partial}, today=AS_OF)
         values = {t.pk: actual for t, (_n, _u, _target, actual) in zip(made, targets, strict=True) if actual is not None}
-        tasks.record_update(author, task.pk, {"on": last, "text": text, "values": values, "milestones": reached,
-                                              "done": done_on is not None}, today=AS_OF)
+        with clock.at(clock.moment(last, 16)):
+            tasks.record_update(author, task.pk, {"on": last, "text": text, "values": values, "milestones": reached,
+                                                  "done": done_on is not None}, today=AS_OF)
 
 
 CLERKS = {plan.login: county for county, plan in COUNTIES.items()}

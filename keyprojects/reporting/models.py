@@ -109,6 +109,15 @@ class ProgressReport(OfProject, models.Model):
     def __str__(self) -> str:
         return f"{self.project} {self.period.label}"
 
+    # Version 1 is last month's figures carried over (the filing screen's prefill) and saved by
+    # nobody yet; a report created with a filer's figures (the API's POST) starts one later.
+    CARRIED_OVER = 1
+
+    @property
+    def is_saved_draft(self) -> bool:
+        """A draft a filer saved (on the screen or through the API), not an untouched copy."""
+        return self.status == self.Status.DRAFT and self.version > self.CARRIED_OVER
+
     def figures_year(self) -> int | None:
         stored = getattr(self, "_stored_period_id", None)
         return self.period.year if stored in (None, self.period_id) else None  # moved: say every year

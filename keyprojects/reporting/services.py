@@ -194,8 +194,9 @@ def save_draft(
     if plan is None:
         raise ValidationError(_("项目“%(name)s”不在 %(year)s 年度计划中，无需填报") % {"name": project.name, "year": period.year})
     report = ProgressReport.objects.select_for_update().filter(project=project, period=period).first()
-    if report is None:
-        report = ProgressReport(project=project, period=period, **_carry_over(project, period, plan))
+    if report is None:  # the carried-over copy and the filer's save of it, in one write
+        report = ProgressReport(project=project, period=period, version=ProgressReport.CARRIED_OVER + 1,
+                                **_carry_over(project, period, plan))
     elif create:
         raise ReportExists(report, expected_version or 0)
     else:

@@ -124,7 +124,7 @@ REVIEW_PAGE = 100  # rows of the review page per page
 def _chosen(request: AuthenticatedRequest, report: ProgressReport, form: ReportForm, submit: bool) -> bool:
     """Whether the filing screen's post acts on this row: its figures were changed, or the filer
     ticked it as checked (已核对), or (to submit) it is a draft someone saved before, not an
-    untouched copy of last month's (the prefill's first version). Changed means changed in the
+    untouched copy of last month's (``ProgressReport.is_saved_draft``). Changed means changed in the
     browser, as its script marks the rows (``fill.js``): a row saved meanwhile from elsewhere
     differs from the database without being touched here. Without the script, what differs."""
     if "tracked" in request.POST:
@@ -133,7 +133,7 @@ def _chosen(request: AuthenticatedRequest, report: ProgressReport, form: ReportF
         changed = form.has_changed()
     if changed or f"r{report.pk}-confirm" in request.POST:
         return True
-    return submit and report.status == Status.DRAFT and report.version > 1
+    return submit and report.is_saved_draft
 
 
 @login_required
