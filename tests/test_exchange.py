@@ -275,6 +275,22 @@ def test_the_city_admin_goes_through_the_pages(cast, profiles, client):
     assert Project.objects.get(pk=cast.p_suizhong.pk).history.first().history_source == Source.PROVINCE
 
 
+def test_the_page_opens_at_the_latest_month_with_approved_reports_and_says_so(cast, profiles, client):
+    from keyprojects.reporting import services as reporting
+
+    client.force_login(cast.admin)
+    today = timezone.localdate()
+    last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    page = client.get(reverse("exchange:page"))
+    assert (page.context["form"]["year"].value(), page.context["form"]["month"].value()) == last
+    assert f"尚无已审核月报，默认为上月：{last[0]}年{last[1]}月" in page.content.decode()
+    reporting.approve_report(cast.admin, submitted_report(cast, MONTH).pk)
+    submitted_report(cast, MONTH + 1)  # submitted, not approved: no data yet
+    page = client.get(reverse("exchange:page"))
+    assert (page.context["form"]["year"].value(), page.context["form"]["month"].value()) == (YEAR, MONTH)
+    assert f"默认为有数据的最近月份：{YEAR}年{MONTH}月" in page.content.decode()
+
+
 # --- the pull: projects changed since a time ---------------------------------------------------
 
 @pytest.fixture
@@ -349,15 +365,22 @@ def changed_since(user, mark) -> list[int]:
     return [p.pk for p in changes.changed(user, mark, None).projects]
 
 
-def test_approving_a_report_counts_as_a_change_of_its_project_and_saving_a_draft_does_not(cast, settled):
+def submitted_report(cast, month: int = MONTH):
+    """连山区's project's report of ``month`` of 2022, submitted (not yet approved)."""
     from keyprojects.reporting import services as reporting
 
-    period = reporting.create_period(cast.admin, cast.city, YEAR, 5, date(2022, 5, 20), date(2022, 5, 25))
-    mark = timezone.now()
+    period = reporting.create_period(cast.admin, cast.city, YEAR, month, date(YEAR, month, 20), date(YEAR, month, 25))
     report = reporting.save_draft(cast.lianshan_clerk, cast.p_lianshan.pk, period.pk, {
         "completed_month": Decimal("1000"), "completed_ytd": Decimal("1000"),
         "completed_since_start": Decimal("1000"), "progress": "主体施工"})
-    report = reporting.submit_report(cast.lianshan_clerk, report.pk)
+    return reporting.submit_report(cast.lianshan_clerk, report.pk)
+
+
+def test_approving_a_report_counts_as_a_change_of_its_project_and_saving_a_draft_does_not(cast, settled):
+    from keyprojects.reporting import services as reporting
+
+    mark = timezone.now()
+    report = submitted_report(cast)
     assert changed_since(cast.admin, mark) == []
     approved = reporting.approve_report(cast.admin, report.pk)
     assert changed_since(cast.admin, approved.reviewed_at - timedelta(microseconds=1)) == [cast.p_lianshan.pk]
