@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from keyprojects.accounts import services as account_services
-from keyprojects.accounts.models import ApiToken
+from keyprojects.accounts.models import ApiToken, Unit
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport
@@ -249,6 +249,11 @@ def test_units_read_nearby_and_written_by_city_admins(cast):
     unit_id = created.json()["id"]
     patched = api(cast.admin).patch(f"/api/units/{unit_id}/", {"contact_person": "张三"}, format="json")
     assert patched.status_code == 200 and patched.json()["name"] == "葫芦岛市自然资源局"
+    unit = Unit.objects.get(pk=unit_id)
+    history = unit.history.count()
+    same = api(cast.admin).patch(f"/api/units/{unit_id}/", {"contact_person": "张三", "kind": "department"},
+                                 format="json")
+    assert same.status_code == 200 and unit.history.count() == history  # nothing saved, nothing in the history
 
 
 # --- the reporting workflow ---------------------------------------------------------------

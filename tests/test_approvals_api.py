@@ -352,3 +352,19 @@ def test_the_schema_declares_the_upload_as_multipart_with_a_binary_file(cast, cl
     assert fields["properties"]["document"]["format"] == "binary"
     assert set(fields["required"]) == {"document", "version"}
     assert "application/octet-stream" in operation["get"]["responses"]["200"]["content"]
+
+
+def test_a_fill_that_changes_nothing_keeps_the_version_unless_the_issuer_confirms_by_it(scheduled, fgw_clerk):
+    cast = scheduled
+    filing = item_of(cast.p_lianshan, "filing")
+    client, url = api(cast.lianshan_clerk), f"/api/approvals/{filing.pk}/"
+    filled = client.patch(url, {"obtained_on": "2022-03-01", "number": "连发改备〔2022〕3号",
+                                "version": filing.version}, format="json").json()
+    history = filing.history.count()
+    same = client.patch(url, {"obtained_on": "2022-03-01", "version": filled["version"]}, format="json")
+    assert same.status_code == 200 and same.json()["version"] == filled["version"]
+    assert filing.history.count() == history
+    by_issuer = api(fgw_clerk).patch(url, {"number": "连发改备〔2022〕3号", "version": filled["version"]}, format="json")
+    assert by_issuer.json()["version"] == filled["version"] + 1 and by_issuer.json()["confirmed_at"]  # its confirmation
+    again = api(fgw_clerk).patch(url, {"note": "", "version": filled["version"] + 1}, format="json")
+    assert again.json()["version"] == filled["version"] + 1

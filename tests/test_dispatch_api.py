@@ -126,3 +126,28 @@ def test_the_schema_documents_the_dispatch_routes(cast, client):
                  "/api/problems/{id}/reply/", "/api/problems/{id}/sign-off/", "/api/problems/{id}/return/",
                  "/api/problems/{id}/escalate/"):
         assert path in paths, path
+
+
+def test_a_patch_that_changes_nothing_keeps_a_problems_and_a_meetings_version(cast):
+    county, admin = api(cast.lianshan_clerk), api(cast.admin)
+    problem = created(county.post("/api/problems/", {
+        "project": cast.p_lianshan.pk, "source": "report", "category": "land", "title": "用地指标未落实"},
+        format="json"))
+    url = f"/api/problems/{problem['id']}/"
+    events = Problem.objects.get(pk=problem["id"]).events.count()
+    same = ok(county.patch(url, {"category": "land", "title": "用地指标未落实", "version": 1}, format="json"))
+    assert same["version"] == 1 and Problem.objects.get(pk=problem["id"]).events.count() == events
+    assert ok(county.patch(url, {"title": "用地指标尚未落实", "version": 1}, format="json"))["version"] == 2
+
+    meeting = created(admin.post("/api/meetings/", {
+        "kind": "single_project", "title": "连石化工项目调度会", "region": cast.city.pk, "date": "2022-07-01",
+        "units": [cast.gxj.pk], "projects": [cast.p_lianshan.pk], "decisions": [{"text": "加快供电接入"}]},
+        format="json"))
+    url, history = f"/api/meetings/{meeting['id']}/", Meeting.objects.get(pk=meeting["id"]).history.count()
+    decisions = [{"id": d["id"], "text": d["text"]} for d in meeting["decisions"]]
+    same = ok(admin.patch(url, {"version": 1, "title": "连石化工项目调度会", "units": [cast.gxj.pk],
+                                "decisions": decisions}, format="json"))
+    assert same["version"] == 1 and Meeting.objects.get(pk=meeting["id"]).history.count() == history
+    added = ok(admin.patch(url, {"version": 1, "decisions": [*decisions, {"text": "协调用地预审"}]}, format="json"))
+    assert added["version"] == 2 and len(added["decisions"]) == 2
+    assert ok(admin.patch(url, {"version": 2, "units": [cast.gxj.pk, cast.fgw.pk]}, format="json"))["version"] == 3

@@ -275,6 +275,22 @@ def test_the_city_admin_goes_through_the_pages(cast, profiles, client):
     assert Project.objects.get(pk=cast.p_suizhong.pk).history.first().history_source == Source.PROVINCE
 
 
+def test_the_page_opens_at_the_latest_month_with_approved_reports_and_says_so(cast, profiles, client):
+    from keyprojects.reporting import services as reporting
+
+    client.force_login(cast.admin)
+    today = timezone.localdate()
+    last = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    page = client.get(reverse("exchange:page"))
+    assert (page.context["form"]["year"].value(), page.context["form"]["month"].value()) == last
+    assert f"尚无已审核月报，默认为上月：{last[0]}年{last[1]}月" in page.content.decode()
+    reporting.approve_report(cast.admin, submitted_report(cast, MONTH).pk)
+    submitted_report(cast, MONTH + 1)  # submitted, not approved: no data yet
+    page = client.get(reverse("exchange:page"))
+    assert (page.context["form"]["year"].value(), page.context["form"]["month"].value()) == (YEAR, MONTH)
+    assert f"默认为有数据的最近月份：{YEAR}年{MONTH}月" in page.content.decode()
+
+
 # --- the pull: projects changed since a time ---------------------------------------------------
 
 @pytest.fixture
@@ -343,6 +359,103 @@ def test_plans_of_a_project_count_as_its_changes(cast, settled):
     mark = AnnualPlan.history.filter(project_id=cast.p_suizhong.pk).latest("history_date").history_date
     found = changes.changed(cast.admin, mark, None)
     assert [p.pk for p in found.projects] == [cast.p_suizhong.pk]
+
+
+def changed_since(user, mark) -> list[int]:
+    return [p.pk for p in changes.changed(user, mark, None).projects]
+
+
+def submitted_report(cast, month: int = MONTH):
+    """连山区's project's report of ``month`` of 2022, submitted (not yet approved)."""
+    from keyprojects.reporting import services as reporting
+
+    period = reporting.create_period(cast.admin, cast.city, YEAR, month, date(YEAR, month, 20), date(YEAR, month, 25))
+    report = reporting.save_draft(cast.lianshan_clerk, cast.p_lianshan.pk, period.pk, {
+        "completed_month": Decimal("1000"), "completed_ytd": Decimal("1000"),
+        "completed_since_start": Decimal("1000"), "progress": "主体施工"})
+    return reporting.submit_report(cast.lianshan_clerk, report.pk)
+
+
+def test_approving_a_report_counts_as_a_change_of_its_project_and_saving_a_draft_does_not(cast, settled):
+    from keyprojects.reporting import services as reporting
+
+    mark = timezone.now()
+    report = submitted_report(cast)
+    assert changed_since(cast.admin, mark) == []
+    approved = reporting.approve_report(cast.admin, report.pk)
+    assert changed_since(cast.admin, approved.reviewed_at - timedelta(microseconds=1)) == [cast.p_lianshan.pk]
+
+
+def test_leaders_lists_and_funding_count_as_changes_a_deleted_leader_too(cast, settled):
+    from keyprojects.projects.models import FundingSource, ProjectList
+
+    listed = ProjectList.objects.create(name="专项债券项目", year=YEAR)
+    mark = timezone.now()
+    project_services.update_project(cast.admin, cast.p_suizhong.pk, None, {"lists": [listed]})
+    assert changed_since(cast.admin, mark) == [cast.p_suizhong.pk]
+    mark = timezone.now()
+    project_services.update_project(cast.admin, cast.p_lianshan.pk, None, {},
+                                    funding={FundingSource.Kind.SPECIAL_BOND: Decimal("5000")})
+    assert changed_since(cast.admin, mark) == [cast.p_lianshan.pk]
+    mark = timezone.now()
+    with audit_context(Source.SYSTEM, detail="test"):
+        cast.leader.delete()  # the project loses its 包抓领导 without a save of its own
+    assert changed_since(cast.admin, mark) == [cast.p_lianshan.pk]
+
+
+def test_a_deleted_project_is_a_tombstone_for_those_who_could_see_it(cast, settled):
+    mark = timezone.now()
+    code = f"2021-{cast.lianshan.code}-26-01-000777"
+    project_services.update_project(cast.admin, cast.p_lianshan.pk, None, {"code": code})
+    project_services.delete_project(cast.admin, cast.p_lianshan.pk, None)
+    for who, sees in (("admin", True), ("lianshan_clerk", True), ("dept_clerk", True), ("owner", True),
+                      ("suizhong_clerk", False), ("outsider", False)):
+        page = changes.changed(getattr(cast, who), mark, None)
+        assert [t.id for t in page.deleted] == ([cast.p_lianshan.pk] if sees else []), who
+        assert cast.p_lianshan.pk not in [p.pk for p in page.projects]
+    body = api(cast.lianshan_clerk).get(reverse("api:project-changes"), {"changed_since": mark.isoformat()}).json()
+    assert body["results"] == []
+    [tombstone] = body["deleted"]
+    assert (tombstone["id"], tombstone["code"], tombstone["name"], tombstone["region"]["code"]) == (
+        cast.p_lianshan.pk, code, cast.p_lianshan.name, cast.lianshan.code)
+    assert tombstone["deleted_at"]
+    again = api(cast.lianshan_clerk).get(reverse("api:project-changes"), {"cursor": body["next_cursor"]}).json()
+    assert again["deleted"] == [] and again["results"] == []
+
+
+def test_deletions_and_changes_share_one_cursor_and_none_is_skipped(cast, settled):
+    start = timezone.now()
+    with audit_context(Source.SYSTEM, detail="test"):
+        extra = [cast.project(f"葫芦岛项目{i}", cast.lianshan, Decimal("10000")) for i in range(5)]
+    project_services.delete_project(cast.admin, extra[1].pk, None)
+    project_services.delete_project(cast.admin, extra[3].pk, None)
+    seen: list[tuple[str, int]] = []
+    page = changes.changed(cast.admin, start, None, limit=2)
+    while True:
+        assert len(page.projects) + len(page.deleted) <= 2
+        seen += [("live", p.pk) for p in page.projects] + [("gone", t.id) for t in page.deleted]
+        if not page.more:
+            break
+        page = changes.changed(cast.admin, start, page.cursor, limit=2)
+    assert sorted(seen) == sorted([("live", p.pk) for p in (extra[0], extra[2], extra[4])]
+                                  + [("gone", extra[1].pk), ("gone", extra[3].pk)])
+
+
+def test_the_pull_costs_the_same_queries_for_a_page_of_many(cast, settled, django_assert_max_num_queries):
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    client = api(cast.admin)
+    client.get(reverse("api:project-changes"), {"changed_since": since})  # (the token's first use)
+    with django_assert_max_num_queries(14) as few:
+        client.get(reverse("api:project-changes"), {"changed_since": since})
+    with audit_context(Source.SYSTEM, detail="test"):
+        extra = [cast.project(f"葫芦岛项目{i}", cast.lianshan, Decimal("10000")) for i in range(12)]
+        for project in extra[:6]:
+            project.leaders.add(cast.leader)
+        for project in extra[6:]:
+            project_services.delete_project(cast.admin, project.pk, None)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(reverse("api:project-changes"), {"changed_since": since}).json()
+    assert len(body["results"]) == 8 and len(body["deleted"]) == 6
 
 
 def test_the_provinces_word_for_a_nature_is_taken_back_as_ours(cast, profiles):

@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 
 from keyprojects.core.audit import acting_as
 from keyprojects.core.permissions import Actor, require_admin
-from keyprojects.core.validation import validate
+from keyprojects.core.validation import validate, would_change
 
 from .models import ApiToken, Leader, Unit, User
 
+UNIT_FIELDS = ["name", "region", "kind", "credit_code", "contact_person", "contact_phone"]
 USER_FIELDS = ["username", "display_name", "unit", "role", "phone", "is_active", "email"]
 
 
@@ -36,8 +37,10 @@ def save_unit(actor: Actor, data: dict[str, Any], unit: Unit | None = None) -> U
     if unit is not None:
         unit = Unit.objects.select_for_update().get(pk=unit.pk)
         require_admin(actor, unit.region)
+    if unit is not None and not would_change(unit, data, UNIT_FIELDS):
+        return unit  # nothing to save: no history row, the cached figures stay
     unit = unit or Unit()
-    _apply(unit, data, ["name", "region", "kind", "credit_code", "contact_person", "contact_phone"])
+    _apply(unit, data, UNIT_FIELDS)
     require_admin(actor, unit.region)
     validate(unit)
     unit.save()

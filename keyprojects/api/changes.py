@@ -26,6 +26,16 @@ class ChangedProjectSerializer(out.ProjectSerializer):
         fields = [*out.ProjectSerializer.Meta.fields, "changed_at"]
 
 
+class DeletedProjectSerializer(serializers.Serializer):
+    """A deleted project's tombstone: what identified it, and when it went."""
+
+    id = serializers.IntegerField(read_only=True)
+    code = serializers.CharField(read_only=True, allow_null=True, help_text="项目代码")
+    name = serializers.CharField(read_only=True)
+    region = out.RegionRefSerializer(read_only=True, allow_null=True)
+    deleted_at = serializers.DateTimeField(source="history_date", read_only=True)
+
+
 class ProjectChangesView(APIView):
     @extend_schema(
         summary="项目变更（省平台拉取）",
@@ -36,11 +46,15 @@ class ProjectChangesView(APIView):
         ],
         responses=inline_serializer("ProjectChanges", {
             "results": ChangedProjectSerializer(many=True),
+            "deleted": DeletedProjectSerializer(many=True),
             "next_cursor": serializers.CharField(allow_null=True),
             "more": serializers.BooleanField(),
         }),
-        description="按变更时间、id 排序的已变更项目（项目本身或其年度计划），游标分页：用上一次的 next_cursor 继续，"
-                    "期间的修改不会导致漏行（改过的项目排到后面再次出现）。变更须满 30 秒才返回，以免漏掉尚未提交的事务。",
+        description="按变更时间、id 排序的已变更项目，游标分页：用上一次的 next_cursor 继续，期间的修改不会导致漏行"
+                    "（改过的项目排到后面再次出现）。项目的变更包括：项目本身、包抓领导、所属清单、资金来源、年度计划的修改，"
+                    "以及月报的审核通过与更正。results 为现值；deleted 为同一时段内删除的项目（id、项目代码、名称、区划、"
+                    "删除时间 deleted_at），请据此在省平台删除或标记；两者合计不超过 limit，按时间顺序同属一个游标。"
+                    "变更须满 30 秒才返回，以免漏掉尚未提交的事务。",
     )
     def get(self, request: Request) -> Response:
         user = signed_in(request)
@@ -61,5 +75,6 @@ class ProjectChangesView(APIView):
                                      "responsible_unit")
         return Response({
             "results": ChangedProjectSerializer(projects, many=True).data,
+            "deleted": DeletedProjectSerializer(page.deleted, many=True).data,
             "next_cursor": page.cursor, "more": page.more,
         })

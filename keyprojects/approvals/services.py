@@ -22,7 +22,7 @@ from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.permissions import Actor, require, require_admin
 from keyprojects.core.uploads import require_kind, store_as
-from keyprojects.core.validation import validate
+from keyprojects.core.validation import validate, would_change
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import _check_version
 from keyprojects.regions.models import Region
@@ -230,6 +230,9 @@ def record(user: User, approval_id: int, expected_version: int | None, data: dic
     require(user, "edit", approval)
     _check_version(approval, expected_version)
     document = data.get("document")
+    if not document and not would_change(approval, data, ["obtained_on", "number", "note"]) \
+            and (approval.confirmed_at is not None or not issues(user, approval)):
+        return approval  # nothing entered changed (nor the issuer's confirmation): the version stays
     if document:
         store_as(document, require_kind(document, DOCUMENT_KINDS, DOCUMENT_MB, "document"))
         approval.document = document

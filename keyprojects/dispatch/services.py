@@ -26,7 +26,7 @@ from keyprojects.accounts.models import Unit, User
 from keyprojects.core.audit import acting_as, recorded
 from keyprojects.core.permissions import SYSTEM, require, require_admin, require_region
 from keyprojects.core.uploads import require_kind, store_as
-from keyprojects.core.validation import validate
+from keyprojects.core.validation import validate, would_change
 from keyprojects.core.workdays import add_working_days, working_days_between
 from keyprojects.notices import services as notices
 from keyprojects.projects.services import _check_version
@@ -228,6 +228,11 @@ def update_problem(user: User, problem_id: int, expected_version: int | None, da
     rules.require_may(user, problem, "edit")
     require(user, "edit", problem)
     _check_version(problem, expected_version)
+    fields = ["project", "source", "category", "title", "description"]
+    if data.get("project", problem.project) is None:
+        fields.append("region")  # (a project's problem takes its project's region, whatever is sent)
+    if not would_change(problem, data, fields):
+        return problem  # nothing to save: the version stays
     for field in ("project", "region", "source", "category", "title", "description"):
         if field in data:
             setattr(problem, field, data[field])
@@ -492,6 +497,9 @@ def save_meeting(user: User, meeting_id: int | None, expected_version: int | Non
         meeting = Meeting.objects.select_for_update().get(pk=meeting_id)
         require(user, "edit", meeting)
         _check_version(meeting, expected_version)
+        if not would_change(meeting, data, [*MEETING_FIELDS, "units", "projects"]) \
+                and not _decisions_change(meeting, decisions):
+            return meeting  # nothing to save: the version stays
         meeting.version += 1
     for field in MEETING_FIELDS:
         if field in data:
@@ -512,6 +520,13 @@ def save_meeting(user: User, meeting_id: int | None, expected_version: int | Non
         _save_decisions(meeting, decisions)
     require(user, "edit", meeting)
     return meeting
+
+
+def _decisions_change(meeting: Meeting, decisions: list[tuple[int | None, str]] | None) -> bool:
+    """Whether ``_save_decisions`` would add, change, reorder or delete one of the meeting's decisions."""
+    if decisions is None:
+        return False
+    return [(pk, text.strip()) for pk, text in decisions] != [(d.pk, d.text) for d in meeting.decisions.all()]
 
 
 def _save_decisions(meeting: Meeting, decisions: list[tuple[int | None, str]]) -> None:

@@ -1,11 +1,14 @@
 """Projects changed since a time, for a provincial platform's pull (``GET /api/projects/changes/``).
 
-A project changes when its row is saved or one of its annual plans is (its plans' history). The
-pull walks the changes in (change time, id) order with a cursor, the last row served: rows
-changed again after they were served come round again later, and none is skipped however the
-library changes between two calls. A change is served only once it is ``SETTLE`` old, so that a
-transaction still open when a page is served (its change time stamped before its commit) has
-committed before the cursor passes its time.
+A project changes when a history row is written for it: its own (a save, and a change of its
+leaders or lists, a many-to-many loss included, each writes one on the project), one of its annual
+plans' or funding sources', or one of its monthly reports' while approved (approval, correction:
+the month's progress the province takes). A deleted project is a tombstone, its deletion's history
+row, shown to those whose scope held it then. The pull walks both in (change time, id) order with
+a cursor, the last row served: rows changed again after they were served come round again later,
+and none is skipped however the library changes between two calls. A change is served only once
+it is ``SETTLE`` old, so that a transaction still open when a page is served (its change time
+stamped before its commit) has committed before the cursor passes its time.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import DateTimeField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateTimeField, Model, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from keyprojects.core.permissions import Viewer
-from keyprojects.projects.models import AnnualPlan, Project
+from keyprojects.core.permissions import Viewer, restrict
+from keyprojects.projects.models import AnnualPlan, FundingSource, Project
+from keyprojects.reporting.models import ProgressReport
 
 MAX_LIMIT = 500
 
@@ -35,16 +39,32 @@ def settle() -> timedelta:
 @dataclass
 class Page:
     projects: list[Project]  # each with ``changed_at``
+    deleted: list[Any]  # the deletions' history rows (``history_date``: when)
     cursor: str | None  # where the next call goes on from (the one given when nothing was new)
     more: bool
     horizon: datetime  # changes after it are served by a later call
 
 
+def _last(history: QuerySet[Any], link: str) -> Subquery:
+    """The latest of ``history``'s rows of the outer project (read through its index on ``link``)."""
+    return Subquery(history.filter(**{link: OuterRef("pk")}).order_by("-history_date").values("history_date")[:1])
+
+
 def with_change_time(projects: QuerySet[Project]) -> QuerySet[Any]:
-    plan_changed = Subquery(AnnualPlan.history.filter(project_id=OuterRef("pk"))
-                            .order_by("-history_date").values("history_date")[:1])
-    return projects.annotate(changed_at=Greatest("updated_at", Coalesce(plan_changed, "updated_at"),
+    sources = [
+        _last(Project.history.all(), "id"),
+        _last(AnnualPlan.history.all(), "project_id"),
+        _last(FundingSource.history.all(), "project_id"),
+        _last(ProgressReport.history.filter(status=ProgressReport.Status.APPROVED), "project_id"),
+    ]
+    # Coalesce: SQLite's GREATEST is NULL when one of its arguments is (a project without plans)
+    return projects.annotate(changed_at=Greatest("updated_at", *(Coalesce(s, "updated_at") for s in sources),
                                                  output_field=DateTimeField()))
+
+
+def tombstones(user: Viewer) -> QuerySet[Any]:
+    """The deletions of projects ``user`` could see when they were deleted (the row as it was then)."""
+    return restrict(Project.history.filter(history_type="-"), user, "view").select_related("region")
 
 
 def encode(changed_at: datetime, pk: int) -> str:
@@ -79,19 +99,30 @@ def since_time(value: str) -> datetime:
 
 def changed(user: Viewer, since: datetime | None, cursor: str | None, limit: int = 100,
             now: datetime | None = None) -> Page:
-    """The projects ``user`` may view changed at ``since`` or after (or after ``cursor``), oldest
-    change first, at most ``limit``."""
+    """The projects ``user`` may view changed at ``since`` or after (or after ``cursor``), and those
+    deleted then, oldest change first, at most ``limit`` of both together."""
     horizon = (now or timezone.now()) - settle()
-    rows = with_change_time(Project.objects.visible_to(user)).filter(changed_at__lte=horizon)
-    if cursor:
-        moment, pk = decode(cursor)
-        rows = rows.filter(Q(changed_at__gt=moment) | Q(changed_at=moment, pk__gt=pk))
-    elif since is not None:
-        rows = rows.filter(changed_at__gte=since)
     limit = max(1, min(limit, MAX_LIMIT))
-    page = list(rows.order_by("changed_at", "pk")[:limit + 1])
-    more = len(page) > limit
-    page = page[:limit]
-    last = page[-1] if page else None
-    next_cursor = encode(last.changed_at, last.pk) if last is not None else cursor
-    return Page(page, next_cursor, more, horizon)
+    live = _window(with_change_time(Project.objects.visible_to(user)), "changed_at", "pk", horizon, since, cursor)
+    gone = _window(tombstones(user), "history_date", "id", horizon, since, cursor)
+    # One stream in (time, id) order: a project id is never both live and deleted.
+    merged: list[tuple[datetime, int, Model]] = sorted(
+        [(p.changed_at, p.pk, p) for p in live[:limit + 1]] + [(t.history_date, t.id, t) for t in gone[:limit + 1]],
+        key=lambda entry: (entry[0], entry[1]))
+    more = len(merged) > limit
+    merged = merged[:limit]
+    next_cursor = encode(merged[-1][0], merged[-1][1]) if merged else cursor
+    return Page([row for _t, _pk, row in merged if isinstance(row, Project)],
+                [row for _t, _pk, row in merged if not isinstance(row, Project)], next_cursor, more, horizon)
+
+
+def _window(rows: QuerySet[Any], time: str, pk: str, horizon: datetime, since: datetime | None,
+            cursor: str | None) -> QuerySet[Any]:
+    """``rows`` changed (at ``time``) after the cursor or at ``since`` or after, and settled."""
+    rows = rows.filter(**{f"{time}__lte": horizon})
+    if cursor:
+        moment, last = decode(cursor)
+        rows = rows.filter(Q(**{f"{time}__gt": moment}) | Q(**{time: moment, f"{pk}__gt": last}))
+    elif since is not None:
+        rows = rows.filter(**{f"{time}__gte": since})
+    return rows.order_by(time, pk)

@@ -30,13 +30,17 @@ class SheetForm(StyledForm):
 
     @staticmethod
     def initial_for(user: Any) -> dict[str, Any]:
-        today = timezone.localdate()
+        """The user's province's profile, their region, and the latest month with approved reports
+        (``figures.data_month``; last month when none is): the month a sheet has data for."""
+        from keyprojects.indicators import figures
+
         region = getattr(user, "region", None)
         province = region.path.strip("/").split("/")[0] if region is not None else None
         profile = Profile.objects.filter(province_code=province).first() or Profile.objects.first()
-        last_month = today.month - 1 or 12
-        return {"profile": profile, "region": region, "month": last_month,
-                "year": today.year if today.month > 1 else today.year - 1}
+        found = figures.data_month(user, region)
+        today = timezone.localdate()
+        year, month = found or ((today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12))
+        return {"profile": profile, "region": region, "year": year, "month": month, "with_data": found is not None}
 
 
 class UploadForm(SheetForm):

@@ -31,17 +31,18 @@ def _require_exchange(request: AuthenticatedRequest) -> None:
 @login_required
 def page(request: AuthenticatedRequest) -> HttpResponse:
     _require_exchange(request)
-    form = SheetForm(request.GET or None, user=request.user, initial=SheetForm.initial_for(request.user))
+    initial = SheetForm.initial_for(request.user)
+    form = SheetForm(request.GET or None, user=request.user, initial=initial)
     found, check_list = None, []
     if request.GET and form.is_valid():
         data = form.cleaned_data
         found = sheet(request.user, data["profile"], data["region"], data["year"], data["month"], timezone.localdate())
         check_list = checks(request.user, found)
-    upload_form = UploadForm(user=request.user, initial=form.data or SheetForm.initial_for(request.user))
+    upload_form = UploadForm(user=request.user, initial=form.data or initial)
     returns = Return.objects.visible_to(request.user).select_related("profile", "region")[:10]
     return render(request, "exchange/page.html", {
         "form": form, "upload_form": upload_form, "sheet": found, "checks": check_list,
-        "query": request.GET.urlencode(), "returns": returns, "profiles": Profile.objects.all(),
+        "query": request.GET.urlencode(), "returns": returns, "profiles": Profile.objects.all(), "initial": initial,
     })
 
 

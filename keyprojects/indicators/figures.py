@@ -21,7 +21,7 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
-from django.db.models import Max, Min, Q, QuerySet
+from django.db.models import Exists, Max, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from keyprojects.accounts.models import Leader
@@ -43,7 +43,7 @@ from keyprojects.dispatch.models import CadenceRule, Meeting, Problem
 from keyprojects.projects.filters import ProjectFilter
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.regions.models import Region, path_codes
-from keyprojects.reporting.models import ProgressReport
+from keyprojects.reporting.models import ProgressReport, ReportingPeriod
 from keyprojects.tasklists.models import Area
 
 from . import engine
@@ -72,6 +72,22 @@ def _last_review(year: int, reports: QuerySet) -> datetime | None:
     reviewed: datetime | None = reports.filter(period__year=year, status=ProgressReport.Status.APPROVED) \
         .aggregate(reviewed=Max("reviewed_at"))["reviewed"]
     return reviewed
+
+
+def data_month(actor: Actor, region: Region | None = None) -> tuple[int, int] | None:
+    """The latest reporting month (year, month) with a report approved in ``region`` that the
+    actor may view: the month a page about the month's progress opens at. None when none is."""
+    reports = _in_scope(actor, region, ProgressReport, "project__region__path")
+    return cached_within(region, _data_month, reports)
+
+
+def _data_month(reports: QuerySet) -> tuple[int, int] | None:
+    # Periods newest first, each asked whether an approved report is in it: a few lookups of the
+    # reports' period index, not a sort of every approved report.
+    approved = reports.filter(period=OuterRef("pk"), status=ProgressReport.Status.APPROVED)
+    found: tuple[int, int] | None = ReportingPeriod.objects.filter(Exists(approved)) \
+        .order_by("-year", "-month").values_list("year", "month").first()
+    return found
 
 
 def year_figures(actor: Actor, year: int, as_of: date, region: Region | None = None) -> dict[str, Any]:

@@ -211,6 +211,11 @@ class Project(InRegion, models.Model):
             raise ValidationError(errors)
 
 
+# A project's history rows are scoped as the project was then (a deleted project's tombstone in
+# the changes pull reaches those who could see it).
+Project.history.model.scope_paths = Project.scope_paths
+
+
 def _well_formed(code: str) -> bool:
     try:
         split(code)
