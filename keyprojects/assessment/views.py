@@ -24,7 +24,7 @@ from .export import ranking_workbook
 from .forms import GroupForm, LineForm, SchemeForm, TakeForm
 from .links import value_links
 from .models import Group, Line, Scheme, Snapshot
-from .ranking import Ranking, corrections, history, ranking_of
+from .ranking import Ranking, history, read
 from .text import paragraph
 
 
@@ -163,11 +163,7 @@ def _snapshot(request: AuthenticatedRequest, pk: int, period: str) -> Snapshot:
 
 def _ranking(request: AuthenticatedRequest, pk: int, period: str) -> Ranking:
     snapshot = _snapshot(request, pk, period)
-    ranking = ranking_of(snapshot)
-    # the corrections are the city's figures now: for who reads the whole city (a county reads the bulletin)
-    if sees_all_of(request.user, snapshot.scheme.region):
-        ranking.notes = corrections(request.user, snapshot)
-    return ranking
+    return read(request.user, snapshot)
 
 
 @login_required
