@@ -1092,13 +1092,13 @@ class BriefingViewSet(viewsets.ReadOnlyModelViewSet):
             raise NotFound(_("该简报尚未发布，没有归档文件"))
         return file_download(stored, f"{briefing.file_stem}.{fmt}")
 
-    @extend_schema(summary="下载已发布简报的 Word 文件", responses={
-        (200, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"): OpenApiTypes.BINARY})
+    # (octet-stream in the schema, as the approvals' document: what a generated client can read)
+    @extend_schema(summary="下载已发布简报的 Word 文件", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def docx(self, request: Request, pk: str | None = None) -> Any:
         return self._stored("docx")
 
-    @extend_schema(summary="下载已发布简报的 PDF 文件", responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(summary="下载已发布简报的 PDF 文件", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def pdf(self, request: Request, pk: str | None = None) -> Any:
         return self._stored("pdf")
