@@ -282,7 +282,8 @@ KEYPROJECTS_API_DOCS_PUBLIC = env_bool("KEYPROJECTS_API_DOCS_PUBLIC", False)  # 
 SPECTACULAR_SETTINGS = {
     "TITLE": "keyprojects API",
     "DESCRIPTION": "重点项目管理平台接口：区划、单位、项目与年度计划、填报期、月报（报送/审核/退回）、指标、"
-                   "调度会与问题台账（交办/答复/销号/退回/提级）、前期手续（倒排、办结、部门确认、免办）。"
+                   "调度会与问题台账（交办/答复/销号/退回/提级）、前期手续（倒排、办结、部门确认、免办）、"
+                   "简报、考核排名、任务清单（进展报送）。"
                    "金额均为万元，以十进制字符串表示。认证：浏览器会话，或请求头 `Authorization: Token <key>`。",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -306,6 +307,7 @@ SPECTACULAR_SETTINGS = {
         "StateEnum": "keyprojects.reporting.models.ReportingPeriod.State",
         "AttractionEventKindEnum": "keyprojects.attraction.models.Event.Kind",
         "FundingRoundKindEnum": "keyprojects.funding.models.Round.Kind",
+        "TaskStateEnum": "keyprojects.tasklists.models.Task.State",
     },
 }
 

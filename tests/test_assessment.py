@@ -238,7 +238,7 @@ def test_a_county_clerk_cannot_edit_the_scheme_nor_take_or_publish(cast, scheme)
 
 def test_nobody_sees_another_citys_ranking(cast, scheme, client):
     services.publish(cast.admin, services.take_snapshot(cast.admin, scheme.pk, "2022-05").pk)
-    for user in (cast.outsider, cast.lianshan_clerk, cast.dept_clerk):
+    for user in (cast.outsider, cast.owner):  # another city; an enterprise, which is not ranked
         client.force_login(user)
         for url in (f"/assessment/{scheme.pk}/", f"/assessment/{scheme.pk}/2022-05/",
                     f"/assessment/{scheme.pk}/2022-05/ranking.xlsx"):
@@ -248,6 +248,42 @@ def test_nobody_sees_another_citys_ranking(cast, scheme, client):
     assert not Snapshot.objects.filter(period="2022-06").exists()
     with pytest.raises(Http404):
         services.take_snapshot(cast.outsider, scheme.pk, "2022-06")
+
+
+@pytest.mark.parametrize("who", ["lianshan_clerk", "dept_clerk"])
+def test_a_county_or_department_reads_the_city_s_published_ranking_but_not_its_drafts(cast, scheme, client, who):
+    """The published ranking (通报) is circulated to those it ranks: read-only, published periods only."""
+    services.publish(cast.admin, services.take_snapshot(cast.admin, scheme.pk, "2022-05").pk)
+    services.take_snapshot(cast.admin, scheme.pk, "2022-06")  # a draft
+    user = getattr(cast, who)
+    assert set(Snapshot.objects.visible_to(user).values_list("period", flat=True)) == {"2022-05"}
+    client.force_login(user)
+    listing = client.get("/assessment/").content.decode()
+    assert "月度排名" in listing and "2022-05" in listing and "2022-06" not in listing
+    assert "2022-06" not in client.get(f"/assessment/{scheme.pk}/").content.decode()
+    page = client.get(f"/assessment/{scheme.pk}/2022-05/")
+    assert page.status_code == 200 and "连山区" in page.content.decode()
+    assert "2022-06" not in page.content.decode() and "发布排名" not in page.content.decode()
+    assert page.context["ranking"].notes == []  # the corrections are the city's figures now: the city's
+    assert client.get(f"/assessment/{scheme.pk}/2022-05/ranking.xlsx").status_code == 200
+    for url in (f"/assessment/{scheme.pk}/2022-06/", f"/assessment/{scheme.pk}/2022-06/ranking.xlsx"):
+        assert client.get(url).status_code == 404, url
+    # read-only: taking, publishing and the rules stay the city admins'
+    assert client.post(f"/assessment/{scheme.pk}/take/", {"period": "2022-07"}).status_code == 403
+    assert client.post(f"/assessment/{scheme.pk}/2022-06/publish/").status_code == 404
+    assert client.get(f"/assessment/{scheme.pk}/edit/").status_code == 403
+    with pytest.raises(PermissionDenied):
+        services.save_scheme(user, None, scheme.pk, {"list_size": 5})
+    assert not Snapshot.objects.filter(period="2022-07").exists()
+    assert not Snapshot.objects.get(period="2022-06").published
+
+
+def test_a_county_sees_no_ranking_before_one_is_published(cast, scheme, client):
+    services.take_snapshot(cast.admin, scheme.pk, "2022-05")
+    client.force_login(cast.lianshan_clerk)
+    assert client.get(f"/assessment/{scheme.pk}/").status_code == 404
+    assert client.get(f"/assessment/{scheme.pk}/2022-05/").status_code == 404
+    assert "月度排名" not in client.get("/assessment/").content.decode()
 
 
 # --- the command and bad input -------------------------------------------------------------------

@@ -187,8 +187,12 @@ class Setting:
                            else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
         elif "pk" in wanted and name.startswith(("attraction:", "api:attraction-")):
             kinds["pk"] = self.event.pk if "event" in name else self.lead.pk
-        elif "pk" in wanted and name.startswith("briefings:"):
+        elif "pk" in wanted and name.startswith(("briefings:", "api:briefing-")):
             kinds["pk"] = self.briefing.pk
+        elif "pk" in wanted and name.startswith("api:assessment-period-"):
+            kinds["pk"] = self.scheme.snapshots.get(period=f"{YEAR}-05").pk
+        elif "pk" in wanted and name.startswith("api:task-"):
+            kinds["pk"] = self.task_area.pk if name.startswith("api:task-area-") else self.task.pk
         elif "pk" in wanted and name.startswith(("funding:", "api:funding-")):
             kinds["pk"] = self.application.pk if "application" in name else self.round.pk
         elif "pk" in wanted and name.startswith("gallery:") and name != "gallery:upload":
@@ -387,4 +391,5 @@ def test_the_walk_sees_a_write_inside_the_scope(cast, client):
             "api/^approvals/$", "api/projects/<int:pk>/approvals/", "tasks/", "tasks/summary/",
             "tasks/<int:pk>/", "map/", "map/points.json", "attraction/", "attraction/summary/",
             "attraction/<int:pk>/", "api/^attraction/leads/$",
-            "funding/", "funding/applications/", "funding/applications/<int:pk>/", "api/^funding/applications/$"} <= changed
+            "funding/", "funding/applications/", "funding/applications/<int:pk>/", "api/^funding/applications/$",
+            "api/^tasks/$", "api/^tasks/(?P<pk>[^/.]+)/$"} <= changed

@@ -483,3 +483,248 @@ class FundingApplicationSerializer(serializers.ModelSerializer):
         fields = ["id", "round", "project", "project_name", "project_code", "region", "requested", "proposed_on",
                   "state", "screening_note", "screened_on", "approved", "approved_on", "approval_number", "issued",
                   "issued_on", "issue_number", "spent", "spent_on", "version"]
+
+
+# --- briefings (简报) ----------------------------------------------------------------------------
+
+class BriefingSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+    title = serializers.CharField(read_only=True, help_text="简报名称")
+    issue = serializers.CharField(source="issue_label", read_only=True, help_text="期号（如“2022年第3期”；未发布的为状态与截止日期）")
+    docx = serializers.SerializerMethodField(help_text="已发布的 Word 文件的下载地址；未发布时为 null")
+    pdf = serializers.SerializerMethodField(help_text="已发布的 PDF 文件的下载地址；未发布时为 null")
+
+    class Meta:
+        from keyprojects.briefings.models import Briefing
+
+        model = Briefing
+        fields = ["id", "region", "year", "as_of", "kind", "state", "number", "title", "issue", "headline",
+                  "next_steps", "editor_note", "generated_at", "approved_at", "published_at", "docx", "pdf", "version"]
+
+    def _file(self, briefing: Any, fmt: str) -> str | None:
+        if briefing.state != "published" or not getattr(briefing, fmt):
+            return None
+        return reverse(f"api:briefing-{fmt}", args=[briefing.pk])
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_docx(self, briefing: Any) -> str | None:
+        return self._file(briefing, "docx")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_pdf(self, briefing: Any) -> str | None:
+        return self._file(briefing, "pdf")
+
+
+# --- assessment (考核排名): periods, their ranks and values from the frozen snapshot ---------------
+
+class SchemeRefSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+
+    class Meta:
+        from keyprojects.assessment.models import Scheme
+
+        model = Scheme
+        fields = ["id", "name", "year", "period_kind", "region"]
+
+
+class AssessmentPeriodSerializer(serializers.ModelSerializer):
+    """A period of a scheme: its snapshot (取数) and whether it is published (通报)."""
+
+    scheme = SchemeRefSerializer(read_only=True)
+    published = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        from keyprojects.assessment.models import Snapshot
+
+        model = Snapshot
+        fields = ["id", "scheme", "period", "as_of", "taken_at", "published", "published_at"]
+
+
+def points(**kwargs: Any) -> serializers.DecimalField:
+    """Points of a score (分): a decimal string with two places."""
+    kwargs.setdefault("help_text", "分（两位小数的十进制字符串）")
+    return serializers.DecimalField(max_digits=9, decimal_places=2, coerce_to_string=True, read_only=True, **kwargs)
+
+
+class AssessmentValuesSerializer(serializers.Serializer):
+    """A member's values as the snapshot froze them (null: not scored, or nothing to divide by)."""
+
+    completion_rate = rate(help_text="投资完成率（%）")
+    start_or_resume_rate = rate(help_text="开复工率（%）")
+    new_start_rate = rate(help_text="新项目开工率（%）")
+    progress_gap = rate(help_text="超/慢时间进度（百分点）")
+    completed_investment = money(allow_null=True, help_text="本年完成投资（万元）")
+    overdue_problems = serializers.IntegerField(read_only=True, allow_null=True, help_text="逾期未办结问题（件）")
+    late_reports = serializers.IntegerField(read_only=True, allow_null=True, help_text="逾期或未报送月报（件）")
+    red_warnings = serializers.IntegerField(read_only=True, allow_null=True, help_text="红色预警（件）")
+    task_on_time_rate = rate(help_text="任务按期完成率（%）")
+    overdue_tasks = serializers.IntegerField(read_only=True, allow_null=True, help_text="逾期未完成任务（件）")
+
+
+class AssessmentLineSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    value = serializers.CharField(read_only=True, help_text="取值（values 中的键）")
+    formula = serializers.CharField(read_only=True, help_text="计分方法：ratio_best、ratio_target、per_point、per_event")
+    weight = points(help_text="权重（分）")
+
+
+class AssessmentRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(read_only=True, help_text="名次（同分并列）")
+    key = serializers.CharField(read_only=True, help_text="考核对象：县区为区划代码，部门为 unit:<单位 id>")
+    name = serializers.CharField(read_only=True)
+    score = points(help_text="总分")
+    points = serializers.ListField(child=points(), read_only=True, help_text="各考核指标得分，顺序同 lines")
+    movement = serializers.CharField(read_only=True, help_text="与上期相比的名次升降（↑2、↓1、—）；无上期时为空")
+    values = AssessmentValuesSerializer(read_only=True)
+
+
+class AssessmentGroupSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    member_kind = serializers.CharField(read_only=True, help_text="考核对象类别：county、zone、unit")
+    lines = AssessmentLineSerializer(many=True, read_only=True)
+    rows = AssessmentRowSerializer(many=True, read_only=True)
+    red_list = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="红榜（前N名）")
+    black_list = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="黑榜（后N名）")
+
+
+class AssessmentRankingSerializer(serializers.Serializer):
+    """A period's ranking computed from its snapshot alone: a published one ranks the same however
+    the figures are corrected later (the corrections since are ``notes``, for who reads the city)."""
+
+    id = serializers.IntegerField(read_only=True)
+    scheme = SchemeRefSerializer(read_only=True)
+    period = serializers.CharField(read_only=True, help_text="考核期：月份如 2022-05，季度如 2022-Q1")
+    as_of = serializers.DateField(read_only=True, help_text="数据截止日期")
+    taken_at = serializers.DateTimeField(read_only=True)
+    published = serializers.BooleanField(read_only=True)
+    published_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    tie_break = serializers.CharField(read_only=True, help_text="同分排序规则")
+    time_progress = rate(help_text="时间进度（%）")
+    groups = AssessmentGroupSerializer(many=True, read_only=True)
+    notes = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                  help_text="取数后的数据更正（排名仍以取数时为准）；只有看得到全市数据的用户才有")
+
+
+class RankHistoryRowSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    ranks = serializers.ListField(child=serializers.IntegerField(allow_null=True), read_only=True,
+                                  help_text="各期名次，顺序同 periods；未参加排名的期为 null")
+
+
+class RankHistorySerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True, help_text="考核组")
+    periods = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="已发布的考核期")
+    rows = RankHistoryRowSerializer(many=True, read_only=True)
+
+
+# --- task lists (任务清单) -------------------------------------------------------------------------
+
+class UnitRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Unit
+        fields = ["id", "name"]
+
+
+class TaskTotalsSerializer(serializers.Serializer):
+    """The task list's totals over every page, as of the filter's date (the figures' counts)."""
+
+    tasks = serializers.IntegerField(read_only=True, help_text="任务数")
+    done = serializers.IntegerField(read_only=True, help_text="已完成")
+    on_time = serializers.IntegerField(read_only=True, help_text="按期完成")
+    overdue = serializers.IntegerField(read_only=True, help_text="逾期未完成")
+    on_time_rate = rate(help_text="任务按期完成率（%）")
+
+
+class TaskAreaSerializer(serializers.ModelSerializer):
+    region = RegionRefSerializer(read_only=True)
+
+    class Meta:
+        from keyprojects.tasklists.models import Area
+
+        model = Area
+        fields = ["id", "region", "year", "number", "name"]
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    code = serializers.CharField(read_only=True, help_text="清单编号（方面-任务）")
+    area = TaskAreaSerializer(read_only=True)
+    lead_unit = UnitRefSerializer(read_only=True)
+    co_units = UnitRefSerializer(many=True, read_only=True)
+    leader_name = serializers.CharField(source="leader.name", read_only=True, default=None)
+    overdue = serializers.SerializerMethodField(help_text="统计日期（as_of，默认今天）时是否逾期未完成")
+
+    class Meta:
+        from keyprojects.tasklists.models import Task
+
+        model = Task
+        fields = ["id", "code", "area", "year", "number", "title", "lead_unit", "co_units", "leader", "leader_name",
+                  "deadline", "state", "completed_on", "overdue", "version"]
+
+    def get_overdue(self, task: Any) -> bool:
+        return bool(task.is_overdue(self.context.get("day") or timezone.localdate()))
+
+
+class TaskMilestoneSerializer(serializers.ModelSerializer):
+    class Meta:
+        from keyprojects.tasklists.models import Milestone
+
+        model = Milestone
+        fields = ["id", "title", "due", "reached_on"]
+
+
+class TaskTargetSerializer(serializers.ModelSerializer):
+    target = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True,
+                                      help_text="目标值（计量单位见 unit；两位小数的十进制字符串）")
+    actual = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True,
+                                      allow_null=True, help_text="最近报送的当前值")
+
+    class Meta:
+        from keyprojects.tasklists.models import Target
+
+        model = Target
+        fields = ["id", "name", "unit", "target", "actual", "actual_on"]
+
+
+class TaskUpdateValueSerializer(serializers.Serializer):
+    target = serializers.IntegerField(source="target_id", read_only=True, help_text="指标 id")
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, coerce_to_string=True, read_only=True)
+
+
+class TaskUpdateSerializer(serializers.ModelSerializer):
+    author: serializers.StringRelatedField[User] = serializers.StringRelatedField()
+    unit = UnitRefSerializer(read_only=True, allow_null=True)
+    values = TaskUpdateValueSerializer(many=True, read_only=True)
+
+    class Meta:
+        from keyprojects.tasklists.models import Update
+
+        model = Update
+        fields = ["id", "on", "text", "reports_done", "author", "unit", "created_at", "values"]
+
+
+class TaskDetailSerializer(TaskSerializer):
+    milestones = TaskMilestoneSerializer(many=True, read_only=True)
+    targets = TaskTargetSerializer(many=True, read_only=True)
+    updates = TaskUpdateSerializer(many=True, read_only=True)
+
+    class Meta(TaskSerializer.Meta):
+        fields = [*TaskSerializer.Meta.fields, "description", "milestones", "targets", "updates"]
+
+
+class TaskUpdateValueInput(serializers.Serializer):
+    target = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="指标 id（该任务的）")
+    value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, coerce_to_string=True,
+                                     help_text="当前值（不小于 0）")
+
+
+class TaskUpdateInput(serializers.Serializer):
+    """A progress update, as on the task's update page (``tasklists.services.record_update``)."""
+
+    version = serializers.IntegerField(min_value=1, help_text="打开任务时的版本号；已被他人修改则返回 409")
+    on = serializers.DateField(help_text="进展日期（不晚于今天）")
+    text = serializers.CharField(max_length=2000, help_text="工作进展")
+    values = serializers.ListField(child=TaskUpdateValueInput(), required=False, max_length=200,
+                                   help_text="各目标指标的当前值")
+    milestones = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+                                       required=False, max_length=200, help_text="本次完成的节点 id")
+    done = serializers.BooleanField(required=False, default=False, help_text="任务已全部完成")

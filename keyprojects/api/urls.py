@@ -23,6 +23,10 @@ router.register("attraction/leads", views.LeadViewSet, basename="attraction-lead
 docs = SpectacularSwaggerSplitView.as_view(url_name="api:schema")
 router.register("funding/rounds", views.FundingRoundViewSet, basename="funding-round")
 router.register("funding/applications", views.FundingApplicationViewSet, basename="funding-application")
+router.register("briefings", views.BriefingViewSet, basename="briefing")
+router.register("assessment/periods", views.AssessmentPeriodViewSet, basename="assessment-period")
+router.register("tasks/areas", views.TaskAreaViewSet, basename="task-area")
+router.register("tasks", views.TaskViewSet, basename="task")
 
 app_name = "api"
 urlpatterns = [

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import django_filters as filters
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,6 +45,9 @@ from keyprojects.approvals.filters import totals_from as approval_totals
 from keyprojects.approvals.forms import AdjustForm, RecordForm, ScheduleForm
 from keyprojects.approvals.models import ApprovalSchedule, ProjectApproval
 from keyprojects.approvals.models import default_path as default_approval_path
+from keyprojects.assessment import periods as assessment_periods
+from keyprojects.assessment import ranking as assessment_ranking
+from keyprojects.assessment.models import Snapshot
 from keyprojects.attraction import services as attraction_services
 from keyprojects.attraction.filters import EventFilter, LeadFilter
 from keyprojects.attraction.forms import DieForm, FundsForm, LandForm, LeadForm
@@ -51,8 +55,9 @@ from keyprojects.attraction.forms import EventForm as AttractionEventForm
 from keyprojects.attraction.forms import StageForm as LeadStageForm
 from keyprojects.attraction.models import Event as AttractionEvent
 from keyprojects.attraction.models import Lead
+from keyprojects.briefings.models import Briefing
 from keyprojects.core.http import file_download
-from keyprojects.core.params import IntegerFilter
+from keyprojects.core.params import IntegerFilter, YearFilter, region_asked, year_or_latest
 from keyprojects.core.permissions import (
     nearby,
     region_holding,
@@ -97,6 +102,10 @@ from keyprojects.regions.models import Region
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.forms import PeriodForm, ReportForm, ReturnForm
 from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+from keyprojects.tasklists import services as task_services
+from keyprojects.tasklists.filters import TaskFilter
+from keyprojects.tasklists.models import Area as TaskArea
+from keyprojects.tasklists.models import Task
 
 from . import serializers as out
 from .authentication import signed_in
@@ -1048,3 +1057,201 @@ class FundingApplicationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin
         data = {name: form.cleaned_data[name] for name in [*funding_services.RESULT_FIELDS, "rejected"]}
         application = funding_services.record_result(user, application.pk, data, version)
         return self._saved(application)
+
+
+# --- briefings (简报) ------------------------------------------------------------------------------
+
+class BriefingFilter(filters.FilterSet):
+    year = IntegerFilter()
+    region = IntegerFilter(field_name="region_id", label="区划 id")
+    kind = filters.ChoiceFilter(choices=Briefing.Kind.choices)
+    state = filters.ChoiceFilter(choices=Briefing.State.choices)
+
+    class Meta:
+        model = Briefing
+        fields: list[str] = []
+
+
+@extend_schema_view(list=extend_schema(description="简报：可见区划已发布的各期；市级管理员另见草稿和已审核的。"))
+class BriefingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Briefings (简报) as the archive shows them (``Briefing.objects.readable_by``), and the
+    published issue's stored .docx and .pdf, exactly as published."""
+
+    queryset = Briefing.objects.none()  # the model, for the schema (get_queryset needs the user)
+    serializer_class = out.BriefingSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = BriefingFilter
+
+    def get_queryset(self):
+        return Briefing.objects.readable_by(signed_in(self.request)).select_related("region")
+
+    def _stored(self, fmt: str) -> Any:
+        briefing = self.get_object()
+        stored = briefing.docx if fmt == "docx" else briefing.pdf
+        if briefing.state != Briefing.State.PUBLISHED or not stored:
+            raise NotFound(_("该简报尚未发布，没有归档文件"))
+        return file_download(stored, f"{briefing.file_stem}.{fmt}")
+
+    # (octet-stream in the schema, as the approvals' document: what a generated client can read)
+    @extend_schema(summary="下载已发布简报的 Word 文件", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def docx(self, request: Request, pk: str | None = None) -> Any:
+        return self._stored("docx")
+
+    @extend_schema(summary="下载已发布简报的 PDF 文件", responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def pdf(self, request: Request, pk: str | None = None) -> Any:
+        return self._stored("pdf")
+
+
+# --- assessment (考核排名) ---------------------------------------------------------------------------
+
+class AssessmentPeriodFilter(filters.FilterSet):
+    scheme = IntegerFilter(field_name="scheme_id", label="考核方案 id")
+    year = IntegerFilter(field_name="scheme__year", label="考核年度")
+    published = filters.BooleanFilter(field_name="published_at", lookup_expr="isnull", exclude=True,
+                                      label="是否已发布")
+
+    class Meta:
+        model = Snapshot
+        fields: list[str] = []
+
+
+@extend_schema_view(list=extend_schema(description="考核期（取数快照）：市级看全部；县区和部门只看本市已发布的（通报）。"))
+class AssessmentPeriodViewSet(viewsets.ReadOnlyModelViewSet):
+    """Assessment periods the user may read (``Snapshot.objects.visible_to``: a county or a
+    department reads its city's published ones); a period's ranks, scores and values computed from
+    its frozen snapshot alone, and each group's rank history over the published periods."""
+
+    queryset = Snapshot.objects.none()  # the model, for the schema (get_queryset needs the user)
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AssessmentPeriodFilter
+
+    def get_queryset(self):
+        return (Snapshot.objects.visible_to(signed_in(self.request)).select_related("scheme__region")
+                .order_by("scheme__region__code", "-scheme__year", "scheme__name", "-period"))
+
+    def get_serializer_class(self):
+        return out.AssessmentRankingSerializer if self.action == "retrieve" else out.AssessmentPeriodSerializer
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        snapshot = self.get_object()
+        ranking = assessment_ranking.read(signed_in(request), snapshot)
+        payload = {
+            "id": snapshot.pk, "scheme": snapshot.scheme, "period": snapshot.period, "as_of": snapshot.as_of,
+            "taken_at": snapshot.taken_at, "published": snapshot.published, "published_at": snapshot.published_at,
+            "tie_break": ranking.tie_break_rule, "time_progress": ranking.time_progress, "notes": ranking.notes,
+            "groups": [{"name": g.name, "member_kind": g.member_kind, "lines": g.lines, "rows": g.rows,
+                        "red_list": [r.name for r in g.top], "black_list": [r.name for r in g.bottom]}
+                       for g in ranking.groups]}
+        return Response(out.AssessmentRankingSerializer(payload).data)
+
+    @extend_schema(responses=out.RankHistorySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        """名次变化: each group's members' ranks in the scheme's published periods up to this one."""
+        snapshot = self.get_object()
+        found = assessment_ranking.history(snapshot.scheme, assessment_periods.parse(snapshot.period))
+        return Response(out.RankHistorySerializer(found, many=True).data)
+
+
+# --- task lists (任务清单) ---------------------------------------------------------------------------
+
+class TaskApiFilter(TaskFilter):
+    """The task list's one filter (``tasklists.filters``), with the year and region the page reads
+    beside it (``core.params``), declared here for the schema."""
+
+    year = YearFilter(method="filter_noop", label="年度（默认为可见任务的最近年度）")
+    region = IntegerFilter(method="filter_noop", label="区划 id（该区划的清单及其单位牵头或配合的任务）")
+
+    class Meta(TaskFilter.Meta):
+        pass
+
+
+class TaskAreaFilter(filters.FilterSet):
+    year = IntegerFilter()
+
+    class Meta:
+        model = TaskArea
+        fields: list[str] = []
+
+
+class TaskAreaViewSet(viewsets.ReadOnlyModelViewSet):
+    """The areas (方面) of the task lists: those of the user's region and those of the tasks they see."""
+
+    queryset = TaskArea.objects.none()  # the model, for the schema (get_queryset needs the user)
+    serializer_class = out.TaskAreaSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = TaskAreaFilter
+
+    def get_queryset(self):
+        user = signed_in(self.request)
+        seen = Task.objects.visible_to(user).values("area")
+        return (TaskArea.objects.filter(Q(pk__in=TaskArea.objects.visible_to(user).values("pk")) | Q(pk__in=seen))
+                .select_related("region").order_by("region__code", "-year", "number"))
+
+
+@extend_schema_view(list=extend_schema(description="任务清单，筛选条件与网页相同（方面、牵头单位、完成情况按统计日期 as_of 判断、关键词；"
+                                                   "year、region 同网页）；响应中的 totals 为筛选结果的合计。"))
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tasks as the task list's page finds them (``figures.task_rows_of`` and its one filter), a
+    task with its milestones, targets and updates, and ``updates/``: a progress update by the
+    task's lead unit (or the commission) through ``tasklists.services.record_update``."""
+
+    queryset = Task.objects.none()  # the model, for the schema (get_queryset needs the user)
+    totals_serializer = out.TaskTotalsSerializer  # the list's ``totals`` (api.schema)
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = TaskApiFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema's own request: for the filter's parameters
+            return Task.objects.none()
+        user = signed_in(self.request)
+        if self.action != "list":
+            return (Task.objects.visible_to(user).select_related("area__region", "lead_unit", "leader")
+                    .prefetch_related("co_units"))
+        year = year_or_latest(self.request.query_params, Task.objects.visible_to(user))
+        return figures.task_rows_of(user, year, region_asked(self.request))
+
+    def get_serializer_class(self):
+        return out.TaskSerializer if self.action == "list" else out.TaskDetailSerializer
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        found = ScopedFilterBackend().get_filterset(request, self.get_queryset(), self)
+        assert isinstance(found, TaskApiFilter)  # (the view's filterset_class)
+        if not found.is_valid():
+            raise translate_validation(found.errors)
+        day = found.judged_on
+        totals = figures.task_list_totals(found.qs, day)
+        paginator = self.paginator
+        assert isinstance(paginator, Pagination)  # (settings.REST_FRAMEWORK's pagination class)
+        paginator.known_count = totals["tasks"]
+        page = self.paginate_queryset(found.qs.select_related("area__region", "lead_unit", "leader")
+                                      .prefetch_related("co_units"))
+        response = self.get_paginated_response(
+            out.TaskSerializer(page, many=True, context={**self.get_serializer_context(), "day": day}).data)
+        response.data["totals"] = out.TaskTotalsSerializer(totals).data
+        return response
+
+    def _detail(self, task: Task, code: int = status.HTTP_200_OK) -> Response:
+        found = self.get_queryset().prefetch_related("milestones", "targets", "updates__author", "updates__unit",
+                                                     "updates__values").get(pk=task.pk)
+        return Response(out.TaskDetailSerializer(found, context=self.get_serializer_context()).data, status=code)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._detail(self.get_object())
+
+    @extend_schema(request=out.TaskUpdateInput, responses={201: out.TaskDetailSerializer})
+    @action(detail=True, methods=["post"])
+    def updates(self, request: Request, pk: str | None = None) -> Response:
+        """报送进展: a dated text, the targets' current values, the milestones reached, the task done
+        (its lead unit's clerks, or the city's admins: others 403); ``version`` as read (409 if stale)."""
+        user = signed_in(request)
+        task = self.get_object()
+        typed = out.TaskUpdateInput(data=request.data)
+        typed.is_valid(raise_exception=True)
+        data = typed.validated_data
+        task_services.record_update(user, task.pk, {
+            "on": data["on"], "text": data["text"], "done": data["done"], "milestones": data.get("milestones") or [],
+            "values": {row["target"]: row["value"] for row in data.get("values") or []}}, data["version"])
+        return self._detail(task, status.HTTP_201_CREATED)

@@ -100,7 +100,9 @@ class Scheme(models.Model):
     objects = SchemeQuerySet.as_manager()
     history = audited()
 
-    scope_paths = {"region": "region"}
+    # a scheme with a published period reaches the counties and departments it ranks (core.permissions)
+    scope_paths = {"region": "region",
+                   "circulated": {"region": "region", "when": {"snapshots__published_at__isnull": False}}}
 
     class Meta:
         verbose_name = _("考核方案")
@@ -248,7 +250,9 @@ class Snapshot(models.Model):
     objects = SnapshotQuerySet.as_manager()
     history = audited()
 
-    scope_paths = {"region": "scheme__region"}
+    # published (通报): read by the counties and departments of the city it ranks; drafts stay the city's
+    scope_paths = {"region": "scheme__region",
+                   "circulated": {"region": "scheme__region", "when": {"published_at__isnull": False}}}
 
     class Meta:
         verbose_name = _("考核快照")

@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from keyprojects.accounts.models import Unit
-from keyprojects.core.permissions import Actor
+from keyprojects.core.permissions import Actor, sees_all_of
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import percent
 from keyprojects.regions.models import Region
@@ -141,6 +141,16 @@ def previous_snapshot(snapshot: Snapshot) -> Snapshot | None:
 
 def ranking_of(snapshot: Snapshot) -> Ranking:
     return compute(snapshot, previous_snapshot(snapshot))
+
+
+def read(actor: Actor, snapshot: Snapshot) -> Ranking:
+    """The ranking as ``actor`` reads it (the page, the API): with the corrections since for who
+    reads the whole city; a county or department reads the published bulletin as circulated (the
+    corrections are the city's figures now, outside their view)."""
+    ranking = ranking_of(snapshot)
+    if sees_all_of(actor, snapshot.scheme.region):
+        ranking.notes = corrections(actor, snapshot)
+    return ranking
 
 
 def corrections(actor: Actor, snapshot: Snapshot) -> list[str]:

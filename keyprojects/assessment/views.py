@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,14 +17,14 @@ from django.views.decorators.http import require_POST
 
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
-from keyprojects.core.permissions import administers, require_admin
+from keyprojects.core.permissions import administers, require_admin, sees_all_of
 
 from . import periods, services
 from .export import ranking_workbook
 from .forms import GroupForm, LineForm, SchemeForm, TakeForm
 from .links import value_links
 from .models import Group, Line, Scheme, Snapshot
-from .ranking import Ranking, corrections, history, ranking_of
+from .ranking import Ranking, history, read
 from .text import paragraph
 
 
@@ -34,7 +35,8 @@ def _scheme(request: AuthenticatedRequest, pk: int) -> Scheme:
 @login_required
 def schemes(request: AuthenticatedRequest) -> HttpResponse:
     found = (Scheme.objects.visible_to(request.user).select_related("region")
-             .prefetch_related("snapshots").order_by("region__code", "-year", "name"))
+             .prefetch_related(Prefetch("snapshots", Snapshot.objects.visible_to(request.user)))
+             .order_by("region__code", "-year", "name"))
     own = request.user.region
     return render(request, "assessment/schemes.html", {
         "schemes": found, "can_create": own is not None and administers(request.user, own)})
@@ -64,7 +66,8 @@ def scheme(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     found = _scheme(request, pk)
     return render(request, "assessment/scheme.html", {
         "scheme": found, "groups": found.groups.prefetch_related("lines"),
-        "snapshots": found.snapshots.select_related("taken_by", "published_by").order_by("-period"),
+        "snapshots": Snapshot.objects.visible_to(request.user).filter(scheme=found)
+                     .select_related("taken_by", "published_by").order_by("-period"),
         "can_manage": administers(request.user, found.region), "take_form": TakeForm()})
 
 
@@ -154,26 +157,29 @@ def _snapshot(request: AuthenticatedRequest, pk: int, period: str) -> Snapshot:
         key = periods.parse(period).key
     except ValidationError as exc:
         raise Http404("；".join(exc.messages)) from exc
-    return get_object_or_404(Snapshot.objects.select_related("scheme__region", "taken_by", "published_by"),
-                             scheme=found, period=key)
+    return get_object_or_404(Snapshot.objects.visible_to(request.user)
+                             .select_related("scheme__region", "taken_by", "published_by"), scheme=found, period=key)
 
 
 def _ranking(request: AuthenticatedRequest, pk: int, period: str) -> Ranking:
     snapshot = _snapshot(request, pk, period)
-    ranking = ranking_of(snapshot)
-    ranking.notes = corrections(request.user, snapshot)
-    return ranking
+    return read(request.user, snapshot)
 
 
 @login_required
 def period_page(request: AuthenticatedRequest, pk: int, period: str) -> HttpResponse:
     ranking = _ranking(request, pk, period)
     found = ranking.scheme
+    # the values link to the city's lists, which only who reads the whole city may open
+    city_reader = sees_all_of(request.user, found.region)
+    groups = value_links(ranking) if city_reader else [
+        (group, [(row, [(points, value, None) for points, value in row.cells]) for row in group.rows])
+        for group in ranking.groups]
     return render(request, "assessment/period.html", {
         "ranking": ranking, "scheme": found, "snapshot": ranking.snapshot, "paragraph": paragraph(ranking),
-        "groups": value_links(ranking),
-        "history": history(found, ranking.period),
-        "periods": found.snapshots.order_by("period").values_list("period", flat=True),
+        "groups": groups, "history": history(found, ranking.period), "city_reader": city_reader,
+        "periods": Snapshot.objects.visible_to(request.user).filter(scheme=found).order_by("period")
+                   .values_list("period", flat=True),
         "can_manage": administers(request.user, found.region)})
 
 

@@ -28,6 +28,14 @@ class BriefingQuerySet(models.QuerySet):
 
         return restrict(self, user, "view")
 
+    def readable_by(self, user: Viewer) -> BriefingQuerySet:
+        """What a user may open, on the pages and in the API alike: the published issues of the
+        regions they view, and every state of those they manage (a city admin's region)."""
+        visible = self.visible_to(user)
+        if user.is_superuser or getattr(user, "role", "") == "city_admin":
+            return visible
+        return visible.filter(state=Briefing.State.PUBLISHED)
+
 
 class Briefing(models.Model):
     class Kind(models.TextChoices):

@@ -33,12 +33,7 @@ PAGE_SIZE = 30
 
 
 def _briefings(request: AuthenticatedRequest) -> QuerySet[Briefing]:
-    """What the user may open: the published issues of the regions they view, and every state
-    of those they may manage (a city admin's region)."""
-    visible = Briefing.objects.visible_to(request.user).select_related("region")
-    if request.user.is_superuser or request.user.role == "city_admin":
-        return visible
-    return visible.filter(state=Briefing.State.PUBLISHED)
+    return Briefing.objects.readable_by(request.user).select_related("region")
 
 
 def _may_generate(request: AuthenticatedRequest) -> bool:

@@ -24,6 +24,11 @@ to and of the unit that raised it (to see it and to act on it), a meeting those 
 attending (to see it). Likewise regions (``scope_paths["regions"]``, by action): a task reaches
 the users whose scope is a region holding one of its co-units (to see it).
 
+And a region circulates some rows to everyone below it once they are out
+(``scope_paths["circulated"]``: the path to the row's region and the lookups that say it is out):
+a published ranking (通报) reaches the counties and departments it ranks — read-only, the
+published ones only — while its drafts stay with the city.
+
 Objects outside a user's view scope answer 404 (their existence is not disclosed);
 objects inside the view scope but outside the edit scope answer 403.
 """
@@ -111,8 +116,8 @@ def _condition(model: type[Model], scope: Scope, action: Action = "view") -> Q |
     if scope.everything:
         return Q()
     own = _role_condition(model.scope_paths, scope)  # type: ignore[attr-defined]  # each scoped model declares it
-    found = [c for c in (own, _unit_condition(model, scope, action), _region_link_condition(model, scope, action))
-             if c is not None]
+    found = [c for c in (own, _unit_condition(model, scope, action), _region_link_condition(model, scope, action),
+                         _circulated_condition(model, scope, action)) if c is not None]
     return functools.reduce(operator.or_, found) if found else None
 
 
@@ -159,6 +164,23 @@ def _region_link_condition(model: type[Model], scope: Scope, action: Action) -> 
             match = Q(pk__in=model._default_manager.filter(match).values("pk"))
         condition |= match
     return condition
+
+
+def _circulated_condition(model: type[Model], scope: Scope, action: Action) -> Q | None:
+    """The rows a region above the user's (or theirs) has circulated (``scope_paths["circulated"]``):
+    viewed, never changed, by users whose scope lies in that region (a county, a department; not an
+    enterprise, which is not ranked); None when the model circulates nothing."""
+    spec: dict[str, Any] | None = model.scope_paths.get("circulated")  # type: ignore[attr-defined]  # as above
+    if (not spec or action != "view" or scope.via not in ("region", "responsible_unit")
+            or scope.region is None):
+        return None
+    from keyprojects.regions.models import path_codes
+
+    above = Q(**{f"{spec['region']}__code__in": path_codes(scope.region.path)})
+    out = Q(**spec["when"])
+    if any(_many(model, lookup) for lookup in spec["when"]):
+        out = Q(pk__in=model._default_manager.filter(out).values("pk"))  # (a row once, however many match)
+    return above & out
 
 
 def _many(model: type[Model], path: str) -> bool:
