@@ -54,7 +54,7 @@ KINDS = {
 
 
 def _querysets(actor: User) -> dict[str, Any]:
-    return {name: restrict(kind.model.objects.all(), actor, "edit") for name, kind in KINDS.items()}
+    return {name: restrict(kind.model._default_manager.all(), actor, "edit") for name, kind in KINDS.items()}
 
 
 @login_required
