@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of
+from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of, searchable
 from keyprojects.core.permissions import Viewer, regions_for, restrict
 
 from .models import Leader, Unit, User
@@ -37,6 +37,7 @@ class UserForm(StyledFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         units = field_of(self, "unit", forms.ModelChoiceField)
         units.queryset = restrict(Unit.objects.select_related("region"), actor, "edit")
+        searchable(units)
         self.fields["unit"].required = True
 
     def clean_password(self) -> str:

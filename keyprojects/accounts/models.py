@@ -18,8 +18,11 @@ from keyprojects.regions.models import Region, simplify
 
 class Unit(Label, models.Model):
     class Kind(models.TextChoices):
+        # A department's level is in its kind, as a clerk filters by it (市直部门 or 县区部门);
+        # a government's is in its region (葫芦岛市人民政府, 连山区人民政府).
         DEPARTMENT = "department", _("市直部门")
-        GOVERNMENT = "government", _("县区政府")
+        COUNTY_DEPARTMENT = "county_dept", _("县区部门")
+        GOVERNMENT = "government", _("人民政府")
         ZONE_COMMITTEE = "zone", _("开发区管委会")
         ENTERPRISE = "enterprise", _("企业")
         OTHER = "other", _("其他")
@@ -48,6 +51,21 @@ class Unit(Label, models.Model):
     def save(self, *args, **kwargs) -> None:
         self.name = simplify(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """A department's kind fits its region's level: a county's 发改局 is not a 市直部门."""
+        if not self.region_id or self.kind not in (self.Kind.DEPARTMENT, self.Kind.COUNTY_DEPARTMENT):
+            return
+        if self.kind != department_kind(self.region):
+            raise ValidationError({"kind": _("“%(region)s”的部门应为“%(kind)s”") % {
+                "region": self.region, "kind": self.Kind(department_kind(self.region)).label}})
+
+
+def department_kind(region: Region) -> str:
+    """The kind of a government department in ``region``: 县区部门 in a county, a district or a
+    zone; 市直部门 in a city, a county-level one too (迁安市's bureaus are its 市直部门)."""
+    below_city = region.level in (Region.Level.COUNTY, Region.Level.ZONE) and not region.name.endswith("市")
+    return Unit.Kind.COUNTY_DEPARTMENT if below_city else Unit.Kind.DEPARTMENT
 
 
 class User(AbstractUser):

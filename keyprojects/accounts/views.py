@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Model
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,9 +20,12 @@ from django.views.decorators.http import require_POST
 
 from keyprojects.core.forms import add_service_errors
 from keyprojects.core.http import AuthenticatedRequest
+from keyprojects.core.paging import Paginator
+from keyprojects.core.params import valid_filter
 from keyprojects.core.permissions import require_admin, restrict
 
 from . import services
+from .filters import LeaderFilter, UnitFilter, UserFilter
 from .forms import LeaderForm, TokenForm, UnitForm, UserForm
 from .models import ApiToken, Leader, Unit, User
 
@@ -34,39 +37,49 @@ class Kind(NamedTuple):
     form: Callable[..., ModelForm]  # (data, instance=, actor=)
     save: Callable[..., Model]  # (actor, the form's cleaned data, the instance or None, ...)
     label: str
+    filter: type[Any]  # the list's filter set (accounts.filters)
+    shown: Callable[[Any], Any]  # the filtered rows with what the list shows of each
 
+
+PAGE_SIZE = 50
 
 KINDS = {
-    "units": Kind(Unit, UnitForm, services.save_unit, _("单位")),
-    "users": Kind(User, UserForm, services.save_user, _("用户")),
-    "leaders": Kind(Leader, LeaderForm, services.save_leader, _("包抓领导")),
+    "units": Kind(Unit, UnitForm, services.save_unit, _("单位"), UnitFilter,
+                  lambda rows: rows.select_related("region").annotate(n_users=Count("users"))),
+    "users": Kind(User, UserForm, services.save_user, _("用户"), UserFilter,
+                  lambda rows: rows.select_related("unit__region").order_by("unit__region__code", "username")),
+    "leaders": Kind(Leader, LeaderForm, services.save_leader, _("包抓领导"), LeaderFilter,
+                    lambda rows: rows.select_related("region", "user").annotate(n_projects=Count("projects"))),
 }
 
 
 def _querysets(actor: User) -> dict[str, Any]:
-    return {
-        "units": restrict(Unit.objects.select_related("region").annotate(n_users=Count("users")), actor, "edit"),
-        "users": restrict(User.objects.select_related("unit__region").order_by("unit__region__code", "username"),
-                          actor, "edit"),
-        "leaders": restrict(Leader.objects.select_related("region", "user").annotate(n_projects=Count("projects")),
-                            actor, "edit"),
-    }
+    return {name: restrict(kind.model._default_manager.all(), actor, "edit") for name, kind in KINDS.items()}
 
 
 @login_required
 def people(request: AuthenticatedRequest, kind: str = "units") -> HttpResponse:
+    """A page of units, users or leaders, searched by name and filtered by type or role: a city
+    has some 400 units, too many for one page."""
     require_admin(request.user)
     if kind not in KINDS:
         kind = "units"
+    found = valid_filter(KINDS[kind].filter(request.GET, queryset=_querysets(request.user)[kind], user=request.user))
+    page = Paginator(KINDS[kind].shown(found.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(request, "accounts/people.html", {
-        "kind": kind, "objects": _querysets(request.user)[kind], "kinds": {k: v[3] for k, v in KINDS.items()},
+        "kind": kind, "filter": found, "page": page, "query": query.urlencode(),
+        "kinds": {k: v.label for k, v in KINDS.items()},
     })
 
 
 @login_required
 def edit(request: AuthenticatedRequest, kind: str, pk: int | None = None) -> HttpResponse:
     require_admin(request.user)
-    model, form_class, save, label = KINDS[kind]
+    if kind not in KINDS:
+        raise Http404
+    model, form_class, save, label = KINDS[kind][:4]
     instance = get_object_or_404(_querysets(request.user)[kind], pk=pk) if pk else None
     form = form_class(request.POST or None, instance=instance, actor=request.user)
     if request.method == "POST" and form.is_valid():

@@ -127,7 +127,8 @@ class ApprovalFilter(filters.FilterSet):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["issuer"].queryset = nearby(user, Unit.objects.filter(kind=Unit.Kind.DEPARTMENT))
+        self.filters["issuer"].queryset = nearby(user, Unit.objects.filter(
+            kind__in=[Unit.Kind.DEPARTMENT, Unit.Kind.COUNTY_DEPARTMENT]))
         self.filters["region"].queryset = regions_for(user, "view")
         home = getattr(user, "region", None)  # (nobody signed in: the API reading its fields)
         catalogue = ApprovalItem.objects.filter(region__in=[*home.ancestors(), home]) if home else ApprovalItem.objects

@@ -9,7 +9,7 @@ from django import forms
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from keyprojects.accounts.models import Unit
+from keyprojects.accounts.models import Unit, department_kind
 from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of
 from keyprojects.core.permissions import Viewer, nearby
 from keyprojects.projects.forms import DATE_INPUT
@@ -97,7 +97,7 @@ class ApprovalItemForm(StyledFormMixin, forms.ModelForm):
     def __init__(self, *args: Any, user: Viewer, region: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field_of(self, "issuer", forms.ModelChoiceField).queryset = Unit.objects.filter(
-            region=region, kind=Unit.Kind.DEPARTMENT)
+            region=region, kind=department_kind(region))
         others = ApprovalItem.objects.filter(region=region)
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)

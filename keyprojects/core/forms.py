@@ -15,6 +15,7 @@ from django.forms.renderers import DjangoTemplates
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 
 WIDGETS = "django/forms/widgets/"
 SELECT, OPTION, TEXTAREA = f"{WIDGETS}select.html", f"{WIDGETS}select_option.html", f"{WIDGETS}textarea.html"
@@ -88,6 +89,14 @@ def plain(value: Decimal) -> Decimal:
 
 
 F = TypeVar("F", bound=forms.Field)
+
+
+def searchable(field: forms.ChoiceField) -> None:
+    """A long choice (a city's 400 units) offered as a text box that finds names as one types
+    (``static/js/site.js``); the select stays what is posted and checked, and what is shown
+    without JavaScript."""
+    field.widget.attrs.update({"data-searchable": _("输入名称查找"),
+                               "data-searchable-refused": _("请从列表中选择一项")})
 
 
 def field_of(form: forms.BaseForm, name: str, kind: type[F]) -> F:

@@ -68,6 +68,21 @@ def format_wan(wan: Amount | None) -> str:
     return text.rstrip("0").rstrip(".")
 
 
+# The one rule for amounts on a page (docs/user-guide.md, "金额单位"): a figure that adds up
+# many projects (a county's row, a kind's, a list's totals) is shown in 亿元 with two decimals;
+# a single project's amounts (an application's, a lead's) in 万元, where 亿元 would read 0.00
+# for the small ones. A table states its unit once, in its header: "单位：亿元".
+AGGREGATE, SINGLE = "aggregate", "single"
+UNIT_OF = {AGGREGATE: "亿元", SINGLE: "万元"}
+
+
+def format_amount(wan: Amount | None, of: str = AGGREGATE) -> str:
+    """An amount (万元) as the rule shows it: ``of`` AGGREGATE in 亿元, SINGLE in 万元."""
+    if of not in UNIT_OF:
+        raise ValueError(f"an amount is {AGGREGATE} or {SINGLE}, not {of!r}")
+    return format_yi(wan, 2) if of == AGGREGATE else format_wan(wan)
+
+
 def format_pct(value: Amount | None, places: int = 1) -> str:
     """A percentage (already ×100) with one decimal: Decimal("65.75") -> "65.8%"."""
     if _is_missing(value):

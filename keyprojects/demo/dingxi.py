@@ -28,7 +28,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.accounts.models import Leader, Unit, User, department_kind
 from keyprojects.core.bulk import save_in_bulk
 from keyprojects.core.validation import Checked, validate
 from keyprojects.dispatch.models import MeetingKind
@@ -330,7 +330,7 @@ class DingxiDemo:
                       or add_zone(None, self.counties[county], name) for county, name in ZONES.items()}
         self.departments = {name: unit(name, self.city, Unit.Kind.DEPARTMENT) for name in DEPARTMENTS}
         self.county_gov = {n: unit(f"{n}人民政府", r, Unit.Kind.GOVERNMENT) for n, r in self.counties.items()}
-        self.county_fgj = {n: unit(f"{n}发展和改革局", r, Unit.Kind.DEPARTMENT) for n, r in self.counties.items()}
+        self.county_fgj = {n: unit(f"{n}发展和改革局", r, department_kind(r)) for n, r in self.counties.items()}
         self.leaders = []
         for order, title in enumerate(LEADER_TITLES):
             leader = Leader(name=SURNAMES[order % len(SURNAMES)] + GIVEN_NAMES[order], title=title,

@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.accounts.models import Leader, Unit, User, department_kind
 from keyprojects.dispatch.models import MeetingKind
 from keyprojects.projects.models import (
     AnnualPlan,
@@ -184,7 +184,7 @@ class HuludaoDemo:
         self.departments = {name: unit(name, self.city, Unit.Kind.DEPARTMENT) for name in DEPARTMENTS}
         self.city_gov = unit("葫芦岛市人民政府", self.city, Unit.Kind.GOVERNMENT)
         self.county_gov = {n: unit(f"{n}人民政府", r, Unit.Kind.GOVERNMENT) for n, r in self.counties.items()}
-        self.county_fgj = {n: unit(f"{n}发展和改革局", r, Unit.Kind.DEPARTMENT) for n, r in self.counties.items()}
+        self.county_fgj = {n: unit(f"{n}发展和改革局", r, department_kind(r)) for n, r in self.counties.items()}
         self.leaders = []
         for order, (name, title) in enumerate(LEADERS):
             leader = Leader.objects.filter(region=self.city, name=name).first() or Leader(region=self.city, name=name)

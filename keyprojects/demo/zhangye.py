@@ -26,7 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from keyprojects.accounts.models import Leader, Unit, User
+from keyprojects.accounts.models import Leader, Unit, User, department_kind
 from keyprojects.core import clock
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.projects.models import (
@@ -284,7 +284,7 @@ class ZhangyeDemo:
         self.departments = {name: unit(name, self.city, Unit.Kind.DEPARTMENT) for name in DEPARTMENTS}
         self.county_gov = {name: unit(f"{name}人民政府", region, Unit.Kind.GOVERNMENT)
                            for name, region in self.counties.items()}
-        self.county_fgj = {name: unit(f"{name}发展和改革局", region, Unit.Kind.DEPARTMENT)
+        self.county_fgj = {name: unit(f"{name}发展和改革局", region, department_kind(region))
                            for name, region in self.counties.items()}
         self.admin = demo_user("zhangye", "张掖市发展改革委管理员", User.Role.CITY_ADMIN, self.departments[COMMISSION])
         self.clerks = {name: demo_user(plan.login, f"{name}填报员", User.Role.COUNTY_CLERK, self.county_fgj[name])

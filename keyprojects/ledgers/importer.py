@@ -26,7 +26,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from keyprojects.accounts.models import Leader, Unit
+from keyprojects.accounts.models import Leader, Unit, department_kind
 from keyprojects.core.bulk import Blank, WritesLater, chunks, save_in_bulk
 from keyprojects.core.memory import without_cyclic_gc
 from keyprojects.core.permissions import SYSTEM, Actor, nearby, refused, require_region
@@ -606,8 +606,9 @@ class Importer:
         target = _Target(region=region, classes={name: self._class_of(row, name) for name in choices.FIELDS})
         target.sector = self._sector(row, v.get("sector", ""), target)
         target.owner = self._unit(row, "owner", region, Unit.Kind.ENTERPRISE, target)
-        target.responsible = self._unit(row, "responsible", self.region or region, Unit.Kind.DEPARTMENT, target)
-        target.facilitator = self._unit(row, "facilitator", self.region or region, Unit.Kind.DEPARTMENT, target)
+        home = self.region or region
+        target.responsible = self._unit(row, "responsible", home, department_kind(home), target)
+        target.facilitator = self._unit(row, "facilitator", home, department_kind(home), target)
         target.leaders = self._leaders(row, v.get("leader", ""), region, target)
         assert self.as_of is not None  # (settled by _run before a row is applied)
         if v.get("started") and v.get("started_on") and v["started_on"] > self.as_of:

@@ -15,7 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.forms import StyledForm, StyledFormMixin, field_of, plain, style_widgets
+from keyprojects.core.forms import (
+    StyledForm,
+    StyledFormMixin,
+    field_of,
+    plain,
+    searchable,
+    style_widgets,
+)
 from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.regions.models import Region
 
@@ -51,6 +58,7 @@ class ProjectForm(StyledFormMixin, forms.ModelForm):
         for name in ("owner", "responsible_unit"):
             units = field_of(self, name, forms.ModelChoiceField)
             units.queryset = nearby(user, Unit.objects.select_related("region"))
+            searchable(units)
         leaders = field_of(self, "leaders", forms.ModelChoiceField)
         leaders.queryset = nearby(user, Leader.objects.select_related("region"))
         for kind, label in FundingSource.Kind.choices:

@@ -1,4 +1,7 @@
-"""Amount filters: {% load money %} then {{ x|yi }} (亿元), {{ x|wan }} (万元), {{ rate|pct }}.
+"""Amount filters: {% load money %} then {{ x|aggregate }} (a sum over projects, 亿元),
+{{ x|single }} (one project's, 万元), and the table header's {% unit_note "aggregate" %}
+("单位：亿元"): the rule of ``core.money.format_amount``. {{ x|yi }} and {{ x|wan }} when a
+page must name a unit itself; {{ rate|pct }}.
 
 The formatting itself lives in keyprojects.core.money, shared with messages and exports.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import template
+from django.utils.translation import gettext as _
 
 from keyprojects.core import money
 
@@ -33,6 +37,30 @@ def yi(wan: money.Amount | None, places: int = 2) -> object:
 def wan(value: money.Amount | None) -> object:
     """万元 -> "12,345.67" (at most two decimals, trailing zeros trimmed)."""
     return _shown(money.format_wan, value)
+
+
+@register.filter
+def aggregate(wan: money.Amount | None) -> object:
+    """A sum over many projects, in 亿元 with two decimals."""
+    return _shown(money.format_amount, wan, money.AGGREGATE)
+
+
+@register.filter
+def single(wan: money.Amount | None) -> object:
+    """One project's (application's, lead's) amount, in 万元."""
+    return _shown(money.format_amount, wan, money.SINGLE)
+
+
+@register.simple_tag
+def unit_of(of: str = money.AGGREGATE) -> str:
+    """The unit the rule shows ``of`` in: 亿元 or 万元."""
+    return _(money.UNIT_OF[of])
+
+
+@register.simple_tag
+def unit_note(of: str = money.AGGREGATE) -> str:
+    """What a table's header says once of its amounts: 单位：亿元 (or 万元)."""
+    return _("单位：%(unit)s") % {"unit": unit_of(of)}
 
 
 @register.filter
