@@ -353,3 +353,37 @@ def test_api_lists_applications_in_scope_and_records_results_with_versions(cast,
     created = api(cast.suizhong_clerk).post("/api/funding/applications/", {
         "round": round_.pk, "project": cast.p_lianshan.pk, "requested": "10"}, format="json")
     assert created.status_code in (400, 404)
+
+
+# --- a round's change reaches the counties' remembered figures ----------------------------------
+
+@pytest.fixture
+def real_cache(settings):
+    from django.core.cache import cache
+
+    from keyprojects import settings as project_settings
+
+    settings.CACHES = project_settings.CACHES  # (the test settings have none)
+    cache.clear()
+
+
+@pytest.mark.usefixtures("committed_db", "real_cache")
+def test_a_round_edited_by_the_city_renews_the_figures_of_every_county_that_applied(cast, rounds, login):
+    round_, a, b = _issue(cast, rounds)
+    lianshan = login(cast.lianshan_clerk)
+    page = lianshan.get("/funding/", {"year": 2022, "as_of": DAY.isoformat(), "region": cast.lianshan.pk})
+    assert page.status_code == 200
+    before = figures.funding(cast.lianshan_clerk, 2022, DAY, cast.lianshan)
+    assert before["kinds"]["special_bonds"]["applied"] == 1 and before["kinds"]["central_budget"]["applied"] == 0
+    assert figures.funding(cast.suizhong_clerk, 2022, DAY, cast.suizhong)["by_round"][0]["label"] == str(round_)
+
+    services.save_round(cast.admin, cast.city, {"kind": Round.Kind.CENTRAL_BUDGET, "batch": "第三批"}, round_.pk,
+                        round_.version)
+
+    after = figures.funding(cast.lianshan_clerk, 2022, DAY, cast.lianshan)
+    assert after["kinds"]["special_bonds"]["applied"] == 0 and after["kinds"]["central_budget"]["applied"] == 1
+    assert after["by_round"][0]["label"] == "2022年中央预算内投资第三批"
+    suizhong = figures.funding(cast.suizhong_clerk, 2022, DAY, cast.suizhong)
+    assert suizhong["by_round"][0]["label"] == "2022年中央预算内投资第三批"
+    shown = lianshan.get("/funding/", {"year": 2022, "as_of": DAY.isoformat(), "region": cast.lianshan.pk})
+    assert "第三批" in shown.content.decode()
