@@ -13,8 +13,9 @@ from conftest import api
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from keyprojects.accounts.models import Leader
 from keyprojects.attraction import services
-from keyprojects.attraction.models import Agreement, Lead, LeadStage, PackageItem, Stage
+from keyprojects.attraction.models import Agreement, Lead, LeadStage, Package, PackageItem, Stage
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.indicators import figures
 from keyprojects.projects.models import Project
@@ -320,3 +321,125 @@ def test_the_ledger_lists_with_a_bounded_number_of_queries(cast, client, django_
     client.force_login(cast.admin)
     with django_assert_max_num_queries(30):
         assert client.get("/attraction/", {"year": YEAR, "as_of": AS_OF.isoformat()}).status_code == 200
+
+
+# --- the packages' pages, kept by the city's admin -------------------------------------------------
+
+def _package(cast, **more):
+    return services.save_package(cast.admin, None, {"year": YEAR, "leader": cast.leader, "lead_unit": cast.gxj,
+                                                    "units": [cast.fgw], **more})
+
+
+def test_the_city_admin_creates_a_package_and_adds_and_removes_items_on_its_pages(cast, login):
+    lead = new_lead(cast)
+    admin = login(cast.admin)
+    assert admin.get("/attraction/packages/new/").status_code == 200
+    response = admin.post("/attraction/packages/new/", {"year": YEAR, "leader": cast.leader.pk,
+                                                        "lead_unit": cast.gxj.pk, "units": [cast.fgw.pk]})
+    package = Package.objects.get(leader=cast.leader, year=YEAR)
+    assert response.status_code == 302 and response["Location"] == f"/attraction/packages/{package.pk}/"
+    assert list(package.units.all()) == [cast.fgw] and package.region == cast.city
+    page = admin.get(f"/attraction/packages/{package.pk}/")
+    assert page.status_code == 200 and page.context["item_form"] is not None
+    for kind, field, target in (("project", "project", cast.p_lianshan), ("prework", "project", cast.p_suizhong),
+                                ("enterprise", "enterprise", cast.company), ("lead", "lead", lead)):
+        package.refresh_from_db()
+        response = admin.post(f"/attraction/packages/{package.pk}/items/", {
+            "item-kind": kind, f"item-{field}": target.pk, "item-version": package.version})
+        assert response.status_code == 302
+    assert {(i.kind, i.target) for i in package.items.all()} == {
+        ("project", cast.p_lianshan), ("prework", cast.p_suizhong), ("enterprise", cast.company), ("lead", lead)}
+    # a kind without its target, and a target twice: refused with the field named, nothing saved
+    package.refresh_from_db()
+    admin.post(f"/attraction/packages/{package.pk}/items/", {"item-kind": "enterprise", "item-version": package.version})
+    admin.post(f"/attraction/packages/{package.pk}/items/", {"item-kind": "lead", "item-lead": lead.pk,
+                                                             "item-version": package.version})
+    shown = admin.get(f"/attraction/packages/{package.pk}/").content.decode()
+    assert "请选择该类别对应的一项" in shown and "已在该包抓责任组中" in shown
+    assert package.items.count() == 4
+    # taking one out; then an old version is a conflict, not a silent second removal
+    item = package.items.get(kind="enterprise")
+    package.refresh_from_db()
+    stale = package.version
+    assert admin.post(f"/attraction/packages/{package.pk}/items/{item.pk}/remove/",
+                      {"version": stale}).status_code == 302
+    assert not package.items.filter(pk=item.pk).exists()
+    other = package.items.get(kind="lead")
+    admin.post(f"/attraction/packages/{package.pk}/items/{other.pk}/remove/", {"version": stale})
+    assert package.items.filter(pk=other.pk).exists()
+    # every change is in the package's history, by the admin
+    package.refresh_from_db()
+    assert set(package.history.values_list("version", flat=True)) == set(range(1, package.version + 1))
+    assert {h.history_user for h in package.history.all()} == {cast.admin}
+    assert PackageItem.history.filter(kind="enterprise", history_type="-").exists()
+
+
+def test_a_package_edit_checks_the_version_and_the_leader_has_one_package_a_year(cast, login):
+    package = _package(cast)
+    admin = login(cast.admin)
+    form = admin.get(f"/attraction/packages/{package.pk}/edit/")
+    assert form.status_code == 200 and form.context["form"].initial["version"] == package.version
+    services.save_package(cast.admin, package.pk, {"lead_unit": cast.fgw}, package.version)  # someone else first
+    response = admin.post(f"/attraction/packages/{package.pk}/edit/", {
+        "year": YEAR, "leader": cast.leader.pk, "lead_unit": cast.gxj.pk, "version": package.version})
+    assert response.status_code == 200 and response.context["form"].non_field_errors()
+    package.refresh_from_db()
+    assert package.lead_unit == cast.fgw
+    response = admin.post("/attraction/packages/new/", {"year": YEAR, "leader": cast.leader.pk, "lead_unit": cast.gxj.pk})
+    assert response.status_code == 200 and "已有包抓责任组" in str(response.context["form"].errors["leader"])
+
+
+def test_only_the_city_admin_keeps_packages_and_a_county_clerk_sees_only_their_scope(cast, login):
+    package = _package(cast)
+    services.add_item(cast.admin, package.pk, "project", cast.p_lianshan)
+    item = package.items.get()
+    county_leader = Leader.objects.create(name="李明", title="区长", region=cast.lianshan)
+    county = services.save_package(cast.admin, None, {"year": YEAR, "leader": county_leader,
+                                                      "lead_unit": cast.lianshan_fgj})
+    for user in (cast.lianshan_clerk, cast.dept_clerk, cast.leader_user, cast.viewer, cast.owner):
+        client = login(user)
+        assert client.get("/attraction/packages/new/").status_code == 403
+        assert client.post("/attraction/packages/new/", {"year": YEAR, "leader": cast.leader.pk,
+                                                         "lead_unit": cast.gxj.pk}).status_code == 403
+    clerk = login(cast.lianshan_clerk)
+    assert clerk.get(f"/attraction/packages/{package.pk}/").status_code == 404  # the city's: outside their scope
+    assert clerk.get(f"/attraction/packages/{county.pk}/").status_code == 200
+    assert clerk.get(f"/attraction/packages/{county.pk}/edit/").status_code == 403
+    assert clerk.post(f"/attraction/packages/{county.pk}/items/", {"item-kind": "project",
+                                                                   "item-project": cast.p_lianshan.pk}).status_code == 403
+    listing = clerk.get("/attraction/packages/", {"year": YEAR})
+    assert [p.pk for p in listing.context["packages"]] == [county.pk]
+    viewer = login(cast.viewer)
+    assert viewer.get(f"/attraction/packages/{package.pk}/").context["item_form"] is None
+    assert viewer.post(f"/attraction/packages/{package.pk}/items/{item.pk}/remove/", {}).status_code == 403
+    assert login(cast.outsider).get(f"/attraction/packages/{package.pk}/").status_code == 404
+    assert package.items.count() == 1 and not county.items.exists()
+
+
+def test_the_package_item_list_is_paged_and_filtered_by_kind(cast, login, django_assert_max_num_queries):
+    package = _package(cast)
+    projects = [cast.project(f"连山区标准厂房{n}号", cast.lianshan, Decimal("1000")) for n in range(55)]
+    for project in projects:
+        services.add_item(cast.admin, package.pk, "project", project)
+    services.add_item(cast.admin, package.pk, "enterprise", cast.company)
+    admin = login(cast.admin)
+    with django_assert_max_num_queries(30):
+        first = admin.get("/attraction/packages/", {"year": YEAR})
+    assert first.context["count"] == 56 and len(first.context["page"].object_list) == 50
+    second = admin.get("/attraction/packages/", {"year": YEAR, "page": 2})
+    assert len(second.context["page"].object_list) == 6
+    seen = {i.pk for i in first.context["page"]} | {i.pk for i in second.context["page"]}
+    assert seen == set(package.items.values_list("pk", flat=True))
+    only = admin.get("/attraction/packages/", {"year": YEAR, "kind": "enterprise"})
+    assert [i.target for i in only.context["page"]] == [cast.company]
+    assert admin.get("/attraction/packages/", {"year": YEAR, "kind": "nonsense"}).status_code == 400
+    mine = admin.get(f"/attraction/packages/{package.pk}/", {"kind": "project", "page": 2})
+    assert mine.context["count"] == 55 and len(mine.context["page"].object_list) == 5
+    assert admin.get(f"/attraction/packages/{package.pk}/", {"kind": "x"}).status_code == 400
+
+
+def test_packages_are_in_the_menu_and_linked_from_the_leaders_page(cast, login):
+    package = _package(cast)
+    page = login(cast.leader_user).get("/leaders/me/", {"year": YEAR}).content.decode()
+    assert f"/attraction/packages/{package.pk}/" in page
+    assert "/attraction/packages/" in login(cast.lianshan_clerk).get("/attraction/").content.decode()

@@ -353,3 +353,97 @@ def test_api_lists_applications_in_scope_and_records_results_with_versions(cast,
     created = api(cast.suizhong_clerk).post("/api/funding/applications/", {
         "round": round_.pk, "project": cast.p_lianshan.pk, "requested": "10"}, format="json")
     assert created.status_code in (400, 404)
+
+
+# --- a round's change reaches the counties' remembered figures ----------------------------------
+
+@pytest.fixture
+def real_cache(settings):
+    from django.core.cache import cache
+
+    from keyprojects import settings as project_settings
+
+    settings.CACHES = project_settings.CACHES  # (the test settings have none)
+    cache.clear()
+
+
+@pytest.mark.usefixtures("committed_db", "real_cache")
+def test_a_round_edited_by_the_city_renews_the_figures_of_every_county_that_applied(cast, rounds, login):
+    round_, a, b = _issue(cast, rounds)
+    lianshan = login(cast.lianshan_clerk)
+    page = lianshan.get("/funding/", {"year": 2022, "as_of": DAY.isoformat(), "region": cast.lianshan.pk})
+    assert page.status_code == 200
+    before = figures.funding(cast.lianshan_clerk, 2022, DAY, cast.lianshan)
+    assert before["kinds"]["special_bonds"]["applied"] == 1 and before["kinds"]["central_budget"]["applied"] == 0
+    assert figures.funding(cast.suizhong_clerk, 2022, DAY, cast.suizhong)["by_round"][0]["label"] == str(round_)
+
+    services.save_round(cast.admin, cast.city, {"kind": Round.Kind.CENTRAL_BUDGET, "batch": "第三批"}, round_.pk,
+                        round_.version)
+
+    after = figures.funding(cast.lianshan_clerk, 2022, DAY, cast.lianshan)
+    assert after["kinds"]["special_bonds"]["applied"] == 0 and after["kinds"]["central_budget"]["applied"] == 1
+    assert after["by_round"][0]["label"] == "2022年中央预算内投资第三批"
+    suizhong = figures.funding(cast.suizhong_clerk, 2022, DAY, cast.suizhong)
+    assert suizhong["by_round"][0]["label"] == "2022年中央预算内投资第三批"
+    shown = lianshan.get("/funding/", {"year": 2022, "as_of": DAY.isoformat(), "region": cast.lianshan.pk})
+    assert "第三批" in shown.content.decode()
+
+
+# --- the daily chase of idle funds --------------------------------------------------------------
+
+def test_the_daily_job_warns_of_issued_money_left_idle_and_closes_the_warning_once_resolved(cast, rounds, login):
+    from keyprojects.alerts.models import Colour, Kind, Warning, WarningRule
+    from keyprojects.core.money import format_wan
+    from keyprojects.core.schedule import SCHEDULE
+    from keyprojects.funding import tasks
+    from keyprojects.notices.models import Message
+
+    assert next(s for s in SCHEDULE if s.name == "chase_idle_funds").task is tasks.chase_idle_funds
+    round_, a, b = rounds
+    # 连山区's project started before the money came; 绥中县's has not started
+    services.record_result(cast.admin, a.pk, {"approved": Decimal("8000"), "approved_on": date(2022, 5, 10),
+                                              "issued": Decimal("8000"), "issued_on": date(2022, 5, 20),
+                                              "spent": Decimal("3000"), "spent_on": date(2022, 9, 30)})
+    services.record_result(cast.admin, b.pk, {"approved": Decimal("15000"), "approved_on": date(2022, 5, 10),
+                                              "issued": Decimal("15000"), "issued_on": date(2022, 5, 20)})
+
+    def chase(day: date) -> dict[str, int]:
+        return tasks.chase_idle_funds.enqueue(day.isoformat()).return_value
+
+    def open_causes() -> set[tuple[str, str]]:
+        return {(w.project.name, w.key.split(":")[0]) for w in Warning.objects.filter(closed_on__isnull=True)}
+
+    assert chase(date(2022, 8, 20))["opened"] == 0  # the start's time limit (3 months) ends this day
+    rule = WarningRule.objects.get(region=cast.city, kind=Kind.FUNDS_IDLE)
+    assert rule.history.get().history_detail == "chase_idle_funds"
+    assert chase(date(2022, 8, 21))["opened"] == 1
+    warning = Warning.objects.get()
+    assert (warning.project, warning.colour, warning.region) == (cast.p_suizhong, Colour.YELLOW, cast.suizhong)
+    assert "应于3个月内（2022-08-20前）开工" in warning.reason
+    assert chase(date(2022, 8, 21)) == {"opened": 0, "changed": 0, "closed": 0, "turned_red": 0}
+
+    # after the spending period (6 months): both have money unspent, 绥中县's start is red by now
+    chase(date(2022, 11, 21))
+    assert open_causes() == {(cast.p_suizhong.name, "funds-start"), (cast.p_suizhong.name, "funds-spend"),
+                             (cast.p_lianshan.name, "funds-spend")}
+    assert Warning.objects.get(key=f"funds-start:{b.pk}").colour == Colour.RED
+    assert f"尚有{format_wan(Decimal('5000'))}万元未支出" in Warning.objects.get(key=f"funds-spend:{a.pk}").reason
+
+    # the county clerk sees their county's warnings, told once; the other county's are not theirs
+    suizhong = login(cast.suizhong_clerk).get("/alerts/")
+    assert suizhong.status_code == 200 and "下达资金未按期开工或支出" in suizhong.content.decode()
+    assert {w.project for w in Warning.objects.visible_to(cast.suizhong_clerk)} == {cast.p_suizhong}
+    assert {w.project for w in Warning.objects.visible_to(cast.lianshan_clerk)} == {cast.p_lianshan}
+    # (opened yellow, turned red; the spending one opened)
+    assert Message.objects.filter(recipient=cast.suizhong_clerk).count() == 3
+
+    # resolved: works start in 绥中县, 连山区 reports the money spent; the warnings close that day
+    cast.p_suizhong.actual_start = date(2022, 11, 25)
+    cast.p_suizhong.save()
+    a.refresh_from_db()
+    services.record_result(cast.admin, a.pk, {"spent": Decimal("8000"), "spent_on": date(2022, 11, 28)}, a.version)
+    assert chase(date(2022, 12, 1))["closed"] == 2
+    assert open_causes() == {(cast.p_suizhong.name, "funds-spend")}
+    closed = Warning.objects.get(key=f"funds-start:{b.pk}")
+    assert closed.closed_on == date(2022, 12, 1)
+    assert closed.history.latest("history_date").history_detail.startswith("evaluate_warnings 2022-12-01")

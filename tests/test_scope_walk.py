@@ -165,6 +165,11 @@ class Setting:
             "unit": cast.gxj, "event": self.event, "found_on": date(YEAR, 2, 2)})
         attraction_services.change_stage(admin, self.lead.pk, None, "intention", date(YEAR, 3, 1), amount="20000",
                                          today=date(YEAR, 6, 1))
+        # a 连山区 leader's package holding the clerk's project (its page, its edit and item routes)
+        county_leader = Leader.objects.create(name="连山区包抓领导", region=cast.lianshan)
+        self.package = attraction_services.save_package(admin, None, {"year": YEAR, "leader": county_leader,
+                                                                      "lead_unit": cast.lianshan_fgj})
+        self.package_item = attraction_services.add_item(admin, self.package.pk, "project", cast.p_lianshan)
 
     def arguments(self, name: str, wanted: list[str]) -> dict[str, object] | None:
         """The arguments of a URL: objects inside the clerk's scope; None for a pattern left out."""
@@ -186,7 +191,9 @@ class Setting:
                            if route == "problem_file" else report.pk if route == "problem_from_report"
                            else self.meeting.pk if route.startswith("meeting") else self.problem.pk)
         elif "pk" in wanted and name.startswith(("attraction:", "api:attraction-")):
-            kinds["pk"] = self.event.pk if "event" in name else self.lead.pk
+            kinds["pk"] = (self.event.pk if "event" in name else self.package.pk if "package" in name
+                           else self.lead.pk)
+            kinds["item"] = self.package_item.pk
         elif "pk" in wanted and name.startswith(("briefings:", "api:briefing-")):
             kinds["pk"] = self.briefing.pk
         elif "pk" in wanted and name.startswith("api:assessment-period-"):

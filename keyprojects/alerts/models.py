@@ -37,6 +37,7 @@ class Kind(models.TextChoices):
     REPORT_MISSING = "report_missing", _("月报逾期未报送")
     START_TARGET = "start_target", _("开复工目标有风险")
     BEHIND_QUARTER = "behind_quarter", _("落后季度目标")
+    FUNDS_IDLE = "funds_idle", _("下达资金未按期开工或支出")
 
 
 class Colour(models.TextChoices):
@@ -55,6 +56,7 @@ THRESHOLDS: dict[str, tuple[Any, int, int]] = {
     Kind.REPORT_MISSING: (_("超过填报截止日期的天数"), 1, 5),
     Kind.START_TARGET: (_("开复工率低于目标时，距目标日期的天数：不超过黄色值为黄色，不超过红色值为红色"), 30, 10),
     Kind.BEHIND_QUARTER: (_("已报季度末累计完成投资低于投资路线图季度目标的百分点数（目标为100）：截至最近已截止填报期的最后一个完整季度"), 10, 20),
+    Kind.FUNDS_IDLE: (_("超过资金申报批次规定时限（下达后开工时限、资金支出时限）的天数"), 1, 30),
 }
 # Kinds whose thresholds count down (the fewer days left, the worse): red ≤ yellow.
 COUNTDOWN = (Kind.APPROVAL_LAPSING, Kind.START_TARGET)

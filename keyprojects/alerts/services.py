@@ -357,30 +357,75 @@ def behind_quarter(rule: WarningRule, day: date) -> list[Finding]:
     return found
 
 
+def idle_funds(rule: WarningRule, day: date) -> list[Finding]:
+    """下达资金未按期开工或支出: money issued to the city's projects in a round that limits the time
+    after issuance (``funding.Round``): works not started within ``start_within_months`` of the
+    issue date, or money not all spent (as reported by the day) within ``spend_within_months``.
+    The warning closes once the works start or the money is spent."""
+    from keyprojects.funding.models import Application, add_months
+
+    rows: Any = (Application.objects.filter(project__region__path__startswith=rule.region.path, issued__gt=0,
+                                            issued_on__lte=day)
+                 .filter(Q(round__start_within_months__isnull=False) | Q(round__spend_within_months__isnull=False))
+                 .values("pk", "project_id", "project__region_id", "project__actual_start", "issued", "issued_on",
+                         "spent", "spent_on", "round__start_within_months", "round__spend_within_months"))
+    found = []
+    for row in rows:
+        issued_on, start_months, spend_months = (row["issued_on"], row["round__start_within_months"],
+                                                 row["round__spend_within_months"])
+        started = row["project__actual_start"]
+        if start_months is not None and (started is None or started > day):
+            due = add_months(issued_on, start_months)
+            colour = _colour(rule, (day - due).days)
+            if colour is not None:
+                reason = _("资金于%(issued)s下达，应于%(months)s个月内（%(due)s前）开工，截至%(day)s未开工") % {
+                    "issued": issued_on, "months": start_months, "due": due, "day": _md(day)}
+                found.append(Finding(row["project__region_id"], row["project_id"], f"funds-start:{row['pk']}", colour,
+                                     reason, {"application": row["pk"], "due": due.isoformat()}, (day - due).days))
+        spent = row["spent"] if row["spent"] is not None and row["spent_on"] and row["spent_on"] <= day else Decimal(0)
+        left = row["issued"] - spent
+        if spend_months is not None and left > 0:
+            due = add_months(issued_on, spend_months)
+            colour = _colour(rule, (day - due).days)
+            if colour is not None:
+                reason = _("资金%(issued)s万元于%(on)s下达，应于%(due)s前支出完毕，截至%(day)s尚有%(left)s万元未支出") % {
+                    "issued": format_wan(row["issued"]), "on": issued_on, "due": due, "day": _md(day),
+                    "left": format_wan(left)}
+                found.append(Finding(row["project__region_id"], row["project_id"], f"funds-spend:{row['pk']}", colour,
+                                     reason, {"application": row["pk"], "due": due.isoformat(), "left": f"{left:.2f}"},
+                                     (day - due).days))
+    return found
+
+
 FINDERS: dict[str, Callable[[WarningRule, date], list[Finding]]] = {
     Kind.LATE_START: late_starts, Kind.APPROVAL_LATE: late_approvals, Kind.APPROVAL_LAPSING: lapsing_approvals,
     Kind.BEHIND_PROGRESS: behind_progress, Kind.NO_PROGRESS: no_progress, Kind.PROBLEM_OVERDUE: overdue_problems,
     Kind.REPORT_MISSING: missing_reports, Kind.START_TARGET: start_targets, Kind.BEHIND_QUARTER: behind_quarter,
+    Kind.FUNDS_IDLE: idle_funds,
 }
 
 
 # --- the daily evaluation ------------------------------------------------------------------------
 
-def evaluate(day: date, region: Region | None = None) -> dict[str, int]:
+def evaluate(day: date, region: Region | None = None, kinds: tuple[str, ...] = ()) -> dict[str, int]:
     """Evaluate every rule (of the cities in ``region``; None: all) on ``day``: open a warning for
     each new cause, rewrite the colour and reason of those whose colour or facts changed, close
     (``closed_on`` = day) those whose cause is gone or whose rule was switched off, and tell the
     units each rule names of every warning opened or turned red. One transaction, written as the
-    system; running it again the same day changes nothing more."""
-    with audit_context(Source.SYSTEM, detail=f"evaluate_warnings {day.isoformat()}"):
-        return _evaluate(day, region).counts()
+    system; running it again the same day changes nothing more. ``kinds``: only the rules of
+    these kinds (a job of their own), their warnings alone opened and closed."""
+    detail = f"evaluate_warnings {day.isoformat()}" + (f" {','.join(kinds)}" if kinds else "")
+    with audit_context(Source.SYSTEM, detail=detail):
+        return _evaluate(day, region, kinds).counts()
 
 
 @transaction.atomic
-def _evaluate(day: date, region: Region | None) -> Outcome:
+def _evaluate(day: date, region: Region | None, kinds: tuple[str, ...] = ()) -> Outcome:
     rules = WarningRule.objects.select_related("region")
     if region is not None:
         rules = rules.filter(region__path__startswith=region.path)
+    if kinds:
+        rules = rules.filter(kind__in=kinds)
     by_pk = {rule.pk: rule for rule in rules}
     found: dict[tuple[int, int | None, str], Finding] = {}
     for rule in by_pk.values():
@@ -538,6 +583,22 @@ def create_default_rules(user: Actor, region: Region) -> list[WarningRule]:
         rule.save()
         created.append(rule)
     return created
+
+
+@acting_as
+@transaction.atomic
+def add_rule(user: Actor, region: Region, kind: str) -> WarningRule | None:
+    """The default rule of one ``kind`` for ``region`` (a kind added since its rule set was
+    made), unless it has one already (kept as its admins set it, switched off included)."""
+    require_admin(user, region)
+    if WarningRule.objects.filter(region=region, kind=kind).exists():
+        return None
+    _meaning, yellow, red = THRESHOLDS[kind]
+    rule = WarningRule(region=region, kind=kind, yellow=Decimal(yellow), red=Decimal(red),
+                       tell_leaders=kind in LEADERS_TOLD, tell_city=kind in CITY_TOLD)
+    validate(rule)
+    rule.save()
+    return rule
 
 
 @acting_as

@@ -11,10 +11,10 @@ from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.forms import StyledForm, field_of
 from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.projects.forms import DATE_INPUT
-from keyprojects.projects.models import Sector
+from keyprojects.projects.models import Project, Sector
 from keyprojects.regions.models import Region
 
-from .models import Event, Origin, Stage
+from .models import Event, Lead, Origin, PackageItem, Stage
 
 MANY = _("按住 Ctrl（苹果电脑为 ⌘）可选多个")
 
@@ -123,3 +123,64 @@ class FundsForm(StyledForm):
     out_of_province = _amount(_("其中省外到位资金（万元）"), required=False)
 
 
+
+
+class PackageForm(StyledForm):
+    """A package (``services.save_package``): the leader (of the admin's region or below), the year,
+    the lead department and the departments helping."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    leader = forms.ModelChoiceField(label=_("包抓领导"), queryset=Leader.objects.none())
+    lead_unit = forms.ModelChoiceField(label=_("牵头部门"), queryset=Unit.objects.none())
+    units = forms.ModelMultipleChoiceField(label=_("配合部门"), queryset=Unit.objects.none(), required=False,
+                                           help_text=MANY)
+
+    def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field_of(self, "leader", forms.ModelChoiceField).queryset = Leader.objects.filter(
+            region__in=regions_for(user, "edit")).select_related("region").order_by("region__code", "order", "pk")
+        units = nearby(user, Unit.objects.select_related("region")).exclude(kind=Unit.Kind.ENTERPRISE)
+        field_of(self, "lead_unit", forms.ModelChoiceField).queryset = units
+        field_of(self, "units", forms.ModelChoiceField).queryset = units
+
+    def service_data(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+class PackageItemForm(StyledForm):
+    """An item put into a package (``services.add_item``): its kind and the project, enterprise or
+    lead of the package's region it names."""
+
+    TARGETS = {"project": "project", "prework": "project", "enterprise": "enterprise", "lead": "lead"}
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    kind = forms.ChoiceField(label=_("类别"), choices=PackageItem.Kind.choices)
+    project = forms.ModelChoiceField(label=_("项目（推进建设项目、推进项目前期）"), queryset=Project.objects.none(),
+                                     required=False)
+    enterprise = forms.ModelChoiceField(label=_("企业（服务重点企业）"), queryset=Unit.objects.none(), required=False)
+    lead = forms.ModelChoiceField(label=_("招商项目（招引产业项目）"), queryset=Lead.objects.none(), required=False)
+
+    def __init__(self, *args: Any, user: Viewer, region: Region, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        inside = Region.objects.within(region)
+        field_of(self, "project", forms.ModelChoiceField).queryset = Project.objects.visible_to(user).filter(
+            region__in=inside).order_by("name", "pk")
+        field_of(self, "enterprise", forms.ModelChoiceField).queryset = Unit.objects.filter(
+            kind=Unit.Kind.ENTERPRISE, region__in=inside).order_by("name", "pk")
+        field_of(self, "lead", forms.ModelChoiceField).queryset = Lead.objects.visible_to(user).filter(
+            region__in=inside).order_by("name", "pk")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        field = self.TARGETS.get(data.get("kind", ""))
+        if field is not None and data.get(field) is None:
+            self.add_error(field, _("请选择该类别对应的一项"))
+        data["target"] = data.get(field) if field else None
+        return data
+
+
+class VersionForm(StyledForm):
+    """The version of the object a one-button form changes (an item taken out of a package)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)

@@ -293,6 +293,9 @@ class Package(InRegion, models.Model):
     leader = models.ForeignKey(Leader, verbose_name=_("包抓领导"), on_delete=models.PROTECT, related_name="packages")
     lead_unit = models.ForeignKey(Unit, verbose_name=_("牵头部门"), on_delete=models.PROTECT, related_name="led_packages")
     units = models.ManyToManyField(Unit, verbose_name=_("配合部门"), blank=True, related_name="helped_packages")
+    # moved by every change of the package or its items, so that two admins editing it at once
+    # are told rather than one silently undoing the other
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     objects = Scoped.as_manager()
     history = audited(m2m_fields=[units])

@@ -303,18 +303,45 @@ def _money(value: Any, field: str) -> Decimal:
 
 # --- packages (包抓 "1+1托4"), kept by the city's admins ------------------------------------------
 
+ITEM_FIELDS = {"project": "project", "prework": "project", "enterprise": "enterprise", "lead": "lead"}
+
+
+def _package_to_change(user: Actor, package_id: int, expected_version: int | None) -> Package:
+    """The package locked for a change by its region's admin, its version checked and moved (an
+    item added or removed is a change of the package: it shows in the package's history)."""
+    package = Package.objects.select_for_update(of=("self",)).select_related("region").get(pk=package_id)
+    require_admin(user, package.region)
+    _check_version(package, expected_version)
+    package.version += 1
+    package.save()
+    return package
+
+
 @acting_as
 @transaction.atomic
-def save_package(user: Actor, package_id: int | None, data: Mapping[str, Any]) -> Package:
-    """A leader's package of a year: the lead department and the departments helping."""
-    package = Package.objects.select_for_update().get(pk=package_id) if package_id else Package()
+def save_package(user: Actor, package_id: int | None, data: Mapping[str, Any],
+                 expected_version: int | None = None) -> Package:
+    """A leader's package of a year: the lead department and the departments helping. The
+    package lies in its leader's region, whose admin keeps it."""
+    if package_id:
+        package = Package.objects.select_for_update(of=("self",)).get(pk=package_id)
+        require_admin(user, package.region)
+        _check_version(package, expected_version)
+        package.version += 1
+    else:
+        package = Package()
     for name in ("year", "leader", "lead_unit"):
         if name in data:
             setattr(package, name, data[name])
     if not package.leader_id:
         raise ValidationError({"leader": _("请选择包抓领导")})
+    if not package.lead_unit_id:
+        raise ValidationError({"lead_unit": _("请选择牵头部门")})
     package.region = package.leader.region
     require_admin(user, package.region)
+    if Package.objects.filter(year=package.year, leader=package.leader).exclude(pk=package.pk).exists():
+        raise ValidationError({"leader": _("%(leader)s在%(year)s年已有包抓责任组") % {
+            "leader": package.leader.name, "year": package.year}})
     validate(package)
     package.save()
     if "units" in data:
@@ -325,27 +352,31 @@ def save_package(user: Actor, package_id: int | None, data: Mapping[str, Any]) -
 
 @acting_as
 @transaction.atomic
-def add_item(user: Actor, package_id: int, kind: str, target: Any) -> PackageItem:
+def add_item(user: Actor, package_id: int, kind: str, target: Any, expected_version: int | None = None) -> PackageItem:
     """Put a project, an enterprise or a lead (by ``kind``) into a package; it must lie in the
-    package's region."""
-    package = Package.objects.select_for_update().get(pk=package_id)
-    require_admin(user, package.region)
+    package's region, and be there once."""
+    package = _package_to_change(user, package_id, expected_version)
     item = PackageItem(package=package, kind=kind)
-    field = {"project": "project", "prework": "project", "enterprise": "enterprise", "lead": "lead"}.get(kind)
+    field = ITEM_FIELDS.get(kind)
     if field is None or target is None:
         raise ValidationError({"kind": _("请选择包抓事项的类别和对象")})
     setattr(item, field, target)
     where = target.region
     if not where.is_within(package.region):
         raise ValidationError({field: _("“%(name)s”不在%(region)s范围内") % {"name": target, "region": package.region.name}})
+    same = PackageItem.objects.filter(package=package, **{field: target})
+    if (same.filter(kind=kind) if field == "project" else same).exists():
+        raise ValidationError({field: _("“%(name)s”已在该包抓责任组中") % {"name": target}})
     validate(item)
     item.save()
+    require(user, "edit", package)
     return item
 
 
 @acting_as
 @transaction.atomic
-def remove_item(user: Actor, item_id: int) -> None:
-    item = PackageItem.objects.select_related("package__region").get(pk=item_id)
-    require_admin(user, item.package.region)
+def remove_item(user: Actor, item_id: int, expected_version: int | None = None) -> None:
+    """Take an item out of its package."""
+    item = PackageItem.objects.get(pk=item_id)
+    _package_to_change(user, item.package_id, expected_version)
     item.delete()

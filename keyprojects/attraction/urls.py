@@ -20,4 +20,9 @@ urlpatterns = [
     path("events/<int:pk>/", views.event_detail, name="event"),
     path("events/<int:pk>/edit/", views.event_edit, name="event_edit"),
     path("packages/", views.package_items, name="packages"),
+    path("packages/new/", views.package_new, name="package_new"),
+    path("packages/<int:pk>/", views.package_detail, name="package"),
+    path("packages/<int:pk>/edit/", views.package_edit, name="package_edit"),
+    path("packages/<int:pk>/items/", views.package_add_item, name="package_add_item"),
+    path("packages/<int:pk>/items/<int:item>/remove/", views.package_remove_item, name="package_remove_item"),
 ]

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,8 +22,14 @@ from django.utils.translation import gettext as _
 from keyprojects.core.forms import apply_posted, submitted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
-from keyprojects.core.params import query_date, query_id, query_year, region_asked
-from keyprojects.core.permissions import can_edit, holds_region, region_holding
+from keyprojects.core.params import BadQuery, query_date, query_id, query_year, region_asked
+from keyprojects.core.permissions import (
+    administers,
+    can_edit,
+    holds_region,
+    region_holding,
+    require_admin,
+)
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
 from keyprojects.regions.models import Region
@@ -30,8 +37,19 @@ from keyprojects.regions.models import Region
 from . import services
 from .export import lead_workbook
 from .filters import EventFilter, LeadFilter, period_of
-from .forms import DieForm, EventForm, FundsForm, LandForm, LeadForm, StageForm, StartForm
-from .models import Event, Lead, PackageItem, Stage
+from .forms import (
+    DieForm,
+    EventForm,
+    FundsForm,
+    LandForm,
+    LeadForm,
+    PackageForm,
+    PackageItemForm,
+    StageForm,
+    StartForm,
+    VersionForm,
+)
+from .models import Event, Lead, Package, PackageItem, Stage
 
 PAGE_SIZE = 50
 
@@ -268,21 +286,120 @@ def event_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 # --- packages ("1+1托4") -------------------------------------------------------------------------
 
+ITEM_PAGE_SIZE = 50
+
+
+def _item_kind(request: AuthenticatedRequest) -> str:
+    """The kind of item asked for (``?kind=``): one of ``PackageItem.Kind`` or none; anything else a 400."""
+    kind = request.GET.get("kind", "")
+    if kind and kind not in PackageItem.Kind.values:
+        raise BadQuery({"kind": [_("应为%(kinds)s之一") % {"kinds": "、".join(PackageItem.Kind.values)}]},
+                       {"kind": _("类别")})
+    return kind
+
+
+def _item_page(request: AuthenticatedRequest, items: QuerySet[PackageItem]) -> tuple[Any, int, str]:
+    """A page of ``items`` (in the packages' order, then by kind), their count and the query
+    without the page, for the pager's links."""
+    rows = items.select_related("package__leader", "package__lead_unit", "project__region", "enterprise__region",
+                                "lead__region").order_by("package__leader__order", "package__pk", "kind", "pk")
+    count = rows.count()
+    page = Paginator(rows, ITEM_PAGE_SIZE, count=count).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, count, query.urlencode()
+
+
 @login_required
 def package_items(request: AuthenticatedRequest) -> HttpResponse:
-    """The items of the year's packages (by kind and leader): the list behind each package figure."""
+    """The items of the year's packages (by kind and leader), a page at a time: the list behind
+    each package figure; above it the year's packages, each linked to its page."""
     region = _region(request)
     year, _as_of = _period(request)
     packages, items = figures.package_rows_of(request.user, year, region)
-    kind, leader = request.GET.get("kind", ""), query_id(request.GET, "leader", _("包抓领导"))
-    if kind in PackageItem.Kind.values:
+    kind, leader = _item_kind(request), query_id(request.GET, "leader", _("包抓领导"))
+    if kind:
         items = items.filter(kind=kind)
     if leader:
         items = items.filter(package__leader=leader)
     found = figures.packages(request.user, year, region)
-    rows = items.select_related("package__leader", "package__lead_unit", "project__region", "enterprise__region",
-                                "lead__region").order_by("package__leader__order", "kind", "pk")
+    page, count, query = _item_page(request, items)
+    shown = packages.select_related("leader", "lead_unit").annotate(item_count=Count("items"))
     return render(request, "attraction/packages.html", {
-        "found": found, "items": rows, "count": rows.count(), "year": year, "region": region, "kind": kind,
-        "kinds": PackageItem.Kind.choices, "packages": packages.select_related("leader", "lead_unit"),
+        "found": found, "page": page, "count": count, "query": query, "year": year, "region": region, "kind": kind,
+        "leader": leader, "kinds": PackageItem.Kind.choices, "packages": shown,
+        "keeps": administers(request.user, region or region_holding(request.user)),
         "title": _title(region, request.user, _("“1+1托4”包抓")), "indicators": INDICATORS})
+
+
+def _package(request: AuthenticatedRequest, pk: int) -> Package:
+    return get_object_or_404(Package.objects.visible_to(request.user).select_related(
+        "region", "leader", "lead_unit"), pk=pk)
+
+
+@login_required
+def package_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """A package: its leader and departments, its items a page at a time (by kind), and for its
+    region's admin the forms that add an item and take one out."""
+    package = _package(request, pk)
+    kind = _item_kind(request)
+    items = PackageItem.objects.filter(package=package)
+    page, count, query = _item_page(request, items.filter(kind=kind) if kind else items)
+    keeps = administers(request.user, package.region)
+    by_kind = dict(items.order_by().values_list("kind").annotate(n=Count("pk")))
+    return render(request, "attraction/package.html", {
+        "package": package, "units": package.units.all(), "page": page, "count": count, "query": query,
+        "kind": kind, "keeps": keeps,
+        "kinds": [(value, label, by_kind.get(value, 0)) for value, label in PackageItem.Kind.choices],
+        "item_form": PackageItemForm(user=request.user, region=package.region, prefix="item",
+                                     initial={"version": package.version}) if keeps else None})
+
+
+def _package_form(request: AuthenticatedRequest, package: Package | None) -> HttpResponse:
+    require_admin(request.user, package.region if package else region_holding(request.user))
+    if package is not None:
+        initial: dict[str, Any] = {"year": package.year, "leader": package.leader, "lead_unit": package.lead_unit,
+                                   "units": list(package.units.all()), "version": package.version}
+    else:
+        initial = {"year": query_year(request.GET) or timezone.localdate().year}
+    form = PackageForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and (saved := submitted(form, lambda: services.save_package(
+        request.user, package.pk if package else None, form.service_data(), form.cleaned_data.get("version")))):
+        messages.success(request, _("包抓责任组已保存"))
+        return redirect("attraction:package", pk=saved.pk)
+    return render(request, "attraction/form.html", {
+        "form": form, "title": _("修改包抓责任组") if package else _("新建包抓责任组"),
+        "cancel": reverse("attraction:package", args=[package.pk]) if package else reverse("attraction:packages")})
+
+
+@login_required
+def package_new(request: AuthenticatedRequest) -> HttpResponse:
+    return _package_form(request, None)
+
+
+@login_required
+def package_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    return _package_form(request, _package(request, pk))
+
+
+@login_required
+def package_add_item(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    package = _package(request, pk)
+    require_admin(request.user, package.region)
+    if request.method == "POST":
+        form = PackageItemForm(request.POST, user=request.user, region=package.region, prefix="item")
+        apply_posted(request, form, lambda d: services.add_item(request.user, package.pk, d["kind"], d["target"],
+                                                                d.get("version")), _("包抓事项已添加"))
+    return redirect("attraction:package", pk=package.pk)
+
+
+@login_required
+def package_remove_item(request: AuthenticatedRequest, pk: int, item: int) -> HttpResponse:
+    package = _package(request, pk)
+    require_admin(request.user, package.region)
+    if request.method == "POST":
+        found = get_object_or_404(PackageItem.objects.filter(package=package), pk=item)
+        form = VersionForm(request.POST)
+        apply_posted(request, form, lambda d: services.remove_item(request.user, found.pk, d.get("version")),
+                     _("包抓事项已移出"))
+    return redirect("attraction:package", pk=package.pk)

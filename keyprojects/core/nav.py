@@ -51,6 +51,7 @@ NAV: tuple[Group, ...] = (
         Link("dispatch:calendar", _("调度日历")),
         Link("dispatch:problems", _("问题台账")),
         Link("dispatch:todo", _("我的待办")),
+        Link("attraction:packages", _("包抓责任组")),
         Link("alerts:list", _("预警")),
     )),
     Group(_("分析"), (

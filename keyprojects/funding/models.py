@@ -26,7 +26,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import User
 from keyprojects.core.audit import audited
-from keyprojects.core.versions import InRegion
+from keyprojects.core.versions import InRegion, Touched
 from keyprojects.projects.models import FundingSource, OfProject, Project, money_field
 from keyprojects.regions.models import Region, path_codes
 
@@ -128,6 +128,14 @@ class Round(InRegion, models.Model):
     def clean(self) -> None:
         if self.region_id and self.region.level == Region.Level.PROVINCE:
             raise ValidationError({"region": _("资金申报批次应属于市或县区")})
+
+    def touched(self) -> Touched:
+        """The round's region, and the regions of the projects that applied: a county's funding
+        figures carry the round's kind, year and name, and are remembered by the county's data
+        version, which a write on the city alone would not move."""
+        applied = {(region, None) for region in Application.objects.filter(round_id=self.pk).order_by()
+                   .values_list("project__region_id", flat=True).distinct()} if self.pk else set()
+        return super().touched() | applied
 
 
 class ApplicationQuerySet(models.QuerySet["Application"]):

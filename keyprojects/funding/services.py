@@ -16,11 +16,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keyprojects.core.audit import acting_as, recorded
-from keyprojects.core.permissions import Actor, require, require_admin
+from keyprojects.core.audit import Source, acting_as, audit_context, recorded
+from keyprojects.core.permissions import SYSTEM, Actor, require, require_admin
 from keyprojects.core.validation import validate
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import _check_version
@@ -174,3 +175,19 @@ def require_round_admin(user: Actor, round_: Round) -> None:
     except PermissionDenied:
         raise PermissionDenied(_("只有%(region)s发展改革部门可以办理该批次的筛选和结果录入")
                                % {"region": round_.region.name}) from None
+
+
+def chase_idle_funds(today: date) -> dict[str, int]:
+    """The daily job (``tasks.chase_idle_funds``): every region with a round that limits the time
+    after issuance gets the warning rule of idle funds (its defaults, once: its admins may change
+    or switch it off), then the rules of that kind are evaluated on ``today`` — a warning opened
+    for each application whose works have not started or whose money is not spent in time, and
+    closed the day that is no longer so. Written as the system, audited."""
+    from keyprojects.alerts import services as alerts
+    from keyprojects.alerts.models import Kind
+
+    limited = Round.objects.filter(Q(start_within_months__isnull=False) | Q(spend_within_months__isnull=False))
+    with audit_context(Source.SYSTEM, detail="chase_idle_funds"):
+        for region in Region.objects.filter(pk__in=limited.values("region")).order_by("pk"):
+            alerts.add_rule(SYSTEM, region, Kind.FUNDS_IDLE)
+    return alerts.evaluate(today, kinds=(Kind.FUNDS_IDLE,))
