@@ -1407,9 +1407,11 @@ class SyntheticProvince:
         """Delete the province's synthetic rows through the ORM (each deletion recorded)."""
         deleted = 0
         # attraction and funding first: an application protects its project, a lead its unit
-        for model, path in ((Application, "project__region"), (Round, "region"), (PackageItem, "package__region"),
-                            (Package, "region"), (Lead, "region"), (Event, "region")):
-            deleted += created_here(model).filter(**{f"{path}__path__startswith": self.province.path}).delete()[0]
+        streams: tuple[tuple[type[Model], str], ...] = (
+            (Application, "project__region"), (Round, "region"), (PackageItem, "package__region"),
+            (Package, "region"), (Lead, "region"), (Event, "region"))
+        for stream, within in streams:
+            deleted += created_here(stream).filter(**{f"{within}__path__startswith": self.province.path}).delete()[0]
         projects = synthetic_projects(self.province)
         ids = list(projects.values_list("pk", flat=True))
         for start in range(0, len(ids), 2000):
