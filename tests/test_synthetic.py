@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from keyprojects.accounts.models import User
@@ -164,15 +165,21 @@ def test_a_second_run_is_refused_unless_replace(liaoning):
     with pytest.raises(CommandError, match="已有合成数据"):
         call_command("generate_synthetic", province="辽宁省", projects=300, months=3, until=UNTIL, verbosity=0)
     before = set(in_province(Project, "region", liaoning).values_list("pk", flat=True))
+    from keyprojects.attraction.models import Lead
+    from keyprojects.funding.models import Application
+
     meetings = set(in_province(Meeting, "region", liaoning).values_list("pk", flat=True))
     problems = set(in_province(Problem, "region", liaoning).values_list("pk", flat=True))
+    leads = set(in_province(Lead, "region", liaoning).values_list("pk", flat=True))
+    applications = set(in_province(Application, "project__region", liaoning).values_list("pk", flat=True))
     call_command("generate_synthetic", province="辽宁省", projects=300, months=3, until=UNTIL, seed=7,
                  replace=True, verbosity=0)
     after = set(in_province(Project, "region", liaoning).values_list("pk", flat=True))
     assert len(after) == 300 and not before & after
     deleted = Project.history.filter(id__in=before, history_type="-")
     assert deleted.count() == len(before)
-    for model, path, first in ((Meeting, "region", meetings), (Problem, "region", problems)):
+    for model, path, first in ((Meeting, "region", meetings), (Problem, "region", problems), (Lead, "region", leads),
+                               (Application, "project__region", applications)):
         now = set(in_province(model, path, liaoning).values_list("pk", flat=True))
         assert len(now) == len(first) and not now & first, model  # the first run's rows deleted, as many made
 
@@ -262,3 +269,100 @@ def test_half_the_last_years_plans_keep_a_quarterly_roadmap(liaoning):
     assert quarter_target(plan, date(last_year, 12, 31)) == plan.planned_investment.quantize(Decimal("0.01"))
     created = PlanQuarter.history.filter(id__in=[q.pk for q in quarters], history_type="+")
     assert created.count() == quarters.count()
+
+
+def test_every_city_has_events_and_leads_through_the_stages_and_landed_leads_are_library_projects(liaoning):
+    from keyprojects.attraction.models import (
+        Agreement,
+        Event,
+        FundsReport,
+        Lead,
+        LeadStage,
+        Package,
+        PackageItem,
+    )
+
+    cities = Region.objects.filter(parent=liaoning, level=Region.Level.PREFECTURE)
+    events, leads = in_province(Event, "region", liaoning), in_province(Lead, "region", liaoning)
+    per_city = round(300 * (3 / 12 + 182 / 365))  # the span and the half year before it
+    assert events.count() == 14 * round(75 * 3 / 12) and leads.count() == 14 * per_city
+    for city in cities:  # every city has its share, in the city and its counties
+        assert leads.filter(region__path__startswith=city.path).count() == per_city
+    assert {"clue", "talks", "intention", "framework", "signed", "dead"} <= set(leads.values_list("stage", flat=True))
+    first, last = date(2026, 8, 1), AS_OF
+    assert not events.exclude(date__range=(first, last)).exists()
+    assert not leads.exclude(found_on__range=(first - timedelta(days=182), last)).exists()
+    for lead in leads.prefetch_related("stages", "agreements"):
+        steps = [s.to_stage for s in lead.stages.all()]
+        assert steps[0] == "clue" and steps[-1] == lead.stage, lead.pk
+        days = [s.date for s in lead.stages.all()]
+        assert days == sorted(days) and days[-1] <= last
+        kinds = {a.kind for a in lead.agreements.all()}
+        assert kinds == {k for k, step in (("intention", "intention"), ("framework", "framework"),
+                                           ("contract", "signed")) if step in steps}
+        if lead.stage == "dead":
+            lead.full_clean()  # a reason given
+    landed = leads.filter(landed_on__isnull=False).select_related("project")
+    for lead in landed:
+        assert lead.project is not None and lead.project.region_id == lead.region_id and lead.name == lead.project.name
+        funds = FundsReport.objects.filter(lead=lead)
+        assert funds.exists() and sum(f.amount for f in funds) <= lead.amount
+    assert not leads.filter(landed_on__isnull=True, project__isnull=False).exists()
+    assert Project.objects.filter(attraction_lead__in=landed).count() == landed.count()  # each project once
+    stats = figures.attraction(SYSTEM, 2026, AS_OF, liaoning)
+    assert stats["events"] == events.count()
+    assert stats["intentions"] == leads.filter(intention_on__isnull=False).count() > 0
+    assert stats["framework_agreements"] == Agreement.objects.filter(lead__in=leads, kind="framework").count() > 0
+    # the packages of the last year: one per city leader, holding projects, enterprises and leads
+    packages = in_province(Package, "region", liaoning)
+    assert packages.count() == 14 * 10 and set(packages.values_list("year", flat=True)) == {2026}
+    kinds = set(PackageItem.objects.filter(package__in=packages).values_list("kind", flat=True))
+    assert {"enterprise", "lead"} <= kinds and kinds & {"project", "prework"}
+    for model, rows in ((Event, events), (Lead, leads), (LeadStage, LeadStage.objects.filter(lead__in=leads)),
+                        (Package, packages)):
+        created = model.history.filter(id__in=rows.values("pk"), history_type="+")
+        assert created.count() == rows.count(), model
+        assert set(created.values_list("history_source", "history_detail")) == {("command", "generate_synthetic")}
+    # scoped: a county's clerk sees their county's leads only, the city admin the city's
+    county = Region.objects.filter(parent__name="沈阳市", attraction_leads__isnull=False).order_by("code").first()
+    clerk, admin = User.objects.get(username=f"syn{county.code}"), User.objects.get(username="syn210100")
+    mine = Lead.objects.visible_to(clerk)
+    assert mine.exists() and set(mine.values_list("region", flat=True)) == {county.pk}
+    shenyang = leads.filter(region__path__startswith=county.parent.path)
+    assert set(Lead.objects.visible_to(admin).values_list("pk", flat=True)) >= set(shenyang.values_list("pk", flat=True))
+    assert not Lead.objects.visible_to(admin).exclude(region__path__startswith=county.parent.path).exists()
+
+
+def test_every_city_opens_funding_rounds_and_its_counties_apply_with_results_and_issuance(liaoning):
+    from keyprojects.funding.models import Application, Round
+
+    rounds = in_province(Round, "region", liaoning)
+    applications = in_province(Application, "project__region", liaoning)
+    assert rounds.exists() and set(rounds.values_list("region__level", flat=True)) == {Region.Level.PREFECTURE}
+    per = rounds.values("region", "kind").annotate(n=Count("id"))
+    assert {r["kind"] for r in per} == {"special_bonds", "central_budget", "provincial_subsidy"}
+    assert all(1 <= r["n"] <= 4 for r in per)
+    plans = in_province(AnnualPlan, "project__region", liaoning)
+    for round_ in rounds.filter(deadline__lte=AS_OF):  # every county with plan projects applied (tens each at scale)
+        counties = set(plans.filter(year=round_.year, project__region__parent=round_.region_id)
+                       .values_list("project__region", flat=True))
+        assert set(applications.filter(round=round_).values_list("project__region", flat=True)) == counties, round_
+    states = set(applications.values_list("state", flat=True))
+    assert {"recommended", "not_recommended", "approved", "rejected"} <= states
+    assert applications.filter(issued__isnull=False).exists() and applications.filter(spent__isnull=False).exists()
+    for a in applications.select_related("round", "project")[:300]:
+        a.full_clean()  # amounts and dates in order, approved ≤ requested is the service's; here ≤ issued ≤ approved
+        assert a.project.region.parent_id == a.round.region_id and a.proposed_on <= AS_OF
+        assert a.requested <= a.project.total_investment
+    created = Application.history.filter(id__in=applications.values("pk"), history_type="+")
+    assert created.count() == applications.count()
+    stats = figures.funding(SYSTEM, 2026, AS_OF, liaoning)
+    assert stats["applied"] == applications.filter(round__year=2026).count()
+    assert stats["issued"] == sum(a.issued for a in applications.filter(round__year=2026, issued__isnull=False))
+    # scoped: a county's clerk sees their county's applications and their city's rounds
+    county = Region.objects.filter(parent__name="沈阳市").order_by("code").first()
+    clerk = User.objects.get(username=f"syn{county.code}")
+    mine = Application.objects.visible_to(clerk)
+    assert mine.exists() and set(mine.values_list("project__region", flat=True)) == {county.pk}
+    assert set(Round.objects.visible_to(clerk).filter(region__path__startswith=liaoning.path)
+               .values_list("region__name", flat=True)) == {"沈阳市"}

@@ -41,12 +41,24 @@ from keyprojects.approvals.models import (
     ProjectApproval,
     default_path,
 )
+from keyprojects.attraction.models import (
+    Agreement,
+    Event,
+    FundsReport,
+    Lead,
+    LeadStage,
+    Origin,
+    Package,
+    PackageItem,
+)
+from keyprojects.attraction.models import Stage as LeadStep
 from keyprojects.core.audit import Source, current
 from keyprojects.core.permissions import SYSTEM
 from keyprojects.demo.alerts import DINGXI_TARGETS
 from keyprojects.demo.approvals import ISSUER_PREFIX
 from keyprojects.demo.common import DEMO_PASSWORD
 from keyprojects.dispatch.models import Decision, Meeting, MeetingKind, Problem, ProblemEvent
+from keyprojects.funding.models import Application, Round
 from keyprojects.projects.models import (
     AnnualPlan,
     Batch,
@@ -144,6 +156,50 @@ PROGRESS_TEXT = {
     "done": ["已完工，正在办理竣工验收", "已竣工"],
 }
 
+# investment attraction (招商引资): per city and year, as the Zhangye article counts them
+EVENTS_PER_YEAR = 75
+LEADS_PER_YEAR = 300
+LEAD_HEAD_START = 182  # days before the span that leads are found in too
+EVENT_KINDS = {"visit_out": 35, "visit_in": 30, "fair": 10, "online": 20, "other": 5}
+EVENT_KINDS_TITLES = {"visit_out": "赴{place}开展{industry}产业招商推介", "visit_in": "{co}集团考察团来{city}考察对接",
+                      "fair": "{fair}{city}专场签约活动", "online": "{city}“云招商”线上推介会（第{n}场）",
+                      "other": "{city}{industry}产业链招商座谈会"}
+FAIRS = ["兰洽会", "进博会", "东北亚博览会", "投洽会", "辽洽会", "夏季达沃斯论坛"]
+OUT_PLACES = ["广东省深圳市", "上海市", "江苏省苏州市", "浙江省杭州市", "北京市", "山东省青岛市", "福建省厦门市",
+              "天津市", "湖北省武汉市", "四川省成都市"]
+CHAINS = {"装备制造": ["汽车零部件", "数控机床", "工业机器人"], "石化及精细化工": ["精细化工", "化工新材料"],
+          "冶金新材料": ["精品钢材", "镁合金", "碳纤维"], "新能源": ["风光电", "储能", "氢能"],
+          "现代农业": ["农产品加工", "冷链物流"], "文化旅游": ["文化旅游", "康养"],
+          "现代服务业": ["现代物流", "电子商务", "数字经济"]}
+INVESTOR_WORDS = ["中能", "华晟", "远景", "隆基", "金风", "正泰", "晶科", "天合", "新希望", "中粮", "首农", "华润",
+                  "九州通", "河钢", "首钢", "三一", "徐工", "中联", "格力", "海螺", "中建材", "比亚迪", "宁德", "万华"]
+INVESTOR_SUFFIXES = ["集团有限公司", "控股有限公司", "实业有限公司", "科技股份有限公司", "投资有限公司"]
+LEAD_SUFFIXES = ["产业园项目", "生产基地项目", "扩能项目", "研发中心项目", "精深加工项目"]
+DEATH_REASONS = ["投资方资金链紧张，暂缓对外投资", "用地规划调整，项目选址无法落实", "投资方战略调整，转投他地",
+                 "能耗指标不足，项目无法落地"]
+# the stage a lead is headed for (as far as the span's end lets it get), and the days each step takes
+LEAD_GOALS = {"clue": 20, "talks": 25, "intention": 18, "framework": 11, "signed": 9, "landed": 7, "operating": 3,
+              "dead": 7}
+STEPS_TO = {"clue": [], "talks": ["talks"], "intention": ["talks", "intention"],
+            "framework": ["talks", "intention", "framework"], "signed": ["talks", "intention", "framework", "signed"],
+            "landed": ["talks", "intention", "framework", "signed", "landed"],
+            "operating": ["talks", "intention", "framework", "signed", "landed", "operating"],
+            "dead": ["talks", "dead"]}
+STEP_DAYS = {"talks": (3, 40), "intention": (10, 60), "framework": (10, 60), "signed": (15, 90), "landed": (15, 120),
+             "operating": (90, 300), "dead": (10, 90)}
+STEP_FIELDS = {"talks": "talks_on", "intention": "intention_on", "framework": "framework_on", "signed": "signed_on",
+               "landed": "landed_on", "operating": "operating_on", "dead": "died_on"}
+AGREEMENT_OF = {"intention": Agreement.Kind.INTENTION, "framework": Agreement.Kind.FRAMEWORK,
+                "signed": Agreement.Kind.CONTRACT}
+# funding rounds (资金申报): each kind's conditions and the word of its documents' numbers
+ROUND_KINDS: dict[str, tuple[dict[str, Any], str]] = {
+    "special_bonds": ({"approvals_complete": True, "min_start_rate_issued": Decimal("50.0"), "start_within_months": 3,
+                       "spend_within_months": 12}, "财债"),
+    "central_budget": ({"approvals_complete": True, "start_within_months": 3, "spend_within_months": 12}, "发改投资"),
+    "provincial_subsidy": ({"approvals_complete": False, "spend_within_months": 12}, "财建"),
+}
+NOT_RECOMMENDED = ["前期手续不完备", "项目成熟度不足", "不符合资金支持方向", "资本金未落实"]
+
 
 def money(hundredths: int) -> Decimal:
     """Amounts are kept as whole hundredths of a 万元 while computing (exact), Decimal when stored."""
@@ -231,6 +287,8 @@ class SyntheticProvince:
         self.rng = random.Random(options.seed)
         # positions on the map from their own draws, so the other figures stay what they were
         self.place_rng = random.Random(options.seed + 1)
+        # attraction and funding from their own draws too (added later: the rest stays as it was)
+        self.stream_rng = random.Random(options.seed + 2)
         self.places: dict[str, list[tuple[Decimal, Decimal]]] = {}
         self.out = out
         self.timer = Timer(out)
@@ -283,6 +341,9 @@ class SyntheticProvince:
             self.timed("预警（每日评估）", self.write_warnings)
             self.timed("考核方案", self.write_schemes)
             self.timed("任务清单", self.write_tasks)
+            self.timed("招商引资", self.write_attraction)
+            self.timed("包抓责任组（1+1托4）", self.write_packages)
+            self.timed("资金申报", self.write_funding)
             self.timed("公开数据", self.write_publications)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
@@ -1070,10 +1131,287 @@ class SyntheticProvince:
         self.bulk(Update, updates)
         return len(areas) + len(tasks) + len(updates)
 
+    # --- investment attraction (招商引资) ---------------------------------------------------------
+    def write_attraction(self) -> int:
+        """Each city's events (~75 a year) over the span and leads (~300 a year, found in the city
+        and its counties) over the span and the half year before it, each lead moved through the stages on rising days as far as
+        the span's end lets it, with its agreements and, once landed, its funds in place by
+        month. A landed lead is one of the county's enterprise projects (linked, so it is counted
+        once), as landing registers it."""
+        rng, start, end = self.stream_rng, self.first_day, self.until_day
+        share = len(self.months) / 12
+        pool: dict[int, list[tuple[int, str, Decimal, date | None]]] = defaultdict(list)
+        made = {pk for pk, _county, life in self.made if life is not None}
+        for pk, region_id, name, total, started in (
+                Project.objects.filter(region__path__startswith=self.province.path, project_type="industry",
+                                       investment_nature="enterprise", attraction_lead__isnull=True)
+                .order_by("pk").values_list("pk", "region_id", "name", "total_investment", "actual_start")):
+            if pk in made:
+                pool[region_id].append((pk, name, total, started))
+        for projects in pool.values():
+            rng.shuffle(projects)
+        counties: dict[int, list[Region]] = defaultdict(list)
+        for county in self.counties:
+            counties[county.parent_id].append(county)  # type: ignore[index]  # a county has its city
+        events: list[Event] = []
+        for city in self.cities:
+            commerce = self.unit(city, f"{city.name}商务局")
+            for n in range(1, max(1, round(EVENTS_PER_YEAR * share)) + 1):
+                kind = rng.choices(list(EVENT_KINDS), weights=list(EVENT_KINDS.values()))[0]
+                industry = rng.choice(list(CHAINS))
+                region = city if rng.random() < 0.4 else rng.choice(counties[city.pk])
+                where = rng.choice(OUT_PLACES)
+                title = EVENT_KINDS_TITLES[kind].format(place=where, industry=industry, city=region.name, n=n,
+                                                         co=rng.choice(INVESTOR_WORDS), fair=rng.choice(FAIRS))
+                events.append(Event(
+                    region=region, kind=kind, title=title, date=start + timedelta(days=rng.randrange((end - start).days + 1)),
+                    place=where if kind in ("visit_out", "fair") else "线上" if kind == "online" else region.name,
+                    leader=rng.choice(self.leaders[city.pk][:8]) if rng.random() < 0.8 else None,
+                    unit=commerce if region == city else self.unit(region, f"{region.name}人民政府"),
+                    note=f"洽谈对接企业 {rng.randint(2, 15)} 家"))
+        events = self.bulk(Event, events)
+        by_city: dict[int, list[Event]] = defaultdict(list)
+        for event in sorted(events, key=lambda e: e.date):
+            by_city[self.city_of_region(event.region).pk].append(event)
+
+        # the ledger also carries leads found in the half year before the span, still followed in it
+        first_found = start - timedelta(days=LEAD_HEAD_START)
+        leads: list[Lead] = []
+        timelines: list[list[tuple[str, date]]] = []
+        for city in self.cities:
+            commerce = self.unit(city, f"{city.name}商务局")
+            for _n in range(max(1, round(LEADS_PER_YEAR * (share + LEAD_HEAD_START / 365)))):
+                found = first_found + timedelta(days=rng.randrange((end - first_found).days + 1))
+                goal = rng.choices(list(LEAD_GOALS), weights=list(LEAD_GOALS.values()))[0]
+                region = city if rng.random() < 0.2 else rng.choice(counties[city.pk])
+                project = None
+                if goal in (LeadStep.LANDED, LeadStep.OPERATING):
+                    if region == city:
+                        region = rng.choice(counties[city.pk])
+                    project = pool[region.pk].pop() if pool[region.pk] else None
+                    if project is None:
+                        goal = LeadStep.SIGNED
+                industry = rng.choice(list(CHAINS))
+                chain = rng.choice(CHAINS[industry])
+                investor = f"{rng.choice(INVESTOR_WORDS)}{rng.choice(INVESTOR_SUFFIXES)}"
+                origin = rng.choices([Origin.OUT_OF_PROVINCE, Origin.OUT_OF_CITY, Origin.LOCAL], [6, 3, 1])[0]
+                name = project[1] if project else (f"{investor[:2]}{region.stem}{chain}"
+                                                   f"{rng.choice(LEAD_SUFFIXES)}")
+                amount = project[2] if project else money(
+                    int(min(max(rng.lognormvariate(9.8, 1.0), 1000), 1_000_000)) // 100 * 10_000)
+                source = [e for e in by_city[city.pk] if e.date <= found]  # (none before the span)
+                lead = Lead(region=region, name=name, investor=investor, origin=origin,
+                            investor_place=rng.choice(OUT_PLACES) if origin == Origin.OUT_OF_PROVINCE
+                            else f"{self.province.name}" if origin == Origin.OUT_OF_CITY else "",
+                            industry=industry, chain=chain, amount=amount,
+                            event=rng.choice(source[-20:]) if source and rng.random() < 0.6 else None,
+                            unit=commerce if region == city or rng.random() < 0.5
+                            else self.unit(region, f"{region.name}人民政府"),
+                            leader=rng.choice(self.leaders[city.pk][:8]), found_on=found,
+                            project_id=project[0] if project else None)
+                timeline = [(LeadStep.CLUE.value, found)]
+                steps = STEPS_TO[goal]
+                day = found
+                for step in steps:
+                    low, high = STEP_DAYS[step]
+                    day = day + timedelta(days=rng.randint(low, high))
+                    if day > end:
+                        break
+                    timeline.append((step, day))
+                if goal == LeadStep.DEAD and timeline[-1][0] != LeadStep.DEAD:
+                    timeline = timeline[:1]  # (it had not died by the span's end: still a clue)
+                lead.stage = timeline[-1][0]
+                for step, on in timeline[1:]:
+                    setattr(lead, STEP_FIELDS[step], on)
+                if lead.stage == LeadStep.DEAD:
+                    lead.death_reason = rng.choice(DEATH_REASONS)
+                if lead.landed_on:
+                    lead.registered_on = lead.land_on = lead.landed_on
+                    started = project[3] if project else None
+                    lead.started_on = started if started and lead.landed_on <= started <= end else None
+                else:
+                    lead.project_id = None
+                    if project is not None:  # (landing fell after the span's end: the project stays free)
+                        pool[region.pk].insert(0, project)
+                leads.append(lead)
+                timelines.append(timeline)
+        leads = self.bulk(Lead, leads)
+        stages: list[LeadStage] = []
+        agreements: list[Agreement] = []
+        funds: list[FundsReport] = []
+        for lead, timeline in zip(leads, timelines, strict=True):
+            previous = ""
+            for step, on in timeline:
+                stages.append(LeadStage(lead=lead, from_stage=previous, to_stage=step, date=on,
+                                        note="登记线索" if step == LeadStep.CLUE else
+                                        lead.death_reason if step == LeadStep.DEAD else ""))
+                previous = step
+                if step in AGREEMENT_OF:
+                    agreements.append(Agreement(lead=lead, kind=AGREEMENT_OF[step], signed_on=on, amount=lead.amount))
+            if lead.landed_on:
+                funds += self.funds_in_place(lead, rng)
+        self.bulk(LeadStage, stages)
+        self.bulk(Agreement, agreements)
+        self.bulk(FundsReport, funds)
+        self.leads_of_city = defaultdict(list)
+        for lead in leads:
+            self.leads_of_city[self.city_of_region(lead.region).pk].append(lead)
+        return len(events) + len(leads) + len(stages) + len(agreements) + len(funds)
+
+    def funds_in_place(self, lead: Lead, rng: random.Random) -> list[FundsReport]:
+        """A landed lead's funds in place each month of the span from its landing, a few per cent
+        of its amount a month (never more than the amount in all)."""
+        assert lead.landed_on is not None
+        rows, left = [], lead.amount
+        for year, month in self.months:
+            if (year, month) < (lead.landed_on.year, lead.landed_on.month) or left <= 0:
+                continue
+            amount = min(left, (lead.amount * Decimal(rng.uniform(0.02, 0.08))).quantize(Decimal("0.01")))
+            left -= amount
+            rows.append(FundsReport(lead=lead, year=year, month=month, amount=amount,
+                                    out_of_province=amount if lead.origin == Origin.OUT_OF_PROVINCE else Decimal(0),
+                                    unit_id=lead.unit_id))
+        return rows
+
+    def city_of_region(self, region: Region) -> Region:
+        return region if region.level == Region.Level.PREFECTURE else city_of(region)
+
+    def write_packages(self) -> int:
+        """Each city leader's package (包抓 "1+1托4") of the span's last year: a lead department, the
+        projects the leader packages (在建 or 前期), a few enterprises of the city and the leads the
+        leader follows. A leader who has a package that year already (a demo city's) keeps it."""
+        rng, year = self.stream_rng, self.years[-1]
+        have = set(Package.objects.filter(year=year, leader__region__in=self.cities).values_list("leader_id", flat=True))
+        departments: dict[int, list[Unit]] = defaultdict(list)
+        for unit in Unit.objects.filter(region__in=self.cities, kind=Unit.Kind.DEPARTMENT).order_by("name"):
+            departments[unit.region_id].append(unit)
+        packages = [Package(region=city, year=year, leader=leader,
+                            lead_unit=departments[city.pk][i % len(departments[city.pk])])
+                    for city in self.cities for i, leader in enumerate(self.leaders[city.pk])
+                    if leader.pk not in have and departments[city.pk]]
+        packages = self.bulk(Package, packages)
+        by_leader = {p.leader_id: p for p in packages}
+        items: list[PackageItem] = []
+        seen: set[tuple[int, int]] = set()
+        for project_id, leader_id, stage in (Project.leaders.through.objects
+                                             .filter(leader_id__in=by_leader, project__region__path__startswith=self.province.path)
+                                             .order_by("project_id").values_list("project_id", "leader_id", "project__stage")):
+            if stage in (Stage.PREPARATION, Stage.CONSTRUCTION) and (leader_id, project_id) not in seen:
+                seen.add((leader_id, project_id))
+                items.append(PackageItem(package=by_leader[leader_id], project_id=project_id,
+                                         kind=PackageItem.Kind.PREWORK if stage == Stage.PREPARATION
+                                         else PackageItem.Kind.PROJECT))
+        for package in packages:
+            city = package.region
+            enterprises = [e for county in self.counties if county.parent_id == city.pk
+                           for e in self.enterprises[county.pk]]
+            for enterprise in rng.sample(enterprises, min(len(enterprises), rng.randint(2, 5))):
+                items.append(PackageItem(package=package, kind=PackageItem.Kind.ENTERPRISE, enterprise=enterprise))
+            followed = [lead for lead in getattr(self, "leads_of_city", {}).get(city.pk, [])
+                        if lead.leader_id == package.leader_id and lead.stage != LeadStep.DEAD]
+            for lead in followed[:10]:
+                items.append(PackageItem(package=package, kind=PackageItem.Kind.LEAD, lead=lead))
+        self.bulk(PackageItem, items)
+        return len(packages) + len(items)
+
+    # --- funding rounds (资金申报) ----------------------------------------------------------------
+    def write_funding(self) -> int:
+        """Each city's rounds in each year of the span, two to four a kind (专项债券, 中央预算内投资,
+        省级补助), those whose applications fall in the span; each county proposing tens of its
+        plan projects to each, screened ten days after the deadline, the province's result a month
+        or two later, the money issued and spent after it, each step only as far as the span's end."""
+        rng, end = self.stream_rng, self.until_day
+        have = set(Round.objects.filter(region__in=self.cities).values_list("region_id", "kind", "year", "batch"))
+        rounds: list[Round] = []
+        for city in self.cities:
+            for year in self.years:
+                for kind, (conditions, _number) in ROUND_KINDS.items():
+                    n = rng.randint(2, 4)
+                    months = sorted(rng.sample(range(2, 12), n))
+                    for i, month in enumerate(months, 1):
+                        deadline = date(year, month, 20)
+                        batch = f"第{'一二三四'[i - 1]}批"
+                        if not (self.first_day - timedelta(days=45) <= deadline <= end + timedelta(days=30)) \
+                                or (city.pk, kind, year, batch) in have:
+                            continue
+                        rounds.append(Round(region=city, kind=kind, year=year, batch=batch, deadline=deadline,
+                                            note=f"{year}年{Round.Kind(kind).label}项目申报（{batch}）", **conditions))
+        rounds = self.bulk(Round, rounds)
+        nature = dict(Project.objects.filter(region__path__startswith=self.province.path)
+                      .values_list("pk", "investment_nature"))
+        totals = dict(Project.objects.filter(region__path__startswith=self.province.path)
+                      .values_list("pk", "total_investment"))
+        planned: dict[tuple[int, int], list[int]] = defaultdict(list)  # (county, year) -> plan projects
+        for pk, county, life in self.made:
+            if life is not None:
+                for year in life.planned:
+                    planned[(county.pk, year)].append(pk)
+        counties: dict[int, list[Region]] = defaultdict(list)
+        for county in self.counties:
+            counties[county.parent_id].append(county)  # type: ignore[index]  # a county has its city
+        province = self.province.name[0]
+        applications: list[Application] = []
+        for n, round_ in enumerate(rounds, 1):
+            city = round_.region
+            for county in counties[city.pk]:
+                candidates = planned.get((county.pk, round_.year), [])
+                if round_.kind == Round.Kind.SPECIAL_BONDS:  # bonds pay for government projects first
+                    candidates = sorted(candidates, key=lambda pk: nature.get(pk) != "government")
+                    candidates = candidates[:max(len(candidates) // 2, 1)]
+                k = min(rng.randint(10, 40), max(1, len(candidates) // 3), len(candidates))
+                for pk in rng.sample(candidates, k):
+                    proposed = round_.deadline - timedelta(days=rng.randint(0, 25))
+                    if proposed > end:
+                        continue
+                    total = int(totals[pk])
+                    requested = Decimal(max(100, min(total, round(total * rng.uniform(0.1, 0.35), -2))))
+                    a = Application(round=round_, project_id=pk, requested=requested, proposed_on=proposed,
+                                    proposed_by=self.clerk[county.pk])
+                    self.judge(a, round_, n, province, city, rng)
+                    applications.append(a)
+        self.bulk(Application, applications)
+        return len(rounds) + len(applications)
+
+    def judge(self, a: Application, round_: Round, n: int, province: str, city: Region, rng: random.Random) -> None:
+        """Screening, the province's result, issuance and spending, as far as the span's end."""
+        end, year = self.until_day, round_.year
+        screened = round_.deadline + timedelta(days=rng.randint(5, 15))
+        if screened > end:
+            return
+        a.screened_on = screened
+        if rng.random() < 0.12:
+            a.state, a.screening_note = Application.State.NOT_RECOMMENDED, rng.choice(NOT_RECOMMENDED)
+            return
+        a.state = Application.State.RECOMMENDED
+        approved = round_.deadline + timedelta(days=rng.randint(30, 60))
+        if approved > end:
+            return
+        if rng.random() < 0.3:
+            a.state = Application.State.REJECTED
+            return
+        a.state, a.approved_on = Application.State.APPROVED, approved
+        a.approved = min(a.requested, Decimal(max(100, round(int(a.requested) * rng.uniform(0.5, 1.0), -2))))
+        a.approval_number = f"{province}{ROUND_KINDS[round_.kind][1]}〔{year}〕{n % 90 + 1}号"
+        issued = approved + timedelta(days=rng.randint(10, 45))
+        if issued > end or rng.random() < 0.1:
+            return
+        a.issued, a.issued_on = a.approved, issued
+        a.issue_number = f"{city.name[:2]}{ROUND_KINDS[round_.kind][1]}〔{year}〕{n % 90 + 1}号"
+        if issued + timedelta(days=30) <= end:
+            a.spent_on = min(end, issued + timedelta(days=rng.randint(30, 200)))
+            a.spent = a.issued if rng.random() < 0.25 else (a.issued * Decimal(rng.uniform(0.2, 1.0))).quantize(
+                Decimal("0.01"))
+
     # --- replace --------------------------------------------------------------------------
     def delete_existing(self) -> int:
         """Delete the province's synthetic rows through the ORM (each deletion recorded)."""
         deleted = 0
+        # attraction and funding first: an application protects its project, a lead its unit
+        streams: tuple[tuple[type[Model], str], ...] = (
+            (Application, "project__region"), (Round, "region"), (PackageItem, "package__region"),
+            (Package, "region"), (Lead, "region"), (Event, "region"))
+        for stream, within in streams:
+            deleted += created_here(stream).filter(**{f"{within}__path__startswith": self.province.path}).delete()[0]
         projects = synthetic_projects(self.province)
         ids = list(projects.values_list("pk", flat=True))
         for start in range(0, len(ids), 2000):

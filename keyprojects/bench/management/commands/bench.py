@@ -144,7 +144,7 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", dest="as_of", help="YYYY-MM-DD (default: the 15th of the month after the last period)")
         parser.add_argument("--runs", type=int, default=20)
         parser.add_argument("--only", default="",
-                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,opendata,audit,import,api,burst,demo,briefing,exchange")
+                            help="comma list: dashboard,list,export,dispatch,approvals,warnings,ranking,tasks,map,opendata,audit,import,api,burst,demo,briefing,exchange,attraction,funding")
         parser.add_argument("--import-rows", type=int, default=20000)
         parser.add_argument("--burst", default="50,100,200", help="concurrent clients per burst level")
         parser.add_argument("--per-client", type=int, default=3, help="reports each client submits")
@@ -194,6 +194,7 @@ class Command(BaseCommand):
                  ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
                  ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("opendata", self.bench_opendata), ("audit", self.bench_audit), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
                  ("briefing", self.bench_briefing), ("exchange", self.bench_exchange),
+                 ("attraction", self.bench_attraction), ("funding", self.bench_funding),
                  ("burst", self.bench_burst)]
         for name, step in steps:
             if wanted(name):
@@ -632,6 +633,91 @@ class Command(BaseCommand):
             self.add(name, timed(self.get(client, url), runs), None, "p95 ≤ 200 ms")
         self.add("audit log export .xlsx, city admin (≤ 50,000 rows)", timed(self.get(admin, "/audit/export.xlsx"), 3),
                  None, "≤ 10 s")
+
+    # --- investment attraction: the ledger, its figures, the events, the packages, the .xlsx --------
+    def bench_attraction(self) -> None:
+        from keyprojects.attraction.models import Event, Lead
+
+        runs, year, as_of = self.options["runs"], self.year, self.as_of
+        admin, reader = self.client(self.city_admin), self.client(self.province_reader)
+        clerk = self.client(User.objects.get(username=f"{USERNAME_PREFIX}{self.county.code}"))
+        leads = Lead.objects.filter(region__path__startswith=self.province.path)
+        city = leads.filter(region__path__startswith=self.city.path)
+        self.stdout.write(f"attraction: {leads.count():,} leads in {self.province.name}, {city.count():,} in "
+                          f"{self.city.name}; {Event.objects.filter(region__path__startswith=self.city.path).count():,}"
+                          f" events in {self.city.name}")
+        dated = f"year={year}&as_of={as_of}"
+        pages = [
+            ("attraction ledger, city admin, page 1", admin, f"/attraction/?{dated}", "p95 ≤ 200 ms"),
+            ("attraction ledger, city admin, signed in the year", admin, f"/attraction/?{dated}&reached=signed",
+             "p95 ≤ 200 ms"),
+            ("attraction ledger, province (province reader), page 1", reader, f"/attraction/?{dated}", "p95 ≤ 200 ms"),
+            (f"attraction ledger, {self.county.name} clerk, page 1", clerk, f"/attraction/?{dated}", "p95 ≤ 200 ms"),
+            ("attraction events, city admin, page 1", admin, f"/attraction/events/?{dated}", "p95 ≤ 200 ms"),
+            ("attraction figures by unit, leader and chain, city admin", admin,
+             f"/attraction/summary/?{dated}&region={self.city.pk}", "p95 ≤ 300 ms"),
+            ("attraction figures, province (province reader)", reader,
+             f"/attraction/summary/?{dated}&region={self.province.pk}", "p95 ≤ 300 ms"),
+            (f"attraction figures, {self.county.name} clerk", clerk, f"/attraction/summary/?{dated}", "p95 ≤ 300 ms"),
+            ("1+1托4 packages, city admin", admin, f"/attraction/packages/?year={year}", "p95 ≤ 300 ms"),
+        ]
+        for name, client, url, target in pages:
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, target)
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, target)
+        sizes: list[int] = []
+
+        def export() -> None:
+            response = admin.get(f"/attraction/export/?{dated}")
+            assert response.status_code == 200, response.status_code
+            sizes.append(len(response.content))
+
+        self.add(f"attraction ledger export .xlsx, city ({self.city.name}), after a write in {self.county.name}",
+                 timed(export, 3, before=self.county_write), None, "≤ 10 s",
+                 f"{city.count():,} leads, {sizes[-1] // 1024:,} KB")
+
+    # --- funding rounds: the figures, the application list, a round, its .xlsx ---------------------
+    def bench_funding(self) -> None:
+        from keyprojects.funding.models import Application, Round
+
+        runs, year, as_of = self.options["runs"], self.year, self.as_of
+        admin, reader = self.client(self.city_admin), self.client(self.province_reader)
+        clerk = self.client(User.objects.get(username=f"{USERNAME_PREFIX}{self.county.code}"))
+        rows = Application.objects.filter(project__region__path__startswith=self.province.path, round__year=year)
+        self.stdout.write(f"funding: {Round.objects.filter(region__path__startswith=self.province.path, year=year).count():,}"
+                          f" rounds and {rows.count():,} applications in {self.province.name} {year}, "
+                          f"{rows.filter(round__region=self.city).count():,} in {self.city.name}")
+        dated = f"year={year}&as_of={as_of}"
+        pages = [
+            ("funding figures by kind, round and county, city admin", admin, f"/funding/?{dated}", "p95 ≤ 300 ms"),
+            ("funding figures, province (province reader)", reader, f"/funding/?{dated}&region={self.province.pk}",
+             "p95 ≤ 300 ms"),
+            (f"funding figures, {self.county.name} clerk", clerk, f"/funding/?{dated}", "p95 ≤ 300 ms"),
+            ("funding applications, city admin, page 1", admin, f"/funding/applications/?{dated}", "p95 ≤ 200 ms"),
+            ("funding applications, city admin, issued", admin, f"/funding/applications/?{dated}&stage=issued",
+             "p95 ≤ 200 ms"),
+            ("funding applications, province (province reader), page 1", reader,
+             f"/funding/applications/?{dated}&region={self.province.pk}", "p95 ≤ 200 ms"),
+            (f"funding applications, {self.county.name} clerk, page 1", clerk, f"/funding/applications/?{dated}",
+             "p95 ≤ 200 ms"),
+        ]
+        biggest = (Round.objects.filter(region=self.city, year=year).annotate(n=Count("applications"))
+                   .order_by("-n", "pk").first())
+        if biggest is not None:
+            pages += [(f"a round's page ({biggest.n} applications, screened), city admin", admin,
+                       f"/funding/rounds/{biggest.pk}/?as_of={as_of}", "p95 ≤ 300 ms"),
+                      (f"a round's page, {self.county.name} clerk", clerk, f"/funding/rounds/{biggest.pk}/?as_of={as_of}",
+                       "p95 ≤ 300 ms")]
+        for name, client, url, target in pages:
+            self.add(f"{name}, after a write in {self.county.name}",
+                     timed(self.get(client, url), runs, before=self.county_write), None, target)
+            self.add(f"{name}, repeat view", timed(self.get(client, url), runs), None, target)
+        if biggest is None:
+            self.notes.append(f"funding: no round of {year} in {self.city.name} — the export skipped")
+            return
+        self.add(f"a round's applications .xlsx, city admin ({biggest.n} applications)",
+                 timed(self.get(admin, f"/funding/rounds/{biggest.pk}/export/"), 3, before=self.county_write), None,
+                 "≤ 10 s")
 
     # --- the provincial exchange: the city's sheet, its check list, the returned list, the pull ----
     def bench_exchange(self) -> None:

@@ -15,7 +15,10 @@ NAMES = {"project": "项目", "stagetransition": "阶段变更", "annualplan": "
          "reportingperiod": "填报期", "unit": "单位", "leader": "包抓领导", "user": "账号",
          "meeting": "调度会", "decision": "议定事项", "problem": "问题", "problemevent": "办理记录",
          "approvalitem": "前期手续事项", "approvalschedule": "倒排计划", "projectapproval": "项目前期手续",
-         "warningrule": "预警规则", "starttarget": "开复工目标", "warning": "预警"}
+         "warningrule": "预警规则", "starttarget": "开复工目标", "warning": "预警",
+         "event": "招商活动", "lead": "招商项目", "leadstage": "招商阶段变更", "agreement": "招商协议",
+         "fundsreport": "到位资金", "package": "包抓责任组", "packageitem": "包抓事项", "round": "资金申报批次",
+         "application": "资金申报项目"}
 
 
 def parse_month(text: str) -> tuple[int, int]:
