@@ -359,3 +359,17 @@ def test_a_briefing_finds_the_published_ranking_of_a_period(cast, scheme):
     found = published(cast.admin, cast.city, parse("2022-05"))
     assert found is not None and found.groups[0].rows[0].name == "连山区"
     assert published(cast.outsider, cast.city, parse("2022-05")) is None
+
+
+def test_the_ranking_page_after_a_correction_costs_no_query_per_member(cast, scheme, client,
+                                                                       django_assert_max_num_queries):
+    """The correction notes gather the members' values again: the counties from one breakdown
+    (the four of 葫芦岛市 without a plan took five queries each), the events and tasks added up
+    per member in Python. (Tests cache nothing: every figure is counted here.)"""
+    services.publish(cast.admin, services.take_snapshot(cast.admin, scheme.pk, "2022-05").pk)
+    project_services.save_annual_plan(cast.admin, cast.p_suizhong.pk, YEAR, {"started": True,
+                                                                              "started_on": date(YEAR, 5, 20)})
+    client.force_login(cast.admin)
+    with django_assert_max_num_queries(29):
+        page = client.get(f"/assessment/{scheme.pk}/2022-05/")
+    assert "绥中县 开复工率：取数时 0，现为 100" in page.content.decode()

@@ -50,18 +50,23 @@ def _values(stats: dict[str, Any]) -> dict[str, str | None]:
 
 
 def collect(actor: Actor, scheme: Scheme, period: Period, as_of: date) -> dict[str, Any]:
-    """Each group's members and their values on ``as_of``, through the indicator module in the
-    actor's scope: by county (``figures.breakdown`` by region), by zone, by responsible unit,
-    and the events of the period (``figures.assessment_events``)."""
+    """Each group's members and their values on ``as_of`` (``member_values``), with the city's
+    own figures and time progress (the benchmarks of per-point lines)."""
+    totals = figures.year_figures(actor, scheme.year, as_of, scheme.region)
+    return {"as_of": as_of.isoformat(), "time_progress": _text(totals["rates"]["time_progress"]),
+            "city": _values(totals), "groups": member_values(actor, scheme, period, as_of)}
+
+
+def member_values(actor: Actor, scheme: Scheme, period: Period, as_of: date) -> dict[str, list[dict[str, Any]]]:
+    """Each group's members and their values on ``as_of``, by group id, through the indicator
+    module in the actor's scope: by county and zone (``figures.year_figures_of``), by
+    responsible unit (``figures.breakdown``), and the events of the period
+    (``figures.assessment_events``)."""
     city, year = scheme.region, scheme.year
-    totals = figures.year_figures(actor, year, as_of, city)
     events = figures.assessment_events(actor, year, as_of, period.months, city)
     tasks = _task_rows(actor, year, as_of, city)
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for group in scheme.groups.all():
-        groups[str(group.pk)] = _members(actor, group.member_kind, city, year, as_of, events, tasks)
-    return {"as_of": as_of.isoformat(), "time_progress": _text(totals["rates"]["time_progress"]),
-            "city": _values(totals), "groups": groups}
+    return {str(group.pk): _members(actor, group.member_kind, city, year, as_of, events, tasks)
+            for group in scheme.groups.all()}
 
 
 def _task_rows(actor: Actor, year: int, as_of: date, city: Region) -> list[dict[str, Any]]:
@@ -71,35 +76,55 @@ def _task_rows(actor: Actor, year: int, as_of: date, city: Region) -> list[dict[
     return [{**row, "unit": row["key"], "path": paths.get(row["key"], "")} for row in rows]
 
 
-def _members(actor: Actor, kind: str, city: Region, year: int, as_of: date,
-             events: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    def counts(match: Any) -> dict[str, str | None]:
+class _Counts:
+    """The events and tasks of members added up: a unit's rows are those of the unit, a region's
+    those under its path. The rows are indexed once by unit and by path, so that a member costs
+    the distinct paths, not every row (a city's events are thousands of rows)."""
+
+    def __init__(self, events: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> None:
+        self.events: dict[str, dict[Any, list[dict[str, Any]]]] = {"unit": {}, "path": {}}
+        self.tasks: dict[str, dict[Any, list[dict[str, Any]]]] = {"unit": {}, "path": {}}
+        for rows, index in ((events, self.events), (tasks, self.tasks)):
+            for row in rows:
+                index["unit"].setdefault(row["unit"], []).append(row)
+                index["path"].setdefault(row["path"] or "", []).append(row)
+
+    def of_unit(self, unit: int) -> dict[str, str | None]:
+        return self._values(self.events["unit"].get(unit, []), self.tasks["unit"].get(unit, []))
+
+    def of_region(self, path: str) -> dict[str, str | None]:
+        def under(index: dict[Any, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+            return [row for at, rows in index.items() if at.startswith(path) for row in rows]
+        return self._values(under(self.events["path"]), under(self.tasks["path"]))
+
+    @staticmethod
+    def _values(events: list[dict[str, Any]], led: list[dict[str, Any]]) -> dict[str, str | None]:
         found: dict[str, str | None] = {
-            e: str(sum(r["count"] for r in events if r["event"] == e and match(r))) for e in EVENTS
-            if e != Value.OVERDUE_TASKS}
-        led = [r for r in tasks if match(r)]
+            e: str(sum(r["count"] for r in events if r["event"] == e)) for e in EVENTS if e != Value.OVERDUE_TASKS}
         on_time, done, overdue = (sum(r[key] for r in led) for key in ("on_time", "done", "overdue"))
         found[Value.OVERDUE_TASKS] = str(overdue)
         found[Value.TASK_ON_TIME_RATE] = _text(percent(on_time, done + overdue))
         return found
 
+
+def _members(actor: Actor, kind: str, city: Region, year: int, as_of: date,
+             events: list[dict[str, Any]], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts = _Counts(events, tasks)
     members = []
     if kind == MemberKind.UNIT:
         rows = {r["key"]: r for r in figures.breakdown(actor, year, as_of, "unit", city)}
         units = Unit.objects.filter(pk__in=list(rows), region=city, kind=Unit.Kind.DEPARTMENT).order_by("name")
         for unit in units:
             members.append({"key": f"unit:{unit.pk}", "name": unit.name, "order": unit.name,
-                            "values": {**_values(rows[unit.pk]), **counts(lambda r, u=unit.pk: r["unit"] == u)}})
+                            "values": {**_values(rows[unit.pk]), **counts.of_unit(unit.pk)}})
         return members
     level = Region.Level.COUNTY if kind == MemberKind.COUNTY else Region.Level.ZONE
-    children = {r["key"]: r for r in figures.breakdown(actor, year, as_of, "region", city)}
-    regions = (Region.objects.filter(parent=city, level=level) if level == Region.Level.COUNTY
-               else Region.objects.filter(path__startswith=city.path, level=level))
-    for region in regions.order_by("code"):
-        stats = children.get(region.code) or figures.year_figures(actor, year, as_of, region)
+    regions = list((Region.objects.filter(parent=city, level=level) if level == Region.Level.COUNTY
+                    else Region.objects.filter(path__startswith=city.path, level=level)).order_by("code"))
+    stats = figures.year_figures_of(actor, year, as_of, regions, city)
+    for region in regions:
         members.append({"key": region.code, "name": region.name, "order": region.code,
-                        "values": {**_values(stats),
-                                   **counts(lambda r, p=region.path: (r["path"] or "").startswith(p))}})
+                        "values": {**_values(stats[region.code]), **counts.of_region(region.path)}})
     return members
 
 
@@ -156,12 +181,12 @@ def read(actor: Actor, snapshot: Snapshot) -> Ranking:
 def corrections(actor: Actor, snapshot: Snapshot) -> list[str]:
     """What differs between the snapshot's inputs and the figures now for the same date: each a
     note ("安定区 投资完成率：取数时 23.4，现为 24.1"); the ranks stay the snapshot's."""
-    now = collect(actor, snapshot.scheme, periods.parse(snapshot.period), snapshot.as_of)
+    now = member_values(actor, snapshot.scheme, periods.parse(snapshot.period), snapshot.as_of)
     used = {line["value"] for g in snapshot.rules["groups"] for line in g["lines"]}
     labels = {key: str(label) for key, label in Value.choices}
     notes = []
     for group_id, members in snapshot.inputs["groups"].items():
-        current = {m["key"]: m for m in now["groups"].get(group_id, [])}
+        current = {m["key"]: m for m in now.get(group_id, [])}
         for member in members:
             fresh = current.get(member["key"])
             if fresh is None:

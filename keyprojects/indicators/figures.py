@@ -110,6 +110,20 @@ def breakdown(actor: Actor, year: int, as_of: date, by: str, region: Region | No
     return cached_within(region, _breakdown, year, as_of, by, region, plans)
 
 
+def year_figures_of(actor: Actor, year: int, as_of: date, regions: list[Region], within: Region) -> dict[str, Any]:
+    """``year_figures`` of each of ``regions`` (all within ``within``), by code: those right under
+    ``within`` read from its breakdown by region (a region without plan rows there has the
+    figures of none, without a query of its own), the others one by one."""
+    children = {row["key"]: row for row in breakdown(actor, year, as_of, "region", within)}
+    found = {}
+    for region in regions:
+        if region.parent_id == within.pk:
+            found[region.code] = children.get(region.code) or engine.year_stats_from([], year, as_of)
+        else:
+            found[region.code] = year_figures(actor, year, as_of, region)
+    return found
+
+
 def overview(actor: Actor, year: int, as_of: date, region: Region | None = None,
              by: tuple[str, ...] = ("sector", "batch")) -> dict[str, Any]:
     """The year's figures, their monthly series and the additive breakdowns ``by``, from one

@@ -158,20 +158,43 @@ class Command(BaseCommand):
 
         self.rows: list[Row] = []
         self.notes: list[str] = []
-        if only and only <= {"demo", "briefing"}:  # the demo cities only: no synthetic province needed
-            self.synthetic = False
+        if only and only <= {"demo", "briefing"}:  # the demo cities do without the synthetic province
+            # (the briefings time its city and its whole province too when it is loaded)
+            self.synthetic = "briefing" in only and self.find_synthetic(required=False)
             for name, step in (("demo", self.bench_demo), ("briefing", self.bench_briefing)):
                 if wanted(name):
                     step()
             self.print_table()
             return
+        self.find_synthetic(required=True)
+        steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
+                 ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
+                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("opendata", self.bench_opendata), ("audit", self.bench_audit), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
+                 ("briefing", self.bench_briefing), ("exchange", self.bench_exchange),
+                 ("attraction", self.bench_attraction), ("funding", self.bench_funding),
+                 ("burst", self.bench_burst)]
+        for name, step in steps:
+            if wanted(name):
+                step()
+                self.stdout.flush()
+        self.print_table()
+
+    def find_synthetic(self, required: bool) -> bool:
+        """The synthetic province, its city, the plan year and date the pages are timed on, and
+        the users and counties they are timed with; False (or an error when ``required``) when
+        ``generate_synthetic`` has not made them."""
+        options = self.options
         try:
             self.province = Region.objects.find(options["province"])
             self.city = Region.objects.find(options["city"], within=self.province)
         except Exception as exc:
+            if not required:
+                return False
             raise CommandError(f"{exc}（请先运行 keyprojects generate_synthetic）") from exc
         last = ReportingPeriod.objects.filter(region=self.city).order_by("-year", "-month").first()
         if last is None:
+            if not required:
+                return False
             raise CommandError("没有填报期：请先运行 keyprojects generate_synthetic")
         self.period = last
         self.year = options["year"] or last.year
@@ -184,23 +207,15 @@ class Command(BaseCommand):
         elsewhere = (Region.objects.filter(parent__parent=self.province, level=Region.Level.COUNTY)
                      .exclude(parent=self.city).order_by("code").first())  # a county of another city
         if county is None or elsewhere is None:
+            if not required:
+                return False
             raise CommandError("合成省份应有两个以上地市及其县区：请先运行 keyprojects generate_synthetic")
         self.county, self.elsewhere = county, elsewhere
         self.synthetic = True
         self.stdout.write(f"database: {connection.vendor}; {self.province.name} {self.year}, as of {self.as_of}; "
                           f"plans {plans_in(self.year, self.province).count():,}, "
                           f"reports {ProgressReport.objects.count():,}")
-        steps = [("dashboard", self.bench_dashboard), ("list", self.bench_list), ("export", self.bench_export),
-                 ("dispatch", self.bench_dispatch), ("approvals", self.bench_approvals), ("warnings", self.bench_warnings),
-                 ("ranking", self.bench_ranking), ("tasks", self.bench_tasks), ("map", self.bench_map), ("opendata", self.bench_opendata), ("audit", self.bench_audit), ("api", self.bench_api), ("import", self.bench_import), ("demo", self.bench_demo),
-                 ("briefing", self.bench_briefing), ("exchange", self.bench_exchange),
-                 ("attraction", self.bench_attraction), ("funding", self.bench_funding),
-                 ("burst", self.bench_burst)]
-        for name, step in steps:
-            if wanted(name):
-                step()
-                self.stdout.flush()
-        self.print_table()
+        return True
 
     # --- helpers ---------------------------------------------------------------------------
     def bench_superuser(self) -> User:
