@@ -337,13 +337,14 @@ class SyntheticProvince:
             self.timed("问题台账", self.write_problems)
             self.timed("前期手续目录", self.write_catalogues)
             self.timed("前期手续", self.write_approvals)
-            self.timed("预警规则与开复工目标", self.write_warning_rules)
-            self.timed("预警（每日评估）", self.write_warnings)
             self.timed("考核方案", self.write_schemes)
             self.timed("任务清单", self.write_tasks)
             self.timed("招商引资", self.write_attraction)
             self.timed("包抓责任组（1+1托4）", self.write_packages)
             self.timed("资金申报", self.write_funding)
+            # after the funding rounds: the daily evaluation also chases their idle funds
+            self.timed("预警规则与开复工目标", self.write_warning_rules)
+            self.timed("预警（每日评估）", self.write_warnings)
             self.timed("公开数据", self.write_publications)
         self.timed("统计信息", self.analyze)
         total = time.perf_counter() - self.timer.started
