@@ -125,5 +125,5 @@ def test_twenty_parallel_creates_give_one_201_and_nineteen_409s(cast):
     assert codes == [201] + [409] * 19, codes
     [winner] = [a for a in answers if a.status_code == 201]
     report = ProgressReport.objects.get(project=cast.p_lianshan, period=period)
-    assert report.progress == winner.json()["progress"] and report.version == 1
+    assert report.progress == winner.json()["progress"] and report.version == CREATED
     assert report.history.count() == 1
