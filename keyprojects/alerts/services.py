@@ -14,7 +14,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -567,13 +567,14 @@ CITY_TOLD = (Kind.START_TARGET, Kind.PROBLEM_OVERDUE)
 
 @acting_as
 @transaction.atomic
-def create_default_rules(user: Actor, region: Region) -> list[WarningRule]:
-    """The default rule set of a city (each kind with the thresholds of ``models.THRESHOLDS``);
-    kinds it has already are left as they are. Returns the rules created."""
+def create_default_rules(user: Actor, region: Region, kinds: Iterable[str] = Kind.values) -> list[WarningRule]:
+    """The default rules of a city for ``kinds`` (each with the thresholds of ``models.THRESHOLDS``);
+    kinds it has already are left as they are (as its admins set them, switched off included).
+    Returns the rules created."""
     require_admin(user, region)
     have = set(WarningRule.objects.filter(region=region).values_list("kind", flat=True))
     created = []
-    for kind in Kind.values:
+    for kind in kinds:
         if kind in have:
             continue
         _meaning, yellow, red = THRESHOLDS[kind]
@@ -583,22 +584,6 @@ def create_default_rules(user: Actor, region: Region) -> list[WarningRule]:
         rule.save()
         created.append(rule)
     return created
-
-
-@acting_as
-@transaction.atomic
-def add_rule(user: Actor, region: Region, kind: str) -> WarningRule | None:
-    """The default rule of one ``kind`` for ``region`` (a kind added since its rule set was
-    made), unless it has one already (kept as its admins set it, switched off included)."""
-    require_admin(user, region)
-    if WarningRule.objects.filter(region=region, kind=kind).exists():
-        return None
-    _meaning, yellow, red = THRESHOLDS[kind]
-    rule = WarningRule(region=region, kind=kind, yellow=Decimal(yellow), red=Decimal(red),
-                       tell_leaders=kind in LEADERS_TOLD, tell_city=kind in CITY_TOLD)
-    validate(rule)
-    rule.save()
-    return rule
 
 
 @acting_as

@@ -189,5 +189,5 @@ def chase_idle_funds(today: date) -> dict[str, int]:
     limited = Round.objects.filter(Q(start_within_months__isnull=False) | Q(spend_within_months__isnull=False))
     with audit_context(Source.SYSTEM, detail="chase_idle_funds"):
         for region in Region.objects.filter(pk__in=limited.values("region")).order_by("pk"):
-            alerts.add_rule(SYSTEM, region, Kind.FUNDS_IDLE)
+            alerts.create_default_rules(SYSTEM, region, kinds=(Kind.FUNDS_IDLE,))
     return alerts.evaluate(today, kinds=(Kind.FUNDS_IDLE,))
