@@ -206,18 +206,26 @@ def lead_funds(request: AuthenticatedRequest, pk: int) -> HttpResponse:
                                                    d.get("out_of_province") or 0), _("到位资金已填报"))
 
 
+
+def _form_page(request: AuthenticatedRequest, form: Any, obj: Any, save: Any, done: str,
+               titles: tuple[str, str], view: str, listing: str) -> HttpResponse:
+    """A create-or-edit page (lead, event, package): the form saved through ``save(user, pk,
+    data, version)``, then the object's page; else the form, cancelled to the object or the list."""
+    if request.method == "POST" and (saved := submitted(form, lambda: save(
+            request.user, obj.pk if obj else None, form.service_data(), form.cleaned_data.get("version")))):
+        messages.success(request, done)
+        return redirect(view, pk=saved.pk)
+    return render(request, "attraction/form.html", {
+        "form": form, "title": titles[obj is not None],
+        "cancel": reverse(view, args=[obj.pk]) if obj else reverse(listing)})
+
 def _lead_form(request: AuthenticatedRequest, lead: Lead | None) -> HttpResponse:
     initial: dict[str, Any] = {"found_on": timezone.localdate(), "region": region_holding(request.user)}
     if lead is not None:
         initial = {name: getattr(lead, name) for name in services.LEAD_FIELDS} | {"version": lead.version}
     form = LeadForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and (saved := submitted(form, lambda: services.save_lead(
-        request.user, lead.pk if lead else None, form.service_data(), form.cleaned_data.get("version")))):
-        messages.success(request, _("招商项目已保存"))
-        return redirect("attraction:lead", pk=saved.pk)
-    return render(request, "attraction/form.html", {
-        "form": form, "title": _("修改招商项目") if lead else _("登记招商线索"),
-        "cancel": reverse("attraction:lead", args=[lead.pk]) if lead else reverse("attraction:list")})
+    return _form_page(request, form, lead, services.save_lead, _("招商项目已保存"), (_("登记招商线索"), _("修改招商项目")),
+                      "attraction:lead", "attraction:list")
 
 
 @login_required
@@ -265,13 +273,8 @@ def _event_form(request: AuthenticatedRequest, event: Event | None) -> HttpRespo
         initial = {name: getattr(event, name) for name in services.EVENT_FIELDS} | {
             "version": event.version, "units": list(event.units.all())}
     form = EventForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and (saved := submitted(form, lambda: services.save_event(
-        request.user, event.pk if event else None, form.service_data(), form.cleaned_data.get("version")))):
-        messages.success(request, _("招商活动已保存"))
-        return redirect("attraction:event", pk=saved.pk)
-    return render(request, "attraction/form.html", {
-        "form": form, "title": _("修改招商活动") if event else _("登记招商活动"),
-        "cancel": reverse("attraction:event", args=[event.pk]) if event else reverse("attraction:events")})
+    return _form_page(request, form, event, services.save_event, _("招商活动已保存"), (_("登记招商活动"), _("修改招商活动")),
+                      "attraction:event", "attraction:events")
 
 
 @login_required
@@ -363,13 +366,8 @@ def _package_form(request: AuthenticatedRequest, package: Package | None) -> Htt
     else:
         initial = {"year": query_year(request.GET) or timezone.localdate().year}
     form = PackageForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and (saved := submitted(form, lambda: services.save_package(
-        request.user, package.pk if package else None, form.service_data(), form.cleaned_data.get("version")))):
-        messages.success(request, _("包抓责任组已保存"))
-        return redirect("attraction:package", pk=saved.pk)
-    return render(request, "attraction/form.html", {
-        "form": form, "title": _("修改包抓责任组") if package else _("新建包抓责任组"),
-        "cancel": reverse("attraction:package", args=[package.pk]) if package else reverse("attraction:packages")})
+    return _form_page(request, form, package, services.save_package, _("包抓责任组已保存"), (_("新建包抓责任组"), _("修改包抓责任组")),
+                      "attraction:package", "attraction:packages")
 
 
 @login_required
