@@ -31,7 +31,20 @@ def name_matches(queryset: QuerySet, value: str, *fields: str) -> QuerySet:
     return queryset.filter(pk__in=found)
 
 
-class UnitFilter(filters.FilterSet):
+class _PeopleFilter(filters.FilterSet):
+    """A people page's filter: ``q`` searched in ``name_fields`` by ``name_matches``."""
+
+    name_fields: tuple[str, ...] = ()
+
+    def __init__(self, data: Any = None, *args: Any, user: Viewer, **kwargs: Any) -> None:
+        super().__init__(data, *args, **kwargs)
+
+    def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return name_matches(queryset, value, *self.name_fields)
+
+
+class UnitFilter(_PeopleFilter):
+    name_fields = ("name",)
     q = filters.CharFilter(label=_("单位名称"), method="filter_name")
     kind = filters.ChoiceFilter(label=_("单位类型"), empty_label=ALL, choices=Unit.Kind.choices)
     region = filters.ModelChoiceFilter(label=_("所属区划"), empty_label=ALL, queryset=Region.objects.none(),
@@ -43,17 +56,15 @@ class UnitFilter(filters.FilterSet):
         form = StyledForm
 
     def __init__(self, data: Any = None, *args: Any, user: Viewer, **kwargs: Any) -> None:
-        super().__init__(data, *args, **kwargs)
+        super().__init__(data, *args, user=user, **kwargs)
         self.filters["region"].queryset = regions_for(user, "edit")
-
-    def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return name_matches(queryset, value, "name")
 
     def filter_region(self, queryset: QuerySet, name: str, value: Region) -> QuerySet:
         return queryset.filter(region__path__startswith=value.path)
 
 
-class UserFilter(filters.FilterSet):
+class UserFilter(_PeopleFilter):
+    name_fields = ("username", "display_name", "unit__name")
     q = filters.CharFilter(label=_("用户名、姓名或单位"), method="filter_name")
     role = filters.ChoiceFilter(label=_("角色"), empty_label=ALL, choices=User.Role.choices)
     active = filters.ChoiceFilter(label=_("状态"), empty_label=ALL, choices=[("yes", _("启用")), ("no", _("停用"))],
@@ -64,17 +75,12 @@ class UserFilter(filters.FilterSet):
         fields: list[str] = []
         form = StyledForm
 
-    def __init__(self, data: Any = None, *args: Any, user: Viewer, **kwargs: Any) -> None:
-        super().__init__(data, *args, **kwargs)
-
-    def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return name_matches(queryset, value, "username", "display_name", "unit__name")
-
     def filter_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(is_active=value == "yes")
 
 
-class LeaderFilter(filters.FilterSet):
+class LeaderFilter(_PeopleFilter):
+    name_fields = ("name", "title")
     q = filters.CharFilter(label=_("姓名或职务"), method="filter_name")
 
     class Meta:
@@ -82,8 +88,3 @@ class LeaderFilter(filters.FilterSet):
         fields: list[str] = []
         form = StyledForm
 
-    def __init__(self, data: Any = None, *args: Any, user: Viewer, **kwargs: Any) -> None:
-        super().__init__(data, *args, **kwargs)
-
-    def filter_name(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return name_matches(queryset, value, "name", "title")
