@@ -313,3 +313,15 @@ def test_the_briefing_carries_the_published_ranking_of_its_month(demo):
     assert "前三位的是漳县、陇西县、通渭县" in ranking[0]["paragraphs"][0]
     huludao = content.build(SYSTEM, Region.objects.find("葫芦岛市"), 2022, date(2022, 6, 5))
     assert "ranking" not in [s["key"] for s in huludao["sections"]]
+
+
+def test_a_provinces_briefing_lists_its_projects_behind(demo):
+    # the demo's 辽宁省 holds one city's projects: the province counts what 葫芦岛市 does
+    from keyprojects.core.permissions import SYSTEM
+    from keyprojects.regions.models import Region
+
+    def behind(where: str) -> str:
+        built = content.build(SYSTEM, Region.objects.find(where), 2022, AS_OF)
+        return next(s for s in built["sections"] if s["key"] == "behind")["paragraphs"][0]
+
+    assert behind("辽宁省") == behind("葫芦岛市")

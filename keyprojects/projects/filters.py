@@ -124,7 +124,7 @@ class ProjectFilter(filters.FilterSet):
     def __init__(self, data: Any = None, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
         self.user = user
-        self.filters["region"].queryset = regions_for(user, "view").exclude(level=Region.Level.PROVINCE)
+        self.filters["region"].queryset = regions_for(user, "view")  # a province too: its briefing lists its projects behind
         self.filters["leader"].queryset = nearby(user, Leader.objects.all())
 
     # The plan year shapes the whole queryset: it is joined first, so every other filter
