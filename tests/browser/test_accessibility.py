@@ -4,6 +4,7 @@ the app) finds no serious or critical violation on the main pages; every page ha
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -126,6 +127,8 @@ def test_the_grouped_nav_opens_by_keyboard_and_on_a_phone(visitor, cast):
     page.set_viewport_size({"width": 390, "height": 844})
     admin.open("/dashboard/")
     page.get_by_role("button", name="菜单").click()
+    # the menu has finished unfolding (Bootstrap's "collapsing", then "show") before a group is opened in it
+    expect(page.locator("#navbar-menu")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     page.get_by_role("button", name="管理", exact=True).click()
     people = page.get_by_role("link", name="单位与人员")
     expect(people).to_be_visible()
