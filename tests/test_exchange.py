@@ -403,6 +403,35 @@ def test_leaders_lists_and_funding_count_as_changes_a_deleted_leader_too(cast, s
     assert changed_since(cast.admin, mark) == [cast.p_lianshan.pk]
 
 
+def test_a_renamed_owner_or_responsible_unit_is_a_change_of_the_projects_served_with_its_name(cast, settled):
+    from keyprojects.accounts import services as accounts
+
+    mark = timezone.now()
+    accounts.save_unit(cast.admin, {"name": "辽宁连石化工有限公司"}, cast.company)  # p_lianshan's owner
+    assert changed_since(cast.admin, mark) == [cast.p_lianshan.pk]
+    body = api(cast.admin).get(reverse("api:project-changes"), {"changed_since": mark.isoformat()}).json()
+    assert [p["owner_name"] for p in body["results"]] == ["辽宁连石化工有限公司"]
+    mark = timezone.now()
+    accounts.save_unit(cast.admin, {"contact_person": "李明"}, cast.fgw)  # nobody's owner or responsible unit
+    assert changed_since(cast.admin, mark) == []
+
+
+def test_the_pull_carries_the_latest_approved_month(cast, settled):
+    from keyprojects.reporting import services as reporting
+
+    mark = timezone.now()
+    reporting.approve_report(cast.admin, submitted_report(cast, 4).pk)
+    reporting.approve_report(cast.admin, submitted_report(cast, 5).pk)
+    body = api(cast.admin).get(reverse("api:project-changes"), {"changed_since": mark.isoformat()}).json()
+    [served] = body["results"]
+    month = served["latest_month"]
+    assert (month["year"], month["month"], month["completed_ytd"], month["progress"], month["started"]) == (
+        YEAR, 5, "1000.0000", "主体施工", False)
+    project_services.update_project(cast.admin, cast.p_suizhong.pk, None, {"scope": "风机 40 台"})
+    later = api(cast.admin).get(reverse("api:project-changes"), {"cursor": body["next_cursor"]}).json()
+    assert [(p["id"], p["latest_month"]) for p in later["results"]] == [(cast.p_suizhong.pk, None)]
+
+
 def test_a_deleted_project_is_a_tombstone_for_those_who_could_see_it(cast, settled):
     mark = timezone.now()
     code = f"2021-{cast.lianshan.code}-26-01-000777"

@@ -3,7 +3,9 @@
 A project changes when a history row is written for it: its own (a save, and a change of its
 leaders or lists, a many-to-many loss included, each writes one on the project), one of its annual
 plans' or funding sources', or one of its monthly reports' while approved (approval, correction:
-the month's progress the province takes). A deleted project is a tombstone, its deletion's history
+the month's progress the province takes); and when a unit or sector whose name it is served with
+(owner, responsible unit, sector) changes. Leaders and lists are served by id, so their renames
+are not the project's changes. A deleted project is a tombstone, its deletion's history
 row, shown to those whose scope held it then. The pull walks both in (change time, id) order with
 a cursor, the last row served: rows changed again after they were served come round again later,
 and none is skipped however the library changes between two calls. A change is served only once
@@ -25,8 +27,9 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from keyprojects.accounts.models import Unit
 from keyprojects.core.permissions import Viewer, restrict
-from keyprojects.projects.models import AnnualPlan, FundingSource, Project
+from keyprojects.projects.models import AnnualPlan, FundingSource, Project, Sector
 from keyprojects.reporting.models import ProgressReport
 
 MAX_LIMIT = 500
@@ -45,21 +48,46 @@ class Page:
     horizon: datetime  # changes after it are served by a later call
 
 
-def _last(history: QuerySet[Any], link: str) -> Subquery:
-    """The latest of ``history``'s rows of the outer project (read through its index on ``link``)."""
-    return Subquery(history.filter(**{link: OuterRef("pk")}).order_by("-history_date").values("history_date")[:1])
+def _sources() -> list[tuple[QuerySet[Any], str, str]]:
+    """Where a project's changes are written: history rows whose ``link`` is the project's ``field``."""
+    return [
+        (Project.history.all(), "id", "pk"),
+        (AnnualPlan.history.all(), "project_id", "pk"),
+        (FundingSource.history.all(), "project_id", "pk"),
+        (ProgressReport.history.filter(status=ProgressReport.Status.APPROVED), "project_id", "pk"),
+        (Unit.history.all(), "id", "owner_id"),
+        (Unit.history.all(), "id", "responsible_unit_id"),
+        (Sector.history.all(), "id", "sector_id"),
+    ]
 
 
 def with_change_time(projects: QuerySet[Project]) -> QuerySet[Any]:
-    sources = [
-        _last(Project.history.all(), "id"),
-        _last(AnnualPlan.history.all(), "project_id"),
-        _last(FundingSource.history.all(), "project_id"),
-        _last(ProgressReport.history.filter(status=ProgressReport.Status.APPROVED), "project_id"),
-    ]
+    # The latest history row of each source, read through its index on ``link``.
+    last = [Subquery(history.filter(**{link: OuterRef(field)}).order_by("-history_date").values("history_date")[:1])
+            for history, link, field in _sources()]
     # Coalesce: SQLite's GREATEST is NULL when one of its arguments is (a project without plans)
-    return projects.annotate(changed_at=Greatest("updated_at", *(Coalesce(s, "updated_at") for s in sources),
+    return projects.annotate(changed_at=Greatest("updated_at", *(Coalesce(s, "updated_at") for s in last),
                                                  output_field=DateTimeField()))
+
+
+def touched_since(moment: datetime) -> Q:
+    """A superset of the projects changed at ``moment`` or after, found through the history tables'
+    index on their time, so that a pull's change times are figured for those only, not the library."""
+    found = Q(updated_at__gte=moment)
+    for history, link, field in _sources():
+        found |= Q(**{f"{field}__in": history.filter(history_date__gte=moment).values(link)})
+    return found
+
+
+def with_latest_month(projects: list[Project]) -> None:
+    """Set each project's ``latest_month``: its report of the latest month approved (None if none),
+    the month's progress the province takes with the project's values."""
+    latest = (ProgressReport.objects.filter(project_id=OuterRef("pk"), status=ProgressReport.Status.APPROVED)
+              .order_by("-period__year", "-period__month").values("pk")[:1])
+    ids = Project.objects.filter(pk__in=[p.pk for p in projects]).annotate(report=Subquery(latest)).values("report")
+    reports = {r.project_id: r for r in ProgressReport.objects.filter(pk__in=ids).select_related("period")}
+    for project in projects:
+        project.latest_month = reports.get(project.pk)
 
 
 def tombstones(user: Viewer) -> QuerySet[Any]:
@@ -103,7 +131,11 @@ def changed(user: Viewer, since: datetime | None, cursor: str | None, limit: int
     deleted then, oldest change first, at most ``limit`` of both together."""
     horizon = (now or timezone.now()) - settle()
     limit = max(1, min(limit, MAX_LIMIT))
-    live = _window(with_change_time(Project.objects.visible_to(user)), "changed_at", "pk", horizon, since, cursor)
+    start = decode(cursor)[0] if cursor else since
+    projects = Project.objects.visible_to(user)
+    if start is not None:
+        projects = projects.filter(touched_since(start))
+    live = _window(with_change_time(projects), "changed_at", "pk", horizon, since, cursor)
     gone = _window(tombstones(user), "history_date", "id", horizon, since, cursor)
     # One stream in (time, id) order: a project id is never both live and deleted.
     merged: list[tuple[datetime, int, Model]] = sorted(
