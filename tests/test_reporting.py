@@ -270,6 +270,15 @@ def test_anomaly_checks(cast, period, values, previous, level, field):
     assert (level, field) in {(f.level, f.field) for f in findings}, findings
 
 
+def test_a_plan_started_after_the_month_does_not_make_a_zero_month_a_question(cast, period):
+    plan = AnnualPlan.objects.get(project=cast.p_lianshan, year=2022)
+    plan.started, plan.started_on = True, date(2022, 10, 16)  # after May's report
+    report = _report(cast, period)  # not started, nothing done
+    assert check_report(report, None, plan) == []
+    plan.started_on = date(2022, 5, 31)
+    assert [(f.level, f.field) for f in check_report(report, None, plan)] == [("question", "completed_month")]
+
+
 def test_clean_report_has_no_findings(cast, period):
     report = _report(cast, period, completed_month="100", completed_ytd="100", completed_since_start="100",
                      started=True, started_on=date(2022, 3, 1))

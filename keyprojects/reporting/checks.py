@@ -78,7 +78,9 @@ def check_report(
             % {"y": _wan(ytd), "p": _wan(plan.planned_investment)})
     if report.started and not report.started_on:
         add(BLOCKER, "started_on", str(START_WITHOUT_DATE))
-    started = report.started or (plan is not None and plan.started)
+    # The plan's start counts from its date on: a start recorded for October is not June's.
+    started = report.started or (plan is not None and plan.started and (
+        plan.started_on is None or plan.started_on <= report.period.last_day))
     if started and month == 0:
         add(QUESTION, "completed_month", _("已开复工，本月完成投资却为 0：请核实是否停工、未计量或漏报"))
     if ytd > 0 and not started:
