@@ -385,6 +385,21 @@ def test_the_options_win_over_the_title_which_is_still_noted(cast, tmp_path):
     assert any("写的是2021年，按指定的2023年导入" in w.message for w in result.warnings)
 
 
+def test_a_county_named_by_the_title_within_the_chosen_city_is_the_ledgers_region(cast, tmp_path):
+    """The upload form preselects the user's city: a county's ledger still updates the county's
+    projects instead of registering them again at the city."""
+    Project.objects.create(name=ROAD[1], region=cast.lianshan, total_investment=Decimal("1000"))
+    header, road, pipes = ([*row[:2], *row[3:7]] for row in (HEADER, ROAD, PIPES))  # no county column
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [["连山区2023年重点项目"], header, road], []))
+    result = import_ledger(None, path, 2023, region=cast.city)
+    assert (result.created, result.updated) == (0, 1)
+    assert "区划 连山区：来自标题“连山区2023年重点项目”（在所选的葫芦岛市之内）" in result.context
+    other = workbook(tmp_path / "other.xlsx", ("项目", [["绥中县2023年重点项目"], header, pipes], []))
+    result = import_ledger(None, other, 2023, region=cast.lianshan)
+    assert "区划 连山区：命令行或表单" in result.context
+    assert any(w.message == "标题“绥中县2023年重点项目”写的是绥中县，按所选的连山区导入" for w in result.warnings)
+
+
 def test_without_a_year_anywhere_one_problem_says_so(cast, tmp_path):
     rows = [[*r[:7]] for r in (ROAD, PIPES)]
     path = workbook(tmp_path / "ledger.xlsx", ("项目", [HEADER[:7], *rows], []))

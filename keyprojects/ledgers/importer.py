@@ -329,30 +329,43 @@ class Importer:
             self.result.problems.append(Problem(file_name, 0, "", "", (
                 "无法确定计划年度：标题中没有写“20XX年”，请在表单中填写或用 --year 指定")))
             raise ImportFailed(self.result)
-        if self.region is not None:
-            self.result.context.append(f"区划 {self.region.name}：{given}")
-        else:
-            self._region_from_title()
+        self._settle_region(given, sheets[0][0].name if sheets else file_name)
         if self.as_of is not None:
             self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：{given}")
         elif stated := context.as_of_stated(self._titles, self.year):
             self.as_of = stated[0]
             self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：来自标题“{stated[1]}”")
 
-    def _region_from_title(self) -> None:
+    def _settle_region(self, given: str, sheet_name: str) -> None:
+        """The region chosen, or the title's; the title's when it lies within the one chosen (a
+        county's ledger uploaded with the city preselected is that county's)."""
+        found = self._region_in_title()
+        if self.region is None:
+            if found is not None:
+                self.region = found[0]
+                self.result.context.append(f"区划 {self.region.name}：来自标题“{found[1]}”")
+        elif found is not None and found[0] != self.region and found[0].is_within(self.region):
+            self.result.context.append(f"区划 {found[0].name}：来自标题“{found[1]}”（在所选的{self.region.name}之内）")
+            self.region = found[0]
+        else:
+            self.result.context.append(f"区划 {self.region.name}：{given}")
+            if found is not None and found[0] != self.region:
+                self.result.warnings.append(Problem(sheet_name, 0, "", "", (
+                    f"标题“{found[1]}”写的是{found[0].name}，按所选的{self.region.name}导入")))
+
+    def _region_in_title(self) -> tuple[Region, str] | None:
         names = context.region_names_in(self._titles)
         if names is None:
-            return
+            return None
         region = None
         for part in names[0]:
             try:
                 region = Region.objects.find(part, within=region)
             except RegionNotFound:
                 self.result.context.append(f"区划：标题“{names[1]}”中的“{part}”不是已知区划，未采用")
-                return
-        self.region = region
+                return None
         assert region is not None
-        self.result.context.append(f"区划 {region.name}：来自标题“{names[1]}”")
+        return region, names[1]
 
     def _as_of_from(self, layout: Layout) -> date | None:
         """"1-5月完成投资" means the figures stand as of the end of May."""
