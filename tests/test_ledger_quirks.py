@@ -400,6 +400,19 @@ def test_a_county_named_by_the_title_within_the_chosen_city_is_the_ledgers_regio
     assert any(w.message == "标题“绥中县2023年重点项目”写的是绥中县，按所选的连山区导入" for w in result.warnings)
 
 
+def test_a_countys_figures_go_in_the_citys_period_of_the_month(cast, tmp_path):
+    from keyprojects.reporting import services as reporting
+    from keyprojects.reporting.models import ProgressReport, ReportingPeriod
+
+    may = reporting.create_period(cast.admin, cast.city, 2023, 5, date(2023, 5, 20), date(2023, 5, 25))
+    header = [*HEADER[:2], *HEADER[3:7], "1-5月完成投资"]
+    path = workbook(tmp_path / "ledger.xlsx", ("项目", [["连山区2023年重点项目"], header,
+                                                        [*ROAD[:2], *ROAD[3:6], "是", 300]], []))
+    import_ledger(cast.lianshan_clerk, path, 2023, region=cast.lianshan, as_of=date(2023, 5, 31))
+    assert ReportingPeriod.objects.filter(year=2023, month=5).get() == may
+    assert ProgressReport.objects.get(project__name=ROAD[1]).period == may
+
+
 def test_without_a_year_anywhere_one_problem_says_so(cast, tmp_path):
     rows = [[*r[:7]] for r in (ROAD, PIPES)]
     path = workbook(tmp_path / "ledger.xlsx", ("项目", [HEADER[:7], *rows], []))

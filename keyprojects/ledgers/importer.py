@@ -183,6 +183,8 @@ class Importer:
         self.user = user or SYSTEM
         self.year = year or 0  # 0: from the title (``_settle_context``)
         self.region, self.as_of = region, as_of
+        self._chosen_region = region  # (``region`` may be narrowed by the title: ``_settle_region``)
+        self._period_regions: dict[int, Region] = {}
         self._titles: list[str] = []
         self.skip_invalid, self.dry_run, self.fix_encoding = skip_invalid, dry_run, fix_encoding
         self.progress = progress
@@ -628,8 +630,7 @@ class Importer:
             row.problem("started_on", f"开复工时间晚于台账统计日期 {self.as_of:%Y-%m-%d}，不能算作已开复工",
                         row.raw.get("started_on"))
         if v.get("ytd") is not None or v.get("since_start") is not None:
-            period_region = self.region or next(
-                (r for r in self._up(region) if r.level == Region.Level.PREFECTURE), region)
+            period_region = self._period_region(region)
             month = self.as_of.month if self.as_of.year == self.year else 12
             key = (period_region.pk, month)
             if key not in self._periods:
@@ -864,6 +865,17 @@ class Importer:
         if not isinstance(found, Sector) and (type(found), found.pk) not in self._nearby:
             row.problem(column, str(forms.ModelChoiceField.default_error_messages["invalid_choice"]), name)
         return found
+
+    def _period_region(self, region: Region) -> Region:
+        """Whose monthly periods a row's figures go in: the nearest region up from the row's that
+        has periods this year (葫芦岛市's for 连山区, 迁安市's own), else the region chosen, else the city."""
+        if region.pk not in self._period_regions:
+            chain = self._up(region)
+            with_periods = set(ReportingPeriod.objects.filter(year=self.year, region__in=chain)
+                               .values_list("region_id", flat=True))
+            self._period_regions[region.pk] = next((r for r in reversed(chain) if r.pk in with_periods), None) \
+                or self._chosen_region or next((r for r in chain if r.level == Region.Level.PREFECTURE), region)
+        return self._period_regions[region.pk]
 
     def _up(self, region: Region) -> list[Region]:
         if region.pk not in self._ancestors:
