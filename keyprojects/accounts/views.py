@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import add_service_errors, submitted
 from keyprojects.core.http import AuthenticatedRequest
 from keyprojects.core.paging import Paginator
 from keyprojects.core.params import valid_filter
@@ -82,16 +82,10 @@ def edit(request: AuthenticatedRequest, kind: str, pk: int | None = None) -> Htt
     model, form_class, save, label = KINDS[kind][:4]
     instance = get_object_or_404(_querysets(request.user)[kind], pk=pk) if pk else None
     form = form_class(request.POST or None, instance=instance, actor=request.user)
-    if request.method == "POST" and form.is_valid():
-        extra: dict[str, Any] = {"password": form.cleaned_data.get("password")} if kind == "users" else {}
-        try:
-            save(request.user, form.cleaned_data, instance, **extra)
-        except ValidationError as exc:
-            for field, errors in getattr(exc, "error_dict", {None: exc.error_list}).items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, _("%(what)s已保存") % {"what": label})
-            return redirect("accounts:people", kind=kind)
+    if request.method == "POST" and submitted(form, lambda: save(request.user, form.cleaned_data, instance, **(
+            {"password": form.cleaned_data.get("password")} if kind == "users" else {}))) is not None:
+        messages.success(request, _("%(what)s已保存") % {"what": label})
+        return redirect("accounts:people", kind=kind)
     return render(request, "accounts/edit.html", {"form": form, "kind": kind, "label": label, "instance": instance})
 
 

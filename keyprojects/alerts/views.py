@@ -4,8 +4,6 @@ city admins' rules and start targets. Views parse, call one service, render."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import submitted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.params import query_id
@@ -136,14 +134,10 @@ def rule_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     rule = get_object_or_404(WarningRule.objects.visible_to(request.user).select_related("region"), pk=pk)
     require_admin(request.user, rule.region)
     form = WarningRuleForm(request.POST or None, instance=rule)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_rule(request.user, rule.pk, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("预警规则已保存，次日评估时生效"))
-            return redirect("alerts:rules")
+    if request.method == "POST" and submitted(
+            form, lambda: services.save_rule(request.user, rule.pk, form.cleaned_data)) is not None:
+        messages.success(request, _("预警规则已保存，次日评估时生效"))
+        return redirect("alerts:rules")
     return render(request, "alerts/rule_form.html", {"form": form, "rule": rule})
 
 
@@ -163,15 +157,10 @@ def target_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def _target_form(request: AuthenticatedRequest, region: Region, target: StartTarget | None) -> HttpResponse:
     form = StartTargetForm(request.POST or None, instance=target)
-    if request.method == "POST" and form.is_valid():
-        data: dict[str, Any] = form.cleaned_data
-        try:
-            services.save_target(request.user, region, target.pk if target else None, data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("开复工目标已保存"))
-            return redirect("alerts:rules")
+    if request.method == "POST" and submitted(form, lambda: services.save_target(
+            request.user, region, target.pk if target else None, form.cleaned_data)) is not None:
+        messages.success(request, _("开复工目标已保存"))
+        return redirect("alerts:rules")
     return render(request, "alerts/target_form.html", {"form": form, "target": target, "region": region})
 
 

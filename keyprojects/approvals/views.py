@@ -11,7 +11,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,13 +20,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import add_service_errors, apply_posted
+from keyprojects.core.forms import apply_posted, performed, submitted
 from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.params import query_date
 from keyprojects.core.permissions import administers, can_edit, region_holding
 from keyprojects.projects.models import Project
-from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 
 from . import services
@@ -152,14 +151,9 @@ def project_approvals(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             if schedule is not None and not request.POST.get("confirm"):
                 preview = services.plan(project, data["target_start"], data["path"])
             else:
-                try:
-                    services.schedule_project(request.user, project.pk, data["target_start"], data["path"],
-                                              data["helper"], data.get("version"))
-                except EditConflict as exc:
-                    form.add_error(None, str(exc))
-                except ValidationError as exc:
-                    add_service_errors(form, exc)
-                else:
+                if submitted(form, lambda: services.schedule_project(
+                        request.user, project.pk, data["target_start"], data["path"], data["helper"],
+                        data.get("version"))):
                     messages.success(request, _("已按目标开工日期倒排前期手续"))
                     return redirect("approvals:project", pk=project.pk)
     elif editable:
@@ -234,16 +228,9 @@ def item_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         action = action if action in ACTIONS else "record"
         form_class, run, done = ACTIONS[action]
         form = form_class(request.POST, request.FILES)
-        if form.is_valid():
-            try:
-                run(request.user, approval, form.cleaned_data)
-            except EditConflict as exc:
-                form.add_error(None, str(exc))
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, str(done))
-                return redirect("approvals:item", pk=approval.pk)
+        if submitted(form, lambda: run(request.user, approval, form.cleaned_data) or True):
+            messages.success(request, str(done))
+            return redirect("approvals:item", pk=approval.pk)
         shown[action] = form
     today = timezone.localdate()
     state, late_days = state_of(approval, today)
@@ -280,12 +267,8 @@ def catalogue(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     home = services.catalogue_region(region)
     if request.method == "POST":
-        try:
-            services.install_catalogue(request.user, region)
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("已建立默认前期手续目录，可逐项修改"))
+        performed(request, lambda: services.install_catalogue(request.user, region),
+                  _("已建立默认前期手续目录，可逐项修改"))
         return redirect("approvals:catalogue")
     items = list(ApprovalItem.objects.filter(region=home).select_related("issuer").prefetch_related("depends_on")
                  if home else [])
@@ -306,12 +289,8 @@ def catalogue_item(request: AuthenticatedRequest, pk: int | None = None) -> Http
         raise PermissionDenied
     instance = get_object_or_404(ApprovalItem, pk=pk, region=region) if pk else ApprovalItem(region=region)
     form = ApprovalItemForm(request.POST or None, instance=instance, user=request.user, region=region)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_catalogue_item(request.user, form.instance, form.cleaned_data["depends_on"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已保存。已倒排的项目在其页面确认后才按新目录重新倒排"))
-            return redirect("approvals:catalogue")
+    if request.method == "POST" and submitted(form, lambda: services.save_catalogue_item(
+            request.user, form.instance, form.cleaned_data["depends_on"])) is not None:
+        messages.success(request, _("已保存。已倒排的项目在其页面确认后才按新目录重新倒排"))
+        return redirect("approvals:catalogue")
     return render(request, "approvals/catalogue_item.html", {"form": form, "item": instance, "region": region})

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import performed, submitted
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.permissions import administers, require_admin, sees_all_of
 
@@ -49,14 +49,10 @@ def scheme_create(request: AuthenticatedRequest) -> HttpResponse:
         raise Http404
     require_admin(request.user, region)
     form = SchemeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            scheme = services.save_scheme(request.user, region, None, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("考核方案已建立，请设置考核组和考核指标"))
-            return redirect("assessment:scheme", pk=scheme.pk)
+    if request.method == "POST" and (scheme := submitted(form, lambda: services.save_scheme(
+            request.user, region, None, form.cleaned_data))):
+        messages.success(request, _("考核方案已建立，请设置考核组和考核指标"))
+        return redirect("assessment:scheme", pk=scheme.pk)
     return render(request, "assessment/form.html", {"form": form, "title": _("新建考核方案"),
                                                      "back": "assessment:schemes"})
 
@@ -101,14 +97,9 @@ def line_form(request: AuthenticatedRequest, group_pk: int, line_pk: int | None 
 
 
 def _save(request: AuthenticatedRequest, form: Any, save: Any, title: str, found: Scheme) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            save(form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("已保存；已取数的考核期仍按取数时的规则计分"))
-            return redirect("assessment:scheme", pk=found.pk)
+    if request.method == "POST" and submitted(form, lambda: save(form.cleaned_data)):
+        messages.success(request, _("已保存；已取数的考核期仍按取数时的规则计分"))
+        return redirect("assessment:scheme", pk=found.pk)
     return render(request, "assessment/form.html", {"form": form, "title": title, "scheme": found})
 
 
@@ -142,12 +133,8 @@ def take(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @require_POST
 def publish(request: AuthenticatedRequest, pk: int, period: str) -> HttpResponse:
     snapshot = _snapshot(request, pk, period)
-    try:
-        services.publish(request.user, snapshot.pk)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    else:
-        messages.success(request, _("%(period)s排名已发布") % {"period": snapshot.period})
+    performed(request, lambda: services.publish(request.user, snapshot.pk),
+              _("%(period)s排名已发布") % {"period": snapshot.period})
     return redirect("assessment:period", pk=pk, period=snapshot.period)
 
 

@@ -8,19 +8,17 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import performed, submitted
 from keyprojects.core.http import AuthenticatedRequest, file_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.params import query_id
 from keyprojects.core.permissions import administers, regions_for
-from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 
 from . import render as rendering
@@ -54,15 +52,10 @@ def briefing_list(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 def generate(request: AuthenticatedRequest) -> HttpResponse:
     form = GenerateForm(request.POST or None, user=request.user, initial={"region": request.user.region})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            briefing = services.generate(request.user, data["region"], data["year"], data["as_of"], data["kind"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("简报草稿已生成，请核对后修改文字、审核和发布"))
-            return redirect("briefings:detail", pk=briefing.pk)
+    if request.method == "POST" and (briefing := submitted(form, lambda: services.generate(
+            request.user, *(form.cleaned_data[k] for k in ("region", "year", "as_of", "kind"))))):
+        messages.success(request, _("简报草稿已生成，请核对后修改文字、审核和发布"))
+        return redirect("briefings:detail", pk=briefing.pk)
     return render(request, "briefings/generate.html", {"form": form})
 
 
@@ -88,16 +81,10 @@ def _detail(request: AuthenticatedRequest, briefing: Briefing, form: TextForm, c
 def edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     briefing = get_object_or_404(_briefings(request), pk=pk)
     form = TextForm(request.POST)
-    if form.is_valid():
-        try:
-            services.edit(request.user, briefing.pk, form.cleaned_data.get("version"), form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        else:
-            messages.success(request, _("简报文字已保存"))
-            return redirect("briefings:detail", pk=briefing.pk)
+    if submitted(form, lambda: services.edit(request.user, briefing.pk, form.cleaned_data.get("version"),
+                                             form.cleaned_data)):
+        messages.success(request, _("简报文字已保存"))
+        return redirect("briefings:detail", pk=briefing.pk)
     briefing.refresh_from_db()
     return _detail(request, briefing, form, administers(request.user, briefing.region))
 
@@ -105,14 +92,8 @@ def edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 def _act(request: AuthenticatedRequest, pk: int, action: str, done: str) -> HttpResponse:
     briefing = get_object_or_404(_briefings(request), pk=pk)
     version = request.POST.get("version")
-    try:
-        getattr(services, action)(request.user, briefing.pk, int(version) if version and version.isdigit() else None)
-    except ValidationError as exc:
-        messages.error(request, "；".join(exc.messages))
-    except EditConflict as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, done)
+    performed(request, lambda: getattr(services, action)(
+        request.user, briefing.pk, int(version) if version and version.isdigit() else None), done)
     return redirect("briefings:detail", pk=briefing.pk)
 
 
@@ -163,14 +144,9 @@ def template(request: AuthenticatedRequest) -> HttpResponse:
             services.remove_template(request.user, region)
             messages.success(request, _("已恢复为默认模板"))
             return redirect(f"{request.path}?region={region.pk}")
-        if form.is_valid():
-            try:
-                services.upload_template(request.user, region, form.cleaned_data["file"])
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
-                messages.success(request, _("模板已上传，此后生成的简报使用该模板"))
-                return redirect(f"{request.path}?region={region.pk}")
+        if submitted(form, lambda: services.upload_template(request.user, region, form.cleaned_data["file"])):
+            messages.success(request, _("模板已上传，此后生成的简报使用该模板"))
+            return redirect(f"{request.path}?region={region.pk}")
     own = BriefingTemplate.objects.filter(region=region).first()
     return render(request, "briefings/template.html", {
         "region": region, "own": own, "form": form, "can_manage": administers(request.user, region)})

@@ -167,6 +167,23 @@ def submitted(form: forms.BaseForm, save: Callable[[], T]) -> T | None:
     return None
 
 
+def performed(request: HttpRequest, action: Callable[[], object], done: str) -> bool:
+    """A one-click action (publish, acknowledge, install) handed to its service: ``done`` as a
+    success, or the service's refusal or an edit conflict as an error message; whether it was done."""
+    from keyprojects.projects.services import EditConflict  # (the services' own error)
+
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    except EditConflict as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, done)
+        return True
+    return False
+
+
 def apply_posted(request: HttpRequest, form: forms.BaseForm, action: Callable[[dict[str, Any]], object],
                  done: str) -> bool:
     """A small posted form (an upload, an item added, a row's action) handed to its service: the

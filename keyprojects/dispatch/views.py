@@ -21,7 +21,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keyprojects.core.forms import add_service_errors
+from keyprojects.core.forms import apply_posted, submitted
 from keyprojects.core.http import AuthenticatedRequest, file_download, xlsx_download
 from keyprojects.core.paging import Paginator
 from keyprojects.core.params import query_date
@@ -33,7 +33,6 @@ from keyprojects.core.permissions import (
 )
 from keyprojects.indicators import figures
 from keyprojects.projects.models import Project
-from keyprojects.projects.services import EditConflict
 from keyprojects.regions.models import Region
 from keyprojects.reporting.models import ProgressReport
 
@@ -200,16 +199,9 @@ def _act(request: AuthenticatedRequest, pk: int, action: str, run: Callable[[Pro
     problem = _visible_problem(request, pk)
     kwargs = {"user": request.user} if action == "assign" else {}
     form = ACTION_FORMS[action](request.POST, request.FILES, **kwargs)
-    if form.is_valid():
-        try:
-            message = run(problem, form.cleaned_data)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, message)
-            return redirect("dispatch:problem", pk=problem.pk)
+    if message := submitted(form, lambda: run(problem, form.cleaned_data)):
+        messages.success(request, message)
+        return redirect("dispatch:problem", pk=problem.pk)
     return _problem_page(request, problem, {action: form})
 
 
@@ -275,14 +267,10 @@ def problem_create(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "GET":
         initial = _prefilled(request)
     form = ProblemForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            problem = services.raise_problem(request.user, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("问题已提出（%(state)s）") % {"state": problem.get_state_display()})
-            return redirect("dispatch:problem", pk=problem.pk)
+    if request.method == "POST" and (problem := submitted(form, lambda: services.raise_problem(
+            request.user, form.cleaned_data))):
+        messages.success(request, _("问题已提出（%(state)s）") % {"state": problem.get_state_display()})
+        return redirect("dispatch:problem", pk=problem.pk)
     decision = form["decision"].value()
     return render(request, "dispatch/problem_form.html", {
         "form": form, "creating": True,
@@ -317,16 +305,10 @@ def problem_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         messages.error(request, "；".join(exc.messages))
         return redirect("dispatch:problem", pk=problem.pk)
     form = ProblemEditForm(request.POST or None, instance=problem, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_problem(request.user, problem.pk, form.cleaned_data.get("version"), form.cleaned_data)
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("问题已保存"))
-            return redirect("dispatch:problem", pk=problem.pk)
+    if request.method == "POST" and submitted(form, lambda: services.update_problem(
+            request.user, problem.pk, form.cleaned_data.get("version"), form.cleaned_data)) is not None:
+        messages.success(request, _("问题已保存"))
+        return redirect("dispatch:problem", pk=problem.pk)
     return render(request, "dispatch/problem_form.html", {"form": form, "problem": problem})
 
 
@@ -407,18 +389,11 @@ def _meeting_form(request: AuthenticatedRequest, meeting: Meeting | None) -> Htt
     suggestions = _suggested(request, initial) if meeting is None and request.method == "GET" else []
     decisions = DecisionFormSet(request.POST or None, prefix="decisions",
                                 initial=[{"id": d.pk, "text": d.text} for d in meeting.decisions.all()] if meeting else [])
-    if request.method == "POST" and form.is_valid() and decisions.is_valid():
-        try:
-            saved = services.save_meeting(request.user, meeting.pk if meeting else None,
-                                          form.cleaned_data.get("version"), form.cleaned_data,
-                                          decisions_of(decisions))
-        except EditConflict as exc:
-            form.add_error(None, str(exc))
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("调度会已保存"))
-            return redirect("dispatch:meeting", pk=saved.pk)
+    if request.method == "POST" and decisions.is_valid() and (saved := submitted(form, lambda: services.save_meeting(
+            request.user, meeting.pk if meeting else None, form.cleaned_data.get("version"), form.cleaned_data,
+            decisions_of(decisions)))):
+        messages.success(request, _("调度会已保存"))
+        return redirect("dispatch:meeting", pk=saved.pk)
     return render(request, "dispatch/meeting_form.html", {
         "form": form, "decisions": decisions, "meeting": meeting, "suggestions": suggestions[:agenda.LIMIT],
         "suggested": len(suggestions), "limit": agenda.LIMIT})
@@ -454,18 +429,8 @@ def _for_rule(request: AuthenticatedRequest) -> dict[str, Any]:
 @require_POST
 def meeting_attachment(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
-    form = MeetingAttachmentForm(request.POST, request.FILES)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.add_meeting_attachment(request.user, meeting.pk, data["file"], data["kind"], data["caption"])
-        except ValidationError as exc:
-            messages.error(request, "；".join(exc.messages))
-        else:
-            messages.success(request, _("附件已上传"))
-    else:
-        messages.error(request, "；".join(f"{form.fields[name].label}：{'，'.join(str(e) for e in errors)}"
-                                         for name, errors in form.errors.items() if name in form.fields))
+    apply_posted(request, MeetingAttachmentForm(request.POST, request.FILES), lambda data: services.add_meeting_attachment(
+        request.user, meeting.pk, data["file"], data["kind"], data["caption"]), _("附件已上传"))
     return redirect("dispatch:meeting", pk=meeting.pk)
 
 
@@ -555,12 +520,8 @@ def cadence_rule_edit(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 
 def _cadence_rule_form(request: AuthenticatedRequest, rule: CadenceRule | None) -> HttpResponse:
     form = CadenceRuleForm(request.POST or None, instance=rule, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_cadence_rule(request.user, rule.pk if rule else None, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("调度规则已保存"))
-            return redirect("dispatch:cadence_rules")
+    if request.method == "POST" and submitted(form, lambda: services.save_cadence_rule(
+            request.user, rule.pk if rule else None, form.cleaned_data)) is not None:
+        messages.success(request, _("调度规则已保存"))
+        return redirect("dispatch:cadence_rules")
     return render(request, "dispatch/cadence_rule_form.html", {"form": form, "rule": rule})

@@ -87,7 +87,7 @@ def with_latest_month(projects: list[Project]) -> None:
     ids = Project.objects.filter(pk__in=[p.pk for p in projects]).annotate(report=Subquery(latest)).values("report")
     reports = {r.project_id: r for r in ProgressReport.objects.filter(pk__in=ids).select_related("period")}
     for project in projects:
-        project.latest_month = reports.get(project.pk)
+        project.latest_month = reports.get(project.pk)  # type: ignore[attr-defined]
 
 
 def tombstones(user: Viewer) -> QuerySet[Any]:
