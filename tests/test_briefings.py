@@ -16,9 +16,10 @@ from django.core.management import CommandError, call_command
 from django.http import Http404
 from django.urls import reverse
 from docx import Document
+from PIL import Image
 
 from keyprojects.accounts.models import Unit, User
-from keyprojects.briefings import content, render, services
+from keyprojects.briefings import charts, content, render, services
 from keyprojects.briefings.models import Briefing
 from keyprojects.core.audit import Source, audit_context
 from keyprojects.indicators import figures
@@ -114,6 +115,16 @@ def test_the_pdf_embeds_its_fonts(demo):
     assert re.search(rb"/FontFile[23]?\b", inflated)
     assert re.search(rb"/BaseFont\s*/[A-Z]{6}\+Noto-(Serif|Sans)-CJK", inflated) or b"FangSong" in inflated
     assert b"/MediaBox [0 0 595" in inflated  # A4
+
+
+def test_the_charts_are_opaque_so_the_pdf_embeds_each_once_without_a_mask(demo):
+    built = content.build(user("admin"), region("葫芦岛市"), 2022, AS_OF)
+    drawn = charts.draw(built)
+    assert set(drawn) == {"monthly", "counties", "batches"}
+    assert {Image.open(io.BytesIO(png)).mode for png in drawn.values()} == {"RGB"}
+    inflated = pdf_streams(render.pdf(built, render.Text("简报", "第1期", "葫芦岛市发展和改革委员会", built["headline"]),
+                                      drawn))
+    assert len(re.findall(rb"/Subtype\s*/Image", inflated)) == 3 and b"/SMask" not in inflated
 
 
 def test_a_published_briefing_stays_as_published_after_a_correction(demo):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import matplotlib
@@ -14,7 +16,9 @@ import matplotlib
 matplotlib.use("Agg")  # no display on a server
 
 from matplotlib import font_manager  # noqa: E402  (after the backend is chosen)
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from PIL import Image  # noqa: E402
 
 # The first of these the machine has is used; Noto CJK (Debian fonts-noto-cjk) is the fallback.
 CJK_FAMILIES = ("SimHei", "Microsoft YaHei", "Noto Sans CJK SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei")
@@ -28,6 +32,14 @@ def cjk_family() -> list[str]:
     return [name for name in CJK_FAMILIES if name in have] + ["DejaVu Sans"]
 
 
+@contextmanager
+def _cjk() -> Iterator[None]:
+    """Every text of a chart in the CJK fonts, set as the default while it is built and drawn (the
+    tick labels are made during the drawing)."""
+    with matplotlib.rc_context({"font.family": cjk_family()}):
+        yield
+
+
 def _figure(width: float = 6.2, height: float = 3.0) -> Figure:
     figure = Figure(figsize=(width, height), dpi=150)
     figure.set_layout_engine("constrained")
@@ -35,14 +47,17 @@ def _figure(width: float = 6.2, height: float = 3.0) -> Figure:
 
 
 def _png(figure: Figure) -> bytes:
+    """The figure as an opaque PNG, drawn as ``savefig`` draws it (a pass without rendering for
+    the layout, then the picture), without an alpha channel: an RGBA PNG costs the PDF a second
+    image (the alpha as a mask) decoded and compressed again."""
+    canvas = FigureCanvasAgg(figure)
+    figure.draw_without_rendering()
+    figure.set_layout_engine("none")  # laid out by the pass above, as savefig does
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba()).convert("RGB")
     out = io.BytesIO()
-    figure.savefig(out, format="png")
+    image.save(out, format="PNG", dpi=(figure.dpi, figure.dpi))
     return out.getvalue()
-
-
-def _style(figure: Figure) -> None:
-    for text in figure.findobj(lambda o: hasattr(o, "set_fontfamily")):
-        text.set_fontfamily(cjk_family())  # type: ignore[attr-defined]  # found by the method
 
 
 def monthly(rows: list[dict[str, Any]]) -> bytes:
@@ -60,7 +75,6 @@ def monthly(rows: list[dict[str, Any]]) -> bytes:
     axes.legend(loc="upper left", fontsize=8, frameon=False)
     axes.tick_params(labelsize=8)
     axes.spines[["top", "right"]].set_visible(False)
-    _style(figure)
     return _png(figure)
 
 
@@ -81,7 +95,6 @@ def counties(rows: list[dict[str, Any]], progress: str | None) -> bytes:
     axes.set_title("各县区投资完成率")
     axes.tick_params(labelsize=8)
     axes.spines[["top", "right"]].set_visible(False)
-    _style(figure)
     return _png(figure)
 
 
@@ -93,19 +106,23 @@ def batches(rows: list[dict[str, Any]]) -> bytes:
              wedgeprops={"width": 0.4}, startangle=90, counterclock=False, textprops={"fontsize": 8},
              colors=["#0054a6", "#74b9ff", "#2fb344", "#f59f00", "#d63939"][:len(shown)])
     axes.set_title("“三个一批”项目个数")
-    _style(figure)
     return _png(figure)
 
 
 def draw(content: dict[str, Any]) -> dict[str, bytes]:
     """The PNG of each chart a section of ``content`` names, by name."""
     drawn: dict[str, bytes] = {}
+    with _cjk():
+        drawn.update(_draw(content))
+    return drawn
+
+
+def _draw(content: dict[str, Any]) -> Iterator[tuple[str, bytes]]:
     for section in content["sections"]:
         name = section.get("chart")
         if name == "monthly":
-            drawn[name] = monthly(content["charts"]["monthly"])
+            yield name, monthly(content["charts"]["monthly"])
         elif name == "counties" and any(row["rate"] for row in section["data"]):  # (none: nothing planned)
-            drawn[name] = counties(section["data"], content["figures"]["rates"].get("time_progress"))
+            yield name, counties(section["data"], content["figures"]["rates"].get("time_progress"))
         elif name == "batches" and content["charts"]["batches"]:
-            drawn[name] = batches(content["charts"]["batches"])
-    return drawn
+            yield name, batches(content["charts"]["batches"])
