@@ -232,6 +232,25 @@ def test_each_figure_links_to_a_list_whose_totals_equal_it(cast, rounds, login, 
     assert totals["count"] == len(response.context["page"].object_list) == found[count]
 
 
+def test_without_a_date_the_funding_pages_count_to_the_day_the_dashboard_would_and_say_why(cast, rounds, login):
+    """A past year's rounds are counted, as on the dashboard, to the day its data speaks for (here
+    the year's end: no report of 2022 approved), not to today; a date asked for is kept."""
+    round_, _a, _b = _issue(cast, rounds)
+    expected, why = figures.data_date(cast.admin, 2022, cast.city)
+    assert expected == date(2022, 12, 31) and why
+    admin = login(cast.admin)
+    for url in ("/funding/", "/funding/applications/", f"/funding/rounds/{round_.pk}/"):
+        page = admin.get(url, {"year": 2022})
+        assert page.context["as_of"] == expected, url
+        assert f"截至 2022年12月31日（{why}）" in page.content.decode(), url
+    assert admin.get("/funding/").context["found"]["kinds"]["special_bonds"]["approved"] == Decimal("20000")
+    asked = admin.get("/funding/", {"year": 2022, "as_of": DAY.isoformat()})
+    assert asked.context["as_of"] == DAY and "截至 2022年6月30日" in asked.content.decode()
+    assert why not in asked.content.decode()
+    assert asked.context["found"]["kinds"]["special_bonds"]["approved"] == Decimal("8000")
+    assert admin.get("/funding/", {"as_of": "2022-13-01"}).status_code == 400
+
+
 def test_a_county_clerk_counts_only_their_countys_applications(cast, rounds):
     _issue(cast, rounds)
     found = figures.funding(cast.lianshan_clerk, 2022, DAY)["kinds"]["special_bonds"]
