@@ -330,6 +330,33 @@ def _package(cast, **more):
                                                     "units": [cast.fgw], **more})
 
 
+def test_the_package_page_offers_a_capped_search_of_the_regions_projects_and_takes_any_of_them(cast, login):
+    """A province's 20,000 projects are not all put in the add-item form: the first ``OFFERED`` that
+    match what was looked for, said so; a project not offered (beyond the cap) is still accepted."""
+    from keyprojects.attraction import forms as attraction_forms
+
+    package = _package(cast)
+    Project.objects.bulk_create([Project(name=f"葫芦岛测试项目{n:03d}", region=cast.lianshan,
+                                         total_investment=Decimal(100)) for n in range(attraction_forms.OFFERED + 5)])
+    admin = login(cast.admin)
+    page = admin.get(f"/attraction/packages/{package.pk}/")
+    offered = list(page.context["item_form"].fields["project"].queryset)
+    assert len(offered) == attraction_forms.OFFERED
+    shown = page.content.decode()
+    in_city = Project.objects.visible_to(cast.admin).filter(region__path__startswith=cast.city.path).count()
+    assert in_city > attraction_forms.OFFERED + 5  # the city's own and the new ones
+    assert f"符合的项目 {in_city} 个" in shown and "data-searchable" in shown
+    last = Project.objects.get(name=f"葫芦岛测试项目{attraction_forms.OFFERED + 4:03d}")
+    assert last not in offered and f'value="{last.pk}"' not in shown
+    found = admin.get(f"/attraction/packages/{package.pk}/", {"find": "项目054"})
+    assert list(found.context["item_form"].fields["project"].queryset) == [last]
+    assert admin.get(f"/attraction/packages/{package.pk}/", {"find": cast.p_lianshan.code or "苯二胺"}) \
+        .context["item_form"].found["project"] >= 1
+    response = admin.post(f"/attraction/packages/{package.pk}/items/", {
+        "item-kind": "project", "item-project": last.pk, "item-version": package.version})
+    assert response.status_code == 302 and package.items.get().target == last
+
+
 def test_the_city_admin_creates_a_package_and_adds_and_removes_items_on_its_pages(cast, login):
     lead = new_lead(cast)
     admin = login(cast.admin)

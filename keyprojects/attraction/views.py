@@ -38,6 +38,7 @@ from . import services
 from .export import lead_workbook
 from .filters import EventFilter, LeadFilter, period_of
 from .forms import (
+    OFFERED,
     DieForm,
     EventForm,
     FundsForm,
@@ -355,7 +356,8 @@ def package_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "kind": kind, "keeps": keeps,
         "kinds": [(value, label, by_kind.get(value, 0)) for value, label in PackageItem.Kind.choices],
         "item_form": PackageItemForm(user=request.user, region=package.region, prefix="item",
-                                     initial={"version": package.version}) if keeps else None})
+                                     find=request.GET.get("find", ""), initial={"version": package.version})
+        if keeps else None, "find": request.GET.get("find", "").strip(), "offered": OFFERED})
 
 
 def _package_form(request: AuthenticatedRequest, package: Package | None) -> HttpResponse:
