@@ -168,6 +168,20 @@ def test_every_figure_links_to_a_ledger_whose_totals_equal_it(cast, client):
     assert _totals(events)["events"] == "1"
 
 
+def test_without_a_period_the_ledger_and_summary_count_the_latest_leads_year_and_say_so(cast, client):
+    """As the dashboard counts to the day its data speaks for: the year of the latest lead (here
+    2022, to its end), not this year's empty one; a period asked for is kept, without a reason."""
+    signed(cast)
+    client.force_login(cast.admin)
+    for url in ("/attraction/", "/attraction/summary/"):
+        page = client.get(url)
+        assert (page.context["year"], page.context["as_of"]) == (2022, date(2022, 12, 31)), url
+        assert "统计期 2022-01-01 至 2022-12-31（最近登记线索之年的年末）" in page.content.decode(), url
+    assert client.get("/attraction/").context["totals"]["signed_projects"] == 1
+    asked = client.get("/attraction/", {"year": 2022, "as_of": AS_OF.isoformat()})
+    assert asked.context["as_of"] == AS_OF and "最近登记线索" not in asked.content.decode()
+
+
 def test_the_ledger_exports_its_rows_with_the_totals_line(cast, client):
     signed(cast)
     client.force_login(cast.admin)
