@@ -251,6 +251,12 @@ def test_without_a_date_the_funding_pages_count_to_the_day_the_dashboard_would_a
     assert admin.get("/funding/", {"as_of": "2022-13-01"}).status_code == 400
 
 
+def test_a_city_without_rounds_sees_the_year_shown_in_the_year_select(cast, rounds, login):
+    page = login(cast.outsider).get("/funding/")  # 锦州: no round of its own
+    assert page.status_code == 200 and page.context["years"] == [page.context["year"]]
+    assert f'<option value="{page.context["year"]}" selected>' in page.content.decode()
+
+
 def test_a_county_clerk_counts_only_their_countys_applications(cast, rounds):
     _issue(cast, rounds)
     found = figures.funding(cast.lianshan_clerk, 2022, DAY)["kinds"]["special_bonds"]

@@ -135,7 +135,7 @@ class PackageForm(StyledForm):
     leader = forms.ModelChoiceField(label=_("包抓领导"), queryset=Leader.objects.none())
     lead_unit = forms.ModelChoiceField(label=_("牵头部门"), queryset=Unit.objects.none())
     units = forms.ModelMultipleChoiceField(label=_("配合部门"), queryset=Unit.objects.none(), required=False,
-                                           help_text=MANY)
+                                           help_text=MANY, widget=forms.SelectMultiple(attrs={"size": 8}))
 
     def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

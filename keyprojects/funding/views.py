@@ -82,7 +82,7 @@ def rounds(request: AuthenticatedRequest) -> HttpResponse:
         "found": found, "kinds": kinds, "rounds": rows, "year": year, "as_of": as_of, "as_of_why": as_of_why,
         "region": region,
         "links": links(here), "can_open": administers(request.user), "indicators": INDICATORS,
-        "years": sorted(set(Round.objects.visible_to(request.user).values_list("year", flat=True)), reverse=True)})
+        "years": sorted({year, *Round.objects.visible_to(request.user).values_list("year", flat=True)}, reverse=True)})
 
 
 def _filtered(request: AuthenticatedRequest, rows: Any, year: int) -> tuple[ApplicationFilter, str]:
