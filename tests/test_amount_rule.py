@@ -46,3 +46,12 @@ def test_funding_and_dashboard_tables_state_their_unit_in_the_header(cast, clien
     assert "单位：亿元" in funding and "（万元）" not in funding
     dashboard = client.get(reverse("dashboard"), {"year": 2022}).content.decode()
     assert "单位：亿元" in dashboard and "金额单位：亿元" in dashboard
+
+
+@pytest.mark.django_db
+def test_the_project_page_shows_the_projects_amounts_in_wan_only(cast, client):
+    client.force_login(cast.admin)
+    page = client.get(reverse("projects:detail", args=[cast.p_lianshan.pk])).content.decode()
+    assert '<span class="num">52,000</span> 万元' in page
+    assert "年度计划（万元）" in page
+    assert "亿元" not in page  # a single project's 5.20 亿元 beside it said the amount twice

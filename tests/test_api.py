@@ -13,7 +13,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from keyprojects.accounts import services as account_services
+from keyprojects.accounts.filters import UnitFilter
 from keyprojects.accounts.models import ApiToken, Unit
+from keyprojects.api.views import UnitViewSet
 from keyprojects.projects.models import AnnualPlan, Project
 from keyprojects.reporting import services as reporting_services
 from keyprojects.reporting.models import ProgressReport
@@ -254,6 +256,25 @@ def test_units_read_nearby_and_written_by_city_admins(cast):
     same = api(cast.admin).patch(f"/api/units/{unit_id}/", {"contact_person": "张三", "kind": "department"},
                                  format="json")
     assert same.status_code == 200 and unit.history.count() == history  # nothing saved, nothing in the history
+
+
+def test_the_units_list_takes_the_units_pages_filters(cast):
+    """/api/units/ filters as the units page does (accounts.filters.UnitFilter): the name search
+    across full-width and traditional forms, the kind, the region and what lies below it; a bad
+    value is a 400 naming the parameter; the schema documents each."""
+    client = api(cast.lianshan_clerk)
+    ids = lambda query: {u["id"] for u in results(client.get("/api/units/", {"page_size": 100, **query}))}  # noqa: E731
+    assert ids({"q": "發展和改革"}) == {cast.fgw.pk, cast.lianshan_fgj.pk}  # not 锦州's: out of their sight
+    assert ids({"kind": "department"}) == {u.pk for u in Unit.objects.filter(kind="department", region=cast.city)}
+    assert cast.fgw.pk in ids({"region": cast.city.pk}) and cast.lianshan_fgj.pk in ids({"region": cast.city.pk})
+    assert ids({"region": cast.lianshan.pk}) == {u.pk for u in Unit.objects.filter(region=cast.lianshan)}
+    assert ids({"region": cast.lianshan.pk, "q": "发改"}) == set()
+    bad = client.get("/api/units/", {"region": cast.jinzhou.pk})
+    assert bad.status_code == 400 and "region" in bad.json()["errors"]
+    assert client.get("/api/units/", {"kind": "nonsense"}).status_code == 400
+    assert UnitViewSet.filterset_class is UnitFilter
+    params = {p["name"] for p in client.get("/api/schema/?format=json").json()["paths"]["/api/units/"]["get"]["parameters"]}
+    assert {"q", "kind", "region"} <= params
 
 
 # --- the reporting workflow ---------------------------------------------------------------

@@ -168,6 +168,20 @@ def test_every_figure_links_to_a_ledger_whose_totals_equal_it(cast, client):
     assert _totals(events)["events"] == "1"
 
 
+def test_without_a_period_the_ledger_and_summary_count_the_latest_leads_year_and_say_so(cast, client):
+    """As the dashboard counts to the day its data speaks for: the year of the latest lead (here
+    2022, to its end), not this year's empty one; a period asked for is kept, without a reason."""
+    signed(cast)
+    client.force_login(cast.admin)
+    for url in ("/attraction/", "/attraction/summary/"):
+        page = client.get(url)
+        assert (page.context["year"], page.context["as_of"]) == (2022, date(2022, 12, 31)), url
+        assert "统计期 2022-01-01 至 2022-12-31（最近登记线索之年的年末）" in page.content.decode(), url
+    assert client.get("/attraction/").context["totals"]["signed_projects"] == 1
+    asked = client.get("/attraction/", {"year": 2022, "as_of": AS_OF.isoformat()})
+    assert asked.context["as_of"] == AS_OF and "最近登记线索" not in asked.content.decode()
+
+
 def test_the_ledger_exports_its_rows_with_the_totals_line(cast, client):
     signed(cast)
     client.force_login(cast.admin)
@@ -328,6 +342,33 @@ def test_the_ledger_lists_with_a_bounded_number_of_queries(cast, client, django_
 def _package(cast, **more):
     return services.save_package(cast.admin, None, {"year": YEAR, "leader": cast.leader, "lead_unit": cast.gxj,
                                                     "units": [cast.fgw], **more})
+
+
+def test_the_package_page_offers_a_capped_search_of_the_regions_projects_and_takes_any_of_them(cast, login):
+    """A province's 20,000 projects are not all put in the add-item form: the first ``OFFERED`` that
+    match what was looked for, said so; a project not offered (beyond the cap) is still accepted."""
+    from keyprojects.attraction import forms as attraction_forms
+
+    package = _package(cast)
+    Project.objects.bulk_create([Project(name=f"葫芦岛测试项目{n:03d}", region=cast.lianshan,
+                                         total_investment=Decimal(100)) for n in range(attraction_forms.OFFERED + 5)])
+    admin = login(cast.admin)
+    page = admin.get(f"/attraction/packages/{package.pk}/")
+    offered = list(page.context["item_form"].fields["project"].queryset)
+    assert len(offered) == attraction_forms.OFFERED
+    shown = page.content.decode()
+    in_city = Project.objects.visible_to(cast.admin).filter(region__path__startswith=cast.city.path).count()
+    assert in_city > attraction_forms.OFFERED + 5  # the city's own and the new ones
+    assert f"符合的项目 {in_city} 个" in shown and "data-searchable" in shown
+    last = Project.objects.get(name=f"葫芦岛测试项目{attraction_forms.OFFERED + 4:03d}")
+    assert last not in offered and f'value="{last.pk}"' not in shown
+    found = admin.get(f"/attraction/packages/{package.pk}/", {"find": "项目054"})
+    assert list(found.context["item_form"].fields["project"].queryset) == [last]
+    assert admin.get(f"/attraction/packages/{package.pk}/", {"find": cast.p_lianshan.code or "苯二胺"}) \
+        .context["item_form"].found["project"] >= 1
+    response = admin.post(f"/attraction/packages/{package.pk}/items/", {
+        "item-kind": "project", "item-project": last.pk, "item-version": package.version})
+    assert response.status_code == 302 and package.items.get().target == last
 
 
 def test_the_city_admin_creates_a_package_and_adds_and_removes_items_on_its_pages(cast, login):

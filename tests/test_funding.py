@@ -232,6 +232,31 @@ def test_each_figure_links_to_a_list_whose_totals_equal_it(cast, rounds, login, 
     assert totals["count"] == len(response.context["page"].object_list) == found[count]
 
 
+def test_without_a_date_the_funding_pages_count_to_the_day_the_dashboard_would_and_say_why(cast, rounds, login):
+    """A past year's rounds are counted, as on the dashboard, to the day its data speaks for (here
+    the year's end: no report of 2022 approved), not to today; a date asked for is kept."""
+    round_, _a, _b = _issue(cast, rounds)
+    expected, why = figures.data_date(cast.admin, 2022, cast.city)
+    assert expected == date(2022, 12, 31) and why
+    admin = login(cast.admin)
+    for url in ("/funding/", "/funding/applications/", f"/funding/rounds/{round_.pk}/"):
+        page = admin.get(url, {"year": 2022})
+        assert page.context["as_of"] == expected, url
+        assert f"截至 2022年12月31日（{why}）" in page.content.decode(), url
+    assert admin.get("/funding/").context["found"]["kinds"]["special_bonds"]["approved"] == Decimal("20000")
+    asked = admin.get("/funding/", {"year": 2022, "as_of": DAY.isoformat()})
+    assert asked.context["as_of"] == DAY and "截至 2022年6月30日" in asked.content.decode()
+    assert why not in asked.content.decode()
+    assert asked.context["found"]["kinds"]["special_bonds"]["approved"] == Decimal("8000")
+    assert admin.get("/funding/", {"as_of": "2022-13-01"}).status_code == 400
+
+
+def test_a_city_without_rounds_sees_the_year_shown_in_the_year_select(cast, rounds, login):
+    page = login(cast.outsider).get("/funding/")  # 锦州: no round of its own
+    assert page.status_code == 200 and page.context["years"] == [page.context["year"]]
+    assert f'<option value="{page.context["year"]}" selected>' in page.content.decode()
+
+
 def test_a_county_clerk_counts_only_their_countys_applications(cast, rounds):
     _issue(cast, rounds)
     found = figures.funding(cast.lianshan_clerk, 2022, DAY)["kinds"]["special_bonds"]
@@ -389,17 +414,23 @@ def test_a_round_edited_by_the_city_renews_the_figures_of_every_county_that_appl
     assert "第三批" in shown.content.decode()
 
 
-# --- the daily chase of idle funds --------------------------------------------------------------
+# --- idle funds, in the daily evaluation of warnings -------------------------------------------
 
-def test_the_daily_job_warns_of_issued_money_left_idle_and_closes_the_warning_once_resolved(cast, rounds, login):
+def test_the_daily_evaluation_warns_of_issued_money_left_idle_and_closes_the_warning_once_resolved(
+        cast, rounds, login):
+    """A round with time limits gives its city the rule of idle funds; the one daily evaluation of
+    warnings (06:45) applies it: no job of its own evaluates the same rules again."""
+    from keyprojects.alerts import tasks
     from keyprojects.alerts.models import Colour, Kind, Warning, WarningRule
     from keyprojects.core.money import format_wan
     from keyprojects.core.schedule import SCHEDULE
-    from keyprojects.funding import tasks
     from keyprojects.notices.models import Message
 
-    assert next(s for s in SCHEDULE if s.name == "chase_idle_funds").task is tasks.chase_idle_funds
+    assert "chase_idle_funds" not in {s.name for s in SCHEDULE}
     round_, a, b = rounds
+    rule = WarningRule.objects.get(region=cast.city, kind=Kind.FUNDS_IDLE)  # given with the round
+    assert rule.history.get().history_user == cast.admin
+    WarningRule.objects.filter(region=cast.city).exclude(kind=Kind.FUNDS_IDLE).delete()  # (this kind's alone)
     # 连山区's project started before the money came; 绥中县's has not started
     services.record_result(cast.admin, a.pk, {"approved": Decimal("8000"), "approved_on": date(2022, 5, 10),
                                               "issued": Decimal("8000"), "issued_on": date(2022, 5, 20),
@@ -408,14 +439,12 @@ def test_the_daily_job_warns_of_issued_money_left_idle_and_closes_the_warning_on
                                               "issued": Decimal("15000"), "issued_on": date(2022, 5, 20)})
 
     def chase(day: date) -> dict[str, int]:
-        return tasks.chase_idle_funds.enqueue(day.isoformat()).return_value
+        return tasks.evaluate_warnings.enqueue(day.isoformat()).return_value
 
     def open_causes() -> set[tuple[str, str]]:
         return {(w.project.name, w.key.split(":")[0]) for w in Warning.objects.filter(closed_on__isnull=True)}
 
     assert chase(date(2022, 8, 20))["opened"] == 0  # the start's time limit (3 months) ends this day
-    rule = WarningRule.objects.get(region=cast.city, kind=Kind.FUNDS_IDLE)
-    assert rule.history.get().history_detail == "chase_idle_funds"
     assert chase(date(2022, 8, 21))["opened"] == 1
     warning = Warning.objects.get()
     assert (warning.project, warning.colour, warning.region) == (cast.p_suizhong, Colour.YELLOW, cast.suizhong)

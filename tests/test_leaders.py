@@ -166,6 +166,19 @@ def test_every_count_of_the_package_page_equals_its_list_total(package, client):
         assert list_total(client, line["problem_links"]["overdue"]) == line["overdue"]
 
 
+def test_the_leader_pages_show_sums_in_yi_and_a_projects_amounts_in_wan(package, client):
+    """The amount rule (core.money.format_amount): the package's and each leader's sums in 亿元,
+    a project's row in 万元, each unit said once."""
+    client.force_login(package.cast.leader_user)
+    page = client.get(reverse("leaders:me"), QUERY).content.decode()
+    assert '3.00 <span class="fs-5 text-secondary">亿元</span>' in page  # plans 13,000 + 10,000 + 5,000 + 2,000
+    assert "单位：万元" in page and '<td class="num">13,000</td>' in page
+    assert "金额单位：万元" not in page and "30,000 / " not in page  # no second line of the sums in 万元
+    client.force_login(package.cast.admin)
+    ranking = client.get(reverse("leaders:ranking"), QUERY).content.decode()
+    assert "金额单位：亿元" in ranking and '<td class="num">3.00</td>' in ranking
+
+
 def test_every_count_of_the_ranking_equals_its_list_total(package, client):
     client.force_login(package.cast.admin)
     response = client.get(reverse("leaders:ranking"), QUERY)

@@ -1,4 +1,5 @@
-"""The filters of the people pages (units, users, leaders): a name search and a type or role."""
+"""The filters of the people pages (units, users, leaders): a name search and a type or role.
+``UnitFilter`` is the units page's and ``/api/units/``'s one definition."""
 
 from __future__ import annotations
 
@@ -57,7 +58,11 @@ class UnitFilter(_PeopleFilter):
 
     def __init__(self, data: Any = None, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(data, *args, user=user, **kwargs)
-        self.filters["region"].queryset = regions_for(user, "edit")
+        # the regions the user may view, and those of the units listed: the API lists a county
+        # clerk the city's departments too (``nearby``), and lets them pick the city
+        rows = kwargs.get("queryset")
+        listed = Region.objects.filter(pk__in=rows.values("region")) if rows is not None else Region.objects.none()
+        self.filters["region"].queryset = (regions_for(user, "view") | listed).order_by("code")
 
     def filter_region(self, queryset: QuerySet, name: str, value: Region) -> QuerySet:
         return queryset.filter(region__path__startswith=value.path)

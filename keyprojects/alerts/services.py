@@ -407,25 +407,21 @@ FINDERS: dict[str, Callable[[WarningRule, date], list[Finding]]] = {
 
 # --- the daily evaluation ------------------------------------------------------------------------
 
-def evaluate(day: date, region: Region | None = None, kinds: tuple[str, ...] = ()) -> dict[str, int]:
+def evaluate(day: date, region: Region | None = None) -> dict[str, int]:
     """Evaluate every rule (of the cities in ``region``; None: all) on ``day``: open a warning for
     each new cause, rewrite the colour and reason of those whose colour or facts changed, close
     (``closed_on`` = day) those whose cause is gone or whose rule was switched off, and tell the
     units each rule names of every warning opened or turned red. One transaction, written as the
-    system; running it again the same day changes nothing more. ``kinds``: only the rules of
-    these kinds (a job of their own), their warnings alone opened and closed."""
-    detail = f"evaluate_warnings {day.isoformat()}" + (f" {','.join(kinds)}" if kinds else "")
-    with audit_context(Source.SYSTEM, detail=detail):
-        return _evaluate(day, region, kinds).counts()
+    system; running it again the same day changes nothing more."""
+    with audit_context(Source.SYSTEM, detail=f"evaluate_warnings {day.isoformat()}"):
+        return _evaluate(day, region).counts()
 
 
 @transaction.atomic
-def _evaluate(day: date, region: Region | None, kinds: tuple[str, ...] = ()) -> Outcome:
+def _evaluate(day: date, region: Region | None) -> Outcome:
     rules = WarningRule.objects.select_related("region")
     if region is not None:
         rules = rules.filter(region__path__startswith=region.path)
-    if kinds:
-        rules = rules.filter(kind__in=kinds)
     by_pk = {rule.pk: rule for rule in rules}
     found: dict[tuple[int, int | None, str], Finding] = {}
     for rule in by_pk.values():

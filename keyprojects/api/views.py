@@ -32,6 +32,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from keyprojects.accounts import services as account_services
+from keyprojects.accounts.filters import UnitFilter
 from keyprojects.accounts.forms import UnitForm
 from keyprojects.accounts.models import Unit
 from keyprojects.alerts import services as alert_services
@@ -195,6 +196,8 @@ class UnitViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
 
     serializer_class = out.UnitSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
+    filter_backends = [ScopedFilterBackend]
+    filterset_class = UnitFilter  # the units page's: name search, kind, region
 
 
     def get_queryset(self):

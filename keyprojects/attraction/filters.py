@@ -50,8 +50,10 @@ class LeadFilter(filters.FilterSet):
         fields: list[str] = []
         form = StyledForm
 
-    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *args: Any, default_period: tuple[int, date] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
+        self.default_period = default_period
         rows = kwargs.get("queryset")
         assert rows is not None
         self.filters["unit"].queryset = Unit.objects.filter(pk__in=rows.values("unit")).order_by("name")
@@ -61,9 +63,13 @@ class LeadFilter(filters.FilterSet):
 
     @property
     def period(self) -> tuple[int, date]:
+        """The period asked for, else ``default_period`` (the page's, from its data), else this year's."""
         data = self.form.cleaned_data if self.is_valid() else {}
         year = data.get("year")
-        return period_of(int(year) if year and 2000 <= year <= 2100 else None, data.get("as_of"))
+        year = int(year) if year and 2000 <= year <= 2100 else None
+        if year is None and data.get("as_of") is None and self.default_period is not None:
+            return self.default_period
+        return period_of(year, data.get("as_of"))
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         return super().filter_queryset(queryset).order_by("region__code", "-found_on", "pk")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from keyprojects.accounts.models import Leader, Unit
-from keyprojects.core.forms import StyledForm, field_of
+from keyprojects.core.forms import StyledForm, field_of, searchable
 from keyprojects.core.permissions import Viewer, nearby, regions_for
 from keyprojects.projects.forms import DATE_INPUT
 from keyprojects.projects.models import Project, Sector
@@ -134,7 +135,7 @@ class PackageForm(StyledForm):
     leader = forms.ModelChoiceField(label=_("包抓领导"), queryset=Leader.objects.none())
     lead_unit = forms.ModelChoiceField(label=_("牵头部门"), queryset=Unit.objects.none())
     units = forms.ModelMultipleChoiceField(label=_("配合部门"), queryset=Unit.objects.none(), required=False,
-                                           help_text=MANY)
+                                           help_text=MANY, widget=forms.SelectMultiple(attrs={"size": 8}))
 
     def __init__(self, *args: Any, user: Viewer, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -142,10 +143,24 @@ class PackageForm(StyledForm):
             region__in=regions_for(user, "edit")).select_related("region").order_by("region__code", "order", "pk")
         units = nearby(user, Unit.objects.select_related("region")).exclude(kind=Unit.Kind.ENTERPRISE)
         field_of(self, "lead_unit", forms.ModelChoiceField).queryset = units
+        searchable(field_of(self, "lead_unit", forms.ModelChoiceField))  # a city's 400 units, as on a project
         field_of(self, "units", forms.ModelChoiceField).queryset = units
 
     def service_data(self) -> dict[str, Any]:
         return {k: v for k, v in self.cleaned_data.items() if k != "version"}
+
+
+OFFERED = 50
+
+
+def _offered(rows: QuerySet, find: str) -> tuple[QuerySet, int]:
+    """The first ``OFFERED`` of ``rows`` whose name (a project's: or code) contains ``find``, and
+    how many do."""
+    find = find.strip()
+    if find:
+        named = Q(name__icontains=find) | (Q(code__icontains=find) if rows.model is Project else Q())
+        rows = rows.filter(named)
+    return rows.filter(pk__in=list(rows.values_list("pk", flat=True)[:OFFERED])), rows.count()
 
 
 class PackageItemForm(StyledForm):
@@ -161,15 +176,23 @@ class PackageItemForm(StyledForm):
     enterprise = forms.ModelChoiceField(label=_("企业（服务重点企业）"), queryset=Unit.objects.none(), required=False)
     lead = forms.ModelChoiceField(label=_("招商项目（招引产业项目）"), queryset=Lead.objects.none(), required=False)
 
-    def __init__(self, *args: Any, user: Viewer, region: Region, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Viewer, region: Region, find: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         inside = Region.objects.within(region)
-        field_of(self, "project", forms.ModelChoiceField).queryset = Project.objects.visible_to(user).filter(
-            region__in=inside).order_by("name", "pk")
-        field_of(self, "enterprise", forms.ModelChoiceField).queryset = Unit.objects.filter(
-            kind=Unit.Kind.ENTERPRISE, region__in=inside).order_by("name", "pk")
-        field_of(self, "lead", forms.ModelChoiceField).queryset = Lead.objects.visible_to(user).filter(
-            region__in=inside).order_by("name", "pk")
+        targets = {
+            "project": Project.objects.visible_to(user).filter(region__in=inside).order_by("name", "pk"),
+            "enterprise": Unit.objects.filter(kind=Unit.Kind.ENTERPRISE, region__in=inside).order_by("name", "pk"),
+            "lead": Lead.objects.visible_to(user).filter(region__in=inside).order_by("name", "pk"),
+        }
+        self.found: dict[str, int] = {}
+        for name, rows in targets.items():
+            field = field_of(self, name, forms.ModelChoiceField)
+            searchable(field)
+            if not self.is_bound:
+                # offered: the first OFFERED of those whose name (or code) holds ``find``; a
+                # province's 20,000 projects are never all in the page. Posted: any of them.
+                rows, self.found[name] = _offered(rows, find)
+            field.queryset = rows
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -38,6 +38,7 @@ from . import services
 from .export import lead_workbook
 from .filters import EventFilter, LeadFilter, period_of
 from .forms import (
+    OFFERED,
     DieForm,
     EventForm,
     FundsForm,
@@ -59,12 +60,15 @@ def _region(request: AuthenticatedRequest) -> Region | None:
     return region
 
 
-def _period(request: AuthenticatedRequest) -> tuple[int, date]:
+def _period(request: AuthenticatedRequest) -> tuple[int, date, str]:
+    """The period asked for, else the year of the latest lead the user sees, to today within
+    the current year or to the year's end, and (then) why: the dashboard's rule for leads."""
     year, as_of = query_year(request.GET), query_date(request.GET)
-    if year is None and as_of is None:
-        latest = Lead.objects.visible_to(request.user).order_by("-found_on").values_list("found_on", flat=True).first()
-        year = latest.year if latest else None
-    return period_of(year, as_of)
+    if year is not None or as_of is not None:
+        return (*period_of(year, as_of), "")
+    latest = Lead.objects.visible_to(request.user).order_by("-found_on").values_list("found_on", flat=True).first()
+    year, as_of = period_of(latest.year if latest else None, None)
+    return year, as_of, _("今天") if as_of == timezone.localdate() else _("最近登记线索之年的年末")
 
 
 def _title(region: Region | None, user: Any, what: str) -> str:
@@ -75,13 +79,15 @@ def _title(region: Region | None, user: Any, what: str) -> str:
 def _ledger(request: AuthenticatedRequest) -> tuple[LeadFilter, Region | None]:
     region = _region(request)
     leads = figures.attraction_rows_of(request.user, region)[0]
-    return LeadFilter(request.GET, queryset=leads), region
+    year, as_of, _why = _period(request)
+    return LeadFilter(request.GET, queryset=leads, default_period=(year, as_of)), region
 
 
 @login_required
 def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     found, region = _ledger(request)
     year, as_of = found.period
+    as_of_why = _period(request)[2]
     totals = figures.attraction_list_totals(found.qs, year, as_of)
     page = Paginator(found.qs.select_related("region", "unit", "leader"), PAGE_SIZE,
                      count=totals["count"]).get_page(request.GET.get("page"))
@@ -89,7 +95,7 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
     query.pop("page", None)
     return render(request, "attraction/lead_list.html", {
         "filter": found, "page": page, "totals": totals, "query": query.urlencode(), "year": year, "as_of": as_of,
-        "region": region, "title": _title(region, request.user, _("招商项目台账")), "indicators": INDICATORS,
+        "as_of_why": as_of_why, "region": region, "title": _title(region, request.user, _("招商项目台账")), "indicators": INDICATORS,
         "can_add": holds_region(request.user) or request.user.role == "department_clerk"})
 
 
@@ -115,14 +121,15 @@ def ledger_links(query: dict[str, Any]) -> dict[str, str]:
 def summary(request: AuthenticatedRequest) -> HttpResponse:
     """The figures of the period, and by following unit, leader and industry chain, each linked."""
     region = _region(request)
-    year, as_of = _period(request)
+    year, as_of, as_of_why = _period(request)
     found = figures.attraction(request.user, year, as_of, region)
     here = {"year": year, "as_of": as_of.isoformat(), **({"region": region.pk} if region is not None else {})}
     for group in ("unit", "leader", "chain"):
         for row in found["by"][group]:
             row["links"] = ledger_links({**here, group: row["key"]} if row["key"] not in (None, "") else here)
     return render(request, "attraction/summary.html", {
-        "found": found, "links": ledger_links(here), "year": year, "as_of": as_of, "region": region,
+        "found": found, "links": ledger_links(here), "year": year, "as_of": as_of, "as_of_why": as_of_why,
+        "region": region,
         "title": _title(region, request.user, _("招商引资统计")), "indicators": INDICATORS})
 
 
@@ -318,7 +325,7 @@ def package_items(request: AuthenticatedRequest) -> HttpResponse:
     """The items of the year's packages (by kind and leader), a page at a time: the list behind
     each package figure; above it the year's packages, each linked to its page."""
     region = _region(request)
-    year, _as_of = _period(request)
+    year = _period(request)[0]
     packages, items = figures.package_rows_of(request.user, year, region)
     kind, leader = _item_kind(request), query_id(request.GET, "leader", _("包抓领导"))
     if kind:
@@ -355,7 +362,8 @@ def package_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "kind": kind, "keeps": keeps,
         "kinds": [(value, label, by_kind.get(value, 0)) for value, label in PackageItem.Kind.choices],
         "item_form": PackageItemForm(user=request.user, region=package.region, prefix="item",
-                                     initial={"version": package.version}) if keeps else None})
+                                     find=request.GET.get("find", ""), initial={"version": package.version})
+        if keeps else None, "find": request.GET.get("find", "").strip(), "offered": OFFERED})
 
 
 def _package_form(request: AuthenticatedRequest, package: Package | None) -> HttpResponse:

@@ -7,7 +7,6 @@ from __future__ import annotations
 from keyprojects.alerts import tasks as alert_tasks
 from keyprojects.core import tasks as core_tasks
 from keyprojects.dispatch import tasks as dispatch_tasks
-from keyprojects.funding import tasks as funding_tasks
 from keyprojects.ledgers import tasks as ledger_tasks
 from keyprojects.notices import tasks as notice_tasks
 from keyprojects.tasklists import tasks as tasklist_tasks
@@ -24,5 +23,4 @@ SCHEDULE = [
     Scheduled("cadence_reminders", "0 7 * * *", dispatch_tasks.chase_cadence),
     Scheduled("evaluate_warnings", "45 6 * * *", alert_tasks.evaluate_warnings),
     Scheduled("chase_overdue_tasks", "35 6 * * *", tasklist_tasks.chase_overdue),
-    Scheduled("chase_idle_funds", "40 6 * * *", funding_tasks.chase_idle_funds),
 ]

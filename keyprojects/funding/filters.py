@@ -38,8 +38,9 @@ class ApplicationFilter(filters.FilterSet):
         fields: list[str] = []
         form = StyledForm
 
-    def __init__(self, data: Any = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, data: Any = None, *args: Any, default_as_of: date | None = None, **kwargs: Any) -> None:
         super().__init__(data, *args, **kwargs)
+        self.default_as_of = default_as_of
         rows = kwargs.get("queryset")
         assert rows is not None
         self.filters["round"].queryset = Round.objects.filter(pk__in=rows.values("round"))
@@ -49,7 +50,7 @@ class ApplicationFilter(filters.FilterSet):
     @property
     def judged_on(self) -> date:
         found = self.form.cleaned_data.get("as_of") if self.is_valid() else None
-        return found or timezone.localdate()
+        return found or self.default_as_of or timezone.localdate()
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # only what was applied for by the date: the list adds up to the figures of that date

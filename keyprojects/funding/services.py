@@ -16,12 +16,11 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from keyprojects.core.audit import Source, acting_as, audit_context, recorded
-from keyprojects.core.permissions import SYSTEM, Actor, require, require_admin
+from keyprojects.core.audit import acting_as, recorded
+from keyprojects.core.permissions import Actor, require, require_admin
 from keyprojects.core.validation import validate
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import _check_version
@@ -44,7 +43,8 @@ def _today(today: date | None) -> date:
 @transaction.atomic
 def save_round(user: Actor, region: Region, data: Mapping[str, Any], round_id: int | None = None,
                expected_version: int | None = None) -> Round:
-    """Open a round for ``region`` (a city admin's) or change one."""
+    """Open a round for ``region`` (a city admin's) or change one; one that limits the time after
+    issuance gives the region the warning rule of idle funds."""
     require_admin(user, region)
     if round_id:
         round_ = Round.objects.select_for_update().get(pk=round_id, region=region)
@@ -58,6 +58,13 @@ def save_round(user: Actor, region: Region, data: Mapping[str, Any], round_id: i
     round_.batch = (round_.batch or "").strip()
     validate(round_)
     round_.save()
+    if round_.start_within_months is not None or round_.spend_within_months is not None:
+        # the region's rule of idle funds (its defaults, once: its admins may change or switch it
+        # off), which the daily evaluation of warnings (alerts.tasks) then applies to the round
+        from keyprojects.alerts import services as alerts
+        from keyprojects.alerts.models import Kind
+
+        alerts.create_default_rules(user, region, kinds=(Kind.FUNDS_IDLE,))
     return round_
 
 
@@ -177,17 +184,3 @@ def require_round_admin(user: Actor, round_: Round) -> None:
                                % {"region": round_.region.name}) from None
 
 
-def chase_idle_funds(today: date) -> dict[str, int]:
-    """The daily job (``tasks.chase_idle_funds``): every region with a round that limits the time
-    after issuance gets the warning rule of idle funds (its defaults, once: its admins may change
-    or switch it off), then the rules of that kind are evaluated on ``today`` — a warning opened
-    for each application whose works have not started or whose money is not spent in time, and
-    closed the day that is no longer so. Written as the system, audited."""
-    from keyprojects.alerts import services as alerts
-    from keyprojects.alerts.models import Kind
-
-    limited = Round.objects.filter(Q(start_within_months__isnull=False) | Q(spend_within_months__isnull=False))
-    with audit_context(Source.SYSTEM, detail="chase_idle_funds"):
-        for region in Region.objects.filter(pk__in=limited.values("region")).order_by("pk"):
-            alerts.create_default_rules(SYSTEM, region, kinds=(Kind.FUNDS_IDLE,))
-    return alerts.evaluate(today, kinds=(Kind.FUNDS_IDLE,))

@@ -31,6 +31,7 @@ from keyprojects.core.permissions import (
 )
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS, region_code
+from keyprojects.indicators.views import as_of_and_why
 from keyprojects.ledgers.tasks import upload_path
 from keyprojects.projects.models import Project
 from keyprojects.projects.services import EditConflict
@@ -54,13 +55,6 @@ def _region(request: AuthenticatedRequest) -> Region | None:
     return asked or region_holding(request.user)
 
 
-def _as_of(request: AuthenticatedRequest, year: int) -> date:
-    try:
-        return date.fromisoformat(request.GET["as_of"])
-    except (KeyError, ValueError):
-        return timezone.localdate()
-
-
 def links(query: dict[str, Any]) -> dict[str, str]:
     """The application list's URLs whose totals equal each figure of a row."""
     url = reverse("funding:applications")
@@ -71,7 +65,7 @@ def links(query: dict[str, Any]) -> dict[str, str]:
 @login_required
 def rounds(request: AuthenticatedRequest) -> HttpResponse:
     year, region = _year(request), _region(request)
-    as_of = _as_of(request, year)
+    as_of, as_of_why = as_of_and_why(request, year, region)
     found = figures.funding(request.user, year, as_of, region)
     here = {"year": year, "as_of": as_of.isoformat(), **({"region": region.pk} if region is not None else {})}
     kinds = [{"kind": kind, "label": Round.Kind(kind).label, **f, "links": links({**here, "kind": kind})}
@@ -85,13 +79,17 @@ def rounds(request: AuthenticatedRequest) -> HttpResponse:
         row["links"] = links({**here, "round": row["key"]})
     rows = Round.objects.visible_to(request.user).filter(year=year).select_related("region")
     return render(request, "funding/rounds.html", {
-        "found": found, "kinds": kinds, "rounds": rows, "year": year, "as_of": as_of, "region": region,
+        "found": found, "kinds": kinds, "rounds": rows, "year": year, "as_of": as_of, "as_of_why": as_of_why,
+        "region": region,
         "links": links(here), "can_open": administers(request.user), "indicators": INDICATORS,
-        "years": sorted(set(Round.objects.visible_to(request.user).values_list("year", flat=True)), reverse=True)})
+        "years": sorted({year, *Round.objects.visible_to(request.user).values_list("year", flat=True)}, reverse=True)})
 
 
-def _filtered(request: AuthenticatedRequest, rows: Any) -> ApplicationFilter:
-    return ApplicationFilter(request.GET, queryset=rows)
+def _filtered(request: AuthenticatedRequest, rows: Any, year: int) -> tuple[ApplicationFilter, str]:
+    """The list filtered as asked, counted to the date asked for or, as on the dashboard, the
+    one the data of ``year`` speaks for (and why)."""
+    as_of, as_of_why = as_of_and_why(request, year, _region(request))
+    return ApplicationFilter(request.GET, queryset=rows, default_as_of=as_of), as_of_why
 
 
 def _page(request: AuthenticatedRequest, found: ApplicationFilter) -> tuple[Any, dict[str, Any]]:
@@ -106,12 +104,13 @@ def _page(request: AuthenticatedRequest, found: ApplicationFilter) -> tuple[Any,
 def applications(request: AuthenticatedRequest) -> HttpResponse:
     """The drill-down: the applications a figure counts, its totals line equal to it."""
     year, region = _year(request), _region(request)
-    found = _filtered(request, figures.funding_rows_of(request.user, year, region))
+    found, as_of_why = _filtered(request, figures.funding_rows_of(request.user, year, region), year)
     page, totals = _page(request, found)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "funding/applications.html", {
-        "filter": found, "page": page, "totals": totals, "as_of": found.judged_on, "year": year, "region": region,
+        "filter": found, "page": page, "totals": totals, "as_of": found.judged_on, "as_of_why": as_of_why,
+        "year": year, "region": region,
         "query": query.urlencode(), "indicators": INDICATORS, "title": _("%(year)s年资金申报项目") % {"year": year}})
 
 
@@ -126,7 +125,7 @@ def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         return _screen(request, round_)
     visible = round_.applications.visible_to(request.user)
-    found = _filtered(request, visible)
+    found, as_of_why = _filtered(request, visible, round_.year)
     page, totals = _page(request, found)
     today = timezone.localdate()
     checks = conditions.screen_round(round_, list(page), today) if page else {}
@@ -143,7 +142,7 @@ def round_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "funding/round.html", {
-        "round": round_, "filter": found, "page": page, "totals": totals, "as_of": found.judged_on,
+        "round": round_, "filter": found, "page": page, "totals": totals, "as_of": found.judged_on, "as_of_why": as_of_why,
         "query": query.urlencode(), "is_admin": is_admin, "indicators": INDICATORS,
         "can_propose": holds_region(request.user) and today <= round_.deadline, "today": today})
 
@@ -221,7 +220,7 @@ def application_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
 @login_required
 def round_export(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     round_ = _round(request, pk)
-    found = _filtered(request, round_.applications.visible_to(request.user))
+    found, _why = _filtered(request, round_.applications.visible_to(request.user), round_.year)
     content = application_workbook(round_, found.qs.select_related("project", "project__region"))
     return xlsx_download(content, f"{round_.region.name}{round_}申报项目表.xlsx")
 

@@ -102,12 +102,12 @@ def _choose_year(request: AuthenticatedRequest) -> int:
 
 
 def _choose_as_of(request: AuthenticatedRequest, year: int, region: Region | None = None) -> date:
-    return _as_of_and_why(request, year, region)[0]
+    return as_of_and_why(request, year, region)[0]
 
 
-def _as_of_and_why(request: AuthenticatedRequest, year: int, region: Region | None) -> tuple[date, str]:
+def as_of_and_why(request: AuthenticatedRequest, year: int, region: Region | None) -> tuple[date, str]:
     """The date asked for (a bad one is a 400 naming it), else the one the data speaks for
-    (``figures.data_date``), with why."""
+    (``figures.data_date``), with why: the dashboard's rule, which the funding pages share."""
     asked = query_date(request.GET)
     if asked is not None:
         return asked, ""
@@ -118,7 +118,7 @@ def _as_of_and_why(request: AuthenticatedRequest, year: int, region: Region | No
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     region = _choose_region(request)
     year = _choose_year(request)
-    as_of, as_of_why = _as_of_and_why(request, year, region)
+    as_of, as_of_why = as_of_and_why(request, year, region)
     links = Links(year, as_of, region)
     now = figures.dashboard(request.user, year, as_of, region)
     stats = now["stats"]
