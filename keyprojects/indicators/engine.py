@@ -724,7 +724,7 @@ def _month_sums(as_of: date | None) -> dict[str, Any]:
             for month in PlanProgress.MONTHS}
 
 
-def _series(sums: dict[str, Any], annual: Decimal) -> list[dict[str, Any]]:
+def chart_series(sums: dict[str, Any], annual: Decimal) -> list[dict[str, Any]]:
     """The chart from ``_month_sums`` and the annual plan."""
     cumulative = ZERO
     series = []
@@ -745,7 +745,7 @@ def monthly_series(year: int, as_of: date, region: Region | None = None, plans: 
     """Completed investment month by month (approved reports as of the date) against the
     straight-line plan (annual plan × month / 12), cumulative, in 万元. One query."""
     sums = plans_in(year, region, plans).aggregate(annual=Coalesce(Sum("planned_investment"), ZERO), **_month_sums(as_of))
-    return _series(sums, sums["annual"])
+    return chart_series(sums, sums["annual"])
 
 
 def add_up(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -767,7 +767,7 @@ def overview_from(rows: list[dict[str, Any]], year: int, as_of: date, region: Re
     assert set(by) <= set(ADDITIVE), by
     total = _total(rows, as_of, series=True)
     stats = _with_year(_stats_from(total, as_of), year, as_of)
-    result: dict[str, Any] = {"stats": stats, "series": _series(total, stats["plan"]["annual_plan"])}
+    result: dict[str, Any] = {"stats": stats, "series": chart_series(total, stats["plan"]["annual_plan"])}
     for b in by:
         result[b] = _with_time_progress(Dimension(b, region).rows(_stats_by(rows, b, as_of)), year, as_of)
     return result

@@ -763,6 +763,21 @@ def roadmap(actor: Actor, project: Project) -> dict[str, Any] | None:
     return {"year": plan.year, "rows": rows}
 
 
+def plan_months(actor: Actor, project: Project) -> dict[str, Any] | None:
+    """The dashboard's monthly chart for one project: its latest plan year month by month, each
+    month's approved 本月完成, the year's cumulative and the plan's time-progress line. None
+    without a plan the actor may view."""
+    from keyprojects.reporting.models import PlanProgress
+
+    plan = AnnualPlan.objects.visible_to(actor).filter(project=project).order_by("-year").first()
+    if plan is None:
+        return None
+    progress = PlanProgress.objects.filter(plan=plan).first()
+    sums = {f"m{m}": getattr(progress, f"done_{m:02d}") if progress else None for m in PlanProgress.MONTHS}
+    return {"year": plan.year, "planned": plan.planned_investment,
+            "series": engine.chart_series(sums, plan.planned_investment)}
+
+
 # --- the provincial exchange: what a city reports upward in a province's layout -------------
 
 @dataclass

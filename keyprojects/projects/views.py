@@ -6,6 +6,8 @@ Views parse the request, call one service, render. Scope comes from the chokepoi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,17 +20,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keyprojects.alerts import queries as alert_queries
+from keyprojects.alerts.models import Warning
 from keyprojects.approvals.filters import totals as approval_totals
 from keyprojects.approvals.models import ProjectApproval
 from keyprojects.core.forms import add_service_errors, field_of
 from keyprojects.core.http import AuthenticatedRequest, xlsx_download
 from keyprojects.core.paging import Paginator
-from keyprojects.core.permissions import can_create_project, can_edit, require
+from keyprojects.core.permissions import can_create_project, can_edit, require, restrict
 from keyprojects.dispatch import queries as dispatch_queries
 from keyprojects.dispatch import rules as dispatch_rules
+from keyprojects.dispatch.models import Meeting
 from keyprojects.gallery.forms import FileForm
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
+from keyprojects.reporting.models import ProgressReport
 
 from . import services
 from .forms import AnnualPlanForm, ProjectForm, StageForm
@@ -37,6 +42,8 @@ from .models import STAGE_TRANSITIONS, AnnualPlan, Project, Stage
 
 PAGE_SIZE = 50
 PROBLEMS_SHOWN = 10  # on a project's page; the ledger filtered to the project lists them all
+REPORTS_SHOWN = 24  # two years of months: older ones stay on the reports' own pages
+MEETINGS_SHOWN = 10
 
 
 @login_required
@@ -94,6 +101,7 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         allowed = STAGE_TRANSITIONS.get(project.stage, set())
         field_of(stage_form, "to_stage", forms.ChoiceField).choices = [(s.value, s.label) for s in Stage if s in allowed]
     problems = dispatch_queries.of_project(request.user, project.pk, timezone.localdate())
+    months = figures.plan_months(request.user, project)
     approvals = approval_totals(ProjectApproval.objects.visible_to(request.user).filter(project=project),
                                 timezone.localdate())
     return render(request, "projects/project_detail.html", {
@@ -104,7 +112,24 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "roadmap": figures.roadmap(request.user, project),
         "files": project.files.select_related("report__period", "uploaded_by"),  # newest first (the model's order)
         "file_form": FileForm() if editable else None,
+        "months": months, "chart": _chart(months),
+        "reports": restrict(ProgressReport.objects.filter(project=project), request.user)
+        .select_related("period", "reviewed_by").order_by("-period__year", "-period__month")[:REPORTS_SHOWN],
+        "warnings": Warning.objects.visible_to(request.user).filter(project=project, closed_on__isnull=True)
+        .order_by("colour", "opened_on"),
+        "meetings": Meeting.objects.visible_to(request.user).filter(projects=project).order_by("-date")[:MEETINGS_SHOWN],
     })
+
+
+def _chart(months: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The monthly chart's figures in 万元 (floats only for drawing), as the dashboard draws its own."""
+    if months is None:
+        return None
+    series = months["series"]
+    return {"months": [f"{s['month']}月" for s in series],
+            "completed": [float(s["completed"]) for s in series],
+            "cumulative": [float(s["cumulative"]) if s["cumulative"] is not None else None for s in series],
+            "planned": [float(s["planned_cumulative"]) for s in series]}
 
 
 @login_required
