@@ -3,6 +3,7 @@ command line and the upload page alike; the page's preview and import as backgro
 uploads deleted; SQLite's write-ahead log."""
 
 import csv
+import gc
 import zipfile
 
 import pytest
@@ -17,8 +18,8 @@ from test_ledgers import DATABASE_QUEUE, ledger_rows, write_csv, write_xlsx
 
 from keyprojects.accounts.models import Leader, Unit
 from keyprojects.core.audit import Source, audit_context
-from keyprojects.ledgers import extent
-from keyprojects.ledgers.importer import Importer, import_ledger
+from keyprojects.ledgers import extent, importer
+from keyprojects.ledgers.importer import Importer, ImportFailed, LedgerRow, import_ledger
 from keyprojects.ledgers.reader import LedgerFileError, read
 from keyprojects.projects.models import Project
 
@@ -302,3 +303,58 @@ def test_new_units_and_leaders_are_written_in_bulk_each_with_its_history_row(cas
         assert (record.history_type, record.history_source, record.history_user) == ("+", "import", cast.admin)
     owner = Project.objects.get(name="绥中县新厂测试项目").owner
     assert (owner.name, owner.region) == ("绥中新厂有限公司", cast.suizhong)
+
+
+def project_row(n, county, total="1", plan=100, owner=""):
+    return [n, f"{county}分块测试项目{n}", "", county, "新建", "新能源", "", total, plan, 0, "", "否", "", "", "", owner, ""]
+
+
+def live_ledger_rows():
+    return sum(1 for obj in gc.get_objects() if type(obj) is LedgerRow)  # (isinstance would wake lazy objects)
+
+
+def test_a_written_chunk_of_rows_is_let_go_before_the_next_is_read(cast, tmp_path, monkeypatch):
+    """(A 300,000-row ledger kept every row, its cells and its new project to the end: 2.4 GB.)"""
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    body = [project_row(n, "连山区" if n % 2 else "绥中县", owner=f"分块第{n}实业有限公司") for n in range(1, 8)]
+    alive = []
+    result = import_ledger(None, write_csv(tmp_path / "chunks.csv", body, "utf-8"), 2023, region=cast.city,
+                           progress=lambda done, total: alive.append((done, total, live_ledger_rows())))
+    assert result.created == 7 and len(result.units_created) == 7 and Project.objects.filter(name__contains="分块").count() == 7
+    # After each chunk of two rows: at most the one the reader stands on (the old importer held them all).
+    assert max(n for _done, _total, n in alive) <= 1
+    assert [(done, total) for done, total, _n in alive] == [(0, 7), (2, 7), (4, 7), (6, 7), (7, 7)]
+
+
+def test_a_row_naming_a_project_of_an_earlier_chunk_finds_it_in_the_database(cast, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    body = [project_row(1, "连山区", owner="分块甲实业有限公司"), project_row(2, "连山区"), project_row(3, "连山区"),
+            project_row(1, "连山区", total="2", owner="分块甲实业有限公司")]
+    result = import_ledger(None, write_csv(tmp_path / "again.csv", body, "utf-8"), 2023, region=cast.city)
+    assert (result.created, result.updated, result.units_created) == (3, 1, ["分块甲实业有限公司"])
+    assert [(c["project"], c["changes"]) for c in result.changes] == [("连山区分块测试项目1", [["总投资（万元）", "10,000", "20,000"]])]
+    project = Project.objects.get(name="连山区分块测试项目1")
+    assert (project.total_investment, project.owner.name, Unit.objects.filter(name="分块甲实业有限公司").count()) == (20000, "分块甲实业有限公司", 1)
+
+
+def test_a_total_is_checked_against_every_chunk_of_the_rows_it_sums(cast, tmp_path, monkeypatch):
+    monkeypatch.setattr(importer, "CHUNK", 2)
+    rows = [project_row(n, "连山区") for n in range(1, 6)]
+    total = ["", "合计", "", "", "", "", "", "5", 500, 0, "", "", "", "", "", "", ""]
+    assert import_ledger(None, write_csv(tmp_path / "sum.csv", [total, *rows], "utf-8"), 2023, region=cast.city).created == 5
+    total[8] = 400
+    with pytest.raises(ImportFailed) as failed:
+        import_ledger(None, write_csv(tmp_path / "wrong.csv", [total, *rows], "utf-8"), 2023, region=cast.city, dry_run=True)
+    assert [(p.row, p.message) for p in failed.value.result.problems] == [
+        (5, "合计年度计划投资 400 万元与明细合计 500 万元不符，相差 -100 万元")]
+
+
+def test_a_csv_is_read_from_the_file_as_its_rows_are_walked(tmp_path):
+    body = [project_row(n, "连山区") for n in range(1, 101)]
+    rows = read(write_csv(tmp_path / "long.csv", body, "gb18030"))[0].rows
+    assert not isinstance(rows, list) and len(rows) == 104
+    everything = list(rows)
+    assert everything == list(rows) and len(everything) == 104  # walked again, from the file
+    assert (rows[0], rows[-1], rows[60], rows[2:5], rows[50:53]) == (
+        everything[0], everything[-1], everything[60], everything[2:5], everything[50:53])
+    assert rows[60][1] == "连山区分块测试项目57"

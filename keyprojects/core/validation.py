@@ -38,6 +38,11 @@ class Checked:
         self._blanks = {blank.model: blank for blank in blanks}
         self._fields: dict[type, OwnFields] = {}
 
+    def forget(self) -> None:
+        """Let go of the values passed so far: a long bulk write's distinct names and amounts
+        would pile up, and the values it repeats are checked again once each."""
+        self.passed.clear()
+
     def fields(self, model: type[models.Model]) -> OwnFields:
         """The model's own fields (not its relations), a getter of their values, and by field
         the value of the model's blank if it passes the field's rules (else ``_NOT_A_VALUE``,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -38,7 +39,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _header_row(rows: list[list[Any]], profile: Profile) -> tuple[int, dict[int, dict[str, Any]]] | None:
+def _header_row(rows: Sequence[list[Any]], profile: Profile) -> tuple[int, dict[int, dict[str, Any]]] | None:
     """The row holding the profile's headers (among the first ten) and its columns by index (each
     with the header as the file writes it)."""
     import re

@@ -11,6 +11,7 @@ and nothing is saved. Recommended applications absent from the list are marked æ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -72,7 +73,7 @@ class Result:
         return sum((m.approved for m in self.matched), Decimal(0))
 
 
-def _header(rows: list[list[Any]], sheet: str) -> tuple[int, dict[str, int]]:
+def _header(rows: Sequence[list[Any]], sheet: str) -> tuple[int, dict[str, int]]:
     for index, row in enumerate(rows[:HEADER_ROWS]):
         headers = [cells.match_key(cells.text(value)) for value in row]
         found: dict[str, int] = {}

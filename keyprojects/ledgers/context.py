@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from .cells import text
@@ -17,7 +18,7 @@ MONTHS = re.compile(r"1\s*[-—~至]\s*(\d{1,2})\s*月|(\d{1,2})\s*月份?(?:份
 REGION_PART = re.compile(r"\S+?(?:自治区|自治州|自治县|开发区|新区|地区|省|市|州|盟|区|县|旗)")
 
 
-def titles(rows: list[list[object]]) -> list[str]:
+def titles(rows: Sequence[list[object]]) -> list[str]:
     """The lines above a header: each row's filled cells, joined."""
     lines = ["".join(text(v) for v in row if text(v)) for row in rows]
     return [line for line in lines if line]

@@ -11,7 +11,6 @@ called by ``reader.read``, which the command line and the upload page's job use.
 from __future__ import annotations
 
 import csv
-import io
 import posixpath
 import re
 import zipfile
@@ -85,16 +84,18 @@ def check(path: Path, suffix: str) -> None:
             raise extent.refusal()
 
 
-def check_csv(content: str, name: str) -> None:
-    """Refuse the CSV text ``content`` if its rows × its widest row are beyond the limits:
-    counted row by row, none kept, before the rows are read into lists."""
+def check_csv(path: Path, encoding: str, name: str) -> int:
+    """Refuse the CSV if its rows × its widest row are beyond the limits: counted row by row,
+    none kept, before any is used. Its number of rows."""
     extent = Extent(name)
-    for row in csv.reader(io.StringIO(content)):
-        extent.rows += 1
-        extent.columns = max(extent.columns, len(row))
-        extent.cells += len(row)
+    with path.open(encoding=encoding, newline="") as handle:
+        for row in csv.reader(handle):
+            extent.rows += 1
+            extent.columns = max(extent.columns, len(row))
+            extent.cells += len(row)
     if extent.too_big():
         raise extent.refusal()
+    return extent.rows
 
 
 def xlsx_extents(path: Path) -> Iterator[Extent]:

@@ -10,10 +10,11 @@ import calendar
 import copy
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -190,6 +191,7 @@ class Importer:
         self.progress = progress
         self.defaults = defaults or {}  # field -> value chosen for the rows that do not say (choices.FIELDS)
         self._roadmap = False  # whether a sheet has quarter columns (``_settle_quarters``)
+        self._quarter_mode: str | None = None  # how its quarter amounts are meant, once settled
         self.quarters = quarters  # PER_QUARTER or CUMULATIVE as the user says; None: from the headers or figures
         # The user's column mapping (header or letter -> "field[:unit]", ``mapping.parse``) and header row
         # (1-based, 0: none); neither given: a mapping the city saved for the file's header, if any.
@@ -200,7 +202,7 @@ class Importer:
         self._below: list[Region] | None = None
         self._registrable: dict[int, PermissionDenied | None] = {}
         self._periods: dict[tuple[int, int], ReportingPeriod] = {}
-        # What the file names, looked up a chunk at a time and remembered for the next rows.
+        # What the file names, looked up a chunk at a time for its rows (``_forget``: then let go).
         self._entries: dict[tuple, _Entry] = {}  # by ("code", code) and ("name", region id, name)
         self._named_units: dict[str, list[Unit]] = {}
         self._named_leaders: dict[str, list[Leader]] = {}
@@ -222,7 +224,6 @@ class Importer:
             return self._run(path, name)
 
     def _run(self, path: str | Path, name: str | None) -> ImportResult:
-        rows: list[LedgerRow] = []
         projects_of: dict[str, set[str]] = {}  # sheet -> its projects, to tell a copy sheet
         sheets = []
         city = city_of(self.region or getattr(self.user, "region", None))
@@ -250,6 +251,8 @@ class Importer:
                 self.result.warnings.append(Problem(Path(name or path).name, 0, column, "", (
                     f"列对应关系中的列“{column}”在台账中没有找到，未使用")))
         self._settle_context(sheets, Path(name or path).name)
+        importable: list[Layout] = []  # the sheets with a name column
+        layouts: list[Layout] = []  # of those, the ones imported: not a copy of another
         for sheet, layout in sheets:
             self.result.rows_read += len(sheet.rows)
             self.result.mapping += [f"{sheet.name} {c.letter}列“{c.header}” → {LABELS[c.field]}"
@@ -259,20 +262,21 @@ class Importer:
             self.result.ignored_columns += [f"{sheet.name} {c.letter}列“{c.header}”" for c in layout.unknown]
             if "name" not in layout.mapped:
                 continue
-            sheet_rows = self._read_rows(layout)
-            keys = {_project_key(r) for r in sheet_rows if not r.values.get("_empty")}
-            copied = next((other for other, theirs in projects_of.items() if keys and keys <= theirs), None)
-            if copied is not None:
-                self.result.warnings.append(Problem(sheet.name, 0, "", "", (
-                    f"与工作表“{copied}”的项目相同（{len(keys)} 个），整张表已跳过，不重复导入或计数")))
-                continue
-            projects_of[sheet.name] = keys
+            importable.append(layout)
+        for layout in importable:
+            if len(importable) > 1:  # a sheet's rows walked once more, to tell a copy before any is written
+                keys = {_project_key(r) for r in self._ledger_rows(layout) if not r.values.get("_empty")}
+                copied = next((other for other, theirs in projects_of.items() if keys and keys <= theirs), None)
+                if copied is not None:
+                    self.result.warnings.append(Problem(layout.sheet, 0, "", "", (
+                        f"与工作表“{copied}”的项目相同（{len(keys)} 个），整张表已跳过，不重复导入或计数")))
+                    continue
+                projects_of[layout.sheet] = keys
             if self.as_of is None:
                 self.as_of = self._as_of_from(layout)
                 if self.as_of is not None:
                     self.result.context.append(f"统计日期 {self.as_of:%Y-%m-%d}：来自表头“{layout.mapped['ytd'].header}”")
-            rows += sheet_rows
-            self._check_sums(layout, rows)
+            layouts.append(layout)
         if self.as_of is None:
             found = context.as_of_month(self._titles, self.year)
             self.as_of = found[0] if found else min(date.today(), date(self.year, 12, 31))
@@ -280,11 +284,8 @@ class Importer:
                 f"来自标题“{found[1]}”" if found else "台账未写明，取今天（往年台账取年末）"))
         self.result.as_of = self.as_of
         self._approved_at = reporting_services.ledger_moment(self.as_of)  # the figures' reports: approved then
-        self.result.data_rows = len(rows)
-        self._settle_quarters(rows)
-        if not rows and not self.result.problems:
-            self.result.problems.append(Problem(Path(name or path).name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
-        self._write(rows)
+        self._settle_quarters(layouts)
+        self._write(layouts, Path(name or path).name)
         if self.columns is not None and not self.dry_run and sheets and sheets[0][1].header_rows and city:
             sheet, layout = sheets[0]
             try:
@@ -378,15 +379,18 @@ class Importer:
             return date(self.year, month, calendar.monthrange(self.year, month)[1])
         return None
 
-    def _read_rows(self, layout: Layout) -> list[LedgerRow]:
-        rows = []
+    def _ledger_rows(self, layout: Layout, sums: _Sums | None = None) -> Iterator[LedgerRow]:
+        """The sheet's data rows, read as they are walked; its 合计 and 小计 rows to ``sums``."""
         for row in layout.rows:
             if row.kind != "data":
+                if sums is not None:
+                    sums.check(row)
                 continue
             ledger_row = LedgerRow(layout.sheet, row.number, row.section, row.cells, layout)
             self._read_values(ledger_row)
-            rows.append(ledger_row)
-        return rows
+            if sums is not None:
+                sums.add(ledger_row)
+            yield ledger_row
 
     def _read_values(self, row: LedgerRow) -> None:
         mapped = row.layout.mapped
@@ -459,27 +463,12 @@ class Importer:
         row.values["started"] = started
         row.values["start_unknown"] = started and start.on is None
 
-    def _check_sums(self, layout: Layout, rows: list[LedgerRow]) -> None:
-        """合计 and 小计 rows must equal the rows they sum: otherwise the file contradicts itself."""
-        sheet_rows = [r for r in rows if r.sheet == layout.sheet]
-        by_section: dict[str, list[LedgerRow]] = {}
-        for r in sheet_rows:
-            by_section.setdefault(r.section, []).append(r)
-        for row in layout.rows:
-            if row.kind == "total":
-                self._compare(layout, row, sheet_rows, "合计")
-            elif row.kind == "subtotal":
-                members = [r for r in by_section.get(row.section, []) if r.number < row.number]
-                self._compare(layout, row, members, "小计")
-            elif row.kind == "section":
-                self._compare(layout, row, by_section.get(row.section, []), f"“{row.section}”小计")
-
-    def _compare(self, layout: Layout, row: Row, members: list[LedgerRow], what: str) -> None:
-        projects = [r for r in members if not r.values.get("_empty")]
-        if row.count is not None and row.count != len(projects):
+    def _compare(self, layout: Layout, row: Row, members: _Sum, what: str) -> None:
+        """A 合计 or 小计 row against the sum of the rows it sums: otherwise the file contradicts itself."""
+        if row.count is not None and row.count != members.projects:
             self.result.warnings.append(Problem(
                 layout.sheet, row.number, "", row.label,
-                f"{what}写明 {row.count} 个项目，明细有 {len(projects)} 个"))
+                f"{what}写明 {row.count} 个项目，明细有 {members.projects} 个"))
         for name in AMOUNT_FIELDS:
             column = layout.mapped.get(name)
             if column is None:
@@ -490,7 +479,7 @@ class Importer:
                 continue
             if stated is None:
                 continue
-            actual = sum((r.values.get(name) or ZERO for r in members), ZERO)
+            actual = members.amounts[name]
             tolerance = Decimal("0.01") * column.multiplier  # one cent of the column's unit, for rounding
             if abs(stated - actual) > tolerance:
                 self.result.problems.append(Problem(
@@ -498,20 +487,22 @@ class Importer:
                     f"{what}{AMOUNT_LABELS[name]} {stated.normalize():f} 万元与明细合计 {actual.normalize():f} 万元不符，"
                     f"相差 {(stated - actual).normalize():f} 万元"))
 
-    def _settle_quarters(self, rows: list[LedgerRow]) -> None:
+    def _settle_quarters(self, layouts: list[Layout]) -> None:
         """A roadmap's quarter amounts as the year's so far by each quarter's end: the user says
         whether the ledger's are each quarter's own or already cumulative, else the amount
         headers' words (累计/季末, 当季), else the figures where they tell (each quarter's own
         that sum to the year's plan, cumulative ones whose fourth is it, or one that falls, which
-        only each quarter's own may do). Nothing tells: one problem asking, never a guess."""
-        layouts = list({id(r.layout): r.layout for r in rows}.values())
+        only each quarter's own may do). Nothing tells: one problem asking, never a guess.
+        The mode is applied to each row as it is written (``_rows``)."""
+        if not any(name in QUARTER_FIELDS for layout in layouts for name in layout.mapped):
+            return
+        layouts = [layout for layout in layouts if any(row.kind == "data" for row in layout.rows)]  # (as far as one)
         self._roadmap = any(name in QUARTER_FIELDS for layout in layouts for name in layout.mapped)
         if not self._roadmap:
             return
         columns = [c for layout in layouts for name, c in layout.mapped.items() if name.endswith("_amount")]
         if not columns:
-            for row in rows:
-                self._quarter_values(row, CUMULATIVE)  # (the work alone)
+            self._quarter_mode = CUMULATIVE  # (the work alone)
             return
         mode, how = self.quarters, "命令行或表单所选"
         if mode is None:
@@ -519,8 +510,8 @@ class Importer:
             if len({m for m, _h in said}) == 1:
                 mode, header = next(iter(said))
                 how = f"来自表头“{header}”"
-        if mode is None:
-            found = self._quarters_from_figures(rows)
+        if mode is None:  # the rows walked once more, before any is written
+            found = self._quarters_from_figures(row for layout in layouts for row in self._ledger_rows(layout))
             if found is not None:
                 mode, how = found
         if mode is None:
@@ -529,10 +520,9 @@ class Importer:
                 "或用 --quarters 当季 / --quarters 累计 指定")))
             return
         self.result.context.append(f"季度投资按{QUARTER_MODES[mode]}：{how}")
-        for row in rows:
-            self._quarter_values(row, mode)
+        self._quarter_mode = mode
 
-    def _quarters_from_figures(self, rows: list[LedgerRow]) -> tuple[str, str] | None:
+    def _quarters_from_figures(self, rows: Iterable[LedgerRow]) -> tuple[str, str] | None:
         per, cumulative = [], []  # the rows that tell, by what they tell
         for row in rows:
             given = [a for q in range(1, 5) if (a := row.values.get(f"q{q}_amount")) is not None]
@@ -574,14 +564,23 @@ class Importer:
     # queries, every row through the models' own rules (``validate`` with the import's
     # ``Checked``, ``validate_funding``, ``validate_report``), then one bulk write per model,
     # with history.
-    def _write(self, rows: list[LedgerRow]) -> None:
-        if self.progress:
-            self.progress(0, len(rows))
+    # A chunk written, what later rows need of it is in the database (``_forget``): the rows are
+    # read, checked and written a chunk at a time, none kept, whatever the ledger's length.
+    def _write(self, layouts: list[Layout], file_name: str) -> None:
+        if self.progress:  # (the rows counted by a walk of their own: a fiftieth of the import's time)
+            expected = sum(1 for layout in layouts for row in layout.rows if row.kind == "data")
+            self.progress(0, expected)
+        rows = self._rows(layouts)
         with transaction.atomic():
-            for start in range(0, len(rows), CHUNK):
-                self._write_chunk([r for r in rows[start:start + CHUNK] if not r.values.get("_empty")])
+            while chunk := list(islice(rows, CHUNK)):
+                self.result.data_rows += len(chunk)
+                self._write_chunk([r for r in chunk if not r.values.get("_empty")])
+                del chunk  # (its rows: gone before the next chunk is read)
+                self._forget()
                 if self.progress:
-                    self.progress(min(start + CHUNK, len(rows)), len(rows))
+                    self.progress(self.result.data_rows, expected)
+            if not self.result.data_rows and not self.result.problems:
+                self.result.problems.append(Problem(file_name, 0, "", "", "没有找到含“项目名称”列的表头或数据行"))
             self._later.send()
             self._name_differences()
             failed = self.result.problems and (self._broken or not self.skip_invalid)
@@ -589,6 +588,28 @@ class Importer:
                 transaction.set_rollback(True)
         if failed:
             raise ImportFailed(self.result)
+
+    def _rows(self, layouts: list[Layout]) -> Iterator[LedgerRow]:
+        """The sheets' data rows, read as they are walked, each sheet's sums checked at its end."""
+        for layout in layouts:
+            sums = _Sums()
+            for row in self._ledger_rows(layout, sums):
+                if self._quarter_mode is not None:
+                    self._quarter_values(row, self._quarter_mode)
+                yield row
+            for stated, members, what in sums.checks:
+                self._compare(layout, stated, members, what)
+
+    def _forget(self) -> None:
+        """After a chunk is written, what its rows matched, named and made is in the database:
+        a later row naming it again finds it there (``_prefetch``, ``_prefetch_names``), as it
+        finds what the file did not make. Kept: what is not written (a unit no row imported)."""
+        self._entries.clear()
+        for cache in (self._named_units, self._named_leaders, self._units, self._leader_cache):
+            cache.clear()
+        self._nearby.clear()
+        self.checked.forget()
+        self._new_leaders = {key: new for key, new in self._new_leaders.items() if new.obj.pk is None}
 
     def _write_chunk(self, rows: list[LedgerRow]) -> None:
         for row in rows:
@@ -607,8 +628,8 @@ class Importer:
                 for pending in target.pending:
                     pending.used = True
                 written[entry] = None
-        if self.result.problems and not self.skip_invalid:
-            return  # nothing will be kept: go on validating the rest, write nothing
+        # Written even when the file has failed and will be rolled back: later rows find these
+        # rows' projects, units and leaders in the database, not in memory (``_forget``).
         self._save(list(written))
 
     # --- a row's project, its region, units, leaders, sector ------------------------------
@@ -1298,6 +1319,44 @@ class _Target:
     leaders: list[Leader] = field(default_factory=list)
     period: ReportingPeriod | None = None
     pending: list[_New] = field(default_factory=list)
+
+
+@dataclass
+class _Sum:
+    """Rows a 合计 or 小计 sums: how many projects, and their amounts."""
+
+    projects: int = 0
+    amounts: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(AMOUNT_FIELDS, ZERO))
+
+    def add(self, row: LedgerRow) -> None:
+        if not row.values.get("_empty"):
+            self.projects += 1
+        for name in AMOUNT_FIELDS:
+            self.amounts[name] += row.values.get(name) or ZERO
+
+
+class _Sums:
+    """A sheet's running sums, and the rows that state sums, to be checked once the sheet is
+    read: a 合计 against the whole sheet, a section's row against its section, a 小计
+    against its section's rows above it (the sums as they stand when it is read)."""
+
+    def __init__(self) -> None:
+        self.sheet = _Sum()
+        self.sections: dict[str, _Sum] = {}
+        self.checks: list[tuple[Row, _Sum, str]] = []
+
+    def add(self, row: LedgerRow) -> None:
+        self.sheet.add(row)
+        self.sections.setdefault(row.section, _Sum()).add(row)
+
+    def check(self, row: Row) -> None:
+        if row.kind == "total":
+            self.checks.append((row, self.sheet, "合计"))
+        elif row.kind == "subtotal":
+            above = self.sections.get(row.section, _Sum())
+            self.checks.append((row, _Sum(above.projects, dict(above.amounts)), "小计"))
+        elif row.kind == "section":
+            self.checks.append((row, self.sections.setdefault(row.section, _Sum()), f"“{row.section}”小计"))
 
 
 @dataclass(eq=False)

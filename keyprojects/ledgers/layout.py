@@ -4,10 +4,11 @@ which rows are data, sections, subtotals, totals, spacers or footnotes."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 from .cells import WAN_PER_YI, text
@@ -125,8 +126,14 @@ class Layout:
     sheet: str
     header_rows: list[int]
     columns: list[Column]
-    rows: list[Row] = field(default_factory=list)
+    source: Sheet | None = None  # the sheet whose rows from ``start`` on ``rows`` classifies
+    start: int = 0
     mapped_by_user: list[str] = field(default_factory=list)  # the mapping's columns found in this sheet
+
+    @property
+    def rows(self) -> Iterator[Row]:
+        """The rows under the header, classified as they are walked: none of them kept."""
+        return _classify(self.source.rows, self.start, self) if self.source else iter(())
 
     @cached_property  # the columns are settled before anything asks (``detect``)
     def mapped(self) -> dict[str, Column]:
@@ -137,7 +144,7 @@ class Layout:
         return [c for c in self.columns if c.field is None and c.header]
 
 
-def _header_row(rows: list[list[Any]], mapping: dict[str, str] | None = None) -> int | None:
+def _header_row(rows: Sequence[list[Any]], mapping: dict[str, str] | None = None) -> int | None:
     for i, row in enumerate(rows[:20]):
         fields = {mapped_field(normalise_header(v), mapping)[1] for v in row if normalise_header(v)}
         if "name" in fields and len(fields - {None}) >= 2:
@@ -145,7 +152,7 @@ def _header_row(rows: list[list[Any]], mapping: dict[str, str] | None = None) ->
     return None
 
 
-def _merged_fill(rows: list[list[Any]], merged: list, row_index: int) -> list[str]:
+def _merged_fill(rows: Sequence[list[Any]], merged: list, row_index: int) -> list[str]:
     """The header row with merged group cells spread over every column they cover."""
     values = [normalise_header(v) for v in rows[row_index]]
     for (r0, c0), (r1, c1) in merged:
@@ -236,49 +243,44 @@ def _layout(sheet: Sheet, headers: list[str], header_rows: list[int], default_un
             column.field = None
         elif column.field:
             seen.add(column.field)
-    layout = Layout(sheet.name, [r + 1 for r in header_rows], columns, mapped_by_user=mapped_by_user)
-    layout.rows = _classify(sheet.rows, start, layout)
-    return layout
+    return Layout(sheet.name, [r + 1 for r in header_rows], columns, sheet, start, mapped_by_user=mapped_by_user)
 
 
 def _count(found: re.Match[str] | None) -> int | None:
     return int(found.group("count")) if found and found.group("count") else None
 
 
-def _classify(rows: list[list[Any]], start: int, layout: Layout) -> list[Row]:
+def _classify(rows: Sequence[list[Any]], start: int, layout: Layout) -> Iterator[Row]:
     mapped = layout.mapped
-    out: list[Row] = []
     section = ""
     # A total's label may sit in any column before the amounts (序号, 项目名称, 所在县区 …).
     lead = max(3, min((c.index for name, c in mapped.items() if name in AMOUNT_FIELDS), default=3))
-    for i in range(start, len(rows)):
-        raw = rows[i]
+    for i, raw in enumerate(islice(rows, start, None), start):
         cells = {name: (raw[c.index] if c.index < len(raw) else "") for name, c in mapped.items()}
         texts = list(map(text, raw[:3]))  # the rest only as far as the first filled cell
         first = next((t for t in chain(texts, map(text, raw[3:])) if t), None)
         number = i + 1
         if first is None:
-            out.append(Row(number, "blank", cells, section))
+            yield Row(number, "blank", cells, section)
             continue
         name = text(cells.get("name", ""))
         if not name:  # a total's label elsewhere before the amounts (a project's row has a name)
             texts += map(text, raw[3:lead])
         if FOOTNOTE.match(first) and not name.startswith(first):
-            out.append(Row(number, "footnote", cells, section))
+            yield Row(number, "footnote", cells, section)
             continue
         leading = [SPACES.sub("", t) for t in texts if t] + ([SPACES.sub("", name)] if name else [])
         total = next((found for t in leading if (found := TOTAL.match(t))), None)
         if total:
-            out.append(Row(number, "total", cells, section, total.group(0), _count(total)))
+            yield Row(number, "total", cells, section, total.group(0), _count(total))
             continue
         subtotal = next((t for t in leading if SUBTOTAL.search(t)), None)
         if subtotal:
-            out.append(Row(number, "subtotal", cells, section, subtotal, _count(SUBTOTAL_COUNT.search(subtotal))))
+            yield Row(number, "subtotal", cells, section, subtotal, _count(SUBTOTAL_COUNT.search(subtotal)))
             continue
         heading = SECTION.match(first) or SECTION.match(name)
         if heading and (not text(cells.get("seq", "")).isdigit()):
             section = COUNT_SUFFIX.sub("", heading.group(1)).strip()
-            out.append(Row(number, "section", cells, section))
+            yield Row(number, "section", cells, section)
             continue
-        out.append(Row(number, "data", cells, section))
-    return out
+        yield Row(number, "data", cells, section)

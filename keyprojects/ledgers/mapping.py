@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -86,7 +87,7 @@ def signature(row: list[Any]) -> str:
     return hashlib.sha1("|".join(cells).rstrip("|").encode()).hexdigest()
 
 
-def saved_for(city: Any, rows: list[list[Any]]) -> Any:
+def saved_for(city: Any, rows: Sequence[list[Any]]) -> Any:
     """The city's saved mapping for a sheet whose header (among its first 20 rows) has a saved shape."""
     from .models import ColumnMapping
 

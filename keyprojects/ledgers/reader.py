@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from python_calamine import CalamineWorkbook
 
@@ -21,35 +23,83 @@ class LedgerFileError(ValueError):
 @dataclass
 class Sheet:
     name: str
-    rows: list[list[Any]]
+    rows: Sequence[list[Any]]  # a list, or a CSV's ``CsvRows``, read again each time they are walked
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     encoding: str = ""
 
 
-def decode_csv(data: bytes) -> tuple[str, str]:
-    """The text of a CSV and the encoding it was in."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "utf-8-sig"
-    for encoding in ("utf-8", "gb18030"):  # GB18030 is a superset of GBK and GB2312
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    from charset_normalizer import from_bytes
+HEAD = 40  # a CSV's first rows, kept: the header, the title and the preview's sample are among them
+CHUNK = 1 << 20
 
-    best = from_bytes(data).best()
+
+class CsvRows(Sequence[list[str]]):
+    """A CSV's rows, read from the file each time they are walked (its first rows kept): the
+    rows of a large ledger as lists of cells would take more memory than the rest of its import."""
+
+    def __init__(self, path: Path, encoding: str, count: int) -> None:
+        self.path, self.encoding, self.length = path, encoding, count
+        self.head = list(islice(iter(self), HEAD))
+
+    def __iter__(self) -> Iterator[list[str]]:
+        with self.path.open(encoding=self.encoding, newline="") as handle:
+            yield from csv.reader(handle)
+
+    def __len__(self) -> int:
+        return self.length
+
+    @overload
+    def __getitem__(self, index: int) -> list[str]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[list[str]]: ...
+
+    def __getitem__(self, index: int | slice) -> list[str] | list[list[str]]:
+        if isinstance(index, slice):
+            start, stop, step = index.indices(self.length)
+            if step < 0:
+                return list(self)[index]
+            return self.head[start:stop:step] if stop <= HEAD else list(islice(self, start, stop, step))
+        position = index + self.length if index < 0 else index
+        if not 0 <= position < self.length:
+            raise IndexError(index)
+        return self.head[position] if position < HEAD else next(islice(self, position, None))
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    """Whether the whole file decodes in ``encoding``: a megabyte at a time, none of it kept."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def csv_encoding(path: Path) -> str:
+    """The encoding a CSV is in."""
+    with path.open("rb") as handle:
+        bom = handle.read(3) == b"\xef\xbb\xbf"
+    for encoding in (["utf-8-sig"] if bom else []) + ["utf-8", "gb18030"]:  # GB18030: a superset of GBK and GB2312
+        if _decodes(path, encoding):
+            return encoding
+    from charset_normalizer import from_path
+
+    best = from_path(path).best()
     if best is None:
         raise LedgerFileError("无法识别文件编码（支持 UTF-8、GBK、GB18030）")
-    return str(best), best.encoding
+    return best.encoding
 
 
 def read(path: str | Path, name: str | None = None) -> list[Sheet]:
     path = Path(path)
     suffix = Path(name or path.name).suffix.lower()
     if suffix == ".csv":
-        content, encoding = decode_csv(path.read_bytes())
-        extent.check_csv(content, Path(name or path.name).stem)
-        return [Sheet(Path(name or path.name).stem, list(csv.reader(io.StringIO(content))), encoding=encoding)]
+        encoding = csv_encoding(path)
+        count = extent.check_csv(path, encoding, Path(name or path.name).stem)
+        return [Sheet(Path(name or path.name).stem, CsvRows(path, encoding, count), encoding=encoding)]
     if suffix not in (".xlsx", ".xlsm", ".xls", ".ods"):
         raise LedgerFileError(f"不支持的文件类型“{suffix or path.name}”：请使用 .xlsx、.xls 或 .csv")
     extent.check(path, suffix)  # before calamine loads a sheet: its extent is what calamine allocates

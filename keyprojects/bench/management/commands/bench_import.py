@@ -8,11 +8,13 @@ It writes the synthetic projects for good, into the database it runs on: with ``
 runs instead in new databases it makes and removes, ``--runs`` times each: SQLite in a
 temporary folder, and PostgreSQL (a database made on the ``--postgres`` server) when that
 server answers, each with 辽宁省's regions; then it prints each one's median. ``make bench``
-runs it so. A benchmark, not a test: it prints figures."""
+runs it so. A benchmark, not a test: it prints figures. ``--write-csv FILE`` only writes a CSV
+ledger of ``--rows`` rows, each with its own owner company, to measure a preview's memory with."""
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import os
 import random
@@ -84,6 +86,27 @@ def write_ledger(path: Path, rows: int, seed: int = 7, month: int = 5) -> None:
     book.close()
 
 
+def write_csv_ledger(path: Path, rows: int, seed: int = 7) -> None:
+    """A CSV ledger of ``rows`` projects, 15 columns, each row naming its own owner company, a
+    责任单位 and a 包抓领导: the file the importer's memory is measured with (a preview of it)."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerows([["葫芦岛市2023年重点项目推进情况表"], ["单位：万元"]])
+        writer.writerow(["序号", "项目名称", "所在县区", "建设性质", "行业领域", "总投资", "年度计划投资", "1-5月完成投资",
+                         "是否开复工", "开复工时间", "业主单位", "责任单位", "包抓领导", "建设内容及规模", "备注"])
+        for n in range(rows):
+            county = COUNTIES[n % len(COUNTIES)]
+            total = rng.randint(600, 90000)
+            plan = total // rng.randint(3, 8)
+            started = rng.random() < 0.7
+            writer.writerow([n + 1, f"{county}测试项目{n:06d}号", county, rng.choice(["新建", "续建"]),
+                             rng.choice(["装备制造", "新能源", "基础设施"]), total, plan, plan * 5 // 15 if started else 0,
+                             "是" if started else "否", f"2023年{rng.randint(1, 5)}月{rng.randint(1, 28)}日" if started else "",
+                             f"葫芦岛{county}第{n}实业有限公司", f"{county}发展和改革局", f"张{n % 997}",
+                             f"新建厂房{rng.randint(1, 90)}万平方米及配套设施", ""])
+
+
 class Command(BaseCommand):
     help = "台账导入性能基准 / ledger import benchmark"
 
@@ -92,8 +115,13 @@ class Command(BaseCommand):
         parser.add_argument("--scratch", action="store_true", help="each run in a new database, SQLite and PostgreSQL")
         parser.add_argument("--runs", type=int, default=3, help="with --scratch: runs on each database")
         parser.add_argument("--postgres", default=POSTGRES, help="with --scratch: the PostgreSQL server to use")
+        parser.add_argument("--write-csv", metavar="FILE", help="only write a CSV ledger of --rows rows to FILE (for "
+                            "measuring a preview's memory: import_ledger FILE --dry-run)")
 
     def handle(self, *args, **options) -> None:
+        if options["write_csv"]:
+            write_csv_ledger(Path(options["write_csv"]), options["rows"])
+            return
         if options["scratch"]:
             self.scratch(options["rows"], options["runs"], options["postgres"])
             return
@@ -105,9 +133,9 @@ class Command(BaseCommand):
             read_alone = float("inf")
             for _attempt in range(3):  # the best of three: one read is too short to time once
                 start = time.perf_counter()
-                layouts = [detect(s) for s in read(path)]
+                layouts = [detect(s) for s in read(path)]  # (the rows classified as they are walked: here, counted)
+                rows = sum(1 for layout in layouts if layout for row in layout.rows if row.kind == "data")
                 read_alone = min(read_alone, time.perf_counter() - start)
-            rows = sum(1 for layout in layouts if layout for row in layout.rows if row.kind == "data")
             self.stdout.write(f"rows: {rows}; read alone (calamine + layout, best of 3): {read_alone:.2f} s")
             runs = [("dry run (validated, written, rolled back)", path, True), ("import (committed)", path, False),
                     ("same file again (nothing changes)", path, False),
