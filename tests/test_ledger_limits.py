@@ -115,7 +115,7 @@ def test_a_far_cell_holding_only_a_style_is_no_reason_to_refuse(tmp_path):
     styled = TITLE + '<row r="1048576"><c r="XFD1048576" s="1"/><c r="XFC1048576" s="1"></c></row>'
     path = workbook(tmp_path / "styled.xlsx", sheet(styled))
     assert [(e.rows, e.columns) for e in extent.xlsx_extents(path)] == [(1, 1)]
-    assert read(path)[0].rows == [["项目名称"]]
+    assert list(read(path)[0].rows) == [["项目名称"]]
 
 
 def test_a_long_narrow_ledger_is_measured_exactly_and_read(tmp_path):
@@ -358,3 +358,21 @@ def test_a_csv_is_read_from_the_file_as_its_rows_are_walked(tmp_path):
     assert (rows[0], rows[-1], rows[60], rows[2:5], rows[50:53]) == (
         everything[0], everything[-1], everything[60], everything[2:5], everything[50:53])
     assert rows[60][1] == "连山区分块测试项目57"
+
+
+def test_a_workbooks_rows_are_read_from_calamine_as_they_are_walked_from_a1(tmp_path):
+    """calamine keeps the sheet's cells; Python holds a row at a time. Its rows begin at the first
+    used column: the columns left of it are put back, as a ledger's column letters count from A."""
+    path = tmp_path / "offset.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("台账")
+    sheet.write(2, 1, "连山区2023年重点项目")
+    for n in range(1, 61):
+        sheet.write_row(3 + n, 2, [n, f"连山区项目{n}", 1000 * n])
+    book.close()
+    rows = read(path)[0].rows
+    assert not isinstance(rows, list) and len(rows) == 64
+    everything = list(rows)
+    assert everything == list(rows)  # walked again
+    assert everything[2][:2] == ["", "连山区2023年重点项目"]
+    assert rows[63][2:5] == [60, "连山区项目60", 60000] and rows[10][:2] == ["", ""]

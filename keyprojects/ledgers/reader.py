@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Any, overload
 
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineSheet, CalamineWorkbook
 
 from . import extent
 
@@ -23,37 +23,36 @@ class LedgerFileError(ValueError):
 @dataclass
 class Sheet:
     name: str
-    rows: Sequence[list[Any]]  # a list, or a CSV's ``CsvRows``, read again each time they are walked
+    rows: Sequence[list[Any]]  # a list, or ``Rows`` read again each time they are walked
     merged: list[tuple[tuple[int, int], tuple[int, int]]] = field(default_factory=list)
     encoding: str = ""
 
 
-HEAD = 40  # a CSV's first rows, kept: the header, the title and the preview's sample are among them
+HEAD = 40  # a sheet's first rows, kept: the header, the title and the preview's sample are among them
 CHUNK = 1 << 20
 
 
-class CsvRows(Sequence[list[str]]):
-    """A CSV's rows, read from the file each time they are walked (its first rows kept): the
-    rows of a large ledger as lists of cells would take more memory than the rest of its import."""
+class Rows(Sequence[list[Any]]):
+    """A sheet's rows, read again each time they are walked (its first rows kept): the rows of a
+    large ledger as lists of cells would take more memory than the rest of its import."""
 
-    def __init__(self, path: Path, encoding: str, count: int) -> None:
-        self.path, self.encoding, self.length = path, encoding, count
+    def __init__(self, walk: Callable[[], Iterator[list[Any]]], count: int) -> None:
+        self.walk, self.length = walk, count
         self.head = list(islice(iter(self), HEAD))
 
-    def __iter__(self) -> Iterator[list[str]]:
-        with self.path.open(encoding=self.encoding, newline="") as handle:
-            yield from csv.reader(handle)
+    def __iter__(self) -> Iterator[list[Any]]:
+        return self.walk()
 
     def __len__(self) -> int:
         return self.length
 
     @overload
-    def __getitem__(self, index: int) -> list[str]: ...
+    def __getitem__(self, index: int) -> list[Any]: ...
 
     @overload
-    def __getitem__(self, index: slice) -> list[list[str]]: ...
+    def __getitem__(self, index: slice) -> list[list[Any]]: ...
 
-    def __getitem__(self, index: int | slice) -> list[str] | list[list[str]]:
+    def __getitem__(self, index: int | slice) -> list[Any] | list[list[Any]]:
         if isinstance(index, slice):
             start, stop, step = index.indices(self.length)
             if step < 0:
@@ -63,6 +62,24 @@ class CsvRows(Sequence[list[str]]):
         if not 0 <= position < self.length:
             raise IndexError(index)
         return self.head[position] if position < HEAD else next(islice(self, position, None))
+
+
+def csv_rows(path: Path, encoding: str, count: int) -> Rows:
+    def walk() -> Iterator[list[Any]]:
+        with path.open(encoding=encoding, newline="") as handle:
+            yield from csv.reader(handle)
+
+    return Rows(walk, count)
+
+
+def sheet_rows(sheet: CalamineSheet) -> Rows:
+    """A workbook sheet's rows from A1 (calamine keeps its cells; Python holds a row at a time).
+    calamine's rows start at the sheet's first used column: the columns before it are put back."""
+    if sheet.start is None:
+        return Rows(lambda: iter([]), 0)
+    left = [""] * sheet.start[1]
+    assert sheet.end is not None
+    return Rows(lambda: (left + row for row in sheet.iter_rows()), sheet.end[0] + 1)
 
 
 def _decodes(path: Path, encoding: str) -> bool:
@@ -99,7 +116,7 @@ def read(path: str | Path, name: str | None = None) -> list[Sheet]:
     if suffix == ".csv":
         encoding = csv_encoding(path)
         count = extent.check_csv(path, encoding, Path(name or path.name).stem)
-        return [Sheet(Path(name or path.name).stem, CsvRows(path, encoding, count), encoding=encoding)]
+        return [Sheet(Path(name or path.name).stem, csv_rows(path, encoding, count), encoding=encoding)]
     if suffix not in (".xlsx", ".xlsm", ".xls", ".ods"):
         raise LedgerFileError(f"不支持的文件类型“{suffix or path.name}”：请使用 .xlsx、.xls 或 .csv")
     extent.check(path, suffix)  # before calamine loads a sheet: its extent is what calamine allocates
@@ -110,6 +127,5 @@ def read(path: str | Path, name: str | None = None) -> list[Sheet]:
     sheets = []
     for sheet_name in workbook.sheet_names:
         sheet = workbook.get_sheet_by_name(sheet_name)
-        rows = sheet.to_python(skip_empty_area=False)
-        sheets.append(Sheet(sheet_name, rows, list(sheet.merged_cell_ranges or [])))
+        sheets.append(Sheet(sheet_name, sheet_rows(sheet), list(sheet.merged_cell_ranges or [])))
     return sheets
