@@ -76,18 +76,18 @@ def _title(region: Region | None, user: Any, what: str) -> str:
     return f"{where.name if where else ''}{what}"
 
 
-def _ledger(request: AuthenticatedRequest) -> tuple[LeadFilter, Region | None]:
+def _ledger(request: AuthenticatedRequest) -> tuple[LeadFilter, Region | None, str]:
+    """The ledger filtered as asked, its region, and why its date is the one it is."""
     region = _region(request)
     leads = figures.attraction_rows_of(request.user, region)[0]
-    year, as_of, _why = _period(request)
-    return LeadFilter(request.GET, queryset=leads, default_period=(year, as_of)), region
+    year, as_of, why = _period(request)
+    return LeadFilter(request.GET, queryset=leads, default_period=(year, as_of)), region, why
 
 
 @login_required
 def lead_list(request: AuthenticatedRequest) -> HttpResponse:
-    found, region = _ledger(request)
+    found, region, as_of_why = _ledger(request)
     year, as_of = found.period
-    as_of_why = _period(request)[2]
     totals = figures.attraction_list_totals(found.qs, year, as_of)
     page = Paginator(found.qs.select_related("region", "unit", "leader"), PAGE_SIZE,
                      count=totals["count"]).get_page(request.GET.get("page"))
@@ -101,7 +101,7 @@ def lead_list(request: AuthenticatedRequest) -> HttpResponse:
 
 @login_required
 def lead_export(request: AuthenticatedRequest) -> HttpResponse:
-    found, region = _ledger(request)
+    found, region, _why = _ledger(request)
     year, as_of = found.period
     title = _title(region, request.user, _("招商项目台账"))
     content = lead_workbook(found.qs, title, as_of, figures.attraction_list_totals(found.qs, year, as_of))
