@@ -7,6 +7,7 @@ totals line shows the same number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -114,6 +115,15 @@ def as_of_and_why(request: AuthenticatedRequest, year: int, region: Region | Non
     return figures.data_date(request.user, year, region)
 
 
+def monthly_chart(series: list[dict[str, Any]], unit: Callable[[Decimal], Decimal]) -> dict[str, Any]:
+    """The monthly chart's figures (``engine.chart_series``) in ``unit``, as js/charts.js draws them
+    (floats only for drawing): the dashboard's in 亿元, a project's in 万元."""
+    return {"months": [f"{s['month']}月" for s in series],
+            "completed": [float(unit(s["completed"])) for s in series],
+            "cumulative": [float(unit(s["cumulative"])) if s["cumulative"] is not None else None for s in series],
+            "planned": [float(unit(s["planned_cumulative"])) for s in series]}
+
+
 @login_required
 def dashboard(request: AuthenticatedRequest) -> HttpResponse:
     region = _choose_region(request)
@@ -164,10 +174,7 @@ def dashboard(request: AuthenticatedRequest) -> HttpResponse:
 
     series = now["series"]
     chart = {
-        "months": [f"{s['month']}月" for s in series],
-        "completed": [float(to_yi(s["completed"])) for s in series],  # floats only for drawing
-        "cumulative": [float(to_yi(s["cumulative"])) if s["cumulative"] is not None else None for s in series],
-        "planned": [float(to_yi(s["planned_cumulative"])) for s in series],
+        **monthly_chart(series, to_yi),
         "batches": [{"name": r["label"], "value": r["plan"]["count"], "url": r["links"]["count"].url}
                     for r in batch_rows],
     }

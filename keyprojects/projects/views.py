@@ -6,7 +6,7 @@ Views parse the request, call one service, render. Scope comes from the chokepoi
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
@@ -33,6 +33,7 @@ from keyprojects.dispatch.models import Meeting
 from keyprojects.gallery.forms import FileForm
 from keyprojects.indicators import figures
 from keyprojects.indicators.engine import INDICATORS
+from keyprojects.indicators.views import monthly_chart
 from keyprojects.reporting.models import ProgressReport
 
 from . import services
@@ -112,24 +113,13 @@ def project_detail(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         "roadmap": figures.roadmap(request.user, project),
         "files": project.files.select_related("report__period", "uploaded_by"),  # newest first (the model's order)
         "file_form": FileForm() if editable else None,
-        "months": months, "chart": _chart(months),
+        "months": months, "chart": monthly_chart(months["series"], Decimal) if months else None,
         "reports": restrict(ProgressReport.objects.filter(project=project), request.user)
         .select_related("period", "reviewed_by").order_by("-period__year", "-period__month")[:REPORTS_SHOWN],
         "warnings": Warning.objects.visible_to(request.user).filter(project=project, closed_on__isnull=True)
         .order_by("colour", "opened_on"),
         "meetings": Meeting.objects.visible_to(request.user).filter(projects=project).order_by("-date")[:MEETINGS_SHOWN],
     })
-
-
-def _chart(months: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The monthly chart's figures in 万元 (floats only for drawing), as the dashboard draws its own."""
-    if months is None:
-        return None
-    series = months["series"]
-    return {"months": [f"{s['month']}月" for s in series],
-            "completed": [float(s["completed"]) for s in series],
-            "cumulative": [float(s["cumulative"]) if s["cumulative"] is not None else None for s in series],
-            "planned": [float(s["planned_cumulative"]) for s in series]}
 
 
 @login_required
